@@ -4,6 +4,7 @@ export * from './validate.js';
 export * from './resource.js';
 export * from './manifest.js';
 export * from './catalog.js';
+export * from './graph.js';
 export * from './report.js';
 export * from './resources/file.js';
 export * from './resources/directory.js';

@@ -1,0 +1,162 @@
+/**
+ * The dependency graph of a list of resources, from the metaparameters require, before,
+ * notify and subscribe. Shared by the compiler (to reject a bad manifest before anything
+ * runs) and the engine (to order a run). Pure: no I/O.
+ */
+import { parseResourceRef, resourceId, type Resource } from './resource.js';
+
+export type EdgeProperty = 'require' | 'before' | 'notify' | 'subscribe';
+
+/** One problem with the graph; `index` is the resource whose property holds the bad reference. */
+export interface GraphProblem {
+  readonly index: number;
+  readonly property: EdgeProperty | 'title';
+  readonly ref: string;
+  readonly code: 'UNKNOWN_REF' | 'CYCLE' | 'DUPLICATE_TITLE' | 'BAD_REF';
+  readonly message: string;
+}
+
+export interface ResourceGraph {
+  /** "type:title" per resource index. */
+  readonly ids: readonly string[];
+  /** A topological order of indices; manifest order wherever the edges leave a choice. */
+  readonly order: readonly number[];
+  /** deps[i]: indices that must finish before i (require, subscribe, and reversed before/notify). */
+  readonly deps: readonly (readonly number[])[];
+  /** refreshers[i]: indices whose change triggers a refresh of i (notify on them, subscribe on i). */
+  readonly refreshers: readonly (readonly number[])[];
+}
+
+const edgeProperties: readonly EdgeProperty[] = ['require', 'before', 'notify', 'subscribe'];
+
+/** Builds the graph; `graph` is undefined when there is any problem (all problems are listed). */
+export function buildGraph(resources: readonly Resource[]): { graph: ResourceGraph | undefined; problems: GraphProblem[] } {
+  const problems: GraphProblem[] = [];
+  const ids = resources.map((r) => resourceId(r));
+  const byId = new Map<string, number>();
+  ids.forEach((id, i) => {
+    const first = byId.get(id);
+    if (first === undefined) byId.set(id, i);
+    else problems.push({ index: i, property: 'title', ref: id, code: 'DUPLICATE_TITLE', message: `duplicate resource ${id} (first declared as resource #${first + 1})` });
+  });
+
+  const deps: Set<number>[] = resources.map(() => new Set<number>());
+  const refreshers: Set<number>[] = resources.map(() => new Set<number>());
+  resources.forEach((r, i) => {
+    for (const prop of edgeProperties) {
+      const refs = (r as { [k in EdgeProperty]?: readonly string[] })[prop];
+      if (!refs) continue;
+      for (const ref of refs) {
+        const parsed = parseResourceRef(ref);
+        if (!parsed) {
+          problems.push({ index: i, property: prop, ref, code: 'BAD_REF', message: `${prop}: "${ref}" is not a reference of the form type:title` });
+          continue;
+        }
+        const j = byId.get(ref);
+        if (j === undefined) {
+          problems.push({ index: i, property: prop, ref, code: 'UNKNOWN_REF', message: `${prop}: no resource ${ref} in this catalog` });
+          continue;
+        }
+        if (j === i) {
+          problems.push({ index: i, property: prop, ref, code: 'CYCLE', message: `${prop}: ${ref} refers to the resource itself` });
+          continue;
+        }
+        switch (prop) {
+          case 'require': deps[i]!.add(j); break;
+          case 'subscribe': deps[i]!.add(j); refreshers[i]!.add(j); break;
+          case 'before': deps[j]!.add(i); break;
+          case 'notify': deps[j]!.add(i); refreshers[j]!.add(i); break;
+          default: prop satisfies never;
+        }
+      }
+    }
+  });
+  if (problems.length > 0) return { graph: undefined, problems };
+
+  // Kahn's algorithm, always taking the lowest ready index: manifest order where edges allow.
+  const n = resources.length;
+  const indegree = deps.map((d) => d.size);
+  const dependents: number[][] = resources.map(() => []);
+  deps.forEach((d, i) => { for (const j of d) dependents[j]!.push(i); });
+  const ready = new MinHeap();
+  indegree.forEach((d, i) => { if (d === 0) ready.push(i); });
+  const order: number[] = [];
+  while (ready.size > 0) {
+    const i = ready.pop();
+    order.push(i);
+    for (const k of dependents[i]!) if (--indegree[k]! === 0) ready.push(k);
+  }
+  if (order.length < n) {
+    for (const cycle of findCycles(deps, indegree)) {
+      const path = [...cycle, cycle[0]!].map((i) => ids[i]).join(' -> ');
+      problems.push({ index: cycle[0]!, property: 'require', ref: ids[cycle[1] ?? cycle[0]!]!, code: 'CYCLE', message: `dependency cycle: ${path}` });
+    }
+    return { graph: undefined, problems };
+  }
+  return {
+    graph: { ids, order, deps: deps.map((d) => [...d].sort((a, b) => a - b)), refreshers: refreshers.map((d) => [...d].sort((a, b) => a - b)) },
+    problems,
+  };
+}
+
+/** Cycles among the nodes Kahn's algorithm could not order (indegree > 0), one per strongly connected part. */
+function findCycles(deps: readonly Set<number>[], indegree: readonly number[]): number[][] {
+  const stuck = new Set<number>();
+  indegree.forEach((d, i) => { if (d > 0) stuck.add(i); });
+  const cycles: number[][] = [];
+  const done = new Set<number>();
+  for (const start of stuck) {
+    if (done.has(start)) continue;
+    // Walk dependencies inside the stuck set until a node repeats: that is a cycle.
+    const seenAt = new Map<number, number>();
+    const walk: number[] = [];
+    let cur: number | undefined = start;
+    while (cur !== undefined && !seenAt.has(cur)) {
+      seenAt.set(cur, walk.length);
+      walk.push(cur);
+      cur = [...deps[cur]!].find((d) => stuck.has(d));
+    }
+    if (cur !== undefined) {
+      const cycle = walk.slice(seenAt.get(cur)).reverse();
+      if (!cycle.some((i) => done.has(i))) cycles.push(cycle);
+    }
+    for (const i of walk) done.add(i);
+  }
+  return cycles;
+}
+
+class MinHeap {
+  private readonly a: number[] = [];
+  get size(): number { return this.a.length; }
+  push(v: number): void {
+    const a = this.a;
+    a.push(v);
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (a[p]! <= v) break;
+      a[i] = a[p]!;
+      i = p;
+    }
+    a[i] = v;
+  }
+  pop(): number {
+    const a = this.a;
+    const top = a[0]!;
+    const last = a.pop()!;
+    if (a.length > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= a.length) break;
+        const r = l + 1;
+        const c = r < a.length && a[r]! < a[l]! ? r : l;
+        if (a[c]! >= last) break;
+        a[i] = a[c]!;
+        i = c;
+      }
+      a[i] = last;
+    }
+    return top;
+  }
+}
