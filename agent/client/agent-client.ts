@@ -1,0 +1,194 @@
+/**
+ * The agent's typed HTTP client for the agent API (docs/api.md). Every request except the
+ * first enrollment is signed with the agent's key (the enrollment is signed too, which proves
+ * possession of the key it registers). Every response the agent acts on is checked against a
+ * schema from schemas/ before use.
+ *
+ * All endpoint methods go through `request()`, so adding the jobs long-poll is one more
+ * method with a longer `timeoutMs`.
+ */
+import { createHash, type KeyObject } from 'node:crypto';
+import { catalogSchema, compileGuard, isResourceType, resourceSchemas, runReportSchema, type Catalog, type Guard, type RunReport } from '../../schemas/index.js';
+import { newNonce, signRequest } from '../identity/request-signature.js';
+import { ApiError, apiErrorFrom } from './api-error.js';
+import { HttpTransport, type HttpResponse, type TransportOptions } from './http-transport.js';
+
+export interface AgentClientOptions extends TransportOptions {
+  /** Base URL of the server: "https://stead.example.com:8140". */
+  readonly serverUrl: string;
+  readonly host: string;
+  readonly privateKey: KeyObject;
+  /** Clock for X-Stead-Time (unix ms). Default Date.now. */
+  readonly now?: () => number;
+}
+
+export interface EnrollRequest {
+  readonly publicKey: string;
+  readonly facts?: Record<string, unknown>;
+  readonly bootstrapToken?: string;
+}
+
+export type EnrollmentStatus = 'pending' | 'approved';
+
+export type CatalogAnswer =
+  | { readonly kind: 'not-modified' }
+  | { readonly kind: 'catalog'; readonly catalog: Catalog; readonly etag: string };
+
+export interface RawRequest {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** Path with query, starting with "/". */
+  readonly path: string;
+  readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly timeoutMs?: number;
+}
+
+const isCatalogShape: Guard<unknown> = compileGuard(catalogSchema);
+const isReport: Guard<RunReport> = compileGuard(runReportSchema);
+const resourceGuards = new Map<string, Guard<unknown>>();
+function resourceGuard(type: keyof typeof resourceSchemas): Guard<unknown> {
+  let g = resourceGuards.get(type);
+  if (!g) {
+    g = compileGuard(resourceSchemas[type]);
+    resourceGuards.set(type, g);
+  }
+  return g;
+}
+
+/**
+ * Checks a catalog from the wire: the catalog schema, then every resource against its type's
+ * schema. Returns the problems ([] when valid) with JSON-pointer paths.
+ */
+export function checkCatalog(data: unknown): string[] {
+  const problems = isCatalogShape.check(data).map((p) => `${p.path || '/'} ${p.message}`);
+  if (problems.length > 0) return problems;
+  const resources = (data as { resources: { type: unknown }[] }).resources;
+  resources.forEach((r, i) => {
+    if (!isResourceType(r.type)) {
+      problems.push(`/resources/${i}/type unknown resource type ${JSON.stringify(r.type)}`);
+      return;
+    }
+    for (const p of resourceGuard(r.type).check(r)) problems.push(`/resources/${i}${p.path} ${p.message}`);
+  });
+  return problems;
+}
+
+const SHA256 = /^[0-9a-f]{64}$/;
+
+export class AgentClient {
+  readonly host: string;
+  readonly #base: URL;
+  readonly #key: KeyObject;
+  readonly #now: () => number;
+  readonly #transport: HttpTransport;
+
+  constructor(opts: AgentClientOptions) {
+    this.#base = new URL(opts.serverUrl);
+    if (this.#base.protocol !== 'http:' && this.#base.protocol !== 'https:') throw new TypeError(`server URL must be http:// or https://, got ${opts.serverUrl}`);
+    this.host = opts.host;
+    this.#key = opts.privateKey;
+    this.#now = opts.now ?? Date.now;
+    this.#transport = new HttpTransport(opts);
+  }
+
+  /** The server's origin, for messages. */
+  get server(): string {
+    return this.#base.origin;
+  }
+
+  /** A signed request; any status is returned (callers decide). Network failures throw TransportError. */
+  async request(req: RawRequest, signal: AbortSignal): Promise<HttpResponse> {
+    const basePath = this.#base.pathname.replace(/\/+$/, '');
+    const pathWithQuery = `${basePath}${req.path}`;
+    const body = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body), 'utf8');
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      'user-agent': 'stead-agent',
+      ...signRequest({ method: req.method, pathWithQuery, body, host: this.host, timeMs: this.#now(), nonce: newNonce() }, this.#key),
+      ...req.headers,
+    };
+    if (body) headers['content-type'] = 'application/json';
+    const url = new URL(pathWithQuery, this.#base.origin);
+    return this.#transport.request(url, { method: req.method, headers, body, signal, ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}) });
+  }
+
+  /** POST /api/v1/agents/enroll → pending (202) or approved (201). */
+  async enroll(req: EnrollRequest, signal: AbortSignal): Promise<EnrollmentStatus> {
+    const res = await this.request({ method: 'POST', path: '/api/v1/agents/enroll', body: { host: this.host, ...req } }, signal);
+    if (res.status !== 200 && res.status !== 201 && res.status !== 202) throw apiErrorFrom(res.status, res.body, 'enroll');
+    return this.#statusFrom(res, 'enroll');
+  }
+
+  /** GET /api/v1/agents/status (signed) → pending or approved; 403 when revoked. */
+  async enrollmentStatus(signal: AbortSignal): Promise<EnrollmentStatus> {
+    const res = await this.request({ method: 'GET', path: '/api/v1/agents/status' }, signal);
+    if (res.status !== 200 && res.status !== 202 && res.status !== 201) throw apiErrorFrom(res.status, res.body, 'enrollment status');
+    return this.#statusFrom(res, 'enrollment status');
+  }
+
+  /**
+   * GET /api/v1/hosts/:host/catalog, conditional on the cached catalog id. A 200 answer is
+   * checked against the schemas and must be this host's catalog with the id of its ETag.
+   */
+  async fetchCatalog(cachedId: string | undefined, signal: AbortSignal): Promise<CatalogAnswer> {
+    const headers: Record<string, string> = cachedId ? { 'if-none-match': `"${cachedId}"` } : {};
+    const res = await this.request({ method: 'GET', path: `/api/v1/hosts/${encodeURIComponent(this.host)}/catalog`, headers }, signal);
+    if (res.status === 304) return { kind: 'not-modified' };
+    if (res.status !== 200) throw apiErrorFrom(res.status, res.body, 'catalog');
+    const data = parseJson(res, 'catalog');
+    const problems = checkCatalog(data);
+    if (problems.length > 0) throw new ApiError('CATALOG_INVALID', 0, `catalog from ${this.server} is invalid: ${problems.slice(0, 5).join('; ')}`);
+    const catalog = data as Catalog;
+    if (catalog.host !== this.host) throw new ApiError('CATALOG_WRONG_HOST', 0, `server sent the catalog of "${catalog.host}" to "${this.host}"`);
+    const etag = String(res.headers.etag ?? '').replace(/^W\//, '').replace(/^"|"$/g, '');
+    if (etag && etag !== catalog.id) throw new ApiError('CATALOG_ETAG_MISMATCH', 0, `catalog ETag ${etag} does not match its id ${catalog.id}`);
+    return { kind: 'catalog', catalog, etag: catalog.id };
+  }
+
+  /** GET /api/v1/blobs/:sha256, verified: the bytes must hash to the id. */
+  async fetchBlob(sha256: string, signal: AbortSignal): Promise<Buffer> {
+    if (!SHA256.test(sha256)) throw new TypeError(`invalid blob id ${JSON.stringify(sha256)}`);
+    const res = await this.request({ method: 'GET', path: `/api/v1/blobs/${sha256}`, headers: { accept: 'application/octet-stream' }, timeoutMs: 120_000 }, signal);
+    if (res.status !== 200) throw apiErrorFrom(res.status, res.body, `blob ${sha256}`);
+    const got = createHash('sha256').update(res.body).digest('hex');
+    if (got !== sha256) throw new ApiError('BLOB_CORRUPT', 0, `blob ${sha256} arrived with sha256 ${got}`);
+    return res.body;
+  }
+
+  /** POST /api/v1/hosts/:host/reports; idempotent by runId on the server, so safe to resend. */
+  async sendReport(report: RunReport, signal: AbortSignal): Promise<void> {
+    isReport.assert(report);
+    const res = await this.request({ method: 'POST', path: `/api/v1/hosts/${encodeURIComponent(this.host)}/reports`, body: report }, signal);
+    if (res.status < 200 || res.status > 299) {
+      // 409: the server already has this runId with other content; keeping it queued would block the queue forever.
+      if (res.status === 409) return;
+      throw apiErrorFrom(res.status, res.body, `report ${report.runId}`);
+    }
+  }
+
+  /** PUT /api/v1/hosts/:host/facts. */
+  async putFacts(facts: Record<string, unknown>, signal: AbortSignal): Promise<void> {
+    const res = await this.request({ method: 'PUT', path: `/api/v1/hosts/${encodeURIComponent(this.host)}/facts`, body: facts }, signal);
+    if (res.status < 200 || res.status > 299) throw apiErrorFrom(res.status, res.body, 'facts');
+  }
+
+  close(): void {
+    this.#transport.close();
+  }
+
+  #statusFrom(res: HttpResponse, what: string): EnrollmentStatus {
+    const data = parseJson(res, what) as { status?: unknown };
+    if (data.status === 'approved' || data.status === 'pending') return data.status;
+    if (res.status === 201) return 'approved';
+    if (res.status === 202) return 'pending';
+    throw new ApiError('BAD_RESPONSE', 0, `${what}: unexpected status ${JSON.stringify(data.status)}`);
+  }
+}
+
+function parseJson(res: HttpResponse, what: string): unknown {
+  try {
+    return JSON.parse(res.body.toString('utf8'));
+  } catch {
+    throw new ApiError('BAD_RESPONSE', 0, `${what}: the server's answer is not JSON`);
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * One agent run (STYLE §4): deliver queued reports, send facts when they changed, fetch the
+ * catalog conditionally, fetch missing blobs, reconcile, queue the report durably, deliver it.
+ * When the server cannot be reached the cached catalog is enforced and the report waits in
+ * the spool. Errors never escape: the result says what happened.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Catalog, RunReport } from '../../schemas/index.js';
+import type { AgentClient } from '../client/agent-client.js';
+import { ApiError } from '../client/api-error.js';
+import type { ReportSpool } from '../spool/report-spool.js';
+import { catalogBlobRefs, type BlobCache } from './blob-cache.js';
+import type { CatalogCache } from './catalog-cache.js';
+import type { FactsReporter } from './facts-reporter.js';
+import { errorFields, type Logger } from './json-logger.js';
+
+/** The engine, bound to its host, blob source and state directory by the composition root. */
+export type Reconciler = (catalog: Catalog, opts: { readonly noop: boolean; readonly signal: AbortSignal; readonly runId: string }) => Promise<RunReport>;
+
+export interface AgentRunDeps {
+  readonly client: Pick<AgentClient, 'fetchCatalog' | 'fetchBlob' | 'sendReport' | 'host' | 'server'>;
+  readonly spool: ReportSpool;
+  readonly catalogs: CatalogCache;
+  readonly blobs: BlobCache;
+  readonly reconcile: Reconciler;
+  readonly facts?: FactsReporter | undefined;
+  readonly log: Logger;
+  readonly now?: () => number;
+  readonly newRunId?: () => string;
+}
+
+export type CatalogSource = 'fresh' | 'unchanged' | 'cached' | 'none';
+
+export interface AgentRunResult {
+  readonly runId: string;
+  /** Where the enforced catalog came from: fresh (200), unchanged (304), cached (server unreachable), none. */
+  readonly catalogSource: CatalogSource;
+  readonly report?: RunReport | undefined;
+  /** The server answered every call this run made (no network or 5xx failure). */
+  readonly serverReachable: boolean;
+  /** The server refused this agent's identity (401/403): revoked or unknown. */
+  readonly identityRefused?: ApiError | undefined;
+  /** Reports still queued after this run. */
+  readonly pendingReports: number;
+  /** Why the run did not produce a report, or why the catalog could not be fetched. */
+  readonly error?: string | undefined;
+}
+
+/** A run id: time-ordered and unique ("m2x8k1c0-3f9a1b2c4d5e"). */
+export function newRunId(nowMs: number = Date.now()): string {
+  return `${nowMs.toString(36)}-${randomBytes(6).toString('hex')}`;
+}
+
+/** Deliver queued reports; returns [reachable, remaining, identity refusal]. */
+export async function deliverSpool(deps: Pick<AgentRunDeps, 'spool' | 'client' | 'log'>, signal: AbortSignal): Promise<{ ok: boolean; remaining: number; refused?: ApiError }> {
+  const r = await deps.spool.flush((report, s) => deps.client.sendReport(report, s), signal);
+  if (r.delivered > 0) deps.log.info('reports delivered', { delivered: r.delivered, remaining: r.remaining });
+  if (r.error === undefined) return { ok: !signal.aborted, remaining: r.remaining };
+  if (!signal.aborted) deps.log.warn('report delivery failed; will retry', { err: errorFields(r.error), remaining: r.remaining });
+  if (r.error instanceof ApiError && r.error.identityRefused) return { ok: false, remaining: r.remaining, refused: r.error };
+  return { ok: false, remaining: r.remaining };
+}
+
+/**
+ * Contacts the server without reconciling: delivers queued reports and asks whether the catalog
+ * changed. Used between runs while the server was unreachable. Returns true when a new catalog
+ * is waiting (the caller then runs at once).
+ */
+export async function probeServer(deps: AgentRunDeps, signal: AbortSignal): Promise<{ reachable: boolean; newCatalog: boolean; refused?: ApiError }> {
+  const delivered = await deliverSpool(deps, signal);
+  if (delivered.refused) return { reachable: false, newCatalog: false, refused: delivered.refused };
+  if (!delivered.ok) return { reachable: false, newCatalog: false };
+  try {
+    const cached = await deps.catalogs.load(deps.client.host);
+    const answer = await deps.client.fetchCatalog(cached?.catalog.id, signal);
+    return { reachable: true, newCatalog: answer.kind === 'catalog' };
+  } catch (err) {
+    if (err instanceof ApiError && err.identityRefused) return { reachable: false, newCatalog: false, refused: err };
+    return { reachable: false, newCatalog: false };
+  }
+}
+
+/** Runs once. `noop`: compute and report, change nothing. */
+export async function agentRun(deps: AgentRunDeps, noop: boolean, signal: AbortSignal): Promise<AgentRunResult> {
+  const now = deps.now ?? Date.now;
+  const runId = (deps.newRunId ?? (() => newRunId(now())))();
+  const log = deps.log.child({ runId });
+  let reachable = true;
+
+  // 1. Older reports first, so the server sees runs in order.
+  const before = await deliverSpool({ ...deps, log }, signal);
+  if (before.refused) return { runId, catalogSource: 'none', serverReachable: false, identityRefused: before.refused, pendingReports: before.remaining, error: before.refused.message };
+  if (!before.ok) reachable = false;
+
+  // 2. Facts (only when changed), before the catalog so the compile sees them.
+  if (reachable && deps.facts) {
+    const sent = await deps.facts.sendIfChanged(signal);
+    if (sent.refused) return { runId, catalogSource: 'none', serverReachable: false, identityRefused: sent.refused, pendingReports: before.remaining, error: sent.refused.message };
+  }
+
+  // 3. The catalog: fresh, unchanged, or the cached one when the server cannot be reached.
+  const cached = await deps.catalogs.load(deps.client.host);
+  let catalog: Catalog | undefined = cached?.catalog;
+  let source: CatalogSource = cached ? 'cached' : 'none';
+  let fetchError: string | undefined;
+  if (reachable) {
+    try {
+      const answer = await deps.client.fetchCatalog(cached?.catalog.id, signal);
+      if (answer.kind === 'not-modified') {
+        if (cached) source = 'unchanged';
+      } else {
+        // 4. Blobs before the catalog is adopted: a catalog is cached only once it can be enforced.
+        const fetched = await deps.blobs.ensure(catalogBlobRefs(answer.catalog), (sha, s) => deps.client.fetchBlob(sha, s), signal);
+        await deps.catalogs.save({ catalog: answer.catalog, receivedAt: new Date(now()).toISOString() });
+        if (!cached || cached.catalog.id !== answer.catalog.id) log.info('new catalog', { catalogId: answer.catalog.id, revision: answer.catalog.revision, resources: answer.catalog.resources.length, blobsFetched: fetched });
+        catalog = answer.catalog;
+        source = 'fresh';
+      }
+    } catch (err) {
+      if (err instanceof ApiError && err.identityRefused) {
+        log.error('the server refused this agent', { err: errorFields(err) });
+        return { runId, catalogSource: 'none', serverReachable: false, identityRefused: err, pendingReports: before.remaining, error: err.message };
+      }
+      if (signal.aborted) return { runId, catalogSource: source, serverReachable: false, pendingReports: before.remaining, error: 'aborted' };
+      // A 4xx answer means the server is there (no catalog yet, say); anything else is retried with backoff.
+      reachable = err instanceof ApiError && err.status >= 400 && err.status < 500;
+      fetchError = err instanceof Error ? err.message : String(err);
+      log.warn(catalog ? 'catalog fetch failed; enforcing the cached catalog' : 'catalog fetch failed and no catalog is cached', { err: errorFields(err), cachedCatalogId: catalog?.id });
+    }
+  }
+  if (!catalog) return { runId, catalogSource: 'none', serverReachable: reachable, pendingReports: before.remaining, error: fetchError ?? 'no catalog available' };
+  if (signal.aborted) return { runId, catalogSource: source, serverReachable: reachable, pendingReports: before.remaining, error: 'aborted' };
+
+  // 5. Reconcile. The engine never throws by contract; a throw is still caught and reported.
+  let report: RunReport;
+  try {
+    report = await deps.reconcile(catalog, { noop, signal, runId });
+  } catch (err) {
+    log.error('reconcile threw', { err: errorFields(err, true) });
+    return { runId, catalogSource: source, serverReachable: reachable, pendingReports: before.remaining, error: `reconcile failed: ${err instanceof Error ? err.message : String(err)}` };
+  }
+
+  // 6. Durable first, then delivered (now, or on a later run).
+  await deps.spool.enqueue(report, now());
+  const after = reachable ? await deliverSpool({ ...deps, log }, signal) : { ok: false, remaining: (await deps.spool.list()).length };
+  if ('refused' in after && after.refused) return { runId, catalogSource: source, report, serverReachable: false, identityRefused: after.refused, pendingReports: after.remaining };
+  if (source === 'fresh' && report.outcome !== 'failed') {
+    await deps.blobs.prune(catalogBlobRefs(catalog)).catch((err: unknown) => log.warn('blob prune failed', { err: errorFields(err) }));
+  }
+  return { runId, catalogSource: source, report, serverReachable: reachable && after.ok, pendingReports: after.remaining, error: fetchError };
+}

@@ -1,0 +1,115 @@
+/**
+ * Local content-addressed blob cache in `<data-dir>/blobs/<sha256 hex>`. Blobs are fetched
+ * from the server only when missing, verified on arrival and again on every read (a file
+ * damaged on disk is refetched, never used). Implements the engine's BlobSource.
+ */
+import { createHash } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import type { Catalog } from '../../schemas/index.js';
+import type { BlobSource } from '../resources/resource.js';
+import { ensurePrivateDir, readFileIfExists, removeStaleTemps, writeFileAtomic } from '../spool/atomic-file.js';
+
+const REF = /^sha256:([0-9a-f]{64})$/;
+
+/** Fetches a blob's verified bytes from somewhere else (the server). */
+export type BlobFetcher = (sha256: string, signal: AbortSignal) => Promise<Buffer>;
+
+export class BlobCorruptError extends Error {
+  readonly code = 'BLOB_CORRUPT';
+}
+export class BlobMissingError extends Error {
+  readonly code = 'BLOB_MISSING';
+}
+
+/** Every "sha256:<hex>" a catalog references: its `blobs` table and any resource `source`. */
+export function catalogBlobRefs(catalog: Catalog): string[] {
+  const refs = new Set<string>(Object.keys(catalog.blobs ?? {}).filter((r) => REF.test(r)));
+  for (const r of catalog.resources) {
+    const source = (r as { source?: unknown }).source;
+    if (typeof source === 'string' && REF.test(source)) refs.add(source);
+  }
+  return [...refs].sort();
+}
+
+export class BlobCache implements BlobSource {
+  readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  async open(): Promise<void> {
+    await ensurePrivateDir(this.dir);
+    await removeStaleTemps(this.dir);
+  }
+
+  /** The verified bytes of a cached blob, or undefined when absent or damaged (a damaged file is removed). */
+  async read(sha256: string): Promise<Buffer | undefined> {
+    const path = join(this.dir, sha256);
+    const data = await readFileIfExists(path);
+    if (!data) return undefined;
+    if (createHash('sha256').update(data).digest('hex') !== sha256) {
+      await fsp.rm(path, { force: true });
+      return undefined;
+    }
+    return data;
+  }
+
+  async has(sha256: string): Promise<boolean> {
+    try {
+      await fsp.access(join(this.dir, sha256));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Stores bytes under their own hash; returns the hash. */
+  async put(data: Buffer): Promise<string> {
+    const sha = createHash('sha256').update(data).digest('hex');
+    await writeFileAtomic(join(this.dir, sha), data, 0o600);
+    return sha;
+  }
+
+  /**
+   * Makes every referenced blob available locally, fetching only the missing ones. Returns how
+   * many were fetched. Throws on the first blob that cannot be fetched.
+   */
+  async ensure(refs: readonly string[], fetch: BlobFetcher, signal: AbortSignal): Promise<number> {
+    let fetched = 0;
+    for (const ref of refs) {
+      const m = REF.exec(ref);
+      if (!m) continue;
+      const sha = m[1]!;
+      if (await this.has(sha)) continue;
+      const data = await fetch(sha, signal);
+      if (createHash('sha256').update(data).digest('hex') !== sha) throw new BlobCorruptError(`blob ${sha} failed verification`);
+      await writeFileAtomic(join(this.dir, sha), data, 0o600);
+      fetched++;
+    }
+    return fetched;
+  }
+
+  /** BlobSource: the verified bytes of "sha256:<hex>". */
+  async get(ref: string, _signal: AbortSignal): Promise<Buffer> {
+    const m = REF.exec(ref);
+    if (!m) throw new BlobMissingError(`not a blob reference: ${JSON.stringify(ref)}`);
+    const data = await this.read(m[1]!);
+    if (!data) throw new BlobMissingError(`blob ${m[1]!} is not in the local cache`);
+    return data;
+  }
+
+  /** Deletes cached blobs no longer referenced by `keep` (called after a run on a new catalog). */
+  async prune(keep: readonly string[]): Promise<number> {
+    const wanted = new Set(keep.map((r) => REF.exec(r)?.[1]).filter((s): s is string => s !== undefined));
+    let removed = 0;
+    for (const name of await fsp.readdir(this.dir)) {
+      if (/^[0-9a-f]{64}$/.test(name) && !wanted.has(name)) {
+        await fsp.rm(join(this.dir, name), { force: true });
+        removed++;
+      }
+    }
+    return removed;
+  }
+}

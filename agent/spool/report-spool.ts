@@ -1,0 +1,153 @@
+/**
+ * The report spool: reports that have not yet been acknowledged by the server, one file per
+ * report, written atomically. A file is deleted only after the server acknowledged that
+ * report, so a crash at any point loses nothing; a resend after a crash between the server's
+ * acknowledgement and the delete is harmless because the server is idempotent by runId.
+ *
+ * File names are `<sequence>-<runId>.json` with a zero-padded, strictly increasing sequence,
+ * so listing the directory gives delivery order.
+ */
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import type { RunReport } from '../../schemas/index.js';
+import { ensurePrivateDir, fsyncDir, removeStaleTemps, writeFileAtomic } from './atomic-file.js';
+
+const NAME = /^(\d{20})-([A-Za-z0-9._-]{1,128})\.json$/;
+
+/** One queued report. */
+export interface SpoolEntry {
+  readonly file: string;
+  readonly seq: bigint;
+  readonly runId: string;
+}
+
+/** Thrown for a spool file that cannot be parsed; the file is moved aside, not deleted. */
+export class SpoolCorruptError extends Error {
+  readonly code = 'SPOOL_CORRUPT';
+}
+
+export interface ReportSpoolOptions {
+  /** Directory holding the queued reports (created 0700). */
+  readonly dir: string;
+  /** Oldest entries are dropped (and reported through onDrop) beyond this many. Default 10000. */
+  readonly maxEntries?: number;
+  readonly onDrop?: (entry: SpoolEntry) => void;
+}
+
+/** Sends one report; resolves when the server acknowledged it, rejects otherwise. */
+export type DeliverFn = (report: RunReport, signal: AbortSignal) => Promise<void>;
+
+export interface FlushResult {
+  readonly delivered: number;
+  readonly remaining: number;
+  /** The error that stopped delivery, when it stopped early. */
+  readonly error?: unknown;
+}
+
+export class ReportSpool {
+  readonly dir: string;
+  readonly #maxEntries: number;
+  readonly #onDrop: ((entry: SpoolEntry) => void) | undefined;
+  #lastSeq = 0n;
+  #opened = false;
+
+  constructor(opts: ReportSpoolOptions) {
+    this.dir = opts.dir;
+    this.#maxEntries = opts.maxEntries ?? 10000;
+    this.#onDrop = opts.onDrop;
+  }
+
+  /** Creates the directory, removes half-written temp files and learns the last sequence. */
+  async open(): Promise<void> {
+    await ensurePrivateDir(this.dir);
+    await removeStaleTemps(this.dir);
+    const entries = await this.list();
+    this.#lastSeq = entries.length > 0 ? entries[entries.length - 1]!.seq : 0n;
+    this.#opened = true;
+  }
+
+  /** Queued reports, oldest first. */
+  async list(): Promise<SpoolEntry[]> {
+    const names = await fsp.readdir(this.dir);
+    const out: SpoolEntry[] = [];
+    for (const file of names) {
+      const m = NAME.exec(file);
+      if (m) out.push({ file, seq: BigInt(m[1]!), runId: m[2]! });
+    }
+    out.sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0));
+    return out;
+  }
+
+  /**
+   * Queues a report durably (the file is on disk when this resolves). `nowMs` seeds the
+   * sequence so that order also holds across restarts with an empty spool.
+   */
+  async enqueue(report: RunReport, nowMs: number): Promise<SpoolEntry> {
+    if (!this.#opened) await this.open();
+    if (!/^[A-Za-z0-9._-]{1,128}$/.test(report.runId)) throw new TypeError(`invalid runId ${JSON.stringify(report.runId)}`);
+    const fromClock = BigInt(Math.max(0, Math.floor(nowMs))) * 1000n;
+    const seq = fromClock > this.#lastSeq ? fromClock : this.#lastSeq + 1n;
+    this.#lastSeq = seq;
+    const file = `${seq.toString().padStart(20, '0')}-${report.runId}.json`;
+    await writeFileAtomic(join(this.dir, file), JSON.stringify(report), 0o600);
+    const entry = { file, seq, runId: report.runId };
+    await this.#enforceLimit();
+    return entry;
+  }
+
+  /** Reads one queued report. */
+  async read(entry: SpoolEntry): Promise<RunReport> {
+    const text = await fsp.readFile(join(this.dir, entry.file), 'utf8');
+    try {
+      return JSON.parse(text) as RunReport;
+    } catch {
+      throw new SpoolCorruptError(`spool file ${entry.file} is not valid JSON`);
+    }
+  }
+
+  /** Removes a delivered report. */
+  async remove(entry: SpoolEntry): Promise<void> {
+    await fsp.rm(join(this.dir, entry.file), { force: true });
+    await fsyncDir(this.dir);
+  }
+
+  /**
+   * Delivers queued reports oldest first, deleting each only after `deliver` resolved. Stops at
+   * the first failure (the rest stay queued, in order) or when `signal` is aborted. A corrupt
+   * file is renamed to `*.corrupt` so it never blocks the queue.
+   */
+  async flush(deliver: DeliverFn, signal: AbortSignal): Promise<FlushResult> {
+    if (!this.#opened) await this.open();
+    const entries = await this.list();
+    let delivered = 0;
+    for (const [i, entry] of entries.entries()) {
+      if (signal.aborted) return { delivered, remaining: entries.length - i };
+      let report: RunReport;
+      try {
+        report = await this.read(entry);
+      } catch (err) {
+        if (!(err instanceof SpoolCorruptError)) throw err;
+        await fsp.rename(join(this.dir, entry.file), join(this.dir, `${entry.file}.corrupt`));
+        continue;
+      }
+      try {
+        await deliver(report, signal);
+      } catch (error) {
+        return { delivered, remaining: entries.length - i, error };
+      }
+      await this.remove(entry);
+      delivered++;
+    }
+    return { delivered, remaining: 0 };
+  }
+
+  async #enforceLimit(): Promise<void> {
+    const entries = await this.list();
+    const excess = entries.length - this.#maxEntries;
+    for (let i = 0; i < excess; i++) {
+      const e = entries[i]!;
+      await fsp.rm(join(this.dir, e.file), { force: true });
+      this.#onDrop?.(e);
+    }
+  }
+}
