@@ -22,7 +22,14 @@ export type ManifestProblemCode =
   | 'DUPLICATE_TITLE'
   | 'CYCLE'
   | 'DUPLICATE_VAR'
-  | 'UNUSED_REFRESHONLY';
+  | 'UNUSED_REFRESHONLY'
+  // Found while building the catalog (templates, files/ sources):
+  | 'TEMPLATE_ERROR'
+  | 'NO_RENDERER'
+  | 'SOURCE_NOT_FOUND'
+  | 'SOURCE_UNSAFE'
+  | 'SOURCE_TOO_LARGE'
+  | 'UNSUPPORTED';
 
 export interface ManifestProblem {
   /** The file as given to the parser (relative or absolute, as the caller named it). */

@@ -32,6 +32,8 @@ export interface ParsedManifest {
   readonly resources: Resource[];
   /** origins[i]: where resources[i] starts (its "- type:" line). */
   readonly origins: SourceLocation[];
+  /** Where a property of resources[index] is written, e.g. locate(2, '/template'). */
+  locate(index: number, relative: string, opts?: { key?: boolean }): SourceLocation;
 }
 
 export interface ParseResult {
@@ -278,7 +280,13 @@ export function finishManifests(files: readonly SourcedManifest[]): ParseResult 
   const sorted = sortProblems(problems);
   if (hasErrors(sorted) || all.some((s) => !s.valid)) return { manifest: undefined, problems: sorted };
   return {
-    manifest: { files: files.map((f) => f.file), vars, resources: all.map((s) => s.resource), origins: all.map((s) => s.origin) },
+    manifest: {
+      files: files.map((f) => f.file),
+      vars,
+      resources: all.map((s) => s.resource),
+      origins: all.map((s) => s.origin),
+      locate: (index, relative, opts) => all[index]?.locate(relative, opts) ?? { file: files[0]?.file ?? '', line: 0, column: 0, path: relative },
+    },
     problems: sorted,
   };
 }
