@@ -1,0 +1,96 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { createNodeHost } from '../../../agent/host/node-host.js';
+import { packageResource } from '../../../agent/resources/package.js';
+import type { PackageResource } from '../../../schemas/resources/package.js';
+import { aptUnavailable, buildRepo, makeAptRoot, sha256File } from '../../helpers/os-apt-repo.js';
+import { converge, osContext } from '../../helpers/os-context.js';
+
+const pkg = (ensure?: string): PackageResource => (ensure === undefined ? { type: 'package', name: 'stead-testpkg' } : { type: 'package', name: 'stead-testpkg', ensure });
+
+t.test('validate accepts keywords and Debian versions, refuses the rest', async (t) => {
+  for (const e of ['present', 'absent', 'latest', '1.0-1', '2:1.22.1-9+deb12u1', '1.0~rc1']) t.same(packageResource.validate(pkg(e)), [], e);
+  for (const e of ['installed-ish', 'v1.0', '1.0 2', '1.0-']) {
+    const p = packageResource.validate(pkg(e));
+    t.equal(p.length, 1, e);
+    t.equal(p[0]?.path, '/ensure');
+  }
+});
+
+t.test('diff is pure and follows ensure', async (t) => {
+  const a = { provider: 'apt' as const, version: '1.0-1', candidate: '1.1-1' };
+  t.same(packageResource.diff(pkg(), undefined), [{ property: 'ensure', after: 'present' }]);
+  t.same(packageResource.diff(pkg(), a), []);
+  t.same(packageResource.diff(pkg('absent'), undefined), []);
+  t.same(packageResource.diff(pkg('absent'), a), [{ property: 'ensure', before: '1.0-1', after: 'absent' }]);
+  t.same(packageResource.diff(pkg('latest'), a), [{ property: 'ensure', before: '1.0-1', after: '1.1-1' }]);
+  t.same(packageResource.diff(pkg('latest'), { ...a, version: '1.1-1' }), []);
+  t.same(packageResource.diff(pkg('latest'), { ...a, version: '1.2-1' }), [], 'latest never downgrades');
+  t.same(packageResource.diff(pkg('latest'), { provider: 'apt', version: '1.0-1' }), [], 'no candidate: keep');
+  t.same(packageResource.diff(pkg('1.0-1'), a), []);
+  t.same(packageResource.diff(pkg('0:1.0-1'), a), [], 'versions compare as dpkg does, not as strings');
+  t.same(packageResource.diff(pkg('1.1-1'), a), [{ property: 'ensure', before: '1.0-1', after: '1.1-1' }]);
+});
+
+const why = aptUnavailable();
+t.test('real dpkg/apt confined under a root: install, latest, downgrade, absent', { skip: why ?? false }, async (t) => {
+  const dir = t.testdir({ state: {}, root: {} });
+  const root = join(dir, 'root');
+  const hostStatus = existsSync('/var/lib/dpkg/status') ? sha256File('/var/lib/dpkg/status') : '';
+  const hostLog = existsSync('/var/log/dpkg.log') ? sha256File('/var/log/dpkg.log') : '';
+  const repo = buildRepo(dir, [
+    { name: 'stead-testpkg', version: '1.0-1', files: { 'usr/share/stead-testpkg/VERSION': 'one\n' } },
+    { name: 'stead-testpkg', version: '1.1-1', files: { 'usr/share/stead-testpkg/VERSION': 'one point one\n' } },
+  ]);
+  makeAptRoot(root, repo);
+  const ctx = osContext(createNodeHost({ root }), join(dir, 'state'));
+  const shipped = join(root, 'usr/share/stead-testpkg/VERSION');
+
+  t.equal(await packageResource.read(pkg(), ctx), undefined, 'not installed at first');
+
+  let r = await converge(packageResource, pkg('1.0-1'), ctx);
+  t.same(r.changes, [{ property: 'ensure', after: '1.0-1' }]);
+  t.equal(r.after?.version, '1.0-1');
+  t.equal(readFileSync(shipped, 'utf8'), 'one\n', 'the packaged file appears under the root');
+
+  r = await converge(packageResource, pkg(), ctx);
+  t.same(r.changes, [], 'present: any version is in sync');
+
+  r = await converge(packageResource, pkg('latest'), ctx);
+  t.same(r.changes, [{ property: 'ensure', before: '1.0-1', after: '1.1-1' }], 'latest upgrades to the candidate');
+  t.equal(readFileSync(shipped, 'utf8'), 'one point one\n');
+
+  r = await converge(packageResource, pkg('latest'), ctx);
+  t.same(r.changes, [], 'latest again: nothing to do');
+
+  r = await converge(packageResource, pkg('1.0-1'), ctx);
+  t.same(r.changes, [{ property: 'ensure', before: '1.1-1', after: '1.0-1' }], 'an exact version downgrades');
+  t.equal(readFileSync(shipped, 'utf8'), 'one\n');
+
+  // noop as the engine does it: read and diff only; nothing changes.
+  const before = readFileSync(join(root, 'var/lib/dpkg/status'), 'utf8');
+  const actual = await packageResource.read(pkg('absent'), ctx);
+  t.same(packageResource.diff(pkg('absent'), actual), [{ property: 'ensure', before: '1.0-1', after: 'absent' }]);
+  t.equal(readFileSync(join(root, 'var/lib/dpkg/status'), 'utf8'), before, 'read/diff wrote nothing to the dpkg database');
+  t.ok(existsSync(shipped));
+
+  r = await converge(packageResource, pkg('absent'), ctx);
+  t.same(r.changes, [{ property: 'ensure', before: '1.0-1', after: 'absent' }]);
+  t.equal(r.after, undefined);
+  t.notOk(existsSync(shipped), 'the packaged file is gone');
+  r = await converge(packageResource, pkg('absent'), ctx);
+  t.same(r.changes, []);
+
+  await t.rejects(converge(packageResource, { type: 'package', name: 'stead-no-such-pkg' }, ctx), { code: 'COMMAND_FAILED' }, 'an unknown package fails with apt\'s message');
+
+  t.equal(existsSync('/var/lib/dpkg/status') ? sha256File('/var/lib/dpkg/status') : '', hostStatus, "the machine's dpkg status is untouched");
+  t.equal(existsSync('/var/log/dpkg.log') ? sha256File('/var/log/dpkg.log') : '', hostLog, "the machine's dpkg log is untouched");
+  t.ok(existsSync(join(root, 'var/log/dpkg.log')), 'dpkg logged under the root instead');
+});
+
+t.test('a root without a dpkg database has no package provider', async (t) => {
+  const dir = t.testdir({ state: {}, root: { var: { lib: { rpm: {} } } } });
+  const ctx = osContext(createNodeHost({ root: join(dir, 'root') }), join(dir, 'state'));
+  await t.rejects(packageResource.read(pkg(), ctx), { code: 'NO_PROVIDER', message: /rpm\/dnf/ });
+});
