@@ -8,6 +8,7 @@
  * method with a longer `timeoutMs`.
  */
 import { createHash, type KeyObject } from 'node:crypto';
+import { agentStatusSchema, enrollResponseSchema, reportAckSchema, type AgentStatus, type EnrollRequest as EnrollBody, type EnrollResponse } from '../../schemas/api/index.js';
 import { catalogSchema, compileGuard, isResourceType, resourceSchemas, runReportSchema, type Catalog, type Guard, type RunReport } from '../../schemas/index.js';
 import { newNonce, signRequest } from '../identity/request-signature.js';
 import { ApiError, apiErrorFrom } from './api-error.js';
@@ -22,11 +23,8 @@ export interface AgentClientOptions extends TransportOptions {
   readonly now?: () => number;
 }
 
-export interface EnrollRequest {
-  readonly publicKey: string;
-  readonly facts?: Record<string, unknown>;
-  readonly bootstrapToken?: string;
-}
+/** The enrollment body without `host` (the client adds its own). */
+export type EnrollRequest = Omit<EnrollBody, 'host'>;
 
 export type EnrollmentStatus = 'pending' | 'approved';
 
@@ -45,6 +43,9 @@ export interface RawRequest {
 
 const isCatalogShape: Guard<unknown> = compileGuard(catalogSchema);
 const isReport: Guard<RunReport> = compileGuard(runReportSchema);
+const isEnrollResponse: Guard<EnrollResponse> = compileGuard(enrollResponseSchema);
+const isAgentStatus: Guard<AgentStatus> = compileGuard(agentStatusSchema);
+const isReportAck: Guard<unknown> = compileGuard(reportAckSchema);
 const resourceGuards = new Map<string, Guard<unknown>>();
 function resourceGuard(type: keyof typeof resourceSchemas): Guard<unknown> {
   let g = resourceGuards.get(type);
@@ -116,14 +117,19 @@ export class AgentClient {
   async enroll(req: EnrollRequest, signal: AbortSignal): Promise<EnrollmentStatus> {
     const res = await this.request({ method: 'POST', path: '/api/v1/agents/enroll', body: { host: this.host, ...req } }, signal);
     if (res.status !== 200 && res.status !== 201 && res.status !== 202) throw apiErrorFrom(res.status, res.body, 'enroll');
-    return this.#statusFrom(res, 'enroll');
+    const data = parseJson(res, 'enroll');
+    if (!isEnrollResponse.is(data)) throw new ApiError('BAD_RESPONSE', 0, `enroll: unexpected answer: ${isEnrollResponse.check(data).map((p) => `${p.path} ${p.message}`).join('; ')}`);
+    return data.status;
   }
 
   /** GET /api/v1/agents/status (signed) → pending or approved; 403 when revoked. */
   async enrollmentStatus(signal: AbortSignal): Promise<EnrollmentStatus> {
     const res = await this.request({ method: 'GET', path: '/api/v1/agents/status' }, signal);
-    if (res.status !== 200 && res.status !== 202 && res.status !== 201) throw apiErrorFrom(res.status, res.body, 'enrollment status');
-    return this.#statusFrom(res, 'enrollment status');
+    if (res.status !== 200) throw apiErrorFrom(res.status, res.body, 'enrollment status');
+    const data = parseJson(res, 'enrollment status');
+    if (!isAgentStatus.is(data)) throw new ApiError('BAD_RESPONSE', 0, `enrollment status: unexpected answer: ${isAgentStatus.check(data).map((p) => `${p.path} ${p.message}`).join('; ')}`);
+    if (data.status === 'revoked') throw new ApiError('REVOKED', 403, 'enrollment status: this agent was revoked');
+    return data.status;
   }
 
   /**
@@ -160,10 +166,11 @@ export class AgentClient {
     isReport.assert(report);
     const res = await this.request({ method: 'POST', path: `/api/v1/hosts/${encodeURIComponent(this.host)}/reports`, body: report }, signal);
     if (res.status < 200 || res.status > 299) {
-      // 409: the server already has this runId with other content; keeping it queued would block the queue forever.
+      // 409: the server already holds this runId (a resend after a lost acknowledgement): delivered.
       if (res.status === 409) return;
       throw apiErrorFrom(res.status, res.body, `report ${report.runId}`);
     }
+    if (!isReportAck.is(parseJson(res, `report ${report.runId}`))) throw new ApiError('BAD_RESPONSE', 0, `report ${report.runId}: unexpected acknowledgement`);
   }
 
   /** PUT /api/v1/hosts/:host/facts. */
@@ -176,13 +183,6 @@ export class AgentClient {
     this.#transport.close();
   }
 
-  #statusFrom(res: HttpResponse, what: string): EnrollmentStatus {
-    const data = parseJson(res, what) as { status?: unknown };
-    if (data.status === 'approved' || data.status === 'pending') return data.status;
-    if (res.status === 201) return 'approved';
-    if (res.status === 202) return 'pending';
-    throw new ApiError('BAD_RESPONSE', 0, `${what}: unexpected status ${JSON.stringify(data.status)}`);
-  }
 }
 
 function parseJson(res: HttpResponse, what: string): unknown {

@@ -5,7 +5,7 @@
  * the spool. Errors never escape: the result says what happened.
  */
 import { randomBytes } from 'node:crypto';
-import type { Catalog, RunReport } from '../../schemas/index.js';
+import { SchemaError, type Catalog, type RunReport } from '../../schemas/index.js';
 import type { AgentClient } from '../client/agent-client.js';
 import { ApiError } from '../client/api-error.js';
 import type { ReportSpool } from '../spool/report-spool.js';
@@ -53,7 +53,17 @@ export function newRunId(nowMs: number = Date.now()): string {
 
 /** Deliver queued reports; returns [reachable, remaining, identity refusal]. */
 export async function deliverSpool(deps: Pick<AgentRunDeps, 'spool' | 'client' | 'log'>, signal: AbortSignal): Promise<{ ok: boolean; remaining: number; refused?: ApiError }> {
-  const r = await deps.spool.flush((report, s) => deps.client.sendReport(report, s), signal);
+  const r = await deps.spool.flush(async (report, s) => {
+    try {
+      await deps.client.sendReport(report, s);
+    } catch (err) {
+      if (err instanceof SchemaError || (err instanceof ApiError && (err.status === 400 || err.status === 413 || err.status === 422))) {
+        deps.log.error('the server rejected a report as malformed; set aside in the spool as *.rejected', { reportRunId: report.runId, err: errorFields(err) });
+        return 'rejected';
+      }
+      throw err;
+    }
+  }, signal);
   if (r.delivered > 0) deps.log.info('reports delivered', { delivered: r.delivered, remaining: r.remaining });
   if (r.error === undefined) return { ok: !signal.aborted, remaining: r.remaining };
   if (!signal.aborted) deps.log.warn('report delivery failed; will retry', { err: errorFields(r.error), remaining: r.remaining });

@@ -34,11 +34,17 @@ export interface ReportSpoolOptions {
   readonly onDrop?: (entry: SpoolEntry) => void;
 }
 
-/** Sends one report; resolves when the server acknowledged it, rejects otherwise. */
-export type DeliverFn = (report: RunReport, signal: AbortSignal) => Promise<void>;
+/**
+ * Sends one report; resolves when the server acknowledged it, rejects otherwise (kept for a
+ * later try). Resolving 'rejected' means the server will never take it (it is malformed): the
+ * file is renamed to `*.rejected` so it cannot block the queue, and kept for inspection.
+ */
+export type DeliverFn = (report: RunReport, signal: AbortSignal) => Promise<void | 'rejected'>;
 
 export interface FlushResult {
   readonly delivered: number;
+  /** Reports the server refused as malformed (set aside as *.rejected). */
+  readonly rejected: number;
   readonly remaining: number;
   /** The error that stopped delivery, when it stopped early. */
   readonly error?: unknown;
@@ -120,8 +126,9 @@ export class ReportSpool {
     if (!this.#opened) await this.open();
     const entries = await this.list();
     let delivered = 0;
+    let rejected = 0;
     for (const [i, entry] of entries.entries()) {
-      if (signal.aborted) return { delivered, remaining: entries.length - i };
+      if (signal.aborted) return { delivered, rejected, remaining: entries.length - i };
       let report: RunReport;
       try {
         report = await this.read(entry);
@@ -130,15 +137,21 @@ export class ReportSpool {
         await fsp.rename(join(this.dir, entry.file), join(this.dir, `${entry.file}.corrupt`));
         continue;
       }
+      let outcome: void | 'rejected';
       try {
-        await deliver(report, signal);
+        outcome = await deliver(report, signal);
       } catch (error) {
-        return { delivered, remaining: entries.length - i, error };
+        return { delivered, rejected, remaining: entries.length - i, error };
+      }
+      if (outcome === 'rejected') {
+        await fsp.rename(join(this.dir, entry.file), join(this.dir, `${entry.file}.rejected`));
+        rejected++;
+        continue;
       }
       await this.remove(entry);
       delivered++;
     }
-    return { delivered, remaining: 0 };
+    return { delivered, rejected, remaining: 0 };
   }
 
   async #enforceLimit(): Promise<void> {
