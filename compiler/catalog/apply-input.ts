@@ -12,6 +12,7 @@ import type { Catalog } from '../../schemas/index.js';
 import { hasErrors, sortProblems, type ManifestProblem, type SourceLocation } from '../manifest/manifest-problem.js';
 import { loadManifestDir, loadManifestFile } from '../manifest/load-manifest.js';
 import type { ParsedManifest } from '../manifest/parse-manifest.js';
+import { createRenderer } from '../jinja/renderer.js';
 import { buildCatalog, type CatalogRenderer } from './build-catalog.js';
 import type { CatalogProblem } from './catalog-problem.js';
 
@@ -22,8 +23,8 @@ export interface ApplyInputOptions {
   /** The host this run is for (inventory_hostname in templates; selects the host in a repository). */
   readonly host: string;
   readonly signal?: AbortSignal;
-  /** Builds the Jinja2 renderer for a templates/ folder (compiler/jinja's createRenderer). */
-  readonly createRenderer: (opts: { searchPaths: string[] }) => CatalogRenderer;
+  /** Builds the renderer for a templates/ folder; default: compiler/jinja's createRenderer. */
+  readonly createRenderer?: (opts: { searchPaths: string[] }) => CatalogRenderer;
 }
 
 export interface ApplyInput {
@@ -69,7 +70,7 @@ export function compileManifest(manifest: ParsedManifest, baseDir: string, warni
     revision: 'local',
     templateRoot,
     filesRoot,
-    renderer: opts.createRenderer({ searchPaths: [templateRoot] }),
+    renderer: (opts.createRenderer ?? createRenderer)({ searchPaths: [templateRoot] }),
   });
   const problems = [...warnings, ...built.problems.map((p) => locateCatalogProblem(p, manifest, templateRoot))];
   if (!built.catalog) return { catalog: undefined, blobs: new Map(), problems: sortProblems(problems), origins: [] };

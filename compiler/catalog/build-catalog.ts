@@ -143,5 +143,5 @@ function templateProblem(
   if (typeof e.column === 'number') extra.column = e.column;
   const where = extra.line !== undefined ? `${template}:${extra.line}${extra.column !== undefined ? `:${extra.column}` : ''}` : template;
   const message = typeof e.message === 'string' ? e.message : String(err);
-  fail(path, 'TEMPLATE_ERROR', `${where}: ${message}`, extra);
+  fail(path, 'TEMPLATE_ERROR', message.startsWith(template) ? message : `${where}: ${message}`, extra);
 }

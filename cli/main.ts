@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+/**
+ * The `stead` command: the composition root. `stead <command> …` lazily imports
+ * cli/commands/<command>.js, whose `run(args, io)` returns the exit code, so an agent process
+ * never loads the compiler, nunjucks or the store (docs/adr/0001).
+ */
+import { readFileSync, realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { processIo, UsageError, writeLine, exitCodes, type CliIo } from './io.js';
+
+/** Every subcommand, with the line `stead --help` shows. The name is also the module name. */
+export const commands = {
+  apply: 'Enforce a manifest on this host, without a server (like puppet apply)',
+  render: 'Render a Jinja2 template with variables',
+  compile: 'Compile the catalog of a host from a manifest repository',
+  validate: 'Check a manifest repository and report every mistake',
+  vars: 'Show and explain the variables of a host',
+  server: 'Run the manifest server',
+  agent: 'Run the agent: pull the catalog, converge, report',
+  demo: 'Run a local demonstration',
+  backup: 'List, show and restore file contents the engine backed up',
+} as const;
+export type CommandName = keyof typeof commands;
+
+interface CommandModule {
+  run(args: string[], io: CliIo): Promise<number>;
+}
+
+export function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length));
+  return [
+    'Usage: stead <command> [options]',
+    '',
+    'Commands:',
+    ...Object.entries(commands).map(([name, text]) => `  ${name.padEnd(width)}  ${text}`),
+    '',
+    'Options:',
+    '  -h, --help     Show this help (stead <command> --help for a command)',
+    '  -V, --version  Show the version',
+    '',
+    'Documentation: docs/cli.md',
+  ].join('\n');
+}
+
+export function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Runs `stead` with argv (without node and the script); returns the exit code. */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '-h' || first === '--help') {
+    writeLine(first === undefined ? io.stderr : io.stdout, usage());
+    return first === undefined ? exitCodes.usage : exitCodes.ok;
+  }
+  if (first === '-V' || first === '--version') {
+    writeLine(io.stdout, `stead ${version()}`);
+    return exitCodes.ok;
+  }
+  let name = first;
+  let args = rest;
+  if (first === 'help') {
+    if (rest[0] === undefined) {
+      writeLine(io.stdout, usage());
+      return exitCodes.ok;
+    }
+    name = rest[0];
+    args = ['--help'];
+  }
+  if (!Object.hasOwn(commands, name)) {
+    writeLine(io.stderr, `stead: unknown command "${name}"`);
+    writeLine(io.stderr, usage());
+    return exitCodes.usage;
+  }
+  let mod: CommandModule;
+  try {
+    mod = (await import(`./commands/${name}.js`)) as CommandModule;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes(`commands/${name}.js`)) {
+      writeLine(io.stderr, `stead: the "${name}" command is not available in this build`);
+      return exitCodes.failed;
+    }
+    throw err;
+  }
+  try {
+    return await mod.run([...args], io);
+  } catch (err) {
+    if (err instanceof UsageError || (err as { code?: unknown }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || String((err as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
+      writeLine(io.stderr, `stead ${name}: ${(err as Error).message}`);
+      writeLine(io.stderr, `Run "stead ${name} --help" for usage.`);
+      return exitCodes.usage;
+    }
+    throw err;
+  }
+}
+
+/** Entry point when run as a program (not when imported by a test). */
+async function entry(): Promise<void> {
+  const io = processIo();
+  try {
+    process.exitCode = await main(process.argv.slice(2), io);
+  } catch (err) {
+    const e = err as Error & { code?: unknown };
+    writeLine(io.stderr, `stead: ${e.code !== undefined ? `${String(e.code)}: ` : ''}${e.message ?? String(err)}`);
+    if (io.env['STEAD_DEBUG']) writeLine(io.stderr, e.stack ?? '');
+    process.exitCode = exitCodes.failed;
+  }
+}
+
+const invokedAs = process.argv[1];
+// npm links bins through symlinks (node_modules/.bin/stead): compare real files.
+if (invokedAs !== undefined && import.meta.url === pathToFileURL(realpathOrSelf(invokedAs)).href) void entry();
+
+function realpathOrSelf(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+}
