@@ -227,6 +227,7 @@ export function finishManifests(files: readonly SourcedManifest[]): ParseResult 
     return v === undefined || (Array.isArray(v) && v.every((x) => typeof x === 'string'));
   }));
   const graphProblems = graphCheck(graphable.map((s) => s.resource));
+  const reported = new Set(problems.filter((p) => p.severity === 'error').map((p) => `${p.file}\u0000${p.path}`));
   for (const gp of graphProblems) {
     const s = graphable[gp.index]!;
     let location: SourceLocation;
@@ -235,6 +236,7 @@ export function finishManifests(files: readonly SourcedManifest[]): ParseResult 
     } else {
       location = locateRef(s, gp.property, gp.ref);
     }
+    if (reported.has(`${location.file}\u0000${location.path}`)) continue; // already reported by the schema check
     let message = gp.message;
     if (gp.code === 'UNKNOWN_REF') {
       const hint = didYouMean(gp.ref, all.map((x) => resourceId(x.resource)));
