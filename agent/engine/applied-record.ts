@@ -1,0 +1,94 @@
+/**
+ * The local record of what the engine last applied, for telling drift (a corrective change)
+ * from a new desired state (an intentional change), after Puppet's corrective_change.
+ *
+ * Stored as stateDir/applied.json, written atomically once per apply run (never in noop).
+ * Values are kept as sha256 digests, so no secret is stored at rest.
+ *
+ * A change of property P of resource R is corrective when
+ * - a value of P was recorded for R and differs from `before` (Puppet's rule), or
+ * - no value of P was recorded, but R ended its last run converged with the same desired state
+ *   (then the host moved, not the desired state).
+ */
+import { createHash } from 'node:crypto';
+import type { Host } from '../host/host.js';
+
+const FILE = '/applied.json';
+const VERSION = 1;
+
+interface Entry {
+  /** Digest of the desired resource (without metaparameters) when it last converged. */
+  desired: string;
+  /** Digest of the last applied value, by property. */
+  values: Record<string, string>;
+}
+
+/** Digest of any JSON value, with object keys sorted. */
+export function digest(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 32);
+}
+
+/** JSON with sorted object keys; undefined becomes the string "~undefined". */
+export function canonicalJson(value: unknown): string {
+  if (value === undefined) return '"~undefined"';
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v)).join(',')}]`;
+  const keys = Object.keys(value).filter((k) => (value as Record<string, unknown>)[k] !== undefined).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+}
+
+export class AppliedRecord {
+  private readonly next = new Map<string, Entry>();
+
+  private constructor(
+    private readonly state: Host,
+    private readonly prev: ReadonlyMap<string, Entry>,
+  ) {}
+
+  /** Loads the record; a missing or unreadable file is an empty record (reported through onProblem). */
+  static async load(state: Host, onProblem: (message: string) => void): Promise<AppliedRecord> {
+    const prev = new Map<string, Entry>();
+    try {
+      if (await state.lstat(FILE)) {
+        const doc = JSON.parse((await state.readFile(FILE)).toString('utf8')) as { version?: number; resources?: Record<string, Entry> };
+        if (doc.version === VERSION && doc.resources && typeof doc.resources === 'object') {
+          for (const [id, e] of Object.entries(doc.resources)) {
+            if (e && typeof e.desired === 'string' && e.values && typeof e.values === 'object') prev.set(id, { desired: e.desired, values: { ...e.values } });
+          }
+        }
+      }
+    } catch (err) {
+      onProblem(`cannot read the record of applied values; all changes count as intentional: ${(err as Error).message}`);
+    }
+    return new AppliedRecord(state, prev);
+  }
+
+  /** Whether a change of `property` from `before` is drift (see the module comment). */
+  isCorrective(id: string, desiredDigest: string, property: string, before: unknown): boolean {
+    const e = this.prev.get(id);
+    if (!e) return false;
+    const v = e.values[property];
+    if (v !== undefined) return v !== digest(before);
+    return e.desired === desiredDigest;
+  }
+
+  /** Records that resource `id` ended this run converged, with the values it applied. */
+  converged(id: string, desiredDigest: string, applied: readonly { property: string; after?: unknown }[]): void {
+    const values = { ...(this.prev.get(id)?.values ?? {}) };
+    for (const c of applied) values[c.property] = digest(c.after);
+    this.next.set(id, { desired: desiredDigest, values });
+  }
+
+  /** Keeps the previous entry of a resource that did not converge this run (failed, skipped). */
+  keep(id: string): void {
+    const e = this.prev.get(id);
+    if (e) this.next.set(id, e);
+  }
+
+  /** Writes the record atomically; entries of resources no longer in the catalog are dropped. */
+  async save(): Promise<void> {
+    const resources: Record<string, Entry> = {};
+    for (const [id, e] of [...this.next].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) resources[id] = e;
+    await this.state.writeFileAtomic(FILE, `${JSON.stringify({ version: VERSION, resources })}\n`, { mode: 0o600 });
+  }
+}

@@ -1,0 +1,378 @@
+/**
+ * The real Host: every path of the manifest ("/etc/motd") is confined under a root directory
+ * ("/" on a real host, a sandbox for `--root`, tests and benchmarks).
+ *
+ * Confinement, after security.md F4:
+ * - Manifest paths must be absolute, without NUL and without ".." segments.
+ * - Mutations resolve the parent directory component by component with O_NOFOLLOW|O_DIRECTORY
+ *   opens, relative to the previous directory's file descriptor (through /proc/self/fd, Linux's
+ *   openat). A symlink met on the way is resolved as in a chroot: absolute targets restart at the
+ *   root and ".." never climbs above it. Swapping a parent for a symlink after the walk cannot
+ *   redirect the write: the operation then names the directory by its descriptor.
+ * - Files are written to a temp file created O_CREAT|O_EXCL|O_NOFOLLOW mode 0600 in the target
+ *   directory, fsynced, chmod/chowned, renamed into place, and the directory is fsynced.
+ * - Reads follow the operating system's semantics under "/"; under another root the parent's
+ *   real path must stay inside the root.
+ *
+ * This is the only agent file (with node-exec.ts beside it) that imports node:fs / node:child_process.
+ */
+import { constants as C, promises as fsp } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { resolve as resolvePath } from 'node:path';
+import type { ExecOptions, ExecResult, Host, Stat } from './host.js';
+import { HostError } from './host-error.js';
+import { runProcess } from './node-exec.js';
+import { parseAccountFile, type AccountEntry } from './account-file.js';
+
+export interface NodeHostOptions {
+  /** Existing directory every managed path is confined under; "/" on a real host. */
+  readonly root: string;
+}
+
+/** A Host that also reports account entries (primary gid, home) read from the root's /etc files. */
+export interface NodeHost extends Host {
+  /** The passwd entry of a user in the root's /etc/passwd; undefined when unknown. */
+  lookupUserEntry(name: string): Promise<AccountEntry | undefined>;
+}
+
+const MAX_SYMLINK_HOPS = 40;
+
+/** Splits a manifest path into its components; throws HostError PATH_INVALID when it is not a safe absolute path. */
+export function pathComponents(path: string): string[] {
+  if (typeof path !== 'string' || !path.startsWith('/') || path.includes('\0')) {
+    throw new HostError('PATH_INVALID', `not an absolute path: ${JSON.stringify(path)}`);
+  }
+  const out: string[] = [];
+  for (const c of path.split('/')) {
+    if (c === '' || c === '.') continue;
+    if (c === '..') throw new HostError('PATH_INVALID', `".." is not allowed in a managed path: ${path}`);
+    out.push(c);
+  }
+  return out;
+}
+
+function errno(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
+}
+
+function kindOf(mode: number): Stat['kind'] {
+  switch (mode & C.S_IFMT) {
+    case C.S_IFREG: return 'file';
+    case C.S_IFDIR: return 'directory';
+    case C.S_IFLNK: return 'link';
+    default: return 'other';
+  }
+}
+
+/** The directory holding a path, opened by descriptor, plus the last component's name. */
+interface ParentRef {
+  readonly fh: FileHandle;
+  /** "/proc/self/fd/<n>": names the directory itself, wherever it has moved. */
+  readonly dir: string;
+  readonly name: string;
+}
+
+/** Creates the real Host confined under `root` (which must exist). */
+export function createNodeHost(opts: NodeHostOptions): NodeHost {
+  const root = resolvePath(opts.root);
+  const confined = root !== '/';
+  const accountCache = new Map<string, { key: string; entries: Map<string, AccountEntry> }>();
+
+  function realPath(path: string): string {
+    const comps = pathComponents(path);
+    if (comps.length === 0) return root;
+    return confined ? `${root}/${comps.join('/')}` : `/${comps.join('/')}`;
+  }
+
+  /**
+   * Opens the directory that holds `comps` (all but the last), resolving symlinks in the
+   * parents as in a chroot. With `create`, missing directories are made (mode given).
+   */
+  async function openParent(comps: readonly string[], create?: { mode: number }): Promise<ParentRef> {
+    if (comps.length === 0) throw new HostError('PATH_INVALID', 'the root itself has no parent');
+    const name = comps[comps.length - 1]!;
+    const fh = await openDirIn(comps.slice(0, -1), create);
+    return { fh, dir: `/proc/self/fd/${fh.fd}`, name };
+  }
+
+  async function openDirIn(comps: readonly string[], create?: { mode: number }): Promise<FileHandle> {
+    const stack: FileHandle[] = [await fsp.open(root, C.O_RDONLY | C.O_DIRECTORY)];
+    const queue = [...comps];
+    let hops = 0;
+    try {
+      while (queue.length > 0) {
+        const c = queue.shift()!;
+        if (c === '' || c === '.') continue;
+        if (c === '..') {
+          if (stack.length > 1) await stack.pop()!.close();
+          continue;
+        }
+        const top = stack[stack.length - 1]!;
+        const p = `/proc/self/fd/${top.fd}/${c}`;
+        let next: FileHandle | undefined;
+        try {
+          next = await fsp.open(p, C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW);
+        } catch (err) {
+          const code = errno(err);
+          if (code === 'ENOENT' && create) {
+            try {
+              await fsp.mkdir(p, { mode: create.mode });
+            } catch (e) {
+              if (errno(e) !== 'EEXIST') throw e;
+            }
+            queue.unshift(c);
+            continue;
+          }
+          if (code !== 'ELOOP' && code !== 'ENOTDIR') throw err;
+          const st = await fsp.lstat(p);
+          if (!st.isSymbolicLink()) throw new HostError('NOT_A_DIRECTORY', `a parent of the path is not a directory: ${c}`);
+          if (++hops > MAX_SYMLINK_HOPS) throw new HostError('SYMLINK_LOOP', `too many symbolic links while resolving ${comps.join('/')}`);
+          const target = await fsp.readlink(p);
+          const tcomps = target.split('/');
+          if (target.startsWith('/')) {
+            while (stack.length > 1) await stack.pop()!.close();
+          }
+          queue.unshift(...tcomps);
+          continue;
+        }
+        stack.push(next);
+      }
+      const result = stack.pop()!;
+      for (const h of stack) await h.close();
+      return result;
+    } catch (err) {
+      for (const h of stack) await h.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** The real path to read `path` at: the parent must resolve inside the root (checked when confined). */
+  async function readPath(path: string): Promise<string> {
+    const real = realPath(path);
+    if (!confined || real === root) return real;
+    const slash = real.lastIndexOf('/');
+    const parent = real.slice(0, slash);
+    let rp: string;
+    try {
+      rp = await fsp.realpath(parent);
+    } catch (err) {
+      throw err;
+    }
+    if (rp !== root && !rp.startsWith(`${root}/`)) {
+      throw new HostError('PATH_ESCAPE', `${path} resolves outside the root through a symbolic link`);
+    }
+    return `${rp}${real.slice(slash)}`;
+  }
+
+  async function withParent<T>(path: string, fn: (p: ParentRef) => Promise<T>, create?: { mode: number }): Promise<T> {
+    const ref = await openParent(pathComponents(path), create);
+    try {
+      return await fn(ref);
+    } finally {
+      await ref.fh.close();
+    }
+  }
+
+  async function accounts(file: '/etc/passwd' | '/etc/group'): Promise<Map<string, AccountEntry>> {
+    let real: string;
+    let key: string;
+    try {
+      real = await readPath(file);
+      const st = await fsp.stat(real);
+      key = `${st.ino}:${st.size}:${st.mtimeMs}`;
+    } catch (err) {
+      if (errno(err) === 'ENOENT') return new Map();
+      throw err;
+    }
+    const cached = accountCache.get(file);
+    if (cached && cached.key === key) return cached.entries;
+    const entries = parseAccountFile(await fsp.readFile(real, 'utf8'));
+    accountCache.set(file, { key, entries });
+    return entries;
+  }
+
+  const host: NodeHost = {
+    root,
+    realPath,
+
+    exec(file: string, args: readonly string[], o: ExecOptions = {}): Promise<ExecResult> {
+      const cwd = o.cwd === undefined ? root : realPath(o.cwd);
+      return runProcess(file, args, { ...o, cwd, extraEnv: confined ? { STEAD_ROOT: root } : {} });
+    },
+
+    async lstat(path: string): Promise<Stat | undefined> {
+      try {
+        const st = await fsp.lstat(await readPath(path));
+        return { kind: kindOf(st.mode), mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: st.size };
+      } catch (err) {
+        const code = errno(err);
+        if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+        throw err;
+      }
+    },
+
+    async readFile(path: string): Promise<Buffer> {
+      const fh = await fsp.open(await readPath(path), C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
+      try {
+        const st = await fh.stat();
+        if (!st.isFile()) throw new HostError('NOT_A_FILE', `${path} is not a regular file`);
+        return await fh.readFile();
+      } finally {
+        await fh.close();
+      }
+    },
+
+    async readlink(path: string): Promise<string> {
+      return fsp.readlink(await readPath(path));
+    },
+
+    async readdir(path: string): Promise<string[]> {
+      return fsp.readdir(await readPath(path));
+    },
+
+    async writeFileAtomic(path, data, o = {}) {
+      await withParent(path, async ({ fh: dirFh, dir, name }) => {
+        let existing: { mode: number; uid: number; gid: number } | undefined;
+        try {
+          const st = await fsp.lstat(`${dir}/${name}`);
+          if (st.isDirectory()) throw new HostError('IS_A_DIRECTORY', `${path} is a directory`);
+          if (st.isFile()) existing = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
+        } catch (err) {
+          if (errno(err) !== 'ENOENT') throw err;
+        }
+        const tmpName = `.${name.slice(0, 180)}.stead-${randomBytes(6).toString('hex')}.tmp`;
+        const tmp = `${dir}/${tmpName}`;
+        const fh = await fsp.open(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
+        try {
+          await fh.writeFile(data);
+          const uid = o.uid ?? existing?.uid;
+          const gid = o.gid ?? existing?.gid;
+          if (uid !== undefined || gid !== undefined) await fh.chown(uid ?? -1, gid ?? -1);
+          await fh.chmod(o.mode ?? existing?.mode ?? 0o644);
+          await fh.sync();
+          await fh.close();
+          await fsp.rename(tmp, `${dir}/${name}`);
+        } catch (err) {
+          await fh.close().catch(() => undefined);
+          await fsp.unlink(tmp).catch(() => undefined);
+          throw err;
+        }
+        await dirFh.sync();
+      });
+    },
+
+    async mkdir(path, o = {}) {
+      const comps = pathComponents(path);
+      if (comps.length === 0) {
+        if (o.recursive) return;
+        throw Object.assign(new Error(`EEXIST: root exists`), { code: 'EEXIST' });
+      }
+      await withParent(
+        path,
+        async ({ dir, name }) => {
+          try {
+            await fsp.mkdir(`${dir}/${name}`, { mode: o.mode ?? 0o755 });
+          } catch (err) {
+            if (!(o.recursive && errno(err) === 'EEXIST')) throw err;
+            const st = await fsp.lstat(`${dir}/${name}`);
+            if (!st.isDirectory()) throw new HostError('NOT_A_DIRECTORY', `${path} exists and is not a directory`);
+            return;
+          }
+          if (o.mode !== undefined) await fsp.chmod(`${dir}/${name}`, o.mode);
+        },
+        o.recursive ? { mode: 0o755 } : undefined,
+      );
+    },
+
+    async chmod(path, mode) {
+      const comps = pathComponents(path);
+      const open = async (p: string) => {
+        let fh: FileHandle;
+        try {
+          fh = await fsp.open(p, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
+        } catch (err) {
+          if (errno(err) === 'ELOOP') throw new HostError('SYMLINK_REFUSED', `${path} is a symbolic link; its mode is not managed`);
+          throw err;
+        }
+        try {
+          await fh.chmod(mode);
+        } finally {
+          await fh.close();
+        }
+      };
+      if (comps.length === 0) return open(root);
+      await withParent(path, ({ dir, name }) => open(`${dir}/${name}`));
+    },
+
+    async lchown(path, uid, gid) {
+      if (pathComponents(path).length === 0) return fsp.lchown(root, uid, gid);
+      await withParent(path, ({ dir, name }) => fsp.lchown(`${dir}/${name}`, uid, gid));
+    },
+
+    async symlink(target, path) {
+      await withParent(path, ({ dir, name }) => fsp.symlink(target, `${dir}/${name}`));
+    },
+
+    async remove(path, o = {}) {
+      await withParent(path, async ({ fh: dirFh, dir, name }) => {
+        let st;
+        try {
+          st = await fsp.lstat(`${dir}/${name}`);
+        } catch (err) {
+          if (errno(err) === 'ENOENT') return;
+          throw err;
+        }
+        if (st.isDirectory()) {
+          if (o.recursive) await fsp.rm(`${dir}/${name}`, { recursive: true, force: true });
+          else await fsp.rmdir(`${dir}/${name}`);
+        } else {
+          await fsp.unlink(`${dir}/${name}`);
+        }
+        await dirFh.sync().catch(() => undefined);
+      }).catch((err: unknown) => {
+        if (errno(err) === 'ENOENT') return;
+        throw err;
+      });
+    },
+
+    async rename(from, to) {
+      await withParent(from, (a) =>
+        withParent(to, async (b) => {
+          await fsp.rename(`${a.dir}/${a.name}`, `${b.dir}/${b.name}`);
+          await b.fh.sync();
+          if (a.fh.fd !== b.fh.fd) await a.fh.sync().catch(() => undefined);
+        }),
+      );
+    },
+
+    async lookupUser(name) {
+      const e = (await accounts('/etc/passwd')).get(name);
+      if (e) return e.id;
+      return name === 'root' ? 0 : undefined;
+    },
+
+    async lookupGroup(name) {
+      const e = (await accounts('/etc/group')).get(name);
+      if (e) return e.id;
+      return name === 'root' ? 0 : undefined;
+    },
+
+    async lookupUserEntry(name) {
+      const e = (await accounts('/etc/passwd')).get(name);
+      if (e) return e;
+      return name === 'root' ? { name: 'root', id: 0, gid: 0, home: '/root' } : undefined;
+    },
+  };
+  return host;
+}
+
+/**
+ * A Host rooted at the agent's state directory (backups, archive markers, the record of last
+ * applied values), creating it with mode 0700 when missing.
+ */
+export async function createStateHost(dir: string): Promise<NodeHost> {
+  const real = resolvePath(dir);
+  await fsp.mkdir(real, { recursive: true, mode: 0o700 });
+  return createNodeHost({ root: real });
+}
