@@ -1,0 +1,62 @@
+/**
+ * Validation of a whole repository: the load-time checks plus a compile of every host. A
+ * repository with any error is refused as a whole; every error is listed, located.
+ */
+import type { RepoProblem } from '../../schemas/repo/problem.js';
+import { compileHost } from '../compile.js';
+import { hasRepoErrors, normalizeProblems } from './repo-problem.js';
+import type { Repository } from './repository.js';
+
+export interface HostValidation {
+  readonly host: string;
+  /** The catalog id when the host compiled. */
+  readonly catalogId?: string;
+  readonly resources?: number;
+  readonly errors: number;
+}
+
+export interface RepositoryValidation {
+  readonly ok: boolean;
+  readonly revision: string;
+  /** Every problem, deduplicated (a problem met by several hosts is listed once) and sorted. */
+  readonly problems: RepoProblem[];
+  readonly hosts: HostValidation[];
+}
+
+export interface ValidateOptions {
+  /** Facts to compile each host with (the server passes the last reported ones); default none. */
+  readonly factsFor?: (host: string) => unknown;
+}
+
+export function validateRepository(repo: Repository, opts: ValidateOptions = {}): RepositoryValidation {
+  if (hasRepoErrors(repo.problems)) {
+    return { ok: false, revision: repo.revision, problems: normalizeProblems(repo.problems), hosts: [] };
+  }
+  const problems: RepoProblem[] = [...repo.problems];
+  const hosts: HostValidation[] = [];
+  for (const name of repo.hosts.keys()) {
+    const r = compileHost(repo, name, opts.factsFor?.(name) ?? {});
+    const own = r.problems.filter((p) => p.host === name);
+    problems.push(...own);
+    hosts.push({
+      host: name,
+      ...(r.catalog ? { catalogId: r.catalog.id, resources: r.catalog.resources.length } : {}),
+      errors: own.filter((p) => p.severity === 'error').length,
+    });
+  }
+  const merged = dedupeAcrossHosts(problems);
+  return { ok: !hasRepoErrors(merged), revision: repo.revision, problems: merged, hosts };
+}
+
+/** A problem found identically for several hosts (a template error in a shared role) is listed once, naming the first host. */
+function dedupeAcrossHosts(problems: readonly RepoProblem[]): RepoProblem[] {
+  const seen = new Set<string>();
+  const out: RepoProblem[] = [];
+  for (const p of normalizeProblems(problems)) {
+    const k = `${p.file}\u0000${p.line ?? 0}\u0000${p.column ?? 0}\u0000${p.code}\u0000${p.message}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push(p);
+  }
+  return out;
+}

@@ -1,0 +1,46 @@
+import type { FromSchema } from 'json-schema-to-ts';
+import { hostName, roleName } from './host-name.js';
+
+/**
+ * One host as the operator records it. Everything here is operator-set ("trusted"): only these
+ * attributes classify hosts into groups and so choose roles and secrets. Agent-reported facts
+ * never appear here.
+ */
+export const inventoryHostSchema = {
+  $id: 'urn:stead:repo:inventory-host',
+  type: 'object',
+  description: 'An inventory record: operator-set attributes of one host.',
+  additionalProperties: false,
+  properties: {
+    idc: { type: 'string', minLength: 1, maxLength: 64, description: 'Data centre (IDC) the host sits in.' },
+    set: { type: 'string', minLength: 1, maxLength: 64, description: 'Deployment set (BlueKing "set"): a slice of a service.' },
+    env: { type: 'string', minLength: 1, maxLength: 64, description: 'Environment: prod, staging, dev, …' },
+    ip: { type: 'string', minLength: 1, maxLength: 64, description: 'Management address.' },
+    tags: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 64 }, description: 'Free-form labels for group rules.' },
+    attributes: {
+      type: 'object',
+      description: 'Further operator-set attributes (strings, numbers, booleans) usable in group rules as attributes.<name>.',
+      additionalProperties: { type: ['string', 'number', 'boolean'] },
+    },
+    roles: { type: 'array', items: roleName, description: 'Roles for this host alone, after those of its groups.' },
+    vars: { type: 'object', description: 'Host variables: above every group, below launch variables.' },
+  },
+} as const;
+export type InventoryHost = FromSchema<typeof inventoryHostSchema>;
+
+/** An `inventory/*.yaml` file: hosts by name. */
+export const inventoryFileSchema = {
+  $id: 'urn:stead:repo:inventory-file',
+  type: 'object',
+  description: 'inventory/<any>.yaml: a map of host name to inventory record.',
+  additionalProperties: false,
+  required: ['hosts'],
+  properties: {
+    hosts: {
+      type: 'object',
+      propertyNames: hostName,
+      additionalProperties: { anyOf: [{ $ref: 'urn:stead:repo:inventory-host' }, { type: 'null' }] },
+      description: 'Hosts by name; an empty entry is a host with no attributes.',
+    },
+  },
+} as const;
