@@ -3,7 +3,8 @@
  *
  * Commands (argv arrays through ctx.host.exec, C locale):
  * - installed: `dpkg-query -W -f '${db:Status-Abbrev}\t${Version}\n' -- NAME`
- * - candidate: `apt-cache policy NAME` (the local index; this provider never runs `apt-get update`)
+ * - candidate: `apt-cache -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= policy NAME` (the local
+ *              index, no cache file written; this provider never runs `apt-get update`)
  * - install:   `apt-get -q -y -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef
  *               -o Dpkg::Options::=--force-confold [--allow-downgrades] install NAME[=VERSION]`
  *               with DEBIAN_FRONTEND=noninteractive
@@ -68,7 +69,8 @@ export const aptProvider: PackageProvider = {
 
   async candidate(name, ctx) {
     const opts = confined(ctx) ? aptConfineArgs(rootDir(ctx)) : [];
-    const r = await runCommand(ctx, 'apt-cache', [...opts, 'policy', name]);
+    // Empty cache file names: apt-cache builds its cache in memory and writes nothing (read never writes).
+    const r = await runCommand(ctx, 'apt-cache', [...opts, '-o', 'Dir::Cache::pkgcache=', '-o', 'Dir::Cache::srcpkgcache=', 'policy', name]);
     return parseAptCachePolicy(r.stdout);
   },
 

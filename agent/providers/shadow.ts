@@ -6,13 +6,16 @@
  * - useradd [-P R] [-u UID] [-g GID] [-G G1,G2] [-d HOME] [-s SHELL] [-c COMMENT] [-r] (-m|-M) NAME
  * - usermod [-P R] [-u UID] [-g GID] [-G G1,G2] [-d HOME [-m]] [-s SHELL] [-c COMMENT] NAME
  * - userdel [-P R] [-r] NAME
- * - groupadd [-P R] [-g GID] [-r] NAME · groupmod [-P R] -g GID NAME · groupdel [-P R] NAME
+ * - groupadd [-P R] [-g GID] [-r] NAME · groupmod [-P R -o] -g GID NAME · groupdel [-P R] NAME
  * - password hashes: `chpasswd -e` with "name:hash" on stdin on a real host (the hash never appears
  *   in a command line); under a root `usermod -P R -p HASH` (chpasswd has no prefix option).
  *
- * Known tool limitation worked around: Debian 12's usermod resolves `-g` through the host's NSS
- * even with -P, so under a root a primary-group change rewrites the gid field of <root>/etc/passwd
- * through the Host instead (files in the home directory keep their group in that case).
+ * Known tool limitations worked around, under a root only (Debian 12, shadow 4.13):
+ * - usermod resolves `-g` through the machine's NSS even with -P, so a primary-group change
+ *   rewrites the gid field of <root>/etc/passwd through the Host instead (files in the home
+ *   directory keep their group in that case);
+ * - groupmod checks a new `-g` against the machine's groups, so the root's /etc/group is checked
+ *   here and groupmod runs with -o.
  */
 import type { ResourceContext } from '../resources/resource.js';
 import { runCommand } from './run-command.js';
@@ -99,7 +102,15 @@ export const shadowProvider: UserProvider = {
   },
 
   async modifyGroup(name, gid, ctx) {
-    await runCommand(ctx, 'groupmod', [...prefix(ctx), '-g', String(gid), '--', name]);
+    if (ctx.host.root === '/') {
+      await runCommand(ctx, 'groupmod', ['-g', String(gid), '--', name]);
+      return;
+    }
+    // groupmod -P checks the new gid against the machine's groups (NSS), not the root's: check the
+    // root's /etc/group here and let groupmod skip its own check (-o).
+    const taken = parseGroup(await readText(ctx, '/etc/group')).find((g) => g.gid === gid && g.name !== name);
+    if (taken !== undefined) throw new ProviderError('COMMAND_FAILED', `groupmod: GID '${gid}' already exists (group ${taken.name})`);
+    await runCommand(ctx, 'groupmod', [...prefix(ctx), '-o', '-g', String(gid), '--', name]);
   },
 
   async deleteGroup(name, ctx) {

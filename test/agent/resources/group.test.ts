@@ -2,10 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { createNodeHost } from '../../../agent/host/node-host.js';
+import { registry } from '../../../agent/resources/registry.js';
 import { groupResource } from '../../../agent/resources/group.js';
 import { sha256File } from '../../helpers/os-apt-repo.js';
 import { converge, osContext } from '../../helpers/os-context.js';
 import { makeEtcRoot, shadowUnavailable } from '../../helpers/os-etc-root.js';
+import { resourceContract } from './contract.js';
 
 t.test('diff', async (t) => {
   t.same(groupResource.diff({ type: 'group', name: 'g' }, undefined), [{ property: 'ensure', after: 'present' }]);
@@ -53,4 +55,31 @@ t.test('real groupadd/groupmod/groupdel under a prefix root', { skip: why ?? fal
   await t.rejects(converge(groupResource, { type: 'group', name: 'dup', gid: 100 }, ctx), { code: 'COMMAND_FAILED', message: /groupadd/ }, 'a taken gid fails with groupadd\'s message');
 
   for (const [f, sum] of machine) t.equal(sha256File(f), sum, `the machine's ${f} is untouched`);
+});
+
+if (why === undefined) {
+  const etc = (root: string) => makeEtcRoot(root);
+  await resourceContract(t, {
+    impl: groupResource as never,
+    registry,
+    cases: [
+      { name: 'create with a gid', desired: () => ({ type: 'group', name: 'deploy', gid: 2000 }), prepare: etc },
+      { name: 'create a system group', desired: () => ({ type: 'group', name: 'svc', system: true }), prepare: etc },
+      { name: 'change the gid', desired: () => ({ type: 'group', name: 'users', gid: 101 }), prepare: etc },
+      { name: 'remove', desired: () => ({ type: 'group', name: 'users', ensure: 'absent' }), prepare: etc },
+      { name: 'existing group, gid unmanaged', desired: () => ({ type: 'group', name: 'users' }), prepare: etc, changes: false },
+    ],
+  });
+} else {
+  t.skip(`group contract: ${why}`);
+}
+
+t.test('changing a gid to one taken in the root fails, even where the machine has it free', { skip: why ?? false }, async (t) => {
+  const dir = t.testdir({ state: {}, root: {} });
+  const root = join(dir, 'root');
+  makeEtcRoot(root);
+  const ctx = osContext(createNodeHost({ root }), join(dir, 'state'));
+  await converge(groupResource, { type: 'group', name: 'a', gid: 3456 }, ctx);
+  await converge(groupResource, { type: 'group', name: 'b', gid: 3457 }, ctx);
+  await t.rejects(converge(groupResource, { type: 'group', name: 'b', gid: 3456 }, ctx), { code: 'COMMAND_FAILED', message: /3456' already exists \(group a\)/ });
 });

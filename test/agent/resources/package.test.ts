@@ -1,11 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import type { Host } from '../../../agent/host/host.js';
 import { createNodeHost } from '../../../agent/host/node-host.js';
+import { registry } from '../../../agent/resources/registry.js';
 import { packageResource } from '../../../agent/resources/package.js';
 import type { PackageResource } from '../../../schemas/resources/package.js';
 import { aptUnavailable, buildRepo, makeAptRoot, sha256File } from '../../helpers/os-apt-repo.js';
 import { converge, osContext } from '../../helpers/os-context.js';
+import { resourceContract } from './contract.js';
 
 const pkg = (ensure?: string): PackageResource => (ensure === undefined ? { type: 'package', name: 'stead-testpkg' } : { type: 'package', name: 'stead-testpkg', ensure });
 
@@ -94,3 +97,34 @@ t.test('a root without a dpkg database has no package provider', async (t) => {
   const ctx = osContext(createNodeHost({ root: join(dir, 'root') }), join(dir, 'state'));
   await t.rejects(packageResource.read(pkg(), ctx), { code: 'NO_PROVIDER', message: /rpm\/dnf/ });
 });
+
+/** A fresh confined apt world beside `root` (repo and build trees in its parent, the test dir). */
+function aptWorld(root: string): void {
+  const repo = buildRepo(join(root, '..'), [
+    { name: 'stead-testpkg', version: '1.0-1', files: { 'usr/share/stead-testpkg/VERSION': 'one\n' } },
+    { name: 'stead-testpkg', version: '1.1-1', files: { 'usr/share/stead-testpkg/VERSION': 'one point one\n' } },
+  ]);
+  makeAptRoot(root, repo);
+}
+
+async function installFirst(root: string, host: Host): Promise<void> {
+  aptWorld(root);
+  await converge(packageResource, pkg('1.0-1'), osContext(host, join(root, '..', 'prepare-state')));
+}
+
+if (why === undefined) {
+  await resourceContract(t, {
+    impl: packageResource as never,
+    registry,
+    cases: [
+      { name: 'install a version', desired: () => pkg('1.0-1'), prepare: (root) => aptWorld(root) },
+      { name: 'present installs the candidate', desired: () => pkg(), prepare: (root) => aptWorld(root) },
+      { name: 'latest upgrades', desired: () => pkg('latest'), prepare: installFirst },
+      { name: 'exact version downgrades', desired: () => pkg('1.0-1'), prepare: async (root, host) => { await installFirst(root, host); await converge(packageResource, pkg('latest'), osContext(host, join(root, '..', 'prepare-state'))); } },
+      { name: 'absent removes', desired: () => pkg('absent'), prepare: installFirst },
+      { name: 'present when installed is in sync', desired: () => pkg(), prepare: installFirst, changes: false },
+    ],
+  });
+} else {
+  t.skip(`package contract: ${why}`);
+}

@@ -1,13 +1,16 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import type { Host } from '../../../agent/host/host.js';
 import { createNodeHost } from '../../../agent/host/node-host.js';
+import { registry } from '../../../agent/resources/registry.js';
 import { groupResource } from '../../../agent/resources/group.js';
 import { userResource, type UserActual } from '../../../agent/resources/user.js';
 import type { UserResource } from '../../../schemas/resources/user.js';
 import { sha256File } from '../../helpers/os-apt-repo.js';
 import { converge, osContext } from '../../helpers/os-context.js';
 import { makeEtcRoot, shadowUnavailable } from '../../helpers/os-etc-root.js';
+import { resourceContract } from './contract.js';
 
 const HASH1 = '$6$stead$Kd2F7Zy0o1Z3tG5qkq7xXW4dG9YHn8U2m5v8Yk0bqv1x7tSg6JtS8m0Q0y3Qe9n4Xo3n2D9k1P6z5b7c8d9e0.';
 const HASH2 = '$y$j9T$steadsalt$0123456789abcdefghijklmnopqrstuvwxyzABCDE';
@@ -105,3 +108,24 @@ t.test('real useradd/usermod/userdel under a prefix root', { skip: why ?? false 
   t.notOk(JSON.stringify(ctx.logs).includes(HASH1) || JSON.stringify(ctx.logs).includes(HASH2), 'no hash in the logs');
   for (const [f, sum] of machine) t.equal(sha256File(f), sum, `the machine's ${f} is untouched`);
 });
+
+if (why === undefined) {
+  const etc = (root: string) => makeEtcRoot(root);
+  const withBob = async (root: string, host: Host) => {
+    makeEtcRoot(root);
+    await converge(userResource, { type: 'user', name: 'bob', uid: 1200, groups: ['users'], managehome: true, home: '/home/bob' }, osContext(host, join(root, '..', 'prepare-state')));
+  };
+  await resourceContract(t, {
+    impl: userResource as never,
+    registry,
+    cases: [
+      { name: 'create with everything', desired: () => ({ type: 'user', name: 'alice', uid: 1500, gid: 'users', groups: ['daemon'], home: '/home/alice', shell: '/bin/sh', comment: 'Alice', managehome: true, password: HASH1 }), prepare: etc },
+      { name: 'create a system user', desired: () => ({ type: 'user', name: 'svc', system: true }), prepare: etc },
+      { name: 'modify', desired: () => ({ type: 'user', name: 'bob', uid: 1201, groups: [], shell: '/bin/sh', comment: 'Bob', password: HASH2 }), prepare: withBob },
+      { name: 'remove with home', desired: () => ({ type: 'user', name: 'bob', ensure: 'absent', managehome: true }), prepare: withBob },
+      { name: 'in sync', desired: () => ({ type: 'user', name: 'bob', uid: 1200, groups: ['users'] }), prepare: withBob, changes: false },
+    ],
+  });
+} else {
+  t.skip(`user contract: ${why}`);
+}
