@@ -1,0 +1,61 @@
+/**
+ * openStore: picks the DocumentStore for a server configuration. MongoDB when `mongodbUrl` is
+ * set; otherwise the embedded SQLite store in `dataDir` — which serves one server only, so a
+ * multi-server configuration without MongoDB is refused.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { MongoStore } from './mongo/mongo-store.js';
+import { SqliteStore } from './sqlite/sqlite-store.js';
+import { StoreError } from './store-error.js';
+import type { DocumentStore } from './types.js';
+
+/** The file name of the embedded store inside the data directory. */
+export const SQLITE_FILE_NAME = 'stead.db';
+
+/** What openStore needs from the server's configuration. */
+export interface StoreConfig {
+  /** The server's data directory; the embedded store is `<dataDir>/stead.db`. */
+  readonly dataDir?: string;
+  /** mongodb:// or mongodb+srv:// URL: use MongoDB (required for more than one server). */
+  readonly mongodbUrl?: string;
+  /** MongoDB database name (default: the URL's, else "stead"). */
+  readonly mongodbDatabase?: string;
+  /** How many server processes share this state (default 1). */
+  readonly servers?: number;
+  /** Cluster mode: several servers behind a load balancer. Implies servers > 1. */
+  readonly cluster?: boolean;
+  /** Embedded store only: 'NORMAL' trades power-loss durability for speed (default 'FULL'). */
+  readonly sqliteSynchronous?: 'FULL' | 'NORMAL';
+}
+
+/**
+ * openStore opens the configured store. Throws StoreError BAD_CONFIG for a multi-server or
+ * cluster configuration without MongoDB, a missing data directory, or a URL that is not
+ * mongodb:// / mongodb+srv://. MongoDB connection failures reject with the driver's error.
+ */
+export async function openStore(config: StoreConfig, signal?: AbortSignal): Promise<DocumentStore> {
+  const servers = config.servers ?? 1;
+  if (!Number.isSafeInteger(servers) || servers < 1) throw new StoreError('BAD_CONFIG', 'servers must be a positive integer');
+  if (config.mongodbUrl !== undefined && config.mongodbUrl !== '') {
+    if (!/^mongodb(\+srv)?:\/\//.test(config.mongodbUrl)) {
+      throw new StoreError('BAD_CONFIG', 'the MongoDB URL must start with mongodb:// or mongodb+srv://');
+    }
+    return MongoStore.connect({
+      url: config.mongodbUrl,
+      ...(config.mongodbDatabase === undefined ? {} : { dbName: config.mongodbDatabase }),
+    }, signal);
+  }
+  if (servers > 1 || config.cluster === true) {
+    throw new StoreError('BAD_CONFIG',
+      'several servers need MongoDB: set a MongoDB URL (the embedded SQLite store serves exactly one server)');
+  }
+  if (config.dataDir === undefined || config.dataDir === '') {
+    throw new StoreError('BAD_CONFIG', 'the embedded store needs a data directory (or set a MongoDB URL)');
+  }
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  return SqliteStore.open({
+    path: join(config.dataDir, SQLITE_FILE_NAME),
+    ...(config.sqliteSynchronous === undefined ? {} : { synchronous: config.sqliteSynchronous }),
+  });
+}
