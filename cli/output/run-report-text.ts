@@ -58,7 +58,7 @@ export function formatStatus(s: ResourceStatus, opts: TextOptions = {}): string[
   for (const c of s.changes) lines.push(`    ${changeText(c)}`);
   if (s.diff) {
     const max = opts.maxDiffLines ?? 40;
-    const diffLines = s.diff.replace(/\n$/, '').split('\n');
+    const diffLines = s.diff.replace(/\n$/, '').split('\n').filter((l) => !/^=+$/.test(l) && !l.startsWith('Index: '));
     for (const l of diffLines.slice(0, max)) {
       const code = l.startsWith('+') && !l.startsWith('+++') ? '32' : l.startsWith('-') && !l.startsWith('---') ? '31' : undefined;
       lines.push(`      ${paint(l, code, opts.color)}`);
