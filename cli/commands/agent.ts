@@ -74,7 +74,7 @@ function seconds(flag: string, v: string | undefined, fallback: number): number 
   return n;
 }
 
-async function parseOptions(args: string[], io: CliIo): Promise<AgentOptions> {
+async function parseOptions(args: string[], io: CliIo): Promise<AgentOptions | 'help'> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -95,12 +95,14 @@ async function parseOptions(args: string[], io: CliIo): Promise<AgentOptions> {
         ca: { type: 'string' },
         json: { type: 'boolean', default: false },
         'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
       },
     });
   } catch (err) {
     throw new UsageError(err instanceof Error ? err.message : String(err));
   }
   const v = parsed.values;
+  if (v.help) return 'help';
   if (!v.server) throw new UsageError('--server URL is required');
   if (!v['data-dir']) throw new UsageError('--data-dir DIR is required');
   let serverUrl: URL;
@@ -170,6 +172,10 @@ export function runSummary(host: string, r: AgentRunResult): string {
 
 export async function run(args: string[], io: CliIo): Promise<number> {
   const opts = await parseOptions(args, io);
+  if (opts === 'help') {
+    writeLine(io.stdout, usage);
+    return agentExitCodes.ok;
+  }
   const log = createJsonLogger({ stream: io.stderr, level: opts.logLevel, bindings: { component: 'agent', host: opts.host } });
 
   await ensurePrivateDir(opts.dataDir);
