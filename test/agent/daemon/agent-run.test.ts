@@ -23,17 +23,26 @@ import type { RunReport } from '../../../schemas/index.js';
 
 const blob = Buffer.from('served from a blob\n');
 const blobSha = createHash('sha256').update(blob).digest('hex');
+/** Every blob the test server can serve, by sha256. */
+const blobStore = new Map<string, Buffer>([[blobSha, blob]]);
+function addBlob(content: string): string {
+  const data = Buffer.from(content);
+  const sha = createHash('sha256').update(data).digest('hex');
+  blobStore.set(sha, data);
+  return sha;
+}
 
 function catalogFor(motd: string) {
+  const motdSha = addBlob(motd);
   const body = {
     host: 'web-1',
     revision: `rev-${motd.trim()}`,
     resources: [
       { type: 'directory', path: '/etc' },
-      { type: 'file', path: '/etc/motd', content: motd, mode: '0644' },
+      { type: 'file', path: '/etc/motd', source: `sha256:${motdSha}`, mode: '0644' },
       { type: 'file', path: '/etc/blob.txt', source: `sha256:${blobSha}` },
     ],
-    blobs: { [`sha256:${blobSha}`]: blob.length },
+    blobs: { [`sha256:${blobSha}`]: blob.length, [`sha256:${motdSha}`]: Buffer.byteLength(motd) },
   };
   return { id: createHash('sha256').update(JSON.stringify(body)).digest('hex'), ...body };
 }
@@ -76,10 +85,13 @@ async function protocolServer(t: Test): Promise<ProtocolServer> {
             if (req.headers['if-none-match'] === `"${state.catalog.id}"`) return send(304);
             return send(200, state.catalog, { etag: `"${state.catalog.id}"` });
           }
-          if (req.url === `/api/v1/blobs/${blobSha}`) {
+          const blobMatch = /^\/api\/v1\/blobs\/([0-9a-f]{64})$/.exec(req.url ?? '');
+          if (blobMatch) {
+            const data = blobStore.get(blobMatch[1]!);
+            if (!data) return send(404, { error: { code: 'NOT_FOUND', message: 'no such blob', requestId: 'x' } });
             state.blobGets++;
             res.writeHead(200, { 'content-type': 'application/octet-stream' });
-            return res.end(blob);
+            return res.end(data);
           }
           if (req.url === '/api/v1/hosts/web-1/reports' && req.method === 'POST') {
             const r = JSON.parse(Buffer.concat(chunks).toString()) as RunReport;
@@ -147,7 +159,7 @@ t.test('a run fetches the catalog and missing blobs, converges, reports; the nex
   t.equal(r1.report?.outcome, 'changed', JSON.stringify(r1.report?.error ?? r1.report?.resources.filter((s) => s.error)));
   t.equal(await fsp.readFile(join(deps.root, 'etc/motd'), 'utf8'), 'hello\n');
   t.equal(await fsp.readFile(join(deps.root, 'etc/blob.txt'), 'utf8'), blob.toString());
-  t.equal(srv.blobGets, 1);
+  t.equal(srv.blobGets, 2, 'both blobs fetched');
   t.same(srv.reports.map((r) => r.runId), [r1.runId], 'report delivered');
   t.equal(r1.pendingReports, 0);
   t.same(await deps.spool.list(), [], 'spool empty after acknowledgement');
@@ -155,7 +167,7 @@ t.test('a run fetches the catalog and missing blobs, converges, reports; the nex
   const r2 = await agentRun(deps, false, ac.signal);
   t.equal(r2.catalogSource, 'unchanged', '304 on the second poll');
   t.equal(r2.report?.outcome, 'in-sync');
-  t.equal(srv.blobGets, 1, 'blobs it holds are not fetched again');
+  t.equal(srv.blobGets, 2, 'blobs it holds are not fetched again');
 
   // Drift by hand: the next run repairs it and reports it as corrective.
   await fsp.writeFile(join(deps.root, 'etc/motd'), 'edited by hand\n');
