@@ -1,0 +1,100 @@
+import type { FromSchema } from 'json-schema-to-ts';
+import { enrollmentStatus, hostName, isoTime } from './fragments.js';
+
+/** One enrolled key of a host. */
+export const agentKeySchema = {
+  $id: 'urn:stead:api:agent-key',
+  type: 'object',
+  additionalProperties: false,
+  required: ['fingerprint', 'status', 'createdAt'],
+  properties: {
+    fingerprint: { type: 'string', description: 'sha256 hex of the DER public key.' },
+    status: { enum: ['pending', 'approved', 'retired', 'rejected'], description: 'retired: replaced by an operator-approved newer key.' },
+    createdAt: isoTime,
+    approvedAt: isoTime,
+    via: { enum: ['operator', 'bootstrap-token'], description: 'Who approved it.' },
+  },
+} as const;
+
+/** An agent (a host's enrollment record) as operators see it. */
+export const agentViewSchema = {
+  $id: 'urn:stead:api:agent-view',
+  type: 'object',
+  additionalProperties: false,
+  required: ['host', 'status', 'keys'],
+  properties: {
+    host: hostName,
+    status: enrollmentStatus,
+    keys: { type: 'array', items: agentKeySchema },
+  },
+} as const;
+export type AgentView = FromSchema<typeof agentViewSchema>;
+
+export const agentListSchema = {
+  $id: 'urn:stead:api:agent-list',
+  type: 'object',
+  additionalProperties: false,
+  required: ['agents'],
+  properties: { agents: { type: 'array', items: agentViewSchema } },
+} as const;
+
+/** POST /api/v1/agents/:host/approve: approve a pending key (the only pending one when no fingerprint is given). */
+export const approveRequestSchema = {
+  $id: 'urn:stead:api:approve-request',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    fingerprint: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'The pending key to approve; required when the host has several pending keys or an approved one (rotation).' },
+  },
+} as const;
+export type ApproveRequest = FromSchema<typeof approveRequestSchema>;
+
+/** POST /api/v1/bootstrap-tokens */
+export const bootstrapTokenRequestSchema = {
+  $id: 'urn:stead:api:bootstrap-token-request',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    ttlSeconds: { type: 'integer', minimum: 60, maximum: 2592000, description: 'Lifetime; default 3600.' },
+    host: { ...hostName, description: 'Restrict the token to this host name.' },
+  },
+} as const;
+export type BootstrapTokenRequest = FromSchema<typeof bootstrapTokenRequestSchema>;
+
+export const bootstrapTokenResponseSchema = {
+  $id: 'urn:stead:api:bootstrap-token-response',
+  type: 'object',
+  additionalProperties: false,
+  required: ['token', 'expiresAt'],
+  properties: {
+    token: { type: 'string', description: 'Shown once; the server keeps only its hash.' },
+    expiresAt: isoTime,
+    host: hostName,
+  },
+} as const;
+export type BootstrapTokenResponse = FromSchema<typeof bootstrapTokenResponseSchema>;
+
+/** POST /api/v1/operator-tokens */
+export const operatorTokenRequestSchema = {
+  $id: 'urn:stead:api:operator-token-request',
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'role'],
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.@-]+$', description: 'Who or what holds the token.' },
+    role: { enum: ['admin', 'readonly'], description: 'readonly may only read.' },
+  },
+} as const;
+export type OperatorTokenRequest = FromSchema<typeof operatorTokenRequestSchema>;
+
+export const operatorTokenResponseSchema = {
+  $id: 'urn:stead:api:operator-token-response',
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'role', 'token'],
+  properties: {
+    name: { type: 'string' },
+    role: { enum: ['admin', 'readonly'] },
+    token: { type: 'string', description: 'Shown once; the server keeps only its hash.' },
+  },
+} as const;

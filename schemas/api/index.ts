@@ -1,0 +1,8 @@
+/** Request and response schemas of every /api/v1 endpoint, re-exported. */
+export * from './error.js';
+export * from './fragments.js';
+export * from './enroll.js';
+export * from './agents.js';
+export * from './revision.js';
+export * from './hosts.js';
+export * from './compliance.js';

@@ -1,0 +1,143 @@
+/**
+ * Routes agents call: enrollment (public), status (pending allowed), and — for approved hosts
+ * only, each on the caller's own host — catalog, blobs, reports and facts.
+ */
+import { agentStatusSchema, enrollRequestSchema, enrollResponseSchema, type EnrollRequest } from '../../schemas/api/enroll.js';
+import { errorBodySchema } from '../../schemas/api/error.js';
+import { factsAckSchema, reportAckSchema } from '../../schemas/api/hosts.js';
+import { catalogSchema } from '../../schemas/catalog.js';
+import { runReportSchema, type RunReport } from '../../schemas/report.js';
+import { compileGuard, type Guard } from '../../schemas/validate.js';
+import { ApiError } from '../domain/errors.js';
+import type { AgentPrincipal, AppContext } from './app-state.js';
+import { jsonBody } from './body.js';
+import { serveBlob } from './blob-response.js';
+import { requestSignal } from './request-signal.js';
+import type { RouteSpec } from './route-spec.js';
+
+const enrollGuard: Guard<EnrollRequest> = compileGuard(enrollRequestSchema);
+const reportGuard: Guard<RunReport> = compileGuard(runReportSchema);
+const factsSchema = {
+  $id: 'urn:stead:api:facts',
+  type: 'object',
+  maxProperties: 512,
+  description: 'The agent\'s facts as one JSON object (hostname, os, ips, ...). Keys __proto__, constructor and prototype are refused.',
+} as const;
+const factsGuard: Guard<Record<string, unknown>> = compileGuard(factsSchema);
+
+const err = (description: string) => ({ description, schema: errorBodySchema });
+
+/** The host in the path must be the signed identity: anything else is 403, whatever exists. */
+export function ownHost(ctx: AppContext): AgentPrincipal {
+  const p = ctx.state.principal;
+  if (!p || p.kind !== 'agent') throw new ApiError('UNAUTHENTICATED', 'a signed agent request is required');
+  const host = ctx.params['host'];
+  if (host !== p.host) throw new ApiError('FORBIDDEN', `host ${p.host} may only use its own resources`);
+  return p;
+}
+
+function agent(ctx: AppContext): AgentPrincipal {
+  const p = ctx.state.principal;
+  if (!p || p.kind !== 'agent') throw new ApiError('UNAUTHENTICATED', 'a signed agent request is required');
+  return p;
+}
+
+export const agentRoutes: readonly RouteSpec[] = [
+  {
+    method: 'POST',
+    path: '/api/v1/agents/enroll',
+    auth: 'public',
+    tag: 'agents',
+    summary: 'Enroll an agent key for a host. 201 approved (valid bootstrap token), 202 pending an operator.',
+    body: { types: ['application/json'], limit: 64 * 1024, schema: enrollRequestSchema },
+    responses: { 201: { description: 'approved', schema: enrollResponseSchema }, 202: { description: 'pending', schema: enrollResponseSchema }, 400: err('invalid body, host name or key'), 403: err('bootstrap token invalid, or key rejected'), 409: err('concurrent change or too many keys') },
+    async handler(ctx, s) {
+      const req = await jsonBody(ctx, enrollGuard, 64 * 1024);
+      // Facts in the enrollment body are ignored: enrollment is unauthenticated, facts come
+      // only over signed requests (PUT /hosts/:host/facts).
+      const r = await s.enrollment.enroll({ host: req.host, publicKey: req.publicKey, ...(req.bootstrapToken !== undefined ? { bootstrapToken: req.bootstrapToken } : {}) });
+      ctx.status = r.status === 'approved' ? 201 : 202;
+      ctx.body = r;
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/agents/status',
+    auth: 'agent-any',
+    tag: 'agents',
+    summary: 'Enrollment status of the signing key (allowed while pending).',
+    responses: { 200: { description: 'status', schema: agentStatusSchema }, 401: err('unsigned, bad signature, stale time or reused nonce'), 403: err('revoked') },
+    async handler(ctx) {
+      const p = agent(ctx);
+      ctx.body = { host: p.host, status: p.status, fingerprint: p.fingerprint };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/hosts/:host/catalog',
+    auth: 'agent',
+    tag: 'agents',
+    summary: 'The catalog of the calling host. ETag is the catalog id; If-None-Match gives 304.',
+    responses: { 200: { description: 'the catalog', schema: catalogSchema }, 304: { description: 'unchanged' }, 403: err('another host, pending or revoked'), 404: err('no live revision, or host not in the inventory'), 422: err('the catalog does not compile') },
+    async handler(ctx, s) {
+      const p = ownHost(ctx);
+      const served = await s.catalogs.forHost(p.host, requestSignal(ctx));
+      const etag = `"${served.etag}"`;
+      ctx.set('ETag', etag);
+      ctx.set('Cache-Control', 'private, no-cache');
+      const inm = ctx.get('if-none-match');
+      if (inm && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag || t.trim() === '*')) {
+        ctx.status = 304;
+        return;
+      }
+      ctx.type = 'application/json';
+      ctx.body = served.body;
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/blobs/:sha256',
+    auth: 'agent',
+    tag: 'agents',
+    summary: 'A blob referenced by the calling host\'s current catalog, by sha256 (supports Range).',
+    responses: { 200: { description: 'the bytes', type: 'application/octet-stream' }, 206: { description: 'a range', type: 'application/octet-stream' }, 400: err('id is not 64 lowercase hex'), 404: err('not referenced by the caller\'s catalog'), 416: err('range not satisfiable') },
+    async handler(ctx, s) {
+      const p = agent(ctx);
+      const id = ctx.params['sha256'] ?? '';
+      if (!/^[0-9a-f]{64}$/.test(id)) throw new ApiError('BAD_REQUEST', 'blob id must be 64 lowercase hex characters (sha256)');
+      const signal = requestSignal(ctx);
+      if (!(await s.catalogs.blobAllowed(p.host, id, signal))) throw new ApiError('NOT_FOUND', `blob ${id} is not referenced by the catalog of ${p.host}`);
+      await serveBlob(ctx, s.catalogs.blobStore, id, signal);
+    },
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/hosts/:host/reports',
+    auth: 'agent',
+    tag: 'agents',
+    summary: 'Deliver a run report. Idempotent on runId: a re-sent report is 200 with duplicate: true and stored once.',
+    body: { types: ['application/json'], limit: 16 * 1024 * 1024, schema: runReportSchema },
+    responses: { 200: { description: 'stored (or already stored)', schema: reportAckSchema }, 400: err('invalid report'), 403: err('another host, or report.host is not the signer') },
+    async handler(ctx, s) {
+      const p = ownHost(ctx);
+      const report = await jsonBody(ctx, reportGuard, 16 * 1024 * 1024);
+      ctx.body = await s.reports.ingest(p.host, report);
+    },
+  },
+  {
+    method: 'PUT',
+    path: '/api/v1/hosts/:host/facts',
+    auth: 'agent',
+    tag: 'agents',
+    summary: 'Replace the calling host\'s facts (a JSON object). They feed compilation only where the repository allows.',
+    body: { types: ['application/json'], limit: 256 * 1024, schema: factsSchema },
+    responses: { 200: { description: 'stored', schema: factsAckSchema }, 400: err('not an object, or forbidden keys'), 403: err('another host') },
+    async handler(ctx, s) {
+      const p = ownHost(ctx);
+      const facts = await jsonBody(ctx, factsGuard, 256 * 1024);
+      ctx.body = { host: p.host, changed: await s.hostStates.putFacts(p.host, facts) };
+    },
+  },
+];
+
+export const agentBodyLimits: Readonly<Record<string, number>> = Object.fromEntries(agentRoutes.filter((r) => r.body).map((r) => [`${r.method} ${r.path}`, r.body!.limit]));

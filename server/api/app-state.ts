@@ -1,0 +1,38 @@
+/**
+ * What the middleware chain puts on ctx.state, and the context type handlers receive.
+ */
+import type { RouterContext } from '@koa/router';
+import type { Logger } from '../log.js';
+
+/** An agent proven by a signed request (identity from the signature only, never from the body). */
+export interface AgentPrincipal {
+  readonly kind: 'agent';
+  readonly host: string;
+  readonly fingerprint: string;
+  /** approved: may use agent routes; pending: may only ask for its status. */
+  readonly status: 'approved' | 'pending';
+}
+
+export type OperatorRole = 'admin' | 'readonly';
+
+export interface OperatorPrincipal {
+  readonly kind: 'operator';
+  readonly name: string;
+  readonly role: OperatorRole;
+  /** How the operator authenticated: a bearer token or a console session cookie. */
+  readonly via: 'token' | 'session';
+}
+
+export type Principal = AgentPrincipal | OperatorPrincipal;
+
+export interface AppState {
+  requestId: string;
+  log: Logger;
+  /** The raw request body, read once with the route's size limit (signed requests hash it). */
+  rawBody?: Buffer;
+  principal?: Principal;
+  /** The route template matched ("/api/v1/hosts/:host/catalog"), for metrics and logs. */
+  routeName?: string;
+}
+
+export type AppContext = RouterContext<AppState>;

@@ -1,0 +1,92 @@
+/**
+ * Authentication and authorisation at the edge. Every route declares one `auth` kind; the
+ * router refuses to mount a route without one, and the census test walks the table.
+ *
+ *   public        no credentials (health, enrollment submit)
+ *   agent         a signed request from an approved host key (ADR 0003)
+ *   agent-any     a signed request from an approved or pending key (enrollment status)
+ *   read          an operator (bearer token), any role
+ *   write         an operator with role admin; readonly gets 403
+ *
+ * Agent identity comes only from the signature: X-Stead-Host names the key to verify with, and
+ * a request is accepted only if that host's key signed method, path, time, nonce and body.
+ */
+import type { Clock } from '../domain/clock.js';
+import { ApiError } from '../domain/errors.js';
+import { isValidHostName } from '../domain/host-name.js';
+import type { NonceCache } from '../domain/nonce-cache.js';
+import { canonicalRequest, nonceSyntax, signatureSyntax, timeSyntax, verifySignature } from '../domain/signature.js';
+import type { EnrollmentService } from '../services/enrollment-service.js';
+import type { OperatorAuthService } from '../services/operator-auth-service.js';
+import type { AgentPrincipal, AppContext, OperatorPrincipal } from './app-state.js';
+import { readRawBody } from './body.js';
+
+export type AuthKind = 'public' | 'agent' | 'agent-any' | 'read' | 'write';
+
+export interface AuthDeps {
+  readonly enrollment: EnrollmentService;
+  readonly operators: OperatorAuthService;
+  readonly nonces: NonceCache;
+  readonly clock: Clock;
+  /** Largest accepted |server time − request time|. */
+  readonly skewMs: number;
+}
+
+export async function authenticateAgent(ctx: AppContext, deps: AuthDeps, allowPending: boolean, bodyLimit: number): Promise<AgentPrincipal> {
+  const host = ctx.get('x-stead-host');
+  const time = ctx.get('x-stead-time');
+  const nonce = ctx.get('x-stead-nonce');
+  const signature = ctx.get('x-stead-signature');
+  if (!host || !time || !nonce || !signature) throw new ApiError('UNAUTHENTICATED', 'this route needs a signed agent request (X-Stead-Host, X-Stead-Time, X-Stead-Nonce, X-Stead-Signature)');
+  if (!isValidHostName(host)) throw new ApiError('UNAUTHENTICATED', 'X-Stead-Host is not a valid host name');
+  if (!timeSyntax.test(time)) throw new ApiError('UNAUTHENTICATED', 'X-Stead-Time must be unix milliseconds');
+  if (!nonceSyntax.test(nonce)) throw new ApiError('UNAUTHENTICATED', 'X-Stead-Nonce must be 16-128 characters of [A-Za-z0-9_+/=-]');
+  if (!signatureSyntax.test(signature)) throw new ApiError('BAD_SIGNATURE', 'X-Stead-Signature must be a base64 Ed25519 signature');
+  const now = deps.clock.now();
+  if (Math.abs(now - Number(time)) > deps.skewMs) {
+    throw new ApiError('CLOCK_SKEW', `request time is more than ${Math.round(deps.skewMs / 1000)} s away from the server's clock; fix the agent's clock (NTP)`);
+  }
+  const identity = await deps.enrollment.identity(host);
+  // Same answer for an unknown host and a bad signature: nothing to learn about which hosts exist.
+  if (!identity || identity.keys.length === 0) throw new ApiError('BAD_SIGNATURE', 'signature does not verify with any enrolled key of this host');
+  const body = ctx.method === 'GET' || ctx.method === 'HEAD' ? Buffer.alloc(0) : await readRawBody(ctx, bodyLimit);
+  const canonical = canonicalRequest(ctx.method, ctx.req.url ?? ctx.url, time, nonce, body);
+  let signer: (typeof identity.keys)[number] | undefined;
+  for (const status of ['approved', 'pending'] as const) {
+    signer = identity.keys.find((k) => k.status === status && verifySignature(k.key, canonical, signature));
+    if (signer) break;
+  }
+  if (!signer) throw new ApiError('BAD_SIGNATURE', 'signature does not verify with any enrolled key of this host');
+  if (!deps.nonces.claim(host, nonce, now)) throw new ApiError('NONCE_REUSED', 'this nonce was already used; every request needs a fresh one');
+  if (identity.status === 'revoked') throw new ApiError('HOST_REVOKED', `host ${host} has been revoked`);
+  const status = signer.status === 'approved' && identity.status === 'approved' ? 'approved' : 'pending';
+  const principal: AgentPrincipal = { kind: 'agent', host, fingerprint: signer.fingerprint, status };
+  ctx.state.principal = principal;
+  if (status === 'pending' && !allowPending) throw new ApiError('HOST_PENDING', `the key of ${host} is waiting for an operator's approval`);
+  return principal;
+}
+
+const bearer = /^Bearer ([A-Za-z0-9_\-.~+/]+=*)$/;
+
+/** Operator from `Authorization: Bearer <token>` (API) or, when allowed, the console session cookie. */
+export async function authenticateOperator(ctx: AppContext, deps: AuthDeps, needWrite: boolean, allowCookie: boolean): Promise<OperatorPrincipal> {
+  const header = ctx.get('authorization');
+  let principal: OperatorPrincipal | undefined;
+  if (header) {
+    const m = bearer.exec(header);
+    if (!m) throw new ApiError('UNAUTHENTICATED', 'Authorization must be "Bearer <token>"');
+    const op = await deps.operators.authenticate(m[1]!);
+    if (!op) throw new ApiError('UNAUTHENTICATED', 'the bearer token is not valid');
+    principal = { kind: 'operator', name: op.name, role: op.role, via: 'token' };
+  } else if (allowCookie) {
+    const sid = ctx.cookies.get(sessionCookie);
+    const op = sid ? deps.operators.session(sid) : undefined;
+    if (op) principal = { kind: 'operator', name: op.name, role: op.role, via: 'session' };
+  }
+  if (!principal) throw new ApiError('UNAUTHENTICATED', 'this route needs an operator token (Authorization: Bearer <token>)');
+  ctx.state.principal = principal;
+  if (needWrite && principal.role !== 'admin') throw new ApiError('FORBIDDEN', `role ${principal.role} may not change anything`);
+  return principal;
+}
+
+export const sessionCookie = 'stead_session';

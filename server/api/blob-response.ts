@@ -1,0 +1,49 @@
+/**
+ * Sending a blob with single-range support (RFC 9110 §14): "bytes=a-b", "bytes=a-" and
+ * "bytes=-n"; several ranges or an unparsable header get the whole blob; a range starting past
+ * the end gets 416 with Content-Range "bytes * /size".
+ */
+import type { BlobStore } from '../store/types.js';
+import { ApiError } from '../domain/errors.js';
+import type { AppContext } from './app-state.js';
+
+export function parseRange(header: string, size: number): { start: number; end: number } | 'unsatisfiable' | undefined {
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return undefined;
+  if (m[1] === '') {
+    const n = Number(m[2]);
+    if (n === 0) return 'unsatisfiable';
+    return { start: Math.max(0, size - n), end: size };
+  }
+  const start = Number(m[1]);
+  const end = m[2] === '' ? size : Math.min(size, Number(m[2]) + 1);
+  if (!Number.isSafeInteger(start) || start >= size) return 'unsatisfiable';
+  if (end <= start) return undefined;
+  return { start, end };
+}
+
+export async function serveBlob(ctx: AppContext, blobs: BlobStore, id: string, signal: AbortSignal): Promise<void> {
+  const st = await blobs.stat(id);
+  if (!st) throw new ApiError('NOT_FOUND', `blob ${id} is not stored`);
+  ctx.set('Accept-Ranges', 'bytes');
+  ctx.set('ETag', `"${id}"`);
+  ctx.set('Cache-Control', 'private, max-age=31536000, immutable');
+  ctx.type = 'application/octet-stream';
+  const rangeHeader = ctx.get('range');
+  const range = rangeHeader ? parseRange(rangeHeader, st.size) : undefined;
+  if (range === 'unsatisfiable') {
+    ctx.set('Content-Range', `bytes */${st.size}`);
+    throw new ApiError('RANGE_NOT_SATISFIABLE', `range ${rangeHeader.slice(0, 100)} is outside the ${st.size}-byte blob`);
+  }
+  if (range) {
+    const data = await blobs.getRange(id, range.start, range.end, { signal });
+    if (!data) throw new ApiError('NOT_FOUND', `blob ${id} is not stored`);
+    ctx.status = 206;
+    ctx.set('Content-Range', `bytes ${range.start}-${range.end - 1}/${st.size}`);
+    ctx.body = data;
+    return;
+  }
+  const data = await blobs.get(id, { signal });
+  if (!data) throw new ApiError('NOT_FOUND', `blob ${id} is not stored`);
+  ctx.body = data;
+}

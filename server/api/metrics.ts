@@ -1,0 +1,26 @@
+/**
+ * Prometheus metrics, one registry per app (so tests can build several apps). Served at
+ * /metrics to operators only.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Services } from '../services/services.js';
+
+export interface Metrics {
+  readonly registry: Registry;
+  readonly requests: Counter<'method' | 'route' | 'status'>;
+  readonly duration: Histogram<'route'>;
+}
+
+export function createMetrics(services: Services, opts: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'stead_' });
+  const requests = new Counter({ name: 'stead_http_requests_total', help: 'HTTP requests by route template and status.', labelNames: ['method', 'route', 'status'] as const, registers: [registry] });
+  const duration = new Histogram({ name: 'stead_http_request_duration_seconds', help: 'HTTP request latency by route template.', labelNames: ['route'] as const, buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10], registers: [registry] });
+  new Gauge({ name: 'stead_catalog_cache_hits_total', help: 'Catalog polls answered from the compile cache.', registers: [registry], collect() { this.set(services.catalogs.counters.hits); } });
+  new Gauge({ name: 'stead_catalog_compiles_total', help: 'Catalog compiles.', registers: [registry], collect() { this.set(services.catalogs.counters.compiles); } });
+  new Gauge({ name: 'stead_catalog_cache_entries', help: 'Hosts with a cached catalog.', registers: [registry], collect() { this.set(services.catalogs.counters.cached); } });
+  new Gauge({ name: 'stead_reports_ingested_total', help: 'Reports stored.', registers: [registry], collect() { this.set(services.reports.counters.ingested); } });
+  new Gauge({ name: 'stead_reports_duplicate_total', help: 'Re-sent reports acknowledged without storing.', registers: [registry], collect() { this.set(services.reports.counters.duplicates); } });
+  new Gauge({ name: 'stead_nonce_cache_entries', help: 'Request nonces remembered for replay protection.', registers: [registry], collect() { this.set(services.nonces.size); } });
+  return { registry, requests, duration };
+}

@@ -1,0 +1,30 @@
+/**
+ * The route table's shape. Every route states its auth, body, responses and handler in one
+ * place; the router, the OpenAPI document and the census test all read the same table.
+ */
+import type { Services } from '../services/services.js';
+import type { AppContext } from './app-state.js';
+import type { AuthKind } from './auth.js';
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export interface SchemaRef {
+  readonly $id: string;
+}
+
+export interface RouteSpec {
+  readonly method: Method;
+  /** Koa-router path, e.g. "/api/v1/hosts/:host/catalog". */
+  readonly path: string;
+  readonly auth: AuthKind;
+  readonly summary: string;
+  readonly tag: string;
+  /** Body accepted: media types, size limit, and the schema of the JSON form. */
+  readonly body?: { readonly types: readonly string[]; readonly limit: number; readonly schema?: SchemaRef & object; readonly optional?: boolean };
+  readonly query?: Readonly<Record<string, { readonly description: string; readonly schema: object }>>;
+  readonly responses: Readonly<Record<number, { readonly description: string; readonly schema?: SchemaRef & object; readonly type?: string }>>;
+  readonly handler: (ctx: AppContext, services: Services) => Promise<void>;
+}
+
+/** Largest body of an agent request without its own limit. */
+export const defaultBodyLimit = 1024 * 1024;

@@ -1,0 +1,139 @@
+/**
+ * createApp builds the Koa application from services: request ids and access logs, JSON
+ * errors, metrics, the /api/v1 route table (every route with its declared auth), /healthz,
+ * /metrics, /api/v1/openapi.json and the console. No I/O at import or construction.
+ */
+import Koa from 'koa';
+import { Router } from '@koa/router';
+import type { Logger } from './log.js';
+import type { Services } from './services/services.js';
+import type { AppState, AppContext } from './api/app-state.js';
+import { agentRoutes } from './api/agent-routes.js';
+import { operatorRoutes } from './api/operator-routes.js';
+import { authenticateAgent, authenticateOperator, type AuthDeps } from './api/auth.js';
+import { errorMiddleware } from './api/error-middleware.js';
+import { requestId } from './api/request-id.js';
+import { createMetrics, type Metrics } from './api/metrics.js';
+import { buildOpenApi } from './api/openapi.js';
+import { defaultBodyLimit, type RouteSpec } from './api/route-spec.js';
+import { consoleRouter } from './web/console-routes.js';
+
+export interface AppOptions {
+  readonly services: Services;
+  readonly log: Logger;
+  readonly version?: string;
+  /** Largest accepted clock difference of a signed request. Default 5 min. */
+  readonly skewMs?: number;
+  /** Collect process metrics (off in tests that build many apps). Default true. */
+  readonly defaultMetrics?: boolean;
+  /** The console cookie gets `Secure` (set when serving TLS). */
+  readonly secureCookies?: boolean;
+}
+
+export interface SteadApp {
+  readonly app: Koa<AppState>;
+  /** Every API route, for the census test and the OpenAPI document. */
+  readonly routes: readonly RouteSpec[];
+  readonly metrics: Metrics;
+}
+
+function systemRoutes(metrics: Metrics, getRoutes: () => readonly RouteSpec[], version: string): RouteSpec[] {
+  let openapi: string | undefined;
+  return [
+    {
+      method: 'GET',
+      path: '/healthz',
+      auth: 'public',
+      tag: 'system',
+      summary: 'Liveness: 200 while the process serves requests.',
+      responses: { 200: { description: '{ status: "ok" }' } },
+      async handler(ctx) {
+        ctx.set('Cache-Control', 'no-store');
+        ctx.body = { status: 'ok' };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/metrics',
+      auth: 'read',
+      tag: 'system',
+      summary: 'Prometheus metrics (operator token).',
+      responses: { 200: { description: 'text exposition format', type: 'text/plain' } },
+      async handler(ctx) {
+        ctx.type = metrics.registry.contentType;
+        ctx.body = await metrics.registry.metrics();
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/openapi.json',
+      auth: 'public',
+      tag: 'system',
+      summary: 'This API as an OpenAPI 3.1 document.',
+      responses: { 200: { description: 'OpenAPI 3.1' } },
+      async handler(ctx) {
+        openapi ??= JSON.stringify(buildOpenApi(getRoutes(), version));
+        ctx.type = 'application/json';
+        ctx.body = openapi;
+      },
+    },
+  ];
+}
+
+export function createApp(opts: AppOptions): SteadApp {
+  const { services, log } = opts;
+  const version = opts.version ?? '0.1.0';
+  const metrics = createMetrics(services, { defaultMetrics: opts.defaultMetrics ?? true });
+  let routes: RouteSpec[] = [];
+  routes = [...systemRoutes(metrics, () => routes, version), ...agentRoutes, ...operatorRoutes];
+  const deps: AuthDeps = { enrollment: services.enrollment, operators: services.operators, nonces: services.nonces, clock: services.clock, skewMs: opts.skewMs ?? 5 * 60_000 };
+
+  const app = new Koa<AppState>({ proxy: false });
+  app.silent = true;
+  app.use(requestId(log));
+  app.use(async (ctx, next) => {
+    const started = process.hrtime.bigint();
+    try {
+      await next();
+    } finally {
+      const route = ctx.state.routeName ?? 'unmatched';
+      metrics.requests.inc({ method: ctx.method, route, status: String(ctx.status) });
+      metrics.duration.observe({ route }, Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  });
+  app.use(errorMiddleware());
+  app.use(async (ctx, next) => {
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.set('Referrer-Policy', 'no-referrer');
+    await next();
+  });
+
+  const router = new Router<AppState>();
+  for (const spec of routes) {
+    if (!spec.auth) throw new Error(`route ${spec.method} ${spec.path} declares no auth`);
+    const limit = spec.body?.limit ?? defaultBodyLimit;
+    const mw = async (ctx: AppContext): Promise<void> => {
+      ctx.state.routeName = spec.path;
+      switch (spec.auth) {
+        case 'public':
+          break;
+        case 'agent':
+        case 'agent-any':
+          await authenticateAgent(ctx, deps, spec.auth === 'agent-any', limit);
+          break;
+        case 'read':
+        case 'write':
+          await authenticateOperator(ctx, deps, spec.auth === 'write', false);
+          break;
+      }
+      await spec.handler(ctx, services);
+    };
+    router.register(spec.path, [spec.method], mw as never);
+  }
+  const web = consoleRouter(services, deps, { secureCookies: opts.secureCookies ?? false });
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  app.use(web.routes());
+  app.use(web.allowedMethods());
+  return { app, routes, metrics };
+}

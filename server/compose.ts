@@ -1,0 +1,133 @@
+/**
+ * The composition root of the server: opens the store, builds every service, the Koa app and
+ * the housekeeping timer, and makes sure an admin token exists. The only place that constructs
+ * services. Used by `stead server` and by tests (with a ManualClock and a temporary data dir).
+ */
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { openStore } from './store/open.js';
+import type { DocumentStore } from './store/types.js';
+import { createApp, type SteadApp } from './app.js';
+import { systemClock, type Clock } from './domain/clock.js';
+import { NonceCache } from './domain/nonce-cache.js';
+import { newToken } from './domain/tokens.js';
+import { createLogger, type Logger } from './log.js';
+import { Housekeeping, type HousekeepingOptions } from './scheduler/housekeeping.js';
+import { CatalogService } from './services/catalog-service.js';
+import type { CompilerPort } from './services/compiler-port.js';
+import { ComplianceService } from './services/compliance-service.js';
+import { EnrollmentService } from './services/enrollment-service.js';
+import { HostStateService } from './services/host-state-service.js';
+import { OperatorAuthService } from './services/operator-auth-service.js';
+import { ReportService } from './services/report-service.js';
+import { RevisionService } from './services/revision-service.js';
+import type { Services } from './services/services.js';
+
+export interface ServerConfig {
+  /** Data directory: embedded store, revision checkouts, admin-token. */
+  readonly dataDir: string;
+  /** Use MongoDB instead of the embedded store. */
+  readonly mongodbUrl?: string;
+  readonly clock?: Clock;
+  readonly log?: Logger;
+  /** The 32-byte key that decrypts secrets in manifests. */
+  readonly secretKey?: Buffer;
+  /** Largest clock difference of a signed agent request. Default 5 min. */
+  readonly skewMs?: number;
+  /** Hosts without a report for this long are not reporting. Default 15 min. */
+  readonly staleAfterMs?: number;
+  readonly housekeeping?: HousekeepingOptions;
+  /** Cache TTLs (identity, live pointer); tests set 0 to see every change at once. */
+  readonly identityTtlMs?: number;
+  readonly liveTtlMs?: number;
+  readonly defaultMetrics?: boolean;
+  readonly secureCookies?: boolean;
+  /** Replace the compiler (tests of the server alone never do; kept for embedding). */
+  readonly compiler?: CompilerPort;
+  readonly version?: string;
+}
+
+export interface ComposedServer {
+  readonly services: Services;
+  readonly app: SteadApp;
+  readonly housekeeping: Housekeeping;
+  readonly store: DocumentStore;
+  /** Where the admin token is, and whether this start created it. */
+  readonly adminToken: { readonly path: string; readonly created: boolean; readonly token: string };
+  close(): Promise<void>;
+}
+
+/** Reads <dataDir>/admin-token, creating it (mode 0600) with a fresh token when missing. */
+export async function ensureAdminTokenFile(dataDir: string): Promise<{ path: string; created: boolean; token: string }> {
+  const path = join(dataDir, 'admin-token');
+  try {
+    const token = (await fsp.readFile(path, 'utf8')).trim();
+    if (token.length >= 16) return { path, created: false, token };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const token = newToken('sat_');
+  const tmp = `${path}.tmp-${process.pid}`;
+  await fsp.writeFile(tmp, `${token}\n`, { mode: 0o600 });
+  await fsp.rename(tmp, path);
+  return { path, created: true, token };
+}
+
+/** The compiler adapter, imported on first use. */
+function lazyCompiler(secretKey: Buffer | undefined): CompilerPort {
+  let port: Promise<CompilerPort> | undefined;
+  const get = (): Promise<CompilerPort> => (port ??= import('./services/compiler-adapter.js').then((m) => m.compilerAdapter(secretKey ? { secretKey } : {})));
+  return {
+    validate: async (dir, revision, signal) => (await get()).validate(dir, revision, signal),
+    load: async (dir, revision, signal) => (await get()).load(dir, revision, signal),
+  };
+}
+
+export async function composeServer(config: ServerConfig): Promise<ComposedServer> {
+  const clock = config.clock ?? systemClock;
+  const log = config.log ?? createLogger({ clock });
+  await fsp.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const store = await openStore({ dataDir: config.dataDir, ...(config.mongodbUrl !== undefined ? { mongodbUrl: config.mongodbUrl } : {}) });
+  try {
+    const hostStates = await HostStateService.open(store, clock);
+    // Loaded lazily: the compiler (nunjucks, the Jinja2 layer) is only needed once a revision is published or loaded.
+    const compiler = config.compiler ?? lazyCompiler(config.secretKey);
+    const revisions = await RevisionService.open(store, config.dataDir, compiler, clock, log.child({ component: 'revisions' }), config.liveTtlMs !== undefined ? { liveTtlMs: config.liveTtlMs } : {});
+    const services: Services = {
+      clock,
+      nonces: new NonceCache(config.skewMs ?? 5 * 60_000),
+      enrollment: await EnrollmentService.open(store, clock, config.identityTtlMs !== undefined ? { identityTtlMs: config.identityTtlMs } : {}),
+      operators: await OperatorAuthService.open(store, clock, config.identityTtlMs !== undefined ? { cacheTtlMs: config.identityTtlMs } : {}),
+      hostStates,
+      reports: await ReportService.open(store, hostStates, clock),
+      revisions,
+      catalogs: await CatalogService.open(store, revisions, hostStates, log.child({ component: 'catalogs' })),
+      compliance: await ComplianceService.open(store, hostStates, revisions, clock, config.staleAfterMs !== undefined ? { staleAfterMs: config.staleAfterMs } : {}),
+    };
+    const adminToken = await ensureAdminTokenFile(config.dataDir);
+    await services.operators.ensureToken(adminToken.token, 'admin', 'admin');
+    const app = createApp({
+      services,
+      log,
+      ...(config.version !== undefined ? { version: config.version } : {}),
+      ...(config.skewMs !== undefined ? { skewMs: config.skewMs } : {}),
+      ...(config.defaultMetrics !== undefined ? { defaultMetrics: config.defaultMetrics } : {}),
+      ...(config.secureCookies !== undefined ? { secureCookies: config.secureCookies } : {}),
+    });
+    const housekeeping = new Housekeeping(services, log.child({ component: 'housekeeping' }), config.housekeeping);
+    return {
+      services,
+      app,
+      housekeeping,
+      store,
+      adminToken,
+      async close() {
+        await housekeeping.stop();
+        await store.close();
+      },
+    };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The server's error type: a stable machine-readable `code`, the HTTP status it maps to,
+ * a message a person can act on, and optional structured details. Thrown by services and
+ * the API edge alike; error-middleware turns it into `{ error: { code, message, requestId, details? } }`.
+ */
+export type ErrorCode =
+  | 'BAD_REQUEST'
+  | 'SCHEMA_INVALID'
+  | 'INVALID_JSON'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNAUTHENTICATED'
+  | 'BAD_SIGNATURE'
+  | 'CLOCK_SKEW'
+  | 'NONCE_REUSED'
+  | 'FORBIDDEN'
+  | 'HOST_PENDING'
+  | 'HOST_REVOKED'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'INVALID_HOST_NAME'
+  | 'INVALID_KEY'
+  | 'TOKEN_INVALID'
+  | 'REVISION_INVALID'
+  | 'NO_LIVE_REVISION'
+  | 'COMPILE_FAILED'
+  | 'RANGE_NOT_SATISFIABLE'
+  | 'METHOD_NOT_ALLOWED'
+  | 'INTERNAL';
+
+const statusOf: Record<ErrorCode, number> = {
+  BAD_REQUEST: 400,
+  SCHEMA_INVALID: 400,
+  INVALID_JSON: 400,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  PAYLOAD_TOO_LARGE: 413,
+  UNAUTHENTICATED: 401,
+  BAD_SIGNATURE: 401,
+  CLOCK_SKEW: 401,
+  NONCE_REUSED: 401,
+  FORBIDDEN: 403,
+  HOST_PENDING: 403,
+  HOST_REVOKED: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  INVALID_HOST_NAME: 400,
+  INVALID_KEY: 400,
+  TOKEN_INVALID: 403,
+  REVISION_INVALID: 422,
+  NO_LIVE_REVISION: 404,
+  COMPILE_FAILED: 422,
+  RANGE_NOT_SATISFIABLE: 416,
+  METHOD_NOT_ALLOWED: 405,
+  INTERNAL: 500,
+};
+
+/** An error with a stable code that knows its HTTP response. */
+export class ApiError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = statusOf[code];
+  }
+}
+
+export function isApiError(err: unknown): err is ApiError {
+  return err instanceof ApiError;
+}

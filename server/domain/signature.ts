@@ -1,0 +1,36 @@
+/**
+ * The server side of request signing (docs/api.md, ADR 0003). The signed string is
+ * "<METHOD>\n<path with query>\n<time>\n<nonce>\n<sha256 hex of the raw body>".
+ */
+import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { ApiError } from './errors.js';
+
+export function canonicalRequest(method: string, pathWithQuery: string, time: string, nonce: string, body: Buffer): string {
+  return `${method.toUpperCase()}\n${pathWithQuery}\n${time}\n${nonce}\n${createHash('sha256').update(body).digest('hex')}`;
+}
+
+export function verifySignature(publicKey: KeyObject, canonical: string, signatureB64: string): boolean {
+  try {
+    return verify(null, Buffer.from(canonical, 'utf8'), publicKey, Buffer.from(signatureB64, 'base64'));
+  } catch {
+    return false;
+  }
+}
+
+/** Parses an SPKI PEM and insists on Ed25519; returns the key and its fingerprint (sha256 hex of the DER). */
+export function parseAgentPublicKey(pem: string): { key: KeyObject; fingerprint: string; pem: string } {
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: pem, format: 'pem' });
+  } catch {
+    throw new ApiError('INVALID_KEY', 'publicKey is not a readable SPKI PEM public key');
+  }
+  if (key.asymmetricKeyType !== 'ed25519') throw new ApiError('INVALID_KEY', `publicKey must be an Ed25519 key, not ${key.asymmetricKeyType ?? 'unknown'}`);
+  const der = key.export({ type: 'spki', format: 'der' });
+  const normalised = key.export({ type: 'spki', format: 'pem' }).toString();
+  return { key, fingerprint: createHash('sha256').update(der).digest('hex'), pem: normalised };
+}
+
+export const nonceSyntax = /^[A-Za-z0-9_+/=-]{16,128}$/;
+export const signatureSyntax = /^[A-Za-z0-9+/]{86}==$/;
+export const timeSyntax = /^[0-9]{1,16}$/;

@@ -1,0 +1,66 @@
+/**
+ * Periodic, level-triggered housekeeping: roll up the current hour's compliance, delete raw
+ * reports past their retention and hourly history past its (much longer) retention, and sweep
+ * expired bootstrap tokens. Each tick is idempotent, so a missed or doubled tick is harmless.
+ */
+import type { Logger } from '../log.js';
+import type { Services } from '../services/services.js';
+
+export interface HousekeepingOptions {
+  readonly intervalMs?: number;
+  /** Raw reports older than this are deleted. Default 14 days. */
+  readonly reportRetentionMs?: number;
+  /** Hourly compliance buckets older than this are deleted. Default 400 days. */
+  readonly historyRetentionMs?: number;
+}
+
+export class Housekeeping {
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  readonly #ac = new AbortController();
+  readonly intervalMs: number;
+  readonly reportRetentionMs: number;
+  readonly historyRetentionMs: number;
+
+  constructor(
+    private readonly services: Services,
+    private readonly log: Logger,
+    opts: HousekeepingOptions = {},
+  ) {
+    this.intervalMs = opts.intervalMs ?? 5 * 60_000;
+    this.reportRetentionMs = opts.reportRetentionMs ?? 14 * 86_400_000;
+    this.historyRetentionMs = opts.historyRetentionMs ?? 400 * 86_400_000;
+  }
+
+  /** One pass; resolves what it did. */
+  async tick(): Promise<{ buckets: number; reportsDeleted: number; historyDeleted: number; tokensDeleted: number }> {
+    const s = this.services;
+    const now = s.clock.now();
+    const buckets = await s.compliance.rollup(this.#ac.signal);
+    const reportsDeleted = await s.reports.prune(now - this.reportRetentionMs);
+    const historyDeleted = await s.compliance.prune(now - this.historyRetentionMs);
+    const tokensDeleted = await s.enrollment.sweepTokens();
+    return { buckets, reportsDeleted, historyDeleted, tokensDeleted };
+  }
+
+  start(): void {
+    if (this.#timer) return;
+    const run = (): void => {
+      if (this.#running || this.#ac.signal.aborted) return;
+      this.#running = this.tick()
+        .then((r) => this.log.debug('housekeeping', r))
+        .catch((err: unknown) => this.log.error('housekeeping failed', { err }))
+        .finally(() => (this.#running = undefined));
+    };
+    this.#timer = setInterval(run, this.intervalMs);
+    this.#timer.unref();
+    setImmediate(run);
+  }
+
+  async stop(): Promise<void> {
+    this.#ac.abort();
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#running;
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * Catalog serving with a compile cache per (live revision, host inputs). The inputs are the
+ * host's facts hash when the revision's catalog for that host depends on facts, nothing
+ * otherwise. A poll for an unchanged catalog is answered from memory: no store access, no
+ * compile (the live pointer itself is re-read at most every couple of seconds).
+ * Compiles are single-flight per host; blobs a compile produces are written to the `content`
+ * bucket before the catalog is served, so every blob a catalog names is downloadable.
+ */
+import type { BlobStore, DocumentStore } from '../store/types.js';
+import type { Catalog } from '../../schemas/catalog.js';
+import { ApiError } from '../domain/errors.js';
+import type { Logger } from '../log.js';
+import type { CompileResult, LocatedProblem } from './compiler-port.js';
+import type { HostStateService } from './host-state-service.js';
+import type { RevisionService } from './revision-service.js';
+
+export interface ServedCatalog {
+  readonly catalog: Catalog;
+  /** The serialised catalog, ready to send. */
+  readonly body: Buffer;
+  /** Catalog id, the ETag without quotes. */
+  readonly etag: string;
+  /** Blob ids (hex) the catalog references. */
+  readonly blobIds: ReadonlySet<string>;
+  readonly revision: string;
+}
+
+interface Entry extends ServedCatalog {
+  readonly inputs: string;
+}
+
+export class CatalogService {
+  readonly #cache = new Map<string, Entry>();
+  readonly #inflight = new Map<string, Promise<Entry>>();
+  readonly #stored = new Set<string>();
+  #hits = 0;
+  #compiles = 0;
+
+  private constructor(
+    private readonly revisions: RevisionService,
+    private readonly hostStates: HostStateService,
+    private readonly blobs: BlobStore,
+    private readonly log: Logger,
+  ) {}
+
+  static async open(store: DocumentStore, revisions: RevisionService, hostStates: HostStateService, log: Logger): Promise<CatalogService> {
+    return new CatalogService(revisions, hostStates, await store.blobs('content'), log);
+  }
+
+  get counters(): { hits: number; compiles: number; cached: number } {
+    return { hits: this.#hits, compiles: this.#compiles, cached: this.#cache.size };
+  }
+
+  /** The catalog `host` should enforce now. 404 NO_LIVE_REVISION / NOT_FOUND, 422 COMPILE_FAILED. */
+  async forHost(host: string, signal: AbortSignal): Promise<ServedCatalog> {
+    const live = await this.revisions.live(signal);
+    if (!live) throw new ApiError('NO_LIVE_REVISION', 'no manifest revision has been published yet');
+    const inputs = live.loaded.usesFacts(host) ? ((await this.hostStates.factsHash(host)) ?? 'no-facts') : '-';
+    const hit = this.#cache.get(host);
+    if (hit && hit.revision === live.id && hit.inputs === inputs) {
+      this.#hits++;
+      return hit;
+    }
+    const key = `${host}\u0000${live.id}\u0000${inputs}`;
+    let p = this.#inflight.get(key);
+    if (!p) {
+      p = this.#compile(host, live.id, inputs, signal).finally(() => this.#inflight.delete(key));
+      this.#inflight.set(key, p);
+    }
+    return p;
+  }
+
+  async #compile(host: string, revision: string, inputs: string, signal: AbortSignal): Promise<Entry> {
+    const live = await this.revisions.live(signal);
+    if (!live || live.id !== revision) return this.forHost(host, signal) as Promise<Entry>;
+    if (!live.loaded.hosts.some((h) => h.name === host)) throw new ApiError('NOT_FOUND', `host ${host} is not in the inventory of the live revision`);
+    const facts = inputs === '-' ? undefined : await this.hostStates.facts(host);
+    this.#compiles++;
+    const result: CompileResult = await live.loaded.compile(host, facts, signal);
+    const errors = result.problems.filter((p) => (p.severity ?? 'error') === 'error');
+    if (!result.catalog || errors.length > 0) {
+      this.log.error('compile failed', { host, revision, problems: errors.slice(0, 20) });
+      throw new ApiError('COMPILE_FAILED', `the catalog of ${host} does not compile in revision ${revision.slice(0, 12)}: ${describe(errors[0])}`, { problems: errors.slice(0, 50) });
+    }
+    const blobIds = new Set<string>();
+    for (const ref of Object.keys(result.catalog.blobs ?? {})) blobIds.add(ref.replace(/^sha256:/, ''));
+    for (const [ref, data] of result.blobs) {
+      const id = ref.replace(/^sha256:/, '');
+      blobIds.add(id);
+      if (!this.#stored.has(id)) {
+        await this.blobs.put(id, data);
+        this.#stored.add(id);
+      }
+    }
+    const entry: Entry = { catalog: result.catalog, body: Buffer.from(JSON.stringify(result.catalog)), etag: result.catalog.id, blobIds, revision, inputs };
+    if (this.#cache.size > 500_000) this.#cache.clear();
+    this.#cache.set(host, entry);
+    return entry;
+  }
+
+  /** A compile for an operator's preview: not cached, problems returned instead of thrown. */
+  async preview(host: string, signal: AbortSignal): Promise<{ revision: string; catalog: Catalog | undefined; problems: readonly LocatedProblem[] }> {
+    const live = await this.revisions.live(signal);
+    if (!live) throw new ApiError('NO_LIVE_REVISION', 'no manifest revision has been published yet');
+    if (!live.loaded.hosts.some((h) => h.name === host)) throw new ApiError('NOT_FOUND', `host ${host} is not in the inventory of the live revision`);
+    const r = await live.loaded.compile(host, await this.hostStates.facts(host), signal);
+    return { revision: live.id, catalog: r.catalog, problems: r.problems };
+  }
+
+  /** Is blob `id` referenced by the catalog `host` gets now? (F2: only such blobs are served.) */
+  async blobAllowed(host: string, id: string, signal: AbortSignal): Promise<boolean> {
+    let served: ServedCatalog;
+    try {
+      served = await this.forHost(host, signal);
+    } catch {
+      return false;
+    }
+    return served.blobIds.has(id);
+  }
+
+  get blobStore(): BlobStore {
+    return this.blobs;
+  }
+}
+
+function describe(p: LocatedProblem | undefined): string {
+  if (!p) return 'the compiler returned no catalog';
+  return `${p.file !== undefined ? `${p.file}${p.line !== undefined ? `:${p.line}` : ''}: ` : ''}${p.message}`.slice(0, 300);
+}

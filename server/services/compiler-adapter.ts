@@ -1,0 +1,83 @@
+/**
+ * The CompilerPort over compiler/: loadRepository + validateRepository for uploads,
+ * compileHost (through the compiler's CompileCache) for catalogs, hostVars/explainKey/
+ * flattenVars for the variables views. Secrets stay encrypted in every view (SecretValue
+ * serialises to its redaction marker).
+ */
+import { stringify as toYaml } from 'yaml';
+import { CompileCache } from '../../compiler/cache.js';
+import { hostVars } from '../../compiler/compile.js';
+import { loadRepository } from '../../compiler/repo/load-repository.js';
+import { validateRepository } from '../../compiler/repo/validate-repository.js';
+import { inventoryGroupMembers } from '../../compiler/repo/membership.js';
+import type { Repository } from '../../compiler/repo/repository.js';
+import { explainKey } from '../../compiler/vars/explain.js';
+import { flattenVars } from '../../compiler/vars/flatten.js';
+import { parseKeyPath } from '../../compiler/vars/key-path.js';
+import { isSecretValue } from '../../compiler/vars/secret-value.js';
+import type { CompilerPort, InventoryHost, LoadedRevision, LocatedProblem, VariablesView } from './compiler-port.js';
+
+export interface CompilerAdapterOptions {
+  /** The 32-byte secret key; without it, compiles that need a secret fail (SECRET_KEY_MISSING). */
+  readonly secretKey?: Buffer;
+  /** Facts per host for whole-repository validation (the last reported ones). */
+  readonly factsFor?: (host: string) => unknown;
+  readonly cacheEntries?: number;
+}
+
+/** JSON-safe copy with secrets shown as their redaction marker. */
+function redact(v: unknown): unknown {
+  if (isSecretValue(v)) return v.redacted();
+  if (Array.isArray(v)) return v.map(redact);
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v)) Object.defineProperty(out, k, { value: redact((v as Record<string, unknown>)[k]), enumerable: true, writable: true, configurable: true });
+    return out;
+  }
+  return v;
+}
+
+export function compilerAdapter(opts: CompilerAdapterOptions = {}): CompilerPort {
+  const cache = new CompileCache({ maxEntries: opts.cacheEntries ?? 50_000 });
+  const loadOpts = (revision: string, signal: AbortSignal) => ({ signal, revision: revision.slice(0, 16), ...(opts.secretKey ? { secretKey: opts.secretKey } : {}) });
+  return {
+    async validate(dir, revision, signal): Promise<readonly LocatedProblem[]> {
+      const repo = await loadRepository(dir, loadOpts(revision, signal));
+      const v = validateRepository(repo, opts.factsFor ? { factsFor: opts.factsFor } : {});
+      return v.problems;
+    },
+    async load(dir, revision, signal): Promise<LoadedRevision> {
+      const repo: Repository = await loadRepository(dir, loadOpts(revision, signal));
+      const members = inventoryGroupMembers(repo);
+      const groupsOf = new Map<string, string[]>();
+      for (const [g, hs] of members) for (const h of hs) groupsOf.set(h, [...(groupsOf.get(h) ?? []), g]);
+      const hosts: InventoryHost[] = [...repo.hosts.keys()].map((name) => ({ name, groups: (groupsOf.get(name) ?? []).sort() }));
+      return {
+        hosts,
+        // Facts may select groups or appear in templates; the facts hash is part of the compile
+        // key, and the catalog id still only changes when the result changes (agents get 304).
+        usesFacts: () => true,
+        async compile(host, facts) {
+          const r = cache.compile(repo, host, facts ?? {});
+          return { catalog: r.catalog, blobs: r.blobs, problems: r.problems };
+        },
+        async variables(host, facts): Promise<VariablesView> {
+          const hv = hostVars(repo, host, facts ?? {});
+          const merged = hv ? redact(hv.merged) : {};
+          const flat: Record<string, unknown> = {};
+          for (const e of flattenVars(hv?.merged ?? {})) Object.defineProperty(flat, e.key, { value: redact(e.value), enumerable: true, writable: true, configurable: true });
+          return {
+            yaml: toYaml(merged),
+            flat,
+            explain(key) {
+              if (!hv) return undefined;
+              const path = parseKeyPath(key);
+              if (!path) return { key, found: false, error: 'not a valid key path' };
+              return redact(explainKey(hv.layers, path));
+            },
+          };
+        },
+      };
+    },
+  };
+}

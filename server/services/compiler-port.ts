@@ -1,0 +1,56 @@
+/**
+ * What the server needs from the catalog compiler, stated as a port so services do not depend
+ * on the compiler's internals; server/compose.ts adapts compiler/ to it. A revision is an
+ * immutable checkout directory (the compiler reads templates and files/ from it, confined).
+ */
+import type { Catalog } from '../../schemas/catalog.js';
+
+/** A located problem (file/line/path), as the compiler reports them. */
+export interface LocatedProblem {
+  readonly code: string;
+  readonly message: string;
+  readonly file?: string;
+  readonly line?: number;
+  readonly column?: number;
+  readonly path?: string;
+  readonly host?: string;
+  readonly severity?: 'error' | 'warning';
+}
+
+export interface InventoryHost {
+  readonly name: string;
+  readonly groups: readonly string[];
+}
+
+export interface CompileResult {
+  /** undefined when problems has errors. */
+  readonly catalog: Catalog | undefined;
+  /** Blob contents by "sha256:<hex>". */
+  readonly blobs: ReadonlyMap<string, Buffer>;
+  readonly problems: readonly LocatedProblem[];
+}
+
+export interface VariablesView {
+  /** The merged variables as a YAML document. */
+  readonly yaml: string;
+  /** Flattened keys ("region.mongodb.port") → value. */
+  readonly flat: Record<string, unknown>;
+  /** Which layer set `key`, and what it overrode; undefined when no layer sets it. */
+  explain(key: string): unknown;
+}
+
+/** One loaded revision. */
+export interface LoadedRevision {
+  readonly hosts: readonly InventoryHost[];
+  /** Does this host's catalog depend on agent-sent facts (so a facts change must recompile)? */
+  usesFacts(host: string): boolean;
+  compile(host: string, facts: Record<string, unknown> | undefined, signal: AbortSignal): Promise<CompileResult>;
+  variables(host: string, facts: Record<string, unknown> | undefined): Promise<VariablesView>;
+}
+
+export interface CompilerPort {
+  /** Validates a whole repository checkout: schema, references and a compile of every host. */
+  validate(dir: string, revision: string, signal: AbortSignal): Promise<readonly LocatedProblem[]>;
+  /** Loads a validated checkout for inventory and compiles. */
+  load(dir: string, revision: string, signal: AbortSignal): Promise<LoadedRevision>;
+}

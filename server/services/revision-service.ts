@@ -1,0 +1,233 @@
+/**
+ * Manifest revisions. An upload is a whole repository; it becomes a revision only after the
+ * compiler validated it as a whole (schema, references, a compile of every host). Files are
+ * stored content-addressed in the `repo` blob bucket and the revision document lists them;
+ * publishing flips one `live` pointer with a compare-and-swap, so the live revision is always
+ * exactly the old one or the new one. A rejected upload leaves the live revision unchanged.
+ *
+ * Each server keeps an immutable checkout per revision under <dataDir>/revisions/<id> (the
+ * compiler reads templates and files/ from it) and rebuilds it from the blobs when missing.
+ */
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import type { BlobStore, Collection, DocumentStore } from '../store/types.js';
+import { isDuplicateKey } from '../store/types.js';
+import type { Clock } from '../domain/clock.js';
+import { ApiError } from '../domain/errors.js';
+import type { Logger } from '../log.js';
+import type { CompilerPort, LoadedRevision, LocatedProblem } from './compiler-port.js';
+import { exists, revisionId, writeCheckout } from './repository-files.js';
+
+type RevisionDoc = {
+  _id: string;
+  createdAt: number;
+  createdBy: string;
+  message?: string;
+  files: { path: string; sha256: string; size: number }[];
+};
+
+type PointerDoc = {
+  _id: string;
+  revision: string;
+  version: number;
+  updatedAt: number;
+};
+
+export interface RevisionInfo {
+  readonly id: string;
+  readonly createdAt: number;
+  readonly createdBy: string;
+  readonly message?: string;
+  readonly fileCount: number;
+  readonly live: boolean;
+}
+
+export interface LiveRevision {
+  readonly id: string;
+  readonly loaded: LoadedRevision;
+}
+
+export interface RevisionServiceOptions {
+  /** How long the live pointer is trusted before the store is asked again (several servers). Default 2 s. */
+  readonly liveTtlMs?: number;
+}
+
+export class RevisionService {
+  #live: { at: number; value: LiveRevision | undefined } | undefined;
+  #loading: Promise<LiveRevision | undefined> | undefined;
+  readonly #loaded = new Map<string, Promise<LoadedRevision>>();
+  readonly #liveTtl: number;
+  /** Serialises uploads in this process (validation is CPU heavy; one at a time is enough). */
+  #uploadChain: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly revisions: Collection<RevisionDoc>,
+    private readonly pointers: Collection<PointerDoc>,
+    private readonly blobs: BlobStore,
+    private readonly root: string,
+    private readonly compiler: CompilerPort,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    opts: RevisionServiceOptions,
+  ) {
+    this.#liveTtl = opts.liveTtlMs ?? 2000;
+  }
+
+  static async open(store: DocumentStore, dataDir: string, compiler: CompilerPort, clock: Clock, log: Logger, opts: RevisionServiceOptions = {}): Promise<RevisionService> {
+    const root = join(dataDir, 'revisions');
+    await fsp.mkdir(root, { recursive: true, mode: 0o750 });
+    // Leftovers of a crash mid-write are never a checkout.
+    for (const name of await fsp.readdir(root)) if (name.includes('.tmp-')) await fsp.rm(join(root, name), { recursive: true, force: true });
+    return new RevisionService(
+      await store.collection<RevisionDoc>('revisions', [{ name: 'by_created', fields: { createdAt: -1 } }]),
+      await store.collection<PointerDoc>('pointers'),
+      await store.blobs('repo'),
+      root,
+      compiler,
+      clock,
+      log,
+      opts,
+    );
+  }
+
+  /**
+   * Validates `files` as a whole and, when valid, stores them as a revision and makes it live.
+   * Throws REVISION_INVALID (422) with every located problem otherwise; nothing changes then.
+   */
+  async publish(files: ReadonlyMap<string, Buffer>, meta: { message?: string; createdBy: string }, signal: AbortSignal): Promise<RevisionInfo> {
+    const run = this.#uploadChain.then(() => this.#publish(files, meta, signal));
+    this.#uploadChain = run.catch(() => undefined);
+    return run;
+  }
+
+  async #publish(files: ReadonlyMap<string, Buffer>, meta: { message?: string; createdBy: string }, signal: AbortSignal): Promise<RevisionInfo> {
+    const { id, entries } = revisionId(files);
+    let doc = await this.revisions.findOne({ _id: id });
+    if (!doc) {
+      const dir = join(this.root, id);
+      const fresh = !(await exists(dir));
+      if (fresh) await writeCheckout(dir, files);
+      let problems: readonly LocatedProblem[];
+      try {
+        problems = await this.compiler.validate(dir, id, signal);
+      } catch (err) {
+        if (fresh) await fsp.rm(dir, { recursive: true, force: true });
+        throw err;
+      }
+      const errors = problems.filter((p) => (p.severity ?? 'error') === 'error');
+      if (errors.length > 0) {
+        if (fresh) await fsp.rm(dir, { recursive: true, force: true });
+        throw new ApiError('REVISION_INVALID', `the repository has ${errors.length} error(s); the live revision is unchanged. First: ${describe(errors[0]!)}`, { problems: errors.slice(0, 500), warnings: problems.filter((p) => p.severity === 'warning').slice(0, 100) });
+      }
+      for (const [path, data] of files) {
+        void path;
+        await this.blobs.put(entries.find((e) => e.path === path)!.sha256, data);
+      }
+      doc = { _id: id, createdAt: this.clock.now(), createdBy: meta.createdBy, ...(meta.message !== undefined ? { message: meta.message } : {}), files: entries };
+      try {
+        await this.revisions.insertOne(doc);
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+      }
+    }
+    await this.#setLive(id);
+    this.log.info('revision published', { revision: id, files: entries.length, by: meta.createdBy });
+    return info(doc, true);
+  }
+
+  /** Makes an existing (validated) revision live again: a rollback. */
+  async activate(id: string): Promise<RevisionInfo> {
+    const doc = await this.revisions.findOne({ _id: id });
+    if (!doc) throw new ApiError('NOT_FOUND', `no revision ${id}`);
+    await this.#setLive(id);
+    return info(doc, true);
+  }
+
+  async #setLive(id: string): Promise<void> {
+    for (let i = 0; i < 10; i++) {
+      const cur = await this.pointers.findOne({ _id: 'live' });
+      if (!cur) {
+        try {
+          await this.pointers.insertOne({ _id: 'live', revision: id, version: 1, updatedAt: this.clock.now() });
+          break;
+        } catch (err) {
+          if (isDuplicateKey(err)) continue;
+          throw err;
+        }
+      }
+      const ok = await this.pointers.findOneAndUpdate({ _id: 'live', version: cur.version }, { $set: { revision: id, updatedAt: this.clock.now() }, $inc: { version: 1 } });
+      if (ok) break;
+    }
+    this.#live = undefined;
+  }
+
+  /** The live revision id straight from the store (undefined: nothing published yet). */
+  async liveId(): Promise<string | undefined> {
+    return (await this.pointers.findOne({ _id: 'live' }))?.revision;
+  }
+
+  /** The live revision, loaded; from memory unless older than the TTL. */
+  async live(signal: AbortSignal): Promise<LiveRevision | undefined> {
+    const now = this.clock.now();
+    if (this.#live && now - this.#live.at < this.#liveTtl) return this.#live.value;
+    this.#loading ??= (async () => {
+      try {
+        const id = await this.liveId();
+        const value = id === undefined ? undefined : { id, loaded: await this.load(id, signal) };
+        this.#live = { at: this.clock.now(), value };
+        return value;
+      } finally {
+        this.#loading = undefined;
+      }
+    })();
+    return this.#loading;
+  }
+
+  /** A revision loaded by the compiler (memoised; the newest few are kept). */
+  load(id: string, signal: AbortSignal): Promise<LoadedRevision> {
+    let p = this.#loaded.get(id);
+    if (!p) {
+      p = (async () => {
+        const dir = join(this.root, id);
+        if (!(await exists(dir))) await this.#materialise(id, dir);
+        return this.compiler.load(dir, id, signal);
+      })();
+      p.catch(() => this.#loaded.delete(id));
+      this.#loaded.set(id, p);
+      while (this.#loaded.size > 4) this.#loaded.delete(this.#loaded.keys().next().value!);
+    }
+    return p;
+  }
+
+  async #materialise(id: string, dir: string): Promise<void> {
+    const doc = await this.revisions.findOne({ _id: id });
+    if (!doc) throw new ApiError('NOT_FOUND', `no revision ${id}`);
+    const files = new Map<string, Buffer>();
+    for (const e of doc.files) {
+      const data = await this.blobs.get(e.sha256);
+      if (!data) throw new Error(`revision ${id}: blob ${e.sha256} of ${e.path} is missing from the store`);
+      files.set(e.path, data);
+    }
+    await writeCheckout(dir, files);
+  }
+
+  async list(limit = 50): Promise<RevisionInfo[]> {
+    const live = await this.liveId();
+    return (await this.revisions.find({}, { sort: { createdAt: -1 }, limit })).map((d) => info(d, d._id === live));
+  }
+
+  async get(id: string): Promise<(RevisionInfo & { files: { path: string; sha256: string; size: number }[] }) | undefined> {
+    const d = await this.revisions.findOne({ _id: id });
+    if (!d) return undefined;
+    return { ...info(d, d._id === (await this.liveId())), files: d.files };
+  }
+}
+
+function info(d: RevisionDoc, live: boolean): RevisionInfo {
+  return { id: d._id, createdAt: d.createdAt, createdBy: d.createdBy, ...(d.message !== undefined ? { message: d.message } : {}), fileCount: d.files.length, live };
+}
+
+function describe(p: LocatedProblem): string {
+  const where = p.file !== undefined ? `${p.file}${p.line !== undefined ? `:${p.line}` : ''}: ` : '';
+  return `${where}${p.message}${p.host !== undefined ? ` [host ${p.host}]` : ''}`.slice(0, 500);
+}

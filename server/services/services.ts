@@ -1,0 +1,22 @@
+/** The services the HTTP edge calls; built by server/compose.ts only. */
+import type { Clock } from '../domain/clock.js';
+import type { NonceCache } from '../domain/nonce-cache.js';
+import type { CatalogService } from './catalog-service.js';
+import type { ComplianceService } from './compliance-service.js';
+import type { EnrollmentService } from './enrollment-service.js';
+import type { HostStateService } from './host-state-service.js';
+import type { OperatorAuthService } from './operator-auth-service.js';
+import type { ReportService } from './report-service.js';
+import type { RevisionService } from './revision-service.js';
+
+export interface Services {
+  readonly clock: Clock;
+  readonly nonces: NonceCache;
+  readonly enrollment: EnrollmentService;
+  readonly operators: OperatorAuthService;
+  readonly hostStates: HostStateService;
+  readonly reports: ReportService;
+  readonly revisions: RevisionService;
+  readonly catalogs: CatalogService;
+  readonly compliance: ComplianceService;
+}
