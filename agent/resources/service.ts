@@ -60,7 +60,8 @@ export const serviceResource = {
     const c: Change[] = [];
     const running = actual?.running ?? false;
     if (d.ensure !== undefined && (d.ensure === 'running') !== running) {
-      c.push({ property: 'ensure', before: running ? 'running' : 'stopped', after: d.ensure });
+      // The contract: an ensure change comes alone; apply() converges enable with it.
+      return [{ property: 'ensure', before: running ? 'running' : 'stopped', after: d.ensure }];
     }
     if (d.enable !== undefined && actual?.enabled !== undefined && d.enable !== actual.enabled) {
       c.push({ property: 'enable', before: actual.enabled, after: d.enable });
@@ -68,7 +69,7 @@ export const serviceResource = {
     return c;
   },
 
-  async apply({ desired, changes }, ctx) {
+  async apply({ desired, actual, changes }, ctx) {
     const p = await provider(desired, ctx);
     for (const c of changes) {
       if (c.property === 'ensure') {
@@ -78,9 +79,11 @@ export const serviceResource = {
         } else {
           await p.stop(desired, ctx);
         }
-      } else if (c.property === 'enable') {
-        await p.setEnabled(desired, c.after === true, ctx);
       }
+    }
+    // enable is converged here whether diff listed it or not (it is left out beside an ensure change).
+    if (desired.enable !== undefined && p.supportsEnable && actual?.enabled !== desired.enable) {
+      await p.setEnabled(desired, desired.enable, ctx);
     }
   },
 

@@ -71,7 +71,7 @@ if (why === undefined) {
     ],
   });
 } else {
-  t.skip(`group contract: ${why}`);
+  t.test('group contract', { skip: why }, () => undefined);
 }
 
 t.test('changing a gid to one taken in the root fails, even where the machine has it free', { skip: why ?? false }, async (t) => {

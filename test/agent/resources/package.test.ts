@@ -126,5 +126,5 @@ if (why === undefined) {
     ],
   });
 } else {
-  t.skip(`package contract: ${why}`);
+  t.test('package contract', { skip: why }, () => undefined);
 }

@@ -1,11 +1,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import type { Host } from '../../../agent/host/host.js';
 import { createNodeHost } from '../../../agent/host/node-host.js';
+import { registry } from '../../../agent/resources/registry.js';
 import { serviceResource } from '../../../agent/resources/service.js';
 import type { ServiceResource } from '../../../schemas/resources/service.js';
 import { converge, osContext } from '../../helpers/os-context.js';
 import { killMatching, pidsMatching, uniqueMarker, uniqueSleepSeconds } from '../../helpers/os-processes.js';
+import { resourceContract } from './contract.js';
 
 t.test('validate', async (t) => {
   const s = (x: Partial<ServiceResource>): ServiceResource => ({ type: 'service', name: 'web', ...x });
@@ -25,6 +28,7 @@ t.test('diff', async (t) => {
   t.same(serviceResource.diff(s({ ensure: 'stopped' }), up), [{ property: 'ensure', before: 'running', after: 'stopped' }]);
   t.same(serviceResource.diff(s({ ensure: 'running', enable: true }), { ...up, running: false }), [{ property: 'ensure', before: 'stopped', after: 'running' }], 'enable ignored where the provider has none');
   t.same(serviceResource.diff(s({ enable: true }), { ...up, provider: 'systemd', enabled: false }), [{ property: 'enable', before: false, after: true }]);
+  t.same(serviceResource.diff(s({ ensure: 'stopped', enable: false }), { ...up, provider: 'systemd', enabled: true }), [{ property: 'ensure', before: 'running', after: 'stopped' }], 'an ensure change comes alone');
 });
 
 t.test('process provider with real processes: pattern from the start command', async (t) => {
@@ -116,3 +120,24 @@ t.test('process provider: stop/restart commands and run-as user from the root\'s
   await converge(serviceResource, { ...svc, ensure: 'stopped' }, ctx);
   t.same(pidsMatching(marker), [], 'the stop command stopped it');
 });
+
+{
+  const n = uniqueSleepSeconds();
+  const m = n + 1;
+  t.teardown(() => {
+    killMatching(`sleep ${n}`);
+    killMatching(`sleep ${m}`);
+  });
+  const startFirst = async (root: string, host: Host) => {
+    await converge(serviceResource, { type: 'service', name: 'c', ensure: 'running', start: `sleep ${m}` }, osContext(host, join(root, '..', 'prepare-state')));
+  };
+  await resourceContract(t, {
+    impl: serviceResource as never,
+    registry,
+    cases: [
+      { name: 'process: start', desired: () => ({ type: 'service', name: 'a', ensure: 'running', start: `sleep ${n}` }) },
+      { name: 'process: stop', desired: () => ({ type: 'service', name: 'c', ensure: 'stopped', start: `sleep ${m}` }), prepare: startFirst },
+      { name: 'process: running is in sync', desired: () => ({ type: 'service', name: 'c', ensure: 'running', start: `sleep ${m}` }), prepare: startFirst, changes: false },
+    ],
+  });
+}
