@@ -105,6 +105,8 @@ export const directory = {
         return recurseOwner || ancestors.has(p);
       });
     }
+    unmanaged?.sort();
+    ownershipDrift?.sort();
     return {
       stat,
       ids,
