@@ -1,11 +1,31 @@
 /**
  * The Jinja2-compatible renderer: the API the catalog compiler and `stead render` use.
- * (Thin first version: plain nunjucks; the compatibility layer replaces the internals.)
+ *
+ * Templates render the way Ansible renders Jinja2: trim_blocks=True, lstrip_blocks=False,
+ * keep_trailing_newline=False with the template's trailing newlines restored afterwards, the
+ * `#jinja2:` first-line overrides, None printed as '', undefined variables an error naming the
+ * template, line and variable. Underneath is nunjucks 3.2.4 with a Jinja2 preprocessor
+ * (preprocess.ts), a compiler emitting Python semantics (python-compiler.ts, python-runtime.ts)
+ * and a loader confined to the search paths (confined-loader.ts).
+ *
+ * Templates are operator code, but the renderer is still built as a boundary: no template can
+ * reach JS internals (safe-access.ts), load files outside the search paths, or run unbounded in
+ * output size or loop iterations. CPU time and memory are bounded only by rendering in a child
+ * process (sandbox.ts), which is what the server does.
+ *
+ * Rendering is synchronous and not re-entrant per Renderer (one budget per render).
  */
+import { createRequire } from 'node:module';
 import nunjucks from 'nunjucks';
-import { TemplateError } from './template-error.js';
+import { ConfinedLoader, LoaderError, readConfined } from './confined-loader.js';
+import { ANSIBLE_WHITESPACE, PreprocessError, parseHeader, preprocess, type Preprocessed, type WhitespaceOptions } from './preprocess.js';
+import { installPythonCompiler } from './python-compiler.js';
+import { DEFAULT_LIMITS, PythonRuntime, type RenderLimits } from './python-runtime.js';
+import { copyPlain, takeLastRuntimeError } from './py-values.js';
+import { TemplateError, type TemplateErrorKind } from './template-error.js';
 
 export { TemplateError } from './template-error.js';
+export type { RenderLimits } from './python-runtime.js';
 
 export interface Renderer {
   /** Render Jinja2 source; `name` is shown in errors. */
@@ -14,26 +34,147 @@ export interface Renderer {
   renderFile(relPath: string, vars: Record<string, unknown>): string;
 }
 
-export function createRenderer(opts: { searchPaths: string[] }): Renderer {
-  const env = new nunjucks.Environment(new nunjucks.FileSystemLoader(opts.searchPaths), {
-    autoescape: false,
-    trimBlocks: true,
-    throwOnUndefined: true,
-  });
+export interface RendererOptions {
+  /** Directories templates (and their includes/imports) are loaded from, in order. */
+  searchPaths: string[];
+  /** Per-render limits; defaults in DEFAULT_LIMITS. */
+  limits?: Partial<RenderLimits>;
+}
+
+const require = createRequire(import.meta.url);
+const nunjucksLib = require('nunjucks/src/lib') as { TemplateError: new (...a: unknown[]) => Error };
+
+interface EnvEntry {
+  env: nunjucks.Environment;
+  loader: ConfinedLoader;
+  runtime: PythonRuntime;
+}
+
+const MAX_CACHED = 512;
+
+function countTrailingNewlines(s: string): number {
+  let n = 0;
+  for (let i = s.length - 1; i >= 0 && s[i] === '\n'; i--) n++;
+  return n;
+}
+
+export function createRenderer(opts: RendererOptions): Renderer {
+  installPythonCompiler();
+  const limits: RenderLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const roots = [...opts.searchPaths];
+  const envs = new Map<string, EnvEntry>();
+  const compiled = new Map<string, { tmpl: nunjucks.Template; pre: Preprocessed }>();
+
+  const envFor = (ws: WhitespaceOptions): EnvEntry => {
+    const key = `${ws.trimBlocks}/${ws.lstripBlocks}/${ws.keepTrailingNewline}`;
+    let e = envs.get(key);
+    if (e) return e;
+    const loader = new ConfinedLoader(roots, ws);
+    const runtime = new PythonRuntime(limits);
+    const env = new nunjucks.Environment(loader as unknown as nunjucks.ILoader, {
+      autoescape: false,
+      throwOnUndefined: false,
+      trimBlocks: false,
+      lstripBlocks: false,
+      dev: true,
+      steadJinja: true,
+    } as nunjucks.ConfigureOptions);
+    (env as unknown as { py: PythonRuntime }).py = runtime;
+    for (const [k, v] of Object.entries(runtime.globals())) env.addGlobal(k, v);
+    e = { env, loader, runtime };
+    envs.set(key, e);
+    return e;
+  };
+
+  const toTemplateError = (err: unknown, name: string, entry: EnvEntry | undefined): TemplateError => {
+    if (err instanceof TemplateError) return err;
+    if (err instanceof PreprocessError) return new TemplateError(err.message, { template: name, line: err.line, kind: err.kind });
+    if (err instanceof LoaderError) return new TemplateError(err.message, { template: name, kind: err.kind });
+    const e = err as Error & { lineno?: number; colno?: number };
+    const runtimeErr = takeLastRuntimeError();
+    const inner = entry?.loader.takeLastError();
+    if (inner) {
+      const where = inner.err instanceof PreprocessError ? { line: inner.err.line } : {};
+      const kind: TemplateErrorKind = inner.err instanceof PreprocessError ? inner.err.kind : inner.err instanceof LoaderError ? inner.err.kind : 'RUNTIME';
+      return new TemplateError(inner.err.message, { template: inner.from ?? name, ...where, kind });
+    }
+    const msg = String(e?.message ?? err);
+    // nunjucks prefixes "(path) [Line n, Column m]\n  " once per template the error passes through; the
+    // innermost template is the one that carries the line.
+    const paths = [...msg.matchAll(/^\s*\(([^)\n]*)\)(?: \[Line \d+(?:, Column \d+)?\])?\s*$/gm)].map((m) => m[1] as string);
+    const withLine = /\(([^)\n]*)\) \[Line/.exec(msg);
+    const template = withLine?.[1] ?? paths[paths.length - 1] ?? name;
+    let text = msg.replace(/^(\s*\([^)\n]*\)(?: \[Line \d+(?:, Column \d+)?\])?\s*\n)+/, '').trim();
+    text = text.replace(/^(JinjaRuntimeError|Template render error|Error|TypeError|RangeError): /, '').trim();
+    let kind: TemplateErrorKind = 'RUNTIME';
+    if (runtimeErr && msg.includes(runtimeErr.message)) {
+      kind = runtimeErr.kind;
+      text = runtimeErr.message;
+    } else if (/^(expected|unexpected|unknown block tag|parseFor|parse[A-Z]|Unable to call|unknown tag|unclosed|expected block end)/i.test(text)) kind = 'SYNTAX';
+    if (e instanceof RangeError || /Maximum call stack size exceeded/.test(msg)) {
+      kind = 'LIMIT';
+      text = 'recursion too deep (maximum call stack size exceeded)';
+    }
+    let line: number | undefined;
+    const map = entry?.loader.mapFor(template) ?? (template === name ? undefined : undefined);
+    const tmplMap = map ?? compiledMapFor(template);
+    if (typeof e?.lineno === 'number') {
+      // Runtime errors carry nunjucks' 0-based token line; parse errors were already made 1-based.
+      const zeroBased = runtimeErr !== undefined || !/^(\s*\()/.test(msg) || kind !== 'SYNTAX';
+      const line0 = kind === 'SYNTAX' && !runtimeErr ? e.lineno - 1 : zeroBased ? e.lineno : e.lineno - 1;
+      const col0 = Math.max(0, (e.colno ?? 1) - (kind === 'SYNTAX' && !runtimeErr ? 1 : 0));
+      line = tmplMap ? tmplMap.lineAt(line0, col0) : line0 + 1;
+    }
+    return new TemplateError(text, { template, line, kind });
+  };
+
+  const lastMaps = new Map<string, Preprocessed>();
+  const compiledMapFor = (name: string): Preprocessed | undefined => lastMaps.get(name);
+
+  const render = (source: string, vars: Record<string, unknown>, name: string): string => {
+    let entry: EnvEntry | undefined;
+    try {
+      const { overrides, body, headerLines } = parseHeader(source.replace(/\r\n?/g, '\n'));
+      const ws: WhitespaceOptions = { ...ANSIBLE_WHITESPACE, ...overrides };
+      entry = envFor(ws);
+      entry.loader.takeLastError();
+      takeLastRuntimeError();
+      const key = `${ws.trimBlocks}/${ws.lstripBlocks}/${ws.keepTrailingNewline}\0${name}\0${body}`;
+      let c = compiled.get(key);
+      if (!c) {
+        const pre = preprocess(body, ws, headerLines + 1);
+        lastMaps.set(name, pre);
+        const tmpl = new nunjucks.Template(pre.source, entry.env, name, true);
+        c = { tmpl, pre };
+        if (compiled.size >= MAX_CACHED) compiled.delete(compiled.keys().next().value as string);
+        compiled.set(key, c);
+      }
+      lastMaps.set(name, c.pre);
+      entry.runtime.begin();
+      let out = c.tmpl.render(copyPlain(vars));
+      const missing = countTrailingNewlines(body) - countTrailingNewlines(out);
+      if (missing > 0) out += '\n'.repeat(missing);
+      return out;
+    } catch (err) {
+      throw toTemplateError(err, name, entry);
+    }
+  };
+
   return {
     renderString(source, vars, name) {
-      try {
-        return env.renderString(source, vars);
-      } catch (e) {
-        throw new TemplateError((e as Error).message, { template: name });
-      }
+      return render(source, vars, name);
     },
     renderFile(relPath, vars) {
+      let text: string;
       try {
-        return env.render(relPath, vars);
-      } catch (e) {
-        throw new TemplateError((e as Error).message, { template: relPath });
+        text = readConfined(roots, relPath).text;
+      } catch (err) {
+        if (err instanceof LoaderError) throw new TemplateError(err.message, { template: relPath, kind: err.kind });
+        throw err;
       }
+      return render(text, vars, relPath);
     },
   };
 }
+
+void nunjucksLib;
