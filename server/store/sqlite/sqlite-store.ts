@@ -84,6 +84,17 @@ export class SqliteStore implements DocumentStore {
     return store;
   }
 
+  /** The connection's durability settings, for diagnostics and start-up logs. */
+  settings(): { journalMode: string; synchronous: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA'; busyTimeoutMs: number } {
+    this.#handle.assertOpen();
+    const sync = this.#db.pragma('synchronous', { simple: true }) as number;
+    return {
+      journalMode: String(this.#db.pragma('journal_mode', { simple: true })),
+      synchronous: (['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const)[sync] ?? 'OFF',
+      busyTimeoutMs: this.#db.pragma('busy_timeout', { simple: true }) as number,
+    };
+  }
+
   /** Runs PRAGMA integrity_check; resolves ['ok'] when the file is sound. */
   integrityCheck(): string[] {
     this.#handle.assertOpen();

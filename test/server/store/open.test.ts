@@ -1,0 +1,51 @@
+/**
+ * openStore: embedded by default in the data directory; multi-server without MongoDB refused.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { openStore, SQLITE_FILE_NAME } from '../../../server/store/open.js';
+import { StoreError } from '../../../server/store/types.js';
+
+t.test('embedded store in the data directory by default', async (tt) => {
+  const dataDir = join(tt.testdir(), 'data', 'nested');
+  const store = await openStore({ dataDir });
+  tt.teardown(() => store.close());
+  tt.equal(store.kind, 'sqlite');
+  await (await store.collection('x')).insertOne({ _id: '1' });
+  tt.ok(existsSync(join(dataDir, SQLITE_FILE_NAME)), 'stead.db created');
+  tt.equal(statSync(dataDir).mode & 0o777, 0o700, 'data dir created 0700');
+});
+
+t.test('refused configurations', async (tt) => {
+  const dataDir = tt.testdir();
+  const cases: [string, Parameters<typeof openStore>[0]][] = [
+    ['two servers without MongoDB', { dataDir, servers: 2 }],
+    ['cluster mode without MongoDB', { dataDir, cluster: true }],
+    ['no data dir and no MongoDB', {}],
+    ['a URL that is not mongodb://', { mongodbUrl: 'http://localhost:27017' }],
+    ['servers 0', { dataDir, servers: 0 }],
+  ];
+  for (const [name, config] of cases) {
+    try {
+      const s = await openStore(config);
+      await s.close();
+      tt.fail(`${name}: accepted`);
+    } catch (err) {
+      tt.ok(err instanceof StoreError && err.code === 'BAD_CONFIG', `${name}: BAD_CONFIG (${(err as Error).message})`);
+    }
+  }
+  try {
+    await openStore({ dataDir, servers: 3 });
+  } catch (err) {
+    tt.match((err as Error).message, /MongoDB/, 'the message says what to do');
+  }
+});
+
+t.test('a MongoDB URL selects MongoDB (an unreachable one fails, it does not fall back)', async (tt) => {
+  const { MongoStore } = await import('../../../server/store/mongo/mongo-store.js');
+  await tt.rejects(MongoStore.connect({ url: 'mongodb://127.0.0.1:9/', serverSelectionTimeoutMs: 300 }), 'connection refused surfaces');
+  const dataDir = tt.testdir();
+  await tt.rejects(openStore({ dataDir, servers: 2, mongodbUrl: 'mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=300' }), 'openStore with a URL connects to MongoDB');
+  tt.notOk(existsSync(join(dataDir, SQLITE_FILE_NAME)), 'no embedded file was created');
+});

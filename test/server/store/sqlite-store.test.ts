@@ -1,0 +1,112 @@
+/**
+ * What is particular to the embedded SQLite store: pragmas and file permissions, the planner
+ * using declared expression indexes, index re-declaration, persistence, close, backup.
+ */
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import t from 'tap';
+import { checkFilter } from '../../../server/store/check-filter.js';
+import { compileFilter, compileSort } from '../../../server/store/sqlite/compile-filter.js';
+import { SqliteStore } from '../../../server/store/sqlite/sqlite-store.js';
+import { StoreError, type Filter } from '../../../server/store/types.js';
+
+t.test('file, permissions and pragmas', async (tt) => {
+  const path = join(tt.testdir(), 'store.db');
+  const store = SqliteStore.open({ path });
+  tt.teardown(() => store.close());
+  await (await store.collection('items')).insertOne({ _id: 'a' });
+  tt.equal(statSync(path).mode & 0o777, 0o600, 'database file is 0600');
+  const db = new Database(path, { readonly: true });
+  tt.teardown(() => db.close());
+  tt.equal(db.pragma('journal_mode', { simple: true }), 'wal', 'WAL');
+  tt.equal(statSync(`${path}-wal`).mode & 0o777, 0o600, 'WAL file is 0600 too');
+  tt.same(store.integrityCheck(), ['ok']);
+});
+
+t.test('synchronous is FULL by default, NORMAL on request; busy_timeout set', async (tt) => {
+  const dir = tt.testdir();
+  const full = SqliteStore.open({ path: join(dir, 'full.db') });
+  tt.same(full.settings(), { journalMode: 'wal', synchronous: 'FULL', busyTimeoutMs: 5000 });
+  await full.close();
+  const normal = SqliteStore.open({ path: join(dir, 'normal.db'), synchronous: 'NORMAL', busyTimeoutMs: 250 });
+  tt.same(normal.settings(), { journalMode: 'wal', synchronous: 'NORMAL', busyTimeoutMs: 250 });
+  await normal.close();
+  const memory = SqliteStore.open({ path: ':memory:' });
+  tt.equal(memory.settings().journalMode, 'memory', ':memory: for fast tests');
+  await memory.close();
+});
+
+t.test('declared indexes are used by the planner', async (tt) => {
+  const path = join(tt.testdir(), 'plan.db');
+  const store = SqliteStore.open({ path });
+  tt.teardown(() => store.close());
+  const c = await store.collection('hosts', [
+    { name: 'name', fields: { name: 1 }, unique: true },
+    { name: 'env_seen', fields: { env: 1, seenAt: 1 } },
+    { name: 'token', fields: { 'auth.token': 1 }, unique: true, partialExists: true },
+  ]);
+  await c.insertMany(Array.from({ length: 200 }, (_, i) => ({ _id: `h${i}`, name: `web-${i}`, env: i % 2 ? 'prod' : 'dev', seenAt: new Date(Date.UTC(2026, 0, 1, 0, i)) })));
+  const db = new Database(path, { readonly: true });
+  tt.teardown(() => db.close());
+  const plan = (filter: Filter, sort: [string, 1 | -1][] = []): string => {
+    checkFilter(filter);
+    const w = compileFilter(filter);
+    return (db.prepare(`EXPLAIN QUERY PLAN SELECT doc FROM "doc_hosts" WHERE ${w.sql} ${compileSort(sort)}`).all(...w.params) as { detail: string }[])
+      .map((r) => r.detail).join(' | ');
+  };
+  tt.match(plan({ name: 'web-7' }), /USING INDEX doc_hosts__name/, 'equality');
+  tt.match(plan({ name: { $in: ['web-1', 'web-2'] } }), /USING INDEX doc_hosts__name/, '$in');
+  tt.match(plan({ name: { $startsWith: 'web-1' } }), /USING INDEX doc_hosts__name/, '$startsWith is a range');
+  tt.match(plan({ env: 'prod', seenAt: { $lt: new Date(Date.UTC(2026, 0, 1, 1)) } }), /USING INDEX doc_hosts__env_seen/, 'compound with a Date range');
+  tt.match(plan({ 'auth.token': 'abc' }), /USING INDEX doc_hosts__token/, 'partial index for an equality');
+  tt.match(plan({ _id: 'h5' }), /USING PRIMARY KEY/, '_id is the primary key');
+  tt.equal((await c.find({ env: 'prod', seenAt: { $lt: new Date(Date.UTC(2026, 0, 1, 0, 10)) } })).length, 5, 'and the query answers right');
+});
+
+t.test('re-declaring indexes: changed ones are re-created, undeclared ones dropped', async (tt) => {
+  const store = SqliteStore.open({ path: join(tt.testdir(), 'ix.db') });
+  tt.teardown(() => store.close());
+  let c = await store.collection('users', [{ name: 'email', fields: { email: 1 } }]);
+  await c.insertOne({ _id: 'a', email: 'x@x', token: 't' });
+  await c.insertOne({ _id: 'b', email: 'y@x', token: 't' });
+  c = await store.collection('users', [{ name: 'email', fields: { email: 1 }, unique: true }]);
+  await tt.rejects(c.insertOne({ _id: 'c', email: 'x@x' }), { code: 'DUPLICATE_KEY' }, 'the index became unique');
+  try {
+    await store.collection('users', [{ name: 'email', fields: { email: 1 }, unique: true }, { name: 'token', fields: { token: 1 }, unique: true }]);
+    tt.fail('unique index over duplicates accepted');
+  } catch (err) {
+    tt.ok(err instanceof StoreError && err.code === 'BAD_INDEX', 'BAD_INDEX over existing duplicates');
+  }
+  c = await store.collection('users', []);
+  await c.insertOne({ _id: 'c', email: 'x@x' });
+  tt.pass('an index no longer declared is dropped');
+});
+
+t.test('data persists across reopen; closed store refuses calls', async (tt) => {
+  const path = join(tt.testdir(), 'persist.db');
+  const s1 = SqliteStore.open({ path });
+  await (await s1.collection('things')).insertOne({ _id: 'one', at: new Date(Date.UTC(2026, 10, 26)) });
+  const things = await s1.collection('things');
+  await s1.close();
+  await s1.close();
+  tt.pass('close is idempotent');
+  await tt.rejects(things.findOne({ _id: 'one' }), { code: 'CLOSED' }, 'CLOSED after close');
+  await tt.rejects(s1.collection('things'), { code: 'CLOSED' });
+  const s2 = SqliteStore.open({ path });
+  tt.teardown(() => s2.close());
+  tt.same(await (await s2.collection('things')).findOne({ _id: 'one' }), { _id: 'one', at: new Date(Date.UTC(2026, 10, 26)) });
+});
+
+t.test('online backup is a complete, consistent copy', async (tt) => {
+  const dir = tt.testdir();
+  const store = SqliteStore.open({ path: join(dir, 'live.db') });
+  tt.teardown(() => store.close());
+  const c = await store.collection('reports', [{ name: 'host', fields: { host: 1 } }]);
+  await c.insertMany(Array.from({ length: 500 }, (_, i) => ({ _id: `r${i}`, host: `h${i % 7}` })));
+  await store.backup(join(dir, 'copy.db'));
+  const copy = SqliteStore.open({ path: join(dir, 'copy.db') });
+  tt.teardown(() => copy.close());
+  tt.same(copy.integrityCheck(), ['ok']);
+  tt.equal(await (await copy.collection('reports', [{ name: 'host', fields: { host: 1 } }])).count({ host: 'h3' }), await c.count({ host: 'h3' }));
+});
