@@ -13,14 +13,45 @@ export function isKeywords(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && (v as { __keywords?: unknown }).__keywords === true;
 }
 
+/** `*xs` in a call. */
+export class StarArgs {
+  constructor(readonly items: unknown) {}
+}
+
+/** `**kw` in a call. */
+export class StarKwargs {
+  constructor(readonly map: unknown) {}
+}
+
 export function splitArgs(args: readonly unknown[]): CallArgs {
   const last = args[args.length - 1];
+  const kw: Record<string, unknown> = {};
+  let pos: unknown[] = [...args];
   if (args.length > 0 && isKeywords(last)) {
-    const kw: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(last)) if (k !== '__keywords') kw[k] = v;
-    return { pos: args.slice(0, -1), kw };
+    pos = args.slice(0, -1);
   }
-  return { pos: [...args], kw: {} };
+  if (pos.some((a) => a instanceof StarArgs || a instanceof StarKwargs)) {
+    const flat: unknown[] = [];
+    for (const a of pos) {
+      if (a instanceof StarArgs) {
+        if (!Array.isArray(a.items)) throw new JinjaRuntimeError('argument after * must be a list');
+        flat.push(...a.items);
+      } else if (a instanceof StarKwargs) {
+        const m = a.map;
+        if (typeof m !== 'object' || m === null || Array.isArray(m)) throw new JinjaRuntimeError('argument after ** must be a dict');
+        for (const [k, v] of Object.entries(m)) if (k !== '__proto__') kw[k] = v;
+      } else flat.push(a);
+    }
+    pos = flat;
+  }
+  return { pos, kw };
+}
+
+/** Turn split arguments back into a nunjucks argument list (keywords as the marked trailing object). */
+export function joinArgs(args: CallArgs): unknown[] {
+  if (Object.keys(args.kw).length === 0) return args.pos;
+  return [...args.pos, { ...args.kw, __keywords: true }];
 }
 
 /**

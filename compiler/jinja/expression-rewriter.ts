@@ -222,8 +222,38 @@ function collapseFqcn(toks: readonly Tok[], i: number, end: number): { name: str
   return { name: name.replace(FQCN, ''), next: j };
 }
 
+function topLevelName(toks: readonly Tok[], start: number, end: number, name: string): number {
+  let depth = 0;
+  for (let i = start; i < end; i++) {
+    const t = toks[i] as Tok;
+    if (t.type === 'op' && (t.value === '(' || t.value === '[' || t.value === '{')) depth++;
+    else if (t.type === 'op' && (t.value === ')' || t.value === ']' || t.value === '}')) depth--;
+    else if (depth === 0 && t.type === 'name' && t.value === name) return i;
+  }
+  return -1;
+}
+
+/** Call arguments: `*xs` and `**kw` become runtime markers that env.py.call / filter expand. */
+function rewriteArgs(toks: readonly Tok[], start: number, end: number): string {
+  return splitTop(toks, start, end, ',')
+    .filter(([a, b]) => b > a)
+    .map(([a, b]) => {
+      const first = toks[a] as Tok;
+      if (first.type === 'op' && first.value === '*') return `__j_star(${rewrite(toks, a + 1, b)})`;
+      if (first.type === 'op' && first.value === '**') return `__j_kwstar(${rewrite(toks, a + 1, b)})`;
+      return rewrite(toks, a, b);
+    })
+    .join(', ');
+}
+
 /** Rewrite tokens [start, end) into nunjucks expression source. */
 export function rewrite(toks: readonly Tok[], start = 0, end = toks.length): string {
+  // Jinja2 allows `a if x else b if y else c`; nunjucks only takes an or-expression after
+  // `else`, so the else branch is parenthesised (recursively).
+  const elseAt = topLevelName(toks, start, end, 'else');
+  if (elseAt > start && topLevelName(toks, start, elseAt, 'if') > start) {
+    return `${rewrite(toks, start, elseAt)} else ( ${rewrite(toks, elseAt + 1, end)} )`;
+  }
   const out: string[] = [];
   let prev: Tok | undefined;
   let i = start;
@@ -237,7 +267,7 @@ export function rewrite(toks: readonly Tok[], start = 0, end = toks.length): str
       out.push(`__j_float(${nunjucksString(t.value)})`);
     } else if (t.type === 'name') {
       const afterDot = prev?.type === 'op' && prev.value === '.';
-      if (t.value.startsWith('__j_') || t.value.startsWith('__jt_')) throw new RewriteError(`the name '${t.value}' is reserved`, 'SECURITY', t.pos);
+      if (t.value.startsWith('__j')) throw new RewriteError(`the name '${t.value}' is reserved`, 'SECURITY', t.pos);
       if (afterDot) {
         if (['true', 'false', 'none', 'null', 'True', 'False', 'None'].includes(t.value)) {
           out.pop();
@@ -248,20 +278,30 @@ export function rewrite(toks: readonly Tok[], start = 0, end = toks.length): str
       else if (t.value === 'None' || t.value === 'none') out.push('none');
       else if (t.value === 'null') throw new RewriteError("'null' is not a Jinja2 literal (Jinja2 writes none/None); nunjucks would read it as none", 'UNSUPPORTED', t.pos);
       else if (t.value === 'is') {
-        out.push('is');
+        // `x is [not] test args` becomes a filter-style call so it binds exactly like Jinja2's
+        // filter/test chain: `x is string | ternary(a, b)` is `(x is string) | ternary(a, b)`.
         let j = i + 1;
+        let negate = false;
         if (toks[j]?.type === 'name' && toks[j]?.value === 'not') {
-          out.push('not');
+          negate = true;
           j++;
         }
         const nameTok = toks[j];
         if (!nameTok || nameTok.type !== 'name') throw new RewriteError("expected a test name after 'is'", 'SYNTAX', t.pos);
         const { name, next } = collapseFqcn(toks, j, end);
-        out.push(`__jt_${name.replace(/[^A-Za-z0-9_]/g, '_')}`);
         if (name.includes('.')) throw new RewriteError(`unknown test '${name}'`, 'UNSUPPORTED', nameTok.pos);
         j = next;
+        const head = `| ${negate ? '__jtestnot' : '__jtest'}(${nunjucksString(name)}`;
         const a = toks[j];
-        if (a && j < end && !(a.type === 'op' && a.value === '(')) {
+        if (a && j < end && a.type === 'op' && a.value === '(') {
+          const close = matching(toks, j, end);
+          const inner = close > j + 1 ? ', ' + rewriteArgs(toks, j + 1, close) : '';
+          out.push(head + inner + ')');
+          prev = toks[close];
+          i = close + 1;
+          continue;
+        }
+        if (a && j < end) {
           const startsPrimary =
             (a.type === 'name' && !['else', 'or', 'and', 'if', 'in', 'is', 'not'].includes(a.value)) ||
             a.type === 'string' ||
@@ -270,13 +310,14 @@ export function rewrite(toks: readonly Tok[], start = 0, end = toks.length): str
             (a.type === 'op' && (a.value === '[' || a.value === '{'));
           if (startsPrimary) {
             const e = primaryEnd(toks, j, end);
-            out.push('(', rewrite(toks, j, e), ')');
-            prev = toks[e - 1];
+            out.push(`${head}, ${rewrite(toks, j, e)})`);
+            prev = { type: 'op', value: ')', pos: t.pos };
             i = e;
             continue;
           }
         }
-        prev = toks[j - 1];
+        out.push(head + ')');
+        prev = { type: 'op', value: ')', pos: t.pos };
         i = j;
         continue;
       } else out.push(t.value);
@@ -288,6 +329,7 @@ export function rewrite(toks: readonly Tok[], start = 0, end = toks.length): str
         if (!nameTok || nameTok.type !== 'name') throw new RewriteError("expected a filter name after '|'", 'SYNTAX', t.pos);
         const { name, next } = collapseFqcn(toks, i + 1, end);
         if (name.includes('.')) throw new RewriteError(`unknown filter '${name}'`, 'UNSUPPORTED', nameTok.pos);
+        if (name.startsWith('__j')) throw new RewriteError(`the name '${name}' is reserved`, 'SECURITY', nameTok.pos);
         out.push('|', name);
         prev = toks[next - 1];
         i = next;
@@ -299,16 +341,11 @@ export function rewrite(toks: readonly Tok[], start = 0, end = toks.length): str
         i += 2;
         continue;
       }
-      if (v === '*' || v === '**') {
-        const p = prev;
-        const argStart = !p || (p.type === 'op' && (p.value === '(' || p.value === ','));
-        if (argStart) throw new RewriteError(`'${v}' argument unpacking in calls is not supported`, 'UNSUPPORTED', t.pos);
-      }
       if (v === '(' || v === '[' || v === '{') {
         const close = matching(toks, i, end);
         const postfix = isPostfixPosition(prev);
         if (v === '(') {
-          if (postfix) out.push('(', rewrite(toks, i + 1, close), ')');
+          if (postfix) out.push('(', close > i + 1 ? rewriteArgs(toks, i + 1, close) : '', ')');
           else {
             const parts = splitTop(toks, i + 1, close, ',');
             const tuple = parts.length > 1;

@@ -4,6 +4,8 @@
  * Jinja2 (running on Python) applies them. Everything here is pure and synchronous.
  */
 
+import { createRequire } from 'node:module';
+
 /** Raised by the runtime for a template-level problem; the renderer adds template name and line. */
 export class JinjaRuntimeError extends Error {
   readonly kind: 'UNDEFINED' | 'SECURITY' | 'LIMIT' | 'RUNTIME' | 'UNSUPPORTED';
@@ -33,7 +35,11 @@ export function takeLastRuntimeError(): JinjaRuntimeError | undefined {
  * iterating, truth testing, arithmetic, passing to a filter) raises "'name' is undefined".
  */
 export class PyUndefined {
-  constructor(readonly hint: string) {}
+  /** `lenient`: a plain Jinja2 Undefined (prints as '', is falsy, iterates as empty). */
+  constructor(
+    readonly hint: string,
+    readonly lenient = false,
+  ) {}
   fail(): never {
     throw new JinjaRuntimeError(this.hint, 'UNDEFINED');
   }
@@ -78,9 +84,11 @@ export function floatRepr(n: number): string {
   return s.replace(/e([+-])(\d)$/, 'e$10$2');
 }
 
-/** nunjucks' SafeString (macro output, `safe` filter) is a String-like object with `.val`. */
+const SafeString = createRequire(import.meta.url)('nunjucks/src/runtime').SafeString as new (s: string) => { val: string };
+
+/** nunjucks' SafeString (what macros and caller() return): a String-like object with `.val`. */
 function isSafeString(v: unknown): v is { val: string; toString(): string } {
-  return typeof v === 'object' && v !== null && typeof (v as { val?: unknown }).val === 'string' && v.constructor?.name === 'SafeString';
+  return v instanceof SafeString;
 }
 
 export function isNumber(v: unknown): v is number | PyFloat {
@@ -132,7 +140,10 @@ export function typeName(v: unknown): string {
 
 /** Python truthiness; an undefined value raises. */
 export function truthy(v: unknown): boolean {
-  if (v instanceof PyUndefined) v.fail();
+  if (v instanceof PyUndefined) {
+    if (v.lenient) return false;
+    v.fail();
+  }
   if (v === undefined || v === null || v === false) return false;
   if (v === true) return true;
   if (typeof v === 'number') return v !== 0 && !Number.isNaN(v);
@@ -147,7 +158,10 @@ export function truthy(v: unknown): boolean {
 /** Python `str(v)`. `null` is 'None' here; the output finalizer maps a top-level None to ''. */
 export function pyStr(v: unknown): string {
   if (typeof v === 'string') return v;
-  if (v instanceof PyUndefined) v.fail();
+  if (v instanceof PyUndefined) {
+    if (v.lenient) return '';
+    v.fail();
+  }
   if (v === undefined) throw new JinjaRuntimeError('value is undefined', 'UNDEFINED');
   if (isSafeString(v)) return v.val;
   if (v === null) return 'None';

@@ -4,7 +4,7 @@
  * output finalizer, filters and tests by name, and the per-render budget (output size, loop
  * iterations) that stops runaway templates in-process.
  */
-import { splitArgs, type CallArgs } from './call-args.js';
+import { StarArgs, StarKwargs, joinArgs, splitArgs, type CallArgs } from './call-args.js';
 import { FILTERS, UNDEFINED_OK_FILTERS, type Filter } from './filters.js';
 import { getAttr, PySlice, RUNTIME_OBJECT } from './safe-access.js';
 import { TESTS, UNDEFINED_OK_TESTS, type Test } from './tests.js';
@@ -81,6 +81,7 @@ export class PythonRuntime {
   call(fn: unknown, name: string, context: unknown, args: unknown[]): unknown {
     if (fn instanceof PyUndefined) fn.fail();
     if (typeof fn !== 'function') throw new JinjaRuntimeError(`'${name}' is not callable (${typeName(fn)})`);
+    if (args.some((a) => a instanceof StarArgs || a instanceof StarKwargs)) args = joinArgs(splitArgs(args));
     return (fn as (...a: unknown[]) => unknown).apply(context, args);
   }
 
@@ -118,8 +119,9 @@ export class PythonRuntime {
     return truthy(v);
   }
 
+  /** Jinja2 gives a plain (non-strict) Undefined here: it prints as ''. */
   undefIf(): PyUndefined {
-    return new PyUndefined('the inline if-expression evaluated to false and no else section was defined');
+    return new PyUndefined('the inline if-expression evaluated to false and no else section was defined', true);
   }
 
   add(a: unknown, b: unknown): unknown {
@@ -194,6 +196,12 @@ export class PythonRuntime {
   }
 
   filter(name: string, value: unknown, ...rawArgs: unknown[]): unknown {
+    if (name === '__jtest' || name === '__jtestnot') {
+      const args = splitArgs(rawArgs);
+      const test = pyStr(args.pos[0]);
+      const r = this.callTest(test, value, { pos: args.pos.slice(1), kw: args.kw });
+      return name === '__jtest' ? r : !r;
+    }
     const f: Filter | undefined = Object.hasOwn(FILTERS, name) ? FILTERS[name] : undefined;
     if (!f) throw new JinjaRuntimeError(`no filter named '${name}'`, 'UNSUPPORTED');
     return this.callFilter(name, value, splitArgs(rawArgs), f);
@@ -291,6 +299,8 @@ export class PythonRuntime {
         return out;
       },
       __j_float: (s: string) => new PyFloat(Number(s)),
+      __j_star: (items: unknown) => new StarArgs(items),
+      __j_kwstar: (map: unknown) => new StarKwargs(map),
       __j_setattr: (ns: unknown, key: string, v: unknown) => {
         if (typeof ns !== 'object' || ns === null || !(NAMESPACE in ns)) {
           throw new JinjaRuntimeError(`cannot assign attribute '${key}' on a non-namespace object`);
