@@ -2,7 +2,7 @@
  * The process service provider, for hosts without systemd (containers, tests): the agent starts
  * the service itself and finds it again on every run.
  *
- * - start: `/bin/sh -c 'setsid /bin/sh -c "$1" </dev/null >/dev/null 2>&1 & echo $!' stead-service-start START`
+ * - start: `/bin/sh -c 'exec setsid -f /bin/sh -c "$1" </dev/null >/dev/null 2>&1' stead-service-start START`
  *   through ctx.host.exec (START is an argument, never spliced into the script), as `user` when
  *   set, in `cwd` (under the root); the service runs in its own session, so neither the agent's
  *   exit nor an exec timeout kills it. Output goes to /dev/null: redirect in START to keep logs.
@@ -34,7 +34,12 @@ export interface ProcessProviderOptions {
   readonly pollMs?: number;
 }
 
-const START_SCRIPT = 'setsid /bin/sh -c "$1" </dev/null >/dev/null 2>&1 & echo $!';
+/**
+ * `setsid -f` forks the service into its own session. Not `… &`: a non-interactive shell starts
+ * background commands with SIGINT and SIGQUIT ignored, and a shell cannot trap a signal ignored on
+ * entry, so a stopsignal of SIGINT would never reach the service.
+ */
+const START_SCRIPT = 'exec setsid -f /bin/sh -c "$1" </dev/null >/dev/null 2>&1';
 
 /** The pid in a pidfile's text; undefined when it holds no positive integer. */
 export function parsePidfile(text: string): number | undefined {
@@ -100,16 +105,15 @@ export function createProcessServiceProvider(o: ProcessProviderOptions = {}): Se
   async function start(d: ServiceResource, ctx: ResourceContext): Promise<void> {
     if (d.start === undefined) throw new ProviderError('UNSUPPORTED', `service ${d.name}: the process provider needs a start command`);
     const who = await runAs(d, ctx);
-    const r = await runCommand(ctx, '/bin/sh', ['-c', START_SCRIPT, 'stead-service-start', d.start], {
+    await runCommand(ctx, '/bin/sh', ['-c', START_SCRIPT, 'stead-service-start', d.start], {
       ...who,
       ...(d.cwd !== undefined ? { cwd: d.cwd } : {}),
       timeoutMs: 30_000,
       describe: `start of service ${d.name}`,
     });
-    const launched = Number(r.stdout.trim());
     const up = await waitFor(settleMs, ctx, async () => (await findServiceProcesses(d, ctx)).length > 0);
     if (!up) {
-      throw new ProviderError('TIMEOUT', `service ${d.name} did not show up as running within ${settleMs / 1000} s after start (launched pid ${Number.isFinite(launched) ? launched : 'unknown'})`);
+      throw new ProviderError('TIMEOUT', `service ${d.name} did not show up as running within ${settleMs / 1000} s after start (did the start command exit, or does pattern/pidfile not match it?)`);
     }
   }
 

@@ -20,7 +20,7 @@ const PS_FORMAT = 'pid=,pgid=,stat=,args=';
 export function parsePs(stdout: string): ProcessEntry[] {
   const out: ProcessEntry[] = [];
   for (const line of stdout.split('\n')) {
-    const m = /^\s*(\d+)\s+(\d+)\s+(\S+)\s?(.*)$/.exec(line);
+    const m = /^\s*(\d+)\s+(\d+)\s+(\S+)(?:\s+(.*))?$/.exec(line);
     if (!m) continue;
     const stat = m[3] ?? '';
     if (stat.startsWith('Z') || stat.startsWith('X')) continue;

@@ -1,0 +1,85 @@
+import { join } from 'node:path';
+import t from 'tap';
+import { createNodeHost } from '../../../agent/host/node-host.js';
+import { createProcessServiceProvider, parsePidfile } from '../../../agent/providers/process-service.js';
+import { parsePs, processMatcher } from '../../../agent/providers/process-table.js';
+import type { ServiceResource } from '../../../schemas/resources/service.js';
+import { osContext } from '../../helpers/os-context.js';
+import { killMatching, pidsMatching, uniqueMarker } from '../../helpers/os-processes.js';
+
+t.test('parsePs drops zombies and keeps full command lines', async (t) => {
+  t.same(parsePs('  12    12 Ss   /bin/sh -c sleep 5 # x\n  13    12 Z    [sh] <defunct>\n  14  12 S\n'), [
+    { pid: 12, pgid: 12, stat: 'Ss', args: '/bin/sh -c sleep 5 # x' },
+    { pid: 14, pgid: 12, stat: 'S', args: '' },
+  ]);
+});
+
+t.test('parsePidfile', async (t) => {
+  t.equal(parsePidfile('1234\n'), 1234);
+  t.equal(parsePidfile(' 77 '), 77);
+  for (const bad of ['', 'abc', '12 13', '-5', '1', '0']) t.equal(parsePidfile(bad), undefined, JSON.stringify(bad));
+});
+
+t.test('processMatcher', async (t) => {
+  const byStart = processMatcher(undefined, `node -e "setInterval(()=>{},1000)"`);
+  t.ok(byStart?.('node -e setInterval(()=>{},1000)'), 'matches the argv /bin/sh executed (quotes gone)');
+  t.ok(byStart?.('/bin/sh -c node -e "setInterval(()=>{},1000)"'), 'matches the shell wrapper');
+  t.notOk(byStart?.('node -e other'));
+  const byPattern = processMatcher('^nginx: master', 'ignored');
+  t.ok(byPattern?.('nginx: master process /usr/sbin/nginx'));
+  t.notOk(byPattern?.('/bin/sh -c nginx: master'));
+  t.equal(processMatcher(undefined, undefined), undefined);
+});
+
+t.test('stop escalates to SIGKILL when the stop signal is ignored; the whole group goes', async (t) => {
+  const dir = t.testdir({ state: {}, root: {} });
+  const marker = uniqueMarker();
+  t.teardown(() => killMatching(marker));
+  const ctx = osContext(createNodeHost({ root: join(dir, 'root') }), join(dir, 'state'));
+  const p = createProcessServiceProvider({ graceMs: 500 });
+  // The loop and its `sleep` children ignore SIGTERM (an ignored signal survives exec).
+  const d: ServiceResource = { type: 'service', name: 'stubborn', pattern: marker, start: `trap "" TERM; while :; do sleep 1; done # ${marker}` };
+  await p.start(d, ctx);
+  t.equal((await p.status(d, ctx)).running, true);
+  await p.stop(d, ctx);
+  t.equal((await p.status(d, ctx)).running, false);
+  t.same(pidsMatching(marker), []);
+  t.ok(ctx.logs.some((l) => l.message.includes('SIGKILL')), 'the escalation is logged');
+});
+
+t.test('stopsignal is sent instead of SIGTERM', async (t) => {
+  const dir = t.testdir({ state: {}, root: {} });
+  const marker = uniqueMarker();
+  t.teardown(() => killMatching(marker));
+  const ctx = osContext(createNodeHost({ root: join(dir, 'root') }), join(dir, 'state'));
+  const p = createProcessServiceProvider({ graceMs: 60_000 });
+  // Ignores TERM, exits on INT: only the right signal stops it within the (long) grace period.
+  const d: ServiceResource = { type: 'service', name: 'int', pattern: marker, stopsignal: 'SIGINT', start: `trap "" TERM; trap "exit 0" INT; while :; do sleep 1; done # ${marker}` };
+  await p.start(d, ctx);
+  await p.stop(d, ctx);
+  t.same(pidsMatching(marker), []);
+  t.notOk(ctx.logs.some((l) => l.message.includes('SIGKILL')), 'no escalation was needed');
+});
+
+t.test('a start command that exits at once fails with TIMEOUT; an abort ends the wait', async (t) => {
+  const dir = t.testdir({ state: {}, root: {} });
+  const ctx = osContext(createNodeHost({ root: join(dir, 'root') }), join(dir, 'state'));
+  const marker = uniqueMarker();
+  const p = createProcessServiceProvider({ settleMs: 300 });
+  await t.rejects(p.start({ type: 'service', name: 'quick', pattern: marker, start: `true # ${marker}` }, ctx), { code: 'TIMEOUT' });
+  const ac = new AbortController();
+  const slow = createProcessServiceProvider({ settleMs: 3_600_000 });
+  const actx = osContext(ctx.host, join(dir, 'state'), ac.signal);
+  const pending = slow.start({ type: 'service', name: 'never', pattern: marker, start: `true # ${marker}` }, actx);
+  setTimeout(() => ac.abort(), 200);
+  await t.rejects(pending, { name: 'AbortError' });
+});
+
+t.test('no start command: start is refused; enable is not supported', async (t) => {
+  const dir = t.testdir({ state: {}, root: {} });
+  const ctx = osContext(createNodeHost({ root: join(dir, 'root') }), join(dir, 'state'));
+  const p = createProcessServiceProvider();
+  await t.rejects(p.start({ type: 'service', name: 'x', pattern: 'x' }, ctx), { code: 'UNSUPPORTED' });
+  await t.rejects(p.setEnabled({ type: 'service', name: 'x' }, true, ctx), { code: 'UNSUPPORTED' });
+  await t.rejects(p.status({ type: 'service', name: 'x' }, ctx), { code: 'UNSUPPORTED' });
+});
