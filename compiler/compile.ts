@@ -94,7 +94,9 @@ export function compileHost(repo: Repository, hostName: string, facts: unknown =
     );
   }
   problems.push(...checkParameters(repo, roles, layers, merged, hostName));
-  if (hasRepoErrors(problems)) return result({ problems });
+  const roleSet = roleManifests(repo, roles);
+  for (const mp of roleSet.parse.problems) problems.push(fromManifestProblem(mp, hostName));
+  if (hasRepoErrors(problems) || !roleSet.parse.manifest) return result({ problems });
 
   const used: RevealedSecret[] = [];
   let revealed: VarMap;
@@ -107,9 +109,6 @@ export function compileHost(repo: Repository, hostName: string, facts: unknown =
     return result({ problems });
   }
 
-  const roleSet = roleManifests(repo, roles);
-  for (const mp of roleSet.parse.problems) problems.push(fromManifestProblem(mp, hostName));
-  if (hasRepoErrors(problems) || !roleSet.parse.manifest) return result({ problems });
   const resources = roleSet.parse.manifest.resources;
 
   const build = (vars: VarMap): BuildCatalogResult =>

@@ -4,6 +4,7 @@
  * other hosts), so a compile stays a pure function of (revision, host, facts, launch vars).
  * Other hosts' secrets are never revealed through hostvars: they appear as redaction markers.
  */
+import { RUNTIME_OBJECT } from '../jinja/safe-access.js';
 import { mergeLayers } from '../vars/merge-layers.js';
 import { setOwn, type VarMap } from '../vars/merge.js';
 import { redactSecrets } from '../vars/secrets.js';
@@ -45,24 +46,41 @@ export function otherHostVars(repo: Repository, name: string): VarMap | undefine
   setOwn(vars, 'inventory_hostname', name);
   setOwn(vars, 'inventory', inventoryVar(host));
   setOwn(vars, 'group_names', groups);
+  deepFreeze(vars); // shared by every compile of this revision: templates must not change it
   repo.memo.set(key, vars);
   return vars;
 }
 
-/** `hostvars`: a read-only view computing each host's variables on first access. */
+/** The prototype of the hostvars view: not a plain object, so renderers never deep-copy all hosts' variables. */
+class HostvarsView {}
+
+/**
+ * `hostvars`: a read-only view computing each host's variables on first access. It is marked as
+ * a template runtime object (own properties readable, never deep-copied), since it refers to
+ * itself through the current host's entry and would otherwise expand every host per render.
+ */
 export function hostvarsVar(repo: Repository, selfName: string, selfVars: VarMap): VarMap {
   const names = [...repo.hosts.keys()];
   const lookup = (prop: string | symbol): unknown => {
+    if (prop === RUNTIME_OBJECT) return true;
     if (typeof prop !== 'string' || !repo.hosts.has(prop)) return undefined;
     return prop === selfName ? selfVars : otherHostVars(repo, prop);
   };
-  return new Proxy({} as VarMap, {
+  return new Proxy(new HostvarsView() as VarMap, {
     get: (_t, prop) => lookup(prop),
-    has: (_t, prop) => typeof prop === 'string' && repo.hosts.has(prop),
+    has: (_t, prop) => prop === RUNTIME_OBJECT || (typeof prop === 'string' && repo.hosts.has(prop)),
     ownKeys: () => [...names],
     getOwnPropertyDescriptor: (_t, prop) => (typeof prop === 'string' && repo.hosts.has(prop) ? { value: lookup(prop), enumerable: true, configurable: true, writable: false } : undefined),
     set: () => false,
     defineProperty: () => false,
     deleteProperty: () => false,
   });
+}
+
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const k of Object.keys(v)) deepFreeze((v as Record<string, unknown>)[k]);
+  }
+  return v;
 }

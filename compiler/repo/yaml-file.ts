@@ -53,7 +53,8 @@ export function parseYamlFile(path: string, text: string): YamlFile {
   };
   for (const e of [...doc.errors, ...doc.warnings]) {
     const p = pos(e.pos[0]);
-    problems.push({ code: 'YAML_SYNTAX', severity: 'error', file: path, line: p.line, column: p.column, path: '', message: firstLine(e.message) });
+    const code = e.code === 'TAG_RESOLVE_FAILED' ? 'YAML_UNKNOWN_TAG' : 'YAML_SYNTAX';
+    problems.push({ code, severity: 'error', file: path, line: p.line, column: p.column, path: '', message: firstLine(e.message) });
   }
   let value: unknown;
   if (doc.errors.length === 0) {

@@ -67,5 +67,5 @@ t.test('!secret in YAML becomes a SecretValue that prints only a redaction marke
   const probed = probeSecrets(yf.value) as { vars: { db: { password: string } } };
   t.match(probed.vars.db.password, /^stead-secret-probe-1-/);
   const bad = parseYamlFile('x.yaml', 'a: !secret\nb: !!js/function "x"\n');
-  t.same(bad.problems.map((p) => [p.code, p.line]), [['SECRET_MALFORMED', 1], ['YAML_UNKNOWN_TAG', 2]]);
+  t.same(bad.problems.map((p) => [p.code, p.line]).sort(), [['SECRET_MALFORMED', 1], ['YAML_UNKNOWN_TAG', 2]]);
 });
