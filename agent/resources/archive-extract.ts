@@ -79,7 +79,8 @@ class Budget {
 
 /** Reads tar entries, feeding the parser in slices so memory stays bounded by the budget. */
 async function tarEntries(data: Buffer, budget: Budget, onEntry: (e: RawEntry) => Promise<void>, signal: AbortSignal): Promise<void> {
-  const parser = new Parser({ strict: true });
+  // our Budget checks the ratio once past a floor; tar's own check (from the first byte) is switched off
+  const parser = new Parser({ strict: true, maxDecompressionRatio: Number.MAX_SAFE_INTEGER });
   const pending: RawEntry[] = [];
   let failure: unknown;
   parser.on('entry', (entry: ReadEntry) => {
