@@ -38,6 +38,8 @@ export interface ReportListItem {
   readonly corrective: number;
   readonly changed: number;
   readonly failed: number;
+  readonly catalogId: string;
+  readonly revision: string;
 }
 
 export class ReportService {
@@ -102,7 +104,7 @@ export class ReportService {
     if (filter.host !== undefined) f['host'] = filter.host;
     if (filter.outcome !== undefined) f['outcome'] = filter.outcome;
     const docs = await this.reports.find(f, { sort: { startedAtMs: -1 }, limit: Math.min(filter.limit ?? 50, 1000), projection: { json: 0 } });
-    return docs.map((d) => ({ runId: d.runId, host: d.host, startedAt: d.startedAtMs, receivedAt: d.receivedAtMs, outcome: d.outcome, mode: d.mode, corrective: d.corrective, changed: d.changed, failed: d.failed }));
+    return docs.map((d) => ({ runId: d.runId, host: d.host, startedAt: d.startedAtMs, receivedAt: d.receivedAtMs, outcome: d.outcome, mode: d.mode, corrective: d.corrective, changed: d.changed, failed: d.failed, catalogId: d.catalogId, revision: d.revision }));
   }
 
   async get(host: string, runId: string): Promise<RunReport | undefined> {

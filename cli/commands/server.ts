@@ -1,0 +1,176 @@
+/**
+ * `stead server`: the manifest server. Embedded store in --data-dir unless --mongodb-url is
+ * given; HTTPS when --tls-cert/--tls-key are given; optionally publishes --repo at start.
+ * SIGTERM/SIGINT stop it gracefully: no new connections, in-flight requests finish (up to
+ * 10 s), then the store closes. See docs/server.md.
+ *
+ * Output: human-readable start-up lines on stdout (one JSON object per event with --json);
+ * JSON-lines logs on stderr. Exit codes: 0 stopped by a signal; 1 start-up failed (bad
+ * repository with --repo, port in use, store); 64 usage.
+ */
+import { promises as fsp } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { composeServer } from '../../server/compose.js';
+import { isApiError } from '../../server/domain/errors.js';
+import { createLogger, type LogLevel } from '../../server/log.js';
+import { UsageError, writeLine, type CliIo } from '../io.js';
+
+export const usage = `Usage: stead server --data-dir DIR [options]
+
+Options:
+  --port PORT                  TCP port; default 8140 (0 picks a free one and prints it)
+  --host ADDRESS               listen address; default 127.0.0.1
+  --data-dir DIR               embedded store, revision checkouts and admin-token (created 0700)
+  --mongodb-url URL            use MongoDB (mongodb:// or mongodb+srv://) instead of the embedded store
+  --repo DIR                   publish this manifest repository at start (refused if invalid)
+  --tls-cert FILE              PEM certificate chain: serve HTTPS (needs --tls-key)
+  --tls-key FILE               PEM private key
+  --secret-key-file FILE       the 32-byte key (64 hex characters) that decrypts manifest secrets
+  --stale-after SECONDS        a host without a report for this long is "not reporting"; default 900
+  --report-retention-days N    raw reports kept this long; default 14 (hourly compliance: 400 days)
+  --log-level LEVEL            debug | info | warn | error; default info
+  --json                       start-up events as JSON lines on stdout`;
+
+async function readSecretKey(file: string): Promise<Buffer> {
+  const raw = await fsp.readFile(file);
+  const text = raw.toString('utf8').trim();
+  if (/^[0-9a-fA-F]{64}$/.test(text)) return Buffer.from(text, 'hex');
+  if (raw.length === 32) return raw;
+  throw new UsageError(`${file} must hold 32 bytes or 64 hex characters`);
+}
+
+/** Reads a repository directory into path → bytes; refuses links and special files, skips .git. */
+export async function readRepositoryDir(dir: string): Promise<Map<string, Buffer>> {
+  const root = resolve(dir);
+  const out = new Map<string, Buffer>();
+  const walk = async (d: string): Promise<void> => {
+    for (const e of await fsp.readdir(d, { withFileTypes: true })) {
+      const full = join(d, e.name);
+      const rel = relative(root, full).split('\\').join('/');
+      if (e.isDirectory()) {
+        if (e.name === '.git') continue;
+        await walk(full);
+      } else if (e.isFile()) out.set(rel, await fsp.readFile(full));
+      else throw new Error(`${rel}: symbolic links and special files are not allowed in a manifest repository`);
+    }
+  };
+  await walk(root);
+  return out;
+}
+
+export async function run(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'mongodb-url': { type: 'string' },
+      repo: { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'secret-key-file': { type: 'string' },
+      'stale-after': { type: 'string' },
+      'report-retention-days': { type: 'string' },
+      'log-level': { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    writeLine(io.stdout, usage);
+    return 0;
+  }
+  const dataDir = values['data-dir'];
+  if (!dataDir) throw new UsageError('--data-dir is required');
+  const port = Number(values.port ?? '8140');
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535, got ${JSON.stringify(values.port)}`);
+  if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+  const level = (values['log-level'] ?? 'info') as LogLevel;
+  if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new UsageError('--log-level must be debug, info, warn or error');
+  const staleAfter = Number(values['stale-after'] ?? '900');
+  if (!Number.isFinite(staleAfter) || staleAfter < 10) throw new UsageError('--stale-after must be at least 10 seconds');
+  const retentionDays = Number(values['report-retention-days'] ?? '14');
+  if (!Number.isFinite(retentionDays) || retentionDays <= 0) throw new UsageError('--report-retention-days must be positive');
+  const json = values.json === true;
+  const say = (event: string, text: string, fields: Record<string, unknown> = {}): void => writeLine(io.stdout, json ? JSON.stringify({ event, ...fields }) : text);
+
+  const tls = values['tls-cert'] !== undefined ? { cert: await fsp.readFile(values['tls-cert']), key: await fsp.readFile(values['tls-key']!) } : undefined;
+  const secretKey = values['secret-key-file'] !== undefined ? await readSecretKey(values['secret-key-file']) : undefined;
+  const log = createLogger({ level, write: (l) => void io.stderr.write(l) });
+  const composed = await composeServer({
+    dataDir: resolve(io.cwd, dataDir),
+    ...(values['mongodb-url'] !== undefined ? { mongodbUrl: values['mongodb-url'] } : {}),
+    log,
+    ...(secretKey ? { secretKey } : {}),
+    staleAfterMs: staleAfter * 1000,
+    housekeeping: { reportRetentionMs: retentionDays * 86_400_000 },
+    secureCookies: tls !== undefined,
+  });
+  say('admin-token', `Admin token: ${composed.adminToken.path}${composed.adminToken.created ? ' (created now; keep it secret)' : ''}`, { path: composed.adminToken.path, created: composed.adminToken.created });
+
+  if (values.repo !== undefined) {
+    const dir = resolve(io.cwd, values.repo);
+    try {
+      const files = await readRepositoryDir(dir);
+      const r = await composed.services.revisions.publish(files, { createdBy: 'stead server --repo', message: `published at start from ${dir}` }, AbortSignal.timeout(300_000));
+      say('published', `Published ${dir} as revision ${r.id} (${r.fileCount} files)`, { revision: r.id, files: r.fileCount });
+    } catch (err) {
+      writeLine(io.stderr, `stead server: --repo ${dir} was not published: ${(err as Error).message}`);
+      if (isApiError(err)) {
+        const problems = (err.details as { problems?: { file?: string; line?: number; message: string }[] } | undefined)?.problems ?? [];
+        for (const p of problems.slice(0, 50)) writeLine(io.stderr, `  ${p.file ?? ''}${p.line !== undefined ? `:${p.line}` : ''}: ${p.message}`);
+      }
+      await composed.close();
+      return 1;
+    }
+  }
+
+  const callback = composed.app.app.callback();
+  const server = tls ? https.createServer({ cert: tls.cert, key: tls.key }, callback) : http.createServer(callback);
+  // Slow clients are cut off; idle keep-alive agents are kept long enough for a poll interval.
+  server.headersTimeout = 15_000;
+  server.requestTimeout = 120_000;
+  server.keepAliveTimeout = 75_000;
+  try {
+    await new Promise<void>((res, rej) => {
+      server.once('error', rej);
+      server.listen(port, values.host ?? '127.0.0.1', () => res());
+    });
+  } catch (err) {
+    writeLine(io.stderr, `stead server: cannot listen on ${values.host ?? '127.0.0.1'}:${port}: ${(err as Error).message}`);
+    await composed.close();
+    return 1;
+  }
+  const addr = server.address() as AddressInfo;
+  const hostPart = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const url = `${tls ? 'https' : 'http'}://${hostPart}:${addr.port}`;
+  composed.housekeeping.start();
+  say('listening', `Stead server listening on ${url} (store: ${composed.store.kind}; console: ${url}/)`, { url, port: addr.port, store: composed.store.kind });
+
+  await new Promise<void>((resolveStop) => {
+    const stop = (sig: string): void => {
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
+      log.info('shutting down', { signal: sig });
+      server.close(() => resolveStop());
+      server.closeIdleConnections();
+      setTimeout(() => {
+        server.closeAllConnections();
+      }, 10_000).unref();
+    };
+    const onTerm = (): void => stop('SIGTERM');
+    const onInt = (): void => stop('SIGINT');
+    process.once('SIGTERM', onTerm);
+    process.once('SIGINT', onInt);
+  });
+  await composed.close();
+  say('stopped', 'Stead server stopped', {});
+  return 0;
+}
