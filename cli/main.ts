@@ -102,6 +102,12 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
 /** Entry point when run as a program (not when imported by a test). */
 async function entry(): Promise<void> {
   const io = processIo();
+  // `stead apply … | head`: a closed pipe ends the output, not the program with a stack trace.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+    });
+  }
   try {
     process.exitCode = await main(process.argv.slice(2), io);
   } catch (err) {
