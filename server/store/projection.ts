@@ -30,12 +30,15 @@ export function checkProjection(projection: unknown): ParsedProjection {
     : { mode: 'exclude', paths: exclude, withId };
 }
 
-/** project builds the projected copy of `doc` (which the caller owns and may be reused). */
+/** project builds the projected document from `doc` (which it may change: pass a copy). */
 export function project<T>(doc: Record<string, unknown>, p: ParsedProjection): T {
-  if (p.mode === 'exclude' || p.paths.length === 0) {
-    if (p.mode === 'include' && p.paths.length === 0 && p.withId) return doc as T; // {} or {_id: 1}
-    if (p.mode === 'include' && p.paths.length === 0) return {} as T; // {_id: 0}
+  if (p.mode === 'exclude') {
     for (const path of p.paths) unsetPath(doc, path);
+    if (!p.withId) delete doc['_id'];
+    return doc as T;
+  }
+  if (p.paths.length === 0) {
+    // {} or {_id: 1} keep everything; {_id: 0} alone keeps everything but _id (MongoDB)
     if (!p.withId) delete doc['_id'];
     return doc as T;
   }

@@ -4,8 +4,7 @@
  * own atomicity gives findOneAndUpdate its compare-and-swap semantics.
  */
 import { BSON, type Collection as DriverCollection, type Document, type Filter as DriverFilter } from 'mongodb';
-import { MAX_DOCUMENT_BYTES } from '../check-document.js';
-import { checkDocument, checkUniqueFields } from '../check-document.js';
+import { checkDocument, checkUniqueFields, MAX_DOCUMENT_BYTES } from '../check-document.js';
 import { StoreError } from '../store-error.js';
 import { checkFilter } from '../check-filter.js';
 import { checkFindOptions, type ParsedFindOptions } from '../check-options.js';

@@ -118,7 +118,7 @@ function inSql(a: Accessor, values: Scalar[], params: (string | number)[]): stri
 function rangeSql(a: Accessor, op: string, v: Scalar, params: (string | number)[]): string {
   if (typeof v === 'string') { params.push(v); return `(${a.x} ${op} ? AND ${a.t} = 'text')`; }
   if (typeof v === 'number') { params.push(v); return `(${a.x} ${op} ? AND ${a.t} IN ${NUMBER_TYPES})`; }
-  params.push((v as Date) instanceof Date ? dateText(v as Date) : String(v));
+  params.push(dateText(v as Date)); // checkFilter admits only strings, numbers and Dates here
   return `(${a.x} ${op} ? AND ${a.t} = 'object' AND substr(${a.x}, 1, 10) = '{"$date":"')`;
 }
 

@@ -235,6 +235,7 @@ export async function runStoreContract(tap: TestT, store: DocumentStore): Promis
     tt.same(p, { _id: 'd01', rank: 7 }, 'inclusion projection keeps _id');
     tt.same(await c.findOne({ _id: 'd01' }, { projection: { _id: 0, group: 1 } }), { group: 'b' }, '_id: 0');
     tt.same(await c.findOne({ _id: 'd01' }, { projection: { at: 0, rank: 0 } }), { _id: 'd01', group: 'b' }, 'exclusion projection');
+    tt.same(await c.findOne({ _id: 'd01' }, { projection: { _id: 0 } }), { rank: 7, group: 'b', at: docs[1]?.['at'] }, '_id: 0 alone excludes only _id');
     const n = await c.insertOne({ _id: 'nest', a: { b: 1, c: 2 }, z: 3 }).then(() => c.findOne({ _id: 'nest' }, { projection: { 'a.c': 1 } }));
     tt.same(n, { _id: 'nest', a: { c: 2 } }, 'dotted projection');
     await rejectsCode(tt, c.find({}, { projection: { rank: 1, group: 0 } }), 'BAD_FILTER', 'mixed projection');
