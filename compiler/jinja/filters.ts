@@ -25,6 +25,7 @@ import {
   pyEq,
   pyRepr,
   pyStr,
+  pyTuple,
   truthy,
   typeName,
   unwrapString,
@@ -296,7 +297,7 @@ function hashHex(algo: string, data: string): string {
 }
 
 function groupTuple(grouper: unknown, list: unknown[]): unknown[] {
-  const t: unknown[] = [grouper, list];
+  const t: unknown[] = pyTuple([grouper, list]);
   Object.defineProperty(t, 'grouper', { value: grouper, enumerable: false });
   Object.defineProperty(t, 'list', { value: list, enumerable: false });
   Object.defineProperty(t, RUNTIME_OBJECT, { value: true, enumerable: false });
@@ -352,7 +353,7 @@ export const FILTERS: Record<string, Filter> = {
     if (!isMapping(v)) throw new JinjaRuntimeError('dictsort: expected a dict');
     const pos = b.by === 'value' ? 1 : 0;
     const cs = kwBool(b.case_sensitive);
-    const items = Object.entries(v).map(([k, x]) => [k, x]);
+    const items = Object.entries(v).map(([k, x]) => pyTuple([k, x]));
     items.sort((p, q) => pyCmp(sortKey(p[pos], cs), sortKey(q[pos], cs)));
     if (kwBool(b.reverse)) items.reverse();
     return items;
@@ -411,7 +412,7 @@ export const FILTERS: Record<string, Filter> = {
   items: (v) => {
     if (isUndef(v)) return [];
     if (!isMapping(v)) throw new JinjaRuntimeError('items: expected a dict');
-    return Object.entries(v).map(([k, x]) => [k, x]);
+    return Object.entries(v).map(([k, x]) => pyTuple([k, x]));
   },
   join: (v, a, rt) => {
     const b = bindArgs('join', a, ['d', 'attribute'], { d: '' });
@@ -772,7 +773,7 @@ export const FILTERS: Record<string, Filter> = {
   zip: (v, a) => {
     const lists = [seq(v, 'zip'), ...a.pos.map((x) => seq(x, 'zip'))];
     const n = Math.min(...lists.map((l) => l.length));
-    return Array.from({ length: n }, (_, i) => lists.map((l) => l[i]));
+    return Array.from({ length: n }, (_, i) => pyTuple(lists.map((l) => l[i])));
   },
   log: (v, a) => new PyFloat(a.pos[0] === undefined ? Math.log(num(v)) : Math.log(num(v)) / Math.log(num(a.pos[0]))),
   pow: (v, a) => new PyFloat(num(v) ** num(a.pos[0])),

@@ -14,6 +14,7 @@ import {
   pyRepr,
   formatOne,
   pyCmp,
+  pyTuple,
   unwrapString,
 } from './py-values.js';
 
@@ -348,7 +349,7 @@ const LIST_METHODS: Record<string, (l: unknown[], ...a: unknown[]) => unknown> =
 };
 
 const DICT_METHODS: Record<string, (d: Record<string, unknown>, ...a: unknown[]) => unknown> = {
-  items: (d) => Object.entries(d).map(([k, v]) => [k, v]),
+  items: (d) => Object.entries(d).map(([k, v]) => pyTuple([k, v])),
   keys: (d) => Object.keys(d),
   values: (d) => Object.values(d),
   get: (d, k, dflt) => {

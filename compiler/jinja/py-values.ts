@@ -172,12 +172,24 @@ export function pyStr(v: unknown): string {
   return pyRepr(v);
 }
 
+const TUPLE: unique symbol = Symbol('stead.jinja.tuple');
+
+/** Mark an array as a Python tuple (it prints as `('a', 1)`); it is still a JS array. */
+export function pyTuple<T extends unknown[]>(items: T): T {
+  Object.defineProperty(items, TUPLE, { value: true, enumerable: false });
+  return items;
+}
+
 /** Python `repr(v)`: strings quoted, containers recursively. */
 export function pyRepr(v: unknown, depth = 0): string {
   if (depth > 100) throw new JinjaRuntimeError('value nested too deeply to print', 'LIMIT');
   if (typeof v === 'string') return strRepr(v);
   if (isSafeString(v)) return strRepr(v.val);
-  if (Array.isArray(v)) return `[${v.map((x) => pyRepr(x, depth + 1)).join(', ')}]`;
+  if (Array.isArray(v)) {
+    const inner = v.map((x) => pyRepr(x, depth + 1)).join(', ');
+    if ((v as unknown as Record<symbol, unknown>)[TUPLE] === true) return v.length === 1 ? `(${inner},)` : `(${inner})`;
+    return `[${inner}]`;
+  }
   if (isMapping(v)) {
     return `{${Object.entries(v)
       .map(([k, x]) => `${strRepr(k)}: ${pyRepr(x, depth + 1)}`)

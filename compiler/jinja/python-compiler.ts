@@ -41,12 +41,22 @@ class PythonCompiler extends Base {
     else this._emit(`env.py.lookup(context, frame, ${JSON.stringify(name)})`);
   }
 
+  /** Record the source position at run time (errors report it). */
+  private at(node: AnyNode): void {
+    this._emit(`(lineno = ${node.lineno}, colno = ${node.colno}, `);
+  }
+
+  private atStatement(node: AnyNode): void {
+    this._emitLine(`lineno = ${node.lineno}; colno = ${node.colno};`);
+  }
+
   compileLookupVal(node: AnyNode, frame: AnyFrame): void {
+    this.at(node);
     this._emit('env.py.attr((');
     this._compileExpression(node.target, frame);
     this._emit('),');
     this._compileExpression(node.val, frame);
-    this._emit(')');
+    this._emit('))');
   }
 
   compileFunCall(node: AnyNode, frame: AnyFrame): void {
@@ -59,9 +69,10 @@ class PythonCompiler extends Base {
 
   compileFilter(node: AnyNode, frame: AnyFrame): void {
     this.assertType(node.name, nodes.Symbol);
+    this.at(node);
     this._emit(`env.py.filter(${JSON.stringify(node.name.value)}, `);
     this._compileAggregate(node.args, frame);
-    this._emit(')');
+    this._emit('))');
   }
 
   compileFilterAsync(node: AnyNode): void {
@@ -139,11 +150,12 @@ class PythonCompiler extends Base {
   }
 
   private binop(fn: string, node: AnyNode, frame: AnyFrame): void {
+    this.at(node);
     this._emit(`env.py.${fn}(`);
     this.compile(node.left, frame);
     this._emit(', ');
     this.compile(node.right, frame);
-    this._emit(')');
+    this._emit('))');
   }
 
   compileAdd(node: AnyNode, frame: AnyFrame): void {
@@ -196,6 +208,7 @@ class PythonCompiler extends Base {
 
   compileIf(node: AnyNode, frame: AnyFrame, async?: boolean): void {
     if (async) this.fail('asynchronous if is not supported', node.lineno, node.colno);
+    this.atStatement(node);
     this._emit('if(env.py.truthy(');
     this._compileExpression(node.cond, frame);
     this._emitLine(')) {');
@@ -213,6 +226,7 @@ class PythonCompiler extends Base {
 
   compileFor(node: AnyNode, frame: AnyFrame): void {
     const orig = node.arr;
+    this.atStatement(node);
     node.arr = new SteadIter(orig.lineno, orig.colno, orig);
     try {
       super.compileFor(node, frame);
@@ -244,6 +258,7 @@ class PythonCompiler extends Base {
           this._emitLine(';');
         }
       } else {
+        this.atStatement(child);
         this._emit(`${this.buffer} += env.py.out(`);
         this.compile(child, frame);
         this._emitLine(');');
@@ -252,6 +267,7 @@ class PythonCompiler extends Base {
   }
 
   compileSet(node: AnyNode, frame: AnyFrame): void {
+    this.atStatement(node);
     const ids: string[] = [];
     for (const target of node.targets) {
       const name: string = target.value;
@@ -293,7 +309,17 @@ export function installPythonCompiler(): void {
   compilerModule.compile = function compile(src, asyncFilters, extensions, name, opts) {
     if (!opts || opts.steadJinja !== true) return original(src, asyncFilters, extensions, name, opts);
     const c = new PythonCompiler(name, false);
-    c.compile(transformer.transform(parser.parse(src, extensions, opts), asyncFilters, name));
+    try {
+      c.compile(transformer.transform(parser.parse(src, extensions, opts), asyncFilters, name));
+    } catch (err) {
+      // Parser errors carry 1-based positions, run-time errors 0-based ones: make them all 0-based
+      // and mark them as syntax errors for the renderer.
+      const e = err as { lineno?: number; colno?: number; steadSyntax?: boolean };
+      if (typeof e.lineno === 'number') e.lineno -= 1;
+      if (typeof e.colno === 'number') e.colno -= 1;
+      e.steadSyntax = true;
+      throw err;
+    }
     return c.getCode() as string;
   };
 }

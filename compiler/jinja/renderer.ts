@@ -15,7 +15,6 @@
  *
  * Rendering is synchronous and not re-entrant per Renderer (one budget per render).
  */
-import { createRequire } from 'node:module';
 import nunjucks from 'nunjucks';
 import { ConfinedLoader, LoaderError, readConfined } from './confined-loader.js';
 import { ANSIBLE_WHITESPACE, PreprocessError, parseHeader, preprocess, type Preprocessed, type WhitespaceOptions } from './preprocess.js';
@@ -41,8 +40,6 @@ export interface RendererOptions {
   limits?: Partial<RenderLimits>;
 }
 
-const require = createRequire(import.meta.url);
-const nunjucksLib = require('nunjucks/src/lib') as { TemplateError: new (...a: unknown[]) => Error };
 
 interface EnvEntry {
   env: nunjucks.Environment;
@@ -90,46 +87,45 @@ export function createRenderer(opts: RendererOptions): Renderer {
     if (err instanceof TemplateError) return err;
     if (err instanceof PreprocessError) return new TemplateError(err.message, { template: name, line: err.line, kind: err.kind });
     if (err instanceof LoaderError) return new TemplateError(err.message, { template: name, kind: err.kind });
-    const e = err as Error & { lineno?: number; colno?: number };
+    const e = err as Error & { lineno?: number; colno?: number; steadSyntax?: boolean };
     const runtimeErr = takeLastRuntimeError();
     const inner = entry?.loader.takeLastError();
     if (inner) {
       const where = inner.err instanceof PreprocessError ? { line: inner.err.line } : {};
       const kind: TemplateErrorKind = inner.err instanceof PreprocessError ? inner.err.kind : inner.err instanceof LoaderError ? inner.err.kind : 'RUNTIME';
-      return new TemplateError(inner.err.message, { template: inner.from ?? name, ...where, kind });
+      return new TemplateError(inner.err.message, { template: inner.from, ...where, kind });
     }
     const msg = String(e?.message ?? err);
-    // nunjucks prefixes "(path) [Line n, Column m]\n  " once per template the error passes through; the
-    // innermost template is the one that carries the line.
-    const paths = [...msg.matchAll(/^\s*\(([^)\n]*)\)(?: \[Line \d+(?:, Column \d+)?\])?\s*$/gm)].map((m) => m[1] as string);
+    // nunjucks prefixes "(path) [Line n, Column m]\n  " once per template the error passes through;
+    // the innermost template is the first prefix with a line, else the last prefix.
+    const prefixRe = /^\s*\(([^)\n]*)\)(?: \[Line \d+(?:, Column \d+)?\])?[ \t]*\n/;
+    const paths: string[] = [];
+    let text = msg;
+    for (let m = prefixRe.exec(text); m; m = prefixRe.exec(text)) {
+      paths.push(m[1] as string);
+      text = text.slice(m[0].length);
+    }
     const withLine = /\(([^)\n]*)\) \[Line/.exec(msg);
     const template = withLine?.[1] ?? paths[paths.length - 1] ?? name;
-    let text = msg.replace(/^(\s*\([^)\n]*\)(?: \[Line \d+(?:, Column \d+)?\])?\s*\n)+/, '').trim();
-    text = text.replace(/^(JinjaRuntimeError|Template render error|Error|TypeError|RangeError): /, '').trim();
-    let kind: TemplateErrorKind = 'RUNTIME';
+    text = text.trim().replace(/^(JinjaRuntimeError|Template render error|Error|TypeError|RangeError|ReferenceError): /, '').trim();
+    let kind: TemplateErrorKind = e?.steadSyntax ? 'SYNTAX' : 'RUNTIME';
     if (runtimeErr && msg.includes(runtimeErr.message)) {
       kind = runtimeErr.kind;
       text = runtimeErr.message;
-    } else if (/^(expected|unexpected|unknown block tag|parseFor|parse[A-Z]|Unable to call|unknown tag|unclosed|expected block end)/i.test(text)) kind = 'SYNTAX';
-    if (e instanceof RangeError || /Maximum call stack size exceeded/.test(msg)) {
+    }
+    if (/Maximum call stack size exceeded/.test(msg)) {
       kind = 'LIMIT';
       text = 'recursion too deep (maximum call stack size exceeded)';
     }
     let line: number | undefined;
-    const map = entry?.loader.mapFor(template) ?? (template === name ? undefined : undefined);
-    const tmplMap = map ?? compiledMapFor(template);
     if (typeof e?.lineno === 'number') {
-      // Runtime errors carry nunjucks' 0-based token line; parse errors were already made 1-based.
-      const zeroBased = runtimeErr !== undefined || !/^(\s*\()/.test(msg) || kind !== 'SYNTAX';
-      const line0 = kind === 'SYNTAX' && !runtimeErr ? e.lineno - 1 : zeroBased ? e.lineno : e.lineno - 1;
-      const col0 = Math.max(0, (e.colno ?? 1) - (kind === 'SYNTAX' && !runtimeErr ? 1 : 0));
-      line = tmplMap ? tmplMap.lineAt(line0, col0) : line0 + 1;
+      const map = entry?.loader.mapFor(template) ?? lastMaps.get(template);
+      line = map ? map.lineAt(e.lineno, Math.max(0, e.colno ?? 0)) : e.lineno + 1;
     }
     return new TemplateError(text, { template, line, kind });
   };
 
   const lastMaps = new Map<string, Preprocessed>();
-  const compiledMapFor = (name: string): Preprocessed | undefined => lastMaps.get(name);
 
   const render = (source: string, vars: Record<string, unknown>, name: string): string => {
     let entry: EnvEntry | undefined;
@@ -177,4 +173,3 @@ export function createRenderer(opts: RendererOptions): Renderer {
   };
 }
 
-void nunjucksLib;
