@@ -2,7 +2,8 @@
  * Manifest repositories for compiler tests: a small, complete repository as a file map, which
  * tests extend or break, written into a tap testdir and loaded with the real loader.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadRepository, type LoadRepositoryOptions } from '../../compiler/repo/load-repository.js';
 import type { Repository } from '../../compiler/repo/repository.js';
@@ -75,4 +76,11 @@ export function writeRepo(dir: string, files: RepoFiles): string {
 /** writeRepo + loadRepository. */
 export async function loadFixture(dir: string, files: RepoFiles, opts: LoadRepositoryOptions = {}): Promise<Repository> {
   return loadRepository(writeRepo(dir, files), opts);
+}
+
+/** A new empty directory for each call (t.testdir() is one per test), removed at teardown. */
+export function freshDir(t: { teardown(fn: () => void): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'stead-repo-test-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }

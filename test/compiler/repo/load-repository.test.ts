@@ -6,10 +6,10 @@ import { compileHost } from '../../../compiler/compile.js';
 import { formatRepoProblem } from '../../../compiler/repo/repo-problem.js';
 import { validateRepository } from '../../../compiler/repo/validate-repository.js';
 import { loadRepository } from '../../../compiler/repo/load-repository.js';
-import { baseRepoFiles, loadFixture, writeRepo } from '../../helpers/compiler-repo-fixture.js';
+import { baseRepoFiles, freshDir, loadFixture, writeRepo } from '../../helpers/compiler-repo-fixture.js';
 
 t.test('the fixture repository loads clean and every host compiles', async (t) => {
-  const repo = await loadFixture(t.testdir(), baseRepoFiles());
+  const repo = await loadFixture(freshDir(t), baseRepoFiles());
   t.same(repo.problems, []);
   t.same([...repo.hosts.keys()], ['h1', 'h2', 'h3']);
   t.same([...repo.groups.keys()], ['idc-bj', 'idc-sh', 'low', 'set-a', 'web']);
@@ -86,7 +86,7 @@ t.test('host-level mistakes (undefined variable, template error, duplicate title
   files['templates/broken.j2'] = 'line one\n{{ nope( }}\n';
   files['templates/app.conf.j2'] = 'port={{ app.port }}\nmissing={{ not_defined_anywhere }}\n';
   files['groups/low.yaml'] = 'kind: custom\npriority: 10\nhosts: [h1, h2]\nroles: [other]\nvars:\n  app:\n    port: 9001\n';
-  const repo = await loadFixture(t.testdir(), files);
+  const repo = await loadFixture(freshDir(t), files);
   t.same(repo.problems, [], 'the files themselves are fine');
   const v = validateRepository(repo);
   const lines = v.problems.map(formatRepoProblem);
@@ -101,7 +101,7 @@ t.test('host-level mistakes (undefined variable, template error, duplicate title
   // Without the duplicate and the conflict, the template errors surface with template name and line.
   files['roles/other/role.yaml'] = ['resources:', '  - type: file', '    path: /etc/other', '    template: broken.j2', ''].join('\n');
   files['groups/low.yaml'] = 'kind: custom\npriority: 1\nhosts: [h1, h2]\nroles: [other]\n';
-  const repo2 = await loadFixture(t.testdir(), files);
+  const repo2 = await loadFixture(freshDir(t), files);
   const v2 = validateRepository(repo2);
   const lines2 = v2.problems.map(formatRepoProblem);
   t.ok(v2.problems.find((p) => p.code === 'TEMPLATE_ERROR' && p.file === 'templates/app.conf.j2' && /not_defined_anywhere/.test(p.message)), lines2.join('\n'));
