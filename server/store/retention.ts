@@ -11,10 +11,13 @@ import type { Collection, Doc, Filter } from './types.js';
 
 /** What to delete. */
 export interface RetentionOptions {
-  /** The Date field compared with the cutoff (e.g. "receivedAt"). An index on it keeps batches cheap. */
+  /** The field compared with the cutoff (e.g. "receivedAt"). An index on it keeps batches cheap. */
   readonly field: string;
-  /** Documents with `field` < cutoff are deleted; documents without the field are kept. */
-  readonly cutoff: Date;
+  /**
+   * Documents with `field` < cutoff are deleted: a Date for Date fields, a number for numeric
+   * ones (e.g. epoch milliseconds). Documents without the field, or holding another type, are kept.
+   */
+  readonly cutoff: Date | number;
   /** Extra conditions ANDed to the age condition (e.g. `{ hostId: 'h1' }`). */
   readonly where?: Filter;
   /** Documents per batch (default 500, 1-10000). */
@@ -40,7 +43,10 @@ export interface RetentionResult {
  */
 export async function deleteOlderThan<T extends Doc>(collection: Collection<T>, options: RetentionOptions): Promise<RetentionResult> {
   checkPath(options.field, 'retention');
-  if (!(options.cutoff instanceof Date) || Number.isNaN(options.cutoff.getTime())) throw new StoreError('BAD_FILTER', 'retention cutoff must be a valid Date');
+  const c = options.cutoff;
+  if (!(c instanceof Date ? !Number.isNaN(c.getTime()) : typeof c === 'number' && Number.isFinite(c))) {
+    throw new StoreError('BAD_FILTER', 'retention cutoff must be a valid Date or a finite number');
+  }
   const batchSize = options.batchSize ?? 500;
   if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > 10_000) throw new StoreError('BAD_FILTER', 'batchSize must be 1-10000');
   const maxBatches = options.maxBatches ?? Number.POSITIVE_INFINITY;

@@ -21,9 +21,10 @@ export function indexSql(table: string, ix: IndexSpec): string {
 }
 
 /**
- * syncIndexes makes the table's indexes exactly the declared ones: creates missing ones,
- * re-creates changed ones and drops indexes of this table no longer declared. Runs in one
- * IMMEDIATE transaction. A unique index that existing documents violate throws BAD_INDEX.
+ * syncIndexes creates the declared indexes that are missing and re-creates those whose
+ * definition changed, in one IMMEDIATE transaction. Indexes not in the list are left alone
+ * (as on MongoDB): a caller may open a collection without repeating its indexes. A unique
+ * index that existing documents violate throws BAD_INDEX.
  */
 export function syncIndexes(db: Database.Database, table: string, indexes: readonly IndexSpec[]): void {
   const existing = new Map(
@@ -32,9 +33,6 @@ export function syncIndexes(db: Database.Database, table: string, indexes: reado
   );
   const wanted = new Map(indexes.map((ix) => [`${table}__${ix.name}`, indexSql(table, ix)]));
   db.transaction(() => {
-    for (const [name] of existing) {
-      if (!wanted.has(name) && name.startsWith(`${table}__`)) db.exec(`DROP INDEX "${name}"`);
-    }
     for (const [name, sql] of wanted) {
       const have = existing.get(name);
       if (have === sql) continue;

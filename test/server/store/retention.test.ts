@@ -55,6 +55,20 @@ t.test('where, maxBatches and abort', async (tt) => {
   const aborted = await deleteOlderThan(c, { field: 'receivedAt', cutoff, signal: AbortSignal.abort() });
   tt.same(aborted, { deleted: 0, batches: 0, done: false }, 'an aborted signal deletes nothing');
   await tt.rejects(deleteOlderThan(c, { field: 'receivedAt', cutoff: new Date('x') }), { code: 'BAD_FILTER' });
+  await tt.rejects(deleteOlderThan(c, { field: 'receivedAt', cutoff: Number.NaN }), { code: 'BAD_FILTER' });
   await tt.rejects(deleteOlderThan(c, { field: '$where', cutoff }), { code: 'BAD_PATH' });
   await tt.rejects(deleteOlderThan(c, { field: 'receivedAt', cutoff, batchSize: 0 }), { code: 'BAD_FILTER' });
+});
+
+t.test('numeric cutoffs for epoch-millisecond fields', async (tt) => {
+  const store = SqliteStore.open({ path: ':memory:' });
+  tt.teardown(() => store.close());
+  const c = await store.collection('runs', [{ name: 'at', fields: { atMs: 1 } }]);
+  await c.insertMany(Array.from({ length: 300 }, (_, i) => ({ _id: `x${i}`, atMs: T0 + i * 1000 })));
+  await c.insertOne({ _id: 'date-typed', atMs: day(-5) });
+  const r = await deleteOlderThan(c, { field: 'atMs', cutoff: T0 + 120_000, batchSize: 25 });
+  tt.same(r, { deleted: 120, batches: 5, done: true });
+  tt.equal(await c.count({ atMs: { $lt: T0 + 120_000 } }), 0);
+  tt.ok(await c.findOne({ _id: 'date-typed' }), 'a Date is not compared with a number: kept');
+  tt.equal(await c.count({}), 181);
 });
