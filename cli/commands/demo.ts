@@ -16,7 +16,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, promises as fsp } from 'node:fs';
 import net from 'node:net';
-import { join, relative, resolve, sep } from 'node:path';
+import { basename, join, relative, resolve, sep } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -172,10 +172,10 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     // 1. The server.
     say(`Starting the server on ${url} (embedded store in ${serverDir}) ...`);
     const serverLog = createWriteStream(join(dir, 'server.log'), { flags: 'a', mode: 0o600 });
-    const secretKey = join(PACKAGE_ROOT, 'manifests/demo-secret.key');
-    const env = { ...io.env };
-    if (env.STEAD_SECRET_KEY_FILE === undefined && (await fsp.access(secretKey).then(() => true, () => false))) env.STEAD_SECRET_KEY_FILE = secretKey;
-    server = spawn(process.execPath, [MAIN_JS, 'server', '--port', String(port), '--host', '127.0.0.1', '--data-dir', serverDir], { cwd: io.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The demo repository carries an encrypted secret; its key sits beside it (a demo only: never do this for real).
+    const secretKey = join(manifests, '..', `${basename(manifests)}-secret.key`);
+    const keyArgs = (await fsp.access(secretKey).then(() => true, () => false)) ? ['--secret-key-file', secretKey] : [];
+    server = spawn(process.execPath, [MAIN_JS, 'server', '--port', String(port), '--host', '127.0.0.1', '--data-dir', serverDir, ...keyArgs], { cwd: io.cwd, env: io.env, stdio: ['ignore', 'pipe', 'pipe'] });
     server.stdout!.pipe(serverLog, { end: false });
     server.stderr!.pipe(serverLog, { end: false });
     const serverExit = once(server, 'exit');

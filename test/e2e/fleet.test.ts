@@ -16,6 +16,9 @@ t.test('enroll, approve, converge, drift, group change, bad revision', { skip: r
   const dir = t.testdir({ server: {}, a1: { root: {}, data: {} }, a2: { root: {}, data: {} }, b1: { root: {}, data: {} } });
   const server = new ServerProcess(join(dir, 'server'), await freePort());
   await server.start(t);
+  t.teardown(() => {
+    if (t.counts.fail > 0) t.comment(`server stderr (last 30 lines):\n${server.stderr.slice(-30).join('\n')}`);
+  });
   const pub = await server.publish(fleetRepository());
   t.equal(pub.status, 201, `first revision published: ${JSON.stringify(pub.body)}`);
 
