@@ -6,6 +6,8 @@ import { FORBIDDEN_KEYS, getPath, isPlainObject } from './field-path.js';
 import { StoreError } from './store-error.js';
 import type { IndexSpec } from './types.js';
 
+/** A lone UTF-16 surrogate: both backends would silently replace it when storing. */
+const LONE_SURROGATE = /\p{Cs}/u;
 /** MongoDB's maximum nesting depth; we keep the same. */
 const MAX_DEPTH = 100;
 /** MongoDB's maximum BSON document size; SQLite enforces it on the JSON text. */
@@ -19,15 +21,18 @@ export const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
  */
 export function checkValue(value: unknown, where: string, depth = 0): void {
   if (depth > MAX_DEPTH) throw new StoreError('BAD_DOCUMENT', `${where}: nested deeper than ${MAX_DEPTH}`);
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
+  if (value === null || typeof value === 'boolean') return;
+  if (typeof value === 'string') {
+    if (LONE_SURROGATE.test(value)) throw new StoreError('BAD_DOCUMENT', `${where}: string is not well-formed UTF-16`);
+    return;
+  }
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new StoreError('BAD_DOCUMENT', `${where}: number is not finite`);
     return;
   }
   if (value instanceof Date) {
     if (Number.isNaN(value.getTime())) throw new StoreError('BAD_DOCUMENT', `${where}: invalid Date`);
-    const year = value.getUTCFullYear();
-    if (year < 0 || year > 9999) throw new StoreError('BAD_DOCUMENT', `${where}: Date outside years 0-9999`);
+    if (!isStorableDate(value)) throw new StoreError('BAD_DOCUMENT', `${where}: Date outside years 0-9999`);
     return;
   }
   if (Array.isArray(value)) {
@@ -48,12 +53,19 @@ export function checkValue(value: unknown, where: string, depth = 0): void {
   throw new StoreError('BAD_DOCUMENT', `${where}: values of type ${describe(value)} cannot be stored`);
 }
 
+/** isStorableDate: a valid Date in years 0-9999, whose ISO text is fixed width (and so sorts). */
+export function isStorableDate(d: Date): boolean {
+  const year = d.getUTCFullYear();
+  return !Number.isNaN(d.getTime()) && year >= 0 && year <= 9999;
+}
+
 function checkKey(key: string, where: string): void {
   if (key.length === 0) throw new StoreError('BAD_DOCUMENT', `${where}: empty key`);
   if (FORBIDDEN_KEYS.has(key)) throw new StoreError('BAD_DOCUMENT', `${where}: key ${JSON.stringify(key)} is forbidden`);
   if (key.startsWith('$')) throw new StoreError('BAD_DOCUMENT', `${where}: key ${JSON.stringify(key)} starts with $`);
   if (key.includes('.')) throw new StoreError('BAD_DOCUMENT', `${where}: key ${JSON.stringify(key)} contains a dot`);
   if (key.includes('\u0000')) throw new StoreError('BAD_DOCUMENT', `${where}: key contains NUL`);
+  if (LONE_SURROGATE.test(key)) throw new StoreError('BAD_DOCUMENT', `${where}: key is not well-formed UTF-16`);
 }
 
 function describe(v: unknown): string {

@@ -2,6 +2,7 @@
  * checkFilter: refuses any filter outside the contract before a backend sees it (security D1:
  * no $where, $function, $expr or $regex from outside; no unknown operator is passed through).
  */
+import { isStorableDate } from './check-document.js';
 import { checkPath, isPlainObject } from './field-path.js';
 import { StoreError } from './store-error.js';
 import type { Filter } from './types.js';
@@ -13,11 +14,11 @@ export const FIELD_OPERATORS: ReadonlySet<string> = new Set([
 const MAX_LIST = 10_000;
 const MAX_DEPTH = 20;
 
-/** isScalar: a value a filter can compare with (string, finite number, boolean, null, valid Date). */
+/** isScalar: a value a filter can compare with (string, finite number, boolean, null, Date in years 0-9999). */
 export function isScalar(v: unknown): boolean {
   if (v === null || typeof v === 'string' || typeof v === 'boolean') return true;
   if (typeof v === 'number') return Number.isFinite(v);
-  return v instanceof Date && !Number.isNaN(v.getTime());
+  return v instanceof Date && isStorableDate(v);
 }
 
 function isOrdered(v: unknown): boolean {

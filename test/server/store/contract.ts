@@ -114,6 +114,7 @@ export const REFUSED_FILTERS: readonly { name: string; filter: unknown; code: st
   { name: 'constructor path', filter: { 'a.constructor': 1 }, code: 'BAD_PATH' },
   { name: 'quote in path', filter: { 'a"b': 1 }, code: 'BAD_PATH' },
   { name: 'NaN value', filter: { n: Number.NaN }, code: 'BAD_FILTER' },
+  { name: 'Date beyond year 9999', filter: { when: { $gt: new Date('+010000-01-01T00:00:00Z') } }, code: 'BAD_FILTER' },
 ];
 
 function ids(docs: readonly Doc[]): string[] {
@@ -180,6 +181,9 @@ export async function runStoreContract(tap: TestT, store: DocumentStore): Promis
       ['bigint value', { _id: 'p12', n: 1n }],
       ['undefined in array', { _id: 'p13', a: [1, undefined] }],
       ['invalid Date', { _id: 'p14', d: new Date('nope') }],
+      ['Date after year 9999', { _id: 'p15', d: new Date('+010000-01-01T00:00:00Z') }],
+      ['lone surrogate in a string', { _id: 'p16', s: 'a\uD800b' }],
+      ['lone surrogate in a key', { _id: 'p17', ['k\uDC00']: 1 }],
     ];
     for (const [name, doc] of bad) {
       try {
@@ -193,6 +197,26 @@ export async function runStoreContract(tap: TestT, store: DocumentStore): Promis
     tt.equal(({} as Record<string, unknown>)['polluted'], undefined, 'no prototype pollution');
     await c.insertOne({ _id: 'ok', a: undefined, b: { c: undefined, d: 1 } });
     tt.same(await c.findOne({ _id: 'ok' }), { _id: 'ok', b: { d: 1 } }, 'undefined properties are dropped');
+  });
+
+  await tap.test('unusual key names work in filters, sorts, updates and indexes', async (tt) => {
+    const docs: Doc[] = [
+      { _id: 'k1', "it's": 1, 'na-me': 'x', 'ünï cødé': { 'a b': true }, 'semi;colon': 3 },
+      { _id: 'k2', "it's": 2, 'na-me': 'y', 'ünï cødé': { 'a b': false } },
+    ];
+    const c = await fresh(store, [{ name: 'quote', fields: { "it's": 1 }, unique: true }]);
+    await c.insertMany(docs);
+    const cases: [Filter, string[]][] = [
+      [{ "it's": 2 }, ['k2']], [{ 'na-me': { $in: ['x'] } }, ['k1']], [{ 'ünï cødé.a b': true }, ['k1']], [{ 'semi;colon': { $exists: false } }, ['k2']],
+    ];
+    for (const [f, expected] of cases) {
+      tt.same(ids(await c.find(f)), expected, `store ${JSON.stringify(f)}`);
+      tt.same(mingoIds(docs, f), expected, `mingo ${JSON.stringify(f)}`);
+    }
+    tt.same((await c.find({}, { sort: { "it's": -1 } })).map((d) => d._id), ['k2', 'k1'], 'sort');
+    await c.updateOne({ _id: 'k1' }, { $inc: { "it's": 10 }, $set: { 'ünï cødé.new key': 'v' } });
+    tt.same(await c.findOne({ "it's": 11 }, { projection: { 'ünï cødé': 1 } }), { _id: 'k1', 'ünï cødé': { 'a b': true, 'new key': 'v' } }, 'update and projection');
+    await tt.rejects(c.insertOne({ _id: 'k3', "it's": 2 }), DuplicateKeyError, 'unique index on a key with a quote');
   });
 
   await tap.test('values round-trip: Dates, nesting, unicode, copies', async (tt) => {
