@@ -241,12 +241,9 @@ class PythonCompiler extends Base {
     this._emit(')');
   }
 
-  _emitLoopBindings(node: AnyNode, arr: string, i: string, len: string): void {
-    super._emitLoopBindings(node, arr, i, len);
+  _emitLoopBindings(_node: AnyNode, arr: string, i: string): void {
     this._emitLine('env.py.tick();');
-    this._emitLine(`frame.set("loop.cycle", env.py.loopCycle(${i}));`);
-    this._emitLine('frame.set("loop.depth", 1);');
-    this._emitLine('frame.set("loop.depth0", 0);');
+    this._emitLine(`frame.set("loop", env.py.loop(${arr}, ${i}));`);
   }
 
   compileOutput(node: AnyNode, frame: AnyFrame): void {

@@ -6,6 +6,7 @@
  */
 import { StarArgs, StarKwargs, joinArgs, splitArgs, type CallArgs } from './call-args.js';
 import { FILTERS, UNDEFINED_OK_FILTERS, type Filter } from './filters.js';
+import { LoopContext } from './loop-context.js';
 import { getAttr, PySlice, RUNTIME_OBJECT } from './safe-access.js';
 import { TESTS, UNDEFINED_OK_TESTS, type Test } from './tests.js';
 import {
@@ -93,12 +94,9 @@ export class PythonRuntime {
     return s;
   }
 
-  /** `loop.cycle(…)` of iteration `index0`. */
-  loopCycle(index0: number): (...items: unknown[]) => unknown {
-    return (...items: unknown[]) => {
-      if (items.length === 0) throw new JinjaRuntimeError('no items for cycling given');
-      return items[index0 % items.length];
-    };
+  /** The `loop` variable of iteration `i` over `items`. */
+  loop(items: unknown[], i: number): LoopContext {
+    return new LoopContext(items, i);
   }
 
   /** Counted once per loop iteration. */

@@ -9,6 +9,7 @@
  * Names such as `constructor`, `__proto__`, `prototype` and any `__dunder__` are refused outright,
  * and nothing at all can be read from a function.
  */
+import { LOOP_ATTRIBUTES, LoopContext } from './loop-context.js';
 import { methodFor } from './py-methods.js';
 import { JinjaRuntimeError, PyUndefined, isMapping, num, typeName, unwrapString } from './py-values.js';
 
@@ -98,6 +99,11 @@ export function getAttr(obj: unknown, key: unknown): unknown {
     return missing(obj, key);
   }
   if (typeof target !== 'object') return missing(obj, key);
+  if (target instanceof LoopContext) {
+    if (typeof key !== 'string' || !LOOP_ATTRIBUTES.has(key)) return missing(obj, key);
+    if (key === 'cycle') return (...items: unknown[]) => target.cycle(...items);
+    return target[key as Exclude<keyof LoopContext, 'cycle'>];
+  }
   const k = typeof key === 'number' || typeof key === 'boolean' || typeof key === 'string' ? String(key) : undefined;
   if (k === undefined) return missing(obj, key);
   if (isMapping(target) || (target as Record<symbol, unknown>)[RUNTIME_OBJECT] === true) {

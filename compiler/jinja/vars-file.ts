@@ -20,7 +20,9 @@ function floatsStayFloats(tags: TagList): TagList {
       ...t,
       resolve: (value: string, onError: (msg: string) => void, options: unknown) => {
         const v = resolve(value, onError, options);
-        return typeof v === 'number' ? new PyFloat(v) : v;
+        if (typeof v === 'number') return new PyFloat(v);
+        if (YAML.isScalar(v) && typeof v.value === 'number') v.value = new PyFloat(v.value);
+        return v;
       },
     } as (typeof tags)[number];
   });
