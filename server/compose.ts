@@ -93,16 +93,17 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
     // Loaded lazily: the compiler (nunjucks, the Jinja2 layer) is only needed once a revision is published or loaded.
     const compiler = config.compiler ?? lazyCompiler(config.secretKey);
     const revisions = await RevisionService.open(store, config.dataDir, compiler, clock, log.child({ component: 'revisions' }), config.liveTtlMs !== undefined ? { liveTtlMs: config.liveTtlMs } : {});
+    const reports = await ReportService.open(store, clock);
     const services: Services = {
       clock,
       nonces: new NonceCache(config.skewMs ?? 5 * 60_000),
       enrollment: await EnrollmentService.open(store, clock, config.identityTtlMs !== undefined ? { identityTtlMs: config.identityTtlMs } : {}),
       operators: await OperatorAuthService.open(store, clock, config.identityTtlMs !== undefined ? { cacheTtlMs: config.identityTtlMs } : {}),
       hostStates,
-      reports: await ReportService.open(store, hostStates, clock),
+      reports,
       revisions,
       catalogs: await CatalogService.open(store, revisions, hostStates, log.child({ component: 'catalogs' })),
-      compliance: await ComplianceService.open(store, hostStates, revisions, clock, config.staleAfterMs !== undefined ? { staleAfterMs: config.staleAfterMs } : {}),
+      compliance: await ComplianceService.open(store, reports, revisions, clock, config.staleAfterMs !== undefined ? { staleAfterMs: config.staleAfterMs } : {}),
     };
     const adminToken = await ensureAdminTokenFile(config.dataDir);
     await services.operators.ensureToken(adminToken.token, 'admin', 'admin');

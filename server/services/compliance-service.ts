@@ -7,7 +7,8 @@
 import type { Collection, DocumentStore } from '../store/types.js';
 import type { Clock } from '../domain/clock.js';
 import { emptyCounts, hostCompliance, hourStart, percentInSync, type ComplianceState, type StateCounts } from '../domain/compliance.js';
-import type { HostState, HostStateService } from './host-state-service.js';
+import type { LastRunSummary } from '../domain/compliance.js';
+import type { ReportService } from './report-service.js';
 import type { RevisionService } from './revision-service.js';
 
 type HourlyDoc = {
@@ -30,7 +31,7 @@ export interface HostCompliance {
   readonly state: ComplianceState;
   readonly groups: readonly string[];
   readonly inInventory: boolean;
-  readonly lastRun?: HostState['lastRun'];
+  readonly lastRun?: LastRunSummary;
 }
 
 export interface ComplianceOptions {
@@ -43,7 +44,7 @@ export class ComplianceService {
 
   private constructor(
     private readonly hourly: Collection<HourlyDoc>,
-    private readonly hostStates: HostStateService,
+    private readonly reports: ReportService,
     private readonly revisions: RevisionService,
     private readonly clock: Clock,
     opts: ComplianceOptions,
@@ -51,9 +52,9 @@ export class ComplianceService {
     this.staleAfterMs = opts.staleAfterMs ?? 15 * 60_000;
   }
 
-  static async open(store: DocumentStore, hostStates: HostStateService, revisions: RevisionService, clock: Clock, opts: ComplianceOptions = {}): Promise<ComplianceService> {
+  static async open(store: DocumentStore, reports: ReportService, revisions: RevisionService, clock: Clock, opts: ComplianceOptions = {}): Promise<ComplianceService> {
     const hourly = await store.collection<HourlyDoc>('compliance_hourly', [{ name: 'by_scope_hour', fields: { scope: 1, hour: 1 } }, { name: 'by_hour', fields: { hour: 1 } }]);
-    return new ComplianceService(hourly, hostStates, revisions, clock, opts);
+    return new ComplianceService(hourly, reports, revisions, clock, opts);
   }
 
   /** Every known host (inventory of the live revision ∪ hosts that reported) with its state. */
@@ -62,17 +63,16 @@ export class ComplianceService {
     const live = await this.revisions.live(signal);
     const inventory = new Map<string, readonly string[]>();
     for (const h of live?.loaded.hosts ?? []) inventory.set(h.name, h.groups);
-    const states = new Map<string, HostState>();
-    for (const s of await this.hostStates.all()) states.set(s.host, s);
-    const names = new Set<string>([...inventory.keys(), ...states.keys()]);
+    const runs = await this.reports.lastRuns();
+    const names = new Set<string>([...inventory.keys(), ...runs.keys()]);
     return [...names].sort().map((host) => {
-      const st = states.get(host);
+      const last = runs.get(host);
       return {
         host,
-        state: hostCompliance(st?.lastRun, now, this.staleAfterMs),
+        state: hostCompliance(last, now, this.staleAfterMs),
         groups: inventory.get(host) ?? [],
         inInventory: inventory.has(host),
-        ...(st?.lastRun ? { lastRun: st.lastRun } : {}),
+        ...(last ? { lastRun: last } : {}),
       };
     });
   }
@@ -83,7 +83,6 @@ export class ComplianceService {
     const fleet = emptyCounts();
     const groups = new Map<string, StateCounts>();
     const resources = new Map<string, { total: number; ok: number }>();
-    const stateOf = new Map<string, HostState['lastRun']>();
     for (const h of hosts) {
       fleet[h.state]++;
       for (const g of h.groups) {
@@ -91,7 +90,6 @@ export class ComplianceService {
         c[h.state]++;
         groups.set(g, c);
       }
-      stateOf.set(h.host, h.lastRun);
       if (h.lastRun && h.state !== 'not-reporting') {
         const bad = new Set(h.lastRun.nonCompliant);
         for (const r of h.lastRun.resources) {

@@ -1,19 +1,18 @@
 /**
- * Per-host state the server learns from agents: facts and the summary of the last run.
+ * Per-host state the server learns from agents: their facts (the last runs are indexed by
+ * the report service).
  * One document per host in `host_state`; facts are kept as a JSON string so arbitrary keys
  * (dots, dollars) stay inert data. A memory copy of the facts hash feeds the compile cache.
  */
 import { createHash } from 'node:crypto';
 import type { Collection, DocumentStore } from '../store/types.js';
 import type { Clock } from '../domain/clock.js';
-import type { LastRunSummary } from '../domain/compliance.js';
 
 type HostStateDoc = {
   _id: string;
   factsJson?: string;
   factsHash?: string;
   factsUpdatedAt?: number;
-  lastRun?: LastRunSummary;
 };
 
 export interface HostState {
@@ -21,7 +20,6 @@ export interface HostState {
   readonly facts?: Record<string, unknown>;
   readonly factsHash?: string;
   readonly factsUpdatedAt?: number;
-  readonly lastRun?: LastRunSummary;
 }
 
 export class HostStateService {
@@ -34,7 +32,7 @@ export class HostStateService {
   ) {}
 
   static async open(store: DocumentStore, clock: Clock): Promise<HostStateService> {
-    return new HostStateService(await store.collection<HostStateDoc>('host_state', [{ name: 'by_last_run', fields: { 'lastRun.receivedAtMs': 1 } }]), clock);
+    return new HostStateService(await store.collection<HostStateDoc>('host_state'), clock);
   }
 
   /** Stores facts; resolves whether they differ from the previous ones. */
@@ -64,15 +62,6 @@ export class HostStateService {
     return doc?.factsJson ? (JSON.parse(doc.factsJson) as Record<string, unknown>) : undefined;
   }
 
-  /** Records the summary of a run unless a newer run is already recorded. */
-  async recordRun(host: string, run: LastRunSummary): Promise<void> {
-    const r = await this.states.updateOne({ _id: host, $or: [{ 'lastRun.atMs': { $exists: false } }, { 'lastRun.atMs': { $lte: run.atMs } }] }, { $set: { lastRun: run } });
-    if (r.matched === 0) {
-      // Either no document yet, or a newer run is recorded: an upsert on the bare id settles the first case only.
-      await this.states.updateOne({ _id: host }, { $setOnInsert: { lastRun: run } }, { upsert: true });
-    }
-  }
-
   async get(host: string): Promise<HostState | undefined> {
     const doc = await this.states.findOne({ _id: host });
     return doc ? toState(doc) : undefined;
@@ -80,7 +69,7 @@ export class HostStateService {
 
   /** Every host's state, without facts (for lists and compliance). */
   async all(): Promise<HostState[]> {
-    return (await this.states.find({}, { projection: { lastRun: 1, factsUpdatedAt: 1, factsHash: 1 }, sort: { _id: 1 } })).map(toState);
+    return (await this.states.find({}, { projection: { factsUpdatedAt: 1, factsHash: 1 }, sort: { _id: 1 } })).map(toState);
   }
 }
 
@@ -90,7 +79,6 @@ function toState(doc: HostStateDoc): HostState {
     ...(doc.factsJson !== undefined ? { facts: JSON.parse(doc.factsJson) as Record<string, unknown> } : {}),
     ...(doc.factsHash !== undefined ? { factsHash: doc.factsHash } : {}),
     ...(doc.factsUpdatedAt !== undefined ? { factsUpdatedAt: doc.factsUpdatedAt } : {}),
-    ...(doc.lastRun !== undefined ? { lastRun: doc.lastRun } : {}),
   };
 }
 

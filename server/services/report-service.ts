@@ -1,8 +1,16 @@
 /**
- * Report ingestion. Idempotent on (host, runId): a re-sent report is acknowledged with
- * duplicate: true and stored once (the unique _id does it, on both stores). The raw report is
- * kept as JSON text (inert, whatever keys it holds) next to the fields queries need; the
- * host's last-run summary feeds compliance. Raw reports are deleted after the retention.
+ * Report ingestion and the index of every host's last run.
+ *
+ * Ingest is idempotent on (host, runId): the unique _id stores a report once, and a re-sent
+ * report is acknowledged with duplicate: true. Writes are group-committed: reports arriving
+ * together are inserted with one insertMany (one transaction, one fsync on the embedded
+ * store) and each is acknowledged only after that commit.
+ *
+ * Each report document carries its compliance summary; the last-run index (host → newest
+ * summary) lives in memory: loaded at start-up from the newest report of each host, updated at
+ * once by local ingests, and synced incrementally from reports other servers stored (by
+ * receivedAtMs). The raw report is kept as JSON text, inert whatever keys it holds. Raw
+ * reports are deleted after the retention; hourly rollups outlive them.
  */
 import type { Collection, DocumentStore } from '../store/types.js';
 import { isDuplicateKey } from '../store/types.js';
@@ -10,7 +18,6 @@ import type { RunReport } from '../../schemas/report.js';
 import type { Clock } from '../domain/clock.js';
 import type { LastRunSummary } from '../domain/compliance.js';
 import { ApiError } from '../domain/errors.js';
-import type { HostStateService } from './host-state-service.js';
 
 type ReportDoc = {
   _id: string;
@@ -25,6 +32,7 @@ type ReportDoc = {
   failed: number;
   catalogId: string;
   revision: string;
+  summary: LastRunSummary;
   json: string;
 };
 
@@ -42,34 +50,60 @@ export interface ReportListItem {
   readonly revision: string;
 }
 
+interface Pending {
+  readonly doc: ReportDoc;
+  resolve(duplicate: boolean): void;
+  reject(err: unknown): void;
+}
+
+export interface ReportServiceOptions {
+  /** Largest group commit. Default 500. */
+  readonly maxBatch?: number;
+  /** How often the last-run index looks for reports stored by other servers. Default 2 s. */
+  readonly syncEveryMs?: number;
+}
+
 export class ReportService {
   #ingested = 0;
   #duplicates = 0;
+  #queue: Pending[] = [];
+  #flushing = false;
+  readonly #lastRuns = new Map<string, LastRunSummary>();
+  #cursor = 0;
+  #lastSync = Number.NEGATIVE_INFINITY;
+  readonly #maxBatch: number;
+  readonly #syncEveryMs: number;
 
   private constructor(
     private readonly reports: Collection<ReportDoc>,
-    private readonly hostStates: HostStateService,
     private readonly clock: Clock,
-  ) {}
+    opts: ReportServiceOptions,
+  ) {
+    this.#maxBatch = opts.maxBatch ?? 500;
+    this.#syncEveryMs = opts.syncEveryMs ?? 2000;
+  }
 
-  static async open(store: DocumentStore, hostStates: HostStateService, clock: Clock): Promise<ReportService> {
+  static async open(store: DocumentStore, clock: Clock, opts: ReportServiceOptions = {}): Promise<ReportService> {
     const reports = await store.collection<ReportDoc>('reports', [
       { name: 'by_host_time', fields: { host: 1, startedAtMs: -1 } },
       { name: 'by_received', fields: { receivedAtMs: 1 } },
     ]);
-    return new ReportService(reports, hostStates, clock);
+    const svc = new ReportService(reports, clock, opts);
+    await svc.#loadIndex();
+    return svc;
   }
 
   get counters(): { ingested: number; duplicates: number } {
     return { ingested: this.#ingested, duplicates: this.#duplicates };
   }
 
-  /** Stores a report sent by `host` (the authenticated identity). */
+  /** Stores a report sent by `host` (the authenticated identity); resolves after the commit. */
   async ingest(host: string, report: RunReport): Promise<{ runId: string; duplicate: boolean }> {
     if (report.host !== host) throw new ApiError('FORBIDDEN', `report is for host "${report.host.slice(0, 253)}" but was signed by ${host}`);
     const startedAtMs = Date.parse(report.startedAt);
     if (!Number.isFinite(startedAtMs)) throw new ApiError('BAD_REQUEST', 'startedAt is not a valid time');
     const now = this.clock.now();
+    const summary = summarise(report, startedAtMs, now);
     const doc: ReportDoc = {
       _id: `${host}/${report.runId}`,
       host,
@@ -78,32 +112,120 @@ export class ReportService {
       receivedAtMs: now,
       outcome: report.outcome,
       mode: report.mode,
-      corrective: report.counts.corrective,
-      changed: report.counts.changed,
-      failed: report.counts.failed + report.counts.skipped,
+      corrective: summary.corrective,
+      changed: summary.changed,
+      failed: summary.failed,
       catalogId: report.catalogId,
       revision: report.revision,
+      summary,
       json: JSON.stringify(report),
     };
-    try {
-      await this.reports.insertOne(doc);
-    } catch (err) {
-      if (isDuplicateKey(err)) {
-        this.#duplicates++;
-        return { runId: report.runId, duplicate: true };
-      }
-      throw err;
+    const duplicate = await new Promise<boolean>((resolve, reject) => {
+      this.#queue.push({ doc, resolve, reject });
+      if (!this.#flushing) setImmediate(() => void this.#flush());
+    });
+    if (duplicate) this.#duplicates++;
+    else {
+      this.#ingested++;
+      this.#note(summary, host);
     }
-    this.#ingested++;
-    await this.hostStates.recordRun(host, summarise(report, startedAtMs, now));
-    return { runId: report.runId, duplicate: false };
+    return { runId: report.runId, duplicate };
+  }
+
+  /** Drains the queue in group commits: one insertMany per batch, duplicates filtered first. */
+  async #flush(): Promise<void> {
+    if (this.#flushing) return;
+    this.#flushing = true;
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#queue.splice(0, this.#maxBatch);
+        try {
+          const ids = [...new Set(batch.map((p) => p.doc._id))];
+          const existing = new Set((await this.reports.find({ _id: { $in: ids } }, { projection: { _id: 1 } })).map((d) => d._id));
+          const fresh: Pending[] = [];
+          const dup: Pending[] = [];
+          const seen = new Set<string>();
+          for (const p of batch) {
+            if (existing.has(p.doc._id) || seen.has(p.doc._id)) dup.push(p);
+            else {
+              seen.add(p.doc._id);
+              fresh.push(p);
+            }
+          }
+          let dupAfter: Set<string> | undefined;
+          try {
+            if (fresh.length > 0) await this.reports.insertMany(fresh.map((p) => p.doc));
+          } catch (err) {
+            if (!isDuplicateKey(err)) throw err;
+            // Another server stored one of them meanwhile: settle one by one (insertMany kept those before the clash).
+            dupAfter = new Set();
+            for (const p of fresh) {
+              if (await this.reports.findOne({ _id: p.doc._id, receivedAtMs: p.doc.receivedAtMs, runId: p.doc.runId }, { projection: { _id: 1 } })) continue;
+              try {
+                await this.reports.insertOne(p.doc);
+              } catch (e) {
+                if (isDuplicateKey(e)) dupAfter.add(p.doc._id);
+                else throw e;
+              }
+            }
+          }
+          for (const p of fresh) p.resolve(dupAfter?.has(p.doc._id) ?? false);
+          for (const p of dup) p.resolve(true);
+        } catch (err) {
+          for (const p of batch) p.reject(err);
+        }
+      }
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  #note(s: LastRunSummary, host: string): void {
+    const cur = this.#lastRuns.get(host);
+    if (!cur || cur.atMs < s.atMs || (cur.atMs === s.atMs && cur.receivedAtMs <= s.receivedAtMs)) this.#lastRuns.set(host, s);
+  }
+
+  async #loadIndex(): Promise<void> {
+    const hosts = await this.reports.countBy('host', {});
+    for (const g of hosts) {
+      if (typeof g.value !== 'string') continue;
+      const d = await this.reports.findOne({ host: g.value }, { sort: { startedAtMs: -1 }, projection: { summary: 1, receivedAtMs: 1 } });
+      if (d) {
+        this.#note(d.summary, g.value);
+        this.#cursor = Math.max(this.#cursor, d.receivedAtMs);
+      }
+    }
+  }
+
+  /** Picks up reports other servers stored since the last look (throttled). */
+  async #sync(): Promise<void> {
+    const now = this.clock.now();
+    if (now - this.#lastSync < this.#syncEveryMs) return;
+    this.#lastSync = now;
+    // A few seconds of overlap: other servers' commits may land slightly out of receivedAt order.
+    for (;;) {
+      const docs = await this.reports.find({ receivedAtMs: { $gte: this.#cursor - 5000 } }, { sort: { receivedAtMs: 1 }, limit: 5000, projection: { host: 1, summary: 1, receivedAtMs: 1 } });
+      for (const d of docs) this.#note(d.summary, d.host);
+      const last = docs[docs.length - 1]?.receivedAtMs;
+      if (docs.length < 5000 || last === undefined || last - 5000 <= this.#cursor - 5000) {
+        if (last !== undefined) this.#cursor = Math.max(this.#cursor, last);
+        return;
+      }
+      this.#cursor = last;
+    }
+  }
+
+  /** The newest run of every host that reported (within the raw-report retention). */
+  async lastRuns(): Promise<ReadonlyMap<string, LastRunSummary>> {
+    await this.#sync();
+    return this.#lastRuns;
   }
 
   async list(filter: { host?: string; limit?: number; outcome?: string }): Promise<ReportListItem[]> {
     const f: Record<string, string> = {};
     if (filter.host !== undefined) f['host'] = filter.host;
     if (filter.outcome !== undefined) f['outcome'] = filter.outcome;
-    const docs = await this.reports.find(f, { sort: { startedAtMs: -1 }, limit: Math.min(filter.limit ?? 50, 1000), projection: { json: 0 } });
+    const docs = await this.reports.find(f, { sort: { startedAtMs: -1 }, limit: Math.min(filter.limit ?? 50, 1000), projection: { json: 0, summary: 0 } });
     return docs.map((d) => ({ runId: d.runId, host: d.host, startedAt: d.startedAtMs, receivedAt: d.receivedAtMs, outcome: d.outcome, mode: d.mode, corrective: d.corrective, changed: d.changed, failed: d.failed, catalogId: d.catalogId, revision: d.revision }));
   }
 
@@ -116,9 +238,19 @@ export class ReportService {
     return this.reports.count(host === undefined ? {} : { host });
   }
 
-  /** Deletes raw reports received before `beforeMs`; the host summaries and hourly rollups stay. */
+  /**
+   * Deletes raw reports received before `beforeMs`, except each host's newest (the last-run
+   * index and "not reporting" need it); hourly rollups stay.
+   */
   async prune(beforeMs: number): Promise<number> {
-    return this.reports.deleteMany({ receivedAtMs: { $lt: beforeMs } });
+    const keep = new Set([...(await this.lastRuns()).entries()].map(([host, s]) => `${host}/${s.runId}`));
+    let deleted = 0;
+    for (;;) {
+      const old = await this.reports.find({ receivedAtMs: { $lt: beforeMs } }, { sort: { receivedAtMs: 1 }, limit: 1000, projection: { _id: 1 } });
+      const ids = old.map((d) => d._id).filter((id) => !keep.has(id));
+      if (ids.length > 0) deleted += await this.reports.deleteMany({ _id: { $in: ids }, receivedAtMs: { $lt: beforeMs } });
+      if (old.length < 1000 || ids.length === 0) return deleted;
+    }
   }
 }
 

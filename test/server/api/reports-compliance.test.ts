@@ -37,6 +37,25 @@ t.test('reports are idempotent on runId and stored once', async (t) => {
   t.ok(probs.includes('/runId') && probs.includes('/outcome'));
 });
 
+t.test('the last-run index survives a restart and sees reports other servers stored', async (t) => {
+  const fx = await startServer(t);
+  const a = await fx.approvedAgent('web-1');
+  await a.request('POST', '/api/v1/hosts/web-1/reports', makeReport('web-1', 'x1', { outcome: 'failed' }));
+  // A second server on the same store (what a restart or a peer sees).
+  const { ReportService } = await import('../../../server/services/report-service.js');
+  const other = await ReportService.open(fx.server.store, fx.clock);
+  t.equal((await other.lastRuns()).get('web-1')?.outcome, 'failed', 'loaded at start-up');
+  await a.request('POST', '/api/v1/hosts/web-1/reports', makeReport('web-1', 'x2', { startedAt: '2026-11-26T10:05:00.000Z' }));
+  fx.clock.advance(3000);
+  t.equal((await other.lastRuns()).get('web-1')?.runId, 'x2', 'synced incrementally');
+  // Concurrent re-sends of one report in one group commit: stored once.
+  const rep = makeReport('web-1', 'x3', { startedAt: '2026-11-26T10:06:00.000Z' });
+  const acks = await Promise.all([1, 2, 3, 4].map(() => a.request('POST', '/api/v1/hosts/web-1/reports', rep)));
+  t.same(acks.map((r) => r.status), [200, 200, 200, 200]);
+  t.equal(acks.filter((r) => r.json().duplicate === false).length, 1, 'exactly one stored');
+  t.equal(await fx.server.services.reports.count('web-1'), 3);
+});
+
 t.test('compliance: unknown, in-sync, drifted, failing, not reporting; fleet %, groups, resources, history', async (t) => {
   const fx = await startServer(t, { staleAfterMs: 15 * 60_000 });
   t.equal((await fx.publish(smallRepo())).status, 201);
@@ -85,8 +104,9 @@ t.test('compliance: unknown, in-sync, drifted, failing, not reporting; fleet %, 
   // Retention: raw reports go, history stays.
   fx.clock.advance(15 * 86_400_000);
   const h3 = await fx.server.housekeeping.tick();
-  t.equal(h3.reportsDeleted, 5);
-  t.equal(await fx.server.services.reports.count(), 0);
+  t.equal(h3.reportsDeleted, 2, 'each host keeps its newest report');
+  t.equal(await fx.server.services.reports.count(), 3);
+  t.equal(await state('web-2'), 'not-reporting', 'and still shows as not reporting');
   t.equal((await fx.json('GET', '/api/v1/compliance/history?scope=fleet&days=30')).json().points.length, 3, 'hourly history outlives raw reports');
   t.equal((await fx.json('GET', '/api/v1/compliance/history?scope=%24where')).status, 400);
 });
