@@ -13,6 +13,7 @@ import { hasErrors } from '../../compiler/manifest/manifest-problem.js';
 import { reconcile } from '../../agent/engine/reconcile.js';
 import { createNodeHost } from '../../agent/host/node-host.js';
 import { createMemoryBlobSource } from '../../agent/blobs/memory-blob-source.js';
+import { collectFacts } from '../../agent/facts/collect-facts.js';
 import { exitCodes, UsageError, writeLine, type CliIo } from '../io.js';
 import { formatProblems, problemCount } from '../output/problems-text.js';
 import { formatStatus, formatSummary } from '../output/run-report-text.js';
@@ -21,7 +22,8 @@ import { createProgress } from '../output/progress.js';
 export const applyUsage = `Usage: stead apply FILE|DIR [options]
 
 Enforce a manifest on this host, without a server. FILE is a manifest (templates/ and
-files/ beside it); DIR is every *.yaml in it merged (or a manifest repository, with --host).
+files/ beside it); DIR is every *.yaml in it merged, or, when it holds stead.yaml, a
+manifest repository from which the catalog of --host is compiled.
 
 Options:
   --noop                 Report what would change; change nothing
@@ -79,7 +81,8 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const input = await loadApplyInput(target, { host: hostName, signal: controller.signal });
+    const facts = await collectFacts();
+    const input = await loadApplyInput(target, { host: hostName, signal: controller.signal, facts, env: io.env });
     const shown = input.problems.map((p) => ({ ...p, file: displayPath(io.cwd, p.file) }));
     if (!input.catalog || hasErrors(input.problems)) {
       if (json) {

@@ -2,27 +2,32 @@
  * What `stead apply PATH` enforces: the catalog (and its blobs) for this host, built from
  *  - a manifest FILE, with templates/ and files/ beside it;
  *  - a DIR with no repository marker: every *.yaml in it merged, templates/ and files/ inside;
- *  - a manifest repository DIR (has a marker, see repositoryMarkers): delegated to the
- *    repository compiler (compiler/repo/apply-input.ts, `loadRepositoryCatalog`).
+ *  - a manifest repository DIR (has stead.yaml): delegated to the repository compiler
+ *    (compiler/repo/apply-input.ts, `loadRepositoryCatalog`), which selects the host.
  * Every problem comes back located (file:line:column + JSON pointer); nothing is touched here.
  */
 import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Catalog } from '../../schemas/index.js';
-import { hasErrors, sortProblems, type ManifestProblem, type SourceLocation } from '../manifest/manifest-problem.js';
+import { hasErrors, sortProblems, type LocatedProblem, type ManifestProblem, type SourceLocation } from '../manifest/manifest-problem.js';
+import { loadRepositoryCatalog } from '../repo/apply-input.js';
 import { loadManifestDir, loadManifestFile } from '../manifest/load-manifest.js';
 import type { ParsedManifest } from '../manifest/parse-manifest.js';
 import { createRenderer } from '../jinja/renderer.js';
 import { buildCatalog, type CatalogRenderer } from './build-catalog.js';
 import type { CatalogProblem } from './catalog-problem.js';
 
-/** Files or folders whose presence makes a directory a manifest repository, not a plain folder of manifests. */
-export const repositoryMarkers: readonly string[] = ['stead.yaml', 'inventory', 'roles'];
+/** The file whose presence makes a directory a manifest repository, not a plain folder of manifests. */
+export const repositoryMarker = 'stead.yaml';
 
 export interface ApplyInputOptions {
   /** The host this run is for (inventory_hostname in templates; selects the host in a repository). */
   readonly host: string;
   readonly signal?: AbortSignal;
+  /** Facts of this machine: `facts` in templates; dynamic groups of a repository. Default {}. */
+  readonly facts?: unknown;
+  /** For a repository: STEAD_SECRET_KEY_FILE names the key that decrypts its secrets. */
+  readonly env?: NodeJS.ProcessEnv;
   /** Builds the renderer for a templates/ folder; default: compiler/jinja's createRenderer. */
   readonly createRenderer?: (opts: { searchPaths: string[] }) => CatalogRenderer;
 }
@@ -32,17 +37,10 @@ export interface ApplyInput {
   readonly catalog: Catalog | undefined;
   readonly blobs: Map<string, Buffer>;
   /** Errors and warnings, located, sorted. */
-  readonly problems: ManifestProblem[];
+  readonly problems: LocatedProblem[];
   /** Where each catalog resource was written (same indices as catalog.resources), when known. */
   readonly origins: readonly SourceLocation[];
 }
-
-/** A repository loader (the repository helper's compiler/repo/apply-input.ts exports one named loadRepositoryCatalog). */
-export type RepositoryLoader = (dir: string, host: string, opts: { signal?: AbortSignal }) => Promise<{
-  catalog: Catalog | undefined;
-  blobs: Map<string, Buffer>;
-  problems: readonly ManifestProblem[];
-}>;
 
 /** Loads, checks and compiles PATH for opts.host. Never throws for a bad manifest; throws on abort. */
 export async function loadApplyInput(path: string, opts: ApplyInputOptions): Promise<ApplyInput> {
@@ -63,6 +61,7 @@ export function compileManifest(manifest: ParsedManifest, baseDir: string, warni
   const filesRoot = join(baseDir, 'files');
   const vars: Record<string, unknown> = { ...manifest.vars };
   Object.defineProperty(vars, 'inventory_hostname', { value: opts.host, enumerable: true, writable: true, configurable: true });
+  Object.defineProperty(vars, 'facts', { value: opts.facts ?? {}, enumerable: true, writable: true, configurable: true });
   const built = buildCatalog({
     resources: manifest.resources,
     vars,
@@ -89,29 +88,29 @@ export function locateCatalogProblem(p: CatalogProblem, manifest: ParsedManifest
 }
 
 async function isRepository(dir: string): Promise<boolean> {
-  for (const m of repositoryMarkers) {
-    if (await stat(join(dir, m)).then(() => true, () => false)) return true;
-  }
-  return false;
+  return stat(join(dir, repositoryMarker)).then((st) => st.isFile(), () => false);
 }
 
+/** A manifest repository: the repository compiler builds this host's catalog (compiler/repo). */
 async function loadRepository(dir: string, opts: ApplyInputOptions): Promise<ApplyInput> {
-  // Loaded lazily and by name: the repository compiler is optional for a masterless run.
-  const specifier = '../repo/apply-input.js';
-  let loader: RepositoryLoader | undefined;
-  try {
-    const mod = (await import(specifier)) as { loadRepositoryCatalog?: RepositoryLoader };
-    loader = mod.loadRepositoryCatalog;
-  } catch {
-    loader = undefined;
-  }
-  if (!loader) {
-    return empty([{ file: dir, line: 0, column: 0, path: '', code: 'UNSUPPORTED', message: `${dir} is a manifest repository (it has ${repositoryMarkers.join(', ')}), and this build cannot compile repositories; apply a manifest file instead`, severity: 'error' }]);
-  }
-  const r = await loader(dir, opts.host, opts.signal ? { signal: opts.signal } : {});
-  return { catalog: hasErrors(r.problems) ? undefined : r.catalog, blobs: r.blobs, problems: sortProblems(r.problems), origins: [] };
+  const r = await loadRepositoryCatalog(dir, opts.host, {
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.env ? { env: opts.env } : {}),
+    facts: opts.facts ?? {},
+  });
+  const problems: LocatedProblem[] = r.problems.map((p) => ({
+    file: p.file,
+    line: p.line ?? 0,
+    column: p.column ?? 0,
+    path: p.path ?? '',
+    code: p.code,
+    message: p.host !== undefined ? `${p.message} [host ${p.host}]` : p.message,
+    severity: p.severity,
+  }));
+  const catalog = hasErrors(problems) ? undefined : r.catalog;
+  return { catalog, blobs: new Map(r.blobs), problems: sortProblems(problems), origins: [] };
 }
 
-function empty(problems: readonly ManifestProblem[]): ApplyInput {
+function empty(problems: readonly LocatedProblem[]): ApplyInput {
   return { catalog: undefined, blobs: new Map(), problems: sortProblems(problems), origins: [] };
 }

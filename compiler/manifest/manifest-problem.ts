@@ -31,7 +31,19 @@ export type ManifestProblemCode =
   | 'SOURCE_TOO_LARGE'
   | 'UNSUPPORTED';
 
-export interface ManifestProblem {
+/** A located problem from any loader (manifest files, a manifest repository): code is open. */
+export interface LocatedProblem {
+  readonly file: string;
+  /** 1-based; 0 when the problem is about the file as a whole. */
+  readonly line: number;
+  readonly column: number;
+  readonly path: string;
+  readonly code: string;
+  readonly message: string;
+  readonly severity: 'error' | 'warning';
+}
+
+export interface ManifestProblem extends LocatedProblem {
   /** The file as given to the parser (relative or absolute, as the caller named it). */
   readonly file: string;
   /** 1-based line; 0 when the problem is about the file as a whole (unreadable). */
@@ -56,19 +68,19 @@ export interface SourceLocation {
 }
 
 /** "file:line:column: path: message" — the one-line form editors and CI logs understand. */
-export function formatProblem(p: ManifestProblem): string {
+export function formatProblem(p: LocatedProblem): string {
   const where = p.line > 0 ? `${p.file}:${p.line}:${p.column}` : p.file;
   const tag = p.severity === 'warning' ? 'warning: ' : '';
   return `${where}: ${p.path || '/'}: ${tag}${p.message}`;
 }
 
 /** True when at least one problem is an error (warnings alone keep a manifest valid). */
-export function hasErrors(problems: readonly ManifestProblem[]): boolean {
+export function hasErrors(problems: readonly LocatedProblem[]): boolean {
   return problems.some((p) => p.severity === 'error');
 }
 
 /** Sorts problems by file, line, column (stable for equal positions). */
-export function sortProblems<P extends ManifestProblem>(problems: readonly P[]): P[] {
+export function sortProblems<P extends LocatedProblem>(problems: readonly P[]): P[] {
   return [...problems].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column));
 }
 

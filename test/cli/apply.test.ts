@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync, readlinkSync } from
 import { join } from 'node:path';
 import t from 'tap';
 import { compileGuard, runReportSchema, type Guard, type RunReport } from '../../schemas/index.js';
-import { runStead, snapshotTree } from '../helpers/cli.js';
+import { repoRoot, runStead, snapshotTree } from '../helpers/cli.js';
 
 const isRunReport: Guard<RunReport> = compileGuard(runReportSchema);
 
@@ -221,4 +221,21 @@ t.test('usage: help, unknown commands and options', async (t) => {
   t.match(missing.stderr, /\/nonexistent\/site\.yaml: \/: cannot read the manifest: no such file/);
   const version = await runStead(['--version']);
   t.match(version.stdout, /^stead \d+\.\d+\.\d+/);
+});
+
+t.test('a manifest repository (stead.yaml) is compiled for --host', async (t) => {
+  const dir = t.testdir({ root: { srv: {} } });
+  const root = join(dir, 'root');
+  const repo = join(repoRoot, 'manifests', 'demo');
+  const first = await runStead(['apply', repo, '--host', 'demo-1', '--root', root, '--detailed-exitcodes', '--json']);
+  t.equal(first.code, 2, first.stderr);
+  const report = JSON.parse(first.stdout) as RunReport;
+  t.equal(report.host, 'demo-1');
+  t.ok(report.counts.changed > 0);
+  const second = await runStead(['apply', repo, '--host', 'demo-1', '--root', root, '--detailed-exitcodes']);
+  t.equal(second.code, 0, `${second.stdout}${second.stderr}`);
+  const unknown = await runStead(['apply', repo, '--host', 'no-such-host', '--root', root]);
+  t.equal(unknown.code, 1);
+  t.match(unknown.stderr, /no-such-host/);
+  t.match(unknown.stderr, /nothing was changed/);
 });
