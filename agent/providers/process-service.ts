@@ -10,8 +10,9 @@
  * - status: the pid in `pidfile` (a manifest path, read under the root) when it names a live,
  *   non-zombie process that also matches `pattern` if one is given; otherwise every process whose
  *   command line matches `pattern` (default: the start command). Processes are the machine's
- *   (`ps -e`), not confined.
- * - stop: the `stop` command, or `stopsignal` (default SIGTERM) to each process — to its whole
+ *   (read from /proc by process-table.ts), not confined.
+ * - stop: the `stop` command, or `stopsignal` (default SIGTERM, sent with the shell's kill through
+ *   the Host) to each process — to its whole
  *   process group when it leads one (as services started here do) — then SIGKILL after the grace
  *   period (10 s).
  * - restart: the `restart` command, or stop then start.
@@ -61,22 +62,23 @@ export async function findServiceProcesses(d: ServiceResource, ctx: ResourceCont
   if (d.pidfile !== undefined) {
     const pid = await readPidfile(d.pidfile, ctx);
     if (pid === undefined) return [];
-    const live = await processesByPid([pid], ctx);
+    const live = await processesByPid([pid]);
     return d.pattern !== undefined && match ? live.filter((p) => match(p.args)) : live;
   }
   if (!match) throw new ProviderError('UNSUPPORTED', `service ${d.name}: the process provider needs start, pattern or pidfile to find the process`);
-  const found = (await allProcesses(ctx)).filter((p) => match(p.args));
+  const found = (await allProcesses()).filter((p) => match(p.args));
   // `/bin/sh -c START` and the program it forks both match: keep the group leader only.
   const pids = new Set(found.map((p) => p.pid));
   return found.filter((p) => p.pgid === p.pid || !pids.has(p.pgid));
 }
 
-async function runAs(d: ServiceResource, ctx: ResourceContext): Promise<{ uid?: number; gid?: number }> {
+/** uid, primary gid and login variables of `user` from the root's /etc/passwd (supplementary groups are dropped by the spawn). */
+async function runAs(d: ServiceResource, ctx: ResourceContext): Promise<{ uid?: number; gid?: number; env?: Record<string, string> }> {
   if (d.user === undefined) return {};
   const passwd = (await ctx.host.lstat('/etc/passwd')) ? (await ctx.host.readFile('/etc/passwd')).toString('utf8') : '';
   const u = parsePasswd(passwd).find((e) => e.name === d.user);
   if (u === undefined) throw new ProviderError('NOT_FOUND', `service ${d.name}: user ${d.user} does not exist`);
-  return { uid: u.uid, gid: u.gid };
+  return { uid: u.uid, gid: u.gid, env: { HOME: u.home, USER: u.name, LOGNAME: u.name } };
 }
 
 /** Creates a process provider; `processServiceProvider` is the one with the documented defaults. */
@@ -99,7 +101,8 @@ export function createProcessServiceProvider(o: ProcessProviderOptions = {}): Se
     if (procs.length === 0) return;
     // A group leader (started here with setsid) takes its whole group down with it.
     const targets = procs.map((p) => (p.pgid === p.pid ? `-${p.pid}` : String(p.pid)));
-    await runCommand(ctx, 'kill', ['-s', sig.replace(/^SIG/, ''), '--', ...targets], { okCodes: [0, 1] });
+    // The shell's own kill: no procps needed; "$0" is the signal, "$@" the targets, after "--".
+    await runCommand(ctx, '/bin/sh', ['-c', 'kill -s "$0" -- "$@"', sig.replace(/^SIG/, ''), ...targets], { okCodes: [0, 1], describe: `kill -s ${sig} ${targets.join(' ')}` });
   }
 
   async function start(d: ServiceResource, ctx: ResourceContext): Promise<void> {
@@ -109,6 +112,7 @@ export function createProcessServiceProvider(o: ProcessProviderOptions = {}): Se
       ...who,
       ...(d.cwd !== undefined ? { cwd: d.cwd } : {}),
       timeoutMs: 30_000,
+      operatorCommand: true,
       describe: `start of service ${d.name}`,
     });
     const up = await waitFor(settleMs, ctx, async () => (await findServiceProcesses(d, ctx)).length > 0);
@@ -121,15 +125,15 @@ export function createProcessServiceProvider(o: ProcessProviderOptions = {}): Se
     const procs = await findServiceProcesses(d, ctx);
     if (procs.length === 0) return;
     if (d.stop !== undefined) {
-      await runCommand(ctx, '/bin/sh', ['-c', d.stop], { ...(d.cwd !== undefined ? { cwd: d.cwd } : {}), timeoutMs: graceMs + settleMs, describe: `stop command of service ${d.name}` });
+      await runCommand(ctx, '/bin/sh', ['-c', d.stop], { ...(d.cwd !== undefined ? { cwd: d.cwd } : {}), timeoutMs: graceMs + settleMs, operatorCommand: true, describe: `stop command of service ${d.name}` });
     } else {
       await signal(procs, d.stopsignal ?? 'SIGTERM', ctx);
     }
     const pids = procs.map((p) => p.pid);
-    const gone = async () => (await processesByPid(pids, ctx)).length === 0;
+    const gone = async () => (await processesByPid(pids)).length === 0;
     if (await waitFor(graceMs, ctx, gone)) return;
     ctx.log('service did not stop in the grace period; sending SIGKILL', { service: d.name, pids });
-    await signal(await processesByPid(pids, ctx), 'SIGKILL', ctx);
+    await signal(await processesByPid(pids), 'SIGKILL', ctx);
     if (!(await waitFor(settleMs, ctx, gone))) throw new ProviderError('TIMEOUT', `service ${d.name} still runs after SIGKILL (pids ${pids.join(', ')})`);
   }
 
@@ -147,7 +151,7 @@ export function createProcessServiceProvider(o: ProcessProviderOptions = {}): Se
 
     async restart(d, ctx) {
       if (d.restart !== undefined) {
-        await runCommand(ctx, '/bin/sh', ['-c', d.restart], { ...(d.cwd !== undefined ? { cwd: d.cwd } : {}), timeoutMs: graceMs + settleMs, describe: `restart command of service ${d.name}` });
+        await runCommand(ctx, '/bin/sh', ['-c', d.restart], { ...(d.cwd !== undefined ? { cwd: d.cwd } : {}), timeoutMs: graceMs + settleMs, operatorCommand: true, describe: `restart command of service ${d.name}` });
         return;
       }
       await stop(d, ctx);

@@ -1,51 +1,67 @@
 /**
- * The process table as the process provider sees it: `ps` output run through the Host, so it is
- * the real /proc of the machine (processes are not confined by --root). Pure parsing lives here too.
+ * The process table as the process provider sees it, read from the machine's /proc.
+ *
+ * This is the one place a provider reads outside the Host: /proc is the kernel's view of the
+ * machine's processes, which --root cannot confine (a service started under a root is still a
+ * process of the machine), and reading it directly needs no procps in minimal containers.
+ * Signals go through the Host (see process-service.ts). `procDir` is injectable for tests.
  */
-import type { ResourceContext } from '../resources/resource.js';
-import { runCommand } from './run-command.js';
+import { readdir, readFile } from 'node:fs/promises';
 
 export interface ProcessEntry {
   readonly pid: number;
+  /** Process group id. */
   readonly pgid: number;
-  /** ps STAT, e.g. "S", "Ss", "Z". */
-  readonly stat: string;
-  /** The command line, arguments joined by spaces. */
+  /** The state letter of /proc/<pid>/stat: R, S, D, T, … (zombies are never returned). */
+  readonly state: string;
+  /** The command line, arguments joined by single spaces; "" for kernel threads. */
   readonly args: string;
 }
 
-const PS_FORMAT = 'pid=,pgid=,stat=,args=';
+/** Parses /proc/<pid>/stat: the state and process group (the command name may hold spaces and parentheses). */
+export function parseProcStat(text: string): { state: string; pgid: number } | undefined {
+  const close = text.lastIndexOf(')');
+  if (close < 0) return undefined;
+  const f = text.slice(close + 2).split(' ');
+  // after "(comm) ": state ppid pgrp …
+  const state = f[0];
+  const pgid = Number(f[2]);
+  if (!state || !Number.isInteger(pgid)) return undefined;
+  return { state, pgid };
+}
 
-/** Parses `ps -o pid=,pgid=,stat=,args=` output; zombies are dropped (they are not running). */
-export function parsePs(stdout: string): ProcessEntry[] {
-  const out: ProcessEntry[] = [];
-  for (const line of stdout.split('\n')) {
-    const m = /^\s*(\d+)\s+(\d+)\s+(\S+)(?:\s+(.*))?$/.exec(line);
-    if (!m) continue;
-    const stat = m[3] ?? '';
-    if (stat.startsWith('Z') || stat.startsWith('X')) continue;
-    out.push({ pid: Number(m[1]), pgid: Number(m[2]), stat, args: m[4] ?? '' });
+/** /proc/<pid>/cmdline (NUL-separated) as one line. */
+export function cmdlineToArgs(raw: Buffer): string {
+  return raw.toString('utf8').replace(/\0+$/, '').split('\0').join(' ');
+}
+
+async function readEntry(procDir: string, pid: number): Promise<ProcessEntry | undefined> {
+  try {
+    const [stat, cmdline] = await Promise.all([readFile(`${procDir}/${pid}/stat`, 'utf8'), readFile(`${procDir}/${pid}/cmdline`)]);
+    const s = parseProcStat(stat);
+    if (s === undefined || s.state === 'Z' || s.state === 'X' || s.state === 'x') return undefined;
+    return { pid, pgid: s.pgid, state: s.state, args: cmdlineToArgs(cmdline) };
+  } catch {
+    return undefined; // gone between listing and reading, or not readable
   }
-  return out;
 }
 
-/** Live processes with these pids (those that exist). */
-export async function processesByPid(pids: readonly number[], ctx: ResourceContext): Promise<ProcessEntry[]> {
-  if (pids.length === 0) return [];
-  const r = await runCommand(ctx, 'ps', ['-ww', '-o', PS_FORMAT, '-p', pids.join(',')], { okCodes: [0, 1] });
-  return parsePs(r.stdout);
+/** Live (non-zombie) processes with these pids. */
+export async function processesByPid(pids: readonly number[], procDir = '/proc'): Promise<ProcessEntry[]> {
+  const out = await Promise.all(pids.map((pid) => readEntry(procDir, pid)));
+  return out.filter((e): e is ProcessEntry => e !== undefined);
 }
 
-/** Every live process except the ps that lists them and this agent. */
-export async function allProcesses(ctx: ResourceContext): Promise<ProcessEntry[]> {
-  const r = await runCommand(ctx, 'ps', ['-e', '-ww', '-o', PS_FORMAT]);
-  return parsePs(r.stdout).filter((p) => p.pid !== process.pid && p.args !== `ps -e -ww -o ${PS_FORMAT}`);
+/** Every live user-space process except this agent. */
+export async function allProcesses(procDir = '/proc'): Promise<ProcessEntry[]> {
+  const pids = (await readdir(procDir)).filter((n) => /^[0-9]+$/.test(n)).map(Number).filter((p) => p !== process.pid);
+  return (await processesByPid(pids, procDir)).filter((e) => e.args !== '');
 }
 
 /**
  * How a process is recognised: the manifest's `pattern` as a regular expression, else the start
  * command as a literal substring — also with quotes and backslashes removed, because /bin/sh
- * executes a simple command in place and ps then shows its unquoted argv.
+ * executes a simple command with its unquoted argv.
  */
 export function processMatcher(pattern: string | undefined, start: string | undefined): ((args: string) => boolean) | undefined {
   if (pattern !== undefined) {

@@ -17,6 +17,8 @@ export interface RunOptions {
   readonly okCodes?: readonly number[];
   /** How to name the command in an error, instead of its argv (use it when argv holds a secret). */
   readonly describe?: string;
+  /** Run an operator's command (service start/stop): the Host's environment, no forced C locale. */
+  readonly operatorCommand?: boolean;
 }
 
 /** The last `max` characters of command output, trimmed, for an error message. */
@@ -26,13 +28,13 @@ export function tail(text: string, max = 600): string {
 }
 
 /**
- * Runs `file args` through ctx.host.exec in the C locale with ctx.signal. Resolves the result when
+ * Runs `file args` through ctx.host.exec in the C locale (unless operatorCommand) with ctx.signal. Resolves the result when
  * the exit code is in okCodes; otherwise throws ProviderError COMMAND_FAILED naming the command
  * (or opts.describe) with the tail of stderr (or stdout when stderr is empty).
  */
 export async function runCommand(ctx: ResourceContext, file: string, args: readonly string[], opts: RunOptions = {}): Promise<ExecResult> {
   const execOpts: ExecOptions = {
-    env: { ...cLocale, ...opts.env },
+    env: opts.operatorCommand === true ? { ...opts.env } : { ...cLocale, ...opts.env },
     signal: ctx.signal,
     ...(opts.input !== undefined ? { input: opts.input } : {}),
     ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),

@@ -59,7 +59,7 @@ export const systemdServiceProvider: ServiceProvider = {
 
   async restart(d, ctx) {
     if (d.restart !== undefined) {
-      await runCommand(ctx, '/bin/sh', ['-c', d.restart], { describe: `restart command of service ${d.name}` });
+      await runCommand(ctx, '/bin/sh', ['-c', d.restart], { operatorCommand: true, describe: `restart command of service ${d.name}` });
       return;
     }
     await reloadIfNeeded(d, ctx);

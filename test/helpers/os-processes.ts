@@ -3,8 +3,8 @@
  * processes, a ps-based lookup independent of the code under test, and a teardown that kills
  * whatever a test left behind.
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** A token unlikely to appear in any other command line. */
 export function uniqueMarker(): string {
@@ -16,14 +16,21 @@ export function uniqueSleepSeconds(): number {
   return 900_000 + randomBytes(3).readUIntBE(0, 3) % 99_999;
 }
 
-/** Pids of live, non-zombie processes whose command line contains `needle` (via ps, not the provider). */
+/** Pids of live, non-zombie processes whose command line contains `needle` (read from /proc here, independently of the code under test). */
 export function pidsMatching(needle: string): number[] {
-  const out = execFileSync('ps', ['-e', '-ww', '-o', 'pid=,stat=,args='], { encoding: 'utf8' });
-  return out
-    .split('\n')
-    .map((l) => /^\s*(\d+)\s+(\S+)\s(.*)$/.exec(l))
-    .filter((m): m is RegExpExecArray => m !== null && !(m[2] ?? '').startsWith('Z') && (m[3] ?? '').includes(needle) && !(m[3] ?? '').startsWith('ps -e'))
-    .map((m) => Number(m[1]));
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      const args = readFileSync(`/proc/${name}/cmdline`, 'utf8').replace(/\0+$/, '').split('\0').join(' ');
+      if (state !== 'Z' && state !== 'X' && args.includes(needle)) out.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
 }
 
 /** SIGKILLs every process (and its group) whose command line contains `needle`. */

@@ -2,16 +2,29 @@ import { join } from 'node:path';
 import t from 'tap';
 import { createNodeHost } from '../../../agent/host/node-host.js';
 import { createProcessServiceProvider, parsePidfile } from '../../../agent/providers/process-service.js';
-import { parsePs, processMatcher } from '../../../agent/providers/process-table.js';
+import { allProcesses, cmdlineToArgs, parseProcStat, processesByPid, processMatcher } from '../../../agent/providers/process-table.js';
 import type { ServiceResource } from '../../../schemas/resources/service.js';
 import { osContext } from '../../helpers/os-context.js';
 import { killMatching, pidsMatching, uniqueMarker } from '../../helpers/os-processes.js';
 
-t.test('parsePs drops zombies and keeps full command lines', async (t) => {
-  t.same(parsePs('  12    12 Ss   /bin/sh -c sleep 5 # x\n  13    12 Z    [sh] <defunct>\n  14  12 S\n'), [
-    { pid: 12, pgid: 12, stat: 'Ss', args: '/bin/sh -c sleep 5 # x' },
-    { pid: 14, pgid: 12, stat: 'S', args: '' },
+t.test('/proc parsing: stat with odd command names, cmdline, zombies and kernel threads left out', async (t) => {
+  t.same(parseProcStat('1234 (my (odd) name) S 1 1234 1234 0 -1 4194560 0 0'), { state: 'S', pgid: 1234 });
+  t.same(parseProcStat('77 (sh) Z 1 70 70 0'), { state: 'Z', pgid: 70 });
+  t.equal(parseProcStat('garbage'), undefined);
+  t.equal(cmdlineToArgs(Buffer.from('/bin/sh\0-c\0sleep 5 # x\0')), '/bin/sh -c sleep 5 # x');
+  const proc = t.testdir({
+    '12': { stat: '12 (sh) S 1 12 12 0', cmdline: '/bin/sh\0-c\0loop\0' },
+    '13': { stat: '13 (sh) Z 12 12 12 0', cmdline: '' },
+    '14': { stat: '14 (kthreadd) S 2 0 0 0', cmdline: '' },
+    '15': { stat: '15 (sleep) S 12 12 12 0', cmdline: 'sleep\x001\0' },
+    self: {},
+    meminfo: 'x',
+  });
+  t.same(await allProcesses(proc), [
+    { pid: 12, pgid: 12, state: 'S', args: '/bin/sh -c loop' },
+    { pid: 15, pgid: 12, state: 'S', args: 'sleep 1' },
   ]);
+  t.same(await processesByPid([13, 15, 99], proc), [{ pid: 15, pgid: 12, state: 'S', args: 'sleep 1' }], 'zombies and missing pids are not live');
 });
 
 t.test('parsePidfile', async (t) => {

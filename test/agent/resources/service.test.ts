@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import type { Host } from '../../../agent/host/host.js';
@@ -102,14 +102,15 @@ t.test('process provider: stop/restart commands and run-as user from the root\'s
   const dir = t.testdir({ state: {}, root: { etc: {}, run: {} } });
   const root = join(dir, 'root');
   writeFileSync(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n');
-  mkdirSync(join(root, 'tmp'), { mode: 0o1777 });
+  mkdirSync(join(root, 'tmp'));
+  chmodSync(join(root, 'tmp'), 0o1777);
   const marker = uniqueMarker();
   t.teardown(() => killMatching(marker));
   const ctx = osContext(createNodeHost({ root }), join(dir, 'state'));
   const svc: ServiceResource = {
-    type: 'service', name: 'worker', ensure: 'running', user: 'nobody', pattern: marker,
-    start: `while :; do sleep 1; done # ${marker}`,
-    stop: `pkill -f -- '[${marker[0]}]${marker.slice(1)}'`, // [s]tead…: does not match this shell's own command line
+    type: 'service', name: 'worker', ensure: 'running', user: 'nobody', pattern: marker, pidfile: '/tmp/worker.pid',
+    start: `echo $$ > "$STEAD_ROOT/tmp/worker.pid"; while :; do sleep 1; done # ${marker}`,
+    stop: 'kill -s TERM -- "-$(cat "$STEAD_ROOT/tmp/worker.pid")"',
   };
   await converge(serviceResource, svc, ctx);
   const pids = pidsMatching(marker);
@@ -117,6 +118,9 @@ t.test('process provider: stop/restart commands and run-as user from the root\'s
   const { readFileSync } = await import('node:fs');
   const status = readFileSync(`/proc/${pids[0]}/status`, 'utf8');
   t.match(status, /^Uid:\s+65534\s/m, 'runs as nobody');
+  const env = readFileSync(`/proc/${pids[0]}/environ`, 'utf8').split('\0');
+  t.ok(env.includes('HOME=/nonexistent') && env.includes('USER=nobody') && env.includes('LOGNAME=nobody'), 'with the user\'s login variables');
+  t.notOk(env.some((e) => e.startsWith('LC_ALL=')), 'an operator command keeps the Host\'s locale');
   await converge(serviceResource, { ...svc, ensure: 'stopped' }, ctx);
   t.same(pidsMatching(marker), [], 'the stop command stopped it');
 });
