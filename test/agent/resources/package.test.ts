@@ -128,3 +128,15 @@ if (why === undefined) {
 } else {
   t.test('package contract', { skip: why }, () => undefined);
 }
+
+t.test('on the real machine (root "/"): read only, agrees with dpkg-query', { skip: why ?? false }, async (t) => {
+  const { execFileSync } = await import('node:child_process');
+  const want = execFileSync('dpkg-query', ['-W', '-f=${Version}', 'dpkg'], { encoding: 'utf8' });
+  const status = sha256File('/var/lib/dpkg/status');
+  const ctx = osContext(createNodeHost({ root: '/' }), t.testdir());
+  const a = await packageResource.read({ type: 'package', name: 'dpkg', ensure: 'latest' }, ctx);
+  t.equal(a?.version, want, 'the installed version of dpkg itself');
+  t.equal(a?.provider, 'apt');
+  t.equal(await packageResource.read({ type: 'package', name: 'stead-surely-not-installed' }, ctx), undefined);
+  t.equal(sha256File('/var/lib/dpkg/status'), status, 'nothing written');
+});
