@@ -14,10 +14,11 @@
 import type { Catalog, Resource } from '../schemas/index.js';
 import type { RepoProblem } from '../schemas/repo/problem.js';
 import type { RoleParameter } from '../schemas/repo/role.js';
-import { buildCatalog, catalogId, type BuildCatalogResult } from './catalog/build-catalog.js';
+import { buildCatalog, catalogId, type BuildCatalogResult, type CatalogRenderer } from './catalog/build-catalog.js';
+import { readConfined } from './catalog/confined-read.js';
 import type { CatalogProblem } from './catalog/catalog-problem.js';
 import { canonicalJson } from './catalog/canonical-json.js';
-import { createRenderer, type Renderer } from './jinja/renderer.js';
+import { createRenderer } from './jinja/renderer.js';
 import { finishManifests, type ParseResult, type SourcedResource } from './manifest/parse-manifest.js';
 import { hostLayers, rolesOfHost } from './repo/host-layers.js';
 import { groupsVar, hostvarsVar, inventoryVar } from './repo/hostvars.js';
@@ -123,11 +124,31 @@ export function compileHost(repo: Repository, hostName: string, facts: unknown =
   return result({ catalog, blobs: built.blobs, problems });
 }
 
-/** One renderer per revision, searching templates/ only. */
-function rendererFor(repo: Repository): Renderer {
-  let r = repo.memo.get('renderer') as Renderer | undefined;
+/**
+ * One renderer per revision, searching templates/ only. Template text is read once per
+ * revision (confined to templates/, as the catalog builder checks): a revision's checkout is
+ * immutable, and re-reading 20 templates per host was a third of a cold compile.
+ */
+function rendererFor(repo: Repository): CatalogRenderer {
+  let r = repo.memo.get('renderer') as CatalogRenderer | undefined;
   if (!r) {
-    r = createRenderer({ searchPaths: [repo.templateRoot] });
+    const inner = createRenderer({ searchPaths: [repo.templateRoot] });
+    const texts = new Map<string, string>();
+    r = {
+      renderString: (source, vars, name) => inner.renderString(source, vars, name),
+      renderFile: (relPath, vars) => {
+        let text = texts.get(relPath);
+        if (text === undefined) {
+          try {
+            text = readConfined(repo.templateRoot, relPath).toString('utf8');
+          } catch {
+            return inner.renderFile(relPath, vars); // let the renderer report it its way
+          }
+          texts.set(relPath, text);
+        }
+        return inner.renderString(text, vars, relPath);
+      },
+    };
     repo.memo.set('renderer', r);
   }
   return r;

@@ -23,14 +23,28 @@ export function inventoryVar(host: HostEntry): VarMap {
   return out;
 }
 
-/** `groups` for one host's templates: inventory membership, plus this host in the fact-based groups it joined. */
+/**
+ * `groups` for one host's templates: group → sorted member names from the inventory, plus this
+ * host in the fact-based groups it joined, and "all". A read-only runtime view (like hostvars):
+ * the lists are shared, frozen, and never deep-copied per render.
+ */
 export function groupsVar(repo: Repository, hostName: string, hostGroups: readonly string[]): VarMap {
-  const out: VarMap = {};
-  for (const [g, members] of inventoryGroupMembers(repo)) {
-    const list = [...members];
-    if (hostGroups.includes(g) && !list.includes(hostName)) list.push(hostName);
-    setOwn(out, g, list.sort());
+  const base = frozenGroupLists(repo);
+  const extra = new Map<string, readonly string[]>();
+  for (const g of hostGroups) {
+    const list = base.get(g);
+    if (list && !list.includes(hostName)) extra.set(g, Object.freeze([...list, hostName].sort()));
   }
+  return readOnlyView([...base.keys()], (name) => extra.get(name) ?? base.get(name));
+}
+
+function frozenGroupLists(repo: Repository): ReadonlyMap<string, readonly string[]> {
+  const key = 'frozenGroupLists';
+  const cached = repo.memo.get(key) as Map<string, readonly string[]> | undefined;
+  if (cached) return cached;
+  const out = new Map<string, readonly string[]>();
+  for (const [g, members] of inventoryGroupMembers(repo)) out.set(g, Object.freeze([...members].sort()));
+  repo.memo.set(key, out);
   return out;
 }
 
@@ -51,30 +65,34 @@ export function otherHostVars(repo: Repository, name: string): VarMap | undefine
   return vars;
 }
 
-/** The prototype of the hostvars view: not a plain object, so renderers never deep-copy all hosts' variables. */
-class HostvarsView {}
+/** The prototype of template views: not a plain object, so renderers never deep-copy them. */
+class TemplateView {}
 
 /**
- * `hostvars`: a read-only view computing each host's variables on first access. It is marked as
- * a template runtime object (own properties readable, never deep-copied), since it refers to
- * itself through the current host's entry and would otherwise expand every host per render.
+ * A read-only object over `keys`, computing each value on access. Marked as a template runtime
+ * object: templates read its own properties (`x[k]`, `x.k`) but it is never deep-copied, which
+ * matters for views over the whole fleet (and hostvars refers to itself through this host).
  */
-export function hostvarsVar(repo: Repository, selfName: string, selfVars: VarMap): VarMap {
-  const names = [...repo.hosts.keys()];
+function readOnlyView(keys: readonly string[], lookupKey: (k: string) => unknown): VarMap {
+  const known = new Set(keys);
   const lookup = (prop: string | symbol): unknown => {
     if (prop === RUNTIME_OBJECT) return true;
-    if (typeof prop !== 'string' || !repo.hosts.has(prop)) return undefined;
-    return prop === selfName ? selfVars : otherHostVars(repo, prop);
+    return typeof prop === 'string' && known.has(prop) ? lookupKey(prop) : undefined;
   };
-  return new Proxy(new HostvarsView() as VarMap, {
+  return new Proxy(new TemplateView() as VarMap, {
     get: (_t, prop) => lookup(prop),
-    has: (_t, prop) => prop === RUNTIME_OBJECT || (typeof prop === 'string' && repo.hosts.has(prop)),
-    ownKeys: () => [...names],
-    getOwnPropertyDescriptor: (_t, prop) => (typeof prop === 'string' && repo.hosts.has(prop) ? { value: lookup(prop), enumerable: true, configurable: true, writable: false } : undefined),
+    has: (_t, prop) => prop === RUNTIME_OBJECT || (typeof prop === 'string' && known.has(prop)),
+    ownKeys: () => [...keys],
+    getOwnPropertyDescriptor: (_t, prop) => (typeof prop === 'string' && known.has(prop) ? { value: lookup(prop), enumerable: true, configurable: true, writable: false } : undefined),
     set: () => false,
     defineProperty: () => false,
     deleteProperty: () => false,
   });
+}
+
+/** `hostvars`: host → its variables, computed on first access (this host: its own variables). */
+export function hostvarsVar(repo: Repository, selfName: string, selfVars: VarMap): VarMap {
+  return readOnlyView([...repo.hosts.keys()], (name) => (name === selfName ? selfVars : otherHostVars(repo, name)));
 }
 
 function deepFreeze<T>(v: T): T {
