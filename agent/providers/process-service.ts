@@ -21,7 +21,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ServiceResource } from '../../schemas/resources/service.js';
 import type { ResourceContext } from '../resources/resource.js';
-import { allProcesses, processesByPid, processMatcher, type ProcessEntry } from './process-table.js';
+import { allProcesses, isForeign, ownProcessGroup, processesByPid, processMatcher, type ProcessEntry } from './process-table.js';
 import { runCommand } from './run-command.js';
 import { parsePasswd } from './shadow-files.js';
 import { ProviderError, type ServiceProvider, type ServiceStatus } from './types.js';
@@ -62,7 +62,8 @@ export async function findServiceProcesses(d: ServiceResource, ctx: ResourceCont
   if (d.pidfile !== undefined) {
     const pid = await readPidfile(d.pidfile, ctx);
     if (pid === undefined) return [];
-    const live = await processesByPid([pid]);
+    const selfPgid = await ownProcessGroup();
+    const live = (await processesByPid([pid])).filter((p) => isForeign(p, process.pid, selfPgid));
     return d.pattern !== undefined && match ? live.filter((p) => match(p.args)) : live;
   }
   if (!match) throw new ProviderError('UNSUPPORTED', `service ${d.name}: the process provider needs start, pattern or pidfile to find the process`);
@@ -98,9 +99,12 @@ export function createProcessServiceProvider(o: ProcessProviderOptions = {}): Se
   }
 
   async function signal(procs: readonly ProcessEntry[], sig: string, ctx: ResourceContext): Promise<void> {
-    if (procs.length === 0) return;
+    // Belt and braces: never pid 1 or "-1" (every process), never this agent's group.
+    const selfPgid = await ownProcessGroup();
+    const safe = procs.filter((p) => isForeign(p, process.pid, selfPgid));
+    if (safe.length === 0) return;
     // A group leader (started here with setsid) takes its whole group down with it.
-    const targets = procs.map((p) => (p.pgid === p.pid ? `-${p.pid}` : String(p.pid)));
+    const targets = safe.map((p) => (p.pgid === p.pid ? `-${p.pid}` : String(p.pid)));
     // The shell's own kill: no procps needed; "$0" is the signal, "$@" the targets, after "--".
     await runCommand(ctx, '/bin/sh', ['-c', 'kill -s "$0" -- "$@"', sig.replace(/^SIG/, ''), ...targets], { okCodes: [0, 1], describe: `kill -s ${sig} ${targets.join(' ')}` });
   }

@@ -52,10 +52,28 @@ export async function processesByPid(pids: readonly number[], procDir = '/proc')
   return out.filter((e): e is ProcessEntry => e !== undefined);
 }
 
-/** Every live user-space process except this agent. */
+/** The process group of this agent (from /proc/self/stat); undefined when unreadable. */
+export async function ownProcessGroup(procDir = '/proc'): Promise<number | undefined> {
+  try {
+    return parseProcStat(await readFile(`${procDir}/self/stat`, 'utf8'))?.pgid;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether a process may ever be taken for a service: never PID 1 (and so never "kill -- -1", which
+ * means every process), never this agent or a member of its process group.
+ */
+export function isForeign(e: ProcessEntry, selfPid: number, selfPgid: number | undefined): boolean {
+  return e.pid > 1 && e.pgid > 1 && e.pid !== selfPid && e.pgid !== selfPgid;
+}
+
+/** Every live user-space process that isForeign to this agent. */
 export async function allProcesses(procDir = '/proc'): Promise<ProcessEntry[]> {
-  const pids = (await readdir(procDir)).filter((n) => /^[0-9]+$/.test(n)).map(Number).filter((p) => p !== process.pid);
-  return (await processesByPid(pids, procDir)).filter((e) => e.args !== '');
+  const pids = (await readdir(procDir)).filter((n) => /^[0-9]+$/.test(n)).map(Number);
+  const selfPgid = await ownProcessGroup(procDir);
+  return (await processesByPid(pids, procDir)).filter((e) => e.args !== '' && isForeign(e, process.pid, selfPgid));
 }
 
 /**

@@ -2,12 +2,12 @@ import { join } from 'node:path';
 import t from 'tap';
 import { createNodeHost } from '../../../agent/host/node-host.js';
 import { createProcessServiceProvider, parsePidfile } from '../../../agent/providers/process-service.js';
-import { allProcesses, cmdlineToArgs, parseProcStat, processesByPid, processMatcher } from '../../../agent/providers/process-table.js';
+import { allProcesses, cmdlineToArgs, isForeign, parseProcStat, processesByPid, processMatcher } from '../../../agent/providers/process-table.js';
 import type { ServiceResource } from '../../../schemas/resources/service.js';
 import { osContext } from '../../helpers/os-context.js';
 import { killMatching, pidsMatching, uniqueMarker } from '../../helpers/os-processes.js';
 
-t.test('/proc parsing: stat with odd command names, cmdline, zombies and kernel threads left out', async (t) => {
+t.test('/proc parsing: stat with odd command names, cmdline; zombies, kernel threads, PID 1 and the agent\'s group left out', async (t) => {
   t.same(parseProcStat('1234 (my (odd) name) S 1 1234 1234 0 -1 4194560 0 0'), { state: 'S', pgid: 1234 });
   t.same(parseProcStat('77 (sh) Z 1 70 70 0'), { state: 'Z', pgid: 70 });
   t.equal(parseProcStat('garbage'), undefined);
@@ -17,13 +17,18 @@ t.test('/proc parsing: stat with odd command names, cmdline, zombies and kernel 
     '13': { stat: '13 (sh) Z 12 12 12 0', cmdline: '' },
     '14': { stat: '14 (kthreadd) S 2 0 0 0', cmdline: '' },
     '15': { stat: '15 (sleep) S 12 12 12 0', cmdline: 'sleep\x001\0' },
-    self: {},
+    '1': { stat: '1 (init) S 0 1 1 0', cmdline: '/sbin/init\0' },
+    '20': { stat: '20 (node) S 1 20 20 0', cmdline: 'node agent.js\0' },
+    self: { stat: '20 (node) S 1 20 20 0' },
     meminfo: 'x',
   });
   t.same(await allProcesses(proc), [
     { pid: 12, pgid: 12, state: 'S', args: '/bin/sh -c loop' },
     { pid: 15, pgid: 12, state: 'S', args: 'sleep 1' },
   ]);
+  t.notOk(isForeign({ pid: 1, pgid: 1, state: 'S', args: 'init' }, 5, 5), 'PID 1 is never a service');
+  t.notOk(isForeign({ pid: 30, pgid: 5, state: 'S', args: 'x' }, 5, 5), 'the agent\'s own group is never a service');
+  t.ok(isForeign({ pid: 30, pgid: 30, state: 'S', args: 'x' }, 5, 5));
   t.same(await processesByPid([13, 15, 99], proc), [{ pid: 15, pgid: 12, state: 'S', args: 'sleep 1' }], 'zombies and missing pids are not live');
 });
 
