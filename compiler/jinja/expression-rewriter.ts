@@ -351,7 +351,7 @@ export function rewrite(toks: readonly Tok[], start = 0, end = toks.length): str
             const tuple = parts.length > 1;
             if (tuple) {
               const items = parts.filter(([a, b]) => b > a).map(([a, b]) => rewrite(toks, a, b));
-              out.push('[', items.join(', '), ']');
+              out.push('__j_tuple([', items.join(', '), '])');
             } else out.push('(', rewrite(toks, i + 1, close), ')');
           }
         } else if (v === '[') {

@@ -8,10 +8,10 @@ import { posix as posixPath } from 'node:path';
 import YAML from 'yaml';
 import { bindArgs, type CallArgs } from './call-args.js';
 import { pyJsonDumps } from './py-json.js';
-import { pySplit } from './py-methods.js';
+import { methodFor, pySplit } from './py-methods.js';
 import { pyRegex, pySub } from './py-regex.js';
 import { pyYamlDump } from './py-yaml.js';
-import { getAttr, RUNTIME_OBJECT } from './safe-access.js';
+import { getAttr, isBlockedName, RUNTIME_OBJECT } from './safe-access.js';
 import {
   JinjaRuntimeError,
   PyFloat,
@@ -319,7 +319,13 @@ export const FILTERS: Record<string, Filter> = {
     const n = num(v);
     return v instanceof PyFloat ? new PyFloat(Math.abs(n)) : Math.abs(n);
   },
-  attr: (v, a) => getAttr(v, pyStr(a.pos[0])),
+  // Jinja2's attr() reads an attribute only, never an item: on a dict only its methods.
+  attr: (v, a) => {
+    const name = pyStr(a.pos[0]);
+    if (isBlockedName(name)) return getAttr(v, name);
+    if (isMapping(v)) return methodFor(v, name) ?? new PyUndefined(`'dict object' has no attribute '${name}'`);
+    return getAttr(v, name);
+  },
   batch: (v, a) => {
     const b = bindArgs('batch', a, ['linecount', 'fill_with'], { fill_with: undefined });
     const n = num(b.linecount);

@@ -26,6 +26,7 @@ import {
   pyPow,
   pyStr,
   pySub,
+  pyTuple,
   truthy,
   typeName,
   undefinedName,
@@ -298,6 +299,7 @@ export class PythonRuntime {
       },
       __j_float: (s: string) => new PyFloat(Number(s)),
       __j_star: (items: unknown) => new StarArgs(items),
+      __j_tuple: (items: unknown[]) => pyTuple(items),
       __j_kwstar: (map: unknown) => new StarKwargs(map),
       __j_setattr: (ns: unknown, key: string, v: unknown) => {
         if (typeof ns !== 'object' || ns === null || !(NAMESPACE in ns)) {

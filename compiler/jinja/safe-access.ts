@@ -95,7 +95,13 @@ export function getAttr(obj: unknown, key: unknown): unknown {
       if (i < 0) i += seq.length;
       return i >= 0 && i < seq.length ? seq[i] : new PyUndefined(`${typeName(obj)} index out of range`);
     }
-    if (typeof key === 'string') return methodFor(target, key) ?? missing(obj, key);
+    if (typeof key === 'string') {
+      // Runtime-made tuples with named fields (groupby's grouper/list).
+      if (Array.isArray(target) && (target as unknown as Record<symbol, unknown>)[RUNTIME_OBJECT] === true && Object.hasOwn(target, key)) {
+        return (target as unknown as Record<string, unknown>)[key];
+      }
+      return methodFor(target, key) ?? missing(obj, key);
+    }
     return missing(obj, key);
   }
   if (typeof target !== 'object') return missing(obj, key);
