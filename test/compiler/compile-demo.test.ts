@@ -1,4 +1,5 @@
 /** The demo repository in manifests/demo: valid, every host compiles, demo-1 is sandbox-safe. */
+import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { compileHost } from '../../compiler/compile.js';
@@ -7,7 +8,7 @@ import { formatRepoProblem } from '../../compiler/repo/repo-problem.js';
 import { validateRepository } from '../../compiler/repo/validate-repository.js';
 import { readKeyFile } from '../../compiler/vars/secret-box.js';
 import { resourceId } from '../../schemas/index.js';
-import { repoRoot } from '../helpers/cli.js';
+import { repoRoot, runStead } from '../helpers/cli.js';
 
 const demoDir = join(repoRoot, 'manifests', 'demo');
 const keyFile = join(repoRoot, 'manifests', 'demo-secret.key');
@@ -50,4 +51,17 @@ t.test('the database secret: redacted without the key, in the file with it, mark
   const rc = r.catalog!.resources.find((x) => x.type === 'file' && x.path === '/root/.mongorc-admin');
   t.equal((rc as { sensitive?: unknown }).sensitive, true);
   t.equal(r.catalog!.resources.filter((x) => (x as { sensitive?: unknown }).sensitive === true).length, 1, 'only the file that uses it');
+});
+
+t.test('stead apply manifests/demo --host demo-1 converges in a sandboxed --root, then is in sync', async (t) => {
+  const root = t.testdir();
+  const first = await runStead(['apply', demoDir, '--host', 'demo-1', '--root', root, '--json']);
+  t.equal(first.code, 0, first.stderr);
+  const r1 = JSON.parse(first.stdout) as { outcome: string; counts: { failed: number } };
+  t.equal(r1.outcome, 'changed');
+  t.equal(r1.counts.failed, 0);
+  t.match(readFileSync(join(root, 'srv/shop/etc/app.ini'), 'utf8'), /^port = 18000$/m);
+  t.equal(readlinkSync(join(root, 'srv/shop/current')), '/srv/shop/releases/2026.11.1');
+  const second = await runStead(['apply', demoDir, '--host', 'demo-1', '--root', root, '--json']);
+  t.equal((JSON.parse(second.stdout) as { outcome: string }).outcome, 'in-sync');
 });
