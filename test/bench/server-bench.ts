@@ -95,8 +95,7 @@ async function main(): Promise<void> {
     writeFileSync(join(dir, 'repo', p), c);
   }
   const t0 = Date.now();
-  const prof = process.env['BENCH_PROF'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_PROF']] : [];
-  const child = spawn(process.execPath, [...prof, mainJs, 'server', '--port', '0', '--data-dir', join(dir, 'data'), '--repo', join(dir, 'repo'), '--json', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [mainJs, 'server', '--port', '0', '--data-dir', join(dir, 'data'), '--repo', join(dir, 'repo'), '--json', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     let buf = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
@@ -110,7 +109,7 @@ async function main(): Promise<void> {
   const base = new URL(url);
   const admin = readFileSync(join(dir, 'data', 'admin-token'), 'utf8').trim();
   const op = { authorization: `Bearer ${admin}`, 'content-type': 'application/json' };
-  const out: Record<string, unknown> = { agents: AGENTS, cpus: os.cpus().length, node: process.version, startAndPublishMs: publishMs };
+  const out: Record<string, unknown> = { agents: AGENTS, cpus: os.cpus().length, node: process.version, loadAverageAtStart: os.loadavg().map((l) => +l.toFixed(2)), startAndPublishMs: publishMs };
   try {
     // 1. enroll and approve every agent, learn every ETag.
     const sims: Sim[] = [];
@@ -207,6 +206,7 @@ async function main(): Promise<void> {
     );
     out['reportsPerSecond'] = Math.round((sent / (Date.now() - tRep)) * 1000);
     out['rssEndMb'] = rssMb(child.pid!);
+    out['loadAverageAtEnd'] = os.loadavg().map((l) => +l.toFixed(2));
     for (const s of sims) s.agent.destroy();
     setup.destroy();
   } finally {
