@@ -1,7 +1,7 @@
 /**
  * SqliteBlobStore: content-addressed blobs inside the store's SQLite file, in 256 KiB chunks
  * (table "blob_<bucket>" for metadata, "blob_<bucket>_chunks" for bytes). A put writes all
- * chunks and the metadata row in one IMMEDIATE transaction, so a crash never leaves a partial
+ * chunks and the metadata row as one write (GroupCommit), so a crash never leaves a partial
  * blob visible and there is no temp file to clean up; range reads load only the chunks they need.
  */
 import { checkBlobData, checkBlobKey, checkBlobMeta, checkRange } from '../check-blob.js';
@@ -41,7 +41,7 @@ export class SqliteBlobStore implements BlobStore {
     const buf = checkBlobData(key, data);
     const m = JSON.stringify(checkBlobMeta(meta));
     this.#h.assertOpen();
-    return this.#h.db.transaction(() => {
+    return this.#h.write(() => {
       if (this.#file(key) !== undefined) return false;
       const insert = this.#h.prepare(`INSERT INTO "${this.#chunks}" (key, n, data) VALUES (?, ?, ?)`);
       for (let n = 0; n * BLOB_CHUNK_BYTES < buf.length || n === 0; n++) {
@@ -49,7 +49,7 @@ export class SqliteBlobStore implements BlobStore {
       }
       this.#h.prepare(`INSERT INTO "${this.#files}" (key, size, meta, chunk) VALUES (?, ?, ?, ?)`).run(key, buf.length, m, BLOB_CHUNK_BYTES);
       return true;
-    }).immediate();
+    });
   }
 
   async get(key: string, options?: ReadOptions): Promise<Buffer | null> {
@@ -94,10 +94,10 @@ export class SqliteBlobStore implements BlobStore {
   async delete(key: string): Promise<boolean> {
     checkBlobKey(key);
     this.#h.assertOpen();
-    return this.#h.db.transaction(() => {
+    return this.#h.write(() => {
       this.#h.prepare(`DELETE FROM "${this.#chunks}" WHERE key = ?`).run(key);
       return this.#h.prepare(`DELETE FROM "${this.#files}" WHERE key = ?`).run(key).changes > 0;
-    }).immediate();
+    });
   }
 
   #file(key: string): FileRow | undefined {

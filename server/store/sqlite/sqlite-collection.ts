@@ -1,9 +1,9 @@
 /**
  * SqliteCollection: one collection as table "doc_<name>" (id TEXT PRIMARY KEY, doc TEXT)
- * WITHOUT ROWID. Reads compile the filter to SQL; every read-modify-write (update, upsert,
- * findOneAndUpdate, replace) runs inside BEGIN IMMEDIATE, which serializes writers across
- * every process sharing the file, so it is atomic. Methods are async for the interface but
- * do their work synchronously (better-sqlite3); SQLite waits at most busy_timeout for a lock.
+ * WITHOUT ROWID. Reads compile the filter to SQL and run at once; every write, including each
+ * read-modify-write (update, upsert, findOneAndUpdate, replace), runs as one unit inside a
+ * BEGIN IMMEDIATE transaction (GroupCommit), which serializes writers across every process
+ * sharing the file, so it is atomic. SQLite waits at most busy_timeout for the write lock.
  */
 import { randomUUID } from 'node:crypto';
 import { applyUpdate, cloneValue } from '../apply-update.js';
@@ -47,24 +47,23 @@ export class SqliteCollection<T extends Doc> implements Collection<T> {
   async insertOne(doc: T): Promise<void> {
     const text = this.#checkNew(doc);
     this.#h.assertOpen();
-    this.#run(() => this.#h.prepare(`INSERT INTO "${this.#table}" (id, doc) VALUES (?, ?)`).run(doc._id, text));
+    await this.#tx(() => this.#h.prepare(`INSERT INTO "${this.#table}" (id, doc) VALUES (?, ?)`).run(doc._id, text));
   }
 
   async insertMany(docs: readonly T[]): Promise<void> {
     const texts = docs.map((d) => [d._id, this.#checkNew(d)] as const);
     this.#h.assertOpen();
-    const insert = this.#h.prepare(`INSERT INTO "${this.#table}" (id, doc) VALUES (?, ?)`);
-    let failure: unknown;
-    this.#h.db.transaction(() => {
+    const failure = await this.#tx((): unknown => {
+      const insert = this.#h.prepare(`INSERT INTO "${this.#table}" (id, doc) VALUES (?, ?)`);
       for (const [id, text] of texts) {
         try {
           insert.run(id, text);
         } catch (err) {
-          failure = toStoreError(err, this.#table); // ordered: keep what was inserted, stop here
-          return;
+          return toStoreError(err, this.#table); // ordered: keep what was inserted, stop here
         }
       }
-    }).immediate();
+      return undefined;
+    });
     if (failure !== undefined) throw failure;
   }
 
@@ -171,15 +170,15 @@ export class SqliteCollection<T extends Doc> implements Collection<T> {
     checkFilter(filter);
     this.#h.assertOpen();
     const w = compileFilter(filter);
-    return this.#h.prepare(`DELETE FROM "${this.#table}" WHERE id = (SELECT id FROM "${this.#table}" WHERE ${w.sql} LIMIT 1)`)
-      .run(...w.params).changes;
+    return this.#tx(() => this.#h.prepare(`DELETE FROM "${this.#table}" WHERE id = (SELECT id FROM "${this.#table}" WHERE ${w.sql} LIMIT 1)`)
+      .run(...w.params).changes);
   }
 
   async deleteMany(filter: Filter): Promise<number> {
     checkFilter(filter);
     this.#h.assertOpen();
     const w = compileFilter(filter);
-    return this.#h.prepare(`DELETE FROM "${this.#table}" WHERE ${w.sql}`).run(...w.params).changes;
+    return this.#tx(() => this.#h.prepare(`DELETE FROM "${this.#table}" WHERE ${w.sql}`).run(...w.params).changes);
   }
 
   /** Validates a whole new document and returns its JSON text. */
@@ -222,16 +221,15 @@ export class SqliteCollection<T extends Doc> implements Collection<T> {
     return (projection === undefined ? doc : project<T>(cloneValue(doc), projection)) as T;
   }
 
-  #run<R>(fn: () => R): R {
-    try {
-      return fn();
-    } catch (err) {
-      throw toStoreError(err, this.#table);
-    }
-  }
-
-  #tx<R>(fn: () => R): R {
-    return this.#run(() => this.#h.db.transaction(fn).immediate());
+  /** Runs a write in the group-commit path; SQLite constraint errors become DuplicateKeyError. */
+  #tx<R>(fn: () => R): Promise<R> {
+    return this.#h.write(() => {
+      try {
+        return fn();
+      } catch (err) {
+        throw toStoreError(err, this.#table);
+      }
+    });
   }
 }
 

@@ -8,6 +8,11 @@ export interface SqliteHandle {
   readonly db: Database.Database;
   /** A cached prepared statement for `sql` (SQL text is built only from checked names and paths). */
   prepare(sql: string): Database.Statement;
+  /**
+   * Runs `fn` (synchronous SQLite work) in the group-commit write path: atomically, in request
+   * order, resolved only after its transaction committed. See GroupCommit.
+   */
+  write<R>(fn: () => R): Promise<R>;
   /** Throws StoreError CLOSED after close(). */
   assertOpen(): void;
 }

@@ -2,6 +2,7 @@
  * SqliteStore: the embedded default DocumentStore, one SQLite file (better-sqlite3 12) with
  * journal_mode=WAL, synchronous=FULL (an acknowledged write survives kill -9 and power loss)
  * and busy_timeout (several processes on one host may share the file; writers queue).
+ * Writes go through GroupCommit: concurrent writes share one transaction and one fsync.
  * Not for network filesystems, and not shared by several servers: that needs MongoDB.
  */
 import { chmodSync, closeSync, openSync } from 'node:fs';
@@ -9,6 +10,7 @@ import Database from 'better-sqlite3';
 import { checkIndexes, checkName } from '../check-options.js';
 import { StoreError } from '../store-error.js';
 import type { BlobStore, Collection, Doc, DocumentStore, IndexSpec } from '../types.js';
+import { GroupCommit } from './group-commit.js';
 import { SqliteBlobStore } from './sqlite-blob-store.js';
 import { SqliteCollection } from './sqlite-collection.js';
 import type { SqliteHandle } from './sqlite-handle.js';
@@ -33,14 +35,17 @@ export class SqliteStore implements DocumentStore {
   readonly #db: Database.Database;
   readonly #statements = new Map<string, Database.Statement>();
   readonly #handle: SqliteHandle;
+  readonly #writes: GroupCommit;
   #closed = false;
 
   private constructor(path: string, db: Database.Database) {
     this.path = path;
     this.#db = db;
+    this.#writes = new GroupCommit(db);
     this.#handle = {
       db,
       prepare: (sql) => this.#prepare(sql),
+      write: (fn) => this.#writes.write(fn),
       assertOpen: () => {
         if (this.#closed) throw new StoreError('CLOSED', 'the store is closed');
       },
@@ -110,6 +115,7 @@ export class SqliteStore implements DocumentStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#writes.flush(); // acknowledge (or reject) every write already requested
     this.#statements.clear();
     this.#db.close();
   }

@@ -109,3 +109,42 @@ t.test('online backup is a complete, consistent copy', async (tt) => {
   tt.same(copy.integrityCheck(), ['ok']);
   tt.equal(await (await copy.collection('reports', [{ name: 'host', fields: { host: 1 } }])).count({ host: 'h3' }), await c.count({ host: 'h3' }));
 });
+
+t.test('group commit: concurrent writes share a transaction but fail alone', async (tt) => {
+  const path = join(tt.testdir(), 'group.db');
+  const store = SqliteStore.open({ path });
+  const c = await store.collection('items', [{ name: 'slot', fields: { slot: 1 }, unique: true }]);
+  await c.insertOne({ _id: 'taken', slot: 7 });
+  const results = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => c.insertOne({ _id: `i${i}`, slot: i === 20 ? 7 : 100 + i })));
+  const rejected = results.map((r, i) => [r.status, i] as const).filter(([s]) => s === 'rejected').map(([, i]) => i);
+  tt.same(rejected, [20], 'only the duplicate is rejected');
+  tt.match((results[20] as PromiseRejectedResult).reason, { code: 'DUPLICATE_KEY', index: 'slot' });
+  tt.equal(await c.count({}), 50, 'the 49 others and the first are stored');
+
+  const pending = [c.insertOne({ _id: 'late1', slot: 1001 }), c.updateOne({ _id: 'taken' }, { $set: { late: true } })];
+  await store.close();
+  await Promise.all(pending);
+  tt.pass('writes requested before close() are committed and acknowledged');
+  const again = SqliteStore.open({ path });
+  tt.teardown(() => again.close());
+  const c2 = await again.collection('items');
+  tt.ok(await c2.findOne({ _id: 'late1' }), 'and are on disk');
+  tt.equal((await c2.findOne({ _id: 'taken' }))?.['late'], true);
+});
+
+t.test('group commit: when the transaction cannot start, every write of the batch fails and none applies', async (tt) => {
+  const path = join(tt.testdir(), 'busy.db');
+  const store = SqliteStore.open({ path, busyTimeoutMs: 20 });
+  tt.teardown(() => store.close());
+  const c = await store.collection('items');
+  const other = new Database(path);
+  tt.teardown(() => other.close());
+  other.exec('BEGIN IMMEDIATE'); // another process holds the write lock
+  const results = await Promise.allSettled([c.insertOne({ _id: 'a' }), c.insertOne({ _id: 'b' }), c.deleteMany({})]);
+  tt.same(results.map((r) => r.status), ['rejected', 'rejected', 'rejected'], 'all rejected');
+  tt.match((results[0] as PromiseRejectedResult).reason, { code: 'SQLITE_BUSY' });
+  other.exec('COMMIT');
+  tt.equal(await c.count({}), 0, 'nothing applied');
+  await c.insertOne({ _id: 'a' });
+  tt.equal(await c.count({}), 1, 'writes work again once the lock is free');
+});

@@ -1,0 +1,69 @@
+/**
+ * GroupCommit: the SQLite store's write path. Writes requested in the same event-loop turn
+ * run together in one BEGIN IMMEDIATE transaction, each inside its own savepoint, and are
+ * acknowledged only after that transaction committed (synchronous=FULL: after the fsync).
+ * One fsync then serves many concurrent writers (reports from many agents) instead of one
+ * each, with unchanged guarantees: every write is atomic, writes apply in request order,
+ * a failing write (duplicate key, bad update) is rolled back alone, and nothing is
+ * acknowledged before it is durable. If the commit itself fails, every write of the batch
+ * is rejected and none is applied.
+ */
+import type Database from 'better-sqlite3';
+
+interface Pending {
+  fn: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
+/** Most writes in one transaction; the rest go into the next one. */
+const MAX_BATCH = 1000;
+
+export class GroupCommit {
+  readonly #db: Database.Database;
+  #queue: Pending[] = [];
+  #scheduled = false;
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+  }
+
+  /** Queues `fn` (synchronous SQLite work) and resolves its result once committed. */
+  write<R>(fn: () => R): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.#queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Runs every queued write now (close() calls it so nothing queued is dropped). */
+  flush(): void {
+    this.#scheduled = false;
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.splice(0, MAX_BATCH);
+      const outcomes: ({ ok: true; value: unknown } | { ok: false; err: unknown })[] = [];
+      try {
+        this.#db.transaction(() => {
+          for (const op of batch) {
+            try {
+              outcomes.push({ ok: true, value: this.#db.transaction(op.fn)() }); // nested: a SAVEPOINT
+            } catch (err) {
+              outcomes.push({ ok: false, err });
+            }
+          }
+        }).immediate();
+      } catch (err) {
+        for (const op of batch) op.reject(err);
+        continue;
+      }
+      batch.forEach((op, i) => {
+        const o = outcomes[i];
+        if (o?.ok === true) op.resolve(o.value);
+        else op.reject(o?.err);
+      });
+    }
+  }
+}
