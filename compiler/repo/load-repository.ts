@@ -15,7 +15,7 @@ import type { SteadConfig } from '../../schemas/repo/stead-config.js';
 import type { Guard } from '../../schemas/validate.js';
 import { parseManifestSource } from '../manifest/parse-manifest.js';
 import type { ManifestProblem } from '../manifest/manifest-problem.js';
-import { findForbiddenKeys, isVarMap, type VarMap } from '../vars/merge.js';
+import { findForbiddenKeys, isVarMap, setOwn, type VarMap } from '../vars/merge.js';
 import { isSecretValue } from '../vars/secret-value.js';
 import { checkRepository } from './check-repository.js';
 import { groupGuard, inventoryFileGuard, roleGuard, steadConfigGuard } from './repo-guards.js';
@@ -116,6 +116,9 @@ export async function loadRepository(dir: string, opts: LoadRepositoryOptions = 
   for (const rel of paths.filter((p) => p.startsWith('inventory/') && YAML.test(p))) {
     const yf = await read(rel);
     if (!yf) continue;
+    // "db-1:" with nothing after it is a host without attributes.
+    const hostsMap = isVarMap(yf.value) ? yf.value['hosts'] : undefined;
+    if (isVarMap(hostsMap)) for (const k of Object.keys(hostsMap)) if (hostsMap[k] === null) setOwn(hostsMap, k, {});
     const inv = checkShape(yf, inventoryFileGuard);
     if (!inv) continue;
     for (const name of Object.keys(inv.hosts)) {
@@ -124,7 +127,7 @@ export async function loadRepository(dir: string, opts: LoadRepositoryOptions = 
         problems.push(problemAt(rel, yf.locate, ['hosts', name], 'DUPLICATE_HOST', `host ${name} is also declared in ${prev.file}; declare each host once`));
         continue;
       }
-      const record = (inv.hosts[name] ?? {}) as InventoryHost;
+      const record = inv.hosts[name] as InventoryHost;
       hosts.set(name, { name, file: rel, record });
     }
   }

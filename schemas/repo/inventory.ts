@@ -39,8 +39,8 @@ export const inventoryFileSchema = {
     hosts: {
       type: 'object',
       propertyNames: hostName,
-      additionalProperties: { anyOf: [{ $ref: 'urn:stead:repo:inventory-host' }, { type: 'null' }] },
-      description: 'Hosts by name; an empty entry is a host with no attributes.',
+      additionalProperties: { $ref: 'urn:stead:repo:inventory-host' },
+      description: 'Hosts by name; an empty entry ("db-1:") is a host with no attributes.',
     },
   },
 } as const;

@@ -30,7 +30,7 @@ export const roleSchema = {
     },
     resources: {
       type: 'array',
-      items: { type: 'object', required: ['type'], properties: { type: { type: 'string' } } },
+      items: { type: 'object', required: ['type'], properties: { type: { type: 'string', description: 'Resource type.' } } },
       description: 'Resources, as in a manifest (see DESIGN §3).',
     },
   },
