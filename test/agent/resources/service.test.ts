@@ -71,8 +71,8 @@ t.test('process provider: pidfile under the root, cwd, and a refresh right after
   const marker = uniqueMarker();
   t.teardown(() => killMatching(marker));
   const ctx = osContext(createNodeHost({ root }), join(dir, 'state'));
-  // $STEAD_ROOT is set by the Host under --root; the loop writes its own pid and a file in its cwd.
-  const start = `echo $$ > "$STEAD_ROOT/run/app.pid"; pwd > started-in; while :; do sleep 1; done # ${marker}`;
+  // $STEAD_ROOT is set by the Host under --root; the loop writes a file in its cwd, then its pid.
+  const start = `pwd > started-in; echo $$ > "$STEAD_ROOT/run/app.pid"; while :; do sleep 1; done # ${marker}`;
   const svc: ServiceResource = { type: 'service', name: 'app', ensure: 'running', start, pidfile: '/run/app.pid', cwd: '/srv/app' };
 
   const r = await converge(serviceResource, svc, ctx);
