@@ -36,7 +36,9 @@ export interface ParsedFindOptions {
 }
 
 /** checkFindOptions validates sort, skip, limit (non-negative safe integers) and projection. */
-export function checkFindOptions(o: { sort?: Sort; skip?: number; limit?: number; projection?: Readonly<Record<string, 1 | 0>> } | undefined): ParsedFindOptions {
+export function checkFindOptions(o: {
+  sort?: Sort | undefined; skip?: number | undefined; limit?: number | undefined; projection?: Readonly<Record<string, 1 | 0>> | undefined;
+} | undefined): ParsedFindOptions {
   const skip = o?.skip ?? 0;
   const limit = o?.limit ?? 0;
   if (!Number.isSafeInteger(skip) || skip < 0) throw new StoreError('BAD_FILTER', 'skip must be a non-negative integer');

@@ -46,7 +46,11 @@ export interface FieldOperators {
 /** The condition on one field: a scalar (equality, `null` also matches missing) or operators. */
 export type FieldCondition = Scalar | FieldOperators;
 
-/** A filter: field paths with conditions, combined with $and / $or. `{}` matches everything. */
+/**
+ * A filter: field paths with conditions, combined with $and / $or. `{}` matches everything.
+ * A field whose value is `undefined` is refused (BAD_FILTER), never ignored: `{host: maybe}`
+ * must not silently match every document.
+ */
 export interface Filter {
   $and?: readonly Filter[];
   $or?: readonly Filter[];
@@ -80,33 +84,33 @@ export type Sort = Readonly<Record<string, 1 | -1>>;
 
 /** Options of find/findOne. */
 export interface FindOptions {
-  sort?: Sort;
-  skip?: number;
-  limit?: number;
+  sort?: Sort | undefined;
+  skip?: number | undefined;
+  limit?: number | undefined;
   /** Inclusion projection (`{a: 1, 'b.c': 1}`); `_id` is included unless `_id: 0`. */
-  projection?: Readonly<Record<string, 1 | 0>>;
+  projection?: Readonly<Record<string, 1 | 0>> | undefined;
   /** Aborts a read that has not finished (MongoDB); checked before the query (SQLite). */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** Options of read-only aggregates (count, countBy). */
 export interface ReadOptions {
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** Options of updateOne / updateMany / replaceOne. */
 export interface UpdateOptions {
   /** When nothing matches, insert a document built from the filter's equalities plus the update. */
-  upsert?: boolean;
+  upsert?: boolean | undefined;
 }
 
 /** Options of findOneAndUpdate. */
 export interface FindOneAndUpdateOptions extends UpdateOptions {
   /** Which version to return; MongoDB's default, 'before', applies when absent. */
-  returnDocument?: 'before' | 'after';
+  returnDocument?: 'before' | 'after' | undefined;
   /** Which document to take when several match (e.g. the oldest queued job). */
-  sort?: Sort;
-  projection?: Readonly<Record<string, 1 | 0>>;
+  sort?: Sort | undefined;
+  projection?: Readonly<Record<string, 1 | 0>> | undefined;
 }
 
 /** The result of updateOne / updateMany / replaceOne. */
