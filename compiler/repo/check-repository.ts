@@ -138,7 +138,10 @@ function checkRegexes(rule: MatchRule, report: (path: (string | number)[], messa
     }
   };
   for (const [k, v] of Object.entries(rule)) {
-    if (k === 'facts' && isVarMap(v)) for (const [fk, fv] of Object.entries(v)) one(fv, ['facts', fk]);
-    else one(v, [k]);
+    if (k === 'facts' && isVarMap(v)) {
+      for (const [fk, fv] of Object.entries(v)) {
+        if (isVarMap(fv) && fv['regex'] !== undefined) report(['facts', fk, 'regex'], 'regex conditions are not allowed on facts: a host could report a value crafted to make the expression backtrack for minutes on the server; use a value, a list or {in: [...]}');
+      }
+    } else one(v, [k]);
   }
 }

@@ -88,4 +88,5 @@ export type RepoProblemCode =
   | 'SECRET_MALFORMED'
   | 'SECRET_DECRYPT_FAILED'
   | 'SECRET_IN_ROLE'
-  | 'BAD_REGEX';
+  | 'BAD_REGEX'
+  | 'ROLE_UNUSED';

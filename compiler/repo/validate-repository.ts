@@ -3,7 +3,7 @@
  * repository with any error is refused as a whole; every error is listed, located.
  */
 import type { RepoProblem } from '../../schemas/repo/problem.js';
-import { compileHost } from '../compile.js';
+import { compileHost, hostVars } from '../compile.js';
 import { hasRepoErrors, normalizeProblems } from './repo-problem.js';
 import type { Repository } from './repository.js';
 
@@ -44,6 +44,11 @@ export function validateRepository(repo: Repository, opts: ValidateOptions = {})
       errors: own.filter((p) => p.severity === 'error').length,
     });
   }
+  const used = new Set<string>();
+  for (const name of repo.hosts.keys()) for (const r of hostRoles(repo, name)) used.add(r);
+  for (const role of repo.roles.values()) {
+    if (!used.has(role.name)) problems.push({ code: 'ROLE_UNUSED', severity: 'warning', file: role.file, path: '', message: `role ${role.name} is given to no host, so its templates were not rendered by this validation` });
+  }
   const merged = dedupeAcrossHosts(problems);
   return { ok: !hasRepoErrors(merged), revision: repo.revision, problems: merged, hosts };
 }
@@ -59,4 +64,8 @@ function dedupeAcrossHosts(problems: readonly RepoProblem[]): RepoProblem[] {
     out.push(p);
   }
   return out;
+}
+
+function hostRoles(repo: Repository, host: string): readonly string[] {
+  return hostVars(repo, host)?.roles ?? [];
 }

@@ -18,6 +18,10 @@ t.test('the fixture repository loads clean and every host compiles', async (t) =
   const v = validateRepository(repo);
   t.ok(v.ok, v.problems.map(formatRepoProblem).join('\n'));
   t.same(v.hosts.map((h) => [h.host, h.resources ?? 0]), [['h1', 2], ['h2', 2], ['h3', 0]]);
+  const unused = await loadFixture(freshDir(t), { ...baseRepoFiles(), 'roles/spare/role.yaml': 'resources: []\n' });
+  const vu = validateRepository(unused);
+  t.ok(vu.ok, 'a warning does not refuse the repository');
+  t.match(vu.problems, [{ code: 'ROLE_UNUSED', severity: 'warning', file: 'roles/spare/role.yaml' }]);
 });
 
 t.test('a directory without stead.yaml is not a repository', async (t) => {
@@ -36,7 +40,7 @@ t.test('a repository with mistakes is refused as a whole, every error located', 
   files['groups/factidc.yaml'] = 'kind: idc\nmatch:\n  - facts:\n      os.family: debian\n';
   files['groups/Bad Name.yaml'] = 'kind: custom\n';
   files['groups/all.yaml'] = 'kind: custom\n';
-  files['groups/regex.yaml'] = 'kind: custom\nmatch:\n  - name: { regex: "(" }\n';
+  files['groups/regex.yaml'] = 'kind: custom\nmatch:\n  - name: { regex: "(" }\n  - facts:\n      kernel: { regex: "^(a+)+$" }\n';
   files['inventory/more.yaml'] = 'hosts:\n  h1:\n    idc: sh\n  h4:\n    vars:\n      __proto__: { isAdmin: true }\n';
   files['roles/broken/role.yaml'] = ['parameters:', '  p: { type: integer, default: 1 }', 'resources:', '  - type: file', '    path: etc/relative', '    mode: 0644', '  - type: pakage', '    name: x', ''].join('\n');
   files['roles/nofile/README.md'] = 'no role.yaml here\n';
@@ -62,6 +66,7 @@ t.test('a repository with mistakes is refused as a whole, every error located', 
   has('BAD_NAME', 'groups/Bad Name.yaml', undefined);
   has('RESERVED_NAME', 'groups/all.yaml', 1);
   has('BAD_REGEX', 'groups/regex.yaml', 3);
+  has('BAD_REGEX', 'groups/regex.yaml', 5, /not allowed on facts/);
   has('DUPLICATE_HOST', 'inventory/more.yaml', 2, /inventory\/hosts\.yaml/);
   has('VAR_FORBIDDEN_KEY', 'inventory/more.yaml', 6);
   has('INVALID_VALUE', 'roles/broken/role.yaml', 5);
