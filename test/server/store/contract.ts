@@ -298,6 +298,8 @@ export async function runStoreContract(tap: TestT, store: DocumentStore): Promis
       { name: '$push $each $slice positive', update: { $push: { list: { $each: [4, 5, 6], $slice: 4 } } } },
       { name: '$push $each $slice negative', update: { $push: { list: { $each: [4, 5], $slice: -3 } } } },
       { name: '$push an object', update: { $push: { list: { k: 1 } } } },
+      { name: '$push $slice 0 empties', update: { $push: { list: { $each: [9], $slice: 0 } } } },
+      { name: '$inc creates nested objects', update: { $inc: { 'deep.new.count': 2 } } },
       { name: '$addToSet existing and new', update: { $addToSet: { set: 'a', 'obj.tags': 'n' } } },
       { name: '$addToSet $each with duplicates', update: { $addToSet: { set: { $each: ['b', 'c', 'c', 'd'] } } } },
       { name: '$pull a scalar', update: { $pull: { list: 2 } } },
@@ -322,6 +324,7 @@ export async function runStoreContract(tap: TestT, store: DocumentStore): Promis
       ['$inc on a string', { $inc: { s: 1 } }, 'BAD_UPDATE'],
       ['$push on a non-array', { $push: { n: 1 } }, 'BAD_UPDATE'],
       ['$set through a scalar', { $set: { 'n.x': 1 } }, 'BAD_UPDATE'],
+      ['$set through an array', { $set: { 'list.x': 1 } }, 'BAD_UPDATE'],
       ['$pull on a non-array', { $pull: { s: 'x' } }, 'BAD_UPDATE'],
     ];
     for (const [name, u, code] of refused) await rejectsCode(tt, c.updateOne({ _id: 'u' }, u as Update), code, name);
