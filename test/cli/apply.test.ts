@@ -74,6 +74,16 @@ t.test('--noop reports what would change and touches nothing under the root', as
   t.match(r.stdout, /^\s+-old content$/m, 'content diff shown');
   t.match(r.stdout, /^\s+\+hello from web-1$/m);
   t.match(r.stdout, /^Would change: would change 4/m);
+
+  // after a real run (the state directory now exists), a noop run over drift changes nothing either
+  t.equal((await runStead(['apply', file, '--root', root, '--host', 'web-1'])).code, 0);
+  writeFileSync(join(root, 'srv/app/motd'), 'drifted\n');
+  const drifted = snapshotTree(root);
+  t.ok(Object.keys(drifted).some((p) => p.startsWith('var/lib/stead/')), 'the state directory is under the root');
+  const again = await runStead(['apply', file, '--root', root, '--host', 'web-1', '--noop', '--detailed-exitcodes']);
+  t.equal(again.code, 2);
+  t.match(again.stdout, /^\s+content sha256:\w{8} -> sha256:\w{8} \(drift\)$/m, 'drift is flagged');
+  t.same(snapshotTree(root), drifted, 'nothing changed, state directory included');
 });
 
 t.test('--json prints a run report valid against its schema; --report writes the same', async (t) => {
