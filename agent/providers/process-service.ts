@@ -16,7 +16,8 @@
  *   process group when it leads one (as services started here do) — then SIGKILL after the grace
  *   period (10 s).
  * - restart: the `restart` command, or stop then start.
- * start and stop wait until status agrees, polling, bounded by their timeouts and ctx.signal.
+ * start and stop wait until status agrees (start: on two polls in a row), polling, bounded by their
+ * timeouts and ctx.signal.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ServiceResource } from '../../schemas/resources/service.js';
@@ -119,7 +120,13 @@ export function createProcessServiceProvider(o: ProcessProviderOptions = {}): Se
       operatorCommand: true,
       describe: `start of service ${d.name}`,
     });
-    const up = await waitFor(settleMs, ctx, async () => (await findServiceProcesses(d, ctx)).length > 0);
+    // Seen running on two polls in a row: the shell that launches it also matches for a moment,
+    // and a start command that exits at once must not pass for a running service.
+    let seen = 0;
+    const up = await waitFor(settleMs, ctx, async () => {
+      seen = (await findServiceProcesses(d, ctx)).length > 0 ? seen + 1 : 0;
+      return seen >= 2;
+    });
     if (!up) {
       throw new ProviderError('TIMEOUT', `service ${d.name} did not show up as running within ${settleMs / 1000} s after start (did the start command exit, or does pattern/pidfile not match it?)`);
     }
