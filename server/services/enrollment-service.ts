@@ -81,6 +81,8 @@ const maxAttempts = 5;
 
 export class EnrollmentService {
   readonly #cache = new Map<string, { id: HostIdentity | undefined; at: number }>();
+  /** Parsed keys by PEM: a cache refresh re-reads the record but never re-parses a known key. */
+  readonly #keyMemo = new Map<string, KeyObject>();
   readonly #ttl: number;
   readonly #maxKeys: number;
   /** Bumped on every local change, so observers (console, compliance) can tell. */
@@ -262,7 +264,13 @@ export class EnrollmentService {
       const keys: { fingerprint: string; key: KeyObject; status: 'approved' | 'pending' }[] = [];
       for (const k of doc.keys) {
         if (k.status !== 'approved' && k.status !== 'pending') continue;
-        keys.push({ fingerprint: k.fingerprint, key: parseAgentPublicKey(k.pem).key, status: k.status });
+        let parsed = this.#keyMemo.get(k.pem);
+        if (!parsed) {
+          parsed = parseAgentPublicKey(k.pem).key;
+          if (this.#keyMemo.size > 200_000) this.#keyMemo.clear();
+          this.#keyMemo.set(k.pem, parsed);
+        }
+        keys.push({ fingerprint: k.fingerprint, key: parsed, status: k.status });
       }
       id = { host, status: doc.status, keys };
     }
