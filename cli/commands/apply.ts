@@ -69,6 +69,10 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     throw new UsageError(`--root ${values.root}: not an existing directory`);
   }
   const stateDir = values['state-dir'] !== undefined ? resolve(io.cwd, values['state-dir']) : join(root, 'var/lib/stead');
+  const reportPath = values.report !== undefined ? resolve(io.cwd, values.report) : undefined;
+  if (reportPath !== undefined && !(await stat(dirname(reportPath)).then((s) => s.isDirectory(), () => false))) {
+    throw new UsageError(`--report ${values.report}: the directory ${dirname(reportPath)} does not exist`);
+  }
   const hostName = values.host ?? hostname();
   const json = values.json;
 
@@ -93,7 +97,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       }
       return exitCodes.failed;
     }
-    if (!json) for (const line of formatProblems(shown)) writeLine(io.stderr, line);
+    for (const line of formatProblems(shown)) writeLine(io.stderr, line); // warnings: stderr, even with --json
 
     const catalog = input.catalog;
     const host = createNodeHost({ root });
@@ -134,7 +138,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
 
     const problems = isRunReport.check(report);
     if (problems.length > 0) writeLine(io.stderr, `stead apply: warning: the run report does not match its schema: ${problems.map((p) => `${p.path} ${p.message}`).join('; ')}`);
-    if (values.report !== undefined) await writeReport(resolve(io.cwd, values.report), report);
+    if (reportPath !== undefined) await writeReport(reportPath, report);
     if (json) writeLine(io.stdout, JSON.stringify(report, null, 2));
     else {
       if (report.error) writeLine(io.stderr, `stead apply: the run failed before any change: ${report.error}`);
