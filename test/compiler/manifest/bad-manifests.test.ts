@@ -369,3 +369,10 @@ t.test('an alias bomb fails instead of exhausting memory', async (t) => {
   t.equal(manifest, undefined);
   t.equal(problems[0]?.code, 'YAML_SYNTAX');
 });
+
+t.test('absurd nesting is a problem, not a crash', async (t) => {
+  const deep = `vars:\n  a: ${'['.repeat(100000)}${']'.repeat(100000)}\nresources: []\n`;
+  const { manifest, problems } = parseManifest(deep, 'deep.yaml');
+  t.equal(manifest, undefined);
+  t.match(problems[0], { file: 'deep.yaml', line: 2, code: 'YAML_SYNTAX' });
+});
