@@ -77,6 +77,10 @@ export function createRenderer(opts: RendererOptions): Renderer {
       steadJinja: true,
     } as nunjucks.ConfigureOptions);
     (env as unknown as { py: PythonRuntime }).py = runtime;
+    // Compile included/imported templates eagerly: nunjucks reports a lazy compile error through
+    // an asynchronous callback, which a synchronous render would lose.
+    const getTemplate = env.getTemplate.bind(env) as (...a: unknown[]) => unknown;
+    (env as unknown as { getTemplate: (...a: unknown[]) => unknown }).getTemplate = (name: unknown, _eager: unknown, ...rest: unknown[]) => getTemplate(name, true, ...rest);
     for (const [k, v] of Object.entries(runtime.globals())) env.addGlobal(k, v);
     e = { env, loader, runtime };
     envs.set(key, e);
