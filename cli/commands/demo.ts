@@ -76,11 +76,15 @@ export async function readRepository(dir: string): Promise<Record<string, string
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((r) => {
-    const timer = setTimeout(r, ms);
-    signal.addEventListener('abort', () => {
+    const onAbort = (): void => {
       clearTimeout(timer);
       r();
-    }, { once: true });
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      r();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
   });
 }
 

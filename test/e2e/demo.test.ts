@@ -8,7 +8,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import t from 'tap';
-import { buildOnce, freePort, hasCommand, mainJs, repoRoot, waitFor } from '../helpers/e2e-fleet.js';
+import { buildOnce, freePort, hasCommand, mainJs, repoRoot, WaitAborted, waitFor } from '../helpers/e2e-fleet.js';
 
 await buildOnce();
 const skip = (await hasCommand('server')) ? false : 'the build has no `stead server` command yet (cli/commands/server.ts)';
@@ -26,9 +26,17 @@ t.test('stead demo converges demo-1, repairs drift, and stops on Ctrl-C', { skip
   createInterface({ input: child.stderr! }).on('line', (l) => err.push(l));
   const exited = once(child, 'exit');
   const failed = (): string => `stdout:\n${out.join('\n')}\nstderr:\n${err.join('\n')}`;
+  t.teardown(async () => {
+    if (t.counts.fail === 0) return;
+    for (const log of ['agent.log', 'server.log']) {
+      const text = await fsp.readFile(join(dir, log), 'utf8').catch(() => '');
+      t.comment(`${log} (last 20 lines):\n${text.trim().split('\n').slice(-20).join('\n')}`);
+    }
+    t.comment(failed());
+  });
 
   await waitFor('the demo banner', () => {
-    if (child.exitCode !== null) throw new Error(`demo exited ${child.exitCode}: ${failed()}`);
+    if (child.exitCode !== null) throw new WaitAborted(`demo exited ${child.exitCode}: ${failed()}`);
     return out.some((l) => l.startsWith('Stead demo is running.'));
   });
   t.ok(out.some((l) => l.includes(`http://127.0.0.1:${port}/`)), 'prints the console URL');

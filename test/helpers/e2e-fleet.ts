@@ -6,14 +6,22 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, rmSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 
 export const repoRoot = new URL('../../', import.meta.url).pathname.replace(/\/$/, '');
-export const mainJs = join(repoRoot, 'dist/cli/main.js');
+/**
+ * The `stead` program the tests run: dist/cli/main.js in a private snapshot of dist/ (made by
+ * buildOnce), so another build writing dist/ while a test runs cannot hand a process a
+ * half-written module.
+ */
+export let mainJs = join(repoRoot, 'dist/cli/main.js');
+/** The package root of the snapshot (dist/, package.json, and links to node_modules and manifests). */
+export let programRoot = repoRoot;
 
 /** Anything with a teardown (a tap Test). */
 export interface Teardown {
@@ -31,6 +39,14 @@ export function buildOnce(): Promise<void> {
       await promisify(execFile)(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', join(repoRoot, 'tsconfig.json')], { cwd: repoRoot, maxBuffer: 64 * 1024 * 1024 }).catch(() => undefined);
     }
     for (const f of ['dist/cli/main.js', 'dist/cli/commands/agent.js']) await fsp.access(join(repoRoot, f));
+    const snap = await fsp.mkdtemp(join(os.tmpdir(), 'stead-e2e-'));
+    process.once('exit', () => rmSync(snap, { recursive: true, force: true }));
+    await fsp.cp(join(repoRoot, 'dist'), join(snap, 'dist'), { recursive: true, filter: (src) => !src.endsWith('.map') });
+    await fsp.copyFile(join(repoRoot, 'package.json'), join(snap, 'package.json'));
+    await fsp.symlink(join(repoRoot, 'node_modules'), join(snap, 'node_modules'));
+    await fsp.symlink(join(repoRoot, 'manifests'), join(snap, 'manifests'));
+    programRoot = snap;
+    mainJs = join(snap, 'dist/cli/main.js');
   })();
   return built;
 }
@@ -38,7 +54,7 @@ export function buildOnce(): Promise<void> {
 /** true when the build holds the named command (e.g. the server helper's `server`). */
 export async function hasCommand(name: string): Promise<boolean> {
   try {
-    await fsp.access(join(repoRoot, 'dist/cli/commands', `${name}.js`));
+    await fsp.access(join(programRoot, 'dist/cli/commands', `${name}.js`));
     return true;
   } catch {
     return false;
@@ -55,7 +71,13 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Polls `probe` until it returns a value other than undefined/false; throws after `timeoutMs` with `what`. */
+/** Thrown by a probe to stop waiting at once (the process it waits on has exited). */
+export class WaitAborted extends Error {}
+
+/**
+ * Polls `probe` until it returns a value other than undefined/false; throws after `timeoutMs`
+ * with `what`, or at once when the probe throws WaitAborted.
+ */
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 90_000, everyMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -64,6 +86,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
       const v = await probe();
       if (v !== undefined && v !== false) return v;
     } catch (err) {
+      if (err instanceof WaitAborted) throw err;
       lastError = err;
     }
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
@@ -118,7 +141,7 @@ export class ServerProcess {
     lines(child.stdout!, this.stdout);
     lines(child.stderr!, this.stderr);
     await waitFor(`the server on port ${this.port} (stderr: ${this.stderr.slice(-5).join(' | ')})`, async () => {
-      if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}: ${this.stderr.slice(-10).join('\n')}`);
+      if (child.exitCode !== null) throw new WaitAborted(`server exited with ${child.exitCode}: ${this.stderr.slice(-10).join('\n')}`);
       const res = await fetch(`${this.url}/healthz`).catch(() => undefined);
       return res !== undefined && res.status < 500;
     });
@@ -233,7 +256,7 @@ export class AgentProcess {
   /** Waits for a run (at index ≥ from) matching `pred`. */
   waitForRun(what: string, pred: (r: RunLine) => boolean, from = 0, timeoutMs = 90_000): Promise<RunLine> {
     return waitFor(`${this.opts.host}: ${what} (last runs: ${JSON.stringify(this.runs.slice(-2))}; last log: ${this.logs.slice(-3).join(' | ')})`, () => {
-      if (this.child?.exitCode !== null && this.child?.exitCode !== undefined) throw new Error(`agent ${this.opts.host} exited with ${this.child.exitCode}: ${this.logs.slice(-5).join('\n')}`);
+      if (this.child?.exitCode !== null && this.child?.exitCode !== undefined) throw new WaitAborted(`agent ${this.opts.host} exited with ${this.child.exitCode}: ${this.logs.slice(-5).join('\n')}`);
       return this.runs.slice(from).find(pred);
     }, timeoutMs);
   }
