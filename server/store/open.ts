@@ -1,11 +1,13 @@
 /**
  * openStore: picks the DocumentStore for a server configuration. MongoDB when `mongodbUrl` is
  * set; otherwise the embedded SQLite store in `dataDir` — which serves one server only, so a
- * multi-server configuration without MongoDB is refused.
+ * multi-server configuration without MongoDB is refused, and so is a second server (or a
+ * second openStore in one process) on a data directory whose store is open.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { MongoStore } from './mongo/mongo-store.js';
+import { acquireDataDirLock } from './sqlite/data-dir-lock.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 import { StoreError } from './store-error.js';
 import type { DocumentStore } from './types.js';
@@ -31,8 +33,9 @@ export interface StoreConfig {
 
 /**
  * openStore opens the configured store. Throws StoreError BAD_CONFIG for a multi-server or
- * cluster configuration without MongoDB, a missing data directory, or a URL that is not
- * mongodb:// / mongodb+srv://. MongoDB connection failures reject with the driver's error.
+ * cluster configuration without MongoDB, a data directory already in use by an open store
+ * (the lock dies with its process, so a crashed server never blocks a restart), a missing
+ * data directory, or a URL that is not mongodb:// / mongodb+srv://. MongoDB connection failures reject with the driver's error.
  */
 export async function openStore(config: StoreConfig, signal?: AbortSignal): Promise<DocumentStore> {
   const servers = config.servers ?? 1;
@@ -54,8 +57,15 @@ export async function openStore(config: StoreConfig, signal?: AbortSignal): Prom
     throw new StoreError('BAD_CONFIG', 'the embedded store needs a data directory (or set a MongoDB URL)');
   }
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  return SqliteStore.open({
-    path: join(config.dataDir, SQLITE_FILE_NAME),
-    ...(config.sqliteSynchronous === undefined ? {} : { synchronous: config.sqliteSynchronous }),
-  });
+  const lock = acquireDataDirLock(config.dataDir);
+  try {
+    return SqliteStore.open({
+      path: join(config.dataDir, SQLITE_FILE_NAME),
+      lock,
+      ...(config.sqliteSynchronous === undefined ? {} : { synchronous: config.sqliteSynchronous }),
+    });
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
 }

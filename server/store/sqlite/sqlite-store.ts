@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { checkIndexes, checkName } from '../check-options.js';
 import { StoreError } from '../store-error.js';
 import type { BlobStore, Collection, Doc, DocumentStore, IndexSpec } from '../types.js';
+import type { DataDirLock } from './data-dir-lock.js';
 import { GroupCommit } from './group-commit.js';
 import { SqliteBlobStore } from './sqlite-blob-store.js';
 import { SqliteCollection } from './sqlite-collection.js';
@@ -24,6 +25,8 @@ export interface SqliteStoreOptions {
   readonly busyTimeoutMs?: number;
   /** FULL (default) survives power loss; NORMAL survives process crashes only, and is faster. */
   readonly synchronous?: 'FULL' | 'NORMAL';
+  /** A lock to release when the store closes (openStore's single-server data-directory lock). */
+  readonly lock?: DataDirLock;
 }
 
 const STATEMENT_CACHE_SIZE = 512;
@@ -36,11 +39,13 @@ export class SqliteStore implements DocumentStore {
   readonly #statements = new Map<string, Database.Statement>();
   readonly #handle: SqliteHandle;
   readonly #writes: GroupCommit;
+  readonly #lock: DataDirLock | undefined;
   #closed = false;
 
-  private constructor(path: string, db: Database.Database) {
+  private constructor(path: string, db: Database.Database, lock: DataDirLock | undefined) {
     this.path = path;
     this.#db = db;
+    this.#lock = lock;
     this.#writes = new GroupCommit(db);
     this.#handle = {
       db,
@@ -67,7 +72,7 @@ export class SqliteStore implements DocumentStore {
       db.close();
       throw err;
     }
-    return new SqliteStore(options.path, db);
+    return new SqliteStore(options.path, db, options.lock);
   }
 
   async collection<T extends Doc>(name: string, indexes: readonly IndexSpec[] = []): Promise<Collection<T>> {
@@ -117,7 +122,11 @@ export class SqliteStore implements DocumentStore {
     this.#closed = true;
     this.#writes.flush(); // acknowledge (or reject) every write already requested
     this.#statements.clear();
-    this.#db.close();
+    try {
+      this.#db.close();
+    } finally {
+      this.#lock?.release();
+    }
   }
 
   #prepare(sql: string): Database.Statement {

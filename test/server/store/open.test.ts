@@ -1,8 +1,11 @@
 /**
  * openStore: embedded by default in the data directory; multi-server without MongoDB refused.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { openStore, SQLITE_FILE_NAME } from '../../../server/store/open.js';
 import { StoreError } from '../../../server/store/types.js';
@@ -48,4 +51,33 @@ t.test('a MongoDB URL selects MongoDB (an unreachable one fails, it does not fal
   const dataDir = tt.testdir();
   await tt.rejects(openStore({ dataDir, servers: 2, mongodbUrl: 'mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=300' }), 'openStore with a URL connects to MongoDB');
   tt.notOk(existsSync(join(dataDir, SQLITE_FILE_NAME)), 'no embedded file was created');
+});
+
+t.test('one server per data directory: a second open is refused until the first closes', async (tt) => {
+  const dataDir = tt.testdir();
+  const first = await openStore({ dataDir });
+  await tt.rejects(openStore({ dataDir }), { code: 'BAD_CONFIG', message: /another Stead server is using the data directory/ }, 'second open refused');
+  await first.close();
+  const again = await openStore({ dataDir });
+  tt.equal(again.kind, 'sqlite', 'open again after close');
+  await again.close();
+});
+
+t.test('the data-directory lock dies with its process (kill -9 never leaves a stale lock)', async (tt) => {
+  const openJs = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'dist', 'server', 'store', 'open.js');
+  if (!existsSync(openJs)) {
+    tt.fail(`missing ${openJs}: run \`npx tsc -p tsconfig.json\` before this test`);
+    return;
+  }
+  const dataDir = tt.testdir();
+  const script = `import(${JSON.stringify(openJs)}).then((m) => m.openStore({ dataDir: ${JSON.stringify(dataDir)} })).then(() => { process.stdout.write('held\\n'); setInterval(() => {}, 1000); })`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [first] = await once(child.stdout, 'data') as [Buffer];
+  tt.equal(first.toString().trim(), 'held', 'the child holds the store');
+  await tt.rejects(openStore({ dataDir }), { code: 'BAD_CONFIG' }, 'refused while the child runs');
+  child.kill('SIGKILL');
+  await once(child, 'exit');
+  const store = await openStore({ dataDir });
+  tt.pass('opened after the holder was killed');
+  await store.close();
 });
