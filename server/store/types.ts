@@ -37,7 +37,7 @@ export interface FieldOperators {
   $lt?: Ordered;
   $lte?: Ordered;
   $exists?: boolean;
-  /** The array field contains every listed value (or the scalar field equals the only one). */
+  /** The array field contains every listed value. For array fields only (see docs/adr/0002-store.md). */
   $all?: readonly Scalar[];
   /** The string field starts with this prefix (MongoDB: an anchored, escaped $regex). */
   $startsWith?: string;
