@@ -1,5 +1,5 @@
 import type { FromSchema } from 'json-schema-to-ts';
-import { hostName, roleName, unitName } from './host-name.js';
+import { inventoryHostName, roleName, groupName } from './names.js';
 
 /**
  * A condition on one attribute: a scalar (equals; for a list attribute, contains), a list (any
@@ -61,8 +61,8 @@ export const groupSchema = {
     kind: { enum: ['idc', 'set', 'custom'], description: 'Variable layer: idc < set < custom (then host).' },
     priority: { type: 'integer', minimum: -1000, maximum: 1000, description: 'Order inside the kind; higher wins. Default 0.' },
     description: { type: 'string', description: 'Free text.' },
-    hosts: { type: 'array', items: hostName, description: 'Static members.' },
-    children: { type: 'array', items: unitName, description: 'Groups whose members are members of this group too.' },
+    hosts: { type: 'array', items: inventoryHostName, description: 'Static members.' },
+    children: { type: 'array', items: groupName, description: 'Groups whose members are members of this group too.' },
     match: { type: 'array', items: { $ref: 'urn:stead:repo:match-rule' }, description: 'Dynamic members: hosts matching any rule.' },
     roles: { type: 'array', items: roleName, description: 'Roles every member gets.' },
     vars: { type: 'object', description: 'Variables for members, at this group\'s layer.' },

@@ -1,5 +1,5 @@
 /** Schemas of manifest repository files (re-exported by schemas/index.ts). */
-export * from './host-name.js';
+export * from './names.js';
 export * from './stead-config.js';
 export * from './inventory.js';
 export * from './group.js';

@@ -1,5 +1,5 @@
 import type { FromSchema } from 'json-schema-to-ts';
-import { hostName, roleName } from './host-name.js';
+import { inventoryHostName, roleName } from './names.js';
 
 /**
  * One host as the operator records it. Everything here is operator-set ("trusted"): only these
@@ -38,7 +38,7 @@ export const inventoryFileSchema = {
   properties: {
     hosts: {
       type: 'object',
-      propertyNames: hostName,
+      propertyNames: inventoryHostName,
       additionalProperties: { $ref: 'urn:stead:repo:inventory-host' },
       description: 'Hosts by name; an empty entry ("db-1:") is a host with no attributes.',
     },

@@ -1,14 +1,15 @@
 /** A host name as inventory and groups write it: a DNS label sequence, at most 253 bytes. */
-export const hostName = {
+export const inventoryHostName = {
   type: 'string',
-  pattern: '^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,62})(?:\\.[A-Za-z0-9](?:[A-Za-z0-9_-]{0,62}))*$',
+  pattern: '^[A-Za-z0-9_][A-Za-z0-9_-]{0,62}(\\.[A-Za-z0-9_][A-Za-z0-9_-]{0,62})*$',
+  minLength: 1,
   maxLength: 253,
-  description: 'Host name: letters, digits, "-", "_" in dot-separated labels; at most 253 characters.',
+  description: 'Host name: letters, digits, "-", "_" in dot-separated labels; at most 253 characters (the same rule as the API\'s hostName).',
   'x-hint': 'must be a host name (letters, digits, "-", "_" in dot-separated labels)',
 } as const;
 
 /** A group or role name: lowercase identifier usable in templates and CLI arguments. */
-export const unitName = {
+export const groupName = {
   type: 'string',
   pattern: '^[a-z][a-z0-9_-]{0,63}$',
   description: 'Lowercase letter first, then letters, digits, "_" or "-"; at most 64.',
