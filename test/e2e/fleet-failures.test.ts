@@ -3,7 +3,8 @@
  * - the server SIGKILLed while agents poll: they keep enforcing their cached catalogs (drift is
  *   repaired during the outage), and after a restart every report arrives, none lost, none twice;
  * - forged, tampered, replayed and cross-host requests are refused; a revoked agent stops;
- * - an agent SIGKILLed in the middle of a run converges on the next run.
+ * - an agent stopped by SIGTERM mid-run exits 0 at once and keeps its report; one SIGKILLed
+ *   mid-run converges on the next run.
  */
 import { createPrivateKey } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
@@ -108,12 +109,13 @@ t.test('server killed while agents poll: cached catalogs enforced, every report 
   await server.stop();
 });
 
-t.test('an agent killed mid-run converges on the next run', { skip }, async (t) => {
+t.test('an agent stopped (SIGTERM) or killed (SIGKILL) mid-run: clean exit, report kept, next run converges', { skip }, async (t) => {
   const dir = t.testdir({ server: {}, a1: { root: {}, data: {} } });
   const root = join(dir, 'a1/root');
-  const marker = join(dir, 'exec-started');
-  // A slow command the first time (the agent is killed while it runs), quick afterwards.
-  const command = `if [ ! -e ${marker} ]; then touch ${marker}; sleep 20; fi; touch ${root}/srv/app/done`;
+  const started1 = join(dir, 'slow-started-1');
+  const started2 = join(dir, 'slow-started-2');
+  // A slow command the first two times (the agent is stopped, then killed, while it runs), quick afterwards.
+  const command = `if [ ! -e ${started1} ]; then touch ${started1}; sleep 30; elif [ ! -e ${started2} ]; then touch ${started2}; sleep 30; fi; touch ${root}/srv/app/done`;
   const extra = [
     '  - type: exec',
     '    name: slow-step',
@@ -130,19 +132,34 @@ t.test('an agent killed mid-run converges on the next run', { skip }, async (t) 
   const pub = await server.publish(fleetRepository({ extraResources: extra }));
   t.equal(pub.status, 201, JSON.stringify(pub.body).slice(0, 500));
   const opts = { host: 'a1', server: server.url, root, dataDir: join(dir, 'a1/data'), intervalSeconds: 1, bootstrapToken: await bootstrapToken(server, 'a1') };
+  const exists = (p: string) => () => fsp.access(p).then(() => true, () => false);
+
+  // 1. SIGTERM while the slow step runs: the step is aborted, the report is kept, exit 0, promptly.
   const first = new AgentProcess(opts).start(t);
-  await waitFor('the slow step to start', () => fsp.access(marker).then(() => true, () => false));
-  await first.kill();
-  t.same(first.runs.filter((r) => r.outcome !== undefined), [], 'killed before the run finished');
+  await waitFor('the slow step to start', exists(started1));
+  const stopAt = Date.now();
+  t.equal(await first.stop(), 0, 'SIGTERM mid-run exits 0');
+  t.ok(Date.now() - stopAt < 15_000, `and within a few seconds (${Date.now() - stopAt} ms), not after the 30 s command`);
+  const stoppedRun = first.runs.find((r) => r.outcome !== undefined);
+  t.equal(stoppedRun?.outcome, 'failed', 'the interrupted run is reported as failed');
   await t.rejects(fsp.access(join(root, 'srv/app/after')), 'the step after the slow one did not run');
 
+  // 2. SIGKILL while it runs again: nothing is reported for that run.
   const second = new AgentProcess(opts).start(t);
-  const run = await second.waitForRun('a completed run', (r) => r.outcome !== undefined);
+  await waitFor('the slow step to start again', exists(started2));
+  await second.kill();
+  t.same(second.runs.filter((r) => r.outcome !== undefined), [], 'killed before the run finished');
+
+  // 3. The next start converges, and the interrupted run's report reached the server.
+  const third = new AgentProcess(opts).start(t);
+  const run = await third.waitForRun('a completed run', (r) => r.outcome !== undefined);
   t.equal(run.outcome, 'changed', JSON.stringify(run));
   t.equal(run.counts?.failed, 0);
-  t.equal(await second.read('srv/app/after'), 'after the slow step\n');
-  t.equal(await second.read('srv/app/greeting.conf'), 'greeting=hello-alpha\n');
-  await second.waitForRun('then in sync', (r) => r.outcome === 'in-sync', second.runs.indexOf(run) + 1);
-  t.equal(await second.stop(), 0);
+  t.equal(await third.read('srv/app/after'), 'after the slow step\n');
+  t.equal(await third.read('srv/app/greeting.conf'), 'greeting=hello-alpha\n');
+  await third.waitForRun('then in sync', (r) => r.outcome === 'in-sync', third.runs.indexOf(run) + 1);
+  const onServer = (await server.reports('a1')).map((r) => r.runId);
+  t.ok(stoppedRun && onServer.includes(stoppedRun.runId), 'the report of the SIGTERMed run was delivered');
+  t.equal(await third.stop(), 0);
   await server.stop();
 });
