@@ -7,6 +7,8 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { promises as fsp, rmSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -122,18 +124,38 @@ export class ServerProcess {
   child: ChildProcess | undefined;
   adminToken = '';
 
-  constructor(dataDir: string, port: number) {
+  /** With `tls`, the server serves HTTPS with that certificate; the harness trusts `tls.ca`. */
+  readonly tls: { readonly cert: string; readonly key: string; readonly ca: Buffer } | undefined;
+
+  constructor(dataDir: string, port: number, tls?: { cert: string; key: string; ca: Buffer }) {
     this.dataDir = dataDir;
     this.port = port;
+    this.tls = tls;
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`;
+  }
+
+  /** One HTTP(S) request from the harness (trusting the test CA). */
+  async fetch(method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<{ status: number; text: string }> {
+    const url = new URL(path, this.url);
+    return new Promise((resolve, reject) => {
+      const req = (url.protocol === 'https:' ? https : http).request(url, { method, headers, ...(this.tls ? { ca: this.tls.ca } : {}) }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
   }
 
   /** Starts the process and waits until /healthz answers and the admin token exists. */
   async start(t: Teardown): Promise<void> {
-    const child = spawn(process.execPath, [mainJs, 'server', '--port', String(this.port), '--host', '127.0.0.1', '--data-dir', this.dataDir], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'test' } });
+    const tlsArgs = this.tls ? ['--tls-cert', this.tls.cert, '--tls-key', this.tls.key] : [];
+    const child = spawn(process.execPath, [mainJs, 'server', '--port', String(this.port), '--host', '127.0.0.1', '--data-dir', this.dataDir, ...tlsArgs], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'test' } });
     this.child = child;
     t.teardown(() => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -142,7 +164,7 @@ export class ServerProcess {
     lines(child.stderr!, this.stderr);
     await waitFor(`the server on port ${this.port} (stderr: ${this.stderr.slice(-5).join(' | ')})`, async () => {
       if (child.exitCode !== null) throw new WaitAborted(`server exited with ${child.exitCode}: ${this.stderr.slice(-10).join('\n')}`);
-      const res = await fetch(`${this.url}/healthz`).catch(() => undefined);
+      const res = await this.fetch('GET', '/healthz').catch(() => undefined);
       return res !== undefined && res.status < 500;
     });
     this.adminToken = (await fsp.readFile(join(this.dataDir, 'admin-token'), 'utf8')).trim();
@@ -163,12 +185,8 @@ export class ServerProcess {
 
   /** An operator API call with the admin token. */
   async api(method: string, path: string, body?: unknown): Promise<ApiAnswer> {
-    const res = await fetch(`${this.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${this.adminToken}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
+    const res = await this.fetch(method, path, { authorization: `Bearer ${this.adminToken}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, body !== undefined ? JSON.stringify(body) : undefined);
+    const text = res.text;
     let parsed: unknown = text;
     try {
       parsed = JSON.parse(text);
