@@ -19,6 +19,7 @@ import { readConfined } from './catalog/confined-read.js';
 import type { CatalogProblem } from './catalog/catalog-problem.js';
 import { canonicalJson } from './catalog/canonical-json.js';
 import { createRenderer } from './jinja/renderer.js';
+import type { SourceLocation } from './manifest/manifest-problem.js';
 import { finishManifests, type ParseResult, type SourcedResource } from './manifest/parse-manifest.js';
 import { hostLayers, rolesOfHost } from './repo/host-layers.js';
 import { groupsVar, hostvarsVar, inventoryVar } from './repo/hostvars.js';
@@ -69,6 +70,34 @@ export function hostVars(repo: Repository, hostName: string, facts?: unknown, la
 }
 
 export function compileHost(repo: Repository, hostName: string, facts: unknown = {}, launchVars?: VarMap): CompileResult {
+  return compileWith(repo, hostName, facts, launchVars, (roles) => {
+    const roleSet = roleManifests(repo, roles);
+    return { parse: roleSet.parse, locate: (cp) => roleSet.sourced[cp.index]?.locate(cp.path) };
+  });
+}
+
+/**
+ * For one-shot catalogs (job steps): `resources` (already schema-checked, e.g. by
+ * parseManifest) compiled for a host exactly as compileHost compiles its roles — the host's
+ * merged variables with `launchVars` on top, secrets, template globals, sensitivity marking —
+ * instead of the host's roles. `origin` names the resources in problems (e.g. "job 42 step 1").
+ */
+export function compileResourcesForHost(repo: Repository, hostName: string, resources: readonly Resource[], opts: { facts?: unknown; launchVars?: VarMap; origin?: string } = {}): CompileResult {
+  const origin = opts.origin ?? '<resources>';
+  const at = (index: number, relative: string): SourceLocation => ({ file: origin, line: 0, column: 0, path: `/resources/${index}${relative}` });
+  return compileWith(repo, hostName, opts.facts ?? {}, opts.launchVars, () => ({
+    parse: { problems: [], manifest: { files: [origin], vars: {}, resources: [...resources], origins: resources.map((_, i) => at(i, '')), locate: at } },
+    locate: (cp) => at(cp.index, cp.path),
+  }));
+}
+
+interface ResourceSource {
+  readonly parse: ParseResult;
+  /** Where the resource a catalog problem is about was written. */
+  readonly locate: (cp: CatalogProblem) => { file: string; line: number; column: number; path: string } | undefined;
+}
+
+function compileWith(repo: Repository, hostName: string, facts: unknown, launchVars: VarMap | undefined, source: (roles: readonly string[]) => ResourceSource): CompileResult {
   const empty = { catalog: undefined, blobs: new Map<string, Buffer>(), groups: [], roles: [] };
   const repoErrors = repo.problems.filter((p) => p.severity === 'error');
   if (repoErrors.length > 0) return { ...empty, problems: repo.problems };
@@ -95,9 +124,9 @@ export function compileHost(repo: Repository, hostName: string, facts: unknown =
     );
   }
   problems.push(...checkParameters(repo, roles, layers, merged, hostName));
-  const roleSet = roleManifests(repo, roles);
-  for (const mp of roleSet.parse.problems) problems.push(fromManifestProblem(mp, hostName));
-  if (hasRepoErrors(problems) || !roleSet.parse.manifest) return result({ problems });
+  const src = source(roles);
+  for (const mp of src.parse.problems) problems.push(fromManifestProblem(mp, hostName));
+  if (hasRepoErrors(problems) || !src.parse.manifest) return result({ problems });
 
   const used: RevealedSecret[] = [];
   let revealed: VarMap;
@@ -110,13 +139,12 @@ export function compileHost(repo: Repository, hostName: string, facts: unknown =
     return result({ problems });
   }
 
-  const resources = roleSet.parse.manifest.resources;
-
+  const resources = src.parse.manifest.resources;
   const build = (vars: VarMap): BuildCatalogResult =>
     buildCatalog({ resources, vars: withGlobals(repo, hostName, vars, cleanFacts, groups), host: hostName, revision: repo.revision, templateRoot: repo.templateRoot, filesRoot: repo.filesRoot, renderer: rendererFor(repo) });
   const built = build(revealed);
   const redact = (s: string): string => used.reduce((acc, u) => (u.plaintext.length >= 4 ? acc.split(u.plaintext).join(u.secret.redacted()) : acc), s);
-  for (const cp of built.problems) problems.push(locateCatalogProblem(cp, roleSet.sourced, hostName, redact));
+  for (const cp of built.problems) problems.push(locateCatalogProblem(cp, src.locate(cp), hostName, redact));
   if (hasRepoErrors(problems) || !built.catalog) return result({ problems });
 
   let catalog = built.catalog;
@@ -226,13 +254,11 @@ function checkParameters(repo: Repository, roles: readonly string[], layers: Var
   return out;
 }
 
-function locateCatalogProblem(cp: CatalogProblem, sourced: readonly SourcedResource[], hostName: string, redact: (s: string) => string): RepoProblem {
-  const src = sourced[cp.index];
+function locateCatalogProblem(cp: CatalogProblem, loc: { file: string; line: number; column: number; path: string } | undefined, hostName: string, redact: (s: string) => string): RepoProblem {
   const message = redact(`${cp.id}: ${cp.message}`);
   if (cp.code === 'TEMPLATE_ERROR' && cp.path === '/template' && cp.template !== undefined) {
     return { code: cp.code, severity: 'error', file: `templates/${cp.template}`, ...(cp.line !== undefined ? { line: cp.line, column: cp.column ?? 1 } : {}), path: '', host: hostName, message };
   }
-  const loc = src?.locate(cp.path);
   return { code: cp.code, severity: 'error', file: loc?.file ?? 'roles', ...(loc && loc.line > 0 ? { line: loc.line, column: loc.column } : {}), path: loc?.path ?? cp.path, host: hostName, message };
 }
 

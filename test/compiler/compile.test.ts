@@ -1,6 +1,6 @@
 /** compileHost over real repositories: role parameters, template globals, secrets, determinism. */
 import t from 'tap';
-import { compileHost } from '../../compiler/compile.js';
+import { compileHost, compileResourcesForHost } from '../../compiler/compile.js';
 import { formatRepoProblem } from '../../compiler/repo/repo-problem.js';
 import { encryptSecret, generateKeyText, parseKeyText } from '../../compiler/vars/secret-box.js';
 import { catalogSchema, compileGuard, resourceId, type Catalog, type Guard } from '../../schemas/index.js';
@@ -159,4 +159,24 @@ t.test('launch variables: top layer; prototype keys refused', async (t) => {
   const factsEvil = compileHost(repo, 'h1', JSON.parse('{"__proto__": {"isAdmin": true}, "constructor": 1}'));
   t.ok(factsEvil.catalog, 'prototype keys in facts are dropped');
   t.equal(({} as Record<string, unknown>)['isAdmin'], undefined);
+});
+
+t.test('compileResourcesForHost: a one-shot catalog (a job step) with the host variables and launch vars', async (t) => {
+  const canary = 'canary-job-77aa';
+  const files = baseRepoFiles();
+  files['groups/web.yaml'] += `  db:\n    password: !secret ${encryptSecret(canary, key)}\n`;
+  const repo = await loadFixture(freshDir(t), files, { secretKey: key });
+  const step = [
+    { type: 'file' as const, path: '/tmp/job/run.sh', content: '#!/bin/sh\necho {{ inventory_hostname }} {{ region.name }} {{ job.id }}\n' },
+    { type: 'file' as const, path: '/tmp/job/creds', content: 'pw={{ db.password }}\n' },
+    { type: 'file' as const, path: '/tmp/job/app.conf', template: 'app.conf.j2' },
+  ];
+  const r = compileResourcesForHost(repo, 'h1', step, { launchVars: { job: { id: 42 } }, origin: 'job 42 step 1' });
+  t.same(r.problems, []);
+  t.equal(r.catalog?.resources.length, 3, 'only the given resources, not the roles');
+  t.equal(blobText(r, '/tmp/job/run.sh'), '#!/bin/sh\necho h1 sh 42\n');
+  t.equal(blobText(r, '/tmp/job/creds'), `pw=${canary}\n`);
+  t.same(r.catalog?.resources.map((x) => (x as { sensitive?: unknown }).sensitive === true), [false, true, false]);
+  const bad = compileResourcesForHost(repo, 'h1', [{ type: 'file', path: '/tmp/x', content: '{{ nope.deeper }}' }], { origin: 'job 43 step 2' });
+  t.match(bad.problems[0], { code: 'TEMPLATE_ERROR', file: 'job 43 step 2', path: '/resources/0/content' });
 });
