@@ -13,7 +13,9 @@ import { AgentClient } from '../../../agent/client/agent-client.js';
 import { agentRun, type AgentRunDeps } from '../../../agent/daemon/agent-run.js';
 import { BlobCache } from '../../../agent/daemon/blob-cache.js';
 import { CatalogCache } from '../../../agent/daemon/catalog-cache.js';
+import { FactsReporter } from '../../../agent/daemon/facts-reporter.js';
 import { createJsonLogger } from '../../../agent/daemon/json-logger.js';
+import { collectFacts } from '../../../agent/facts/collect-facts.js';
 import { runPullLoop } from '../../../agent/daemon/pull-loop.js';
 import { reconcile } from '../../../agent/engine/reconcile.js';
 import { createNodeHost } from '../../../agent/host/node-host.js';
@@ -54,6 +56,7 @@ interface ProtocolServer {
   reports: RunReport[];
   blobGets: number;
   catalogGets: number;
+  factsPuts: Record<string, unknown>[];
   stop(): Promise<void>;
   start(): Promise<void>;
 }
@@ -68,6 +71,7 @@ async function protocolServer(t: Test): Promise<ProtocolServer> {
     reports: [],
     blobGets: 0,
     catalogGets: 0,
+    factsPuts: [],
     async start() {
       server = http.createServer((req, res) => {
         const chunks: Buffer[] = [];
@@ -99,7 +103,10 @@ async function protocolServer(t: Test): Promise<ProtocolServer> {
             if (!duplicate) state.reports.push(r);
             return send(duplicate ? 200 : 201, { runId: r.runId, duplicate });
           }
-          if (req.url === '/api/v1/hosts/web-1/facts') return send(200, { host: 'web-1', changed: true });
+          if (req.url === '/api/v1/hosts/web-1/facts' && req.method === 'PUT') {
+            state.factsPuts.push(JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>);
+            return send(200, { host: 'web-1', changed: true });
+          }
           return send(404, { error: { code: 'NOT_FOUND', message: req.url ?? '', requestId: 'x' } });
         });
       });
@@ -121,7 +128,7 @@ async function protocolServer(t: Test): Promise<ProtocolServer> {
   return state;
 }
 
-async function agentDeps(t: Test, srv: ProtocolServer): Promise<AgentRunDeps & { root: string; dataDir: string; logs: string[] }> {
+async function agentDeps(t: Test, srv: ProtocolServer): Promise<AgentRunDeps & { root: string; dataDir: string; logs: string[]; setOsVersion: (v: string) => void }> {
   const dir = t.testdir({ root: {}, data: {} });
   const root = join(dir, 'root');
   const dataDir = join(dir, 'data');
@@ -136,7 +143,14 @@ async function agentDeps(t: Test, srv: ProtocolServer): Promise<AgentRunDeps & {
   const log = createJsonLogger({ stream: { write: (s: string) => logs.push(s) }, level: 'debug' });
   const host = createNodeHost({ root });
   const stateDir = join(dataDir, 'state');
+  let osVersion = '12';
+  const facts = new FactsReporter({ client, dataDir, log, collect: async () => {
+    const f = await collectFacts();
+    return { ...f, os: { ...f.os, versionId: osVersion } };
+  } });
   return {
+    setOsVersion: (v: string) => (osVersion = v),
+    facts,
     root,
     dataDir,
     logs,
@@ -164,8 +178,16 @@ t.test('a run fetches the catalog and missing blobs, converges, reports; the nex
   t.equal(r1.pendingReports, 0);
   t.same(await deps.spool.list(), [], 'spool empty after acknowledgement');
 
+  t.equal(srv.factsPuts.length, 1, 'facts sent on the first run');
+  t.equal(srv.factsPuts[0]?.['hostname'], (await collectFacts()).hostname);
+
   const r2 = await agentRun(deps, false, ac.signal);
   t.equal(r2.catalogSource, 'unchanged', '304 on the second poll');
+  t.equal(srv.factsPuts.length, 1, 'unchanged facts are not sent again');
+  deps.setOsVersion('13');
+  await agentRun(deps, false, ac.signal);
+  t.equal(srv.factsPuts.length, 2, 'changed facts are sent');
+  t.same(srv.factsPuts[1]?.['os'], { ...(srv.factsPuts[0]?.['os'] as object), versionId: '13' });
   t.equal(r2.report?.outcome, 'in-sync');
   t.equal(srv.blobGets, 2, 'blobs it holds are not fetched again');
 
@@ -182,7 +204,9 @@ t.test('a run fetches the catalog and missing blobs, converges, reports; the nex
   t.equal(r4.report?.outcome, 'would-change');
   t.equal(r4.report?.mode, 'noop');
   t.equal(await fsp.readFile(join(deps.root, 'etc/motd'), 'utf8'), 'edited again\n');
-  t.same(srv.reports.map((r) => r.runId), [r1.runId, r2.runId, r3.runId, r4.runId]);
+  const ids = srv.reports.map((r) => r.runId);
+  t.equal(ids.length, 5, 'one report per run');
+  t.same([ids[0], ids[1], ids[3], ids[4]], [r1.runId, r2.runId, r3.runId, r4.runId], 'in run order');
 });
 
 t.test('server down: the cached catalog is enforced, reports wait and arrive later in order, once', async (t) => {
