@@ -10,6 +10,7 @@ import type { DocumentStore } from './store/types.js';
 import { createApp, type SteadApp } from './app.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { NonceCache } from './domain/nonce-cache.js';
+import { RateLimiter } from './domain/rate-limiter.js';
 import { newToken } from './domain/tokens.js';
 import { createLogger, type Logger } from './log.js';
 import { Housekeeping, type HousekeepingOptions } from './scheduler/housekeeping.js';
@@ -41,6 +42,8 @@ export interface ServerConfig {
   readonly identityTtlMs?: number;
   readonly liveTtlMs?: number;
   readonly defaultMetrics?: boolean;
+  /** Enrollments without a bootstrap token accepted per client address per minute. Default 120. */
+  readonly enrollPerMinute?: number;
   readonly secureCookies?: boolean;
   /** Replace the compiler (tests of the server alone never do; kept for embedding). */
   readonly compiler?: CompilerPort;
@@ -97,6 +100,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
     const services: Services = {
       clock,
       nonces: new NonceCache(config.skewMs ?? 5 * 60_000),
+      enrollLimiter: new RateLimiter(clock, config.enrollPerMinute ?? 120, 60_000),
       enrollment: await EnrollmentService.open(store, clock, config.identityTtlMs !== undefined ? { identityTtlMs: config.identityTtlMs } : {}),
       operators: await OperatorAuthService.open(store, clock, config.identityTtlMs !== undefined ? { cacheTtlMs: config.identityTtlMs } : {}),
       hostStates,

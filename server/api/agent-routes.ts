@@ -50,9 +50,10 @@ export const agentRoutes: readonly RouteSpec[] = [
     tag: 'agents',
     summary: 'Enroll an agent key for a host. 201 approved (valid bootstrap token), 202 pending an operator.',
     body: { types: ['application/json'], limit: 64 * 1024, schema: enrollRequestSchema },
-    responses: { 201: { description: 'approved', schema: enrollResponseSchema }, 202: { description: 'pending', schema: enrollResponseSchema }, 400: err('invalid body, host name or key'), 403: err('bootstrap token invalid, or key rejected'), 409: err('concurrent change or too many keys') },
+    responses: { 201: { description: 'approved', schema: enrollResponseSchema }, 202: { description: 'pending', schema: enrollResponseSchema }, 400: err('invalid body, host name or key'), 403: err('bootstrap token invalid, or key rejected'), 409: err('concurrent change or too many keys'), 429: err('too many enrollments without a token from this address') },
     async handler(ctx, s) {
       const req = await jsonBody(ctx, enrollGuard, 64 * 1024);
+      if (req.bootstrapToken === undefined && !s.enrollLimiter.take(ctx.ip)) throw new ApiError('RATE_LIMITED', 'too many enrollments from this address; retry in a minute');
       // Facts in the enrollment body are ignored: enrollment is unauthenticated, facts come
       // only over signed requests (PUT /hosts/:host/facts).
       const r = await s.enrollment.enroll({ host: req.host, publicKey: req.publicKey, ...(req.bootstrapToken !== undefined ? { bootstrapToken: req.bootstrapToken } : {}) });

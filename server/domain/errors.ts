@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'COMPILE_FAILED'
   | 'RANGE_NOT_SATISFIABLE'
   | 'METHOD_NOT_ALLOWED'
+  | 'RATE_LIMITED'
   | 'INTERNAL';
 
 const statusOf: Record<ErrorCode, number> = {
@@ -51,6 +52,7 @@ const statusOf: Record<ErrorCode, number> = {
   COMPILE_FAILED: 422,
   RANGE_NOT_SATISFIABLE: 416,
   METHOD_NOT_ALLOWED: 405,
+  RATE_LIMITED: 429,
   INTERNAL: 500,
 };
 

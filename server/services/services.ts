@@ -1,6 +1,7 @@
 /** The services the HTTP edge calls; built by server/compose.ts only. */
 import type { Clock } from '../domain/clock.js';
 import type { NonceCache } from '../domain/nonce-cache.js';
+import type { RateLimiter } from '../domain/rate-limiter.js';
 import type { CatalogService } from './catalog-service.js';
 import type { ComplianceService } from './compliance-service.js';
 import type { EnrollmentService } from './enrollment-service.js';
@@ -12,6 +13,8 @@ import type { RevisionService } from './revision-service.js';
 export interface Services {
   readonly clock: Clock;
   readonly nonces: NonceCache;
+  /** Enrollments without a bootstrap token, per client address. */
+  readonly enrollLimiter: RateLimiter;
   readonly enrollment: EnrollmentService;
   readonly operators: OperatorAuthService;
   readonly hostStates: HostStateService;

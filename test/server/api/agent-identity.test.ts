@@ -188,3 +188,15 @@ t.test('bad keys are refused', async (t) => {
   t.equal(junk.status, 400);
   t.equal(junk.json().error.code, 'INVALID_KEY');
 });
+
+t.test('enrollment without a token is rate-limited per address', async (t) => {
+  const fx = await startServer(t, { enrollPerMinute: 3 });
+  for (let i = 0; i < 3; i++) t.equal((await fx.agent(`h-${i}`).enroll()).status, 202);
+  const limited = await fx.agent('h-9').enroll();
+  t.equal(limited.status, 429);
+  t.equal(limited.json().error.code, 'RATE_LIMITED');
+  const tok = (await fx.json('POST', '/api/v1/bootstrap-tokens', {})).json().token as string;
+  t.equal((await fx.agent('h-10').enroll(tok)).status, 201, 'a bootstrap token is not limited');
+  fx.clock.advance(60_000);
+  t.equal((await fx.agent('h-9').enroll()).status, 202, 'a new window');
+});
