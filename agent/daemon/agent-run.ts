@@ -154,6 +154,7 @@ export async function agentRun(deps: AgentRunDeps, noop: boolean, signal: AbortS
   await deps.spool.enqueue(report, now());
   const after = reachable ? await deliverSpool({ ...deps, log }, signal) : { ok: false, remaining: (await deps.spool.list()).length };
   if ('refused' in after && after.refused) return { runId, catalogSource: source, report, serverReachable: false, identityRefused: after.refused, pendingReports: after.remaining };
+  log.info('run finished', { outcome: report.outcome, mode: report.mode, counts: report.counts, catalogId: report.catalogId, revision: report.revision, catalogSource: source, durationMs: report.durationMs, reportsQueued: after.remaining });
   if (source === 'fresh' && report.outcome !== 'failed') {
     await deps.blobs.prune(catalogBlobRefs(catalog)).catch((err: unknown) => log.warn('blob prune failed', { err: errorFields(err) }));
   }
