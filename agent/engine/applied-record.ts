@@ -39,6 +39,7 @@ export function canonicalJson(value: unknown): string {
 
 export class AppliedRecord {
   private readonly next = new Map<string, Entry>();
+  private dirty = false;
 
   private constructor(
     private readonly state: Host,
@@ -74,9 +75,15 @@ export class AppliedRecord {
 
   /** Records that resource `id` ended this run converged, with the values it applied. */
   converged(id: string, desiredDigest: string, applied: readonly { property: string; after?: unknown }[]): void {
-    const values = { ...(this.prev.get(id)?.values ?? {}) };
+    const prev = this.prev.get(id);
+    if (prev && prev.desired === desiredDigest && applied.length === 0) {
+      this.next.set(id, prev);
+      return;
+    }
+    const values = { ...(prev?.values ?? {}) };
     for (const c of applied) values[c.property] = digest(c.after);
     this.next.set(id, { desired: desiredDigest, values });
+    this.dirty = true;
   }
 
   /** Keeps the previous entry of a resource that did not converge this run (failed, skipped). */
@@ -85,8 +92,9 @@ export class AppliedRecord {
     if (e) this.next.set(id, e);
   }
 
-  /** Writes the record atomically; entries of resources no longer in the catalog are dropped. */
+  /** Writes the record atomically (skipped when nothing changed); entries of resources no longer in the catalog are dropped. */
   async save(): Promise<void> {
+    if (!this.dirty && this.next.size === this.prev.size && [...this.prev.keys()].every((id) => this.next.has(id))) return;
     const resources: Record<string, Entry> = {};
     for (const [id, e] of [...this.next].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) resources[id] = e;
     await this.state.writeFileAtomic(FILE, `${JSON.stringify({ version: VERSION, resources })}\n`, { mode: 0o600 });

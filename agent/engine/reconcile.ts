@@ -18,7 +18,7 @@
  * Independent filesystem resources (file, directory, link) run concurrently, up to
  * `concurrency`; every other type runs alone.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { buildGraph } from '../../schemas/graph.js';
 import {
   compileGuard,
@@ -34,7 +34,7 @@ import {
 } from '../../schemas/index.js';
 import type { Host } from '../host/host.js';
 import type { BlobSource, Change, Registry, ResourceContext, ResourceImpl } from '../resources/resource.js';
-import { AppliedRecord, digest } from './applied-record.js';
+import { AppliedRecord } from './applied-record.js';
 import { errorCode, errorMessage } from './engine-error.js';
 import { redactorFor, type Redactor } from './redact.js';
 import { runOrder } from './run-order.js';
@@ -89,10 +89,11 @@ function guardFor(type: ResourceType): Guard<Resource> {
   return g;
 }
 
+/** Digest of the desired resource without metaparameters (key order as compiled: the compiler writes canonical JSON). */
 function desiredDigest(r: Resource): string {
   const copy: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(r)) if (!META.has(k)) copy[k] = v;
-  return digest(copy);
+  for (const k in r) if (!META.has(k)) copy[k] = (r as Record<string, unknown>)[k];
+  return createHash('sha256').update(JSON.stringify(copy)).digest('base64').slice(0, 32);
 }
 
 function cap(s: string): string {
@@ -191,7 +192,6 @@ async function run(
   const { order, deps } = runOrder(list, graph);
   const n = list.length;
   const ids = graph.ids;
-  const redactors: Redactor[] = list.map((r) => redactorFor(r));
   const log = (entry: EngineLogEntry, red?: Redactor) => {
     if (!opts.log) return;
     const message = red ? red.text(entry.message) : entry.message;
@@ -225,26 +225,40 @@ async function run(
   const runOne = async (i: number): Promise<void> => {
     const r = list[i]!;
     const id = ids[i]!;
-    const red = redactors[i]!;
+    let redactor: Redactor | undefined;
+    const red = (): Redactor => (redactor ??= redactorFor(r));
     const impl = registry[r.type] as ResourceImpl<ResourceType, unknown>;
     const t0 = now();
     const timeoutMs = r.timeout !== undefined ? r.timeout * 1000 : (opts.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS);
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = AbortSignal.any([opts.signal, timeout]);
+    // one controller per resource: cheaper than AbortSignal.timeout + AbortSignal.any (no weak refs)
+    const ac = new AbortController();
+    const timeout = { aborted: false };
+    const timer = setTimeout(() => {
+      timeout.aborted = true;
+      ac.abort(Object.assign(new Error(`timed out after ${timeoutMs / 1000} s`), { code: 'TIMEOUT' }));
+    }, timeoutMs);
+    const onRunAbort = () => ac.abort(opts.signal.reason);
+    if (opts.signal.aborted) onRunAbort();
+    else opts.signal.addEventListener('abort', onRunAbort, { once: true });
+    const signal = ac.signal;
     const ctx: ResourceContext = {
       host: opts.host,
       blobs: opts.blobs,
       signal,
       stateDir: opts.stateDir,
       catalogPaths,
-      log: (message, fields) => log({ level: 'info', message, resource: id, ...(fields ? { fields } : {}) }, red),
+      log: (message, fields) => log({ level: 'info', message, resource: id, ...(fields ? { fields } : {}) }, red()),
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      opts.signal.removeEventListener('abort', onRunAbort);
     };
     const dd = desiredDigest(r);
     const toChanges = (changes: readonly Change[]) =>
       changes.map((c) => ({
         property: c.property,
-        ...('before' in c && c.before !== undefined ? { before: red.value(c.property, c.before) } : {}),
-        ...('after' in c && c.after !== undefined ? { after: red.value(c.property, c.after) } : {}),
+        ...('before' in c && c.before !== undefined ? { before: red().value(c.property, c.before) } : {}),
+        ...('after' in c && c.after !== undefined ? { after: red().value(c.property, c.after) } : {}),
         corrective: applied.isCorrective(id, dd, c.property, c.before),
       }));
     let phase: 'read' | 'apply' | 'refresh' | 'verify' = 'read';
@@ -258,7 +272,7 @@ async function run(
           changes = impl.diff(r as never, actual);
           const refresh = graph.refreshers[i]!.some((j) => moved.has(j));
           if (changes.length === 0 && !refresh) return { state: 'in-sync' as const, refreshed: false };
-          if (changes.length > 0 && impl.describe && !red.noDiff) {
+          if (changes.length > 0 && impl.describe && !red().noDiff) {
             try {
               diffText = await impl.describe({ desired: r as never, actual, changes }, ctx);
             } catch (err) {
@@ -294,14 +308,16 @@ async function run(
         type: r.type,
         state: result.state,
         changes: toChanges(changes),
-        ...(diffText !== undefined ? { diff: red.text(diffText) } : {}),
+        ...(diffText !== undefined ? { diff: red().text(diffText) } : {}),
         ...(result.refreshed ? { refreshed: true } : {}),
-        ...(output !== undefined ? { output: red.noOutput ? '[redacted]' : cap(red.text(output)) } : {}),
+        ...(output !== undefined ? { output: red().noOutput ? '[redacted]' : cap(red().text(output)) } : {}),
         durationMs: Math.max(0, now() - t0),
       };
       if (!opts.noop) applied.converged(id, dd, result.state === 'changed' ? changes : []);
+      cleanup();
       finish(i, st);
     } catch (err) {
+      cleanup();
       let code: string;
       let message: string;
       if (timeout.aborted) {
@@ -322,9 +338,9 @@ async function run(
         type: r.type,
         state: 'failed',
         changes: toChanges(changes),
-        ...(diffText !== undefined ? { diff: red.text(diffText) } : {}),
-        ...(errOut !== undefined ? { output: red.noOutput ? '[redacted]' : cap(red.text(errOut)) } : {}),
-        error: { code, message: red.text(message) },
+        ...(diffText !== undefined ? { diff: red().text(diffText) } : {}),
+        ...(errOut !== undefined ? { output: red().noOutput ? '[redacted]' : cap(red().text(errOut)) } : {}),
+        error: { code, message: red().text(message) },
         durationMs: Math.max(0, now() - t0),
       });
     }
@@ -353,42 +369,52 @@ async function run(
     }
     ready.splice(lo, 0, i);
   };
-  const running = new Map<number, Promise<number>>();
+  let running = 0;
   let exclusive = false;
   const done = (i: number) => {
     for (const j of dependents[i]!) if (--pending[j]! === 0) insertReady(j);
   };
-
-  while (ready.length > 0 || running.size > 0) {
-    while (ready.length > 0 && !exclusive) {
-      const i = ready[0]!;
-      const failedDep = deps[i]!.find((d) => statuses[d]?.state === 'failed' || statuses[d]?.state === 'skipped');
-      if (failedDep !== undefined) {
+  // Each finished resource pumps the queue again (no Promise.race over the running set, whose
+  // reactions pile up on every pending promise).
+  await new Promise<void>((allDone) => {
+    const pump = (): void => {
+      while (ready.length > 0 && !exclusive) {
+        const i = ready[0]!;
+        const failedDep = deps[i]!.find((d) => statuses[d]?.state === 'failed' || statuses[d]?.state === 'skipped');
+        if (failedDep !== undefined) {
+          ready.shift();
+          const why = statuses[failedDep]!.state === 'failed' ? 'failed' : 'was skipped';
+          skip(i, 'DEPENDENCY_FAILED', `dependency ${ids[failedDep]} ${why}`);
+          done(i);
+          continue;
+        }
+        if (opts.signal.aborted) {
+          ready.shift();
+          skip(i, 'ABORTED', 'the run was stopped before this resource');
+          done(i);
+          continue;
+        }
+        const parallel = PARALLEL_TYPES.has(list[i]!.type) && concurrency > 1;
+        if (!parallel && running > 0) break;
+        if (parallel && running >= concurrency) break;
         ready.shift();
-        const why = statuses[failedDep]!.state === 'failed' ? 'failed' : 'was skipped';
-        skip(i, 'DEPENDENCY_FAILED', `dependency ${ids[failedDep]} ${why}`);
-        done(i);
-        continue;
+        if (!parallel) exclusive = true;
+        running++;
+        void runOne(i)
+          .catch((err: unknown) => {
+            if (!statuses[i]) finish(i, { id: ids[i]!, type: list[i]!.type, state: 'failed', changes: [], error: { code: 'INTERNAL', message: errorMessage(err) }, durationMs: 0 });
+          })
+          .then(() => {
+          running--;
+          if (!parallel) exclusive = false;
+          done(i);
+          pump();
+        });
       }
-      if (opts.signal.aborted) {
-        ready.shift();
-        skip(i, 'ABORTED', 'the run was stopped before this resource');
-        done(i);
-        continue;
-      }
-      const parallel = PARALLEL_TYPES.has(list[i]!.type) && concurrency > 1;
-      if (!parallel && running.size > 0) break;
-      if (parallel && running.size >= concurrency) break;
-      ready.shift();
-      if (!parallel) exclusive = true;
-      running.set(i, runOne(i).then(() => i));
-    }
-    if (running.size === 0) continue;
-    const i = await Promise.race(running.values());
-    running.delete(i);
-    if (!PARALLEL_TYPES.has(list[i]!.type) || concurrency <= 1) exclusive = false;
-    done(i);
-  }
+      if (ready.length === 0 && running === 0) allDone();
+    };
+    pump();
+  });
 
   // 3. Save the record of applied values once, then report.
   if (!opts.noop) {

@@ -53,6 +53,16 @@ function collectStrings(v: unknown, out: string[]): void {
   }
 }
 
+const byDefault = new Map<string, readonly string[]>();
+function defaultSensitive(type: Resource['type']): readonly string[] {
+  let v = byDefault.get(type);
+  if (!v) {
+    v = sensitiveByDefault(type);
+    byDefault.set(type, v);
+  }
+  return v;
+}
+
 /** The redactor for one resource; extraSecrets are more strings to scrub (e.g. secret file content). */
 export function redactorFor(resource: Resource, extraSecrets: readonly string[] = []): Redactor {
   const sensitive = (resource as { sensitive?: boolean | string[] }).sensitive;
@@ -61,7 +71,7 @@ export function redactorFor(resource: Resource, extraSecrets: readonly string[] 
   const schemaProps = Object.keys(resourceSchemas[resource.type].properties);
   const title = resource.type === 'exec' ? 'name' : resource.type === 'file' || resource.type === 'directory' || resource.type === 'link' || resource.type === 'archive' ? 'path' : 'name';
   const named = all ? schemaProps.filter((p) => !NEVER.has(p) && p !== title) : Array.isArray(sensitive) ? sensitive : [];
-  for (const p of [...named, ...sensitiveByDefault(resource.type)]) {
+  for (const p of [...named, ...defaultSensitive(resource.type)]) {
     for (const a of ALIASES[p] ?? [p]) props.add(a);
   }
   const secrets: string[] = [...extraSecrets.filter((s) => s.length >= MIN_SCRUB_LENGTH)];

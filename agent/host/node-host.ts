@@ -11,12 +11,12 @@
  *   redirect the write: the operation then names the directory by its descriptor.
  * - Files are written to a temp file created O_CREAT|O_EXCL|O_NOFOLLOW mode 0600 in the target
  *   directory, fsynced, chmod/chowned, renamed into place, and the directory is fsynced.
- * - Reads follow the operating system's semantics under "/"; under another root the parent's
- *   real path must stay inside the root.
+ * - Reads follow the operating system's semantics under "/"; under another root the directory
+ *   actually opened (its /proc/self/fd link) must lie inside the root.
  *
  * This is the only agent file (with node-exec.ts beside it) that imports node:fs / node:child_process.
  */
-import { constants as C, promises as fsp } from 'node:fs';
+import { closeSync, constants as C, fstatSync, lstatSync, openSync, promises as fsp, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { resolve as resolvePath } from 'node:path';
@@ -37,6 +37,8 @@ export interface NodeHost extends Host {
 }
 
 const MAX_SYMLINK_HOPS = 40;
+/** An absolute path with no empty, "." or ".." component, no NUL and no trailing slash. */
+const SIMPLE_PATH = /^(?:\/(?!\.\.?(?:\/|$))[^/\0]+)+$/;
 
 /** Splits a manifest path into its components; throws HostError PATH_INVALID when it is not a safe absolute path. */
 export function pathComponents(path: string): string[] {
@@ -80,6 +82,8 @@ export function createNodeHost(opts: NodeHostOptions): NodeHost {
   const accountCache = new Map<string, { key: string; entries: Map<string, AccountEntry> }>();
 
   function realPath(path: string): string {
+    // fast path: already normal ("/a/b", no "//", ".", ".." or NUL)
+    if (SIMPLE_PATH.test(path)) return confined ? root + path : path;
     const comps = pathComponents(path);
     if (comps.length === 0) return root;
     return confined ? `${root}/${comps.join('/')}` : `/${comps.join('/')}`;
@@ -147,22 +151,48 @@ export function createNodeHost(opts: NodeHostOptions): NodeHost {
     }
   }
 
-  /** The real path to read `path` at: the parent must resolve inside the root (checked when confined). */
-  async function readPath(path: string): Promise<string> {
+  let canonicalRoot: string | undefined;
+  /** The root with symlinks resolved (what /proc/self/fd links show). */
+  function canonRoot(): string {
+    canonicalRoot ??= realpathSync(root);
+    return canonicalRoot;
+  }
+  function inside(where: string): boolean {
+    const r = canonRoot();
+    return where === r || where.startsWith(r === '/' ? '/' : `${r}/`);
+  }
+  /** Throws PATH_ESCAPE unless the open descriptor `fd` is inside the root. */
+  function checkFd(fd: number, path: string): void {
+    if (!inside(readlinkSync(`/proc/self/fd/${fd}`))) throw new HostError('PATH_ESCAPE', `${path} resolves outside the root through a symbolic link`);
+  }
+
+  /**
+   * Runs `fn` on a path naming the entry through its parent directory, opened and verified to
+   * lie inside the root (when confined); the check and the use name the same directory.
+   */
+  function viaVerifiedParent<T>(path: string, fn: (p: string) => T): T {
     const real = realPath(path);
-    if (!confined || real === root) return real;
+    if (!confined || real === root) return fn(real);
     const slash = real.lastIndexOf('/');
-    const parent = real.slice(0, slash);
-    let rp: string;
+    const fd = openSync(real.slice(0, slash) || '/', C.O_RDONLY | C.O_DIRECTORY);
     try {
-      rp = await fsp.realpath(parent);
+      checkFd(fd, path);
+      return fn(`/proc/self/fd/${fd}${real.slice(slash)}`);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Opens `path` (final component not followed) for reading; verified inside the root. Caller closes. */
+  function openForRead(path: string, flags: number): number {
+    const fd = openSync(realPath(path), C.O_RDONLY | C.O_NONBLOCK | flags);
+    try {
+      if (confined) checkFd(fd, path);
+      return fd;
     } catch (err) {
+      closeSync(fd);
       throw err;
     }
-    if (rp !== root && !rp.startsWith(`${root}/`)) {
-      throw new HostError('PATH_ESCAPE', `${path} resolves outside the root through a symbolic link`);
-    }
-    return `${rp}${real.slice(slash)}`;
   }
 
   async function withParent<T>(path: string, fn: (p: ParentRef) => Promise<T>, create?: { mode: number }): Promise<T> {
@@ -175,19 +205,25 @@ export function createNodeHost(opts: NodeHostOptions): NodeHost {
   }
 
   async function accounts(file: '/etc/passwd' | '/etc/group'): Promise<Map<string, AccountEntry>> {
-    let real: string;
     let key: string;
+    let fd: number;
     try {
-      real = await readPath(file);
-      const st = await fsp.stat(real);
-      key = `${st.ino}:${st.size}:${st.mtimeMs}`;
+      fd = openForRead(file, 0);
     } catch (err) {
-      if (errno(err) === 'ENOENT') return new Map();
+      if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') return new Map();
       throw err;
     }
-    const cached = accountCache.get(file);
-    if (cached && cached.key === key) return cached.entries;
-    const entries = parseAccountFile(await fsp.readFile(real, 'utf8'));
+    let text: string;
+    try {
+      const st = fstatSync(fd);
+      key = `${st.ino}:${st.size}:${st.mtimeMs}`;
+      const cached = accountCache.get(file);
+      if (cached && cached.key === key) return cached.entries;
+      text = readFileSync(fd, 'utf8');
+    } finally {
+      closeSync(fd);
+    }
+    const entries = parseAccountFile(text);
     accountCache.set(file, { key, entries });
     return entries;
   }
@@ -201,9 +237,12 @@ export function createNodeHost(opts: NodeHostOptions): NodeHost {
       return runProcess(file, args, { ...o, cwd, extraEnv: confined ? { STEAD_ROOT: root } : {} });
     },
 
+    // Reads are synchronous on purpose: a local metadata read takes microseconds and a thread-pool
+    // round trip costs more than the read (see docs/benchmarks.md); writes stay asynchronous.
     async lstat(path: string): Promise<Stat | undefined> {
       try {
-        const st = await fsp.lstat(await readPath(path));
+        const st = viaVerifiedParent(path, (p) => lstatSync(p, { throwIfNoEntry: false }));
+        if (!st) return undefined;
         return { kind: kindOf(st.mode), mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: st.size };
       } catch (err) {
         const code = errno(err);
@@ -213,22 +252,26 @@ export function createNodeHost(opts: NodeHostOptions): NodeHost {
     },
 
     async readFile(path: string): Promise<Buffer> {
-      const fh = await fsp.open(await readPath(path), C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
+      const fd = openForRead(path, C.O_NOFOLLOW);
       try {
-        const st = await fh.stat();
-        if (!st.isFile()) throw new HostError('NOT_A_FILE', `${path} is not a regular file`);
-        return await fh.readFile();
+        if (!fstatSync(fd).isFile()) throw new HostError('NOT_A_FILE', `${path} is not a regular file`);
+        return readFileSync(fd);
       } finally {
-        await fh.close();
+        closeSync(fd);
       }
     },
 
     async readlink(path: string): Promise<string> {
-      return fsp.readlink(await readPath(path));
+      return viaVerifiedParent(path, (p) => readlinkSync(p));
     },
 
     async readdir(path: string): Promise<string[]> {
-      return fsp.readdir(await readPath(path));
+      const fd = openForRead(path, C.O_DIRECTORY);
+      try {
+        return readdirSync(`/proc/self/fd/${fd}`);
+      } finally {
+        closeSync(fd);
+      }
     },
 
     async writeFileAtomic(path, data, o = {}) {

@@ -135,9 +135,9 @@ t.test('exec: argv, environment, cwd, caps, timeout and abort kill the group', a
   t.equal(r.code, 0);
   t.equal(r.stdout, `$(touch /tmp/stead-pwn-argv);x|bar|${join(root, 'work')}`);
   t.notOk(existsSync('/tmp/stead-pwn-argv'));
-  const env = await host.exec('/usr/bin/env', []);
+  const env = await host.exec('/usr/bin/env', ['-0']);
   // tap's process-info hook adds NODE_OPTIONS and _TAPJS_* to every spawn under test; nothing else may leak in
-  const names = env.stdout.trim().split('\n').map((l) => l.split('=')[0]!).filter((n) => n !== 'NODE_OPTIONS' && !n.startsWith('_TAPJS_'));
+  const names = env.stdout.split('\0').filter((l) => l !== '').map((l) => l.split('=')[0]!).filter((n) => n !== 'NODE_OPTIONS' && !n.startsWith('_TAPJS_'));
   t.same(names.sort(), ['LANG', 'PATH', 'STEAD_ROOT'], 'a minimal environment');
   const capped = await host.exec('/bin/sh', ['-c', 'head -c 5000 /dev/zero'], { maxOutputBytes: 100 });
   t.match(capped.stdout, /4900 more bytes dropped/);

@@ -1,0 +1,285 @@
+/**
+ * `npm run bench:apply`: the engine's cost per agent poll, against the physical floor.
+ *
+ * For N = 1,000 and 10,000 managed files (1 KiB each, nested directories, 10 % from a
+ * template, a few links) it measures, each in a fresh process like a real agent run:
+ *   first apply, no-op re-run, re-run after 1 % of the files drifted,
+ * and, in the same process, the floor: a tight Node loop that stats, reads and sha256-hashes
+ * the same files (the faster of a sync and an async loop). Each time is printed as a ratio to
+ * the floor, with the peak RSS of the engine process. The manifest is compiled once by the
+ * CLI's catalog builder (in its own process); the engine process loads the catalog and the
+ * blobs from disk, as the agent does from its caches.
+ *
+ * Where `puppet` and `cf-agent` are installed, the same state is applied with them too (first
+ * apply and no-op), and our times are printed as a ratio of theirs.
+ *
+ * Environment: BENCH_N="1000,10000" (sizes), BENCH_REPEAT=3 (no-op and floor repetitions, median
+ * kept), BENCH_KEEP=1 (keep the work directory), BENCH_SKIP_OTHERS=1 (skip puppet/cf-agent).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { lstat, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+
+interface Layout {
+  readonly files: { path: string; template: boolean }[];
+  readonly dirs: string[];
+  readonly links: { path: string; target: string }[];
+}
+
+/** The managed state for n files: /srv/bench/aX/bY/fN, 10 × 10 leaf directories. */
+function layout(n: number): Layout {
+  const dirs = ['/srv', '/srv/bench'];
+  for (let a = 0; a < 10; a++) {
+    dirs.push(`/srv/bench/a${a}`);
+    for (let b = 0; b < 10; b++) dirs.push(`/srv/bench/a${a}/b${b}`);
+  }
+  const files = Array.from({ length: n }, (_, i) => ({ path: `/srv/bench/a${i % 10}/b${Math.floor(i / 10) % 10}/f${i}`, template: i % 10 === 9 }));
+  const links = Array.from({ length: 10 }, (_, k) => ({ path: `/srv/bench/link${k}`, target: `a${k}/b0` }));
+  return { files, dirs, links };
+}
+
+const PAD = 'x'.repeat(1000);
+function fileContent(i: number): string {
+  return `file ${i}\n${PAD}\n`.slice(0, 1024);
+}
+function templateOutput(i: number): string {
+  return `templated ${i}\n${PAD}\n`;
+}
+
+/** Writes manifest.yaml, files/ and templates/ for the layout; returns the manifest path. */
+function writeManifest(dir: string, l: Layout): string {
+  mkdirSync(join(dir, 'files/data'), { recursive: true });
+  mkdirSync(join(dir, 'templates'), { recursive: true });
+  writeFileSync(join(dir, 'templates/item.j2'), `templated {{ n }}\n${PAD}\n`);
+  const out: string[] = ['resources:'];
+  for (const d of l.dirs) out.push(`  - type: directory\n    path: ${d}\n    mode: "0755"`);
+  l.files.forEach((f, i) => {
+    if (f.template) out.push(`  - type: file\n    path: ${f.path}\n    template: item.j2\n    vars: { n: ${i} }\n    mode: "0644"`);
+    else {
+      writeFileSync(join(dir, `files/data/${i}.txt`), fileContent(i));
+      out.push(`  - type: file\n    path: ${f.path}\n    source: data/${i}.txt\n    mode: "0644"`);
+    }
+  });
+  for (const k of l.links) out.push(`  - type: link\n    path: ${k.path}\n    target: ${k.target}`);
+  const p = join(dir, 'manifest.yaml');
+  writeFileSync(p, `${out.join('\n')}\n`);
+  return p;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+// ---------------------------------------------------------------- child: compile
+async function childCompile(manifest: string, out: string): Promise<void> {
+  const { loadApplyInput } = await import('../../compiler/catalog/apply-input.js');
+  const t0 = performance.now();
+  const input = await loadApplyInput(manifest, { host: 'bench' });
+  if (!input.catalog) throw new Error(`compile failed: ${JSON.stringify(input.problems.slice(0, 3))}`);
+  const ms = performance.now() - t0;
+  mkdirSync(join(out, 'blobs'), { recursive: true });
+  for (const [ref, data] of input.blobs) writeFileSync(join(out, 'blobs', ref.slice(7)), data);
+  writeFileSync(join(out, 'catalog.json'), JSON.stringify(input.catalog));
+  process.stdout.write(`${JSON.stringify({ compileMs: ms })}\n`);
+}
+
+// ---------------------------------------------------------------- child: engine
+async function childRun(work: string, n: number, repeat: number): Promise<void> {
+  const { reconcile } = await import('../../agent/engine/reconcile.js');
+  const { createNodeHost } = await import('../../agent/host/node-host.js');
+  const { createDirectoryBlobSource } = await import('../../agent/blobs/directory-blob-source.js');
+  const catalog = JSON.parse(readFileSync(join(work, 'compiled/catalog.json'), 'utf8'));
+  const root = join(work, 'root');
+  const host = createNodeHost({ root });
+  const blobs = createDirectoryBlobSource(join(work, 'compiled/blobs'));
+  const stateDir = join(work, 'state');
+  const concurrency = Number(process.env['BENCH_CONCURRENCY'] ?? 8);
+  const run = async () => {
+    const t0 = performance.now();
+    const r = await reconcile(catalog, { host, blobs, stateDir, hostName: 'bench', noop: false, signal: new AbortController().signal, concurrency });
+    return { ms: performance.now() - t0, outcome: r.outcome, counts: r.counts };
+  };
+  const first = await run();
+  const noops: number[] = [];
+  let noopOutcome = '';
+  for (let i = 0; i < repeat; i++) {
+    const r = await run();
+    noops.push(r.ms);
+    noopOutcome = r.outcome;
+  }
+  const l = layout(n);
+  const real = l.files.map((f) => join(root, f.path));
+  const floorSync = () => {
+    const t0 = performance.now();
+    for (const p of real) {
+      lstatSync(p);
+      createHash('sha256').update(readFileSync(p)).digest('hex');
+    }
+    return performance.now() - t0;
+  };
+  const floorAsync = async () => {
+    const t0 = performance.now();
+    for (const p of real) {
+      await lstat(p);
+      createHash('sha256').update(await readFile(p)).digest('hex');
+    }
+    return performance.now() - t0;
+  };
+  const floors: number[] = [];
+  for (let i = 0; i < repeat; i++) floors.push(Math.min(floorSync(), await floorAsync()));
+  const drifted = real.filter((_, i) => i % 100 === 0);
+  for (const p of drifted) writeFileSync(p, 'drifted\n');
+  const drift = await run();
+  process.stdout.write(
+    `${JSON.stringify({
+      n,
+      firstMs: first.ms,
+      firstOutcome: first.outcome,
+      noopMs: median(noops),
+      noopOutcome,
+      floorMs: median(floors),
+      driftMs: drift.ms,
+      driftChanged: drift.counts.changed,
+      driftCorrective: drift.counts.corrective,
+      peakRssMb: process.resourceUsage().maxRSS / 1024,
+      concurrency,
+    })}\n`,
+  );
+}
+
+// ---------------------------------------------------------------- parent
+function runChild(args: string[]): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`bench child ${args[0]} exited ${code}`));
+      const last = out.trim().split('\n').pop() ?? '{}';
+      resolve(JSON.parse(last) as Record<string, unknown>);
+    });
+  });
+}
+
+function which(cmd: string): string | undefined {
+  const r = spawnSync('/bin/sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+function timed(file: string, args: string[], env: NodeJS.ProcessEnv = process.env): { ms: number; ok: boolean; tail: string } {
+  const t0 = performance.now();
+  const r = spawnSync(file, args, { encoding: 'utf8', env, maxBuffer: 256 * 1024 * 1024 });
+  const ms = performance.now() - t0;
+  return { ms, ok: r.status === 0 || r.status === 2, tail: `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n').slice(-3).join(' | ') };
+}
+
+/** Expected content of every file, written to expected/ (for puppet's file() and cf-agent's copy_from). */
+function writeExpected(dir: string, l: Layout): void {
+  l.files.forEach((f, i) => {
+    const p = join(dir, 'expected', f.path);
+    mkdirSync(join(p, '..'), { recursive: true });
+    writeFileSync(p, f.template ? templateOutput(i) : fileContent(i));
+  });
+}
+
+function puppetBench(work: string, l: Layout): { first: number; noop: number } | string {
+  const root = join(work, 'puppet-root');
+  mkdirSync(root, { recursive: true });
+  const q = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  const lines: string[] = [];
+  for (const d of l.dirs) lines.push(`file { ${q(root + d)}: ensure => directory, mode => '0755' }`);
+  for (const f of l.files) lines.push(`file { ${q(root + f.path)}: ensure => file, mode => '0644', content => file(${q(join(work, 'expected', f.path))}) }`);
+  for (const k of l.links) lines.push(`file { ${q(root + k.path)}: ensure => link, target => ${q(k.target)} }`);
+  const pp = join(work, 'site.pp');
+  writeFileSync(pp, `${lines.join('\n')}\n`);
+  const p = join(work, 'puppet');
+  const args = ['apply', '--confdir', join(p, 'conf'), '--vardir', join(p, 'var'), '--logdir', join(p, 'log'), '--rundir', join(p, 'run'), '--codedir', join(p, 'code'), '--detailed-exitcodes', pp];
+  const first = timed('puppet', args);
+  if (!first.ok) return `puppet apply failed: ${first.tail}`;
+  const noop = timed('puppet', args);
+  if (!noop.ok) return `puppet apply (second run) failed: ${noop.tail}`;
+  return { first: first.ms, noop: noop.ms };
+}
+
+function cfengineBench(work: string, l: Layout): { first: number; noop: number } | string {
+  const root = join(work, 'cf-root');
+  mkdirSync(root, { recursive: true });
+  const q = (s: string) => `"${s.replace(/"/g, '\\"')}"`;
+  const lines = ['body common control { bundlesequence => { "main" }; }', 'body copy_from cp(from) { source => "$(from)"; compare => "digest"; }', 'body perms m(mode) { mode => "$(mode)"; }', 'body link_from ln(to) { source => "$(to)"; link_type => "symlink"; when_no_source => "force"; }', 'bundle agent main {', 'files:'];
+  for (const d of l.dirs) lines.push(`  ${q(`${root}${d}/.`)} create => "true", perms => m("0755");`);
+  for (const f of l.files) lines.push(`  ${q(root + f.path)} copy_from => cp(${q(join(work, 'expected', f.path))}), perms => m("0644");`);
+  for (const k of l.links) lines.push(`  ${q(root + k.path)} link_from => ln(${q(k.target)});`);
+  lines.push('}');
+  const cf = join(work, 'policy.cf');
+  writeFileSync(cf, `${lines.join('\n')}\n`, { mode: 0o600 });
+  const args = ['-K', '-f', cf];
+  const first = timed('cf-agent', args);
+  if (!first.ok) return `cf-agent failed: ${first.tail}`;
+  const noop = timed('cf-agent', args);
+  if (!noop.ok) return `cf-agent (second run) failed: ${noop.tail}`;
+  return { first: first.ms, noop: noop.ms };
+}
+
+async function main(): Promise<void> {
+  const [mode, a1, a2, a3] = process.argv.slice(2);
+  if (mode === '--compile') return childCompile(a1!, a2!);
+  if (mode === '--run') return childRun(a1!, Number(a2), Number(a3));
+
+  const sizes = (process.env['BENCH_N'] ?? '1000,10000').split(',').map(Number);
+  const repeat = Number(process.env['BENCH_REPEAT'] ?? 3);
+  const skipOthers = process.env['BENCH_SKIP_OTHERS'] === '1';
+  const base = mkdtempSync(join(tmpdir(), 'stead-bench-'));
+  const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+  console.log(`stead bench:apply — node ${process.version}, work dir ${base}`);
+  try {
+    for (const n of sizes) {
+      const work = join(base, `n${n}`);
+      mkdirSync(join(work, 'root'), { recursive: true });
+      const l = layout(n);
+      const manifest = writeManifest(join(work, 'manifest'), l);
+      const compiled = await runChild(['--compile', manifest, join(work, 'compiled')]);
+      const r = await runChild(['--run', work, String(n), String(repeat)]);
+      const floor = r['floorMs'] as number;
+      console.log(`\nN = ${n} files (+ ${l.dirs.length} directories, ${l.links.length} links); compile ${fmt(compiled['compileMs'] as number)}; engine concurrency ${String(r['concurrency'])}`);
+      console.log(`  floor (lstat + read + sha256 loop)  ${fmt(floor)}   (${((floor * 1000) / n).toFixed(1)} µs/file)`);
+      console.log(`  first apply                         ${fmt(r['firstMs'] as number)}   ${ratio(r['firstMs'] as number, floor)} floor   (${String(r['firstOutcome'])})`);
+      console.log(`  no-op re-run                        ${fmt(r['noopMs'] as number)}   ${ratio(r['noopMs'] as number, floor)} floor   (${String(r['noopOutcome'])}; ${(((r['noopMs'] as number) * 1000) / n).toFixed(1)} µs/file)`);
+      console.log(`  re-run after 1 % drift              ${fmt(r['driftMs'] as number)}   ${ratio(r['driftMs'] as number, floor)} floor   (${String(r['driftChanged'])} changed, ${String(r['driftCorrective'])} corrective)`);
+      console.log(`  peak RSS of the engine process      ${(r['peakRssMb'] as number).toFixed(1)} MB`);
+      if (skipOthers) {
+        console.log('  puppet, cf-agent: skipped (BENCH_SKIP_OTHERS=1)');
+        continue;
+      }
+      const havePuppet = which('puppet');
+      const haveCf = which('cf-agent');
+      if (havePuppet || haveCf) writeExpected(work, l);
+      if (!havePuppet) console.log('  puppet apply: skipped (puppet is not installed)');
+      else {
+        const p = puppetBench(work, l);
+        if (typeof p === 'string') console.log(`  puppet apply: skipped (${p})`);
+        else console.log(`  puppet apply: first ${fmt(p.first)}, no-op ${fmt(p.noop)}; stead/puppet: first ${ratio(r['firstMs'] as number, p.first)}, no-op ${ratio(r['noopMs'] as number, p.noop)}`);
+      }
+      if (!haveCf) console.log('  cf-agent: skipped (cfengine3 is not installed)');
+      else {
+        const c = cfengineBench(work, l);
+        if (typeof c === 'string') console.log(`  cf-agent: skipped (${c})`);
+        else console.log(`  cf-agent: first ${fmt(c.first)}, no-op ${fmt(c.noop)}; stead/cf-agent: first ${ratio(r['firstMs'] as number, c.first)}, no-op ${ratio(r['noopMs'] as number, c.noop)}`);
+      }
+    }
+  } finally {
+    if (process.env['BENCH_KEEP'] === '1') console.log(`\nkept ${base}`);
+    else rmSync(base, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
