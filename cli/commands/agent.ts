@@ -178,7 +178,9 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   }
   const log = createJsonLogger({ stream: io.stderr, level: opts.logLevel, bindings: { component: 'agent', host: opts.host } });
 
-  await ensurePrivateDir(opts.dataDir);
+  // Created 0700; an existing directory is not chmodded (it might be shared by mistake: say so instead).
+  await fsp.mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
+  if (((await fsp.stat(opts.dataDir)).mode & 0o077) !== 0) log.warn('the data dir is readable by other users; make it 0700', { dataDir: opts.dataDir });
   const lock = await lockDataDir(opts.dataDir);
   const controller = new AbortController();
   const onSignal = (sig: NodeJS.Signals): void => {
