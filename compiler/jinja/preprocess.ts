@@ -42,8 +42,8 @@ interface TextPart {
   readonly kind: 'text';
   start: number;
   end: number;
-  /** True when this text begins at the start of a line of the source. */
-  readonly lineStart: boolean;
+  /** True when this text begins at the start of a line (of the source, or after a trimmed newline). */
+  lineStart: boolean;
 }
 
 interface TagPart {
@@ -59,7 +59,7 @@ interface RawPart {
   readonly kind: 'raw';
   start: number;
   end: number;
-  readonly lineStart: boolean;
+  lineStart: boolean;
 }
 
 type Part = TextPart | TagPart | RawPart;
@@ -215,9 +215,15 @@ function applyWhitespace(parts: Part[], src: string, ws: WhitespaceOptions): voi
     }
     if (next && (next.kind === 'text' || next.kind === 'raw')) {
       if (tag.right === '-') {
+        const from = next.start;
         while (next.start < next.end && /\s/.test(src[next.start] as string)) next.start++;
+        // Jinja2's lexer counts a line as started when the consumed whitespace ended in a newline.
+        if (next.start > from && src[next.start - 1] === '\n') next.lineStart = true;
       } else if (ws.trimBlocks && isBlockLike && tag.right !== '+') {
-        if (src[next.start] === '\n') next.start++;
+        if (src[next.start] === '\n') {
+          next.start++;
+          next.lineStart = true;
+        }
       }
     }
   }

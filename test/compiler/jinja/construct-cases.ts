@@ -73,6 +73,9 @@ export const whitespace: ConstructCase[] = [
   { name: 'trailing newline kept (Ansible)', src: 'x\n\n', out: 'x\n\n' },
   { name: 'header override lstrip_blocks', src: '#jinja2: lstrip_blocks: True\n  {% if true %}\nx\n  {% endif %}\n', out: 'x\n' },
   { name: 'header override trim_blocks False', src: '#jinja2: trim_blocks: False\n{% if true %}\nx\n{% endif %}\n', out: '\nx\n' },
+  { name: 'lstrip_blocks after a trimmed newline, and +', src: '#jinja2: lstrip_blocks: True\na\n  {% for i in [1,2] %}\n  - {{ i }}\n  {%+ if true %}x{% endif %}\n  {% endfor %}\nb\n', out: 'a\n  - 1\n  x  - 2\n  xb\n' },
+  { name: 'macro output and indent filter', src: '{% macro m(x) %}\n  <{{ x }}>\n{% endmacro %}\n{{ m(1) }}\n{{ m(2) | indent(4) }}\nend', out: '  <1>\n\n  <2>\n\nend' },
+  { name: 'minus around blank lines', src: '{%- if true -%}\n\n  A  \n\n{%- endif -%}\n\nB', out: 'AB' },
   { name: 'CRLF newlines normalised', src: 'a\r\n{% if true %}\r\nb\r\n{% endif %}\r\n', out: 'a\nb\n' },
   { name: 'brace before a tag', src: 'x {{ "{" }}{% if true %}y{% endif %} {{ 1 }}', out: 'x {y 1' },
 ];
