@@ -15,3 +15,4 @@ export * from './resources/service.js';
 export * from './resources/user.js';
 export * from './resources/group.js';
 export * from './resources/exec.js';
+export * from './repo/index.js';
