@@ -23,6 +23,7 @@ import { OperatorAuthService } from './services/operator-auth-service.js';
 import { ReportService } from './services/report-service.js';
 import { RevisionService } from './services/revision-service.js';
 import type { Services } from './services/services.js';
+import { WorkerCompiler } from './services/worker-compiler.js';
 
 export interface ServerConfig {
   /** Data directory: embedded store, revision checkouts, admin-token. */
@@ -45,6 +46,10 @@ export interface ServerConfig {
   /** Enrollments without a bootstrap token accepted per client address per minute. Default 120. */
   readonly enrollPerMinute?: number;
   readonly secureCookies?: boolean;
+  /** Deadline of one host's compile in the worker. Default 30 s. */
+  readonly compileTimeoutMs?: number;
+  /** Deadline of validating a whole repository at publish. Default 10 min. */
+  readonly validateTimeoutMs?: number;
   /** Replace the compiler (tests of the server alone never do; kept for embedding). */
   readonly compiler?: CompilerPort;
   readonly version?: string;
@@ -76,16 +81,6 @@ export async function ensureAdminTokenFile(dataDir: string): Promise<{ path: str
   return { path, created: true, token };
 }
 
-/** The compiler adapter, imported on first use. */
-function lazyCompiler(secretKey: Buffer | undefined): CompilerPort {
-  let port: Promise<CompilerPort> | undefined;
-  const get = (): Promise<CompilerPort> => (port ??= import('./services/compiler-adapter.js').then((m) => m.compilerAdapter(secretKey ? { secretKey } : {})));
-  return {
-    validate: async (dir, revision, signal) => (await get()).validate(dir, revision, signal),
-    load: async (dir, revision, signal) => (await get()).load(dir, revision, signal),
-  };
-}
-
 export async function composeServer(config: ServerConfig): Promise<ComposedServer> {
   const clock = config.clock ?? systemClock;
   const log = config.log ?? createLogger({ clock });
@@ -93,8 +88,9 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
   const store = await openStore({ dataDir: config.dataDir, ...(config.mongodbUrl !== undefined ? { mongodbUrl: config.mongodbUrl } : {}) });
   try {
     const hostStates = await HostStateService.open(store, clock);
-    // Loaded lazily: the compiler (nunjucks, the Jinja2 layer) is only needed once a revision is published or loaded.
-    const compiler = config.compiler ?? lazyCompiler(config.secretKey);
+    // Compiles run in a worker thread (started on first use): never on the event loop.
+    const worker = config.compiler ? undefined : new WorkerCompiler({ ...(config.secretKey ? { secretKey: config.secretKey } : {}), log: log.child({ component: 'compiler' }), ...(config.compileTimeoutMs !== undefined ? { compileTimeoutMs: config.compileTimeoutMs } : {}), ...(config.validateTimeoutMs !== undefined ? { validateTimeoutMs: config.validateTimeoutMs } : {}) });
+    const compiler = config.compiler ?? worker!;
     const revisions = await RevisionService.open(store, config.dataDir, compiler, clock, log.child({ component: 'revisions' }), config.liveTtlMs !== undefined ? { liveTtlMs: config.liveTtlMs } : {});
     const reports = await ReportService.open(store, clock);
     const services: Services = {
@@ -128,6 +124,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       adminToken,
       async close() {
         await housekeeping.stop();
+        await worker?.close();
         await store.close();
       },
     };

@@ -360,7 +360,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
       if (!live.loaded.hosts.some((h) => h.name === host)) throw new ApiError('NOT_FOUND', `host ${host} is not in the inventory of the live revision`);
       const v = await live.loaded.variables(host, await s.hostStates.facts(host));
       if (explain !== undefined) {
-        ctx.body = { host, revision: live.id, key: explain, explain: v.explain(explain) ?? null };
+        ctx.body = { host, revision: live.id, key: explain, explain: (await v.explain(explain)) ?? null };
       } else if (view === 'flat') {
         ctx.body = { host, revision: live.id, flat: v.flat };
       } else {

@@ -69,7 +69,7 @@ export function compilerAdapter(opts: CompilerAdapterOptions = {}): CompilerPort
           return {
             yaml: toYaml(merged),
             flat,
-            explain(key) {
+            async explain(key) {
               if (!hv) return undefined;
               const path = parseKeyPath(key);
               if (!path) return { key, found: false, error: 'not a valid key path' };

@@ -35,8 +35,8 @@ export interface VariablesView {
   readonly yaml: string;
   /** Flattened keys ("region.mongodb.port") → value. */
   readonly flat: Record<string, unknown>;
-  /** Which layer set `key`, and what it overrode; undefined when no layer sets it. */
-  explain(key: string): unknown;
+  /** Which layer set `key`, and what it overrode; undefined when the host is unknown. */
+  explain(key: string): Promise<unknown>;
 }
 
 /** One loaded revision. */
