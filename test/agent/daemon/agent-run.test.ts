@@ -299,3 +299,38 @@ t.test('the pull loop runs at the interval, retries the server with backoff, and
   const exit = await runPullLoop(deps, { intervalMs: 50, splayMs: 0, noop: false }, new AbortController().signal);
   t.equal(exit.reason, 'refused');
 });
+
+t.test('between runs the loop retries the server with backoff: queued reports and a new catalog do not wait for the interval', async (t) => {
+  const srv = await protocolServer(t);
+  srv.catalog = catalogFor('before\n');
+  const deps = await agentDeps(t, srv);
+  await agentRun(deps, false, new AbortController().signal);
+  await srv.stop();
+  srv.catalog = catalogFor('after\n');
+  const ac = new AbortController();
+  const runs: string[] = [];
+  const loop = runPullLoop(
+    { ...deps, random: () => 0.5, onRun: (r) => runs.push(`${r.catalogSource}:${r.report?.outcome ?? 'none'}`) },
+    // An hour between runs: anything that happens within this test happens through the retry path.
+    { intervalMs: 3_600_000, splayMs: 0, noop: false, minBackoffMs: 10, maxBackoffMs: 50 },
+    ac.signal,
+  );
+  const until = async (what: string, cond: () => boolean): Promise<void> => {
+    const deadline = Date.now() + 60_000;
+    while (!cond()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  await until('the first run (server down)', () => runs.length === 1);
+  t.same(runs, ['cached:in-sync'], 'the first run enforced the cached catalog');
+  t.equal(srv.reports.length, 1, 'its report is queued, not delivered');
+  await srv.start();
+  await until('the second run', () => runs.length === 2);
+  t.same(runs[1], 'fresh:changed', 'the new catalog was applied at once, not an hour later');
+  await until('reports delivered', () => srv.reports.length === 3);
+  t.equal(await fsp.readFile(join(deps.root, 'etc/motd'), 'utf8'), 'after\n');
+  ac.abort();
+  t.same(await loop, { reason: 'stopped' });
+  t.same(await deps.spool.list(), []);
+});
