@@ -267,6 +267,7 @@ export function rewrite(toks: readonly Tok[], start = 0, end = toks.length): str
       out.push(`__j_float(${nunjucksString(t.value)})`);
     } else if (t.type === 'name') {
       const afterDot = prev?.type === 'op' && prev.value === '.';
+      if (t.value === '__proto__' && !afterDot) throw new RewriteError(`the name '__proto__' is not allowed`, 'SECURITY', t.pos);
       if (t.value.startsWith('__j')) throw new RewriteError(`the name '${t.value}' is reserved`, 'SECURITY', t.pos);
       if (afterDot) {
         if (['true', 'false', 'none', 'null', 'True', 'False', 'None'].includes(t.value)) {

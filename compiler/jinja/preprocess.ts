@@ -273,7 +273,10 @@ class Emitter {
 
 function toksOf(body: string, bodyOffset: number, lines: LineIndex): Tok[] {
   try {
-    return tokenize(body);
+    const toks = tokenize(body);
+    const bad = toks.find((t, i) => t.type === 'name' && t.value === '__proto__' && toks[i - 1]?.value !== '.');
+    if (bad) throw new RewriteError("the name '__proto__' is not allowed", 'SECURITY', bad.pos);
+    return toks;
   } catch (e) {
     if (e instanceof RewriteError) throw new PreprocessError(e.message, lines.lineOf(bodyOffset + e.offset), e.kind);
     throw e;

@@ -60,6 +60,17 @@ class PythonCompiler extends Base {
   }
 
   compileFunCall(node: AnyNode, frame: AnyFrame): void {
+    if (node.name instanceof nodes.LookupVal) {
+      // obj.method(args): let the runtime prefer Python methods over same-named dict keys.
+      this._emit(`(lineno = ${node.lineno}, colno = ${node.colno}, env.py.callAttr(`);
+      this._compileExpression(node.name.target, frame);
+      this._emit(', ');
+      this._compileExpression(node.name.val, frame);
+      this._emit(`, ${JSON.stringify(this._getNodeName(node.name))}, context, `);
+      this._compileAggregate(node.args, frame, '[', '])');
+      this._emit(')');
+      return;
+    }
     this._emit(`(lineno = ${node.lineno}, colno = ${node.colno}, env.py.call(`);
     this._compileExpression(node.name, frame);
     this._emit(`, ${JSON.stringify(this._getNodeName(node.name))}, context, `);

@@ -7,6 +7,7 @@
 import { StarArgs, StarKwargs, joinArgs, splitArgs, type CallArgs } from './call-args.js';
 import { FILTERS, UNDEFINED_OK_FILTERS, type Filter } from './filters.js';
 import { LoopContext } from './loop-context.js';
+import { methodFor } from './py-methods.js';
 import { getAttr, PySlice, RUNTIME_OBJECT } from './safe-access.js';
 import { TESTS, UNDEFINED_OK_TESTS, type Test } from './tests.js';
 import {
@@ -48,10 +49,12 @@ export const DEFAULT_LIMITS: RenderLimits = { maxOutput: 16 * 1024 * 1024, maxIt
 const NAMESPACE: unique symbol = Symbol('stead.jinja.namespace');
 
 interface Frame {
-  lookup(name: string): unknown;
+  readonly variables: Record<string, unknown>;
+  readonly parent: Frame | null | undefined;
 }
 interface Context {
-  lookup(name: string): unknown;
+  readonly ctx: Record<string, unknown>;
+  readonly env: { readonly globals: Record<string, unknown> };
 }
 
 function marked<T extends object>(o: T): T {
@@ -70,10 +73,36 @@ export class PythonRuntime {
     this.iterations = 0;
   }
 
+  /**
+   * A variable: the innermost frame that has it, then the render context, then the globals. Only
+   * own properties count (nunjucks' own lookup would return Object.prototype members for names
+   * such as `constructor` or `valueOf`).
+   */
   lookup(context: Context, frame: Frame, name: string): unknown {
-    let v = frame.lookup(name);
-    if (v === undefined) v = context.lookup(name);
-    return v === undefined ? undefinedName(name) : v;
+    if (name === '__proto__') {
+      throw new JinjaRuntimeError(`access to '${name}' is not allowed in templates`, 'SECURITY');
+    }
+    for (let f: Frame | null | undefined = frame; f; f = f.parent) {
+      if (Object.hasOwn(f.variables, name)) {
+        const v = f.variables[name];
+        if (v !== undefined) return v;
+      }
+    }
+    if (Object.hasOwn(context.ctx, name) && context.ctx[name] !== undefined) return context.ctx[name];
+    if (Object.hasOwn(context.env.globals, name)) return context.env.globals[name];
+    return undefinedName(name);
+  }
+
+  /**
+   * `obj.name(args)`: Jinja2 reads `obj.name` as an attribute first, so on a dict a method such as
+   * `items` or `get` wins over a key of the same name when it is called.
+   */
+  callAttr(obj: unknown, name: unknown, label: string, context: unknown, args: unknown[]): unknown {
+    if (typeof name === 'string' && isMapping(obj)) {
+      const m = methodFor(obj, name);
+      if (m) return this.call(m, label, context, args);
+    }
+    return this.call(getAttr(obj, name), label, context, args);
   }
 
   attr(obj: unknown, key: unknown): unknown {

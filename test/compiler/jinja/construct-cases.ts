@@ -144,5 +144,7 @@ export const methods: ConstructCase[] = [
   { name: 'str predicates', src: "{{ '12'.isdigit() }} {{ 'ab'.isalpha() }} {{ ' '.isspace() }} {{ 'Ab'.islower() }}", out: 'True True True False' },
   { name: 'list.append/extend/pop/insert/index', src: "{% set xs = [1] %}{{ xs.append(2) }}{{ xs.extend([3, 4]) }}{{ xs.pop() }} {{ xs.pop(0) }} {{ xs.insert(0, 9) }}{{ xs }} {{ xs.index(3) }} {{ xs.count(9) }}", out: '4 1 [9, 2, 3] 2 1' },
   { name: 'dict.items/keys/values/get', src: "{{ d.keys() | list }} {{ d.values() | list }} {{ d.get('a') }} {{ d.get('x', 'no') }} {{ d.get('x') }}|", vars: v, out: "['b', 'a'] [2, 1] 1 no |" },
+  { name: 'called methods win over same-named keys', src: "{{ m.items() | list }} {{ m['items'] }} {{ m.get('get') }}", vars: { m: { items: [1], get: 'g' } }, out: "[('items', [1]), ('get', 'g')] [1] g" },
+  { name: 'dunder variable names are ordinary names', src: '{% set __host = "h" %}{{ __host }}', out: 'h' },
   { name: 'dict.update/pop/setdefault', src: "{% set m = {'a': 1} %}{{ m.update({'b': 2}) }}{{ m.pop('a') }} {{ m.setdefault('c', 3) }} {{ m }}", out: "1 3 {'b': 2, 'c': 3}" },
 ];

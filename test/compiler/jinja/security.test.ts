@@ -49,6 +49,13 @@ function escapeCorpus(marker: string): string[] {
     `{{ __j_dict.constructor(${p})() }}`,
     `{% set x = {} %}{{ x.prototype }}`,
     `{{ {"__proto__": {"polluted": 1}} }}`,
+    `{{ constructor.constructor(${p})() }}`,
+    `{{ valueOf().env }}`,
+    `{{ toString() }}`,
+    `{{ __proto__ }}`,
+    `{% set __proto__ = {"polluted": 1} %}{{ polluted }}`,
+    `{% for __proto__ in [1] %}{% endfor %}`,
+    `{{ __defineGetter__("x", joiner) }}`,
   ];
 }
 
