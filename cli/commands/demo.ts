@@ -249,7 +249,8 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       serverExit.then(() => 'server' as const),
       agentExit.then(() => 'agent' as const),
     ]);
-    if (which === 'signal') {
+    // Ctrl-C in a terminal reaches the children too: a child ending because of it is a normal stop.
+    if (which === 'signal' || controller.signal.aborted) {
       say('Stopping ...');
       await Promise.all([stopChild(agent, 15_000), stopChild(server, 15_000)]);
       say('Stopped.');
