@@ -135,7 +135,7 @@ export function tokenize(src: string): Tok[] {
       i += text.length;
       continue;
     }
-    const nm = /^[A-Za-z_\u00c0-\uffff][A-Za-z0-9_\u00c0-\uffff]*/.exec(src.slice(i));
+    const nm = /^[\p{L}_][\p{L}\p{N}_]*/u.exec(src.slice(i));
     if (nm) {
       toks.push({ type: 'name', value: nm[0], pos: i });
       i += nm[0].length;

@@ -304,6 +304,11 @@ function statement(tag: TagPart, lines: LineIndex): string {
     return -1;
   };
   const words = (from: number): string => toks.slice(from).map((t) => t.value).join(' ');
+  // Names that go into nunjucks source as they are must be plain identifiers.
+  const ident = (tok: Tok | undefined, what: string): string => {
+    if (!tok || tok.type !== 'name') throw new PreprocessError(`expected a name for ${what}`, line, 'SYNTAX');
+    return tok.value;
+  };
   if (Object.hasOwn(REFUSED, name)) throw new PreprocessError(REFUSED[name] as string, line, 'UNSUPPORTED');
   switch (name) {
     case 'if':
@@ -375,10 +380,8 @@ function statement(tag: TagPart, lines: LineIndex): string {
       const asAt = findName('as', 1);
       if (asAt < 0) throw new PreprocessError("expected 'as' in import", line, 'SYNTAX');
       const ctx = / with context$/.test(words(1)) ? ' with context' : '';
-      if (/ without context$/.test(words(1))) {
-        return `{% import ${rest(1, asAt)} as ${(toks[asAt + 1] as Tok).value} %}`;
-      }
-      return `{% import ${rest(1, asAt)} as ${(toks[asAt + 1] as Tok).value}${ctx} %}`;
+      const target = ident(toks[asAt + 1], 'import … as');
+      return `{% import ${rest(1, asAt)} as ${target}${ctx} %}`;
     }
     case 'from': {
       const impAt = findName('import', 1);
@@ -390,15 +393,20 @@ function statement(tag: TagPart, lines: LineIndex): string {
         names = names.slice(0, -2);
         ctx = ' with context';
       } else if (/(^| )without context$/.test(tail)) names = names.slice(0, -2);
-      return `{% from ${rest(1, impAt)} import ${names.map((t) => t.value).join(' ')}${ctx} %}`;
+      const items = splitTop(names, 0, names.length, ',').map(([a, b]) => {
+        const part = names.slice(a, b);
+        if (part.length === 1) return ident(part[0], 'from … import');
+        if (part.length === 3 && part[1]?.type === 'name' && part[1].value === 'as') return `${ident(part[0], 'from … import')} as ${ident(part[2], 'from … import … as')}`;
+        throw new PreprocessError('expected names in from … import', line, 'SYNTAX');
+      });
+      return `{% from ${rest(1, impAt)} import ${items.join(', ')}${ctx} %}`;
     }
     case 'endraw':
       return '';
     default:
       if (ALLOWED_PASSTHROUGH.has(name)) {
         if (name === 'block') {
-          const words2 = toks.slice(1).filter((t) => t.value !== 'scoped' && t.value !== 'required');
-          return `{% block ${words2.map((t) => t.value).join(' ')} %}`;
+          return `{% block ${ident(toks[1], 'block')} %}`;
         }
         if (name === 'endblock') return '{% endblock %}';
         if (name === 'extends') return `{% extends ${rest(1)} %}`;

@@ -56,6 +56,11 @@ function escapeCorpus(marker: string): string[] {
     `{% set __proto__ = {"polluted": 1} %}{{ polluted }}`,
     `{% for __proto__ in [1] %}{% endfor %}`,
     `{{ __defineGetter__("x", joiner) }}`,
+    // Names that reach the generated JavaScript must be identifiers, never strings.
+    `{% import "m.j2" as "x\\"); process.getBuiltinModule('fs').writeFileSync(${JSON.stringify(marker)}, 'x'); //" %}`,
+    `{% from "m.j2" import "a\\"); process.getBuiltinModule('fs').writeFileSync(${JSON.stringify(marker)}, 'x'); //" %}`,
+    `{% block "b\\"); process.getBuiltinModule('fs').writeFileSync(${JSON.stringify(marker)}, 'x'); //" %}{% endblock %}`,
+    `{{ a"b }}`,
   ];
 }
 
