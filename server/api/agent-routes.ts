@@ -107,8 +107,9 @@ export const agentRoutes: readonly RouteSpec[] = [
       const id = ctx.params['sha256'] ?? '';
       if (!/^[0-9a-f]{64}$/.test(id)) throw new ApiError('BAD_REQUEST', 'blob id must be 64 lowercase hex characters (sha256)');
       const signal = requestSignal(ctx);
-      if (!(await s.catalogs.blobAllowed(p.host, id, signal))) throw new ApiError('NOT_FOUND', `blob ${id} is not referenced by the catalog of ${p.host}`);
-      await serveBlob(ctx, s.catalogs.blobStore, id, signal);
+      const where = await s.catalogs.blobFor(p.host, id, signal);
+      if (where === undefined) throw new ApiError('NOT_FOUND', `blob ${id} is not referenced by the catalog of ${p.host}`);
+      await serveBlob(ctx, where === 'store' ? s.catalogs.blobStore : where, id, signal);
     },
   },
   {

@@ -22,12 +22,15 @@ export function parseRange(header: string, size: number): { start: number; end: 
   return { start, end };
 }
 
-export async function serveBlob(ctx: AppContext, blobs: BlobStore, id: string, signal: AbortSignal): Promise<void> {
-  const st = await blobs.stat(id);
+/** Serves blob `id` from the store, or from memory when given its bytes (sensitive blobs). */
+export async function serveBlob(ctx: AppContext, source: BlobStore | Buffer, id: string, signal: AbortSignal): Promise<void> {
+  const blobs: BlobStore | undefined = Buffer.isBuffer(source) ? undefined : source;
+  const mem = Buffer.isBuffer(source) ? source : undefined;
+  const st = mem ? { size: mem.length } : await blobs!.stat(id);
   if (!st) throw new ApiError('NOT_FOUND', `blob ${id} is not stored`);
   ctx.set('Accept-Ranges', 'bytes');
   ctx.set('ETag', `"${id}"`);
-  ctx.set('Cache-Control', 'private, max-age=31536000, immutable');
+  ctx.set('Cache-Control', mem ? 'private, no-store' : 'private, max-age=31536000, immutable');
   ctx.type = 'application/octet-stream';
   const rangeHeader = ctx.get('range');
   const range = rangeHeader ? parseRange(rangeHeader, st.size) : undefined;
@@ -36,14 +39,14 @@ export async function serveBlob(ctx: AppContext, blobs: BlobStore, id: string, s
     throw new ApiError('RANGE_NOT_SATISFIABLE', `range ${rangeHeader.slice(0, 100)} is outside the ${st.size}-byte blob`);
   }
   if (range) {
-    const data = await blobs.getRange(id, range.start, range.end, { signal });
+    const data = mem ? mem.subarray(range.start, range.end) : await blobs!.getRange(id, range.start, range.end, { signal });
     if (!data) throw new ApiError('NOT_FOUND', `blob ${id} is not stored`);
     ctx.status = 206;
     ctx.set('Content-Range', `bytes ${range.start}-${range.end - 1}/${st.size}`);
     ctx.body = data;
     return;
   }
-  const data = await blobs.get(id, { signal });
+  const data = mem ?? (await blobs!.get(id, { signal }));
   if (!data) throw new ApiError('NOT_FOUND', `blob ${id} is not stored`);
   ctx.body = data;
 }

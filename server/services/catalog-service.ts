@@ -22,6 +22,11 @@ export interface ServedCatalog {
   readonly etag: string;
   /** Blob ids (hex) the catalog references. */
   readonly blobIds: ReadonlySet<string>;
+  /**
+   * Blobs of sensitive resources (their content depends on a secret): kept in memory only and
+   * never written to the store, so no plaintext secret rests in the database (S3).
+   */
+  readonly memoryBlobs: ReadonlyMap<string, Buffer>;
   readonly revision: string;
 }
 
@@ -84,15 +89,25 @@ export class CatalogService {
     }
     const blobIds = new Set<string>();
     for (const ref of Object.keys(result.catalog.blobs ?? {})) blobIds.add(ref.replace(/^sha256:/, ''));
+    const sensitive = new Set<string>();
+    for (const r of result.catalog.resources as { sensitive?: unknown; source?: unknown }[]) {
+      const marked = r.sensitive === true || (Array.isArray(r.sensitive) && r.sensitive.length > 0);
+      if (marked && typeof r.source === 'string' && r.source.startsWith('sha256:')) sensitive.add(r.source.slice(7));
+    }
+    const memoryBlobs = new Map<string, Buffer>();
     for (const [ref, data] of result.blobs) {
       const id = ref.replace(/^sha256:/, '');
       blobIds.add(id);
+      if (sensitive.has(id)) {
+        memoryBlobs.set(id, data);
+        continue;
+      }
       if (!this.#stored.has(id)) {
         await this.blobs.put(id, data);
         this.#stored.add(id);
       }
     }
-    const entry: Entry = { catalog: result.catalog, body: Buffer.from(JSON.stringify(result.catalog)), etag: result.catalog.id, blobIds, revision, inputs };
+    const entry: Entry = { catalog: result.catalog, body: Buffer.from(JSON.stringify(result.catalog)), etag: result.catalog.id, blobIds, memoryBlobs, revision, inputs };
     if (this.#cache.size > 500_000) this.#cache.clear();
     this.#cache.set(host, entry);
     return entry;
@@ -107,15 +122,19 @@ export class CatalogService {
     return { revision: live.id, catalog: r.catalog, problems: r.problems };
   }
 
-  /** Is blob `id` referenced by the catalog `host` gets now? (F2: only such blobs are served.) */
-  async blobAllowed(host: string, id: string, signal: AbortSignal): Promise<boolean> {
+  /**
+   * Where to read blob `id` for `host`: undefined unless the catalog the host gets now
+   * references it (F2); its bytes when it is a memory-only (sensitive) blob; 'store' otherwise.
+   */
+  async blobFor(host: string, id: string, signal: AbortSignal): Promise<Buffer | 'store' | undefined> {
     let served: ServedCatalog;
     try {
       served = await this.forHost(host, signal);
     } catch {
-      return false;
+      return undefined;
     }
-    return served.blobIds.has(id);
+    if (!served.blobIds.has(id)) return undefined;
+    return served.memoryBlobs.get(id) ?? 'store';
   }
 
   get blobStore(): BlobStore {
