@@ -40,7 +40,7 @@ t.test('a secret reaches only the host\'s blob', async (t) => {
   const part = await a.request('GET', `/api/v1/blobs/${conf.source.slice(7)}`, undefined, { range: 'bytes=0-3' });
   t.equal(part.status, 206);
   t.equal(part.body.toString(), 'port');
-  const other = await fx.approvedAgent('web-2');
+  const other = await fx.approvedAgent('db-1'); // port 8000: another rendering
   t.equal((await other.request('GET', `/api/v1/blobs/${conf.source.slice(7)}`)).status, 404, 'another host cannot fetch it');
   for (const p of ['/api/v1/hosts/web-1/preview', '/api/v1/hosts/web-1/variables', '/api/v1/hosts/web-1/variables?view=flat', '/api/v1/hosts/web-1/variables?explain=app.password', '/api/v1/hosts', '/api/v1/hosts/web-1', '/api/v1/revisions', '/api/v1/compliance', '/api/v1/groups']) {
     const r = await fx.json('GET', p);
