@@ -130,7 +130,7 @@ export function createApp(opts: AppOptions): SteadApp {
     };
     router.register(spec.path, [spec.method], mw as never);
   }
-  const web = consoleRouter(services, deps, { secureCookies: opts.secureCookies ?? false });
+  const web = consoleRouter(services, { secureCookies: opts.secureCookies ?? false });
   app.use(router.routes());
   app.use(router.allowedMethods());
   app.use(web.routes());

@@ -14,17 +14,13 @@ const securitySchemes = {
   },
 };
 
-function strip(schema: object): object {
-  // $id URNs are kept as documentation; OpenAPI tools accept them in 3.1.
-  return schema;
-}
-
 export function buildOpenApi(routes: readonly RouteSpec[], version: string): object {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
     const path = r.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
-    const params = [...r.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
-    for (const [name, q] of Object.entries(r.query ?? {})) params.push({ name, in: 'query', required: false, schema: q.schema as { type: string }, ...({ description: q.description } as object) } as never);
+    // Schemas keep their $id URNs as documentation; OpenAPI 3.1 tools accept them.
+    const params: Record<string, unknown>[] = [...r.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    for (const [name, q] of Object.entries(r.query ?? {})) params.push({ name, in: 'query', required: false, description: q.description, schema: q.schema });
     const op: Record<string, unknown> = {
       summary: r.summary,
       tags: [r.tag],
@@ -37,7 +33,7 @@ export function buildOpenApi(routes: readonly RouteSpec[], version: string): obj
           code,
           {
             description: resp.description,
-            ...(resp.schema ? { content: { 'application/json': { schema: strip(resp.schema) } } } : resp.type ? { content: { [resp.type]: { schema: { type: 'string', format: 'binary' } } } } : {}),
+            ...(resp.schema ? { content: { 'application/json': { schema: resp.schema } } } : resp.type ? { content: { [resp.type]: { schema: { type: 'string', format: 'binary' } } } } : {}),
           },
         ]),
       ),
@@ -45,7 +41,7 @@ export function buildOpenApi(routes: readonly RouteSpec[], version: string): obj
     if (r.body) {
       op['requestBody'] = {
         required: !r.body.optional,
-        content: Object.fromEntries(r.body.types.map((t) => [t, { schema: t === 'application/json' && r.body!.schema ? strip(r.body!.schema) : { type: 'string', format: 'binary' } }])),
+        content: Object.fromEntries(r.body.types.map((t) => [t, { schema: t === 'application/json' && r.body!.schema ? r.body!.schema : { type: 'string', format: 'binary' } }])),
         'x-stead-max-bytes': r.body.limit,
       };
     }

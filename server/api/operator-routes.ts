@@ -29,7 +29,7 @@ import type { AgentRecord } from '../services/enrollment-service.js';
 import { filesFromJson, filesFromTarGz } from '../services/repository-files.js';
 import type { RevisionInfo } from '../services/revision-service.js';
 import type { AppContext, OperatorPrincipal } from './app-state.js';
-import { jsonBody, mediaType, readRawBody, requireMediaType } from './body.js';
+import { jsonBody, readRawBody, requireMediaType } from './body.js';
 import { requestSignal } from './request-signal.js';
 import type { RouteSpec } from './route-spec.js';
 
@@ -455,4 +455,3 @@ export const operatorRoutes: readonly RouteSpec[] = [
   },
 ];
 
-export { mediaType };

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
-import { dirname, join, resolve, sep } from 'node:path';
+import { dirname, resolve, sep } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
 import { ApiError } from '../domain/errors.js';
@@ -173,4 +173,3 @@ export async function exists(p: string): Promise<boolean> {
   }
 }
 
-export { join };

@@ -119,10 +119,8 @@ export class RevisionService {
         if (fresh) await fsp.rm(dir, { recursive: true, force: true });
         throw new ApiError('REVISION_INVALID', `the repository has ${errors.length} error(s); the live revision is unchanged. First: ${describe(errors[0]!)}`, { problems: errors.slice(0, 500), warnings: problems.filter((p) => p.severity === 'warning').slice(0, 100) });
       }
-      for (const [path, data] of files) {
-        void path;
-        await this.blobs.put(entries.find((e) => e.path === path)!.sha256, data);
-      }
+      const shaOf = new Map(entries.map((e) => [e.path, e.sha256]));
+      for (const [path, data] of files) await this.blobs.put(shaOf.get(path)!, data);
       doc = { _id: id, createdAt: this.clock.now(), createdBy: meta.createdBy, ...(meta.message !== undefined ? { message: meta.message } : {}), files: entries };
       try {
         await this.revisions.insertOne(doc);

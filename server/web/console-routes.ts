@@ -9,7 +9,7 @@ import { isoAt } from '../domain/clock.js';
 import { ApiError } from '../domain/errors.js';
 import type { Services } from '../services/services.js';
 import type { AppContext, AppState } from '../api/app-state.js';
-import { sessionCookie, type AuthDeps } from '../api/auth.js';
+import { sessionCookie } from '../api/auth.js';
 import { readRawBody, requireMediaType } from '../api/body.js';
 import { requestSignal } from '../api/request-signal.js';
 import { hostsView, loginView } from './views.js';
@@ -34,7 +34,7 @@ function html(ctx: AppContext, body: string, status = 200): void {
   ctx.body = body;
 }
 
-export function consoleRouter(services: Services, deps: AuthDeps, opts: { secureCookies: boolean }): Router<AppState> {
+export function consoleRouter(services: Services, opts: { secureCookies: boolean }): Router<AppState> {
   const router = new Router<AppState>();
   const failures = new Map<string, { count: number; since: number }>();
 
@@ -120,6 +120,5 @@ export function consoleRouter(services: Services, deps: AuthDeps, opts: { secure
     ctx.redirect('/login');
   });
 
-  void deps;
   return router;
 }
