@@ -18,7 +18,7 @@
  * Independent filesystem resources (file, directory, link) run concurrently, up to
  * `concurrency`; every other type runs alone.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import { buildGraph } from '../../schemas/graph.js';
 import {
   compileGuard,
@@ -93,25 +93,12 @@ function guardFor(type: ResourceType): Guard<Resource> {
 function desiredDigest(r: Resource): string {
   const copy: Record<string, unknown> = {};
   for (const k in r) if (!META.has(k)) copy[k] = (r as Record<string, unknown>)[k];
-  return createHash('sha256').update(JSON.stringify(copy)).digest('base64').slice(0, 32);
+  return hash('sha256', JSON.stringify(copy), 'base64').slice(0, 32);
 }
 
 function cap(s: string): string {
   if (Buffer.byteLength(s) <= OUTPUT_CAP) return s;
   return `${Buffer.from(s).subarray(0, OUTPUT_CAP - 64).toString('utf8')}\n[stead: output truncated]`;
-}
-
-/** Rejects with the signal's reason as soon as it aborts, even if `p` never settles. */
-function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => { signal.removeEventListener('abort', onAbort); resolve(v); },
-      (e) => { signal.removeEventListener('abort', onAbort); reject(e); },
-    );
-  });
 }
 
 async function stateHostFor(dir: string, noop: boolean): Promise<Host> {
@@ -222,6 +209,12 @@ async function run(
     }
   };
 
+  const runningAborts = new Set<(reason: unknown) => void>();
+  const onRunAbort = () => {
+    for (const f of [...runningAborts]) f(opts.signal.reason);
+  };
+  opts.signal.addEventListener('abort', onRunAbort, { once: true });
+
   const runOne = async (i: number): Promise<void> => {
     const r = list[i]!;
     const id = ids[i]!;
@@ -230,28 +223,40 @@ async function run(
     const impl = registry[r.type] as ResourceImpl<ResourceType, unknown>;
     const t0 = now();
     const timeoutMs = r.timeout !== undefined ? r.timeout * 1000 : (opts.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS);
-    // one controller per resource: cheaper than AbortSignal.timeout + AbortSignal.any (no weak refs)
-    const ac = new AbortController();
+    // The resource's AbortSignal is made only when the resource asks for it (a no-op read of a
+    // file never does); the timeout and a run abort reach it, and the race below, either way.
+    let ac: AbortController | undefined;
+    let abortReason: unknown;
+    let rejectRace: ((reason: unknown) => void) | undefined;
     const timeout = { aborted: false };
+    const abortNow = (reason: unknown): void => {
+      if (abortReason !== undefined) return;
+      abortReason = reason ?? new Error('aborted');
+      ac?.abort(abortReason);
+      rejectRace?.(abortReason);
+    };
     const timer = setTimeout(() => {
       timeout.aborted = true;
-      ac.abort(Object.assign(new Error(`timed out after ${timeoutMs / 1000} s`), { code: 'TIMEOUT' }));
+      abortNow(Object.assign(new Error(`timed out after ${timeoutMs / 1000} s`), { code: 'TIMEOUT' }));
     }, timeoutMs);
-    const onRunAbort = () => ac.abort(opts.signal.reason);
-    if (opts.signal.aborted) onRunAbort();
-    else opts.signal.addEventListener('abort', onRunAbort, { once: true });
-    const signal = ac.signal;
+    runningAborts.add(abortNow);
     const ctx: ResourceContext = {
       host: opts.host,
       blobs: opts.blobs,
-      signal,
+      get signal(): AbortSignal {
+        if (!ac) {
+          ac = new AbortController();
+          if (abortReason !== undefined) ac.abort(abortReason);
+        }
+        return ac.signal;
+      },
       stateDir: opts.stateDir,
       catalogPaths,
       log: (message, fields) => log({ level: 'info', message, resource: id, ...(fields ? { fields } : {}) }, red()),
     };
     const cleanup = () => {
       clearTimeout(timer);
-      opts.signal.removeEventListener('abort', onRunAbort);
+      runningAborts.delete(abortNow);
     };
     const dd = desiredDigest(r);
     const toChanges = (changes: readonly Change[]) =>
@@ -266,8 +271,7 @@ async function run(
     let diffText: string | undefined;
     let output: string | undefined;
     try {
-      const result = await raceAbort(
-        (async () => {
+      const work = (async () => {
           const actual = await impl.read(r as never, ctx);
           changes = impl.diff(r as never, actual);
           const refresh = graph.refreshers[i]!.some((j) => moved.has(j));
@@ -299,9 +303,12 @@ async function run(
             refreshed = true;
           }
           return { state: 'changed' as const, refreshed };
-        })(),
-        signal,
-      );
+        })();
+      const result = await new Promise<Awaited<typeof work>>((resolve, reject) => {
+        rejectRace = reject;
+        if (abortReason !== undefined) reject(abortReason);
+        work.then(resolve, reject);
+      });
       if (result.state !== 'in-sync') moved.add(i);
       const st: ResourceStatus = {
         id,
@@ -415,6 +422,8 @@ async function run(
     };
     pump();
   });
+
+  opts.signal.removeEventListener('abort', onRunAbort);
 
   // 3. Save the record of applied values once, then report.
   if (!opts.noop) {

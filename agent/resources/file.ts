@@ -5,7 +5,7 @@
  * to the local backup first (unless `backup: false`). A file never creates its parent
  * directory: declare a directory resource (it is ordered first automatically).
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { FileResource } from '../../schemas/index.js';
 import type { Stat } from '../host/host.js';
 import type { Change, Plan, Problem, ResourceContext, ResourceImpl } from './resource.js';
@@ -43,7 +43,7 @@ export const file = {
     if (!stat) return undefined;
     let content: string | undefined;
     if (stat.kind === 'file' && d.source !== undefined && d.ensure !== 'absent') {
-      content = `sha256:${createHash('sha256').update(await ctx.host.readFile(d.path)).digest('hex')}`;
+      content = `sha256:${hash('sha256', await ctx.host.readFile(d.path), 'hex')}`;
     }
     const ids = stat.kind === 'file' ? await resolveOwner(ctx.host, d.owner, d.group) : {};
     return { stat, ids, ...(content !== undefined ? { content } : {}) };

@@ -17,7 +17,7 @@
  * kept), BENCH_KEEP=1 (keep the work directory), BENCH_SKIP_OTHERS=1 (skip puppet/cf-agent).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { lstat, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -119,7 +119,7 @@ async function childRun(work: string, n: number, repeat: number): Promise<void> 
     const t0 = performance.now();
     for (const p of real) {
       lstatSync(p);
-      createHash('sha256').update(readFileSync(p)).digest('hex');
+      hash('sha256', readFileSync(p), 'hex');
     }
     return performance.now() - t0;
   };
@@ -127,7 +127,7 @@ async function childRun(work: string, n: number, repeat: number): Promise<void> 
     const t0 = performance.now();
     for (const p of real) {
       await lstat(p);
-      createHash('sha256').update(await readFile(p)).digest('hex');
+      hash('sha256', await readFile(p), 'hex');
     }
     return performance.now() - t0;
   };
