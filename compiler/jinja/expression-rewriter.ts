@@ -122,7 +122,11 @@ export function tokenize(src: string): Tok[] {
       let j = i + 1;
       while (j < src.length && src[j] !== ch) j += src[j] === '\\' ? 2 : 1;
       if (j >= src.length) throw new RewriteError('unterminated string', 'SYNTAX', i);
-      toks.push({ type: 'string', value: decodePyString(src.slice(i + 1, j)), pos: i });
+      const value = decodePyString(src.slice(i + 1, j));
+      const last = toks[toks.length - 1];
+      // Adjacent string literals concatenate, as in Python: 'it''s' is "its".
+      if (last?.type === 'string') toks[toks.length - 1] = { ...last, value: last.value + value };
+      else toks.push({ type: 'string', value, pos: i });
       i = j + 1;
       continue;
     }

@@ -4,7 +4,6 @@
  * filters that apply tests or other filters, and for attribute access through the guard).
  */
 import { createHash } from 'node:crypto';
-import { posix as posixPath } from 'node:path';
 import YAML from 'yaml';
 import { bindArgs, type CallArgs } from './call-args.js';
 import { pyJsonDumps } from './py-json.js';
@@ -21,6 +20,7 @@ import {
   isUndef,
   num,
   percentFormat,
+  toFixedPy,
   pyCmp,
   pyEq,
   pyRepr,
@@ -75,12 +75,9 @@ function kwBool(v: unknown): boolean {
 }
 
 function roundHalfEven(x: number, digits: number): number {
+  if (digits >= 0 && digits <= 100) return Number(toFixedPy(x, digits));
   const m = 10 ** digits;
-  const y = x * m;
-  const r = Math.round(y);
-  const isHalf = Math.abs(y % 1) === 0.5;
-  const v = isHalf ? (r % 2 === 0 ? r : r - 1) : r;
-  return v / m;
+  return Math.round(x * m) / m;
 }
 
 /** Python `int(x)` as Jinja's int filter applies it. */
@@ -501,6 +498,8 @@ export const FILTERS: Record<string, Filter> = {
     if (b.method === 'ceil') return new PyFloat(Math.ceil(x * m) / m);
     if (b.method === 'floor') return new PyFloat(Math.floor(x * m) / m);
     if (b.method !== 'common') throw new JinjaRuntimeError('round: method must be common, ceil or floor');
+    // Python's round() of an int is an int.
+    if (typeof v === 'number' && Number.isInteger(v)) return v;
     return new PyFloat(roundHalfEven(x, p));
   },
   safe: (v) => v,
@@ -559,7 +558,12 @@ export const FILTERS: Record<string, Filter> = {
     }
     return float ? new PyFloat(total) : total;
   },
-  title: (v) => str(v).replace(/([\w]+)/gu, (w) => w.charAt(0).toUpperCase() + w.slice(1).toLowerCase()),
+  // Jinja2's do_title: words start after '-', whitespace and opening brackets.
+  title: (v) =>
+    str(v)
+      .split(/([-\s({[<]+)/)
+      .map((w) => (w ? w.charAt(0).toUpperCase() + w.slice(1).toLowerCase() : w))
+      .join(''),
   tojson: (v, a) => {
     const b = bindArgs('tojson', a, ['indent'], {});
     return pyJsonDumps(v, { sortKeys: true, indent: b.indent === undefined ? undefined : (b.indent as number) })
@@ -630,7 +634,10 @@ export const FILTERS: Record<string, Filter> = {
   // ---- Ansible filters ----
   b64decode: (v, a) => b64(str(v), pyStr(a.pos[0] ?? a.kw.encoding ?? 'utf-8'), true),
   b64encode: (v, a) => b64(str(v), pyStr(a.pos[0] ?? a.kw.encoding ?? 'utf-8'), false),
-  basename: (v) => posixPath.basename(str(v)),
+  basename: (v) => {
+    const s = str(v);
+    return s.slice(s.lastIndexOf('/') + 1);
+  },
   bool: (v) => {
     v = unwrapString(v);
     if (v === null || typeof v === 'boolean') return v;
@@ -706,7 +713,7 @@ export const FILTERS: Record<string, Filter> = {
     const b = bindArgs('regex_findall', a, ['regex', 'multiline', 'ignorecase'], {});
     const re = pyRegex(pyStr(b.regex), { multiline: kwBool(b.multiline), ignorecase: kwBool(b.ignorecase), global: true });
     const out: unknown[] = [];
-    for (const m of str(v).matchAll(re)) out.push(m.length <= 1 ? m[0] : m.length === 2 ? (m[1] ?? '') : m.slice(1).map((x) => x ?? ''));
+    for (const m of str(v).matchAll(re)) out.push(m.length <= 1 ? m[0] : m.length === 2 ? (m[1] ?? '') : pyTuple(m.slice(1).map((x) => x ?? '')));
     return out;
   },
   regex_replace: (v, a, rt) => {

@@ -39,7 +39,7 @@ export function pySplit(s: string, sep: unknown, maxsplit: unknown): string[] {
     let rest = s.replace(/^[\s]+/, '');
     while (rest.length > 0) {
       if (max >= 0 && out.length >= max) {
-        out.push(rest.replace(/[\s]+$/, ''));
+        out.push(rest);
         return out;
       }
       const m = /[\s]+/.exec(rest);
@@ -194,7 +194,8 @@ const STR_METHODS: Record<string, (s: string, ...a: unknown[]) => unknown> = {
   upper: (s) => s.toUpperCase(),
   lower: (s) => s.toLowerCase(),
   capitalize: (s) => s.charAt(0).toUpperCase() + s.slice(1).toLowerCase(),
-  title: (s) => s.toLowerCase().replace(/(^|[^A-Za-z0-9'])([a-z])/g, (_m, p: string, c: string) => p + c.toUpperCase()).replace(/'([A-Z])/g, (m) => m),
+  // Python's str.title(): every run of letters starts upper-case.
+  title: (s) => s.replace(/\p{L}+/gu, (w) => w.charAt(0).toUpperCase() + w.slice(1).toLowerCase()),
   swapcase: (s) => [...s].map((c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase())).join(''),
   strip: (s, c) => stripChars(s, c, true, true),
   lstrip: (s, c) => stripChars(s, c, true, false),
@@ -285,12 +286,12 @@ const STR_METHODS: Record<string, (s: string, ...a: unknown[]) => unknown> = {
   partition: (s, sep) => {
     const t = pyStr(sep);
     const k = s.indexOf(t);
-    return k < 0 ? [s, '', ''] : [s.slice(0, k), t, s.slice(k + t.length)];
+    return pyTuple(k < 0 ? [s, '', ''] : [s.slice(0, k), t, s.slice(k + t.length)]);
   },
   rpartition: (s, sep) => {
     const t = pyStr(sep);
     const k = s.lastIndexOf(t);
-    return k < 0 ? ['', '', s] : [s.slice(0, k), t, s.slice(k + t.length)];
+    return pyTuple(k < 0 ? ['', '', s] : [s.slice(0, k), t, s.slice(k + t.length)]);
   },
   removeprefix: (s, p) => (s.startsWith(pyStr(p)) ? s.slice(pyStr(p).length) : s),
   removesuffix: (s, p) => (pyStr(p) !== '' && s.endsWith(pyStr(p)) ? s.slice(0, -pyStr(p).length) : s),

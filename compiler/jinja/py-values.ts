@@ -380,6 +380,60 @@ export function percentFormat(fmt: string, args: unknown): string {
   return out;
 }
 
+/**
+ * `x` with `digits` decimals, rounded the way Python rounds: on the exact binary value, ties to
+ * even (`'%.2f' % 2.675` is 2.67 and `'%.0f' % 0.5` is 0; JavaScript's toFixed gives 2.68 and 1).
+ */
+export function toFixedPy(x: number, digits: number): string {
+  if (!Number.isFinite(x)) return Number.isNaN(x) ? 'nan' : x > 0 ? 'inf' : '-inf';
+  const { neg, intPart, fracPart } = exactDecimal(x);
+  const keep = fracPart.slice(0, digits).padEnd(digits, '0');
+  const n = roundDigits(intPart + keep, fracPart.slice(digits));
+  let str = n.toString().padStart(digits + 1, '0');
+  str = str.slice(0, str.length - digits) + (digits > 0 ? '.' + str.slice(str.length - digits) : '');
+  return (neg ? '-' : '') + str;
+}
+
+/** `x` in exponent notation with `digits` decimals, rounded like Python (`'%.3e' % 1234.5` is 1.234e+03). */
+export function toExponentialPy(x: number, digits: number): string {
+  if (!Number.isFinite(x)) return Number.isNaN(x) ? 'nan' : x > 0 ? 'inf' : '-inf';
+  const { neg, intPart, fracPart } = exactDecimal(x);
+  const all = intPart + fracPart;
+  const lz = all.length - all.replace(/^0+/, '').length;
+  const sig = all.slice(lz);
+  let exp = sig === '' ? 0 : intPart.length - lz - 1;
+  let body = sig === '' ? '0'.repeat(digits + 1) : roundDigits(sig.slice(0, digits + 1).padEnd(digits + 1, '0'), sig.slice(digits + 1)).toString();
+  if (body.length > digits + 1) {
+    body = body.slice(0, digits + 1);
+    exp += 1;
+  }
+  const mant = body[0] + (digits > 0 ? '.' + body.slice(1) : '');
+  return `${neg ? '-' : ''}${mant}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+}
+
+/** The exact decimal expansion of a finite double. */
+function exactDecimal(x: number): { neg: boolean; intPart: string; fracPart: string } {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, x);
+  const bits = view.getBigUint64(0);
+  const neg = bits >> 63n === 1n;
+  const expBits = Number((bits >> 52n) & 0x7ffn);
+  const frac = bits & ((1n << 52n) - 1n);
+  const mant = expBits === 0 ? frac : frac | (1n << 52n);
+  const e = expBits === 0 ? -1074 : expBits - 1075;
+  if (e >= 0) return { neg, intPart: (mant << BigInt(e)).toString(), fracPart: '' };
+  const scaled = (mant * 5n ** BigInt(-e)).toString().padStart(-e + 1, '0');
+  return { neg, intPart: scaled.slice(0, scaled.length + e), fracPart: scaled.slice(scaled.length + e) };
+}
+
+/** The integer `kept`, rounded half-to-even by the dropped digits `rest`. */
+function roundDigits(kept: string, rest: string): bigint {
+  let n = BigInt(kept);
+  const first = rest[0] ?? '0';
+  if (first > '5' || (first === '5' && (/[1-9]/.test(rest.slice(1)) || n % 2n === 1n))) n += 1n;
+  return n;
+}
+
 /** Format one value per a printf/format-spec conversion. */
 export function formatOne(v: unknown, flags: string, width: number | undefined, prec: number | undefined, conv: string): string {
   let s: string;
@@ -399,11 +453,11 @@ export function formatOne(v: unknown, flags: string, width: number | undefined, 
       break;
     case 'f':
     case 'F':
-      s = num(v).toFixed(prec ?? 6);
+      s = toFixedPy(num(v), prec ?? 6);
       break;
     case 'e':
     case 'E':
-      s = num(v).toExponential(prec ?? 6).replace(/e([+-])(\d)$/, 'e$10$2');
+      s = toExponentialPy(num(v), prec ?? 6);
       if (conv === 'E') s = s.toUpperCase();
       break;
     case 'g':

@@ -110,7 +110,6 @@ function analyze(s: string): Analysis {
   let allowBlockPlain = true;
   let allowSingleQuoted = true;
   if (leadingSpace || leadingBreak || trailingSpace || trailingBreak) allowFlowPlain = allowBlockPlain = false;
-  if (trailingSpace) allowSingleQuoted = false;
   if (spaceBreak || special) allowFlowPlain = allowBlockPlain = allowSingleQuoted = false;
   if (lineBreaks) allowFlowPlain = allowBlockPlain = false;
   if (flowInd) allowFlowPlain = false;

@@ -90,6 +90,9 @@ export class PythonRuntime {
     }
     if (Object.hasOwn(context.ctx, name) && context.ctx[name] !== undefined) return context.ctx[name];
     if (Object.hasOwn(context.env.globals, name)) return context.env.globals[name];
+    if (name === 'varargs' || name === 'kwargs') {
+      throw new JinjaRuntimeError(`macro '${name}' (extra arguments) is not supported`, 'UNSUPPORTED');
+    }
     return undefinedName(name);
   }
 

@@ -6,6 +6,7 @@
 import t from 'tap';
 import { createRenderer } from '../../../compiler/jinja/renderer.js';
 import { ansibleExtras, filters, literalsAndPrinting, methods, statements, tests, whitespace, type ConstructCase } from './construct-cases.js';
+import { jinja2ReferenceCases } from './jinja2-reference-cases.js';
 
 const groups: Record<string, ConstructCase[]> = { literalsAndPrinting, statements, whitespace, filters, tests, methods, ansibleExtras };
 
@@ -23,6 +24,19 @@ for (const [group, cases] of Object.entries(groups)) {
     }
   });
 }
+
+t.test('Jinja2 reference cases', async (t) => {
+  const r = createRenderer({ searchPaths: [t.testdir()] });
+  for (const c of jinja2ReferenceCases) {
+    let out: string;
+    try {
+      out = r.renderString(c.src, {}, 'ref.j2');
+    } catch (e) {
+      out = `ERROR ${(e as Error).message}`;
+    }
+    t.equal(out, c.out, c.src.length > 90 ? `${c.src.slice(0, 90)}…` : c.src);
+  }
+});
 
 t.test('variables are not mutated by a render', async (t) => {
   const r = createRenderer({ searchPaths: [t.testdir()] });

@@ -73,6 +73,7 @@ t.test('constructs that would render differently are refused', async (t) => {
     ['{{ "x" | regex_replace("a(?i)b", "") }}', /inline flags/],
     ['{{ "1" is version("1", "eq", version_type="semver") }}', /version_type/],
     ['{% include "x" without context %}', /without context/],
+    ['{% macro m() %}{{ varargs }}{% endmacro %}{{ m(1, 2) }}', /varargs/],
   ];
   for (const [src, re] of refused) {
     const e = fails(r, `\n${src}`);
