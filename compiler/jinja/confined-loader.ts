@@ -11,7 +11,8 @@
  */
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve, sep } from 'node:path';
-import { preprocess, type Preprocessed, type WhitespaceOptions } from './preprocess.js';
+import { PreprocessError, preprocess, type Preprocessed, type WhitespaceOptions } from './preprocess.js';
+import type { CompiledProps } from './python-compiler.js';
 
 export class LoaderError extends Error {
   constructor(
@@ -77,16 +78,27 @@ export class ConfinedLoader {
   constructor(
     private readonly roots: readonly string[],
     private readonly ws: WhitespaceOptions,
+    /** Compiles preprocessed source (python-compiler.ts compiledProps bound to the environment). */
+    private readonly compile: (src: string, name: string) => CompiledProps,
   ) {}
 
   private lastError: { from: string; err: Error } | undefined;
 
-  getSource(name: string): { src: string; path: string; noCache: boolean } {
+  getSource(name: string): { src: { type: 'code'; obj: CompiledProps }; path: string; noCache: boolean } {
     try {
       const { text } = readConfined(this.roots, name);
       const pre = preprocess(text, this.ws);
       this.maps.set(name, pre);
-      return { src: pre.source, path: name, noCache: false };
+      let props: CompiledProps;
+      try {
+        props = this.compile(pre.source, name);
+      } catch (err) {
+        const e = err as { message?: string; lineno?: number; colno?: number; steadSyntax?: boolean };
+        if (!e.steadSyntax) throw err;
+        throw new PreprocessError(String(e.message), pre.lineAt(e.lineno ?? 0, e.colno ?? 0), 'SYNTAX');
+      }
+      // Compiled here (not by nunjucks) so errors are located and the code is shared across renderers.
+      return { src: { type: 'code', obj: props }, path: name, noCache: false };
     } catch (err) {
       // nunjucks flattens errors from loaders into strings; keep the original for the renderer.
       this.lastError = { from: name, err: err as Error };

@@ -421,6 +421,20 @@ function statement(tag: TagPart, lines: LineIndex): string {
  * (see parseHeader); `firstLine` is the original line number of its first line.
  */
 export function preprocess(source: string, ws: WhitespaceOptions, firstLine = 1): Preprocessed {
+  const key = `${ws.trimBlocks ? 1 : 0}${ws.lstripBlocks ? 1 : 0}${ws.keepTrailingNewline ? 1 : 0}:${firstLine}:${source}`;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const result = preprocessUncached(source, ws, firstLine);
+  if (cache.size >= MAX_CACHE) cache.delete(cache.keys().next().value as string);
+  cache.set(key, result);
+  return result;
+}
+
+/** Preprocessing is a pure function of (source, options); results are shared by every renderer. */
+const cache = new Map<string, Preprocessed>();
+const MAX_CACHE = 2000;
+
+function preprocessUncached(source: string, ws: WhitespaceOptions, firstLine: number): Preprocessed {
   let src = source.replace(/\r\n?/g, '\n');
   if (!ws.keepTrailingNewline && src.endsWith('\n')) src = src.slice(0, -1);
   // Line numbers are reported relative to the full file: pad with the header's lines.

@@ -309,6 +309,34 @@ class PythonCompiler extends Base {
 
 let installed = false;
 
+/** Generated code by (template name, nunjucks source): compiling is pure, and the costly part of a cold render. */
+const codeCache = new Map<string, string>();
+const MAX_CODE_CACHE = 2000;
+
+/** What nunjucks' Template keeps of a compiled template: the root and block functions. */
+export type CompiledProps = Record<string, unknown>;
+
+const propsCache = new Map<string, CompiledProps>();
+
+/**
+ * Compile nunjucks source (already preprocessed) for a steadJinja environment into the functions
+ * nunjucks' Template runs, shared by every renderer (they close over nothing but their arguments).
+ * Parse errors are thrown with 0-based lineno/colno and `steadSyntax: true`.
+ */
+export function compiledProps(src: string, name: string, env: { asyncFilters?: unknown; extensionsList?: unknown; opts: Record<string, unknown> }): CompiledProps {
+  installPythonCompiler();
+  const key = `${name}\0${src}`;
+  let props = propsCache.get(key);
+  if (!props) {
+    const code = compilerModule.compile(src, env.asyncFilters ?? [], env.extensionsList ?? [], name, env.opts);
+    // The same construction nunjucks' Template._compile uses.
+    props = (new Function(code) as () => CompiledProps)();
+    if (propsCache.size >= MAX_CODE_CACHE) propsCache.delete(propsCache.keys().next().value as string);
+    propsCache.set(key, props);
+  }
+  return props;
+}
+
 /** Make nunjucks compile templates of `steadJinja` environments with PythonCompiler. Idempotent. */
 export function installPythonCompiler(): void {
   if (installed) return;
@@ -316,6 +344,9 @@ export function installPythonCompiler(): void {
   const original = compilerModule.compile;
   compilerModule.compile = function compile(src, asyncFilters, extensions, name, opts) {
     if (!opts || opts.steadJinja !== true) return original(src, asyncFilters, extensions, name, opts);
+    const key = `${name}\0${src}`;
+    const cached = codeCache.get(key);
+    if (cached !== undefined) return cached;
     const c = new PythonCompiler(name, false);
     try {
       c.compile(transformer.transform(parser.parse(src, extensions, opts), asyncFilters, name));
@@ -328,6 +359,9 @@ export function installPythonCompiler(): void {
       e.steadSyntax = true;
       throw err;
     }
-    return c.getCode() as string;
+    const code = c.getCode() as string;
+    if (codeCache.size >= MAX_CODE_CACHE) codeCache.delete(codeCache.keys().next().value as string);
+    codeCache.set(key, code);
+    return code;
   };
 }

@@ -18,7 +18,7 @@
 import nunjucks from 'nunjucks';
 import { ConfinedLoader, LoaderError, readConfined } from './confined-loader.js';
 import { ANSIBLE_WHITESPACE, PreprocessError, parseHeader, preprocess, type Preprocessed, type WhitespaceOptions } from './preprocess.js';
-import { installPythonCompiler } from './python-compiler.js';
+import { compiledProps, installPythonCompiler, type CompiledProps } from './python-compiler.js';
 import { DEFAULT_LIMITS, PythonRuntime, type RenderLimits } from './python-runtime.js';
 import { copyPlain, takeLastRuntimeError } from './py-values.js';
 import { TemplateError, type TemplateErrorKind } from './template-error.js';
@@ -66,7 +66,9 @@ export function createRenderer(opts: RendererOptions): Renderer {
     const key = `${ws.trimBlocks}/${ws.lstripBlocks}/${ws.keepTrailingNewline}`;
     let e = envs.get(key);
     if (e) return e;
-    const loader = new ConfinedLoader(roots, ws);
+    let envRef: nunjucks.Environment | undefined;
+    const compile = (src: string, name: string): CompiledProps => compiledProps(src, name, envRef as unknown as Parameters<typeof compiledProps>[2]);
+    const loader = new ConfinedLoader(roots, ws, compile);
     const runtime = new PythonRuntime(limits);
     const env = new nunjucks.Environment(loader as unknown as nunjucks.ILoader, {
       autoescape: false,
@@ -76,6 +78,7 @@ export function createRenderer(opts: RendererOptions): Renderer {
       dev: true,
       steadJinja: true,
     } as nunjucks.ConfigureOptions);
+    envRef = env;
     (env as unknown as { py: PythonRuntime }).py = runtime;
     // Compile included/imported templates eagerly: nunjucks reports a lazy compile error through
     // an asynchronous callback, which a synchronous render would lose.
@@ -144,7 +147,8 @@ export function createRenderer(opts: RendererOptions): Renderer {
       if (!c) {
         const pre = preprocess(body, ws, headerLines + 1);
         lastMaps.set(name, pre);
-        const tmpl = new nunjucks.Template(pre.source, entry.env, name, true);
+        const props = compiledProps(pre.source, name, entry.env as unknown as Parameters<typeof compiledProps>[2]);
+        const tmpl = new nunjucks.Template({ type: 'code', obj: props } as unknown as string, entry.env, name, true);
         c = { tmpl, pre };
         if (compiled.size >= MAX_CACHED) compiled.delete(compiled.keys().next().value as string);
         compiled.set(key, c);

@@ -106,7 +106,8 @@ export function getAttr(obj: unknown, key: unknown): unknown {
   }
   if (typeof target !== 'object') return missing(obj, key);
   if (target instanceof LoopContext) {
-    if (typeof key !== 'string' || !LOOP_ATTRIBUTES.has(key)) return missing(obj, key);
+    if (key === 'changed') throw new JinjaRuntimeError('loop.changed() is not supported', 'UNSUPPORTED');
+    if (typeof key !== 'string' || !LOOP_ATTRIBUTES.has(key)) return new PyUndefined(`the loop has no attribute '${String(key)}'`);
     if (key === 'cycle') return (...items: unknown[]) => target.cycle(...items);
     return target[key as Exclude<keyof LoopContext, 'cycle'>];
   }
