@@ -69,6 +69,16 @@ export function readConfined(roots: readonly string[], name: string): { text: st
   throw new LoaderError(`template ${JSON.stringify(name)} not found`, 'NOT_FOUND');
 }
 
+/** True when `name` resolves to a template inside the roots. */
+export function templateExists(roots: readonly string[], name: string): boolean {
+  try {
+    readConfined(roots, name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A nunjucks loader (getSource) over the confined roots, preprocessing Jinja2 to nunjucks. */
 export class ConfinedLoader {
   /** nunjucks keeps compiled templates here (it assigns the property itself too). */
@@ -84,9 +94,16 @@ export class ConfinedLoader {
 
   private lastError: { from: string; err: Error } | undefined;
 
-  getSource(name: string): { src: { type: 'code'; obj: CompiledProps }; path: string; noCache: boolean } {
+  getSource(name: string): { src: { type: 'code'; obj: CompiledProps }; path: string; noCache: boolean } | null {
     try {
-      const { text } = readConfined(this.roots, name);
+      let text: string;
+      try {
+        text = readConfined(this.roots, name).text;
+      } catch (err) {
+        // nunjucks' protocol for "no such template" (so `ignore missing` works) is a null source.
+        if (err instanceof LoaderError && err.kind === 'NOT_FOUND') return null;
+        throw err;
+      }
       const pre = preprocess(text, this.ws);
       this.maps.set(name, pre);
       let props: CompiledProps;

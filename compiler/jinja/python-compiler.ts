@@ -257,6 +257,26 @@ class PythonCompiler extends Base {
     this._emitLine(`frame.set("loop", env.py.loop(${arr}, ${i}));`);
   }
 
+  compileInclude(node: AnyNode, frame: AnyFrame): void {
+    this.atStatement(node);
+    super.compileInclude(node, frame);
+  }
+
+  compileImport(node: AnyNode, frame: AnyFrame): void {
+    this.atStatement(node);
+    super.compileImport(node, frame);
+  }
+
+  compileFromImport(node: AnyNode, frame: AnyFrame): void {
+    this.atStatement(node);
+    super.compileFromImport(node, frame);
+  }
+
+  compileExtends(node: AnyNode, frame: AnyFrame): void {
+    this.atStatement(node);
+    super.compileExtends(node, frame);
+  }
+
   compileOutput(node: AnyNode, frame: AnyFrame): void {
     for (const child of node.children) {
       if (child instanceof nodes.TemplateData) {

@@ -16,7 +16,7 @@
  * Rendering is synchronous and not re-entrant per Renderer (one budget per render).
  */
 import nunjucks from 'nunjucks';
-import { ConfinedLoader, LoaderError, readConfined } from './confined-loader.js';
+import { ConfinedLoader, LoaderError, readConfined, templateExists } from './confined-loader.js';
 import { ANSIBLE_WHITESPACE, PreprocessError, parseHeader, preprocess, type Preprocessed, type WhitespaceOptions } from './preprocess.js';
 import { compiledProps, installPythonCompiler, type CompiledProps } from './python-compiler.js';
 import { DEFAULT_LIMITS, PythonRuntime, type RenderLimits } from './python-runtime.js';
@@ -83,7 +83,15 @@ export function createRenderer(opts: RendererOptions): Renderer {
     // Compile included/imported templates eagerly: nunjucks reports a lazy compile error through
     // an asynchronous callback, which a synchronous render would lose.
     const getTemplate = env.getTemplate.bind(env) as (...a: unknown[]) => unknown;
-    (env as unknown as { getTemplate: (...a: unknown[]) => unknown }).getTemplate = (name: unknown, _eager: unknown, ...rest: unknown[]) => getTemplate(name, true, ...rest);
+    // A list of names (`{% include ['a.j2', 'b.j2'] %}`) means the first one that exists, as in Jinja2.
+    (env as unknown as { getTemplate: (...a: unknown[]) => unknown }).getTemplate = (name: unknown, _eager: unknown, ...rest: unknown[]) => {
+      let chosen = name;
+      if (Array.isArray(name)) {
+        chosen = name.find((n) => typeof n === 'string' && templateExists(roots, n)) ?? name[name.length - 1] ?? '';
+      }
+      if (typeof chosen !== 'string') chosen = String(chosen);
+      return getTemplate(chosen, true, ...rest);
+    };
     for (const [k, v] of Object.entries(runtime.globals())) env.addGlobal(k, v);
     e = { env, loader, runtime };
     envs.set(key, e);
@@ -119,6 +127,11 @@ export function createRenderer(opts: RendererOptions): Renderer {
     if (runtimeErr && msg.includes(runtimeErr.message)) {
       kind = runtimeErr.kind;
       text = runtimeErr.message;
+    }
+    const notFound = /template not found: (.*)$/m.exec(text);
+    if (notFound) {
+      kind = 'NOT_FOUND';
+      text = `template ${JSON.stringify(notFound[1])} not found`;
     }
     if (/Maximum call stack size exceeded/.test(msg)) {
       kind = 'LIMIT';

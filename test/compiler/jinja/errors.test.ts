@@ -99,6 +99,16 @@ t.test('errors inside included templates name the included template', async (t) 
   }
 });
 
+t.test('include of a list takes the first template that exists', async (t) => {
+  const dir = t.testdir({ 'b.j2': 'B', 'c.j2': 'C' });
+  const r = createRenderer({ searchPaths: [dir] });
+  t.equal(r.renderString('{% include ["a.j2", "b.j2", "c.j2"] %}', {}, 'main.j2'), 'B');
+  t.equal(r.renderString('{% include ["x.j2", "y.j2"] ignore missing %}.', {}, 'main.j2'), '.');
+  t.match(fails(r, '{% include ["x.j2", "y.j2"] %}'), { kind: 'NOT_FOUND' });
+  t.match(fails(r, 'a\n{% include "nope.j2" %}'), { kind: 'NOT_FOUND', line: 2, template: 'main.j2' });
+  t.match(fails(r, 'a\n\n{% import "nope.j2" as n %}'), { kind: 'NOT_FOUND', line: 3 });
+});
+
 t.test('in-process limits', async (t) => {
   const r = createRenderer({ searchPaths: [t.testdir()], limits: { maxOutput: 10_000, maxIterations: 5_000, maxRange: 1_000 } });
   t.match(fails(r, '\n{{ range(1000000000) | length }}'), { kind: 'LIMIT', line: 2 });
