@@ -16,3 +16,4 @@ export * from './resources/user.js';
 export * from './resources/group.js';
 export * from './resources/exec.js';
 export * from './repo/index.js';
+export * from './api/index.js';

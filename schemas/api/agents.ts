@@ -1,41 +1,47 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import { enrollmentStatus, hostName, isoTime } from './fragments.js';
 
-/** One enrolled key of a host. */
-export const agentKeySchema = {
-  $id: 'urn:stead:api:agent-key',
+/** One enrolled key of a host (without $id, for embedding). */
+const agentKey = {
   type: 'object',
+  description: 'One enrolled key of a host.',
   additionalProperties: false,
   required: ['fingerprint', 'status', 'createdAt'],
   properties: {
     fingerprint: { type: 'string', description: 'sha256 hex of the DER public key.' },
     status: { enum: ['pending', 'approved', 'retired', 'rejected'], description: 'retired: replaced by an operator-approved newer key.' },
-    createdAt: isoTime,
-    approvedAt: isoTime,
+    createdAt: { ...isoTime, description: 'When the key was enrolled.' },
+    approvedAt: { ...isoTime, description: 'When the key was approved.' },
     via: { enum: ['operator', 'bootstrap-token'], description: 'Who approved it.' },
   },
 } as const;
 
-/** An agent (a host's enrollment record) as operators see it. */
-export const agentViewSchema = {
-  $id: 'urn:stead:api:agent-view',
+/** One enrolled key of a host. */
+export const agentKeySchema = { $id: 'urn:stead:api:agent-key', ...agentKey } as const;
+
+const agentView = {
   type: 'object',
+  description: "A host's enrollment record and its keys.",
   additionalProperties: false,
   required: ['host', 'status', 'keys'],
   properties: {
     host: hostName,
     status: enrollmentStatus,
-    keys: { type: 'array', items: agentKeySchema },
+    keys: { type: 'array', items: agentKey, description: 'Every key ever enrolled for the host, oldest first.' },
   },
 } as const;
+
+/** An agent (a host's enrollment record) as operators see it. */
+export const agentViewSchema = { $id: 'urn:stead:api:agent-view', ...agentView } as const;
 export type AgentView = FromSchema<typeof agentViewSchema>;
 
+/** GET /api/v1/agents */
 export const agentListSchema = {
   $id: 'urn:stead:api:agent-list',
   type: 'object',
   additionalProperties: false,
   required: ['agents'],
-  properties: { agents: { type: 'array', items: agentViewSchema } },
+  properties: { agents: { type: 'array', items: agentView, description: 'Every enrolled host.' } },
 } as const;
 
 /** POST /api/v1/agents/:host/approve: approve a pending key (the only pending one when no fingerprint is given). */
@@ -68,8 +74,8 @@ export const bootstrapTokenResponseSchema = {
   required: ['token', 'expiresAt'],
   properties: {
     token: { type: 'string', description: 'Shown once; the server keeps only its hash.' },
-    expiresAt: isoTime,
-    host: hostName,
+    expiresAt: { ...isoTime, description: 'After this time the token approves nothing.' },
+    host: { ...hostName, description: 'The only host name the token may enroll, when restricted.' },
   },
 } as const;
 export type BootstrapTokenResponse = FromSchema<typeof bootstrapTokenResponseSchema>;
@@ -93,8 +99,8 @@ export const operatorTokenResponseSchema = {
   additionalProperties: false,
   required: ['name', 'role', 'token'],
   properties: {
-    name: { type: 'string' },
-    role: { enum: ['admin', 'readonly'] },
+    name: { type: 'string', description: 'Who or what holds the token.' },
+    role: { enum: ['admin', 'readonly'], description: 'readonly may only read.' },
     token: { type: 'string', description: 'Shown once; the server keeps only its hash.' },
   },
 } as const;

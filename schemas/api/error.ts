@@ -10,6 +10,7 @@ export const errorBodySchema = {
   properties: {
     error: {
       type: 'object',
+      description: 'What went wrong.',
       additionalProperties: false,
       required: ['code', 'message', 'requestId'],
       properties: {

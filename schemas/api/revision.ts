@@ -1,4 +1,5 @@
 import type { FromSchema } from 'json-schema-to-ts';
+import { repoProblemSchema } from '../repo/problem.js';
 import { isoTime } from './fragments.js';
 
 /**
@@ -30,43 +31,33 @@ export const revisionUploadSchema = {
 } as const;
 export type RevisionUpload = FromSchema<typeof revisionUploadSchema>;
 
-/** One located problem in a rejected revision. */
-export const revisionProblemSchema = {
-  $id: 'urn:stead:api:revision-problem',
-  type: 'object',
-  required: ['message'],
-  properties: {
-    file: { type: 'string', description: 'Repository-relative file.' },
-    line: { type: 'integer', description: '1-based line.' },
-    column: { type: 'integer' },
-    path: { type: 'string', description: 'JSON pointer or property path inside the document.' },
-    host: { type: 'string', description: 'The host whose compile failed, when the problem is host-specific.' },
-    code: { type: 'string' },
-    message: { type: 'string' },
-  },
-} as const;
+/** One located problem in a rejected revision: the repository problem (schemas/repo/problem.ts). */
+export const revisionProblemSchema = { ...repoProblemSchema, $id: 'urn:stead:api:revision-problem' } as const;
 export type RevisionProblem = FromSchema<typeof revisionProblemSchema>;
 
-export const revisionViewSchema = {
-  $id: 'urn:stead:api:revision-view',
+const revisionView = {
   type: 'object',
+  description: 'A manifest revision (without its files).',
   additionalProperties: false,
   required: ['id', 'createdAt', 'fileCount', 'live'],
   properties: {
     id: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'sha256 of the sorted (path, content sha256) list.' },
-    createdAt: isoTime,
-    message: { type: 'string' },
-    fileCount: { type: 'integer', minimum: 0 },
+    createdAt: { ...isoTime, description: 'When it was uploaded.' },
+    message: { type: 'string', description: 'What changed, as the uploader wrote it.' },
+    fileCount: { type: 'integer', minimum: 0, description: 'Files in the repository.' },
     live: { type: 'boolean', description: 'This revision is what agents get now.' },
-    createdBy: { type: 'string' },
+    createdBy: { type: 'string', description: 'Name of the operator token that uploaded it.' },
   },
 } as const;
+
+export const revisionViewSchema = { $id: 'urn:stead:api:revision-view', ...revisionView } as const;
 export type RevisionView = FromSchema<typeof revisionViewSchema>;
 
+/** GET /api/v1/revisions */
 export const revisionListSchema = {
   $id: 'urn:stead:api:revision-list',
   type: 'object',
   additionalProperties: false,
   required: ['revisions'],
-  properties: { revisions: { type: 'array', items: revisionViewSchema } },
+  properties: { revisions: { type: 'array', items: revisionView, description: 'Revisions, newest first.' } },
 } as const;
