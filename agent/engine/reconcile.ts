@@ -272,38 +272,38 @@ async function run(
     let output: string | undefined;
     try {
       const work = (async () => {
-          const actual = await impl.read(r as never, ctx);
-          changes = impl.diff(r as never, actual);
-          const refresh = graph.refreshers[i]!.some((j) => moved.has(j));
-          if (changes.length === 0 && !refresh) return { state: 'in-sync' as const, refreshed: false };
-          if (changes.length > 0 && impl.describe && !red().noDiff) {
-            try {
-              diffText = await impl.describe({ desired: r as never, actual, changes }, ctx);
-            } catch (err) {
-              ctx.log(`no diff: ${errorMessage(err)}`);
-            }
+        const actual = await impl.read(r as never, ctx);
+        changes = impl.diff(r as never, actual);
+        const refresh = graph.refreshers[i]!.some((j) => moved.has(j));
+        if (changes.length === 0 && !refresh) return { state: 'in-sync' as const, refreshed: false };
+        if (changes.length > 0 && impl.describe && !red().noDiff) {
+          try {
+            diffText = await impl.describe({ desired: r as never, actual, changes }, ctx);
+          } catch (err) {
+            ctx.log(`no diff: ${errorMessage(err)}`);
           }
-          if (opts.noop) return { state: 'would-change' as const, refreshed: refresh };
-          if (changes.length > 0) {
-            phase = 'apply';
-            const res = await impl.apply({ desired: r as never, actual, changes }, ctx);
-            if (res && res.output !== undefined) output = res.output;
-            phase = 'verify';
-            const after = await impl.read(r as never, ctx);
-            const remaining = impl.diff(r as never, after);
-            if (remaining.length > 0) {
-              throw Object.assign(new Error(`still different after apply: ${remaining.map((c) => c.property).join(', ')}`), { code: 'NOT_CONVERGED' });
-            }
+        }
+        if (opts.noop) return { state: 'would-change' as const, refreshed: refresh };
+        if (changes.length > 0) {
+          phase = 'apply';
+          const res = await impl.apply({ desired: r as never, actual, changes }, ctx);
+          if (res && res.output !== undefined) output = res.output;
+          phase = 'verify';
+          const after = await impl.read(r as never, ctx);
+          const remaining = impl.diff(r as never, after);
+          if (remaining.length > 0) {
+            throw Object.assign(new Error(`still different after apply: ${remaining.map((c) => c.property).join(', ')}`), { code: 'NOT_CONVERGED' });
           }
-          let refreshed = false;
-          if (refresh && impl.refresh) {
-            phase = 'refresh';
-            const res = await impl.refresh(r as never, ctx);
-            if (res && res.output !== undefined) output = output === undefined ? res.output : `${output}\n${res.output}`;
-            refreshed = true;
-          }
-          return { state: 'changed' as const, refreshed };
-        })();
+        }
+        let refreshed = false;
+        if (refresh && impl.refresh) {
+          phase = 'refresh';
+          const res = await impl.refresh(r as never, ctx);
+          if (res && res.output !== undefined) output = output === undefined ? res.output : `${output}\n${res.output}`;
+          refreshed = true;
+        }
+        return { state: 'changed' as const, refreshed };
+      })();
       const result = await new Promise<Awaited<typeof work>>((resolve, reject) => {
         rejectRace = reject;
         if (abortReason !== undefined) reject(abortReason);
