@@ -104,11 +104,18 @@ export function unwrapString(v: unknown): unknown {
   return isSafeString(v) ? v.val : v;
 }
 
+/**
+ * Marks objects a template may treat as a dict although they are not plain objects: runtime
+ * objects (cycler) and read-only views other modules hand in (e.g. `hostvars` as a Proxy). Only
+ * their own enumerable properties are visible; they are never deep-copied.
+ */
+export const RUNTIME_OBJECT: unique symbol = Symbol.for('stead.jinja.runtime-object');
+
 export function isMapping(v: unknown): v is Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
   if (v instanceof PyFloat || v instanceof PyUndefined || isSafeString(v)) return false;
   const proto = Object.getPrototypeOf(v) as unknown;
-  return proto === Object.prototype || proto === null;
+  return proto === Object.prototype || proto === null || (v as Record<symbol, unknown>)[RUNTIME_OBJECT] === true;
 }
 
 /** The number inside a number-ish value (bool counts as 0/1, like Python). */
@@ -496,6 +503,7 @@ export function formatOne(v: unknown, flags: string, width: number | undefined, 
 /** Deep copy of plain data (objects, arrays); other values are shared. Keeps templates from mutating the caller's vars. */
 export function copyPlain<T>(v: T, depth = 0): T {
   if (depth > 200) throw new JinjaRuntimeError('variables nested too deeply', 'LIMIT');
+  if (typeof v === 'object' && v !== null && (v as Record<symbol, unknown>)[RUNTIME_OBJECT] === true) return v;
   if (Array.isArray(v)) return v.map((x) => copyPlain(x, depth + 1)) as T;
   if (isMapping(v)) {
     const out: Record<string, unknown> = {};

@@ -11,7 +11,7 @@
  */
 import { LOOP_ATTRIBUTES, LoopContext } from './loop-context.js';
 import { methodFor } from './py-methods.js';
-import { JinjaRuntimeError, PyUndefined, isMapping, num, typeName, unwrapString } from './py-values.js';
+import { JinjaRuntimeError, PyUndefined, RUNTIME_OBJECT, isMapping, num, typeName, unwrapString } from './py-values.js';
 
 const BLOCKED = new Set([
   'constructor',
@@ -46,8 +46,8 @@ function refuse(name: string): never {
   throw new JinjaRuntimeError(`access to attribute '${name}' is not allowed in templates`, 'SECURITY');
 }
 
-/** Objects the runtime creates for templates (loop, namespace(), cycler()) carry this marker. */
-export const RUNTIME_OBJECT: unique symbol = Symbol('stead.jinja.runtime-object');
+/** Objects the runtime creates for templates (cycler(), groupby tuples) and read-only views carry this marker. */
+export { RUNTIME_OBJECT } from './py-values.js';
 
 function sliceSeq<T>(seq: readonly T[], sl: PySlice): T[] {
   const len = seq.length;

@@ -90,6 +90,24 @@ t.test('escape corpus is refused', async (t) => {
   t.equal(({} as Record<string, unknown>).polluted, undefined, 'Object.prototype not polluted');
 });
 
+t.test('read-only views (RUNTIME_OBJECT) behave as dicts and are not copied', async (t) => {
+  const { RUNTIME_OBJECT } = await import('../../../compiler/jinja/safe-access.js');
+  const keys = ['web', 'db'];
+  let reads = 0;
+  class View {}
+  const view = new Proxy(new View(), {
+    get: (_t, p) => (p === RUNTIME_OBJECT ? true : typeof p === 'string' && keys.includes(p) ? (reads++, [`${p}1`]) : undefined),
+    has: (_t, p) => p === RUNTIME_OBJECT || (typeof p === 'string' && keys.includes(p)),
+    ownKeys: () => keys,
+    getOwnPropertyDescriptor: (_t, p) => (typeof p === 'string' && keys.includes(p) ? { value: [`${p}1`], enumerable: true, configurable: true } : undefined),
+  });
+  const r = createRenderer({ searchPaths: [t.testdir()] });
+  t.equal(r.renderString('{{ groups.web[0] }}', { groups: view }, 'v.j2'), 'web1');
+  t.equal(reads, 1, 'only the key used was read (no deep copy of the view)');
+  t.equal(r.renderString("{% for g in groups %}{{ g }}={{ groups[g] | join(',') }};{% endfor %} {{ groups | length }} {{ 'db' in groups }} {{ groups.keys() | list }}", { groups: view }, 'v.j2'), "web=web1;db=db1; 2 True ['web', 'db']");
+  t.throws(() => r.renderString('{{ groups.constructor }}', { groups: view }, 'v.j2'), TemplateError);
+});
+
 t.test('data is never template source', async (t) => {
   const r = createRenderer({ searchPaths: [t.testdir()] });
   const vars = { a: '{{ 7*7 }}', b: '{% raw %}x{% endraw %}', c: { k: '{{ {}|attr("constructor") }}' }, d: ['{#', '#}'] };
