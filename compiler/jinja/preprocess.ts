@@ -167,7 +167,7 @@ function lex(src: string, lines: LineIndex): Part[] {
       j++;
     }
     if (found < 0) throw new PreprocessError(`unclosed '${open}'`, lines.lineOf(k), 'SYNTAX');
-    let bodyEnd = found;
+    const bodyEnd = found;
     let right: '' | '-' | '+' = '';
     if (src[found] === '-' || src[found] === '+') {
       right = src[found] as '-' | '+';
@@ -188,7 +188,6 @@ function lex(src: string, lines: LineIndex): Part[] {
       parts.push({ kind: 'block', body: 'endraw', bodyOffset: e.index + 2, start: e.index, left: el, right: er });
       i = e.index + e[0].length;
     }
-    bodyEnd = 0;
   }
   return parts;
 }
@@ -210,8 +209,6 @@ function applyWhitespace(parts: Part[], src: string, ws: WhitespaceOptions): voi
         const tail = text.slice(nl + 1);
         if ((nl >= 0 || prev.lineStart) && /^[ \t]*$/.test(tail)) prev.end -= tail.length;
       }
-    } else if (!prev && ws.lstripBlocks && isBlockLike && tag.left !== '+') {
-      // Tag at the very start of the template: nothing to strip.
     }
     if (next && (next.kind === 'text' || next.kind === 'raw')) {
       if (tag.right === '-') {
@@ -317,12 +314,10 @@ function statement(tag: TagPart, lines: LineIndex): string {
     case 'for': {
       const inAt = findName('in', 1);
       if (inAt < 0) throw new PreprocessError("expected 'in' in for loop", line, 'SYNTAX');
-      const targets = toks.slice(1, inAt);
       const targetNames = splitTop(toks, 1, inAt, ',').map(([a, b]) => {
         if (b - a !== 1 || toks[a]?.type !== 'name') throw new PreprocessError('for loop targets must be names', line, 'UNSUPPORTED');
         return (toks[a] as Tok).value;
       });
-      void targets;
       let end = toks.length;
       if (toks[end - 1]?.type === 'name' && toks[end - 1]?.value === 'recursive') {
         throw new PreprocessError('recursive loops (loop(…)) are not supported', line, 'UNSUPPORTED');
@@ -441,13 +436,7 @@ function preprocessUncached(source: string, ws: WhitespaceOptions, firstLine: nu
   const pad = '\n'.repeat(Math.max(0, firstLine - 1));
   const full = pad + src;
   const lines = new LineIndex(full);
-  let parts: Part[];
-  try {
-    parts = lex(full, lines).filter((p) => !(p.kind === 'text' && p.start < pad.length && p.end <= pad.length));
-  } catch (e) {
-    if (e instanceof PreprocessError) throw e;
-    throw e;
-  }
+  const parts = lex(full, lines).filter((p) => !(p.kind === 'text' && p.start < pad.length && p.end <= pad.length));
   for (const p of parts) if ((p.kind === 'text' || p.kind === 'raw') && p.start < pad.length) p.start = pad.length;
   applyWhitespace(parts, full, ws);
   const em = new Emitter(lines);

@@ -139,7 +139,8 @@ export function createRenderer(opts: RendererOptions): Renderer {
     }
     let line: number | undefined;
     if (typeof e?.lineno === 'number') {
-      const map = entry?.loader.mapFor(template) ?? lastMaps.get(template);
+      // The template rendered at the top (with its #jinja2 header offset) or one the loader read.
+      const map = template === name ? (lastMaps.get(name) ?? entry?.loader.mapFor(name)) : (entry?.loader.mapFor(template) ?? lastMaps.get(template));
       line = map ? map.lineAt(e.lineno, Math.max(0, e.colno ?? 0)) : e.lineno + 1;
     }
     return new TemplateError(text, { template, line, kind });
