@@ -1,20 +1,35 @@
 /**
- * The read-only console: GET / lists hosts with their compliance state, last run and drift,
- * auto-refreshing. Login with an operator token sets an HttpOnly, SameSite=Strict session
- * cookie (Secure under TLS). Form posts must come from the same origin (Origin/Referer check),
- * and failed logins are rate-limited per client address.
+ * The operator console (server-rendered HTML, no script):
+ *   GET  /                         fleet overview: state tiles, hourly compliance chart, host list (?state= filter)
+ *   GET  /hosts/:host              host detail: last run's resources (attention first, before/after,
+ *                                  diff), recent runs, facts, groups, enrollment
+ *   GET  /hosts/:host/runs/:runId  the same page for one stored run
+ *   GET  /enrollment               pending keys with approve/reject forms; every agent
+ *   POST /enrollment/approve|reject  form posts (admin role, same origin)
+ *   GET  /revisions                published revisions, the live one marked
+ *   GET/POST /login, POST /logout
+ * Login with an operator token sets an HttpOnly, SameSite=Strict session cookie (Secure under
+ * TLS). Every form post must come from the same origin (Origin/Referer check); failed logins are
+ * rate-limited per client address. Overview and host pages refresh every 5 s (meta refresh;
+ * `?refresh=0` pauses).
  */
 import { Router } from '@koa/router';
 import { isoAt } from '../domain/clock.js';
+import { complianceStates } from '../domain/compliance.js';
 import { ApiError } from '../domain/errors.js';
 import type { Services } from '../services/services.js';
+import type { Operator } from '../services/operator-auth-service.js';
 import type { AppContext, AppState } from '../api/app-state.js';
 import { sessionCookie } from '../api/auth.js';
 import { readRawBody, requireMediaType } from '../api/body.js';
 import { requestSignal } from '../api/request-signal.js';
-import { hostsView, loginView } from './views.js';
+import { complianceChart } from './compliance-chart.js';
+import { factRows, runView } from './run-model.js';
+import { enrollmentView, errorView, hostView, loginView, overviewView, revisionsView } from './views.js';
 
 const refreshSeconds = 5;
+const chartHours = 48;
+const hostNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
 
 function sameOrigin(ctx: AppContext): boolean {
   const origin = ctx.get('origin') || ctx.get('referer');
@@ -29,53 +44,228 @@ function sameOrigin(ctx: AppContext): boolean {
 function html(ctx: AppContext, body: string, status = 200): void {
   ctx.status = status;
   ctx.type = 'text/html; charset=utf-8';
-  ctx.set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'");
+  ctx.set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
   ctx.set('Cache-Control', 'no-store');
+  // Same-origin form posts must carry a real Origin (no-referrer would make it "null").
+  ctx.set('Referrer-Policy', 'same-origin');
   ctx.body = body;
+}
+
+/** The page context every view shares (nav, operator, refresh). */
+function frame(ctx: AppContext, services: Services, op: Operator, nav: string, pendingCount: number, refreshable: boolean): Record<string, unknown> {
+  const paused = ctx.query['refresh'] === '0';
+  const q = new URLSearchParams(ctx.querystring);
+  q.set('refresh', '0');
+  const pauseQuery = q.toString();
+  q.delete('refresh');
+  return {
+    operator: op.name,
+    role: op.role,
+    nav,
+    pendingCount,
+    refreshable,
+    refresh: refreshable && !paused ? refreshSeconds : 0,
+    pauseQuery,
+    resumeQuery: q.toString(),
+    now: isoAt(services.clock.now()),
+  };
+}
+
+function pendingKeys(agents: Awaited<ReturnType<Services['enrollment']['list']>>): { host: string; status: string; fingerprint: string; createdAt: string; rotation: boolean }[] {
+  const out = [];
+  for (const a of agents) {
+    const approved = a.keys.some((k) => k.status === 'approved');
+    for (const k of a.keys) if (k.status === 'pending') out.push({ host: a.host, status: a.status, fingerprint: k.fingerprint, createdAt: isoAt(k.createdAt), rotation: approved });
+  }
+  return out;
 }
 
 export function consoleRouter(services: Services, opts: { secureCookies: boolean }): Router<AppState> {
   const router = new Router<AppState>();
   const failures = new Map<string, { count: number; since: number }>();
 
-  router.get('/', async (ctx) => {
-    ctx.state.routeName = '/';
+  /** The session's operator, or a redirect to /login (undefined). */
+  const operator = (ctx: AppContext): Operator | undefined => {
     const sid = ctx.cookies.get(sessionCookie);
     const op = sid ? services.operators.session(sid) : undefined;
     if (!op) {
-      ctx.redirect('/login');
-      return;
+      if (ctx.method === 'GET') ctx.redirect('/login');
+      else throw new ApiError('UNAUTHENTICATED', 'log in first');
+      return undefined;
     }
     ctx.state.principal = { kind: 'operator', name: op.name, role: op.role, via: 'session' };
+    return op;
+  };
+
+  const readForm = async (ctx: AppContext): Promise<URLSearchParams> => {
+    if (!sameOrigin(ctx)) throw new ApiError('FORBIDDEN', 'cross-origin form post refused');
+    requireMediaType(ctx, ['application/x-www-form-urlencoded']);
+    return new URLSearchParams((await readRawBody(ctx, 8 * 1024)).toString('utf8'));
+  };
+
+  router.get('/', async (ctx) => {
+    ctx.state.routeName = '/';
+    const op = operator(ctx);
+    if (!op) return;
     const signal = requestSignal(ctx);
-    const [hosts, agents, summary, live] = await Promise.all([services.compliance.hosts(signal), services.enrollment.list(), services.compliance.summary(signal), services.revisions.live(signal)]);
+    const now = services.clock.now();
+    const [hosts, agents, summary, live, history] = await Promise.all([
+      services.compliance.hosts(signal),
+      services.enrollment.list(),
+      services.compliance.summary(signal),
+      services.revisions.live(signal),
+      services.compliance.history('fleet', now - chartHours * 3_600_000, now + 3_600_000),
+    ]);
+    const filterRaw = typeof ctx.query['state'] === 'string' ? ctx.query['state'] : undefined;
+    const filter = complianceStates.find((s) => s === filterRaw);
     const enrolled = new Map(agents.map((a) => [a.host, a.status]));
     const names = [...new Set([...hosts.map((h) => h.host), ...enrolled.keys()])].sort();
     const byName = new Map(hosts.map((h) => [h.host, h]));
+    const rows = names.map((name) => {
+      const h = byName.get(name);
+      const r = h?.lastRun;
+      return {
+        host: name,
+        state: h?.state ?? 'unknown',
+        groups: h?.groups ?? [],
+        enrollment: enrolled.get(name),
+        lastRunAt: r ? isoAt(r.receivedAtMs) : undefined,
+        outcome: r?.outcome,
+        corrective: r?.corrective ?? '',
+        changed: r?.changed ?? '',
+        failed: r?.failed ?? '',
+      };
+    });
     html(
       ctx,
-      hostsView({
-        title: 'Hosts',
-        operator: op.name,
-        refresh: refreshSeconds,
-        now: isoAt(services.clock.now()),
+      overviewView({
+        ...frame(ctx, services, op, 'overview', pendingKeys(agents).length, true),
+        title: 'Overview',
+        states: complianceStates,
         revision: live?.id.slice(0, 12),
         fleet: summary.fleet,
-        hosts: names.map((name) => {
-          const h = byName.get(name);
-          const r = h?.lastRun;
-          return {
-            host: name,
-            state: h?.state ?? 'unknown',
-            groups: h?.groups ?? [],
-            enrollment: enrolled.get(name),
-            lastRunAt: r ? isoAt(r.receivedAtMs) : undefined,
-            outcome: r?.outcome,
-            corrective: r?.corrective ?? '',
-            changed: r?.changed ?? '',
-            failed: r?.failed ?? '',
-          };
-        }),
+        chartHours,
+        chart: complianceChart(history, summary.fleet.counts, now, chartHours),
+        filter,
+        total: rows.length,
+        hosts: filter ? rows.filter((r) => r.state === filter) : rows,
+      }),
+    );
+  });
+
+  const hostPage = async (ctx: AppContext, host: string, runId: string | undefined): Promise<void> => {
+    const op = operator(ctx);
+    if (!op) return;
+    const signal = requestSignal(ctx);
+    const agents = await services.enrollment.list();
+    const pending = pendingKeys(agents).length;
+    if (!hostNamePattern.test(host)) {
+      html(ctx, errorView({ ...frame(ctx, services, op, 'overview', pending, false), title: 'Not found', heading: 'No such host', message: `${host} is not a valid host name.` }), 404);
+      return;
+    }
+    const [hosts, state, runs] = await Promise.all([services.compliance.hosts(signal), services.hostStates.get(host), services.reports.list({ host, limit: 25 })]);
+    const h = hosts.find((x) => x.host === host);
+    const agent = agents.find((a) => a.host === host);
+    if (!h && !agent && !state) {
+      html(ctx, errorView({ ...frame(ctx, services, op, 'overview', pending, false), title: 'Not found', heading: 'No such host', message: `The server knows no host named ${host}.` }), 404);
+      return;
+    }
+    const wanted = runId ?? h?.lastRun?.runId;
+    const report = wanted !== undefined ? await services.reports.get(host, wanted) : undefined;
+    if (runId !== undefined && !report) {
+      html(ctx, errorView({ ...frame(ctx, services, op, 'overview', pending, false), title: 'Not found', heading: 'No such run', message: `No stored run ${runId} for ${host} (raw reports are kept for the retention period).` }), 404);
+      return;
+    }
+    html(
+      ctx,
+      hostView({
+        ...frame(ctx, services, op, 'overview', pending, runId === undefined),
+        title: host,
+        host,
+        state: h?.state ?? 'unknown',
+        groups: h?.groups ?? [],
+        inInventory: h?.inInventory ?? false,
+        enrollment: agent?.status,
+        lastRunAt: h?.lastRun ? isoAt(h.lastRun.receivedAtMs) : undefined,
+        factsUpdatedAt: state?.factsUpdatedAt !== undefined ? isoAt(state.factsUpdatedAt) : undefined,
+        viewingRun: runId !== undefined,
+        run: report ? runView(report) : undefined,
+        runs: runs.map((r) => ({ ...r, startedAt: isoAt(r.startedAt) })),
+        facts: factRows(state?.facts),
+      }),
+    );
+  };
+
+  router.get('/hosts/:host', async (ctx) => {
+    ctx.state.routeName = '/hosts/:host';
+    await hostPage(ctx, ctx.params['host'] ?? '', undefined);
+  });
+
+  router.get('/hosts/:host/runs/:runId', async (ctx) => {
+    ctx.state.routeName = '/hosts/:host/runs/:runId';
+    await hostPage(ctx, ctx.params['host'] ?? '', ctx.params['runId'] ?? '');
+  });
+
+  const enrollmentPage = async (ctx: AppContext, op: Operator, extra: { flash?: string; error?: string }, status = 200): Promise<void> => {
+    const agents = await services.enrollment.list();
+    const pending = pendingKeys(agents);
+    html(
+      ctx,
+      enrollmentView({
+        ...frame(ctx, services, op, 'enrollment', pending.length, false),
+        title: 'Enrollment',
+        canWrite: op.role === 'admin',
+        pending,
+        agents: agents.map((a) => ({ host: a.host, status: a.status, keys: a.keys })),
+        ...extra,
+      }),
+      status,
+    );
+  };
+
+  router.get('/enrollment', async (ctx) => {
+    ctx.state.routeName = '/enrollment';
+    const op = operator(ctx);
+    if (!op) return;
+    const done = typeof ctx.query['done'] === 'string' ? ctx.query['done'] : undefined;
+    await enrollmentPage(ctx, op, done === 'approved' || done === 'rejected' ? { flash: `Key ${done}.` } : {});
+  });
+
+  for (const action of ['approve', 'reject'] as const) {
+    router.post(`/enrollment/${action}`, async (ctx) => {
+      ctx.state.routeName = `/enrollment/${action}`;
+      const form = await readForm(ctx);
+      const op = operator(ctx);
+      if (!op) return;
+      if (op.role !== 'admin') throw new ApiError('FORBIDDEN', 'a readonly operator cannot approve or reject agents');
+      const host = form.get('host') ?? '';
+      const fingerprint = form.get('fingerprint') ?? '';
+      if (!fingerprint) throw new ApiError('BAD_REQUEST', 'fingerprint is required');
+      try {
+        if (action === 'approve') await services.enrollment.approve(host, fingerprint);
+        else await services.enrollment.reject(host, fingerprint);
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        await enrollmentPage(ctx, op, { error: `${host}: ${err.message}` }, err.status);
+        return;
+      }
+      ctx.state.log.info('console enrollment', { action, host, fingerprint, operator: op.name });
+      ctx.status = 303;
+      ctx.redirect(`/enrollment?done=${action === 'approve' ? 'approved' : 'rejected'}`);
+    });
+  }
+
+  router.get('/revisions', async (ctx) => {
+    ctx.state.routeName = '/revisions';
+    const op = operator(ctx);
+    if (!op) return;
+    const [revisions, agents] = await Promise.all([services.revisions.list(100), services.enrollment.list()]);
+    html(
+      ctx,
+      revisionsView({
+        ...frame(ctx, services, op, 'revisions', pendingKeys(agents).length, false),
+        title: 'Revisions',
+        revisions: revisions.map((r) => ({ ...r, createdAt: isoAt(r.createdAt) })),
       }),
     );
   });

@@ -1,44 +1,198 @@
-/** Console views (nunjucks, autoescaped by ui-env.ts). Small on purpose. */
+/**
+ * Console views (nunjucks, autoescaped by ui-env.ts). Every value shown comes from the context
+ * and is escaped; nothing from agents or operators is ever template source. Pages carry no
+ * script (the CSP forbids it): auto-refresh is a meta refresh, the chart is inline SVG.
+ */
 import { view } from './ui-env.js';
 
-const layout = (body: string, extraHead = ''): string => `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Stead{% if title %} · {{ title }}{% endif %}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">${extraHead}
-<style>
-body{font:14px/1.4 system-ui,sans-serif;margin:2rem;color:#222}
-table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35rem .6rem;border-bottom:1px solid #ddd}
-.s{padding:.1rem .45rem;border-radius:.6rem;font-size:12px;font-weight:600}
-.in-sync{background:#d4f5dc}.drifted{background:#ffe8b3}.failing{background:#ffc9c9}.not-reporting{background:#e4e4e4}.unknown{background:#eef}
-.sum span{margin-right:1.2rem}form.inline{display:inline}
-</style></head><body>${body}</body></html>`;
+const style = `
+:root{--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--bg:#f6f8fa;--card:#fff;--accent:#0969da;
+--in-sync:#1a7f37;--drifted:#bf8700;--failing:#cf222e;--not-reporting:#6e7781;--unknown:#8250df}
+*{box-sizing:border-box}
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:var(--fg);background:var(--bg)}
+a{color:var(--accent);text-decoration:none}a:hover{text-decoration:underline}
+header{background:#24292f;color:#fff;display:flex;align-items:center;gap:1.5rem;padding:.6rem 1.5rem}
+header .brand{font-weight:700;font-size:16px;letter-spacing:.02em;color:#fff}
+header nav a{color:#d0d7de;margin-right:1.1rem}header nav a.on{color:#fff;font-weight:600}
+header .who{margin-left:auto;display:flex;gap:.8rem;align-items:center;color:#d0d7de;font-size:13px}
+header button{background:transparent;border:1px solid #57606a;color:#d0d7de;border-radius:6px;padding:.2rem .6rem;cursor:pointer}
+main{padding:1.2rem 1.5rem;max-width:1280px}
+h1{font-size:22px;margin:.2rem 0 1rem}h2{font-size:16px;margin:1.6rem 0 .6rem}
+.card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:1rem;margin-bottom:1rem}
+table{border-collapse:collapse;width:100%;background:var(--card)}
+th,td{text-align:left;padding:.4rem .65rem;border-bottom:1px solid var(--line);vertical-align:top}
+th{font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);background:var(--bg)}
+tr:hover td{background:#f6f8fa}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+.s{display:inline-block;padding:.05rem .5rem;border-radius:1rem;font-size:12px;font-weight:600;color:#fff;white-space:nowrap}
+.s.in-sync,.s.changed-ok{background:var(--in-sync)}.s.drifted,.s.would-change{background:var(--drifted)}
+.s.failing,.s.failed,.s.skipped{background:var(--failing)}.s.not-reporting{background:var(--not-reporting)}
+.s.unknown,.s.pending{background:var(--unknown)}.s.changed{background:var(--accent)}.s.approved{background:var(--in-sync)}
+.s.revoked,.s.rejected,.s.retired{background:var(--not-reporting)}.s.live{background:var(--accent)}
+.tiles{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:.8rem;margin-bottom:1rem}
+.tile{background:var(--card);border:1px solid var(--line);border-left:5px solid var(--line);border-radius:8px;padding:.7rem .9rem;color:var(--fg)}
+.tile:hover{text-decoration:none;border-color:var(--accent)}
+.tile .n{font-size:28px;font-weight:700;font-variant-numeric:tabular-nums}.tile .l{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.04em}
+.tile.in-sync{border-left-color:var(--in-sync)}.tile.drifted{border-left-color:var(--drifted)}.tile.failing{border-left-color:var(--failing)}
+.tile.not-reporting{border-left-color:var(--not-reporting)}.tile.unknown{border-left-color:var(--unknown)}.tile.pct{border-left-color:var(--accent)}
+svg.chart{width:100%;height:auto;display:block}svg.chart text{font-size:11px;fill:var(--muted)}
+svg.chart .grid{stroke:#eaeef2}svg.chart .axis{stroke:var(--line)}
+svg.chart rect.in-sync{fill:var(--in-sync)}svg.chart rect.drifted{fill:var(--drifted)}svg.chart rect.failing{fill:var(--failing)}
+svg.chart rect.not-reporting{fill:var(--not-reporting)}svg.chart rect.unknown{fill:var(--unknown)}
+.legend span{margin-right:1rem;font-size:12px;color:var(--muted)}.legend i{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:.3rem;vertical-align:-1px}
+.legend i.in-sync{background:var(--in-sync)}.legend i.drifted{background:var(--drifted)}.legend i.failing{background:var(--failing)}
+.legend i.not-reporting{background:var(--not-reporting)}.legend i.unknown{background:var(--unknown)}
+.muted{color:var(--muted)}code,pre,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px}
+.filters a{margin-right:.8rem}.filters a.on{font-weight:700;color:var(--fg)}
+.meta{margin:0;display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}.meta dt{color:var(--muted)}.meta dd{margin:0}
+.res{border:1px solid var(--line);border-left:5px solid var(--line);border-radius:8px;background:var(--card);margin-bottom:.8rem}
+.res.failed,.res.skipped{border-left-color:var(--failing)}.res.changed{border-left-color:var(--accent)}.res.would-change{border-left-color:var(--drifted)}
+.res .hd{display:flex;gap:.6rem;align-items:center;padding:.55rem .8rem;border-bottom:1px solid var(--line)}
+.res .bd{padding:.55rem .8rem}.res .id{font-weight:600}
+.drift{color:var(--drifted);font-weight:600;font-size:12px}
+.v-absent{color:var(--muted);font-style:italic}.v-redacted{background:#fff8c5;border-radius:4px;padding:0 .25rem}
+pre.diff{background:#f6f8fa;border:1px solid var(--line);border-radius:6px;padding:.5rem 0;overflow:auto;margin:.5rem 0 0}
+pre.diff span{display:block;padding:0 .7rem;white-space:pre}
+pre.diff .add{background:#dafbe1}pre.diff .del{background:#ffebe9}pre.diff .hunk{color:#8250df;background:#f3eefe}pre.diff .head{color:var(--muted);font-weight:600}
+.err{color:var(--failing)}.flash{padding:.6rem .9rem;border-radius:6px;margin-bottom:1rem;background:#dafbe1;border:1px solid #aceebb}
+.flash.bad{background:#ffebe9;border-color:#ffcecb}
+form.inline{display:inline}button.act{border:1px solid var(--line);background:var(--card);border-radius:6px;padding:.25rem .7rem;cursor:pointer}
+button.approve{background:var(--in-sync);border-color:var(--in-sync);color:#fff}button.reject{color:var(--failing)}
+.login{max-width:380px;margin:10vh auto}.login input{width:100%;padding:.45rem;margin:.4rem 0 .8rem;border:1px solid var(--line);border-radius:6px}
+.login button{background:var(--accent);color:#fff;border:0;border-radius:6px;padding:.5rem 1rem;cursor:pointer}
+footer{color:var(--muted);font-size:12px;margin-top:1.5rem}
+`;
+
+const layout = (body: string): string => `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{% if title %}{{ title }} · {% endif %}Stead</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+{% if refresh %}<meta http-equiv="refresh" content="{{ refresh }}">{% endif %}
+<style>${style}</style></head><body>
+{% if operator %}<header><a class="brand" href="/">Stead</a><nav>
+<a href="/"{% if nav == "overview" %} class="on"{% endif %}>Overview</a>
+<a href="/enrollment"{% if nav == "enrollment" %} class="on"{% endif %}>Enrollment{% if pendingCount %} <span class="s pending">{{ pendingCount }}</span>{% endif %}</a>
+<a href="/revisions"{% if nav == "revisions" %} class="on"{% endif %}>Revisions</a>
+</nav><div class="who"><span>{{ operator }} ({{ role }})</span>
+<form class="inline" method="post" action="/logout"><button type="submit">Log out</button></form></div></header>{% endif %}
+<main>${body}
+{% if operator %}<footer>{% if refreshable %}{% if refresh %}Refreshes every {{ refresh }} s · <a href="?{{ pauseQuery }}">pause</a>{% else %}Auto-refresh paused · <a href="?{{ resumeQuery }}">resume</a>{% endif %} · {% endif %}{{ now }}</footer>{% endif %}
+</main></body></html>`;
 
 export const loginView = view(
-  layout(`<h1>Stead</h1>
-{% if error %}<p role="alert">{{ error }}</p>{% endif %}
+  layout(`<div class="login card"><h1>Stead console</h1>
+{% if error %}<p class="flash bad" role="alert">{{ error }}</p>{% endif %}
 <form method="post" action="/login">
-<label>Operator token <input type="password" name="token" autocomplete="current-password" required></label>
+<label for="token">Operator token</label>
+<input id="token" type="password" name="token" autocomplete="current-password" required autofocus>
 <button type="submit">Log in</button></form>
-<p>The admin token was written to <code>&lt;data-dir&gt;/admin-token</code> at first start.</p>`),
+<p class="muted">The admin token was written to <code>&lt;data-dir&gt;/admin-token</code> at first start.</p></div>`),
 );
 
-export const hostsView = view(
-  layout(
-    `<form class="inline" method="post" action="/logout"><button type="submit">Log out {{ operator }}</button></form>
-<h1>Hosts</h1>
-<p class="sum">
-<span>Fleet compliance: <b>{{ fleet.percent }} %</b> of {{ fleet.total }}</span>
-{% for state, n in fleet.counts %}<span class="s {{ state }}">{{ state }}: {{ n }}</span>{% endfor %}
-<span>Revision: <code>{{ revision or "none published" }}</code></span>
-</p>
-<table><thead><tr><th>Host</th><th>State</th><th>Last run</th><th>Outcome</th><th>Drift (corrective)</th><th>Changed</th><th>Failed</th><th>Groups</th><th>Enrollment</th></tr></thead>
+export const errorView = view(layout(`<h1>{{ heading }}</h1><p class="card">{{ message }}</p><p><a href="/">Back to the overview</a></p>`));
+
+const stateBadge = `<span class="s {{ h.state }}">{{ h.state }}</span>`;
+
+export const overviewView = view(
+  layout(`<h1>Fleet overview</h1>
+<div class="tiles">
+<a class="tile pct" href="/"><div class="n" data-fleet-percent>{{ fleet.percent }} %</div><div class="l">in sync of {{ fleet.total }} hosts</div></a>
+{% for s in states %}<a class="tile {{ s }}" href="/?state={{ s }}" data-count="{{ s }}"><div class="n">{{ fleet.counts[s] }}</div><div class="l">{{ s }}</div></a>
+{% endfor %}</div>
+<div class="card"><div style="display:flex;justify-content:space-between;align-items:baseline">
+<strong>Compliance, last {{ chartHours }} hours (hosts per state, hourly)</strong>
+<span class="legend">{% for s in states %}<span><i class="{{ s }}"></i>{{ s }}</span>{% endfor %}</span></div>
+<svg class="chart" id="compliance-chart" role="img" aria-label="Fleet compliance history" viewBox="0 0 {{ chart.width }} {{ chart.height }}" xmlns="http://www.w3.org/2000/svg">
+{% for t in chart.yTicks %}<line class="grid" x1="{{ chart.plot.l }}" x2="{{ chart.plot.r }}" y1="{{ t.y }}" y2="{{ t.y }}"/><text x="{{ chart.plot.l - 6 }}" y="{{ t.y + 4 }}" text-anchor="end">{{ t.label }}</text>
+{% endfor %}<line class="axis" x1="{{ chart.plot.l }}" x2="{{ chart.plot.r }}" y1="{{ chart.plot.b }}" y2="{{ chart.plot.b }}"/>
+{% for t in chart.xTicks %}<text x="{{ t.x }}" y="{{ chart.plot.b + 16 }}" text-anchor="middle">{{ t.label }}</text>
+{% endfor %}{% for r in chart.rects %}<rect class="{{ r.state }}" x="{{ r.x }}" y="{{ r.y }}" width="{{ r.w }}" height="{{ r.h }}"><title>{{ r.title }}</title></rect>
+{% endfor %}</svg>
+<div class="muted" style="font-size:12px">{{ chart.points }} hour(s) with data · revision <code>{{ revision or "none published" }}</code></div></div>
+<h2>Hosts{% if filter %}: {{ filter }}{% endif %}</h2>
+<p class="filters"><a href="/"{% if not filter %} class="on"{% endif %}>all ({{ total }})</a>{% for s in states %}<a href="/?state={{ s }}"{% if filter == s %} class="on"{% endif %}>{{ s }}</a>{% endfor %}</p>
+<table id="hosts"><thead><tr><th>Host</th><th>State</th><th>Last run</th><th>Outcome</th><th class="num">Drifted</th><th class="num">Changed</th><th class="num">Failed</th><th>Groups</th><th>Enrollment</th></tr></thead>
 <tbody>
-{% for h in hosts %}<tr>
-<td>{{ h.host }}</td><td><span class="s {{ h.state }}">{{ h.state }}</span></td>
-<td>{{ h.lastRunAt or "never" }}</td><td>{{ h.outcome or "" }}</td><td>{{ h.corrective }}</td><td>{{ h.changed }}</td><td>{{ h.failed }}</td>
-<td>{{ h.groups | join(", ") }}</td><td>{{ h.enrollment or "" }}</td></tr>
-{% else %}<tr><td colspan="9">No hosts yet: publish a revision and start an agent.</td></tr>{% endfor %}
-</tbody></table>
-<p><small>Refreshes every {{ refresh }} s · {{ now }}</small></p>`,
-    '<meta http-equiv="refresh" content="{{ refresh }}">',
-  ),
+{% for h in hosts %}<tr data-host="{{ h.host }}">
+<td><a href="/hosts/{{ h.host | urlencode }}">{{ h.host }}</a></td><td>${stateBadge}</td>
+<td>{{ h.lastRunAt or "never" }}</td><td>{% if h.outcome %}<span class="s {{ h.outcome }}">{{ h.outcome }}</span>{% endif %}</td>
+<td class="num">{{ h.corrective }}</td><td class="num">{{ h.changed }}</td><td class="num">{{ h.failed }}</td>
+<td>{{ h.groups | join(", ") }}</td><td>{% if h.enrollment %}<span class="s {{ h.enrollment }}">{{ h.enrollment }}</span>{% endif %}</td></tr>
+{% else %}<tr><td colspan="9" class="muted">{% if filter %}No host is {{ filter }}.{% else %}No hosts yet: publish a revision and start an agent.{% endif %}</td></tr>{% endfor %}
+</tbody></table>`),
+);
+
+const valueCell = `<span class="v-{{ v.kind }}">{{ v.text }}</span>`;
+
+const resourceBlock = `<div class="res {{ r.state }}" data-resource="{{ r.id }}">
+<div class="hd"><span class="s {{ r.state }}">{{ r.state }}</span><span class="id mono">{{ r.id }}</span>
+{% if r.corrective %}<span class="drift">drift</span>{% endif %}{% if r.refreshed %}<span class="muted">refreshed</span>{% endif %}
+<span class="muted" style="margin-left:auto">{{ r.durationMs }} ms</span></div>
+{% if r.error or r.changes.length or r.diff.length or r.output %}<div class="bd">
+{% if r.error %}<p class="err"><b>{{ r.error.code }}</b>: {{ r.error.message }}</p>{% endif %}
+{% if r.changes.length %}<table class="changes"><thead><tr><th>Property</th><th>Before</th><th>After</th><th></th></tr></thead><tbody>
+{% for c in r.changes %}<tr><td class="mono">{{ c.property }}</td>{% set v = c.before %}<td class="mono">${valueCell}</td>{% set v = c.after %}<td class="mono">${valueCell}</td>
+<td>{% if c.corrective %}<span class="drift">drift</span>{% else %}<span class="muted">desired change</span>{% endif %}</td></tr>
+{% endfor %}</tbody></table>{% endif %}
+{% if r.diff.length %}<pre class="diff">{% for l in r.diff %}<span class="{{ l.kind }}">{{ l.text }}</span>{% endfor %}</pre>{% if r.diffTruncated %}<p class="muted">diff truncated</p>{% endif %}{% endif %}
+{% if r.output %}<pre class="diff"><span>{{ r.output }}</span></pre>{% endif %}
+</div>{% endif %}</div>`;
+
+const runBlock = `{% if run %}<div class="card"><dl class="meta">
+<dt>Run</dt><dd class="mono">{{ run.runId }}</dd>
+<dt>Outcome</dt><dd><span class="s {{ run.outcome }}">{{ run.outcome }}</span> ({{ run.mode }})</dd>
+<dt>Started</dt><dd>{{ run.startedAt }} · {{ run.durationMs }} ms</dd>
+<dt>Revision</dt><dd class="mono">{{ run.revision }}</dd>
+<dt>Resources</dt><dd>{{ run.counts.total }} total · {{ run.counts.inSync }} in sync · {{ run.counts.changed }} changed · {{ run.counts.wouldChange }} would change · {{ run.counts.failed }} failed · {{ run.counts.skipped }} skipped · {{ run.counts.corrective }} drifted</dd>
+{% if run.error %}<dt>Error</dt><dd class="err">{{ run.error }}</dd>{% endif %}
+</dl></div>
+{% for r in run.attention %}${resourceBlock}
+{% endfor %}
+{% if run.inSync.length %}<details class="card"><summary>{{ run.inSync.length }} resource(s) in sync</summary><table><tbody>
+{% for r in run.inSync %}<tr><td class="mono">{{ r.id }}</td><td class="num muted">{{ r.durationMs }} ms</td></tr>{% endfor %}</tbody></table></details>{% endif %}
+{% else %}<p class="card muted">No run report stored for this host.</p>{% endif %}`;
+
+export const hostView = view(
+  layout(`<p class="muted"><a href="/">Overview</a> / host</p>
+<h1>{{ host }} <span class="s {{ state }}">{{ state }}</span></h1>
+<div class="card"><dl class="meta">
+<dt>Groups</dt><dd>{{ groups | join(", ") or "—" }}{% if not inInventory %} <span class="muted">(not in the live revision's inventory)</span>{% endif %}</dd>
+<dt>Enrollment</dt><dd>{% if enrollment %}<span class="s {{ enrollment }}">{{ enrollment }}</span>{% else %}—{% endif %}</dd>
+<dt>Last report</dt><dd>{{ lastRunAt or "never" }}</dd>
+<dt>Facts updated</dt><dd>{{ factsUpdatedAt or "never" }}</dd>
+</dl></div>
+<h2>{% if viewingRun %}Run {{ run.runId }}{% else %}Last run{% endif %}</h2>
+${runBlock}
+<h2>Recent runs</h2>
+<table id="runs"><thead><tr><th>Started</th><th>Run</th><th>Mode</th><th>Outcome</th><th class="num">Drifted</th><th class="num">Changed</th><th class="num">Failed</th><th>Revision</th></tr></thead><tbody>
+{% for r in runs %}<tr><td>{{ r.startedAt }}</td><td class="mono"><a href="/hosts/{{ host | urlencode }}/runs/{{ r.runId | urlencode }}">{{ r.runId }}</a></td><td>{{ r.mode }}</td>
+<td><span class="s {{ r.outcome }}">{{ r.outcome }}</span></td><td class="num">{{ r.corrective }}</td><td class="num">{{ r.changed }}</td><td class="num">{{ r.failed }}</td><td class="mono">{{ r.revision }}</td></tr>
+{% else %}<tr><td colspan="8" class="muted">No runs.</td></tr>{% endfor %}</tbody></table>
+<h2>Facts</h2>
+<table id="facts"><thead><tr><th>Fact</th><th>Value</th></tr></thead><tbody>
+{% for f in facts %}<tr><td class="mono">{{ f.key }}</td><td class="mono">{{ f.value }}</td></tr>
+{% else %}<tr><td colspan="2" class="muted">The agent has not sent facts.</td></tr>{% endfor %}</tbody></table>`),
+);
+
+export const enrollmentView = view(
+  layout(`<h1>Enrollment</h1>
+{% if flash %}<p class="flash" role="status">{{ flash }}</p>{% endif %}
+{% if error %}<p class="flash bad" role="alert">{{ error }}</p>{% endif %}
+<h2>Pending keys</h2>
+<table id="pending"><thead><tr><th>Host</th><th>Host status</th><th>Key fingerprint</th><th>Requested</th><th></th></tr></thead><tbody>
+{% for p in pending %}<tr data-host="{{ p.host }}"><td>{{ p.host }}</td><td><span class="s {{ p.status }}">{{ p.status }}</span>{% if p.rotation %} <span class="muted">(key rotation)</span>{% endif %}</td>
+<td class="mono">{{ p.fingerprint }}</td><td>{{ p.createdAt }}</td>
+<td>{% if canWrite %}<form class="inline" method="post" action="/enrollment/approve"><input type="hidden" name="host" value="{{ p.host }}"><input type="hidden" name="fingerprint" value="{{ p.fingerprint }}"><button class="act approve" type="submit">Approve</button></form>
+<form class="inline" method="post" action="/enrollment/reject"><input type="hidden" name="host" value="{{ p.host }}"><input type="hidden" name="fingerprint" value="{{ p.fingerprint }}"><button class="act reject" type="submit">Reject</button></form>{% else %}<span class="muted">read-only</span>{% endif %}</td></tr>
+{% else %}<tr><td colspan="5" class="muted">No agent is waiting for approval.</td></tr>{% endfor %}</tbody></table>
+<h2>All agents</h2>
+<table id="agents"><thead><tr><th>Host</th><th>Status</th><th>Keys</th></tr></thead><tbody>
+{% for a in agents %}<tr><td><a href="/hosts/{{ a.host | urlencode }}">{{ a.host }}</a></td><td><span class="s {{ a.status }}">{{ a.status }}</span></td>
+<td>{% for k in a.keys %}<div><span class="s {{ k.status }}">{{ k.status }}</span> <span class="mono">{{ k.fingerprint }}</span>{% if k.via %} <span class="muted">via {{ k.via }}</span>{% endif %}</div>{% endfor %}</td></tr>
+{% else %}<tr><td colspan="3" class="muted">No agent has enrolled.</td></tr>{% endfor %}</tbody></table>`),
+);
+
+export const revisionsView = view(
+  layout(`<h1>Revisions</h1>
+<table id="revisions"><thead><tr><th>Revision</th><th></th><th>Published</th><th>By</th><th class="num">Files</th><th>Message</th></tr></thead><tbody>
+{% for r in revisions %}<tr{% if r.live %} data-live{% endif %}><td class="mono">{{ r.id }}</td><td>{% if r.live %}<span class="s live">live</span>{% endif %}</td><td>{{ r.createdAt }}</td><td>{{ r.createdBy }}</td><td class="num">{{ r.fileCount }}</td><td>{{ r.message or "" }}</td></tr>
+{% else %}<tr><td colspan="6" class="muted">No revision published yet.</td></tr>{% endfor %}</tbody></table>`),
 );

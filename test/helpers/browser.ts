@@ -1,0 +1,51 @@
+/**
+ * Real headless Chromium for console tests: Debian's /usr/bin/chromium driven by playwright-core
+ * with a fresh profile in a temporary directory (launchPersistentContext), torn down with the
+ * test. When the binary is absent, `chromiumMissing` says why and tests skip with that reason.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+
+export const chromiumPath = process.env['STEAD_CHROMIUM'] ?? '/usr/bin/chromium';
+
+/** A skip reason when no Chromium can run here, else false. */
+export const chromiumMissing: string | false = existsSync(chromiumPath) ? false : `no Chromium at ${chromiumPath} (apt-get install chromium, or set STEAD_CHROMIUM)`;
+
+export const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
+
+export interface BrowserSession {
+  readonly context: BrowserContext;
+  readonly page: Page;
+  /** Uncaught page errors and console errors seen so far. */
+  readonly errors: string[];
+}
+
+interface TapLike {
+  teardown(fn: () => unknown): void;
+}
+
+/** Launches Chromium with a throw-away profile; closed (and the profile removed) at teardown. */
+export async function openBrowser(t: TapLike, opts: { width?: number; height?: number } = {}): Promise<BrowserSession> {
+  const profile = mkdtempSync(join(tmpdir(), 'stead-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: chromiumPath,
+    headless: true,
+    args: chromiumArgs,
+    viewport: { width: opts.width ?? 1280, height: opts.height ?? 900 },
+    timeout: 60_000,
+  });
+  t.teardown(async () => {
+    await context.close().catch(() => undefined);
+    rmSync(profile, { recursive: true, force: true });
+  });
+  context.setDefaultTimeout(30_000);
+  const page = context.pages()[0] ?? (await context.newPage());
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+  });
+  return { context, page, errors };
+}
