@@ -55,6 +55,22 @@ t.test('syntax errors carry the original line', async (t) => {
   t.match(e, { kind: 'SYNTAX' });
 });
 
+t.test('lines survive trimmed newlines, headers, comments, raw blocks, macros and multi-line tags', async (t) => {
+  const r = createRenderer({ searchPaths: [t.testdir()] });
+  const cases: [string, number, string][] = [
+    ['#jinja2: trim_blocks: False\n\n{{ nope }}', 3, 'UNDEFINED'],
+    ['{% macro m() %}\n\n  {{ inside }}\n{% endmacro %}\n{{ m() }}', 3, 'UNDEFINED'],
+    ['{% for i in [1] %}\n{% if true %}\n{% set x = 1 %}\n{{ i.nope.deeper ~ 1 }}\n{% endif %}\n{% endfor %}', 4, 'UNDEFINED'],
+    ['{{ {\n  "a": 1,\n  "b": nope\n} }}', 1, 'UNDEFINED'],
+    ['a\n{#\nmulti\n#}\n{{ nope }}', 5, 'UNDEFINED'],
+    ['{% raw %}\n{{ x }}\n{% endraw %}\n{{ nope }}', 4, 'UNDEFINED'],
+    ['{% set a = [1,2] %}\n{% for x in a %}\n{{ x | nosuch }}\n{% endfor %}', 3, 'UNSUPPORTED'],
+    ['{% if true %}\n\n{% endfor %}', 3, 'SYNTAX'],
+    ['\n\n{{ 1 +* 2 }}', 3, 'SYNTAX'],
+  ];
+  for (const [src, line, kind] of cases) t.match(fails(r, src), { line, kind }, JSON.stringify(src));
+});
+
 t.test('constructs that would render differently are refused', async (t) => {
   const r = createRenderer({ searchPaths: [t.testdir()] });
   const refused: [string, RegExp][] = [
