@@ -54,7 +54,7 @@ function killGroup(pid: number | undefined): void {
 
 /** Runs `file` with `args`; resolves with the exit status, never rejects for a non-zero exit. Rejects when aborted before the start or when the program cannot be started. */
 export function runProcess(file: string, args: readonly string[], o: RunOptions): Promise<ExecResult> {
-  o.signal?.throwIfAborted();
+  if (o.signal?.aborted) return Promise.reject(o.signal.reason);
   return new Promise<ExecResult>((resolve, reject) => {
     const child = spawn(file, [...args], {
       cwd: o.cwd,
