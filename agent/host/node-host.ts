@@ -16,7 +16,7 @@
  *
  * This is the only agent file (with node-exec.ts beside it) that imports node:fs / node:child_process.
  */
-import { closeSync, constants as C, fstatSync, lstatSync, openSync, promises as fsp, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { closeSync, constants as C, fstatSync, lstatSync, openSync, promises as fsp, readdirSync, readFileSync, readlinkSync, readSync, realpathSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { resolve as resolvePath } from 'node:path';
@@ -254,8 +254,22 @@ export function createNodeHost(opts: NodeHostOptions): NodeHost {
     async readFile(path: string): Promise<Buffer> {
       const fd = openForRead(path, C.O_NOFOLLOW);
       try {
-        if (!fstatSync(fd).isFile()) throw new HostError('NOT_A_FILE', `${path} is not a regular file`);
-        return readFileSync(fd);
+        const st = fstatSync(fd);
+        if (!st.isFile()) throw new HostError('NOT_A_FILE', `${path} is not a regular file`);
+        // read what fstat announced, then to EOF in case the file grew (no second fstat)
+        let buf = Buffer.allocUnsafe(st.size > 0 ? st.size : 8192);
+        let len = 0;
+        for (;;) {
+          if (len === buf.length) {
+            const bigger = Buffer.allocUnsafe(buf.length * 2);
+            buf.copy(bigger, 0, 0, len);
+            buf = bigger;
+          }
+          const n = readSync(fd, buf, len, buf.length - len, null);
+          if (n === 0) break;
+          len += n;
+        }
+        return buf.subarray(0, len);
       } finally {
         closeSync(fd);
       }
