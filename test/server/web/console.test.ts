@@ -1,25 +1,78 @@
 /** O3: the console renders data inert (autoescape), and only with a session. */
 import t from 'tap';
-import { hostsView, loginView } from '../../../server/web/views.js';
+import type { Test } from 'tap';
+import type { RunReport } from '../../../schemas/report.js';
+import { complianceChart } from '../../../server/web/compliance-chart.js';
+import { factRows, runView } from '../../../server/web/run-model.js';
+import { enrollmentView, hostView, loginView, overviewView, revisionsView } from '../../../server/web/views.js';
+import { makeReport } from '../../helpers/server-reports.js';
 import { rawRequest, startServer } from '../../helpers/server-fixture.js';
 
+const evil = '<script>alert(1)</script>"><img src=x onerror=alert(2)>{{ 7*7 }}\u001b[2J';
+
+function assertInert(t: Test, html: string, what: string): void {
+  t.notMatch(html, /<script>alert/, `${what}: no live <script>`);
+  t.notMatch(html, /<img src=x/, `${what}: no live <img>`);
+  t.match(html, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/, `${what}: shown as text`);
+  t.match(html, /\{\{ 7\*7 \}\}/, `${what}: data is never template source`);
+  t.notMatch(html, /\b49\b/, `${what}: nothing evaluated`);
+}
+
 t.test('views escape everything they are given', async (t) => {
-  const evil = '<script>alert(1)</script>"><img src=x onerror=alert(2)>{{ 7*7 }}\u001b[2J';
-  const html = hostsView({
-    title: evil,
-    operator: evil,
-    refresh: 5,
-    now: 'now',
-    revision: evil,
-    fleet: { percent: 50, total: 2, counts: { 'in-sync': 1, failing: 1 } },
-    hosts: [{ host: evil, state: 'failing', groups: [evil], enrollment: evil, lastRunAt: evil, outcome: evil, corrective: 1, changed: 0, failed: 1 }],
-  });
-  t.notMatch(html, /<script>alert/);
-  t.notMatch(html, /<img src=x/);
-  t.match(html, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
-  t.match(html, /\{\{ 7\*7 \}\}/, 'data is never template source');
-  t.notMatch(html, /\b49\b/);
+  const frame = { operator: evil, role: 'admin', nav: 'overview', pendingCount: 1, refreshable: true, refresh: 5, pauseQuery: evil, resumeQuery: '', now: 'now' };
+  const counts = { 'in-sync': 1, drifted: 0, failing: 1, 'not-reporting': 0, unknown: 0 };
+  assertInert(
+    t,
+    overviewView({
+      ...frame,
+      title: evil,
+      states: ['in-sync', 'failing'],
+      revision: evil,
+      fleet: { percent: 50, total: 2, counts },
+      chartHours: 48,
+      chart: complianceChart([], counts, Date.parse('2026-11-26T10:30:00Z')),
+      hosts: [{ host: evil, state: 'failing', groups: [evil], enrollment: evil, lastRunAt: evil, outcome: evil, corrective: 1, changed: 0, failed: 1 }],
+    }),
+    'overview',
+  );
+  const report = makeReport('h1', 'r1', { outcome: 'changed', corrective: true }) as unknown as RunReport;
+  const res = report.resources[0]!;
+  report.resources[0] = { ...res, id: evil, diff: `--- a\n+++ b\n@@ -1 +1 @@\n-${evil}\n+ok\n`, changes: [{ property: evil, before: evil, after: '[redacted sha256:ab]', corrective: true }], error: { code: 'X', message: evil } };
+  const hostHtml = hostView({ ...frame, host: evil, state: 'drifted', groups: [evil], run: runView(report), runs: [{ runId: evil, startedAt: evil, mode: 'apply', outcome: evil, corrective: 1, changed: 1, failed: 0, revision: evil }], facts: factRows({ a: { b: evil } }) });
+  assertInert(t, hostHtml, 'host');
+  t.match(hostHtml, /<span class="v-redacted">\[redacted sha256:ab\]<\/span>/, 'redacted values carry the marker class');
+  t.match(hostHtml, /<span class="del">-&lt;script&gt;/, 'diff lines are classified and escaped');
+  t.match(hostHtml, /<td class="mono">a\.b<\/td>/, 'nested facts are flattened');
+  assertInert(t, enrollmentView({ ...frame, canWrite: true, pending: [{ host: evil, status: 'pending', fingerprint: evil, createdAt: evil, rotation: false }], agents: [{ host: evil, status: evil, keys: [{ fingerprint: evil, status: evil }] }], error: evil }), 'enrollment');
+  assertInert(t, revisionsView({ ...frame, revisions: [{ id: evil, live: true, createdAt: evil, createdBy: evil, fileCount: 1, message: evil }] }), 'revisions');
   t.match(loginView({ error: evil }), /&lt;script&gt;/);
+});
+
+t.test('chart model: one stacked bar per hour, gaps stay gaps, the current hour is live', async (t) => {
+  const now = Date.parse('2026-11-26T10:30:00Z');
+  const c = (inSync: number, drifted: number): Record<'in-sync' | 'drifted' | 'failing' | 'not-reporting' | 'unknown', number> => ({ 'in-sync': inSync, drifted, failing: 0, 'not-reporting': 0, unknown: 0 });
+  const history = [
+    { hour: Date.parse('2026-11-26T07:00:00Z'), counts: c(1, 3) },
+    { hour: Date.parse('2026-11-26T09:00:00Z'), counts: c(2, 2) },
+    { hour: Date.parse('2026-11-26T10:00:00Z'), counts: c(0, 4) }, // superseded by the live counts
+    { hour: Date.parse('2026-11-20T10:00:00Z'), counts: c(9, 9) }, // outside the window
+  ];
+  const m = complianceChart(history, c(4, 0), now, 24);
+  t.equal(m.points, 3, 'three hours with data');
+  t.equal(m.max, 4);
+  t.equal(m.rects.length, 5, '07:00 two segments, 09:00 two, now one');
+  const now0 = m.rects.filter((r) => r.title.includes('(now)'));
+  t.equal(now0.length, 1);
+  t.equal(now0[0]!.state, 'in-sync');
+  t.equal(now0[0]!.h, m.plot.b - m.plot.t, 'the full-height bar spans the plot');
+  const at7 = m.rects.filter((r) => r.title.startsWith('2026-11-26 07:00'));
+  t.same(at7.map((r) => r.state), ['in-sync', 'drifted'], 'in-sync at the bottom');
+  t.equal(Math.round(at7[1]!.h / at7[0]!.h), 3, 'heights are proportional');
+  t.ok(at7[0]!.x < now0[0]!.x, 'time runs left to right');
+  t.ok(m.xTicks.length >= 4 && m.yTicks.at(-1)!.label === '4');
+  const empty = complianceChart([], c(0, 0), now);
+  t.equal(empty.rects.length, 0, 'an empty fleet draws no bars (and no NaN)');
+  t.notMatch(JSON.stringify(empty), /NaN|Infinity/);
 });
 
 t.test('console session: login, page, logout; bad token; cross-origin', async (t) => {
