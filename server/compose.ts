@@ -4,10 +4,12 @@
  * services. Used by `stead server` and by tests (with a ManualClock and a temporary data dir).
  */
 import { promises as fsp } from 'node:fs';
+import type http from 'node:http';
 import { join } from 'node:path';
 import { openStore } from './store/open.js';
 import type { DocumentStore } from './store/types.js';
 import { createApp, type SteadApp } from './app.js';
+import { createHttpServer, type HttpTimeouts } from './api/http-server.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { NonceCache } from './domain/nonce-cache.js';
 import { RateLimiter } from './domain/rate-limiter.js';
@@ -30,6 +32,15 @@ export interface ServerConfig {
   readonly dataDir: string;
   /** Use MongoDB instead of the embedded store. */
   readonly mongodbUrl?: string;
+  /**
+   * How many server processes share this state (default 1). More than one, or `cluster`,
+   * needs `mongodbUrl`: the embedded store serves exactly one server (StoreError BAD_CONFIG).
+   */
+  readonly servers?: number;
+  /** Several servers behind a load balancer (implies servers > 1; needs `mongodbUrl`). */
+  readonly cluster?: boolean;
+  /** Timeouts of the listening socket (createHttpServer); slow clients are cut off. */
+  readonly http?: HttpTimeouts;
   readonly clock?: Clock;
   readonly log?: Logger;
   /** The 32-byte key that decrypts secrets in manifests. */
@@ -62,6 +73,8 @@ export interface ComposedServer {
   readonly store: DocumentStore;
   /** Where the admin token is, and whether this start created it. */
   readonly adminToken: { readonly path: string; readonly created: boolean; readonly token: string };
+  /** A node:http(s) server for the app with the configured timeouts (not listening yet). */
+  createHttpServer(tls?: { readonly cert: Buffer; readonly key: Buffer }): http.Server;
   close(): Promise<void>;
 }
 
@@ -81,11 +94,21 @@ export async function ensureAdminTokenFile(dataDir: string): Promise<{ path: str
   return { path, created: true, token };
 }
 
+/**
+ * Builds the server from its configuration. Throws StoreError BAD_CONFIG for a configuration
+ * the store refuses (several servers or cluster mode without MongoDB, a data directory another
+ * server uses), before anything else is started.
+ */
 export async function composeServer(config: ServerConfig): Promise<ComposedServer> {
   const clock = config.clock ?? systemClock;
   const log = config.log ?? createLogger({ clock });
   await fsp.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const store = await openStore({ dataDir: config.dataDir, ...(config.mongodbUrl !== undefined ? { mongodbUrl: config.mongodbUrl } : {}) });
+  const store = await openStore({
+    dataDir: config.dataDir,
+    ...(config.mongodbUrl !== undefined ? { mongodbUrl: config.mongodbUrl } : {}),
+    ...(config.servers !== undefined ? { servers: config.servers } : {}),
+    ...(config.cluster !== undefined ? { cluster: config.cluster } : {}),
+  });
   try {
     const hostStates = await HostStateService.open(store, clock);
     // Compiles run in a worker thread (started on first use): never on the event loop.
@@ -122,6 +145,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       housekeeping,
       store,
       adminToken,
+      createHttpServer: (tls) => createHttpServer(app.app.callback(), config.http ?? {}, tls),
       async close() {
         await housekeeping.stop();
         await worker?.close();

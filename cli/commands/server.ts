@@ -6,16 +6,16 @@
  *
  * Output: human-readable start-up lines on stdout (one JSON object per event with --json);
  * JSON-lines logs on stderr. Exit codes: 0 stopped by a signal; 1 start-up failed (bad
- * repository with --repo, port in use, store); 64 usage.
+ * repository with --repo, port in use, store); 64 usage, or a configuration the store refuses
+ * (--servers > 1 or --cluster without --mongodb-url, a data directory another server holds).
  */
 import { promises as fsp } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { composeServer } from '../../server/compose.js';
 import { isApiError } from '../../server/domain/errors.js';
+import { isStoreError } from '../../server/store/store-error.js';
 import { createLogger, type LogLevel } from '../../server/log.js';
 import { UsageError, writeLine, type CliIo } from '../io.js';
 
@@ -26,10 +26,13 @@ Options:
   --host ADDRESS               listen address; default 127.0.0.1
   --data-dir DIR               embedded store, revision checkouts and admin-token (created 0700)
   --mongodb-url URL            use MongoDB (mongodb:// or mongodb+srv://) instead of the embedded store
+  --servers N                  how many servers share this state (default 1); more than 1 needs --mongodb-url
+  --cluster                    one of several servers behind a load balancer; needs --mongodb-url
   --repo DIR                   publish this manifest repository at start (refused if invalid)
   --tls-cert FILE              PEM certificate chain: serve HTTPS (needs --tls-key)
   --tls-key FILE               PEM private key
   --secret-key-file FILE       the 32-byte key (64 hex characters) that decrypts manifest secrets
+  --headers-timeout SECONDS    a client must send its request headers within this time; default 15
   --stale-after SECONDS        a host without a report for this long is "not reporting"; default 900
   --report-retention-days N    raw reports kept this long; default 14 (hourly compliance: 400 days)
   --log-level LEVEL            debug | info | warn | error; default info
@@ -72,6 +75,9 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       host: { type: 'string' },
       'data-dir': { type: 'string' },
       'mongodb-url': { type: 'string' },
+      servers: { type: 'string' },
+      cluster: { type: 'boolean' },
+      'headers-timeout': { type: 'string' },
       repo: { type: 'string' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
@@ -98,21 +104,37 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   if (!Number.isFinite(staleAfter) || staleAfter < 10) throw new UsageError('--stale-after must be at least 10 seconds');
   const retentionDays = Number(values['report-retention-days'] ?? '14');
   if (!Number.isFinite(retentionDays) || retentionDays <= 0) throw new UsageError('--report-retention-days must be positive');
+  const servers = Number(values.servers ?? '1');
+  if (!Number.isSafeInteger(servers) || servers < 1 || servers > 1000) throw new UsageError(`--servers must be an integer 1-1000, got ${JSON.stringify(values.servers)}`);
+  const headersTimeout = Number(values['headers-timeout'] ?? '15');
+  if (!Number.isFinite(headersTimeout) || headersTimeout < 1 || headersTimeout > 120) throw new UsageError('--headers-timeout must be 1-120 seconds');
   const json = values.json === true;
   const say = (event: string, text: string, fields: Record<string, unknown> = {}): void => writeLine(io.stdout, json ? JSON.stringify({ event, ...fields }) : text);
 
   const tls = values['tls-cert'] !== undefined ? { cert: await fsp.readFile(values['tls-cert']), key: await fsp.readFile(values['tls-key']!) } : undefined;
   const secretKey = values['secret-key-file'] !== undefined ? await readSecretKey(values['secret-key-file']) : undefined;
   const log = createLogger({ level, write: (l) => void io.stderr.write(l) });
-  const composed = await composeServer({
-    dataDir: resolve(io.cwd, dataDir),
-    ...(values['mongodb-url'] !== undefined ? { mongodbUrl: values['mongodb-url'] } : {}),
-    log,
-    ...(secretKey ? { secretKey } : {}),
-    staleAfterMs: staleAfter * 1000,
-    housekeeping: { reportRetentionMs: retentionDays * 86_400_000 },
-    secureCookies: tls !== undefined,
-  });
+  let composed: Awaited<ReturnType<typeof composeServer>>;
+  try {
+    composed = await composeServer({
+      dataDir: resolve(io.cwd, dataDir),
+      ...(values['mongodb-url'] !== undefined ? { mongodbUrl: values['mongodb-url'] } : {}),
+      servers,
+      ...(values.cluster === true ? { cluster: true } : {}),
+      http: { headersTimeoutMs: Math.round(headersTimeout * 1000) },
+      log,
+      ...(secretKey ? { secretKey } : {}),
+      staleAfterMs: staleAfter * 1000,
+      housekeeping: { reportRetentionMs: retentionDays * 86_400_000 },
+      secureCookies: tls !== undefined,
+    });
+  } catch (err) {
+    // A configuration the store refuses (several servers without MongoDB, a data directory
+    // another server holds, a malformed MongoDB URL) is the operator's to fix: exit 64.
+    if (!isStoreError(err, 'BAD_CONFIG')) throw err;
+    writeLine(io.stderr, `stead server: ${err.message}`);
+    return 64;
+  }
   say('admin-token', `Admin token: ${composed.adminToken.path}${composed.adminToken.created ? ' (created now; keep it secret)' : ''}`, { path: composed.adminToken.path, created: composed.adminToken.created });
 
   if (values.repo !== undefined) {
@@ -132,12 +154,8 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     }
   }
 
-  const callback = composed.app.app.callback();
-  const server = tls ? https.createServer({ cert: tls.cert, key: tls.key }, callback) : http.createServer(callback);
-  // Slow clients are cut off; idle keep-alive agents are kept long enough for a poll interval.
-  server.headersTimeout = 15_000;
-  server.requestTimeout = 120_000;
-  server.keepAliveTimeout = 75_000;
+  // Slow clients are cut off (--headers-timeout); idle keep-alive agents are kept long enough for a poll interval.
+  const server = composed.createHttpServer(tls);
   try {
     await new Promise<void>((res, rej) => {
       server.once('error', rej);
