@@ -21,12 +21,8 @@
 import { hash, randomUUID } from 'node:crypto';
 import { buildGraph } from '../../schemas/graph.js';
 import {
-  compileGuard,
-  isResourceType,
   resourceId,
-  resourceSchemas,
   type Catalog,
-  type Guard,
   type Resource,
   type ResourceStatus,
   type ResourceType,
@@ -38,6 +34,8 @@ import { AppliedRecord } from './applied-record.js';
 import { errorCode, errorMessage } from './engine-error.js';
 import { redactorFor, type Redactor } from './redact.js';
 import { runOrder } from './run-order.js';
+import { walk } from './walk.js';
+import { validateCatalog } from './validate-catalog.js';
 
 /** One log line of a run, already redacted. */
 export interface EngineLogEntry {
@@ -78,16 +76,6 @@ const PARALLEL_TYPES: ReadonlySet<ResourceType> = new Set(['file', 'directory', 
 const DEFAULT_TIMEOUT_MS = 300_000;
 const OUTPUT_CAP = 64 * 1024;
 const META = new Set(['require', 'before', 'notify', 'subscribe', 'tags', 'timeout', 'sensitive']);
-
-const guards = new Map<ResourceType, Guard<Resource>>();
-function guardFor(type: ResourceType): Guard<Resource> {
-  let g = guards.get(type);
-  if (!g) {
-    g = compileGuard<Resource>(resourceSchemas[type]);
-    guards.set(type, g);
-  }
-  return g;
-}
 
 /** Digest of the desired resource without metaparameters (key order as compiled: the compiler writes canonical JSON). */
 function desiredDigest(r: Resource): string {
@@ -155,22 +143,7 @@ async function run(
   const registry = opts.registry ?? (await loadDefaultRegistry());
 
   // 1. Validate everything before anything runs.
-  const problems: string[] = [];
-  resources.forEach((r, i) => {
-    const where = `resource #${i + 1}`;
-    if (typeof r !== 'object' || r === null || !isResourceType((r as { type?: unknown }).type)) {
-      problems.push(`${where}: unknown resource type ${JSON.stringify((r as { type?: unknown } | null)?.type)}`);
-      return;
-    }
-    const res = r as Resource;
-    const found = guardFor(res.type).check(res);
-    if (found.length > 0) {
-      for (const p of found) problems.push(`${where} (${res.type}): ${p.path || '/'} ${p.message}`);
-      return;
-    }
-    const impl = registry[res.type] as ResourceImpl<ResourceType, unknown>;
-    for (const p of impl.validate(res as never)) problems.push(`${resourceId(res)}: ${p.path || '/'} ${p.message}`);
-  });
+  const problems = validateCatalog(resources, registry);
   if (problems.length > 0) return failRun(`INVALID: ${problems.join('; ')}`, resources.length);
   const list = resources as Resource[];
   const { graph, problems: graphProblems } = buildGraph(list);
@@ -359,70 +332,29 @@ async function run(
   };
 
   // 2. Walk the graph: a resource starts when all its dependencies have finished.
-  const concurrency = Math.max(1, opts.concurrency ?? 8);
-  const pos = new Array<number>(n);
-  order.forEach((idx, p) => { pos[idx] = p; });
-  const pending = deps.map((d) => d.length);
-  const dependents: number[][] = list.map(() => []);
-  deps.forEach((d, i) => { for (const j of d) dependents[j]!.push(i); });
-  const ready: number[] = order.filter((i) => pending[i] === 0);
-  const insertReady = (i: number) => {
-    let lo = 0;
-    let hi = ready.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (pos[ready[mid]!]! < pos[i]!) lo = mid + 1;
-      else hi = mid;
-    }
-    ready.splice(lo, 0, i);
-  };
-  let running = 0;
-  let exclusive = false;
-  const done = (i: number) => {
-    for (const j of dependents[i]!) if (--pending[j]! === 0) insertReady(j);
-  };
-  // Each finished resource pumps the queue again (no Promise.race over the running set, whose
-  // reactions pile up on every pending promise).
-  await new Promise<void>((allDone) => {
-    const pump = (): void => {
-      while (ready.length > 0 && !exclusive) {
-        const i = ready[0]!;
-        const failedDep = deps[i]!.find((d) => statuses[d]?.state === 'failed' || statuses[d]?.state === 'skipped');
-        if (failedDep !== undefined) {
-          ready.shift();
-          const why = statuses[failedDep]!.state === 'failed' ? 'failed' : 'was skipped';
-          skip(i, 'DEPENDENCY_FAILED', `dependency ${ids[failedDep]} ${why}`);
-          done(i);
-          continue;
-        }
-        if (opts.signal.aborted) {
-          ready.shift();
-          skip(i, 'ABORTED', 'the run was stopped before this resource');
-          done(i);
-          continue;
-        }
-        const parallel = PARALLEL_TYPES.has(list[i]!.type) && concurrency > 1;
-        if (!parallel && running > 0) break;
-        if (parallel && running >= concurrency) break;
-        ready.shift();
-        if (!parallel) exclusive = true;
-        running++;
-        void runOne(i)
-          .catch((err: unknown) => {
-            if (!statuses[i]) finish(i, { id: ids[i]!, type: list[i]!.type, state: 'failed', changes: [], error: { code: 'INTERNAL', message: errorMessage(err) }, durationMs: 0 });
-          })
-          .then(() => {
-          running--;
-          if (!parallel) exclusive = false;
-          done(i);
-          pump();
-        });
+  await walk({
+    order,
+    deps,
+    concurrency: opts.concurrency ?? 8,
+    parallel: (i) => PARALLEL_TYPES.has(list[i]!.type),
+    settleWithoutRunning: (i) => {
+      const failedDep = deps[i]!.find((d) => statuses[d]?.state === 'failed' || statuses[d]?.state === 'skipped');
+      if (failedDep !== undefined) {
+        const why = statuses[failedDep]!.state === 'failed' ? 'failed' : 'was skipped';
+        skip(i, 'DEPENDENCY_FAILED', `dependency ${ids[failedDep]} ${why}`);
+        return true;
       }
-      if (ready.length === 0 && running === 0) allDone();
-    };
-    pump();
+      if (opts.signal.aborted) {
+        skip(i, 'ABORTED', 'the run was stopped before this resource');
+        return true;
+      }
+      return false;
+    },
+    run: (i) =>
+      runOne(i).catch((err: unknown) => {
+        if (!statuses[i]) finish(i, { id: ids[i]!, type: list[i]!.type, state: 'failed', changes: [], error: { code: 'INTERNAL', message: errorMessage(err) }, durationMs: 0 });
+      }),
   });
-
   opts.signal.removeEventListener('abort', onRunAbort);
 
   // 3. Save the record of applied values once, then report.
