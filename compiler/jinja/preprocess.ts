@@ -64,7 +64,14 @@ interface RawPart {
 
 type Part = TextPart | TagPart | RawPart;
 
-const ALLOWED_PASSTHROUGH = new Set(['else', 'endif', 'endfor', 'endmacro', 'endcall', 'endfilter', 'endset', 'extends', 'block', 'endblock']);
+const ALLOWED_PASSTHROUGH = new Set(['else', 'endif', 'endfor', 'endmacro', 'endcall', 'endfilter', 'extends', 'block', 'endblock']);
+
+/** Per-template state of the statement rewriter. */
+interface RewriteState {
+  counter: number;
+  /** Open `{% set x %}` blocks; an entry with filters was `{% set x | f %}`. */
+  setBlocks: ({ target: string; filters: string } | undefined)[];
+}
 const REFUSED: Record<string, string> = {
   with: '{% with %} is not supported; use {% set %}',
   endwith: '{% with %} is not supported; use {% set %}',
@@ -280,10 +287,8 @@ function toksOf(body: string, bodyOffset: number, lines: LineIndex): Tok[] {
   }
 }
 
-let loopFilterCounter = 0;
-
 /** Rewrite one `{% … %}` statement into nunjucks tag source (possibly several tags). */
-function statement(tag: TagPart, lines: LineIndex): string {
+function statement(tag: TagPart, lines: LineIndex, state: RewriteState): string {
   const line = lines.lineOf(tag.start);
   const toks = toksOf(tag.body, tag.bodyOffset, lines);
   const head = toks[0];
@@ -314,7 +319,13 @@ function statement(tag: TagPart, lines: LineIndex): string {
     case 'for': {
       const inAt = findName('in', 1);
       if (inAt < 0) throw new PreprocessError("expected 'in' in for loop", line, 'SYNTAX');
-      const targetNames = splitTop(toks, 1, inAt, ',').map(([a, b]) => {
+      let tStart = 1;
+      let tEnd = inAt;
+      if (toks[1]?.value === '(' && toks[inAt - 1]?.value === ')') {
+        tStart = 2;
+        tEnd = inAt - 1;
+      }
+      const targetNames = splitTop(toks, tStart, tEnd, ',').map(([a, b]) => {
         if (b - a !== 1 || toks[a]?.type !== 'name') throw new PreprocessError('for loop targets must be names', line, 'UNSUPPORTED');
         return (toks[a] as Tok).value;
       });
@@ -328,7 +339,7 @@ function statement(tag: TagPart, lines: LineIndex): string {
       end = toks.length;
       const iter = rest(inAt + 1, ifAt);
       const cond = rest(ifAt + 1, end);
-      const list = `__j_lf${++loopFilterCounter}`;
+      const list = `__j_lf${++state.counter}`;
       const item = targetNames.length === 1 ? (targetNames[0] as string) : `[${tgt}]`;
       // Filter first (so loop.index/length/last count only the kept items), then loop.
       return (
@@ -339,15 +350,43 @@ function statement(tag: TagPart, lines: LineIndex): string {
     case 'set': {
       const eq = toks.findIndex((t) => t.type === 'op' && t.value === '=');
       if (eq < 0) {
-        if (toks.length === 2 && toks[1]?.type === 'name') return `{% set ${toks[1].value} %}`;
-        throw new PreprocessError('block {% set %} with a filter is not supported', line, 'UNSUPPORTED');
+        const target = ident(toks[1], 'set');
+        if (toks.length === 2) {
+          state.setBlocks.push(undefined);
+          return `{% set ${target} %}`;
+        }
+        if (toks[2]?.value === '|') {
+          // {% set x | filter %}…{% endset %}: capture, then filter at endset.
+          state.setBlocks.push({ target, filters: rewrite(toks, 2) });
+          return `{% set ${target} %}`;
+        }
+        throw new PreprocessError('invalid {% set %}', line, 'SYNTAX');
       }
       const lhs = toks.slice(1, eq);
       if (lhs.length === 3 && lhs[0]?.type === 'name' && lhs[1]?.value === '.' && lhs[2]?.type === 'name') {
         return `{{ __j_setattr(${lhs[0].value}, ${JSON.stringify(lhs[2].value)}, ${rest(eq + 1)}) }}`;
       }
+      if (lhs.length > 1) {
+        // {% set a, b = expr %}: unpack like Python (the lengths must match).
+        let l0 = 1;
+        let l1 = eq;
+        if (toks[1]?.value === '(' && toks[eq - 1]?.value === ')') {
+          l0 = 2;
+          l1 = eq - 1;
+        }
+        const names = splitTop(toks, l0, l1, ',')
+          .filter(([a, b]) => b > a)
+          .map(([a, b]) => {
+            if (b - a !== 1) throw new PreprocessError('{% set %} targets must be names', line, 'UNSUPPORTED');
+            return ident(toks[a], 'set');
+          });
+        const rhsParts = splitTop(toks, eq + 1, toks.length, ',');
+        const value = rhsParts.length > 1 ? `[${rhsParts.filter(([a, b]) => b > a).map(([a, b]) => rewrite(toks, a, b)).join(', ')}]` : rest(eq + 1);
+        const tmp = `__j_un${++state.counter}`;
+        return `{% set ${tmp} = __j_unpack(${value}, ${names.length}) %}` + names.map((n, k) => `{% set ${n} = ${tmp}[${k}] %}`).join('');
+      }
       if (lhs.length !== 1 || lhs[0]?.type !== 'name') {
-        throw new PreprocessError('{% set %} with several targets (tuple unpacking) is not supported', line, 'UNSUPPORTED');
+        throw new PreprocessError('invalid {% set %} target', line, 'SYNTAX');
       }
       const rhs = splitTop(toks, eq + 1, toks.length, ',');
       const value = rhs.length > 1 ? `[${rhs.filter(([a, b]) => b > a).map(([a, b]) => rewrite(toks, a, b)).join(', ')}]` : rest(eq + 1);
@@ -398,6 +437,10 @@ function statement(tag: TagPart, lines: LineIndex): string {
     }
     case 'endraw':
       return '';
+    case 'endset': {
+      const block = state.setBlocks.pop();
+      return block ? `{% endset %}{% set ${block.target} = ${block.target} ${block.filters} %}` : '{% endset %}';
+    }
     default:
       if (ALLOWED_PASSTHROUGH.has(name)) {
         if (name === 'block') {
@@ -440,6 +483,7 @@ function preprocessUncached(source: string, ws: WhitespaceOptions, firstLine: nu
   for (const p of parts) if ((p.kind === 'text' || p.kind === 'raw') && p.start < pad.length) p.start = pad.length;
   applyWhitespace(parts, full, ws);
   const em = new Emitter(lines);
+  const state: RewriteState = { counter: 0, setBlocks: [] };
   for (const p of parts) {
     if (p.kind === 'text') {
       let end = p.end;
@@ -468,7 +512,7 @@ function preprocessUncached(source: string, ws: WhitespaceOptions, firstLine: nu
       if (/^\s*raw\s*$/.test(p.body)) continue;
       let stmt: string;
       try {
-        stmt = statement(p, lines);
+        stmt = statement(p, lines, state);
       } catch (e) {
         if (e instanceof RewriteError) throw new PreprocessError(e.message, lines.lineOf(p.bodyOffset + e.offset), e.kind);
         throw e;

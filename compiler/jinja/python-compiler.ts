@@ -259,7 +259,12 @@ class PythonCompiler extends Base {
 
   compileInclude(node: AnyNode, frame: AnyFrame): void {
     this.atStatement(node);
+    // Jinja2 gives an included template the loop's variables but not `loop` itself.
+    this._emitLine('frame = frame.push();');
+    this._emitLine('frame.set("loop", env.py.hiddenLoop());');
     super.compileInclude(node, frame);
+    // Emitted inside the callback that continues after the include.
+    this._emitLine('frame = frame.pop();');
   }
 
   compileImport(node: AnyNode, frame: AnyFrame): void {

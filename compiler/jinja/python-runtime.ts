@@ -132,6 +132,11 @@ export class PythonRuntime {
     return new LoopContext(items, i);
   }
 
+  /** What `loop` is inside an included template. */
+  hiddenLoop(): PyUndefined {
+    return undefinedName('loop');
+  }
+
   /** Counted once per loop iteration. */
   tick(): void {
     if (++this.iterations > this.limits.maxIterations) throw new JinjaRuntimeError(`more than ${this.limits.maxIterations} loop iterations`, 'LIMIT');
@@ -341,6 +346,11 @@ export class PythonRuntime {
         return '';
       },
       __j_do: () => '',
+      __j_unpack: (v: unknown, n: number) => {
+        const items = this.iter(v);
+        if (items.length !== n) throw new JinjaRuntimeError(`cannot unpack ${items.length} values into ${n} names`);
+        return items;
+      },
     };
   }
 }

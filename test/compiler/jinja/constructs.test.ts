@@ -12,7 +12,7 @@ const groups: Record<string, ConstructCase[]> = { literalsAndPrinting, statement
 
 for (const [group, cases] of Object.entries(groups)) {
   t.test(group, async (t) => {
-    const r = createRenderer({ searchPaths: [t.testdir()] });
+    const r = createRenderer({ searchPaths: [t.testdir({ 'inc.j2': '[{{ item }}{% if loop is defined %}!{% endif %}]' })] });
     for (const c of cases) {
       let out: string;
       try {
