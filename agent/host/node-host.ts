@@ -14,7 +14,8 @@
  * - Reads follow the operating system's semantics under "/"; under another root the directory
  *   actually opened (its /proc/self/fd link) must lie inside the root.
  *
- * This is the only agent file (with node-exec.ts beside it) that imports node:fs / node:child_process.
+ * This is the only agent code (with node-exec.ts and open-dir-in-root.ts beside it) that imports
+ * node:fs / node:child_process.
  */
 import { closeSync, constants as C, fstatSync, lstatSync, openSync, promises as fsp, readdirSync, readFileSync, readlinkSync, readSync, realpathSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
@@ -23,6 +24,7 @@ import { resolve as resolvePath } from 'node:path';
 import type { ExecOptions, ExecResult, Host, Stat } from './host.js';
 import { HostError } from './host-error.js';
 import { runProcess } from './node-exec.js';
+import { openDirInRoot } from './open-dir-in-root.js';
 import { parseAccountFile, type AccountEntry } from './account-file.js';
 
 export interface NodeHostOptions {
@@ -36,7 +38,6 @@ export interface NodeHost extends Host {
   lookupUserEntry(name: string): Promise<AccountEntry | undefined>;
 }
 
-const MAX_SYMLINK_HOPS = 40;
 /** An absolute path with no empty, "." or ".." component, no NUL and no trailing slash. */
 const SIMPLE_PATH = /^(?:\/(?!\.\.?(?:\/|$))[^/\0]+)+$/;
 
@@ -96,60 +97,11 @@ export function createNodeHost(opts: NodeHostOptions): NodeHost {
   async function openParent(comps: readonly string[], create?: { mode: number }): Promise<ParentRef> {
     if (comps.length === 0) throw new HostError('PATH_INVALID', 'the root itself has no parent');
     const name = comps[comps.length - 1]!;
-    const fh = await openDirIn(comps.slice(0, -1), create);
+    const fh = await openDirInRoot(root, comps.slice(0, -1), create);
     return { fh, dir: `/proc/self/fd/${fh.fd}`, name };
   }
 
-  async function openDirIn(comps: readonly string[], create?: { mode: number }): Promise<FileHandle> {
-    const stack: FileHandle[] = [await fsp.open(root, C.O_RDONLY | C.O_DIRECTORY)];
-    const queue = [...comps];
-    let hops = 0;
-    try {
-      while (queue.length > 0) {
-        const c = queue.shift()!;
-        if (c === '' || c === '.') continue;
-        if (c === '..') {
-          if (stack.length > 1) await stack.pop()!.close();
-          continue;
-        }
-        const top = stack[stack.length - 1]!;
-        const p = `/proc/self/fd/${top.fd}/${c}`;
-        let next: FileHandle | undefined;
-        try {
-          next = await fsp.open(p, C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW);
-        } catch (err) {
-          const code = errno(err);
-          if (code === 'ENOENT' && create) {
-            try {
-              await fsp.mkdir(p, { mode: create.mode });
-            } catch (e) {
-              if (errno(e) !== 'EEXIST') throw e;
-            }
-            queue.unshift(c);
-            continue;
-          }
-          if (code !== 'ELOOP' && code !== 'ENOTDIR') throw err;
-          const st = await fsp.lstat(p);
-          if (!st.isSymbolicLink()) throw new HostError('NOT_A_DIRECTORY', `a parent of the path is not a directory: ${c}`);
-          if (++hops > MAX_SYMLINK_HOPS) throw new HostError('SYMLINK_LOOP', `too many symbolic links while resolving ${comps.join('/')}`);
-          const target = await fsp.readlink(p);
-          const tcomps = target.split('/');
-          if (target.startsWith('/')) {
-            while (stack.length > 1) await stack.pop()!.close();
-          }
-          queue.unshift(...tcomps);
-          continue;
-        }
-        stack.push(next);
-      }
-      const result = stack.pop()!;
-      for (const h of stack) await h.close();
-      return result;
-    } catch (err) {
-      for (const h of stack) await h.close().catch(() => undefined);
-      throw err;
-    }
-  }
+
 
   let canonicalRoot: string | undefined;
   /** The root with symlinks resolved (what /proc/self/fd links show). */
