@@ -2,7 +2,8 @@
  * The console in real headless Chromium against a real `stead server` process. Hosts get their
  * state from signed agent requests (enroll with a bootstrap token, PUT facts, POST reports —
  * the same signing code the agent uses): a1 drifted (a corrective content change with a diff
- * and a redacted value), a2 failing, b1 in sync, and "newhost" pending approval. In the browser:
+ * and a redacted value), a2 failing, and "newhost" pending approval; b1 is a real `stead agent`
+ * process that converges its own root while the browser watches. In the browser:
  * log in with the admin token, see the tiles and the drawn chart, watch the overview refresh
  * itself when a2 converges, open a1 and read the drift and its diff, check hostile facts render
  * inert, approve newhost through the form (confirmed over the API), see the live revision, and
@@ -14,7 +15,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { newNonce, signRequest } from '../../agent/identity/request-signature.js';
 import { chromiumMissing, openBrowser } from '../helpers/browser.js';
-import { buildOnce, fleetRepository, freePort, hasCommand, ServerProcess, waitFor } from '../helpers/e2e-fleet.js';
+import { AgentProcess, buildOnce, fleetRepository, freePort, hasCommand, ServerProcess, waitFor } from '../helpers/e2e-fleet.js';
 
 await buildOnce();
 const ready = await hasCommand('server');
@@ -75,7 +76,7 @@ const hostileFact = '<script>window.__pwned=1</script>';
 const hostileAttr = '"><img src=x onerror="window.__pwned=2">';
 
 t.test('a newcomer watches the fleet in the console (real Chromium)', { skip }, async (t) => {
-  const dir = t.testdir({ server: {} });
+  const dir = t.testdir({ server: {}, 'b1-root': {}, 'b1-data': {}, shots: {} });
   const server = new ServerProcess(join(dir, 'server'), await freePort());
   await server.start(t);
   t.teardown(() => {
@@ -86,8 +87,7 @@ t.test('a newcomer watches the fleet in the console (real Chromium)', { skip }, 
 
   const a1 = new SigningHost(server, 'a1');
   const a2 = new SigningHost(server, 'a2');
-  const b1 = new SigningHost(server, 'b1');
-  for (const h of [a1, a2, b1]) t.equal(await h.enroll(true), 201, `${h.host} enrolled with a bootstrap token`);
+  for (const h of [a1, a2]) t.equal(await h.enroll(true), 201, `${h.host} enrolled with a bootstrap token`);
   const pendingHost = new SigningHost(server, 'newhost');
   t.equal(await pendingHost.enroll(false), 202, 'newhost waits for approval');
 
@@ -100,10 +100,12 @@ t.test('a newcomer watches the fleet in the console (real Chromium)', { skip }, 
     ]),
   );
   await a2.report(report('a2', 'run-a2-1', 'failed', [inSync('directory:/srv'), { id: 'file:/srv/app/host', type: 'file', state: 'failed', changes: [], durationMs: 3, error: { code: 'APPLY_FAILED', message: 'No space left on device' } }]));
-  await b1.report(report('b1', 'run-b1-1', 'in-sync', [inSync('directory:/srv'), inSync('file:/srv/app/host')]));
+  // b1 is a real `stead agent` process confined to its own root: it converges on its own.
+  const token = (await server.api('POST', '/api/v1/bootstrap-tokens', { host: 'b1' })).body.token as string;
+  const b1 = new AgentProcess({ host: 'b1', server: server.url, root: join(dir, 'b1-root'), dataDir: join(dir, 'b1-data'), intervalSeconds: 2, bootstrapToken: token }).start(t);
 
   const { page, errors } = await openBrowser(t);
-  const shots = t.testdir();
+  const shots = join(dir, 'shots');
   const keep = process.env['STEAD_SCREENSHOT_DIR'];
   const shoot = async (name: string): Promise<void> => {
     const file = join(shots, `${name}.png`);
@@ -128,6 +130,12 @@ t.test('a newcomer watches the fleet in the console (real Chromium)', { skip }, 
   await page.waitForSelector('#compliance-chart', { timeout: 60_000 });
   errors.length = 0; // the refused login above answered 401, as it should
   t.match(await page.title(), /Overview/);
+
+  // The newcomer watches b1 converge: the overview refreshes itself until the agent reported.
+  await page.waitForSelector('#hosts tr[data-host="b1"] .s.in-sync', { timeout: 120_000 });
+  const converged = await b1.waitForRun('a converging run', (r) => r.outcome === 'changed' || r.outcome === 'in-sync');
+  t.equal(converged.counts?.failed, 0, 'b1 converged without failures');
+  t.equal(await b1.read('srv/app/host'), 'b1\n', 'the agent wrote b1\'s files');
 
   // Overview: counts per state and a drawn chart.
   const count = async (state: string): Promise<string> => (await page.locator(`[data-count="${state}"] .n`).innerText()).trim();
@@ -172,6 +180,11 @@ t.test('a newcomer watches the fleet in the console (real Chromium)', { skip }, 
   t.equal(await page.evaluate('typeof globalThis.__pwned'), 'undefined', 'no injected script ran');
   t.equal(await page.locator('img').count(), 0, 'no injected element exists');
   await shoot('host-a1');
+
+  // b1's page shows what the real agent reported.
+  await page.goto(`${server.url}/hosts/b1?refresh=0`);
+  await page.waitForSelector('#runs tbody tr td a');
+  t.match(await page.locator('main').textContent(), /file:\/srv\/app\/greeting\.conf/, 'the real run\'s resources are listed');
 
   // Enrollment: approve newhost through the form, then confirm over the API.
   await page.click('header nav a:has-text("Enrollment")');
