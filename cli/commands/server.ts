@@ -34,7 +34,8 @@ Options:
   --secret-key-file FILE       the 32-byte key (64 hex characters) that decrypts manifest secrets
   --headers-timeout SECONDS    a client must send its request headers within this time; default 15
   --stale-after SECONDS        a host without a report for this long is "not reporting"; default 900
-  --report-retention-days N    raw reports kept this long; default 14 (hourly compliance: 400 days)
+  --report-retention-days N    raw reports kept this long (each host's newest always); default 14
+  --history-retention-days N   hourly compliance history kept this long; default 400
   --log-level LEVEL            debug | info | warn | error; default info
   --json                       start-up events as JSON lines on stdout`;
 
@@ -84,6 +85,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       'secret-key-file': { type: 'string' },
       'stale-after': { type: 'string' },
       'report-retention-days': { type: 'string' },
+      'history-retention-days': { type: 'string' },
       'log-level': { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -104,6 +106,8 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   if (!Number.isFinite(staleAfter) || staleAfter < 10) throw new UsageError('--stale-after must be at least 10 seconds');
   const retentionDays = Number(values['report-retention-days'] ?? '14');
   if (!Number.isFinite(retentionDays) || retentionDays <= 0) throw new UsageError('--report-retention-days must be positive');
+  const historyDays = Number(values['history-retention-days'] ?? String(Math.max(400, retentionDays)));
+  if (!Number.isFinite(historyDays) || historyDays < retentionDays) throw new UsageError('--history-retention-days must be a number of days, at least --report-retention-days');
   const servers = Number(values.servers ?? '1');
   if (!Number.isSafeInteger(servers) || servers < 1 || servers > 1000) throw new UsageError(`--servers must be an integer 1-1000, got ${JSON.stringify(values.servers)}`);
   const headersTimeout = Number(values['headers-timeout'] ?? '15');
@@ -125,7 +129,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       log,
       ...(secretKey ? { secretKey } : {}),
       staleAfterMs: staleAfter * 1000,
-      housekeeping: { reportRetentionMs: retentionDays * 86_400_000 },
+      housekeeping: { reportRetentionMs: retentionDays * 86_400_000, historyRetentionMs: historyDays * 86_400_000 },
       secureCookies: tls !== undefined,
     });
   } catch (err) {

@@ -36,10 +36,11 @@ export class Housekeeping {
   async tick(): Promise<{ buckets: number; reportsDeleted: number; historyDeleted: number; tokensDeleted: number }> {
     const s = this.services;
     const now = s.clock.now();
-    const buckets = await s.compliance.rollup(this.#ac.signal);
-    const reportsDeleted = await s.reports.prune(now - this.reportRetentionMs);
-    const historyDeleted = await s.compliance.prune(now - this.historyRetentionMs);
-    const tokensDeleted = await s.enrollment.sweepTokens();
+    const signal = this.#ac.signal;
+    const buckets = await s.compliance.rollup(signal);
+    const reportsDeleted = await s.reports.prune(now - this.reportRetentionMs, signal);
+    const historyDeleted = await s.compliance.prune(now - this.historyRetentionMs, signal);
+    const tokensDeleted = await s.enrollment.sweepTokens(signal);
     return { buckets, reportsDeleted, historyDeleted, tokensDeleted };
   }
 

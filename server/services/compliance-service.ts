@@ -4,6 +4,7 @@
  * the current hour's bucket from the current host states (an upsert, so a tick is idempotent
  * and several servers may run it). Hourly buckets are kept far longer than raw reports.
  */
+import { deleteOlderThan } from '../store/retention.js';
 import type { Collection, DocumentStore } from '../store/types.js';
 import type { Clock } from '../domain/clock.js';
 import { emptyCounts, hostCompliance, hourStart, percentInSync, type ComplianceState, type StateCounts } from '../domain/compliance.js';
@@ -132,9 +133,12 @@ export class ComplianceService {
     return docs.map((d) => ({ hour: d.hour, total: d.total, counts: d.counts, percent: bucket(scope, d.counts).percent }));
   }
 
-  /** Deletes hourly buckets older than `beforeMs`. */
-  async prune(beforeMs: number): Promise<number> {
-    return this.hourly.deleteMany({ hour: { $lt: beforeMs } });
+  /**
+   * Deletes hourly buckets whose hour started before `beforeMs` (epoch ms), oldest first in
+   * bounded batches; stops between batches when `signal` aborts.
+   */
+  async prune(beforeMs: number, signal?: AbortSignal): Promise<number> {
+    return (await deleteOlderThan(this.hourly, { field: 'hour', cutoff: beforeMs, ...(signal ? { signal } : {}) })).deleted;
   }
 }
 

@@ -14,6 +14,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { Collection, DocumentStore } from '../store/types.js';
 import { isDuplicateKey } from '../store/types.js';
+import { deleteOlderThan } from '../store/retention.js';
 import type { Clock } from '../domain/clock.js';
 import { ApiError } from '../domain/errors.js';
 import { assertHostName } from '../domain/host-name.js';
@@ -245,9 +246,9 @@ export class EnrollmentService {
     return { token, expiresAt, ...(opts.host !== undefined ? { host: opts.host } : {}) };
   }
 
-  /** Deletes expired bootstrap tokens (housekeeping). */
-  async sweepTokens(): Promise<number> {
-    return this.tokens.deleteMany({ expiresAt: { $lt: this.clock.now() } });
+  /** Deletes expired bootstrap tokens (housekeeping), in bounded batches. */
+  async sweepTokens(signal?: AbortSignal): Promise<number> {
+    return (await deleteOlderThan(this.tokens, { field: 'expiresAt', cutoff: this.clock.now(), ...(signal ? { signal } : {}) })).deleted;
   }
 
   /**

@@ -14,6 +14,7 @@
  */
 import type { Collection, DocumentStore } from '../store/types.js';
 import { isDuplicateKey } from '../store/types.js';
+import { deleteOlderThan } from '../store/retention.js';
 import type { RunReport } from '../../schemas/report.js';
 import type { Clock } from '../domain/clock.js';
 import type { LastRunSummary } from '../domain/compliance.js';
@@ -239,20 +240,33 @@ export class ReportService {
   }
 
   /**
-   * Deletes raw reports received before `beforeMs`, except each host's newest (the last-run
-   * index and "not reporting" need it); hourly rollups stay.
+   * Deletes raw reports received before `beforeMs` (epoch ms), oldest first in bounded batches
+   * (deleteOlderThan), except each host's newest report: the last-run index, "not reporting"
+   * and the host views need it, however old it is. Hourly compliance rollups are elsewhere and
+   * stay. Safe to run on several servers at once; stops between batches when `signal` aborts.
    */
-  async prune(beforeMs: number): Promise<number> {
-    const keep = new Set([...(await this.lastRuns()).entries()].map(([host, s]) => `${host}/${s.runId}`));
-    let deleted = 0;
-    for (;;) {
-      const old = await this.reports.find({ receivedAtMs: { $lt: beforeMs } }, { sort: { receivedAtMs: 1 }, limit: 1000, projection: { _id: 1 } });
-      const ids = old.map((d) => d._id).filter((id) => !keep.has(id));
-      if (ids.length > 0) deleted += await this.reports.deleteMany({ _id: { $in: ids }, receivedAtMs: { $lt: beforeMs } });
-      if (old.length < 1000 || ids.length === 0) return deleted;
+  async prune(beforeMs: number, signal?: AbortSignal): Promise<number> {
+    const runs = await this.lastRuns();
+    // Only the newest reports that are themselves past the cutoff need protecting: usually few
+    // (hosts that stopped reporting), so one $nin keeps the pass to a single bounded loop.
+    const protectedIds: string[] = [];
+    for (const [host, s] of runs) if (s.receivedAtMs < beforeMs) protectedIds.push(`${host}/${s.runId}`);
+    const base = { field: 'receivedAtMs', cutoff: beforeMs, batchSize: 500, ...(signal ? { signal } : {}) } as const;
+    if (protectedIds.length <= pruneListLimit) {
+      return (await deleteOlderThan(this.reports, protectedIds.length === 0 ? base : { ...base, where: { _id: { $nin: protectedIds } } })).deleted;
     }
+    // Very many silent hosts: one pass per host, each keeping that host's newest.
+    let deleted = 0;
+    for (const [host, s] of runs) {
+      if (signal?.aborted === true) break;
+      deleted += (await deleteOlderThan(this.reports, { ...base, where: { host, _id: { $ne: `${host}/${s.runId}` } } })).deleted;
+    }
+    return deleted;
   }
 }
+
+/** Largest $nin list prune uses (the store contract allows 10,000 values). */
+const pruneListLimit = 5000;
 
 /** The part of a report compliance needs. */
 export function summarise(report: RunReport, atMs: number, receivedAtMs: number): LastRunSummary {
