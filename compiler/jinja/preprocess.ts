@@ -73,8 +73,6 @@ interface RewriteState {
   setBlocks: ({ target: string; filters: string } | undefined)[];
 }
 const REFUSED: Record<string, string> = {
-  with: '{% with %} is not supported; use {% set %}',
-  endwith: '{% with %} is not supported; use {% set %}',
   break: '{% break %} is not supported',
   continue: '{% continue %} is not supported',
   trans: '{% trans %} (i18n) is not supported',
@@ -392,6 +390,22 @@ function statement(tag: TagPart, lines: LineIndex, state: RewriteState): string 
       const value = rhs.length > 1 ? `[${rhs.filter(([a, b]) => b > a).map(([a, b]) => rewrite(toks, a, b)).join(', ')}]` : rest(eq + 1);
       return `{% set ${lhs[0].value} = ${value} %}`;
     }
+    case 'with': {
+      // A scope: a one-iteration loop over the values (evaluated outside, in order), the names
+      // bound inside, and the enclosing `loop` restored.
+      const n = ++state.counter;
+      const assigns = splitTop(toks, 1, toks.length, ',')
+        .filter(([a, b]) => b > a)
+        .map(([a, b]) => {
+          if (toks[a]?.type !== 'name' || toks[a + 1]?.value !== '=') throw new PreprocessError('{% with %} takes name = value pairs', line, 'SYNTAX');
+          return { name: ident(toks[a], 'with'), value: rewrite(toks, a + 2, b) };
+        });
+      const values = `[${assigns.map((x) => x.value).join(', ')}]`;
+      const binds = assigns.map((x, k) => `{% set ${x.name} = __j_w${n}[${k}] %}`).join('');
+      return `{% set __j_wl${n} = __j_outer_loop(loop) %}{% for __j_w${n} in [${values}] %}{% set loop = __j_wl${n} %}${binds}`;
+    }
+    case 'endwith':
+      return '{% endfor %}';
     case 'do':
       return `{{ __j_do(${rest(1)}) }}`;
     case 'macro':

@@ -346,6 +346,7 @@ export class PythonRuntime {
         return '';
       },
       __j_do: () => '',
+      __j_outer_loop: (loop: unknown) => loop,
       __j_unpack: (v: unknown, n: number) => {
         const items = this.iter(v);
         if (items.length !== n) throw new JinjaRuntimeError(`cannot unpack ${items.length} values into ${n} names`);

@@ -55,6 +55,8 @@ export const statements: ConstructCase[] = [
   { name: 'for with parenthesised targets', src: '{% for (k, x) in {"x": 1}.items() %}{{ k }}{{ x }}{% endfor %}', out: 'x1' },
   { name: 'block set with filters', src: '{% set y %}q{% endset %}{% set x | replace("a", "b") | upper %}a{{ y }}{% endset %}{{ x }}', out: 'BQ' },
   { name: 'included templates see loop targets but not loop', src: "{% for item in [1, 2] %}{% include 'inc.j2' %}{% endfor %}", out: '[1][2]' },
+  { name: 'with scopes', src: '{% set a = 5 %}{% with a = 1, b = a %}{{ a }}{{ b }}{% endwith %}{{ a }}|{% with %}{% set q = 1 %}{{ q }}{% endwith %}{{ q is defined }}', out: '155|1False' },
+  { name: 'with keeps the enclosing loop', src: '{% for i in [1, 2] %}{% with x = i * 10 %}{{ x }}:{{ loop.index }}:{{ loop.length }} {% endwith %}{% endfor %}', out: '10:1:2 20:2:2 ' },
   { name: 'block set', src: '{% set x %}a{{ 1 }}b{% endset %}[{{ x }}]', out: '[a1b]' },
   { name: 'macro with defaults and caller', src: "{% macro m(a, b='B') %}{{ a }}{{ b }}{{ caller() }}{% endmacro %}{% call m('A') %}C{% endcall %}", out: 'ABC' },
   { name: 'filter block', src: '{% filter upper %}abc{% endfilter %}', out: 'ABC' },
