@@ -11,6 +11,7 @@ import { compileGuard, type Guard } from '../../schemas/validate.js';
 import { ApiError } from '../domain/errors.js';
 import type { AgentPrincipal, AppContext } from './app-state.js';
 import { jsonBody } from './body.js';
+import { checkProtocol } from './protocol.js';
 import { serveBlob } from './blob-response.js';
 import { requestSignal } from './request-signal.js';
 import type { RouteSpec } from './route-spec.js';
@@ -50,8 +51,9 @@ export const agentRoutes: readonly RouteSpec[] = [
     tag: 'agents',
     summary: 'Enroll an agent key for a host. 201 approved (valid bootstrap token), 202 pending an operator.',
     body: { types: ['application/json'], limit: 64 * 1024, schema: enrollRequestSchema },
-    responses: { 201: { description: 'approved', schema: enrollResponseSchema }, 202: { description: 'pending', schema: enrollResponseSchema }, 400: err('invalid body, host name or key'), 403: err('bootstrap token invalid, or key rejected'), 409: err('concurrent change or too many keys'), 429: err('too many enrollments without a token from this address') },
+    responses: { 201: { description: 'approved', schema: enrollResponseSchema }, 202: { description: 'pending', schema: enrollResponseSchema }, 400: err('invalid body, host name or key; UNSUPPORTED_PROTOCOL'), 403: err('bootstrap token invalid, or key rejected'), 409: err('concurrent change or too many keys'), 429: err('too many enrollments without a token from this address') },
     async handler(ctx, s) {
+      checkProtocol(ctx);
       const req = await jsonBody(ctx, enrollGuard, 64 * 1024);
       if (req.bootstrapToken === undefined && !s.enrollLimiter.take(ctx.ip)) throw new ApiError('RATE_LIMITED', 'too many enrollments from this address; retry in a minute');
       // Facts in the enrollment body are ignored: enrollment is unauthenticated, facts come

@@ -8,7 +8,8 @@
  *   read          an operator (bearer token), any role
  *   write         an operator with role admin; readonly gets 403
  *
- * Agent identity comes only from the signature: X-Stead-Host names the key to verify with, and
+ * Agent requests first pass the protocol check (protocol.ts: a missing X-Stead-Protocol is 1,
+ * an unsupported explicit version is 400). Agent identity comes only from the signature: X-Stead-Host names the key to verify with, and
  * a request is accepted only if that host's key signed method, path, time, nonce and body.
  */
 import type { Clock } from '../domain/clock.js';
@@ -20,6 +21,7 @@ import type { EnrollmentService } from '../services/enrollment-service.js';
 import type { OperatorAuthService } from '../services/operator-auth-service.js';
 import type { AgentPrincipal, AppContext, OperatorPrincipal } from './app-state.js';
 import { readRawBody } from './body.js';
+import { checkProtocol } from './protocol.js';
 
 export type AuthKind = 'public' | 'agent' | 'agent-any' | 'read' | 'write';
 
@@ -33,6 +35,7 @@ export interface AuthDeps {
 }
 
 export async function authenticateAgent(ctx: AppContext, deps: AuthDeps, allowPending: boolean, bodyLimit: number): Promise<AgentPrincipal> {
+  checkProtocol(ctx);
   const host = ctx.get('x-stead-host');
   const time = ctx.get('x-stead-time');
   const nonce = ctx.get('x-stead-nonce');

@@ -2,7 +2,16 @@
  * The OpenAPI 3.1 document, assembled from the route table and the schemas (JSON Schema
  * 2020-12 is OpenAPI 3.1's schema dialect; our schemas use only keywords it shares).
  */
+import { defaultProtocol, protocolHeader, supportedProtocols } from './protocol.js';
 import type { RouteSpec } from './route-spec.js';
+
+const protocolParameter = {
+  name: protocolHeader,
+  in: 'header',
+  required: false,
+  description: `Agent protocol version; absent means ${defaultProtocol}. Any other version than ${supportedProtocols.join(', ')} is refused with 400 UNSUPPORTED_PROTOCOL.`,
+  schema: { type: 'string', pattern: '^[1-9][0-9]*$' },
+};
 
 const securitySchemes = {
   operatorToken: { type: 'http', scheme: 'bearer', description: 'An operator token (admin or readonly). The admin token is created at first start in <data-dir>/admin-token.' },
@@ -21,6 +30,8 @@ export function buildOpenApi(routes: readonly RouteSpec[], version: string): obj
     // Schemas keep their $id URNs as documentation; OpenAPI 3.1 tools accept them.
     const params: Record<string, unknown>[] = [...r.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
     for (const [name, q] of Object.entries(r.query ?? {})) params.push({ name, in: 'query', required: false, description: q.description, schema: q.schema });
+    // Agent routes (signed ones and enrollment) take the protocol version (protocol.ts).
+    if (r.auth === 'agent' || r.auth === 'agent-any' || (r.auth === 'public' && r.tag === 'agents')) params.push(protocolParameter);
     const op: Record<string, unknown> = {
       summary: r.summary,
       tags: [r.tag],

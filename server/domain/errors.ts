@@ -27,6 +27,7 @@ export type ErrorCode =
   | 'RANGE_NOT_SATISFIABLE'
   | 'METHOD_NOT_ALLOWED'
   | 'RATE_LIMITED'
+  | 'UNSUPPORTED_PROTOCOL'
   | 'INTERNAL';
 
 const statusOf: Record<ErrorCode, number> = {
@@ -53,6 +54,7 @@ const statusOf: Record<ErrorCode, number> = {
   RANGE_NOT_SATISFIABLE: 416,
   METHOD_NOT_ALLOWED: 405,
   RATE_LIMITED: 429,
+  UNSUPPORTED_PROTOCOL: 400,
   INTERNAL: 500,
 };
 
