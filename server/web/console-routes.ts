@@ -144,6 +144,7 @@ export function consoleRouter(services: Services, opts: { secureCookies: boolean
         states: complianceStates,
         revision: live?.id.slice(0, 12),
         fleet: summary.fleet,
+        groups: summary.groups.map((g) => ({ name: g.scope.replace(/^group:/, ''), total: g.total, counts: g.counts, percent: g.percent })),
         chartHours,
         chart: complianceChart(history, summary.fleet.counts, now, chartHours),
         filter,

@@ -59,6 +59,12 @@ form.inline{display:inline}button.act{border:1px solid var(--line);background:va
 button.approve{background:var(--in-sync);border-color:var(--in-sync);color:#fff}button.reject{color:var(--failing)}
 .login{max-width:380px;margin:10vh auto}.login input{width:100%;padding:.45rem;margin:.4rem 0 .8rem;border:1px solid var(--line);border-radius:6px}
 .login button{background:var(--accent);color:#fff;border:0;border-radius:6px;padding:.5rem 1rem;cursor:pointer}
+.bar{display:flex;height:14px;border-radius:4px;overflow:hidden;background:#eaeef2;min-width:160px}
+.bar i{display:block;height:100%}.bar i.in-sync{background:var(--in-sync)}.bar i.drifted{background:var(--drifted)}.bar i.failing{background:var(--failing)}
+.bar i.not-reporting{background:var(--not-reporting)}.bar i.unknown{background:var(--unknown)}
+.strip{display:flex;gap:3px;margin:.2rem 0 .6rem}.strip a{display:block;width:14px;height:22px;border-radius:3px;background:var(--line)}
+.strip a.in-sync{background:var(--in-sync)}.strip a.changed{background:var(--accent)}.strip a.would-change{background:var(--drifted)}.strip a.failed{background:var(--failing)}
+.strip a.drift{box-shadow:inset 0 -5px 0 var(--drifted)}
 footer{color:var(--muted);font-size:12px;margin-top:1.5rem}
 `;
 
@@ -107,6 +113,11 @@ export const overviewView = view(
 {% endfor %}{% for r in chart.rects %}<rect class="{{ r.state }}" x="{{ r.x }}" y="{{ r.y }}" width="{{ r.w }}" height="{{ r.h }}"><title>{{ r.title }}</title></rect>
 {% endfor %}</svg>
 <div class="muted" style="font-size:12px">{{ chart.points }} hour(s) with data · revision <code>{{ revision or "none published" }}</code></div></div>
+{% if groups.length %}<h2>Groups</h2>
+<table id="groups"><thead><tr><th>Group</th><th style="width:45%">Hosts per state</th><th class="num">In sync</th><th class="num">Hosts</th></tr></thead><tbody>
+{% for g in groups %}<tr data-group="{{ g.name }}"><td>{{ g.name }}</td><td><div class="bar" title="{% for s in states %}{% if g.counts[s] %}{{ g.counts[s] }} {{ s }} {% endif %}{% endfor %}">{% for s in states %}{% if g.counts[s] %}<i class="{{ s }}" style="width:{{ (g.counts[s] / g.total * 100) | round(2) }}%"></i>{% endif %}{% endfor %}</div></td>
+<td class="num">{{ g.percent }} %</td><td class="num">{{ g.total }}</td></tr>
+{% endfor %}</tbody></table>{% endif %}
 <h2>Hosts{% if filter %}: {{ filter }}{% endif %}</h2>
 <p class="filters"><a href="/"{% if not filter %} class="on"{% endif %}>all ({{ total }})</a>{% for s in states %}<a href="/?state={{ s }}"{% if filter == s %} class="on"{% endif %}>{{ s }}</a>{% endfor %}</p>
 <table id="hosts"><thead><tr><th>Host</th><th>State</th><th>Last run</th><th>Outcome</th><th class="num">Drifted</th><th class="num">Changed</th><th class="num">Failed</th><th>Groups</th><th>Enrollment</th></tr></thead>
@@ -162,6 +173,7 @@ export const hostView = view(
 <h2>{% if viewingRun %}Run {{ run.runId }}{% else %}Last run{% endif %}</h2>
 ${runBlock}
 <h2>Recent runs</h2>
+{% if runs.length %}<div class="strip" id="run-strip" aria-label="recent runs, oldest first">{% for r in runs | reverse %}<a class="{{ r.outcome }}{% if r.corrective %} drift{% endif %}" href="/hosts/{{ host | urlencode }}/runs/{{ r.runId | urlencode }}" title="{{ r.startedAt }}: {{ r.outcome }}{% if r.corrective %}, {{ r.corrective }} drifted{% endif %}"></a>{% endfor %}</div>{% endif %}
 <table id="runs"><thead><tr><th>Started</th><th>Run</th><th>Mode</th><th>Outcome</th><th class="num">Drifted</th><th class="num">Changed</th><th class="num">Failed</th><th>Revision</th></tr></thead><tbody>
 {% for r in runs %}<tr><td>{{ r.startedAt }}</td><td class="mono"><a href="/hosts/{{ host | urlencode }}/runs/{{ r.runId | urlencode }}">{{ r.runId }}</a></td><td>{{ r.mode }}</td>
 <td><span class="s {{ r.outcome }}">{{ r.outcome }}</span></td><td class="num">{{ r.corrective }}</td><td class="num">{{ r.changed }}</td><td class="num">{{ r.failed }}</td><td class="mono">{{ r.revision }}</td></tr>

@@ -149,6 +149,9 @@ t.test('a newcomer watches the fleet in the console (real Chromium)', { skip }, 
   const segment = await bars.first().boundingBox();
   t.ok(segment && segment.height > 1, 'bar segments have height');
   t.equal(await page.locator('meta[http-equiv=refresh]').count(), 1, 'the overview refreshes itself');
+  const alpha = await page.locator('#groups tr[data-group="alpha"] .bar').boundingBox();
+  t.ok(alpha && alpha.width > 100 && alpha.height > 5, 'the per-group bar is drawn');
+  t.equal(await page.locator('#groups tr[data-group="alpha"] .bar i').count(), 2, 'alpha: drifted and failing segments');
   t.equal(await page.locator('#hosts tr[data-host]').count(), 4, 'a1, a2, b1 and newhost are listed');
   await shoot('overview-before');
 

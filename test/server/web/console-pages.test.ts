@@ -50,6 +50,7 @@ t.test('overview, chart history, host and run pages', async (t) => {
   t.match(o.body, /2 hour\(s\) with data/, 'the rolled-up hour and the live hour');
   const rects = [...o.body.matchAll(/<rect class="([a-z-]+)"[^>]*><title>([^<]*)<\/title>/g)].map((m) => `${m[1]} ${m[2]}`);
   t.same(rects, ['in-sync 2026-11-26 10:00 UTC: 3 in-sync', 'in-sync 2026-11-26 11:00 UTC (now): 1 in-sync', 'drifted 2026-11-26 11:00 UTC (now): 1 drifted', 'failing 2026-11-26 11:00 UTC (now): 1 failing']);
+  t.match(o.body, /<tr data-group="web"><td>web<\/td><td><div class="bar" title="1 in-sync 1 drifted 1 failing ">(<i class="(in-sync|drifted|failing)" style="width:33\.33%"><\/i>){3}<\/div><\/td>\s*<td class="num">33\.33 %<\/td><td class="num">3<\/td>/, 'per-group bar');
   const filtered = await page(fx, cookie, '/?state=failing');
   t.match(filtered.body, /data-host="h2"/);
   t.notMatch(filtered.body, /data-host="h1"/, 'the filter keeps only failing hosts');
@@ -65,6 +66,7 @@ t.test('overview, chart history, host and run pages', async (t) => {
   t.match(host.body, /<td class="mono">os\.family<\/td><td class="mono">debian<\/td>/);
   t.match(host.body, /&lt;b&gt;bold&lt;\/b&gt;/);
   t.match(host.body, /href="\/hosts\/h1\/runs\/run-1"/, 'older runs are linked');
+  t.match(host.body, /<div class="strip" id="run-strip"[^>]*><a class="in-sync" href="\/hosts\/h1\/runs\/run-1"[^>]*><\/a><a class="changed drift" href="\/hosts\/h1\/runs\/run-2"/, 'the run strip runs oldest to newest, drift marked');
   const run = await page(fx, cookie, '/hosts/h1/runs/run-1');
   t.equal(run.status, 200);
   t.match(run.body, /<h2>Run run-1<\/h2>/);
