@@ -64,17 +64,17 @@ interface RawPart {
 
 type Part = TextPart | TagPart | RawPart;
 
-const ALLOWED_PASSTHROUGH = new Set(['else', 'endif', 'endfor', 'endmacro', 'endcall', 'endfilter', 'extends', 'block', 'endblock']);
+const ALLOWED_PASSTHROUGH = new Set(['else', 'endif', 'endfilter', 'extends', 'block', 'endblock']);
 
 /** Per-template state of the statement rewriter. */
 interface RewriteState {
   counter: number;
+  /** Open for loops and macros/call blocks (break/continue must be directly inside a loop). */
+  loops: ('for' | 'macro')[];
   /** Open `{% set x %}` blocks; an entry with filters was `{% set x | f %}`. */
   setBlocks: ({ target: string; filters: string } | undefined)[];
 }
 const REFUSED: Record<string, string> = {
-  break: '{% break %} is not supported',
-  continue: '{% continue %} is not supported',
   trans: '{% trans %} (i18n) is not supported',
   pluralize: '{% trans %} (i18n) is not supported',
   endtrans: '{% trans %} (i18n) is not supported',
@@ -315,6 +315,7 @@ function statement(tag: TagPart, lines: LineIndex, state: RewriteState): string 
     case 'elif':
       return `{% ${name} ${rest(1)} %}`;
     case 'for': {
+      state.loops.push('for');
       const inAt = findName('in', 1);
       if (inAt < 0) throw new PreprocessError("expected 'in' in for loop", line, 'SYNTAX');
       let tStart = 1;
@@ -390,6 +391,12 @@ function statement(tag: TagPart, lines: LineIndex, state: RewriteState): string 
       const value = rhs.length > 1 ? `[${rhs.filter(([a, b]) => b > a).map(([a, b]) => rewrite(toks, a, b)).join(', ')}]` : rest(eq + 1);
       return `{% set ${lhs[0].value} = ${value} %}`;
     }
+    case 'break':
+    case 'continue':
+      if (state.loops.length === 0 || state.loops[state.loops.length - 1] !== 'for') {
+        throw new PreprocessError(`{% ${name} %} outside a loop (or inside a with/macro/call block within one, which is not supported)`, line, 'SYNTAX');
+      }
+      return `{{ __j_${name}() }}`;
     case 'with': {
       // A scope: a one-iteration loop over the values (evaluated outside, in order), the names
       // bound inside, and the enclosing `loop` restored.
@@ -402,16 +409,25 @@ function statement(tag: TagPart, lines: LineIndex, state: RewriteState): string 
         });
       const values = `[${assigns.map((x) => x.value).join(', ')}]`;
       const binds = assigns.map((x, k) => `{% set ${x.name} = __j_w${n}[${k}] %}`).join('');
+      state.loops.push('macro');
       return `{% set __j_wl${n} = __j_outer_loop(loop) %}{% for __j_w${n} in [${values}] %}{% set loop = __j_wl${n} %}${binds}`;
     }
     case 'endwith':
+      state.loops.pop();
       return '{% endfor %}';
     case 'do':
       return `{{ __j_do(${rest(1)}) }}`;
     case 'macro':
     case 'call':
+      state.loops.push('macro');
+      return `{% ${name} ${rest(1)} %}`;
     case 'filter':
       return `{% ${name} ${rest(1)} %}`;
+    case 'endfor':
+    case 'endmacro':
+    case 'endcall':
+      state.loops.pop();
+      return `{% ${name} %}`;
     case 'include': {
       let end = toks.length;
       let suffix = '';
@@ -497,7 +513,7 @@ function preprocessUncached(source: string, ws: WhitespaceOptions, firstLine: nu
   for (const p of parts) if ((p.kind === 'text' || p.kind === 'raw') && p.start < pad.length) p.start = pad.length;
   applyWhitespace(parts, full, ws);
   const em = new Emitter(lines);
-  const state: RewriteState = { counter: 0, setBlocks: [] };
+  const state: RewriteState = { counter: 0, loops: [], setBlocks: [] };
   for (const p of parts) {
     if (p.kind === 'text') {
       let end = p.end;

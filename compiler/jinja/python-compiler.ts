@@ -29,6 +29,9 @@ const transformer = require('nunjucks/src/transformer') as { transform: (ast: An
 /** Wraps a for-loop's iterable so it is converted with Python's iteration rules. */
 const SteadIter = nodes.Literal.extend('SteadIter', {}) as new (lineno: number, colno: number, target: AnyNode) => AnyNode;
 
+/** Wraps a for-loop's body so `{% break %}` / `{% continue %}` (thrown signals) act on this loop. */
+const SteadLoopBody = nodes.Literal.extend('SteadLoopBody', {}) as new (lineno: number, colno: number, body: AnyNode) => AnyNode;
+
 const Base = compilerModule.Compiler;
 
 class PythonCompiler extends Base {
@@ -237,13 +240,23 @@ class PythonCompiler extends Base {
 
   compileFor(node: AnyNode, frame: AnyFrame): void {
     const orig = node.arr;
+    const body = node.body;
     this.atStatement(node);
     node.arr = new SteadIter(orig.lineno, orig.colno, orig);
+    node.body = new SteadLoopBody(body.lineno, body.colno, body);
     try {
       super.compileFor(node, frame);
     } finally {
       node.arr = orig;
+      node.body = body;
     }
+  }
+
+  compileSteadLoopBody(node: AnyNode, frame: AnyFrame): void {
+    this._emitLine('try {');
+    // Callback scopes opened inside the body (includes) must close before the catch.
+    this._withScopedSyntax(() => this.compile(node.value, frame));
+    this._emitLine('} catch (e) { if (e === env.py.BREAK) break; if (e === env.py.CONTINUE) continue; throw e; }');
   }
 
   compileSteadIter(node: AnyNode, frame: AnyFrame): void {

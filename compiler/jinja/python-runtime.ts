@@ -64,6 +64,9 @@ function marked<T extends object>(o: T): T {
 
 /** The `env.py` object. One per environment; `begin()` resets the budget for each top-level render. */
 export class PythonRuntime {
+  /** Thrown by `{% break %}` / `{% continue %}`, caught by the innermost loop body. */
+  readonly BREAK: object = Object.freeze({ signal: 'break' });
+  readonly CONTINUE: object = Object.freeze({ signal: 'continue' });
   private outputUsed = 0;
   private iterations = 0;
   constructor(readonly limits: RenderLimits) {}
@@ -346,6 +349,12 @@ export class PythonRuntime {
         return '';
       },
       __j_do: () => '',
+      __j_break: () => {
+        throw this.BREAK;
+      },
+      __j_continue: () => {
+        throw this.CONTINUE;
+      },
       __j_outer_loop: (loop: unknown) => loop,
       __j_unpack: (v: unknown, n: number) => {
         const items = this.iter(v);
