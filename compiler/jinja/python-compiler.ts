@@ -256,7 +256,7 @@ class PythonCompiler extends Base {
     this._emitLine('try {');
     // Callback scopes opened inside the body (includes) must close before the catch.
     this._withScopedSyntax(() => this.compile(node.value, frame));
-    this._emitLine('} catch (e) { if (e === env.py.BREAK) break; if (e === env.py.CONTINUE) continue; throw e; }');
+    this._emitLine('} catch (e) { const s = env.py.takeSignal(e); if (s === "break") break; if (s === "continue") continue; throw e; }');
   }
 
   compileSteadIter(node: AnyNode, frame: AnyFrame): void {

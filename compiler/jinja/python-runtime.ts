@@ -74,6 +74,7 @@ export class PythonRuntime {
   begin(): void {
     this.outputUsed = 0;
     this.iterations = 0;
+    this.signal = undefined;
   }
 
   /**
@@ -133,6 +134,21 @@ export class PythonRuntime {
   /** The `loop` variable of iteration `i` over `items`. */
   loop(items: unknown[], i: number): LoopContext {
     return new LoopContext(items, i);
+  }
+
+  private signal: 'break' | 'continue' | undefined;
+
+  /**
+   * The loop signal an exception carries, cleared. After an `{% include %}` the rest of a loop
+   * body runs inside nunjucks callbacks that wrap the signal in a TemplateError, so the pending
+   * signal is remembered here rather than recognised by identity alone.
+   */
+  takeSignal(e: unknown): 'break' | 'continue' | undefined {
+    const s = this.signal;
+    this.signal = undefined;
+    if (e === this.BREAK) return 'break';
+    if (e === this.CONTINUE) return 'continue';
+    return s;
   }
 
   /** What `loop` is inside an included template. */
@@ -350,9 +366,11 @@ export class PythonRuntime {
       },
       __j_do: () => '',
       __j_break: () => {
+        this.signal = 'break';
         throw this.BREAK;
       },
       __j_continue: () => {
+        this.signal = 'continue';
         throw this.CONTINUE;
       },
       __j_outer_loop: (loop: unknown) => loop,

@@ -59,6 +59,7 @@ export const statements: ConstructCase[] = [
   { name: 'with keeps the enclosing loop', src: '{% for i in [1, 2] %}{% with x = i * 10 %}{{ x }}:{{ loop.index }}:{{ loop.length }} {% endwith %}{% endfor %}', out: '10:1:2 20:2:2 ' },
   { name: 'break and continue', src: '{% for i in range(10) %}{% if i == 3 %}{% break %}{% endif %}{{ i }}{% endfor %} {% for i in range(5) %}{% if i is odd %}{% continue %}{% endif %}{{ i }}{% endfor %}', out: '012 024' },
   { name: 'break in nested and filtered loops', src: '{% for i in [1, 2] %}{% for j in [1, 2, 3] %}{% if j == 2 %}{% break %}{% endif %}{{ i }}{{ j }} {% endfor %}{% endfor %}|{% for i in range(6) if i > 1 %}{% if i == 4 %}{% break %}{% endif %}{{ i }}:{{ loop.index }} {% endfor %}', out: '11 21 |2:1 3:2 ' },
+  { name: 'break and continue after an include', src: "{% for item in range(5) %}{% include 'inc.j2' %}{% if item == 2 %}{% break %}{% endif %},{% endfor %}.{% for item in range(4) %}{% include 'inc.j2' %}{% if item is odd %}{% continue %}{% endif %}!{% endfor %}", out: '[0],[1],[2].[0]![1][2]![3]' },
   { name: 'block set', src: '{% set x %}a{{ 1 }}b{% endset %}[{{ x }}]', out: '[a1b]' },
   { name: 'macro with defaults and caller', src: "{% macro m(a, b='B') %}{{ a }}{{ b }}{{ caller() }}{% endmacro %}{% call m('A') %}C{% endcall %}", out: 'ABC' },
   { name: 'filter block', src: '{% filter upper %}abc{% endfilter %}', out: 'ABC' },
