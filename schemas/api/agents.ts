@@ -104,3 +104,40 @@ export const operatorTokenResponseSchema = {
     token: { type: 'string', description: 'Shown once; the server keeps only its hash.' },
   },
 } as const;
+
+/** GET /api/v1/operator-tokens: every operator token, without the token itself. */
+export const operatorTokenListSchema = {
+  $id: 'urn:stead:api:operator-token-list',
+  type: 'object',
+  additionalProperties: false,
+  required: ['tokens'],
+  properties: {
+    tokens: {
+      type: 'array',
+      description: 'Tokens, oldest first (the server keeps only their hashes).',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'role', 'createdAt', 'revoked'],
+        properties: {
+          name: { type: 'string', description: 'Who or what holds the token ("admin": the <data-dir>/admin-token file).' },
+          role: { enum: ['admin', 'readonly'], description: 'readonly may only read.' },
+          createdAt: { ...isoTime, description: 'When the token was created.' },
+          revoked: { type: 'boolean', description: 'A revoked token authenticates nothing.' },
+        },
+      },
+    },
+  },
+} as const;
+
+/** POST /api/v1/operator-tokens/:name/revoke */
+export const operatorTokenRevokeSchema = {
+  $id: 'urn:stead:api:operator-token-revoke',
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'revoked'],
+  properties: {
+    name: { type: 'string', description: 'The token name whose tokens were revoked.' },
+    revoked: { type: 'integer', minimum: 0, description: 'How many tokens were revoked now (0: all were already revoked).' },
+  },
+} as const;

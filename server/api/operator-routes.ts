@@ -9,8 +9,10 @@ import {
   approveRequestSchema,
   bootstrapTokenRequestSchema,
   bootstrapTokenResponseSchema,
+  operatorTokenListSchema,
   operatorTokenRequestSchema,
   operatorTokenResponseSchema,
+  operatorTokenRevokeSchema,
   type ApproveRequest,
   type BootstrapTokenRequest,
   type OperatorTokenRequest,
@@ -192,6 +194,31 @@ export const operatorRoutes: readonly RouteSpec[] = [
       const body = await jsonBody(ctx, operatorTokenGuard, 64 * 1024);
       ctx.status = 201;
       ctx.body = { name: body.name, role: body.role, token: await s.operators.createToken(body.name, body.role) };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/operator-tokens',
+    auth: 'write',
+    tag: 'operators',
+    summary: 'List operator tokens (names, roles, revoked or not; never the tokens). Admin only.',
+    responses: { 200: { description: 'tokens', schema: operatorTokenListSchema } },
+    async handler(ctx, s) {
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = { tokens: (await s.operators.list()).map((t) => ({ name: t.name, role: t.role, createdAt: isoAt(t.createdAt), revoked: t.revoked })) };
+    },
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/operator-tokens/:name/revoke',
+    auth: 'write',
+    tag: 'operators',
+    summary: 'Revoke every token of this name and end its console sessions (other servers notice within their 5 s token cache).',
+    responses: { 200: { description: 'revoked', schema: operatorTokenRevokeSchema }, 404: err('no token has this name') },
+    async handler(ctx, s) {
+      const name = ctx.params['name'] ?? '';
+      if (!(await s.operators.list()).some((t) => t.name === name)) throw new ApiError('NOT_FOUND', `no operator token is named ${JSON.stringify(name.slice(0, 64))}`);
+      ctx.body = { name, revoked: await s.operators.revokeByName(name) };
     },
   },
   {
