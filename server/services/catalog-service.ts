@@ -8,7 +8,7 @@
  */
 import type { BlobStore, DocumentStore } from '../store/types.js';
 import type { Catalog } from '../../schemas/catalog.js';
-import { ApiError } from '../domain/errors.js';
+import { ApiError, isApiError } from '../domain/errors.js';
 import type { Logger } from '../log.js';
 import type { CompileResult, LocatedProblem } from './compiler-port.js';
 import type { HostStateService } from './host-state-service.js';
@@ -40,6 +40,7 @@ export class CatalogService {
   readonly #stored = new Set<string>();
   #hits = 0;
   #compiles = 0;
+  #compileFailures = 0;
 
   private constructor(
     private readonly revisions: RevisionService,
@@ -52,8 +53,9 @@ export class CatalogService {
     return new CatalogService(revisions, hostStates, await store.blobs('content'), log);
   }
 
-  get counters(): { hits: number; compiles: number; cached: number } {
-    return { hits: this.#hits, compiles: this.#compiles, cached: this.#cache.size };
+  /** hits: polls answered from the cache; compiles (and compileFailures among them: COMPILE_FAILED); cached hosts. */
+  get counters(): { hits: number; compiles: number; compileFailures: number; cached: number } {
+    return { hits: this.#hits, compiles: this.#compiles, compileFailures: this.#compileFailures, cached: this.#cache.size };
   }
 
   /** The catalog `host` should enforce now. 404 NO_LIVE_REVISION / NOT_FOUND, 422 COMPILE_FAILED. */
@@ -81,9 +83,16 @@ export class CatalogService {
     if (!live.loaded.hosts.some((h) => h.name === host)) throw new ApiError('NOT_FOUND', `host ${host} is not in the inventory of the live revision`);
     const facts = inputs === '-' ? undefined : await this.hostStates.facts(host);
     this.#compiles++;
-    const result: CompileResult = await live.loaded.compile(host, facts, signal);
+    let result: CompileResult;
+    try {
+      result = await live.loaded.compile(host, facts, signal);
+    } catch (err) {
+      if (isApiError(err) && err.code === 'COMPILE_FAILED') this.#compileFailures++; // worker deadline or crash
+      throw err;
+    }
     const errors = result.problems.filter((p) => (p.severity ?? 'error') === 'error');
     if (!result.catalog || errors.length > 0) {
+      this.#compileFailures++;
       this.log.error('compile failed', { host, revision, problems: errors.slice(0, 20) });
       throw new ApiError('COMPILE_FAILED', `the catalog of ${host} does not compile in revision ${revision.slice(0, 12)}: ${describe(errors[0])}`, { problems: errors.slice(0, 50) });
     }

@@ -59,6 +59,8 @@ export class RevisionService {
   readonly #liveTtl: number;
   /** Serialises uploads in this process (validation is CPU heavy; one at a time is enough). */
   #uploadChain: Promise<unknown> = Promise.resolve();
+  #published = 0;
+  #rejected = 0;
 
   private constructor(
     private readonly revisions: Collection<RevisionDoc>,
@@ -97,7 +99,18 @@ export class RevisionService {
   async publish(files: ReadonlyMap<string, Buffer>, meta: { message?: string; createdBy: string }, signal: AbortSignal): Promise<RevisionInfo> {
     const run = this.#uploadChain.then(() => this.#publish(files, meta, signal));
     this.#uploadChain = run.catch(() => undefined);
+    run.then(
+      () => this.#published++,
+      (err: unknown) => {
+        if (err instanceof ApiError && (err.code === 'REVISION_INVALID' || err.code === 'COMPILE_FAILED')) this.#rejected++;
+      },
+    );
     return run;
+  }
+
+  /** Publishes by this process: accepted, and refused as invalid (REVISION_INVALID, COMPILE_FAILED). */
+  get counters(): { published: number; rejected: number } {
+    return { published: this.#published, rejected: this.#rejected };
   }
 
   async #publish(files: ReadonlyMap<string, Buffer>, meta: { message?: string; createdBy: string }, signal: AbortSignal): Promise<RevisionInfo> {
