@@ -35,6 +35,8 @@ t.test('undefined variables', async (t) => {
   e = fails(r, 'a\nb\n{{ missing ~ "x" }}');
   t.match(e, { line: 3 });
   t.equal(r.renderString('{{ missing | default("ok") }} {{ missing is defined }}', {}, 'ok.j2'), 'ok False');
+  t.match(fails(r, '\n{{ missing | mandatory }}'), { kind: 'UNDEFINED', line: 2, message: /Mandatory variable not defined: 'missing' is undefined/ });
+  t.match(fails(r, '{{ missing | mandatory("set missing, please") }}').message, /set missing, please$/);
 });
 
 t.test('syntax errors carry the original line', async (t) => {
