@@ -238,3 +238,15 @@ t.test('an aborted run stops: the running resource fails, the rest are skipped',
   t.equal(byId(r2, 'exec:next')?.state, 'skipped');
   t.equal(r2.outcome, 'failed');
 });
+
+t.test('a noop run creates nothing, not even the state directory', async (t) => {
+  const { root, host } = setup(t);
+  const stateDir = join(root, '..', 'never-created');
+  const before = snapshot(root);
+  const r = await reconcile(makeCatalog([{ type: 'file', path: '/f', source: A }, { type: 'directory', path: '/d' }]), { host, blobs, stateDir, hostName: 'h', noop: true, signal: AbortSignal.timeout(30_000), registry: fsRegistry });
+  t.equal(r.outcome, 'would-change');
+  t.equal(r.mode, 'noop');
+  t.same(isRunReport.check(r), []);
+  t.same(snapshot(root), before);
+  t.notOk(existsSync(stateDir));
+});
