@@ -18,24 +18,22 @@
  * Independent filesystem resources (file, directory, link) run concurrently, up to
  * `concurrency`; every other type runs alone.
  */
-import { hash, randomUUID } from 'node:crypto';
-import { buildGraph } from '../../schemas/graph.js';
-import {
-  resourceId,
-  type Catalog,
-  type Resource,
-  type ResourceStatus,
-  type ResourceType,
-  type RunReport,
+import { randomUUID } from 'node:crypto';
+import type {
+  Catalog,
+  Resource,
+  ResourceStatus,
+  ResourceType,
+  RunReport,
 } from '../../schemas/index.js';
 import type { Host } from '../host/host.js';
 import type { BlobSource, Change, Registry, ResourceContext, ResourceImpl } from '../resources/resource.js';
 import { AppliedRecord } from './applied-record.js';
+import { planCatalog } from './catalog-plan.js';
+import { Deadlines } from './deadlines.js';
 import { errorCode, errorMessage } from './engine-error.js';
 import { redactorFor, type Redactor } from './redact.js';
-import { runOrder } from './run-order.js';
 import { walk } from './walk.js';
-import { validateCatalog } from './validate-catalog.js';
 
 /** One log line of a run, already redacted. */
 export interface EngineLogEntry {
@@ -75,14 +73,14 @@ export interface ReconcileOptions {
 const PARALLEL_TYPES: ReadonlySet<ResourceType> = new Set(['file', 'directory', 'link']);
 const DEFAULT_TIMEOUT_MS = 300_000;
 const OUTPUT_CAP = 64 * 1024;
-const META = new Set(['require', 'before', 'notify', 'subscribe', 'tags', 'timeout', 'sensitive']);
+/** The change list of every in-sync resource (shared; frozen so no consumer can grow it). */
+const NO_CHANGES: ResourceStatus['changes'] = Object.freeze([]) as unknown as ResourceStatus['changes'];
 
-/** Digest of the desired resource without metaparameters (key order as compiled: the compiler writes canonical JSON). */
-function desiredDigest(r: Resource): string {
-  const copy: Record<string, unknown> = {};
-  for (const k in r) if (!META.has(k)) copy[k] = (r as Record<string, unknown>)[k];
-  return hash('sha256', JSON.stringify(copy), 'base64').slice(0, 32);
-}
+/**
+ * Optional member of a resource type: true when the resource changes on every run by design
+ * (an exec with no guard). Such changes are never corrective (docs/resource-contract.md).
+ */
+type MaybeUnconditional = { unconditional?(desired: never): boolean };
 
 function cap(s: string): string {
   if (Buffer.byteLength(s) <= OUTPUT_CAP) return s;
@@ -142,14 +140,11 @@ async function run(
   if (!Array.isArray(catalog?.resources)) return failRun('INVALID: the catalog has no resource list', 0);
   const registry = opts.registry ?? (await loadDefaultRegistry());
 
-  // 1. Validate everything before anything runs.
-  const problems = validateCatalog(resources, registry);
-  if (problems.length > 0) return failRun(`INVALID: ${problems.join('; ')}`, resources.length);
+  // 1. Validate everything before anything runs (once per catalog id: catalog-plan.ts).
+  const planned = planCatalog(catalog.id, resources, registry);
+  if ('error' in planned) return failRun(planned.error, resources.length);
+  const { graph, order, deps, catalogPaths, digests } = planned.plan;
   const list = resources as Resource[];
-  const { graph, problems: graphProblems } = buildGraph(list);
-  if (!graph) return failRun(`INVALID: ${graphProblems.map((p) => `${resourceId(list[p.index]!)}: ${p.message}`).join('; ')}`, list.length);
-
-  const { order, deps } = runOrder(list, graph);
   const n = list.length;
   const ids = graph.ids;
   const log = (entry: EngineLogEntry, red?: Redactor) => {
@@ -162,12 +157,6 @@ async function run(
   // A noop run creates nothing, not even the state directory.
   const state = opts.state ?? (await stateHostFor(opts.stateDir, opts.noop));
   const applied = await AppliedRecord.load(state, (message) => log({ level: 'warn', message }));
-  const catalogPaths = new Set<string>();
-  for (const r of list) {
-    if (r.type === 'file' || r.type === 'directory' || r.type === 'link' || r.type === 'archive') {
-      if ((r as { ensure?: string }).ensure !== 'absent') catalogPaths.add(r.path.replace(/\/+$/, '') || '/');
-    }
-  }
 
   const statuses: (ResourceStatus | undefined)[] = new Array<ResourceStatus | undefined>(n);
   const moved = new Set<number>(); // changed, would-change, or refreshed: triggers refresh of subscribers
@@ -187,6 +176,8 @@ async function run(
     for (const f of [...runningAborts]) f(opts.signal.reason);
   };
   opts.signal.addEventListener('abort', onRunAbort, { once: true });
+  const deadlines = new Deadlines();
+  const defaultTimeoutMs = opts.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
 
   const runOne = async (i: number): Promise<void> => {
     const r = list[i]!;
@@ -195,7 +186,7 @@ async function run(
     const red = (): Redactor => (redactor ??= redactorFor(r));
     const impl = registry[r.type] as ResourceImpl<ResourceType, unknown>;
     const t0 = now();
-    const timeoutMs = r.timeout !== undefined ? r.timeout * 1000 : (opts.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS);
+    const timeoutMs = r.timeout !== undefined ? r.timeout * 1000 : defaultTimeoutMs;
     // The resource's AbortSignal is made only when the resource asks for it (a no-op read of a
     // file never does); the timeout and a run abort reach it, and the race below, either way.
     let ac: AbortController | undefined;
@@ -208,10 +199,10 @@ async function run(
       ac?.abort(abortReason);
       rejectRace?.(abortReason);
     };
-    const timer = setTimeout(() => {
+    const cancelTimeout = deadlines.add(timeoutMs, () => {
       timeout.aborted = true;
       abortNow(Object.assign(new Error(`timed out after ${timeoutMs / 1000} s`), { code: 'TIMEOUT' }));
-    }, timeoutMs);
+    });
     runningAborts.add(abortNow);
     const ctx: ResourceContext = {
       host: opts.host,
@@ -228,17 +219,20 @@ async function run(
       log: (message, fields) => log({ level: 'info', message, resource: id, ...(fields ? { fields } : {}) }, red()),
     };
     const cleanup = () => {
-      clearTimeout(timer);
+      cancelTimeout();
       runningAborts.delete(abortNow);
     };
-    const dd = desiredDigest(r);
-    const toChanges = (changes: readonly Change[]) =>
-      changes.map((c) => ({
+    const dd = digests[i]!;
+    const toChanges = (changes: readonly Change[]): ResourceStatus['changes'] => {
+      if (changes.length === 0) return NO_CHANGES;
+      const unconditional = (impl as MaybeUnconditional).unconditional?.(r as never) === true;
+      return changes.map((c) => ({
         property: c.property,
         ...('before' in c && c.before !== undefined ? { before: red().value(c.property, c.before) } : {}),
         ...('after' in c && c.after !== undefined ? { after: red().value(c.property, c.after) } : {}),
-        corrective: applied.isCorrective(id, dd, c.property, c.before),
+        corrective: !unconditional && applied.isCorrective(id, dd, c.property, c.before),
       }));
+    };
     let phase: 'read' | 'apply' | 'refresh' | 'verify' = 'read';
     let changes: Change[] = [];
     let diffText: string | undefined;
@@ -328,34 +322,38 @@ async function run(
 
   const skip = (i: number, code: 'DEPENDENCY_FAILED' | 'ABORTED', message: string) => {
     if (!opts.noop) applied.keep(ids[i]!);
-    finish(i, { id: ids[i]!, type: list[i]!.type, state: 'skipped', changes: [], error: { code, message }, durationMs: 0 });
+    finish(i, { id: ids[i]!, type: list[i]!.type, state: 'skipped', changes: NO_CHANGES, error: { code, message }, durationMs: 0 });
   };
 
   // 2. Walk the graph: a resource starts when all its dependencies have finished.
-  await walk({
-    order,
-    deps,
-    concurrency: opts.concurrency ?? 8,
-    parallel: (i) => PARALLEL_TYPES.has(list[i]!.type),
-    settleWithoutRunning: (i) => {
-      const failedDep = deps[i]!.find((d) => statuses[d]?.state === 'failed' || statuses[d]?.state === 'skipped');
-      if (failedDep !== undefined) {
-        const why = statuses[failedDep]!.state === 'failed' ? 'failed' : 'was skipped';
-        skip(i, 'DEPENDENCY_FAILED', `dependency ${ids[failedDep]} ${why}`);
-        return true;
-      }
-      if (opts.signal.aborted) {
-        skip(i, 'ABORTED', 'the run was stopped before this resource');
-        return true;
-      }
-      return false;
-    },
-    run: (i) =>
-      runOne(i).catch((err: unknown) => {
-        if (!statuses[i]) finish(i, { id: ids[i]!, type: list[i]!.type, state: 'failed', changes: [], error: { code: 'INTERNAL', message: errorMessage(err) }, durationMs: 0 });
-      }),
-  });
-  opts.signal.removeEventListener('abort', onRunAbort);
+  try {
+    await walk({
+      order,
+      deps,
+      concurrency: opts.concurrency ?? 8,
+      parallel: (i) => PARALLEL_TYPES.has(list[i]!.type),
+      settleWithoutRunning: (i) => {
+        const failedDep = deps[i]!.find((d) => statuses[d]?.state === 'failed' || statuses[d]?.state === 'skipped');
+        if (failedDep !== undefined) {
+          const why = statuses[failedDep]!.state === 'failed' ? 'failed' : 'was skipped';
+          skip(i, 'DEPENDENCY_FAILED', `dependency ${ids[failedDep]} ${why}`);
+          return true;
+        }
+        if (opts.signal.aborted) {
+          skip(i, 'ABORTED', 'the run was stopped before this resource');
+          return true;
+        }
+        return false;
+      },
+      run: (i) =>
+        runOne(i).catch((err: unknown) => {
+          if (!statuses[i]) finish(i, { id: ids[i]!, type: list[i]!.type, state: 'failed', changes: [], error: { code: 'INTERNAL', message: errorMessage(err) }, durationMs: 0 });
+        }),
+    });
+  } finally {
+    opts.signal.removeEventListener('abort', onRunAbort);
+    deadlines.close();
+  }
 
   // 3. Save the record of applied values once, then report.
   if (!opts.noop) {

@@ -12,7 +12,13 @@
  * - Files are written to a temp file created O_CREAT|O_EXCL|O_NOFOLLOW mode 0600 in the target
  *   directory, fsynced, chmod/chowned, renamed into place, and the directory is fsynced.
  * - Reads follow the operating system's semantics under "/"; under another root the directory
- *   actually opened (its /proc/self/fd link) must lie inside the root.
+ *   actually opened (its /proc/self/fd link) must lie inside the root. A verified directory is
+ *   kept open and reused for the rest of the current event-loop turn (at most DIR_CACHE_MAX of
+ *   them; all closed by a setImmediate and before every mutation), so a no-op run checks each
+ *   directory once instead of once per read: the check and the use still name the same
+ *   directory (by descriptor); what widens is the window in which another process could move
+ *   that directory out of the root (from one syscall to the rest of the turn). Mutations never
+ *   use the cache: they walk from the root every time (open-dir-in-root.ts).
  *
  * This is the only agent code (with node-exec.ts and open-dir-in-root.ts beside it) that imports
  * node:fs / node:child_process.
@@ -40,6 +46,9 @@ export interface NodeHost extends Host {
 
 /** An absolute path with no empty, "." or ".." component, no NUL and no trailing slash. */
 const SIMPLE_PATH = /^(?:\/(?!\.\.?(?:\/|$))[^/\0]+)+$/;
+
+/** Verified directory descriptors kept open within one event-loop turn (see the module comment). */
+const DIR_CACHE_MAX = 256;
 
 /** Splits a manifest path into its components; throws HostError PATH_INVALID when it is not a safe absolute path. */
 export function pathComponents(path: string): string[] {
@@ -118,6 +127,34 @@ export function createNodeHost(opts: NodeHostOptions): NodeHost {
     if (!inside(readlinkSync(`/proc/self/fd/${fd}`))) throw new HostError('PATH_ESCAPE', `${path} resolves outside the root through a symbolic link`);
   }
 
+  /** Verified directories of this event-loop turn: real directory path → open descriptor. */
+  const dirCache = new Map<string, number>();
+  let flushScheduled = false;
+  function flushDirCache(): void {
+    flushScheduled = false;
+    for (const fd of dirCache.values()) closeSync(fd);
+    dirCache.clear();
+  }
+  /** A descriptor of the real directory `dir`, verified inside the root; owned by the cache (never close it). */
+  function verifiedDir(dir: string, path: string): number {
+    const cached = dirCache.get(dir);
+    if (cached !== undefined) return cached;
+    const fd = openSync(dir, C.O_RDONLY | C.O_DIRECTORY);
+    try {
+      checkFd(fd, path);
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+    if (dirCache.size >= DIR_CACHE_MAX) flushDirCache();
+    dirCache.set(dir, fd);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flushDirCache).unref();
+    }
+    return fd;
+  }
+
   /**
    * Runs `fn` on a path naming the entry through its parent directory, opened and verified to
    * lie inside the root (when confined); the check and the use name the same directory.
@@ -126,16 +163,22 @@ export function createNodeHost(opts: NodeHostOptions): NodeHost {
     const real = realPath(path);
     if (!confined || real === root) return fn(real);
     const slash = real.lastIndexOf('/');
-    const fd = openSync(real.slice(0, slash) || '/', C.O_RDONLY | C.O_DIRECTORY);
-    try {
-      checkFd(fd, path);
-      return fn(`/proc/self/fd/${fd}${real.slice(slash)}`);
-    } finally {
-      closeSync(fd);
-    }
+    const fd = verifiedDir(real.slice(0, slash) || '/', path);
+    return fn(`/proc/self/fd/${fd}${real.slice(slash)}`);
   }
 
-  /** Opens `path` (final component not followed) for reading; verified inside the root. Caller closes. */
+  /**
+   * Opens a regular file for reading without following a final symlink. Under a confined root
+   * it is opened through its verified parent directory: the entry, not being a link, lies in
+   * that directory, so no check of its own is needed. Caller closes.
+   */
+  function openFileForRead(path: string): number {
+    const real = realPath(path);
+    if (!confined || real === root) return openForRead(path, C.O_NOFOLLOW);
+    return viaVerifiedParent(path, (p) => openSync(p, C.O_RDONLY | C.O_NONBLOCK | C.O_NOFOLLOW));
+  }
+
+  /** Opens `path` for reading (with `flags`); the descriptor is verified inside the root. Caller closes. */
   function openForRead(path: string, flags: number): number {
     const fd = openSync(realPath(path), C.O_RDONLY | C.O_NONBLOCK | flags);
     try {
@@ -148,10 +191,12 @@ export function createNodeHost(opts: NodeHostOptions): NodeHost {
   }
 
   async function withParent<T>(path: string, fn: (p: ParentRef) => Promise<T>, create?: { mode: number }): Promise<T> {
+    flushDirCache();
     const ref = await openParent(pathComponents(path), create);
     try {
       return await fn(ref);
     } finally {
+      flushDirCache(); // the tree may have changed under cached directories
       await ref.fh.close();
     }
   }
@@ -186,7 +231,9 @@ export function createNodeHost(opts: NodeHostOptions): NodeHost {
 
     exec(file: string, args: readonly string[], o: ExecOptions = {}): Promise<ExecResult> {
       const cwd = o.cwd === undefined ? root : realPath(o.cwd);
-      return runProcess(file, args, { ...o, cwd, extraEnv: confined ? { STEAD_ROOT: root } : {} });
+      // a command may move directories: nothing verified before it is trusted after it
+      flushDirCache();
+      return runProcess(file, args, { ...o, cwd, extraEnv: confined ? { STEAD_ROOT: root } : {} }).finally(flushDirCache);
     },
 
     // Reads are synchronous on purpose: a local metadata read takes microseconds and a thread-pool
@@ -204,7 +251,7 @@ export function createNodeHost(opts: NodeHostOptions): NodeHost {
     },
 
     async readFile(path: string): Promise<Buffer> {
-      const fd = openForRead(path, C.O_NOFOLLOW);
+      const fd = openFileForRead(path);
       try {
         const st = fstatSync(fd);
         if (!st.isFile()) throw new HostError('NOT_A_FILE', `${path} is not a regular file`);
@@ -310,12 +357,18 @@ export function createNodeHost(opts: NodeHostOptions): NodeHost {
           await fh.close();
         }
       };
-      if (comps.length === 0) return open(root);
+      if (comps.length === 0) {
+        flushDirCache();
+        return open(root);
+      }
       await withParent(path, ({ dir, name }) => open(`${dir}/${name}`));
     },
 
     async lchown(path, uid, gid) {
-      if (pathComponents(path).length === 0) return fsp.lchown(root, uid, gid);
+      if (pathComponents(path).length === 0) {
+        flushDirCache();
+        return fsp.lchown(root, uid, gid);
+      }
       await withParent(path, ({ dir, name }) => fsp.lchown(`${dir}/${name}`, uid, gid));
     },
 

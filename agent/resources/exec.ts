@@ -124,6 +124,15 @@ export const exec = {
     return guards(d, ctx);
   },
 
+  /**
+   * An exec with no guard (no creates, onlyif or unless, not refreshonly) runs on every run by
+   * design: its change is never drift (the engine reports it as not corrective). A guarded
+   * exec that must run again after it had converged is drift.
+   */
+  unconditional(d: ExecResource): boolean {
+    return d.creates === undefined && d.onlyif === undefined && d.unless === undefined && d.refreshonly !== true;
+  },
+
   diff(d: ExecResource, a: ExecActual | undefined): Change[] {
     return a?.run === true ? [{ property: 'returns', before: 'notrun', after: d.returns ?? [0] }] : [];
   },
@@ -141,4 +150,4 @@ export const exec = {
     }
     return execute(d, ctx);
   },
-} satisfies ResourceImpl<'exec', ExecActual>;
+} satisfies ResourceImpl<'exec', ExecActual> & { unconditional(d: ExecResource): boolean };

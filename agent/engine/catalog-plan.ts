@@ -1,0 +1,63 @@
+/**
+ * Everything the engine derives from a catalog before a run, computed once per catalog:
+ * validation (schemas + impl.validate), the dependency graph, the run order, the managed paths
+ * and the digest of every desired state (for the record of applied values).
+ *
+ * Contract: a catalog whose `id` was planned before by this process (same registry, same id,
+ * same resource count) gets the same plan back without being validated again; any other
+ * catalog — a new id, or no well-formed id at all — is validated in full before anything runs.
+ * The id is the sha256 of the catalog's content (schemas/catalog.ts), so an unchanged id means
+ * unchanged resources. Only the last plan per registry is kept (a long-running agent enforces
+ * one catalog at a time). The plan holds no reference to the catalog's resource objects.
+ */
+import { hash } from 'node:crypto';
+import { buildGraph, type ResourceGraph } from '../../schemas/graph.js';
+import { resourceId, type Resource } from '../../schemas/index.js';
+import type { Registry } from '../resources/resource.js';
+import { runOrder } from './run-order.js';
+import { validateCatalog } from './validate-catalog.js';
+
+export interface CatalogPlan {
+  readonly graph: ResourceGraph;
+  readonly order: readonly number[];
+  readonly deps: readonly (readonly number[])[];
+  /** Paths the catalog keeps present (file, directory, link, archive), without trailing "/". */
+  readonly catalogPaths: ReadonlySet<string>;
+  /** digests[i]: the desired state of resource i without metaparameters (see desiredDigest). */
+  readonly digests: readonly string[];
+}
+
+const META = new Set(['require', 'before', 'notify', 'subscribe', 'tags', 'timeout', 'sensitive']);
+const CATALOG_ID = /^[0-9a-f]{64}$/;
+
+/** Digest of the desired resource without metaparameters (key order as compiled: the compiler writes canonical JSON). */
+export function desiredDigest(r: Resource): string {
+  const copy: Record<string, unknown> = {};
+  for (const k in r) if (!META.has(k)) copy[k] = (r as Record<string, unknown>)[k];
+  return hash('sha256', JSON.stringify(copy), 'base64').slice(0, 32);
+}
+
+const last = new WeakMap<Registry, { key: string; plan: CatalogPlan }>();
+
+/** The plan of a catalog, or the reason it cannot run ("INVALID: …"). */
+export function planCatalog(catalogId: unknown, resources: readonly unknown[], registry: Registry): { plan: CatalogPlan } | { error: string } {
+  const key = typeof catalogId === 'string' && CATALOG_ID.test(catalogId) ? `${catalogId}/${resources.length}` : undefined;
+  const hit = key !== undefined ? last.get(registry) : undefined;
+  if (hit && hit.key === key) return { plan: hit.plan };
+
+  const problems = validateCatalog(resources, registry);
+  if (problems.length > 0) return { error: `INVALID: ${problems.join('; ')}` };
+  const list = resources as readonly Resource[];
+  const { graph, problems: graphProblems } = buildGraph(list);
+  if (!graph) return { error: `INVALID: ${graphProblems.map((p) => `${resourceId(list[p.index]!)}: ${p.message}`).join('; ')}` };
+  const { order, deps } = runOrder(list, graph);
+  const catalogPaths = new Set<string>();
+  for (const r of list) {
+    if (r.type === 'file' || r.type === 'directory' || r.type === 'link' || r.type === 'archive') {
+      if ((r as { ensure?: string }).ensure !== 'absent') catalogPaths.add(r.path.replace(/\/+$/, '') || '/');
+    }
+  }
+  const plan: CatalogPlan = { graph, order, deps, catalogPaths, digests: list.map(desiredDigest) };
+  if (key !== undefined) last.set(registry, { key, plan });
+  return { plan };
+}
