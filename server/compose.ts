@@ -24,6 +24,7 @@ import { HostStateService } from './services/host-state-service.js';
 import { OperatorAuthService } from './services/operator-auth-service.js';
 import { ReportService } from './services/report-service.js';
 import { RevisionService } from './services/revision-service.js';
+import { SharedNonceStore } from './services/shared-nonce-store.js';
 import type { Services } from './services/services.js';
 import { WorkerCompiler } from './services/worker-compiler.js';
 
@@ -116,9 +117,13 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
     const compiler = config.compiler ?? worker!;
     const revisions = await RevisionService.open(store, config.dataDir, compiler, clock, log.child({ component: 'revisions' }), config.liveTtlMs !== undefined ? { liveTtlMs: config.liveTtlMs } : {});
     const reports = await ReportService.open(store, clock);
+    // Several servers: nonces are also claimed in the shared store, so a request replayed to
+    // another server is refused too (one insert per signed request).
+    const sharedNonces = config.cluster === true || (config.servers ?? 1) > 1 ? await SharedNonceStore.open(store) : undefined;
     const services: Services = {
       clock,
-      nonces: new NonceCache(config.skewMs ?? 5 * 60_000),
+      nonces: new NonceCache(config.skewMs ?? 5 * 60_000, sharedNonces ? (key, exp, now) => sharedNonces.claim(key, exp, now) : undefined),
+      ...(sharedNonces ? { sharedNonces } : {}),
       enrollLimiter: new RateLimiter(clock, config.enrollPerMinute ?? 120, 60_000),
       enrollment: await EnrollmentService.open(store, clock, config.identityTtlMs !== undefined ? { identityTtlMs: config.identityTtlMs } : {}),
       operators: await OperatorAuthService.open(store, clock, config.identityTtlMs !== undefined ? { cacheTtlMs: config.identityTtlMs } : {}),

@@ -60,7 +60,9 @@ export async function authenticateAgent(ctx: AppContext, deps: AuthDeps, allowPe
     if (signer) break;
   }
   if (!signer) throw new ApiError('BAD_SIGNATURE', 'signature does not verify with any enrolled key of this host');
-  if (!deps.nonces.claim(host, nonce, now)) throw new ApiError('NONCE_REUSED', 'this nonce was already used; every request needs a fresh one');
+  if (!deps.nonces.claim(host, nonce, now) || !(await deps.nonces.claimShared(host, nonce, now))) {
+    throw new ApiError('NONCE_REUSED', 'this nonce was already used; every request needs a fresh one');
+  }
   if (identity.status === 'revoked') throw new ApiError('HOST_REVOKED', `host ${host} has been revoked`);
   const status = signer.status === 'approved' && identity.status === 'approved' ? 'approved' : 'pending';
   const principal: AgentPrincipal = { kind: 'agent', host, fingerprint: signer.fingerprint, status };

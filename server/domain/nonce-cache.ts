@@ -1,13 +1,29 @@
 /**
  * Remembers request nonces for the freshness window so a captured signed request cannot be
  * replayed. Entries expire with the window; memory is bounded by (requests per window).
- * Per process: with several servers behind a balancer this moves to the shared store (ADR 0003).
+ * Per process; with several servers (cluster mode) a shared claim in the store is added, so a
+ * replay to a *different* server is refused too (ADR 0003; services/shared-nonce-store.ts).
  */
+
+/**
+ * A claim in shared storage: resolves false when `key` is already claimed and not expired at
+ * `nowMs`; otherwise records it until `expiresAtMs` and resolves true.
+ */
+export type SharedNonceClaim = (key: string, expiresAtMs: number, nowMs: number) => Promise<boolean>;
+
 export class NonceCache {
   readonly #seen = new Map<string, number>();
   #lastSweep = 0;
 
-  constructor(private readonly windowMs: number) {}
+  constructor(
+    private readonly windowMs: number,
+    private readonly shared?: SharedNonceClaim,
+  ) {}
+
+  /** True when nonces are also claimed in shared storage (several servers). */
+  get isShared(): boolean {
+    return this.shared !== undefined;
+  }
 
   /**
    * Records `nonce` seen at `nowMs`; false when it was already seen inside the window.
@@ -21,6 +37,15 @@ export class NonceCache {
     // A request is valid while its time is within ±window of now, so keep the nonce for 2×window.
     this.#seen.set(key, nowMs + 2 * this.windowMs);
     return true;
+  }
+
+  /**
+   * The shared half of the check, after `claim` succeeded: false when another server (or this
+   * one) already claimed the nonce in the store. Always true without shared storage.
+   */
+  async claimShared(host: string, nonce: string, nowMs: number): Promise<boolean> {
+    if (!this.shared) return true;
+    return this.shared(`${host}/${nonce}`, nowMs + 2 * this.windowMs, nowMs);
   }
 
   get size(): number {

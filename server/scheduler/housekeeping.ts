@@ -1,7 +1,7 @@
 /**
  * Periodic, level-triggered housekeeping: roll up the current hour's compliance, delete raw
  * reports past their retention and hourly history past its (much longer) retention, and sweep
- * expired bootstrap tokens. Each tick is idempotent, so a missed or doubled tick is harmless.
+ * expired bootstrap tokens and (cluster mode) expired shared nonce claims. Each tick is idempotent, so a missed or doubled tick is harmless.
  */
 import type { Logger } from '../log.js';
 import type { Services } from '../services/services.js';
@@ -33,7 +33,7 @@ export class Housekeeping {
   }
 
   /** One pass; resolves what it did. */
-  async tick(): Promise<{ buckets: number; reportsDeleted: number; historyDeleted: number; tokensDeleted: number }> {
+  async tick(): Promise<{ buckets: number; reportsDeleted: number; historyDeleted: number; tokensDeleted: number; noncesDeleted: number }> {
     const s = this.services;
     const now = s.clock.now();
     const signal = this.#ac.signal;
@@ -41,7 +41,8 @@ export class Housekeeping {
     const reportsDeleted = await s.reports.prune(now - this.reportRetentionMs, signal);
     const historyDeleted = await s.compliance.prune(now - this.historyRetentionMs, signal);
     const tokensDeleted = await s.enrollment.sweepTokens(signal);
-    return { buckets, reportsDeleted, historyDeleted, tokensDeleted };
+    const noncesDeleted = (await s.sharedNonces?.prune(now, signal)) ?? 0;
+    return { buckets, reportsDeleted, historyDeleted, tokensDeleted, noncesDeleted };
   }
 
   start(): void {

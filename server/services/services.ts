@@ -9,10 +9,13 @@ import type { HostStateService } from './host-state-service.js';
 import type { OperatorAuthService } from './operator-auth-service.js';
 import type { ReportService } from './report-service.js';
 import type { RevisionService } from './revision-service.js';
+import type { SharedNonceStore } from './shared-nonce-store.js';
 
 export interface Services {
   readonly clock: Clock;
   readonly nonces: NonceCache;
+  /** Nonces claimed in the shared store (cluster mode only); `nonces` consults it. */
+  readonly sharedNonces?: SharedNonceStore;
   /** Enrollments without a bootstrap token, per client address. */
   readonly enrollLimiter: RateLimiter;
   readonly enrollment: EnrollmentService;
