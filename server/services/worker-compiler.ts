@@ -43,6 +43,10 @@ export class WorkerCompiler implements CompilerPort {
     const w = new Worker(new URL('./compile-worker.js', import.meta.url), {
       workerData: this.#opts.secretKey ? { secretKeyHex: this.#opts.secretKey.toString('hex') } : {},
       resourceLimits: { maxOldGenerationSizeMb: this.#opts.maxHeapMb ?? 1024 },
+      // Templates render here: give them an empty environment (no MONGODB_URL, no tokens) and
+      // no stdin; the store, the admin token and sessions live only in the main thread.
+      env: {},
+      stdin: false,
     });
     w.unref();
     w.on('message', (m: { id: number; ok: boolean; value?: unknown; error?: { message: string; code?: unknown } }) => {
