@@ -9,6 +9,11 @@
  * - a value of P was recorded for R and differs from `before` (Puppet's rule), or
  * - no value of P was recorded, but R ended its last run converged with the same desired state
  *   (then the host moved, not the desired state).
+ *
+ * Cost of a no-op run: the file is read every run, but parsed only when its bytes differ from
+ * the last ones this process read or wrote for the same state directory (a byte comparison
+ * instead of a JSON.parse of one entry per resource); unchanged resources are only counted,
+ * and the file is not rewritten when nothing changed.
  */
 import { createHash } from 'node:crypto';
 import type { Host } from '../host/host.js';
@@ -37,9 +42,25 @@ export function canonicalJson(value: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
 }
 
+/** The last record bytes read or written per state root, with their parsed entries (never mutated). */
+const parsed = new Map<string, { bytes: Buffer; prev: ReadonlyMap<string, Entry> }>();
+
+function parse(bytes: Buffer): Map<string, Entry> {
+  const prev = new Map<string, Entry>();
+  const doc = JSON.parse(bytes.toString('utf8')) as { version?: number; resources?: Record<string, Entry> };
+  if (doc.version === VERSION && doc.resources && typeof doc.resources === 'object') {
+    for (const [id, e] of Object.entries(doc.resources)) {
+      if (e && typeof e.desired === 'string' && e.values && typeof e.values === 'object') prev.set(id, { desired: e.desired, values: { ...e.values } });
+    }
+  }
+  return prev;
+}
+
 export class AppliedRecord {
-  private readonly next = new Map<string, Entry>();
-  private dirty = false;
+  /** Entries that are new or changed in this run. */
+  private readonly changed = new Map<string, Entry>();
+  /** Ids whose previous entry carries over unchanged (each resource id appears once per run). */
+  private readonly kept: string[] = [];
 
   private constructor(
     private readonly state: Host,
@@ -48,14 +69,16 @@ export class AppliedRecord {
 
   /** Loads the record; a missing or unreadable file is an empty record (reported through onProblem). */
   static async load(state: Host, onProblem: (message: string) => void): Promise<AppliedRecord> {
-    const prev = new Map<string, Entry>();
+    let prev: ReadonlyMap<string, Entry> = new Map<string, Entry>();
     try {
       if (await state.lstat(FILE)) {
-        const doc = JSON.parse((await state.readFile(FILE)).toString('utf8')) as { version?: number; resources?: Record<string, Entry> };
-        if (doc.version === VERSION && doc.resources && typeof doc.resources === 'object') {
-          for (const [id, e] of Object.entries(doc.resources)) {
-            if (e && typeof e.desired === 'string' && e.values && typeof e.values === 'object') prev.set(id, { desired: e.desired, values: { ...e.values } });
-          }
+        const bytes = await state.readFile(FILE);
+        const hit = parsed.get(state.root);
+        if (hit && hit.bytes.equals(bytes)) prev = hit.prev;
+        else {
+          parsed.delete(state.root);
+          prev = parse(bytes);
+          parsed.set(state.root, { bytes, prev });
         }
       }
     } catch (err) {
@@ -77,26 +100,29 @@ export class AppliedRecord {
   converged(id: string, desiredDigest: string, applied: readonly { property: string; after?: unknown }[]): void {
     const prev = this.prev.get(id);
     if (prev && prev.desired === desiredDigest && applied.length === 0) {
-      this.next.set(id, prev);
+      this.kept.push(id);
       return;
     }
     const values = { ...(prev?.values ?? {}) };
     for (const c of applied) values[c.property] = digest(c.after);
-    this.next.set(id, { desired: desiredDigest, values });
-    this.dirty = true;
+    this.changed.set(id, { desired: desiredDigest, values });
   }
 
   /** Keeps the previous entry of a resource that did not converge this run (failed, skipped). */
   keep(id: string): void {
-    const e = this.prev.get(id);
-    if (e) this.next.set(id, e);
+    if (this.prev.has(id)) this.kept.push(id);
   }
 
   /** Writes the record atomically (skipped when nothing changed); entries of resources no longer in the catalog are dropped. */
   async save(): Promise<void> {
-    if (!this.dirty && this.next.size === this.prev.size && [...this.prev.keys()].every((id) => this.next.has(id))) return;
+    // Every kept id is in prev and ids are unique in a run: all of prev kept and nothing new means unchanged.
+    if (this.changed.size === 0 && this.kept.length === this.prev.size) return;
+    const next = new Map<string, Entry>(this.changed);
+    for (const id of this.kept) if (!next.has(id)) next.set(id, this.prev.get(id)!);
     const resources: Record<string, Entry> = {};
-    for (const [id, e] of [...this.next].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) resources[id] = e;
-    await this.state.writeFileAtomic(FILE, `${JSON.stringify({ version: VERSION, resources })}\n`, { mode: 0o600 });
+    for (const [id, e] of [...next].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) resources[id] = e;
+    const bytes = Buffer.from(`${JSON.stringify({ version: VERSION, resources })}\n`);
+    await this.state.writeFileAtomic(FILE, bytes, { mode: 0o600 });
+    parsed.set(this.state.root, { bytes, prev: next });
   }
 }

@@ -1,35 +1,39 @@
 /**
  * Timeouts of the resources running in one engine run, on one shared timer instead of a
- * setTimeout per resource. The timer is armed for the earliest deadline; cancelling an entry
- * only forgets it (a timer that fires early finds nothing due and re-arms). Deadlines use the
- * monotonic clock (performance.now), never the wall clock.
+ * setTimeout per resource. The timer is armed for the earliest deadline; deleting an entry
+ * only forgets it (a timer that fires with nothing due re-arms for the next deadline). Entries
+ * carry their own deadline, so adding one allocates nothing. Deadlines use the monotonic clock
+ * (performance.now), never the wall clock.
  */
 import { performance } from 'node:perf_hooks';
 
 /** setTimeout's largest delay. */
 const MAX_DELAY = 2_147_483_647;
 
-interface Entry {
-  readonly at: number;
-  readonly fire: () => void;
+/** Something that times out: `deadline` is set by Deadlines.add. */
+export interface Expiring {
+  deadline: number;
+  /** Called once, when the deadline has passed (unless deleted first). */
+  expire(): void;
 }
 
 export class Deadlines {
-  private readonly entries = new Set<Entry>();
+  private readonly entries = new Set<Expiring>();
   private timer: NodeJS.Timeout | undefined;
   private armedAt = Infinity;
 
-  /** Calls `fire` once after `ms` unless the returned cancel function was called first. */
-  add(ms: number, fire: () => void): () => void {
-    const e: Entry = { at: performance.now() + ms, fire };
+  /** `e.expire()` is called once after `ms` unless `delete(e)` is called first. */
+  add(e: Expiring, ms: number): void {
+    e.deadline = performance.now() + ms;
     this.entries.add(e);
-    if (e.at < this.armedAt) this.arm(e.at);
-    return () => {
-      this.entries.delete(e);
-    };
+    if (e.deadline < this.armedAt) this.arm(e.deadline);
   }
 
-  /** Stops the timer; pending entries never fire. */
+  delete(e: Expiring): void {
+    this.entries.delete(e);
+  }
+
+  /** Stops the timer; pending entries never expire. */
   close(): void {
     this.entries.clear();
     if (this.timer) clearTimeout(this.timer);
@@ -48,13 +52,13 @@ export class Deadlines {
     this.armedAt = Infinity;
     const now = performance.now();
     let next = Infinity;
-    const due: Entry[] = [];
+    const due: Expiring[] = [];
     for (const e of this.entries) {
-      if (e.at <= now) due.push(e);
-      else if (e.at < next) next = e.at;
+      if (e.deadline <= now) due.push(e);
+      else if (e.deadline < next) next = e.deadline;
     }
     for (const e of due) this.entries.delete(e);
     if (next < Infinity) this.arm(next);
-    for (const e of due) e.fire();
+    for (const e of due) e.expire();
   }
 }

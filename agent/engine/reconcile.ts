@@ -27,21 +27,16 @@ import type {
   RunReport,
 } from '../../schemas/index.js';
 import type { Host } from '../host/host.js';
-import type { BlobSource, Change, Registry, ResourceContext, ResourceImpl } from '../resources/resource.js';
+import type { BlobSource, Registry, ResourceImpl } from '../resources/resource.js';
 import { AppliedRecord } from './applied-record.js';
 import { planCatalog } from './catalog-plan.js';
 import { Deadlines } from './deadlines.js';
-import { errorCode, errorMessage } from './engine-error.js';
-import { redactorFor, type Redactor } from './redact.js';
+import { errorMessage } from './engine-error.js';
+import type { Redactor } from './redact.js';
+import { NO_CHANGES, ResourceRun, type EngineLogEntry, type RunState } from './resource-run.js';
 import { walk } from './walk.js';
 
-/** One log line of a run, already redacted. */
-export interface EngineLogEntry {
-  readonly level: 'info' | 'warn';
-  readonly message: string;
-  readonly resource?: string;
-  readonly fields?: Record<string, unknown>;
-}
+export type { EngineLogEntry };
 
 export interface ReconcileOptions {
   readonly host: Host;
@@ -72,21 +67,6 @@ export interface ReconcileOptions {
 /** Types whose independent resources may run concurrently. */
 const PARALLEL_TYPES: ReadonlySet<ResourceType> = new Set(['file', 'directory', 'link']);
 const DEFAULT_TIMEOUT_MS = 300_000;
-const OUTPUT_CAP = 64 * 1024;
-/** The change list of every in-sync resource (shared; frozen so no consumer can grow it). */
-const NO_CHANGES: ResourceStatus['changes'] = Object.freeze([]) as unknown as ResourceStatus['changes'];
-
-/**
- * Optional member of a resource type: true when the resource changes on every run by design
- * (an exec with no guard). Such changes are never corrective (docs/resource-contract.md).
- */
-type MaybeUnconditional = { unconditional?(desired: never): boolean };
-
-function cap(s: string): string {
-  if (Buffer.byteLength(s) <= OUTPUT_CAP) return s;
-  return `${Buffer.from(s).subarray(0, OUTPUT_CAP - 64).toString('utf8')}\n[stead: output truncated]`;
-}
-
 async function stateHostFor(dir: string, noop: boolean): Promise<Host> {
   const { createNodeHost, createStateHost } = await import('../host/node-host.js');
   return noop ? createNodeHost({ root: dir }) : createStateHost(dir);
@@ -171,153 +151,35 @@ async function run(
     }
   };
 
-  const runningAborts = new Set<(reason: unknown) => void>();
+  const running = new Set<ResourceRun>();
   const onRunAbort = () => {
-    for (const f of [...runningAborts]) f(opts.signal.reason);
+    for (const rr of [...running]) rr.abort(opts.signal.reason);
   };
   opts.signal.addEventListener('abort', onRunAbort, { once: true });
   const deadlines = new Deadlines();
   const defaultTimeoutMs = opts.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-
-  const runOne = async (i: number): Promise<void> => {
+  const shared: RunState = {
+    host: opts.host,
+    blobs: opts.blobs,
+    stateDir: opts.stateDir,
+    catalogPaths,
+    noop: opts.noop,
+    signal: opts.signal,
+    now,
+    applied,
+    ids,
+    digests,
+    refreshers: graph.refreshers,
+    moved,
+    running,
+    deadlines,
+    log,
+    finish,
+  };
+  const runOne = (i: number): Promise<void> => {
     const r = list[i]!;
-    const id = ids[i]!;
-    let redactor: Redactor | undefined;
-    const red = (): Redactor => (redactor ??= redactorFor(r));
     const impl = registry[r.type] as ResourceImpl<ResourceType, unknown>;
-    const t0 = now();
-    const timeoutMs = r.timeout !== undefined ? r.timeout * 1000 : defaultTimeoutMs;
-    // The resource's AbortSignal is made only when the resource asks for it (a no-op read of a
-    // file never does); the timeout and a run abort reach it, and the race below, either way.
-    let ac: AbortController | undefined;
-    let abortReason: unknown;
-    let rejectRace: ((reason: unknown) => void) | undefined;
-    const timeout = { aborted: false };
-    const abortNow = (reason: unknown): void => {
-      if (abortReason !== undefined) return;
-      abortReason = reason ?? new Error('aborted');
-      ac?.abort(abortReason);
-      rejectRace?.(abortReason);
-    };
-    const cancelTimeout = deadlines.add(timeoutMs, () => {
-      timeout.aborted = true;
-      abortNow(Object.assign(new Error(`timed out after ${timeoutMs / 1000} s`), { code: 'TIMEOUT' }));
-    });
-    runningAborts.add(abortNow);
-    const ctx: ResourceContext = {
-      host: opts.host,
-      blobs: opts.blobs,
-      get signal(): AbortSignal {
-        if (!ac) {
-          ac = new AbortController();
-          if (abortReason !== undefined) ac.abort(abortReason);
-        }
-        return ac.signal;
-      },
-      stateDir: opts.stateDir,
-      catalogPaths,
-      log: (message, fields) => log({ level: 'info', message, resource: id, ...(fields ? { fields } : {}) }, red()),
-    };
-    const cleanup = () => {
-      cancelTimeout();
-      runningAborts.delete(abortNow);
-    };
-    const dd = digests[i]!;
-    const toChanges = (changes: readonly Change[]): ResourceStatus['changes'] => {
-      if (changes.length === 0) return NO_CHANGES;
-      const unconditional = (impl as MaybeUnconditional).unconditional?.(r as never) === true;
-      return changes.map((c) => ({
-        property: c.property,
-        ...('before' in c && c.before !== undefined ? { before: red().value(c.property, c.before) } : {}),
-        ...('after' in c && c.after !== undefined ? { after: red().value(c.property, c.after) } : {}),
-        corrective: !unconditional && applied.isCorrective(id, dd, c.property, c.before),
-      }));
-    };
-    let phase: 'read' | 'apply' | 'refresh' | 'verify' = 'read';
-    let changes: Change[] = [];
-    let diffText: string | undefined;
-    let output: string | undefined;
-    try {
-      const work = (async () => {
-        const actual = await impl.read(r as never, ctx);
-        changes = impl.diff(r as never, actual);
-        const refresh = graph.refreshers[i]!.some((j) => moved.has(j));
-        if (changes.length === 0 && !refresh) return { state: 'in-sync' as const, refreshed: false };
-        if (changes.length > 0 && impl.describe && !red().noDiff) {
-          try {
-            diffText = await impl.describe({ desired: r as never, actual, changes }, ctx);
-          } catch (err) {
-            ctx.log(`no diff: ${errorMessage(err)}`);
-          }
-        }
-        if (opts.noop) return { state: 'would-change' as const, refreshed: refresh };
-        if (changes.length > 0) {
-          phase = 'apply';
-          const res = await impl.apply({ desired: r as never, actual, changes }, ctx);
-          if (res && res.output !== undefined) output = res.output;
-          phase = 'verify';
-          const after = await impl.read(r as never, ctx);
-          const remaining = impl.diff(r as never, after);
-          if (remaining.length > 0) {
-            throw Object.assign(new Error(`still different after apply: ${remaining.map((c) => c.property).join(', ')}`), { code: 'NOT_CONVERGED' });
-          }
-        }
-        let refreshed = false;
-        if (refresh && impl.refresh) {
-          phase = 'refresh';
-          const res = await impl.refresh(r as never, ctx);
-          if (res && res.output !== undefined) output = output === undefined ? res.output : `${output}\n${res.output}`;
-          refreshed = true;
-        }
-        return { state: 'changed' as const, refreshed };
-      })();
-      const result = await new Promise<Awaited<typeof work>>((resolve, reject) => {
-        rejectRace = reject;
-        if (abortReason !== undefined) reject(abortReason);
-        work.then(resolve, reject);
-      });
-      if (result.state !== 'in-sync') moved.add(i);
-      const st: ResourceStatus = {
-        id,
-        type: r.type,
-        state: result.state,
-        changes: toChanges(changes),
-        ...(diffText !== undefined ? { diff: red().text(diffText) } : {}),
-        ...(result.refreshed ? { refreshed: true } : {}),
-        ...(output !== undefined ? { output: red().noOutput ? '[redacted]' : cap(red().text(output)) } : {}),
-        durationMs: Math.max(0, now() - t0),
-      };
-      if (!opts.noop) applied.converged(id, dd, result.state === 'changed' ? changes : []);
-      cleanup();
-      finish(i, st);
-    } catch (err) {
-      cleanup();
-      let code: string;
-      let message: string;
-      if (timeout.aborted) {
-        code = 'TIMEOUT';
-        message = `timed out after ${timeoutMs / 1000} s (during ${phase})`;
-      } else if (opts.signal.aborted) {
-        code = 'ABORTED';
-        message = `the run was stopped (during ${phase})`;
-      } else {
-        const fallback = phase === 'read' ? 'READ_FAILED' : phase === 'refresh' ? 'REFRESH_FAILED' : phase === 'verify' ? 'NOT_CONVERGED' : 'APPLY_FAILED';
-        code = errorCode(err, fallback);
-        message = errorMessage(err);
-      }
-      const errOut = typeof err === 'object' && err !== null && 'output' in err && typeof (err as { output: unknown }).output === 'string' ? (err as { output: string }).output : output;
-      if (!opts.noop) applied.keep(id);
-      finish(i, {
-        id,
-        type: r.type,
-        state: 'failed',
-        changes: toChanges(changes),
-        ...(diffText !== undefined ? { diff: red().text(diffText) } : {}),
-        ...(errOut !== undefined ? { output: red().noOutput ? '[redacted]' : cap(red().text(errOut)) } : {}),
-        error: { code, message: red().text(message) },
-        durationMs: Math.max(0, now() - t0),
-      });
-    }
+    return new ResourceRun(shared, i, r, impl, r.timeout !== undefined ? r.timeout * 1000 : defaultTimeoutMs).run();
   };
 
   const skip = (i: number, code: 'DEPENDENCY_FAILED' | 'ABORTED', message: string) => {
@@ -345,10 +207,7 @@ async function run(
         }
         return false;
       },
-      run: (i) =>
-        runOne(i).catch((err: unknown) => {
-          if (!statuses[i]) finish(i, { id: ids[i]!, type: list[i]!.type, state: 'failed', changes: [], error: { code: 'INTERNAL', message: errorMessage(err) }, durationMs: 0 });
-        }),
+      run: runOne,
     });
   } finally {
     opts.signal.removeEventListener('abort', onRunAbort);

@@ -58,15 +58,13 @@ export function walk(o: WalkOptions): Promise<void> {
         ready.shift();
         if (!parallel) exclusive = true;
         running++;
-        void o
-          .run(i)
-          .catch(() => undefined)
-          .then(() => {
-            running--;
-            if (!parallel) exclusive = false;
-            done(i);
-            pump();
-          });
+        const after = (): void => {
+          running--;
+          if (!parallel) exclusive = false;
+          done(i);
+          pump();
+        };
+        void o.run(i).then(after, after);
       }
       if (ready.length === 0 && running === 0) allDone();
     };

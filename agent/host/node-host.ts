@@ -190,6 +190,51 @@ export function createNodeHost(opts: NodeHostOptions): NodeHost {
     }
   }
 
+  /** lstat under the root (the parent verified when confined); undefined when missing. */
+  function lstatNow(path: string): Stat | undefined {
+    let st;
+    try {
+      const real = realPath(path);
+      if (!confined || real === root) st = lstatSync(real, { throwIfNoEntry: false });
+      else {
+        const slash = real.lastIndexOf('/');
+        const fd = verifiedDir(real.slice(0, slash) || '/', path);
+        st = lstatSync(`/proc/self/fd/${fd}${real.slice(slash)}`, { throwIfNoEntry: false });
+      }
+    } catch (err) {
+      const code = errno(err);
+      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+      throw err;
+    }
+    if (!st) return undefined;
+    return { kind: kindOf(st.mode), mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: st.size };
+  }
+
+  /** The content of a regular file (a final symlink is not followed: ELOOP). */
+  function readFileNow(path: string): Buffer {
+    const fd = openFileForRead(path);
+    try {
+      const st = fstatSync(fd);
+      if (!st.isFile()) throw new HostError('NOT_A_FILE', `${path} is not a regular file`);
+      // read what fstat announced, then to EOF in case the file grew (no second fstat)
+      let buf = Buffer.allocUnsafe(st.size > 0 ? st.size + 1 : 8192);
+      let len = 0;
+      for (;;) {
+        if (len === buf.length) {
+          const bigger = Buffer.allocUnsafe(buf.length * 2);
+          buf.copy(bigger, 0, 0, len);
+          buf = bigger;
+        }
+        const n = readSync(fd, buf, len, buf.length - len, null);
+        if (n === 0) break;
+        len += n;
+      }
+      return buf.subarray(0, len);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
   async function withParent<T>(path: string, fn: (p: ParentRef) => Promise<T>, create?: { mode: number }): Promise<T> {
     flushDirCache();
     const ref = await openParent(pathComponents(path), create);
@@ -238,39 +283,20 @@ export function createNodeHost(opts: NodeHostOptions): NodeHost {
 
     // Reads are synchronous on purpose: a local metadata read takes microseconds and a thread-pool
     // round trip costs more than the read (see docs/benchmarks.md); writes stay asynchronous.
-    async lstat(path: string): Promise<Stat | undefined> {
+    // Not `async`: a settled promise without an async frame (these run once per managed file).
+    lstat(path: string): Promise<Stat | undefined> {
       try {
-        const st = viaVerifiedParent(path, (p) => lstatSync(p, { throwIfNoEntry: false }));
-        if (!st) return undefined;
-        return { kind: kindOf(st.mode), mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: st.size };
+        return Promise.resolve(lstatNow(path));
       } catch (err) {
-        const code = errno(err);
-        if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-        throw err;
+        return Promise.reject(err);
       }
     },
 
-    async readFile(path: string): Promise<Buffer> {
-      const fd = openFileForRead(path);
+    readFile(path: string): Promise<Buffer> {
       try {
-        const st = fstatSync(fd);
-        if (!st.isFile()) throw new HostError('NOT_A_FILE', `${path} is not a regular file`);
-        // read what fstat announced, then to EOF in case the file grew (no second fstat)
-        let buf = Buffer.allocUnsafe(st.size > 0 ? st.size : 8192);
-        let len = 0;
-        for (;;) {
-          if (len === buf.length) {
-            const bigger = Buffer.allocUnsafe(buf.length * 2);
-            buf.copy(bigger, 0, 0, len);
-            buf = bigger;
-          }
-          const n = readSync(fd, buf, len, buf.length - len, null);
-          if (n === 0) break;
-          len += n;
-        }
-        return buf.subarray(0, len);
-      } finally {
-        closeSync(fd);
+        return Promise.resolve(readFileNow(path));
+      } catch (err) {
+        return Promise.reject(err);
       }
     },
 

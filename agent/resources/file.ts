@@ -23,6 +23,8 @@ export interface FileActual {
 }
 
 const SHA_REF = /^sha256:[0-9a-f]{64}$/;
+/** Owner ids of a file whose owner and group are not managed (shared: read once per file per run). */
+const NO_IDS: OwnerIds = Object.freeze({});
 
 export const file = {
   type: 'file',
@@ -45,8 +47,8 @@ export const file = {
     if (stat.kind === 'file' && d.source !== undefined && d.ensure !== 'absent') {
       content = `sha256:${hash('sha256', await ctx.host.readFile(d.path), 'hex')}`;
     }
-    const ids = stat.kind === 'file' ? await resolveOwner(ctx.host, d.owner, d.group) : {};
-    return { stat, ids, ...(content !== undefined ? { content } : {}) };
+    const ids = stat.kind === 'file' && (d.owner !== undefined || d.group !== undefined) ? await resolveOwner(ctx.host, d.owner, d.group) : NO_IDS;
+    return content !== undefined ? { stat, ids, content } : { stat, ids };
   },
 
   diff(d: FileResource, a: FileActual | undefined): Change[] {

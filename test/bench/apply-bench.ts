@@ -2,11 +2,12 @@
  * `npm run bench:apply`: the engine's cost per agent poll, against the physical floor.
  *
  * For N = 1,000 and 10,000 managed files (1 KiB each, nested directories, 10 % from a
- * template, a few links) it measures, each in a fresh process like a real agent run:
- *   first apply, no-op re-run, re-run after 1 % of the files drifted,
- * and, in the same process, the floor: a tight Node loop that stats, reads and sha256-hashes
+ * template, a few links) it measures, each phase in its own process:
+ *   first apply; no-op runs (the first of the process, cold, then BENCH_REPEAT warm ones: a
+ *   running agent's later polls); a re-run after 1 % of the files drifted;
+ * and, in the no-op process, the floor: a tight Node loop that stats, reads and sha256-hashes
  * the same files (the faster of a sync and an async loop). Each time is printed as a ratio to
- * the floor, with the peak RSS of the engine process. The manifest is compiled once by the
+ * the floor, with the peak RSS of each phase's process (the no-op's taken before the floor). The manifest is compiled once by the
  * CLI's catalog builder (in its own process); the engine process loads the catalog and the
  * blobs from disk, as the agent does from its caches.
  *
@@ -90,67 +91,73 @@ async function childCompile(manifest: string, out: string): Promise<void> {
 }
 
 // ---------------------------------------------------------------- child: engine
-async function childRun(work: string, n: number, repeat: number): Promise<void> {
+/**
+ * One phase of the engine in its own process (so the first apply's blob reads do not count
+ * against the no-op's memory): "first" (the first apply), "noop" (one cold no-op run, as in a
+ * freshly started agent, then `repeat` warm ones, as every later poll of the running agent,
+ * then the floor) or "drift" (1 % of the files overwritten, then one run).
+ */
+async function childRun(phase: string, work: string, n: number, repeat: number): Promise<void> {
+  const rssMb = () => process.memoryUsage().rss / 1024 / 1024;
+  const peakMb = () => process.resourceUsage().maxRSS / 1024;
   const { reconcile } = await import('../../agent/engine/reconcile.js');
   const { createNodeHost } = await import('../../agent/host/node-host.js');
   const { createDirectoryBlobSource } = await import('../../agent/blobs/directory-blob-source.js');
-  const catalog = JSON.parse(readFileSync(join(work, 'compiled/catalog.json'), 'utf8'));
+  const loadedRssMb = rssMb();
   const root = join(work, 'root');
   const host = createNodeHost({ root });
   const blobs = createDirectoryBlobSource(join(work, 'compiled/blobs'));
   const stateDir = join(work, 'state');
   const concurrency = Number(process.env['BENCH_CONCURRENCY'] ?? 8);
+  // Each run parses the cached catalog again, as the agent does on every poll.
   const run = async () => {
+    const catalog = JSON.parse(readFileSync(join(work, 'compiled/catalog.json'), 'utf8'));
     const t0 = performance.now();
     const r = await reconcile(catalog, { host, blobs, stateDir, hostName: 'bench', noop: false, signal: new AbortController().signal, concurrency });
     return { ms: performance.now() - t0, outcome: r.outcome, counts: r.counts };
   };
-  const first = await run();
-  const noops: number[] = [];
-  let noopOutcome = '';
-  for (let i = 0; i < repeat; i++) {
-    const r = await run();
-    noops.push(r.ms);
-    noopOutcome = r.outcome;
+  const out: Record<string, unknown> = { phase, n, concurrency, loadedRssMb };
+  if (phase === 'first') {
+    const first = await run();
+    Object.assign(out, { firstMs: first.ms, firstOutcome: first.outcome, peakRssMb: peakMb() });
+  } else if (phase === 'noop') {
+    const cold = await run();
+    const noops: number[] = [];
+    let noopOutcome = cold.outcome;
+    for (let i = 0; i < repeat; i++) {
+      const r = await run();
+      noops.push(r.ms);
+      if (r.outcome !== 'in-sync') noopOutcome = r.outcome;
+    }
+    // the peak before the floor loop runs: what the no-op runs alone cost
+    Object.assign(out, { coldNoopMs: cold.ms, noopMs: median(noops), noopAllMs: noops, noopOutcome, peakRssMb: peakMb() });
+    const real = layout(n).files.map((f) => join(root, f.path));
+    const floorSync = () => {
+      const t0 = performance.now();
+      for (const p of real) {
+        lstatSync(p);
+        hash('sha256', readFileSync(p), 'hex');
+      }
+      return performance.now() - t0;
+    };
+    const floorAsync = async () => {
+      const t0 = performance.now();
+      for (const p of real) {
+        await lstat(p);
+        hash('sha256', await readFile(p), 'hex');
+      }
+      return performance.now() - t0;
+    };
+    const floors: number[] = [];
+    for (let i = 0; i < repeat; i++) floors.push(Math.min(floorSync(), await floorAsync()));
+    out['floorMs'] = median(floors);
+  } else {
+    const real = layout(n).files.map((f) => join(root, f.path));
+    for (const p of real.filter((_, i) => i % 100 === 0)) writeFileSync(p, 'drifted\n');
+    const drift = await run();
+    Object.assign(out, { driftMs: drift.ms, driftChanged: drift.counts.changed, driftCorrective: drift.counts.corrective, peakRssMb: peakMb() });
   }
-  const l = layout(n);
-  const real = l.files.map((f) => join(root, f.path));
-  const floorSync = () => {
-    const t0 = performance.now();
-    for (const p of real) {
-      lstatSync(p);
-      hash('sha256', readFileSync(p), 'hex');
-    }
-    return performance.now() - t0;
-  };
-  const floorAsync = async () => {
-    const t0 = performance.now();
-    for (const p of real) {
-      await lstat(p);
-      hash('sha256', await readFile(p), 'hex');
-    }
-    return performance.now() - t0;
-  };
-  const floors: number[] = [];
-  for (let i = 0; i < repeat; i++) floors.push(Math.min(floorSync(), await floorAsync()));
-  const drifted = real.filter((_, i) => i % 100 === 0);
-  for (const p of drifted) writeFileSync(p, 'drifted\n');
-  const drift = await run();
-  process.stdout.write(
-    `${JSON.stringify({
-      n,
-      firstMs: first.ms,
-      firstOutcome: first.outcome,
-      noopMs: median(noops),
-      noopOutcome,
-      floorMs: median(floors),
-      driftMs: drift.ms,
-      driftChanged: drift.counts.changed,
-      driftCorrective: drift.counts.corrective,
-      peakRssMb: process.resourceUsage().maxRSS / 1024,
-      concurrency,
-    })}\n`,
-  );
+  process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 
 // ---------------------------------------------------------------- parent
@@ -227,9 +234,9 @@ function cfengineBench(work: string, l: Layout): { first: number; noop: number }
 }
 
 async function main(): Promise<void> {
-  const [mode, a1, a2, a3] = process.argv.slice(2);
+  const [mode, a1, a2, a3, a4] = process.argv.slice(2);
   if (mode === '--compile') return childCompile(a1!, a2!);
-  if (mode === '--run') return childRun(a1!, Number(a2), Number(a3));
+  if (mode === '--run') return childRun(a1!, a2!, Number(a3), Number(a4));
 
   const sizes = (process.env['BENCH_N'] ?? '1000,10000').split(',').map(Number);
   const repeat = Number(process.env['BENCH_REPEAT'] ?? 3);
@@ -245,14 +252,19 @@ async function main(): Promise<void> {
       const l = layout(n);
       const manifest = writeManifest(join(work, 'manifest'), l);
       const compiled = await runChild(['--compile', manifest, join(work, 'compiled')]);
-      const r = await runChild(['--run', work, String(n), String(repeat)]);
-      const floor = r['floorMs'] as number;
-      console.log(`\nN = ${n} files (+ ${l.dirs.length} directories, ${l.links.length} links); compile ${fmt(compiled['compileMs'] as number)}; engine concurrency ${String(r['concurrency'])}`);
+      const f = await runChild(['--run', 'first', work, String(n), String(repeat)]);
+      const o = await runChild(['--run', 'noop', work, String(n), String(repeat)]);
+      const d = await runChild(['--run', 'drift', work, String(n), String(repeat)]);
+      const r = { firstMs: f['firstMs'] as number, noopMs: o['noopMs'] as number, driftMs: d['driftMs'] as number };
+      const floor = o['floorMs'] as number;
+      const mb = (x: unknown) => `${(x as number).toFixed(0)} MB`;
+      console.log(`\nN = ${n} files (+ ${l.dirs.length} directories, ${l.links.length} links); compile ${fmt(compiled['compileMs'] as number)}; engine concurrency ${String(o['concurrency'])}; each phase in its own process`);
       console.log(`  floor (lstat + read + sha256 loop)  ${fmt(floor)}   (${((floor * 1000) / n).toFixed(1)} µs/file)`);
-      console.log(`  first apply                         ${fmt(r['firstMs'] as number)}   ${ratio(r['firstMs'] as number, floor)} floor   (${String(r['firstOutcome'])})`);
-      console.log(`  no-op re-run                        ${fmt(r['noopMs'] as number)}   ${ratio(r['noopMs'] as number, floor)} floor   (${String(r['noopOutcome'])}; ${(((r['noopMs'] as number) * 1000) / n).toFixed(1)} µs/file)`);
-      console.log(`  re-run after 1 % drift              ${fmt(r['driftMs'] as number)}   ${ratio(r['driftMs'] as number, floor)} floor   (${String(r['driftChanged'])} changed, ${String(r['driftCorrective'])} corrective)`);
-      console.log(`  peak RSS of the engine process      ${(r['peakRssMb'] as number).toFixed(1)} MB`);
+      console.log(`  first apply                         ${fmt(r.firstMs)}   ${ratio(r.firstMs, floor)} floor   (${String(f['firstOutcome'])}; peak RSS ${mb(f['peakRssMb'])})`);
+      console.log(`  no-op, first run of a process       ${fmt(o['coldNoopMs'] as number)}   ${ratio(o['coldNoopMs'] as number, floor)} floor   (validates the catalog; cold JIT)`);
+      console.log(`  no-op re-run (median of ${repeat})         ${fmt(r.noopMs)}   ${ratio(r.noopMs, floor)} floor   (${String(o['noopOutcome'])}; ${((r.noopMs * 1000) / n).toFixed(1)} µs/file; all: ${(o['noopAllMs'] as number[]).map((x) => x.toFixed(0)).join(', ')} ms)`);
+      console.log(`  peak RSS of the no-op process       ${mb(o['peakRssMb'])}   (${mb(o['loadedRssMb'])} after loading the engine)`);
+      console.log(`  re-run after 1 % drift              ${fmt(r.driftMs)}   ${ratio(r.driftMs, floor)} floor   (${String(d['driftChanged'])} changed, ${String(d['driftCorrective'])} corrective; peak RSS ${mb(d['peakRssMb'])})`);
       if (skipOthers) {
         console.log('  puppet, cf-agent: skipped (BENCH_SKIP_OTHERS=1)');
         continue;

@@ -1,0 +1,280 @@
+/**
+ * One resource's turn in a run (reconcile.ts): read → diff → (noop: would-change) → apply →
+ * read + diff again → refresh, under its timeout and the run's abort, ending in exactly one
+ * status passed to `RunState.finish`. `run()` never rejects.
+ *
+ * It is a class, and is itself the ResourceContext handed to the resource, because it is made
+ * once per resource per run (10,000 times a poll on a large host): one object with its methods
+ * on the prototype allocates far less than a context object plus a dozen closures, and the
+ * no-op path allocates nothing else of its own (no AbortController unless `signal` is read, no
+ * timer: the run's Deadlines holds the timeout).
+ */
+import type { Resource, ResourceStatus, ResourceType } from '../../schemas/index.js';
+import type { Host } from '../host/host.js';
+import type { BlobSource, Change, ResourceContext, ResourceImpl } from '../resources/resource.js';
+import type { AppliedRecord } from './applied-record.js';
+import type { Deadlines, Expiring } from './deadlines.js';
+import { errorCode, errorMessage } from './engine-error.js';
+import { redactorFor, type Redactor } from './redact.js';
+
+/** One log line of a run, already redacted. */
+export interface EngineLogEntry {
+  readonly level: 'info' | 'warn';
+  readonly message: string;
+  readonly resource?: string;
+  readonly fields?: Record<string, unknown>;
+}
+
+/** What every resource of one run shares. */
+export interface RunState {
+  readonly host: Host;
+  readonly blobs: BlobSource;
+  readonly stateDir: string;
+  readonly catalogPaths: ReadonlySet<string>;
+  readonly noop: boolean;
+  /** The run's signal (aborting stops the run). */
+  readonly signal: AbortSignal;
+  readonly now: () => number;
+  readonly applied: AppliedRecord;
+  readonly ids: readonly string[];
+  readonly digests: readonly string[];
+  readonly refreshers: readonly (readonly number[])[];
+  /** Resources that changed, would change, or refreshed (their subscribers refresh). */
+  readonly moved: Set<number>;
+  /** Resources running now (a run abort reaches each). */
+  readonly running: Set<ResourceRun>;
+  readonly deadlines: Deadlines;
+  log(entry: EngineLogEntry, red?: Redactor): void;
+  finish(i: number, status: ResourceStatus): void;
+}
+
+/** The change list of every in-sync resource (shared; frozen so no consumer can grow it). */
+export const NO_CHANGES: ResourceStatus['changes'] = Object.freeze([]) as unknown as ResourceStatus['changes'];
+
+const OUTPUT_CAP = 64 * 1024;
+
+function cap(s: string): string {
+  if (Buffer.byteLength(s) <= OUTPUT_CAP) return s;
+  return `${Buffer.from(s).subarray(0, OUTPUT_CAP - 64).toString('utf8')}\n[stead: output truncated]`;
+}
+
+/**
+ * Optional member of a resource type: true when the resource changes on every run by design
+ * (an exec with no guard). Such changes are never corrective (docs/resource-contract.md).
+ */
+type MaybeUnconditional = { unconditional?(desired: never): boolean };
+
+type Phase = 'read' | 'apply' | 'refresh' | 'verify';
+type Outcome = { readonly state: 'in-sync' | 'would-change' | 'changed'; readonly refreshed: boolean };
+const IN_SYNC: Outcome = { state: 'in-sync', refreshed: false };
+
+export class ResourceRun implements ResourceContext, Expiring {
+  deadline = 0;
+  private ac: AbortController | undefined;
+  private abortReason: unknown;
+  private rejectRace: ((reason: unknown) => void) | undefined;
+  private timedOut = false;
+  private phase: Phase = 'read';
+  private changes: readonly Change[] = NO_CHANGES as readonly Change[];
+  private diffText: string | undefined;
+  private output: string | undefined;
+  private redactor: Redactor | undefined;
+  private readonly t0: number;
+
+  constructor(
+    private readonly s: RunState,
+    private readonly i: number,
+    private readonly r: Resource,
+    private readonly impl: ResourceImpl<ResourceType, unknown>,
+    private readonly timeoutMs: number,
+  ) {
+    this.t0 = s.now();
+  }
+
+  // ---- ResourceContext
+  get host(): Host {
+    return this.s.host;
+  }
+  get blobs(): BlobSource {
+    return this.s.blobs;
+  }
+  get stateDir(): string {
+    return this.s.stateDir;
+  }
+  get catalogPaths(): ReadonlySet<string> {
+    return this.s.catalogPaths;
+  }
+  /** Made only when the resource asks for it (a no-op read of a file never does). */
+  get signal(): AbortSignal {
+    if (!this.ac) {
+      this.ac = new AbortController();
+      if (this.abortReason !== undefined) this.ac.abort(this.abortReason);
+    }
+    return this.ac.signal;
+  }
+  log(message: string, fields?: Record<string, unknown>): void {
+    this.s.log({ level: 'info', message, resource: this.s.ids[this.i]!, ...(fields ? { fields } : {}) }, this.red());
+  }
+
+  // ---- timeout and abort
+  /** Called by Deadlines when the timeout expires. */
+  expire(): void {
+    this.timedOut = true;
+    this.abort(Object.assign(new Error(`timed out after ${this.timeoutMs / 1000} s`), { code: 'TIMEOUT' }));
+  }
+  /** Aborts the resource: its signal fires and run() stops waiting for it. */
+  abort(reason: unknown): void {
+    if (this.abortReason !== undefined) return;
+    this.abortReason = reason ?? new Error('aborted');
+    this.ac?.abort(this.abortReason);
+    this.rejectRace?.(this.abortReason);
+  }
+
+  /** Runs the resource to one status (see the module comment). Never rejects. */
+  async run(): Promise<void> {
+    const s = this.s;
+    s.running.add(this);
+    s.deadlines.add(this, this.timeoutMs);
+    try {
+      let result: Outcome;
+      try {
+        result = await this.race(this.work());
+      } catch (err) {
+        this.cleanup();
+        this.failed(err);
+        return;
+      }
+      this.cleanup();
+      this.succeeded(result);
+    } catch (err) {
+      this.cleanup();
+      s.finish(this.i, { id: s.ids[this.i]!, type: this.r.type, state: 'failed', changes: NO_CHANGES, error: { code: 'INTERNAL', message: errorMessage(err) }, durationMs: 0 });
+    }
+  }
+
+  private red(): Redactor {
+    return (this.redactor ??= redactorFor(this.r));
+  }
+
+  private cleanup(): void {
+    this.s.deadlines.delete(this);
+    this.s.running.delete(this);
+  }
+
+  /** Waits for `work` unless the resource is aborted first (then `work` is abandoned). */
+  private race(work: Promise<Outcome>): Promise<Outcome> {
+    if (this.abortReason !== undefined) {
+      work.catch(() => undefined);
+      return Promise.reject(this.abortReason);
+    }
+    return new Promise<Outcome>((resolve, reject) => {
+      this.rejectRace = reject;
+      work.then(resolve, reject);
+    });
+  }
+
+  private async work(): Promise<Outcome> {
+    const { s, r, impl } = this;
+    const desired = r as never;
+    const actual = await impl.read(desired, this);
+    const changes = impl.diff(desired, actual);
+    this.changes = changes;
+    const refreshers = s.refreshers[this.i]!;
+    const refresh = refreshers.length > 0 && refreshers.some((j) => s.moved.has(j));
+    if (changes.length === 0 && !refresh) return IN_SYNC;
+    if (changes.length > 0 && impl.describe && !this.red().noDiff) {
+      try {
+        this.diffText = await impl.describe({ desired, actual, changes }, this);
+      } catch (err) {
+        this.log(`no diff: ${errorMessage(err)}`);
+      }
+    }
+    if (s.noop) return { state: 'would-change', refreshed: refresh };
+    if (changes.length > 0) {
+      this.phase = 'apply';
+      const res = await impl.apply({ desired, actual, changes }, this);
+      if (res && res.output !== undefined) this.output = res.output;
+      this.phase = 'verify';
+      const after = await impl.read(desired, this);
+      const remaining = impl.diff(desired, after);
+      if (remaining.length > 0) {
+        throw Object.assign(new Error(`still different after apply: ${remaining.map((c) => c.property).join(', ')}`), { code: 'NOT_CONVERGED' });
+      }
+    }
+    let refreshed = false;
+    if (refresh && impl.refresh) {
+      this.phase = 'refresh';
+      const res = await impl.refresh(desired, this);
+      if (res && res.output !== undefined) this.output = this.output === undefined ? res.output : `${this.output}\n${res.output}`;
+      refreshed = true;
+    }
+    return { state: 'changed', refreshed };
+  }
+
+  private toChanges(changes: readonly Change[]): ResourceStatus['changes'] {
+    if (changes.length === 0) return NO_CHANGES;
+    const { s, r, i } = this;
+    const id = s.ids[i]!;
+    const dd = s.digests[i]!;
+    const red = this.red();
+    const unconditional = (this.impl as MaybeUnconditional).unconditional?.(r as never) === true;
+    return changes.map((c) => ({
+      property: c.property,
+      ...('before' in c && c.before !== undefined ? { before: red.value(c.property, c.before) } : {}),
+      ...('after' in c && c.after !== undefined ? { after: red.value(c.property, c.after) } : {}),
+      corrective: !unconditional && s.applied.isCorrective(id, dd, c.property, c.before),
+    }));
+  }
+
+  private succeeded(result: Outcome): void {
+    const { s, i } = this;
+    const id = s.ids[i]!;
+    if (result.state !== 'in-sync') s.moved.add(i);
+    const st: ResourceStatus =
+      result === IN_SYNC && this.diffText === undefined && this.output === undefined
+        ? { id, type: this.r.type, state: 'in-sync', changes: this.toChanges(this.changes), durationMs: Math.max(0, s.now() - this.t0) }
+        : {
+            id,
+            type: this.r.type,
+            state: result.state,
+            changes: this.toChanges(this.changes),
+            ...(this.diffText !== undefined ? { diff: this.red().text(this.diffText) } : {}),
+            ...(result.refreshed ? { refreshed: true } : {}),
+            ...(this.output !== undefined ? { output: this.red().noOutput ? '[redacted]' : cap(this.red().text(this.output)) } : {}),
+            durationMs: Math.max(0, s.now() - this.t0),
+          };
+    if (!s.noop) s.applied.converged(id, s.digests[i]!, result.state === 'changed' ? this.changes : []);
+    s.finish(i, st);
+  }
+
+  private failed(err: unknown): void {
+    const { s, i, phase } = this;
+    let code: string;
+    let message: string;
+    if (this.timedOut) {
+      code = 'TIMEOUT';
+      message = `timed out after ${this.timeoutMs / 1000} s (during ${phase})`;
+    } else if (s.signal.aborted) {
+      code = 'ABORTED';
+      message = `the run was stopped (during ${phase})`;
+    } else {
+      const fallback = phase === 'read' ? 'READ_FAILED' : phase === 'refresh' ? 'REFRESH_FAILED' : phase === 'verify' ? 'NOT_CONVERGED' : 'APPLY_FAILED';
+      code = errorCode(err, fallback);
+      message = errorMessage(err);
+    }
+    const errOut = typeof err === 'object' && err !== null && 'output' in err && typeof (err as { output: unknown }).output === 'string' ? (err as { output: string }).output : this.output;
+    const id = s.ids[i]!;
+    if (!s.noop) s.applied.keep(id);
+    const red = this.red();
+    s.finish(i, {
+      id,
+      type: this.r.type,
+      state: 'failed',
+      changes: this.toChanges(this.changes),
+      ...(this.diffText !== undefined ? { diff: red.text(this.diffText) } : {}),
+      ...(errOut !== undefined ? { output: red.noOutput ? '[redacted]' : cap(red.text(errOut)) } : {}),
+      error: { code, message: red.text(message) },
+      durationMs: Math.max(0, s.now() - this.t0),
+    });
+  }
+}
