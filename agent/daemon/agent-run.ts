@@ -117,7 +117,14 @@ export async function agentRun(deps: AgentRunDeps, noop: boolean, signal: AbortS
     try {
       const answer = await deps.client.fetchCatalog(cached?.catalog.id, signal);
       if (answer.kind === 'not-modified') {
-        if (cached) source = 'unchanged';
+        if (cached) {
+          source = 'unchanged';
+          // A blob can leave the cache while the catalog stays the same (a damaged copy is
+          // removed on read, a data directory is cleaned): fetch the missing ones again, or
+          // every later run would fail on them until the catalog changes.
+          const refetched = await deps.blobs.ensure(catalogBlobRefs(cached.catalog), (sha, s) => deps.client.fetchBlob(sha, s), signal);
+          if (refetched > 0) log.info('missing blobs fetched again', { catalogId: cached.catalog.id, blobsFetched: refetched });
+        }
       } else {
         // 4. Blobs before the catalog is adopted: a catalog is cached only once it can be enforced.
         const fetched = await deps.blobs.ensure(catalogBlobRefs(answer.catalog), (sha, s) => deps.client.fetchBlob(sha, s), signal);

@@ -78,11 +78,13 @@ export class BlobCache implements BlobSource {
    */
   async ensure(refs: readonly string[], fetch: BlobFetcher, signal: AbortSignal): Promise<number> {
     let fetched = 0;
+    // One directory listing instead of a stat per blob: this runs on every poll.
+    const present = new Set(refs.length > 0 ? await fsp.readdir(this.dir) : []);
     for (const ref of refs) {
       const m = REF.exec(ref);
       if (!m) continue;
       const sha = m[1]!;
-      if (await this.has(sha)) continue;
+      if (present.has(sha)) continue;
       const data = await fetch(sha, signal);
       if (createHash('sha256').update(data).digest('hex') !== sha) throw new BlobCorruptError(`blob ${sha} failed verification`);
       await writeFileAtomic(join(this.dir, sha), data, 0o600);

@@ -269,6 +269,29 @@ t.test('a catalog whose blob cannot be fetched is not adopted', async (t) => {
   t.equal((await deps.catalogs.load('web-1'))?.catalog.revision, 'rev-one');
 });
 
+t.test('a blob lost from the local cache is fetched again while the catalog is unchanged (304)', async (t) => {
+  const srv = await protocolServer(t);
+  srv.catalog = catalogFor('kept\n');
+  const deps = await agentDeps(t, srv);
+  const ac = new AbortController();
+  const r1 = await agentRun(deps, false, ac.signal);
+  t.equal(r1.report?.outcome, 'changed');
+  const motdSha = createHash('sha256').update('kept\n').digest('hex');
+  // The cached blob disappears (a damaged copy is removed on read; an operator cleaned the
+  // data directory), and the managed file drifts, so the engine needs the blob again.
+  await fsp.rm(join(deps.dataDir, 'blobs', motdSha));
+  await fsp.writeFile(join(deps.root, 'etc/motd'), 'drifted\n');
+  const gets = srv.blobGets;
+  const r2 = await agentRun(deps, false, ac.signal);
+  t.equal(r2.catalogSource, 'unchanged', 'the catalog is answered 304');
+  t.equal(r2.report?.outcome, 'changed', JSON.stringify(r2.report?.resources.filter((s) => s.error)));
+  t.equal(await fsp.readFile(join(deps.root, 'etc/motd'), 'utf8'), 'kept\n', 'repaired from the refetched blob');
+  t.equal(srv.blobGets, gets + 1, 'only the missing blob is fetched');
+  const r3 = await agentRun(deps, false, ac.signal);
+  t.equal(r3.report?.outcome, 'in-sync');
+  t.equal(srv.blobGets, gets + 1, 'nothing fetched when every blob is present');
+});
+
 t.test('the pull loop runs at the interval, retries the server with backoff, and stops on abort', async (t) => {
   const srv = await protocolServer(t);
   srv.catalog = catalogFor('loop\n');
