@@ -15,7 +15,7 @@ import type { SteadConfig } from '../../schemas/repo/stead-config.js';
 import type { Guard } from '../../schemas/validate.js';
 import { parseManifestSource } from '../manifest/parse-manifest.js';
 import type { ManifestProblem } from '../manifest/manifest-problem.js';
-import { findForbiddenKeys, isVarMap, setOwn, type VarMap } from '../vars/merge.js';
+import { FORBIDDEN_KEYS, findForbiddenKeys, isVarMap, setOwn, type VarMap } from '../vars/merge.js';
 import { isSecretValue } from '../vars/secret-value.js';
 import { checkRepository } from './check-repository.js';
 import { groupGuard, inventoryFileGuard, roleGuard, steadConfigGuard } from './repo-guards.js';
@@ -154,8 +154,9 @@ export async function loadRepository(dir: string, opts: LoadRepositoryOptions = 
       problems.push({ code: 'INVALID_VALUE', severity: 'error', file: `roles/${name}`, path: '', message: `role folder roles/${name} has no role.yaml` });
       continue;
     }
-    if (!ROLE.test(name)) {
-      problems.push({ code: 'BAD_NAME', severity: 'error', file: rel, path: '', message: `role name "${name}" must be a lowercase identifier (letter first, then a-z, 0-9, "_"): it also names the variable holding the role's parameters` });
+    if (!ROLE.test(name) || FORBIDDEN_KEYS.has(name)) {
+      const why = FORBIDDEN_KEYS.has(name) ? ` other than ${[...FORBIDDEN_KEYS].filter((k) => ROLE.test(k)).join(' or ')}` : '';
+      problems.push({ code: 'BAD_NAME', severity: 'error', file: rel, path: '', message: `role name "${name}" must be a lowercase identifier (letter first, then a-z, 0-9, "_")${why}: it also names the variable holding the role's parameters` });
       continue;
     }
     const yf = await read(rel);

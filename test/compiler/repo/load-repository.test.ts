@@ -113,3 +113,18 @@ t.test('host-level mistakes (undefined variable, template error, duplicate title
   t.ok(v2.problems.find((p) => p.code === 'TEMPLATE_ERROR' && p.file === 'templates/broken.j2'), lines2.join('\n'));
   t.notOk(v2.ok);
 });
+
+t.test('a role named like an Object.prototype key (constructor, prototype) is a located problem, not a crash', async (t) => {
+  for (const name of ['constructor', 'prototype']) {
+    const files = baseRepoFiles();
+    files[`roles/${name}/role.yaml`] = ['parameters:', '  x: { type: string, default: hi }', 'resources:', '  - type: file', `    path: /etc/${name}`, `    content: "{{ ${name}.x }}"`, ''].join('\n');
+    files['groups/web.yaml'] = files['groups/web.yaml']!.replace('roles: [app]', `roles: [app, ${name}]`);
+    const repo = await loadFixture(freshDir(t), files);
+    t.ok(repo.problems.some((p) => p.code === 'BAD_NAME' && p.file === `roles/${name}/role.yaml`), `${name}: BAD_NAME at the role\n${repo.problems.map(formatRepoProblem).join('\n')}`);
+    // The whole repository is refused with located problems; nothing throws.
+    const v = validateRepository(repo);
+    t.equal(v.ok, false, `${name}: the repository is invalid`);
+    t.doesNotThrow(() => compileHost(repo, 'h1'), `${name}: compiling a host reports problems instead of throwing`);
+    t.equal(({} as Record<string, unknown>)['x'], undefined, 'nothing polluted');
+  }
+});
