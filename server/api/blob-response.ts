@@ -12,7 +12,7 @@ export function parseRange(header: string, size: number): { start: number; end: 
   if (!m || (m[1] === '' && m[2] === '')) return undefined;
   if (m[1] === '') {
     const n = Number(m[2]);
-    if (n === 0) return 'unsatisfiable';
+    if (n === 0 || size === 0) return 'unsatisfiable';
     return { start: Math.max(0, size - n), end: size };
   }
   const start = Number(m[1]);

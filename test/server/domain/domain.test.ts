@@ -45,6 +45,7 @@ t.test('parseRange', async (t) => {
   t.equal(parseRange('bytes=10-', 10), 'unsatisfiable');
   t.equal(parseRange('bytes=-0', 10), 'unsatisfiable');
   t.equal(parseRange('bytes=5-2', 10), undefined, 'inverted: ignored');
+  t.equal(parseRange('bytes=-5', 0), 'unsatisfiable', 'a suffix range of an empty blob selects nothing (RFC 9110 §14.1.1), never 206 with "bytes 0--1/0"');
   t.equal(parseRange('bytes=0-1,3-4', 10), undefined, 'several: ignored');
   t.equal(parseRange('items=0-1', 10), undefined);
   t.equal(parseRange('bytes=-', 10), undefined);
