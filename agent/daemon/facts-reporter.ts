@@ -1,7 +1,8 @@
 /**
  * Sends the host's facts to the server when they changed since the last successful PUT (the
  * fingerprint ignores uptime and free memory/disk). The last sent fingerprint is kept in
- * `<data-dir>/facts-sent.json`, so a restart does not resend unchanged facts.
+ * `<data-dir>/facts-sent.json` with their destination, so a restart does not resend unchanged
+ * facts to the same server and identity.
  */
 import { join } from 'node:path';
 import type { AgentClient } from '../client/agent-client.js';
@@ -15,6 +16,12 @@ export interface FactsReporterDeps {
   readonly collect: () => Promise<Facts>;
   readonly dataDir: string;
   readonly log: Logger;
+  /**
+   * Who receives the facts (server, host name and key). Unchanged facts are sent again when
+   * it differs from the one recorded with the last PUT: a new server, or a re-enrollment
+   * after the server lost this host, has none of them.
+   */
+  readonly destination?: string;
 }
 
 export interface SendResult {
@@ -26,6 +33,7 @@ export class FactsReporter {
   readonly #deps: FactsReporterDeps;
   readonly #path: string;
   #last: string | undefined;
+  #lastDestination: string | undefined;
   #loaded = false;
 
   constructor(deps: FactsReporterDeps) {
@@ -38,15 +46,21 @@ export class FactsReporter {
     try {
       if (!this.#loaded) {
         const buf = await readFileIfExists(this.#path);
-        if (buf) this.#last = (JSON.parse(buf.toString('utf8')) as { fingerprint?: string }).fingerprint;
+        if (buf) {
+          const rec = JSON.parse(buf.toString('utf8')) as { fingerprint?: string; destination?: string };
+          this.#last = rec.fingerprint;
+          this.#lastDestination = rec.destination;
+        }
         this.#loaded = true;
       }
       const facts = await this.#deps.collect();
       const fp = factsFingerprint(facts);
-      if (fp === this.#last) return { sent: false };
+      const destination = this.#deps.destination;
+      if (fp === this.#last && destination === this.#lastDestination) return { sent: false };
       await this.#deps.client.putFacts(facts as unknown as Record<string, unknown>, signal);
       this.#last = fp;
-      await writeFileAtomic(this.#path, `${JSON.stringify({ fingerprint: fp })}\n`, 0o600);
+      this.#lastDestination = destination;
+      await writeFileAtomic(this.#path, `${JSON.stringify({ fingerprint: fp, ...(destination !== undefined ? { destination } : {}) })}\n`, 0o600);
       this.#deps.log.info('facts sent', { fingerprint: fp.slice(0, 12) });
       return { sent: true };
     } catch (err) {

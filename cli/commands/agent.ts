@@ -10,6 +10,7 @@
  * this agent (bad bootstrap token, revoked); 4 no catalog could be fetched and none is cached
  * (--once); 64 usage.
  */
+import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
@@ -209,7 +210,9 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     const stateDir = join(opts.dataDir, 'state');
     await ensurePrivateDir(stateDir);
     const host = createNodeHost({ root: opts.root });
-    const facts = new FactsReporter({ client, collect: () => collectFacts(), dataDir: opts.dataDir, log });
+    // Facts go again to a new server, host name or key (after a re-enrollment the server may have none).
+    const destination = `${client.server} ${opts.host} ${createHash('sha256').update(identity.publicKeyPem).digest('hex')}`;
+    const facts = new FactsReporter({ client, collect: () => collectFacts(), dataDir: opts.dataDir, log, destination });
     const engine: Reconciler = (catalog, o) => {
       const runLog = log.child({ runId: o.runId });
       return reconcile(catalog, {

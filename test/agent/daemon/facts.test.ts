@@ -43,3 +43,39 @@ t.test('the fingerprint ignores uptime and free space but sees real changes', as
   t.not(factsFingerprint({ ...f, ipv4: [...f.ipv4, '10.9.9.9'] }), base, 'a new address');
   t.not(factsFingerprint({ ...f, memory: { ...f.memory, totalBytes: f.memory.totalBytes * 2 } }), base, 'more memory');
 });
+
+t.test('facts are sent again, unchanged, to a new destination (another server, or a re-enrollment with a new key)', async (t) => {
+  const { default: http } = await import('node:http');
+  const { AgentClient } = await import('../../../agent/client/agent-client.js');
+  const { FactsReporter } = await import('../../../agent/daemon/facts-reporter.js');
+  const { createJsonLogger } = await import('../../../agent/daemon/json-logger.js');
+  const { loadOrCreateIdentity } = await import('../../../agent/identity/agent-identity.js');
+  const puts: string[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (req.method === 'PUT' && req.url === '/api/v1/hosts/web-1/facts') puts.push(Buffer.concat(chunks).toString());
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ host: 'web-1', changed: true }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => server.close(() => r())));
+  const url = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
+  const dataDir = t.testdir();
+  const identity = await loadOrCreateIdentity(dataDir);
+  const client = new AgentClient({ serverUrl: url, host: 'web-1', privateKey: identity.privateKey, timeoutMs: 5000 });
+  t.teardown(() => client.close());
+  const facts = await collectFacts({ mountsPath: '/nonexistent' });
+  const log = createJsonLogger({ stream: { write: () => true }, level: 'error' });
+  const reporter = (destination: string) => new FactsReporter({ client, dataDir, log, collect: async () => facts, destination });
+  const signal = new AbortController().signal;
+
+  t.same(await reporter(`${url} web-1 key-a`).sendIfChanged(signal), { sent: true }, 'first contact');
+  t.same(await reporter(`${url} web-1 key-a`).sendIfChanged(signal), { sent: false }, 'same facts, same destination, after a restart: not resent');
+  t.same(await reporter(`${url} web-1 key-b`).sendIfChanged(signal), { sent: true }, 're-enrolled with a new key: the server may have lost them, resent');
+  t.same(await reporter('https://other.example:8140 web-1 key-b').sendIfChanged(signal), { sent: true }, 'another server: resent');
+  t.equal(puts.length, 3);
+  t.equal(new Set(puts).size, 1, 'the same facts each time');
+});
