@@ -43,7 +43,13 @@ export function canonicalJson(value: unknown): string {
 }
 
 /** The last record bytes read or written per state root, with their parsed entries (never mutated). */
-const parsed = new Map<string, { bytes: Buffer; prev: ReadonlyMap<string, Entry> }>();
+const parsed = new Map<string, Parsed>();
+interface Parsed {
+  readonly bytes: Buffer;
+  readonly prev: ReadonlyMap<string, Entry>;
+  /** By a plan's digests array: same[i] = 1 when resource i last converged with digests[i]. */
+  readonly same: WeakMap<readonly string[], Uint8Array>;
+}
 
 function parse(bytes: Buffer): Map<string, Entry> {
   const prev = new Map<string, Entry>();
@@ -61,11 +67,40 @@ export class AppliedRecord {
   private readonly changed = new Map<string, Entry>();
   /** Ids whose previous entry carries over unchanged (each resource id appears once per run). */
   private readonly kept: string[] = [];
+  /** With bind(): the plan's ids, which of them match their record, and which were kept by index. */
+  private bound: { ids: readonly string[]; same: Uint8Array; kept: Uint8Array; count: number } | undefined;
 
   private constructor(
     private readonly state: Host,
     private readonly prev: ReadonlyMap<string, Entry>,
+    private readonly cache: Parsed | undefined,
   ) {}
+
+  /**
+   * Binds the record to a catalog plan (resource ids and desired digests, by index) so that
+   * convergedAt can keep an unchanged entry without a lookup by id; the comparison of the whole
+   * record against the plan is made once per record content and plan.
+   */
+  bind(ids: readonly string[], digests: readonly string[]): void {
+    let same = this.cache?.same.get(digests);
+    if (!same) {
+      same = new Uint8Array(ids.length);
+      for (let i = 0; i < ids.length; i++) if (this.prev.get(ids[i]!)?.desired === digests[i]) same[i] = 1;
+      this.cache?.same.set(digests, same);
+    }
+    this.bound = { ids, same, kept: new Uint8Array(ids.length), count: 0 };
+  }
+
+  /** converged() for resource `i` of the bound plan (see bind). */
+  convergedAt(i: number, desiredDigest: string, applied: readonly { property: string; after?: unknown }[]): void {
+    const b = this.bound;
+    if (b && applied.length === 0 && b.same[i] === 1 && b.kept[i] === 0) {
+      b.kept[i] = 1;
+      b.count++;
+      return;
+    }
+    this.converged(b ? b.ids[i]! : '', desiredDigest, applied);
+  }
 
   /** Loads the record; a missing or unreadable file is an empty record (reported through onProblem). */
   static async load(state: Host, onProblem: (message: string) => void): Promise<AppliedRecord> {
@@ -73,18 +108,18 @@ export class AppliedRecord {
     try {
       if (await state.lstat(FILE)) {
         const bytes = await state.readFile(FILE);
-        const hit = parsed.get(state.root);
-        if (hit && hit.bytes.equals(bytes)) prev = hit.prev;
-        else {
+        let hit = parsed.get(state.root);
+        if (!hit || !hit.bytes.equals(bytes)) {
           parsed.delete(state.root);
-          prev = parse(bytes);
-          parsed.set(state.root, { bytes, prev });
+          hit = { bytes, prev: parse(bytes), same: new WeakMap() };
+          parsed.set(state.root, hit);
         }
+        return new AppliedRecord(state, hit.prev, hit);
       }
     } catch (err) {
       onProblem(`cannot read the record of applied values; all changes count as intentional: ${(err as Error).message}`);
     }
-    return new AppliedRecord(state, prev);
+    return new AppliedRecord(state, prev, undefined);
   }
 
   /** Whether a change of `property` from `before` is drift (see the module comment). */
@@ -116,13 +151,15 @@ export class AppliedRecord {
   /** Writes the record atomically (skipped when nothing changed); entries of resources no longer in the catalog are dropped. */
   async save(): Promise<void> {
     // Every kept id is in prev and ids are unique in a run: all of prev kept and nothing new means unchanged.
-    if (this.changed.size === 0 && this.kept.length === this.prev.size) return;
+    const b = this.bound;
+    if (this.changed.size === 0 && this.kept.length + (b?.count ?? 0) === this.prev.size) return;
     const next = new Map<string, Entry>(this.changed);
     for (const id of this.kept) if (!next.has(id)) next.set(id, this.prev.get(id)!);
+    if (b) for (let i = 0; i < b.ids.length; i++) if (b.kept[i] === 1 && !next.has(b.ids[i]!)) next.set(b.ids[i]!, this.prev.get(b.ids[i]!)!);
     const resources: Record<string, Entry> = {};
     for (const [id, e] of [...next].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) resources[id] = e;
     const bytes = Buffer.from(`${JSON.stringify({ version: VERSION, resources })}\n`);
     await this.state.writeFileAtomic(FILE, bytes, { mode: 0o600 });
-    parsed.set(this.state.root, { bytes, prev: next });
+    parsed.set(this.state.root, { bytes, prev: next, same: new WeakMap() });
   }
 }

@@ -137,6 +137,7 @@ async function run(
   // A noop run creates nothing, not even the state directory.
   const state = opts.state ?? (await stateHostFor(opts.stateDir, opts.noop));
   const applied = await AppliedRecord.load(state, (message) => log({ level: 'warn', message }));
+  applied.bind(ids, digests);
 
   const statuses: (ResourceStatus | undefined)[] = new Array<ResourceStatus | undefined>(n);
   const moved = new Set<number>(); // changed, would-change, or refreshed: triggers refresh of subscribers
@@ -176,10 +177,10 @@ async function run(
     log,
     finish,
   };
-  const runOne = (i: number): Promise<void> => {
+  const runOne = (i: number, done: () => void): void => {
     const r = list[i]!;
     const impl = registry[r.type] as ResourceImpl<ResourceType, unknown>;
-    return new ResourceRun(shared, i, r, impl, r.timeout !== undefined ? r.timeout * 1000 : defaultTimeoutMs).run();
+    new ResourceRun(shared, i, r, impl, r.timeout !== undefined ? r.timeout * 1000 : defaultTimeoutMs).run(done);
   };
 
   const skip = (i: number, code: 'DEPENDENCY_FAILED' | 'ABORTED', message: string) => {

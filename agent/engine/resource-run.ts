@@ -1,7 +1,7 @@
 /**
  * One resource's turn in a run (reconcile.ts): read → diff → (noop: would-change) → apply →
  * read + diff again → refresh, under its timeout and the run's abort, ending in exactly one
- * status passed to `RunState.finish`. `run()` never rejects.
+ * status passed to `RunState.finish`, then calls `done` once.
  *
  * It is a class, and is itself the ResourceContext handed to the resource, because it is made
  * once per resource per run (10,000 times a poll on a large host): one object with its methods
@@ -67,12 +67,14 @@ type MaybeUnconditional = { unconditional?(desired: never): boolean };
 type Phase = 'read' | 'apply' | 'refresh' | 'verify';
 type Outcome = { readonly state: 'in-sync' | 'would-change' | 'changed'; readonly refreshed: boolean };
 const IN_SYNC: Outcome = { state: 'in-sync', refreshed: false };
+const NO_CHANGES_LIST: readonly Change[] = Object.freeze([]);
 
 export class ResourceRun implements ResourceContext, Expiring {
   deadline = 0;
   private ac: AbortController | undefined;
   private abortReason: unknown;
-  private rejectRace: ((reason: unknown) => void) | undefined;
+  private done: (() => void) | undefined;
+  private ended = false;
   private timedOut = false;
   private phase: Phase = 'read';
   private changes: readonly Change[] = NO_CHANGES as readonly Change[];
@@ -122,34 +124,39 @@ export class ResourceRun implements ResourceContext, Expiring {
     this.timedOut = true;
     this.abort(Object.assign(new Error(`timed out after ${this.timeoutMs / 1000} s`), { code: 'TIMEOUT' }));
   }
-  /** Aborts the resource: its signal fires and run() stops waiting for it. */
+  /** Aborts the resource: its signal fires and the run stops waiting for it (its work is abandoned). */
   abort(reason: unknown): void {
     if (this.abortReason !== undefined) return;
     this.abortReason = reason ?? new Error('aborted');
     this.ac?.abort(this.abortReason);
-    this.rejectRace?.(this.abortReason);
+    if (this.done) this.end(false, this.abortReason);
   }
 
-  /** Runs the resource to one status (see the module comment). Never rejects. */
-  async run(): Promise<void> {
+  /** Runs the resource to one status (see the module comment), then calls `done` exactly once. */
+  run(done: () => void): void {
     const s = this.s;
+    this.done = done;
     s.running.add(this);
     s.deadlines.add(this, this.timeoutMs);
+    this.work().then(
+      (o) => this.end(true, o),
+      (err: unknown) => this.end(false, err),
+    );
+  }
+
+  /** The first of work's end and an abort settles the resource; anything later is ignored. */
+  private end(ok: boolean, value: unknown): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.cleanup();
     try {
-      let result: Outcome;
-      try {
-        result = await this.race(this.work());
-      } catch (err) {
-        this.cleanup();
-        this.failed(err);
-        return;
-      }
-      this.cleanup();
-      this.succeeded(result);
+      if (ok) this.succeeded(value as Outcome);
+      else this.failed(value);
     } catch (err) {
-      this.cleanup();
+      const s = this.s;
       s.finish(this.i, { id: s.ids[this.i]!, type: this.r.type, state: 'failed', changes: NO_CHANGES, error: { code: 'INTERNAL', message: errorMessage(err) }, durationMs: 0 });
     }
+    this.done!();
   }
 
   private red(): Redactor {
@@ -159,18 +166,6 @@ export class ResourceRun implements ResourceContext, Expiring {
   private cleanup(): void {
     this.s.deadlines.delete(this);
     this.s.running.delete(this);
-  }
-
-  /** Waits for `work` unless the resource is aborted first (then `work` is abandoned). */
-  private race(work: Promise<Outcome>): Promise<Outcome> {
-    if (this.abortReason !== undefined) {
-      work.catch(() => undefined);
-      return Promise.reject(this.abortReason);
-    }
-    return new Promise<Outcome>((resolve, reject) => {
-      this.rejectRace = reject;
-      work.then(resolve, reject);
-    });
   }
 
   private async work(): Promise<Outcome> {
@@ -243,7 +238,7 @@ export class ResourceRun implements ResourceContext, Expiring {
             ...(this.output !== undefined ? { output: this.red().noOutput ? '[redacted]' : cap(this.red().text(this.output)) } : {}),
             durationMs: Math.max(0, s.now() - this.t0),
           };
-    if (!s.noop) s.applied.converged(id, s.digests[i]!, result.state === 'changed' ? this.changes : []);
+    if (!s.noop) s.applied.convergedAt(i, s.digests[i]!, result.state === 'changed' ? this.changes : NO_CHANGES_LIST);
     s.finish(i, st);
   }
 

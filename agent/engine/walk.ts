@@ -14,8 +14,8 @@ export interface WalkOptions {
   readonly concurrency: number;
   /** Called when i is ready; true when it was settled without running (skipped). */
   settleWithoutRunning(i: number): boolean;
-  /** Runs i; must not reject (a rejection counts as finished). */
-  run(i: number): Promise<void>;
+  /** Runs i and calls `done` exactly once when i has finished. */
+  run(i: number, done: () => void): void;
 }
 
 /** Resolves when every resource has run or was settled without running. */
@@ -64,7 +64,7 @@ export function walk(o: WalkOptions): Promise<void> {
           done(i);
           pump();
         };
-        void o.run(i).then(after, after);
+        o.run(i, after);
       }
       if (ready.length === 0 && running === 0) allDone();
     };

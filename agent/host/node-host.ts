@@ -129,11 +129,24 @@ export function createNodeHost(opts: NodeHostOptions): NodeHost {
 
   /** Verified directories of this event-loop turn: real directory path → open descriptor. */
   const dirCache = new Map<string, number>();
+  /**
+   * Regular files lstat'ed in this turn: real path → size. A readFile of the same path in the
+   * same turn reads at most that many bytes without an fstat of its own (one stat per file, as
+   * the floor does); taken once, and dropped with the directory cache.
+   */
+  const regularSizes = new Map<string, number>();
   let flushScheduled = false;
   function flushDirCache(): void {
     flushScheduled = false;
     for (const fd of dirCache.values()) closeSync(fd);
     dirCache.clear();
+    regularSizes.clear();
+  }
+  function scheduleFlush(): void {
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flushDirCache).unref();
+    }
   }
   /** A descriptor of the real directory `dir`, verified inside the root; owned by the cache (never close it). */
   function verifiedDir(dir: string, path: string): number {
@@ -148,10 +161,7 @@ export function createNodeHost(opts: NodeHostOptions): NodeHost {
     }
     if (dirCache.size >= DIR_CACHE_MAX) flushDirCache();
     dirCache.set(dir, fd);
-    if (!flushScheduled) {
-      flushScheduled = true;
-      setImmediate(flushDirCache).unref();
-    }
+    scheduleFlush();
     return fd;
   }
 
@@ -193,8 +203,8 @@ export function createNodeHost(opts: NodeHostOptions): NodeHost {
   /** lstat under the root (the parent verified when confined); undefined when missing. */
   function lstatNow(path: string): Stat | undefined {
     let st;
+    const real = realPath(path);
     try {
-      const real = realPath(path);
       if (!confined || real === root) st = lstatSync(real, { throwIfNoEntry: false });
       else {
         const slash = real.lastIndexOf('/');
@@ -207,19 +217,39 @@ export function createNodeHost(opts: NodeHostOptions): NodeHost {
       throw err;
     }
     if (!st) return undefined;
-    return { kind: kindOf(st.mode), mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: st.size };
+    const kind = kindOf(st.mode);
+    if (kind === 'file' && st.size > 0) {
+      if (regularSizes.size >= DIR_CACHE_MAX) regularSizes.clear();
+      regularSizes.set(real, st.size);
+      scheduleFlush();
+    }
+    return { kind, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: st.size };
   }
 
   /** The content of a regular file (a final symlink is not followed: ELOOP). */
   function readFileNow(path: string): Buffer {
+    const real = realPath(path);
+    const known = regularSizes.get(real);
+    if (known !== undefined) regularSizes.delete(real);
     const fd = openFileForRead(path);
     try {
-      const st = fstatSync(fd);
-      if (!st.isFile()) throw new HostError('NOT_A_FILE', `${path} is not a regular file`);
-      // read what fstat announced, then to EOF in case the file grew (no second fstat)
-      let buf = Buffer.allocUnsafe(st.size > 0 ? st.size + 1 : 8192);
+      let size: number;
+      if (known !== undefined) {
+        // lstat'ed as a regular file of `known` bytes in this turn: the read is bounded by that
+        // size whatever was swapped in since (O_NOFOLLOW|O_NONBLOCK: no link, no blocking).
+        size = known;
+      } else {
+        const st = fstatSync(fd);
+        if (!st.isFile()) throw new HostError('NOT_A_FILE', `${path} is not a regular file`);
+        size = st.size;
+      }
+      // A regular file: read the size announced, as fs.readFileSync does (no extra read for
+      // EOF: a file growing while it is read is racy either way); a size of 0 (procfs and the
+      // like) reads to EOF.
+      let buf = Buffer.allocUnsafe(size > 0 ? size : 8192);
       let len = 0;
       for (;;) {
+        if (size > 0 && len === size) break;
         if (len === buf.length) {
           const bigger = Buffer.allocUnsafe(buf.length * 2);
           buf.copy(bigger, 0, 0, len);
