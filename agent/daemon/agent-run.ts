@@ -54,6 +54,12 @@ export function newRunId(nowMs: number = Date.now()): string {
 /** Deliver queued reports; returns [reachable, remaining, identity refusal]. */
 export async function deliverSpool(deps: Pick<AgentRunDeps, 'spool' | 'client' | 'log'>, signal: AbortSignal): Promise<{ ok: boolean; remaining: number; refused?: ApiError }> {
   const r = await deps.spool.flush(async (report, s) => {
+    if (report.host !== deps.client.host) {
+      // Queued under another --host with this data directory: the server answers 403 for it,
+      // which must not read as this identity being refused (and block the queue for good).
+      deps.log.error('a queued report is for another host name; set aside in the spool as *.rejected', { reportRunId: report.runId, reportHost: report.host.slice(0, 253) });
+      return 'rejected';
+    }
     try {
       await deps.client.sendReport(report, s);
     } catch (err) {

@@ -99,6 +99,8 @@ async function protocolServer(t: Test): Promise<ProtocolServer> {
           }
           if (req.url === '/api/v1/hosts/web-1/reports' && req.method === 'POST') {
             const r = JSON.parse(Buffer.concat(chunks).toString()) as RunReport;
+            // As the real server (report-service.ts): a report for another host than the signer is 403.
+            if (r.host !== 'web-1') return send(403, { error: { code: 'FORBIDDEN', message: `report is for host "${r.host}" but was signed by web-1`, requestId: 'x' } });
             const duplicate = state.reports.some((x) => x.runId === r.runId);
             if (!duplicate) state.reports.push(r);
             return send(duplicate ? 200 : 201, { runId: r.runId, duplicate });
@@ -290,6 +292,24 @@ t.test('a blob lost from the local cache is fetched again while the catalog is u
   const r3 = await agentRun(deps, false, ac.signal);
   t.equal(r3.report?.outcome, 'in-sync');
   t.equal(srv.blobGets, gets + 1, 'nothing fetched when every blob is present');
+});
+
+t.test('a queued report of a former host name is set aside, not taken for a refused identity', async (t) => {
+  const srv = await protocolServer(t);
+  srv.catalog = catalogFor('renamed\n');
+  const deps = await agentDeps(t, srv);
+  const ac = new AbortController();
+  const first = await agentRun(deps, false, ac.signal);
+  t.ok(first.report);
+  // The same data directory was used under another --host before: its report is still queued.
+  await deps.spool.enqueue({ ...first.report!, runId: 'old-name-run', host: 'old-name' }, 1);
+  const r = await agentRun(deps, false, ac.signal);
+  t.equal(r.identityRefused, undefined, 'the agent is not stopped as refused');
+  t.equal(r.report?.outcome, 'in-sync');
+  t.equal(r.pendingReports, 0, 'the queue is not blocked');
+  t.same(srv.reports.map((x) => x.runId), [first.runId, r.runId], 'the current reports arrive');
+  const names = await fsp.readdir(join(deps.dataDir, 'spool'));
+  t.ok(names.some((n) => n.endsWith('-old-name-run.json.rejected')), `kept aside for inspection: ${names.join(', ')}`);
 });
 
 t.test('the pull loop runs at the interval, retries the server with backoff, and stops on abort', async (t) => {
