@@ -15,7 +15,8 @@
  * apply and no-op), and our times are printed as a ratio of theirs.
  *
  * Environment: BENCH_N="1000,10000" (sizes), BENCH_REPEAT=3 (no-op and floor repetitions, median
- * kept), BENCH_KEEP=1 (keep the work directory), BENCH_SKIP_OTHERS=1 (skip puppet/cf-agent).
+ * kept), BENCH_KEEP=1 (keep the work directory), BENCH_SKIP_OTHERS=1 (skip puppet/cf-agent),
+ * BENCH_NODE_FLAGS="--max-semi-space-size=1" (flags for the engine processes only).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { hash } from 'node:crypto';
@@ -163,7 +164,9 @@ async function childRun(phase: string, work: string, n: number, repeat: number):
 // ---------------------------------------------------------------- parent
 function runChild(args: string[]): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // BENCH_NODE_FLAGS: V8/Node flags for the engine processes (not the compile), e.g. "--max-semi-space-size=1"
+    const flags = args[0] === '--run' ? (process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== '') : [];
+    const child = spawn(process.execPath, [...flags, fileURLToPath(import.meta.url), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.on('exit', (code) => {
@@ -244,7 +247,7 @@ async function main(): Promise<void> {
   const base = mkdtempSync(join(tmpdir(), 'stead-bench-'));
   const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
-  console.log(`stead bench:apply — node ${process.version}, work dir ${base}`);
+  console.log(`stead bench:apply — node ${process.version}, work dir ${base}${process.env['BENCH_NODE_FLAGS'] ? `, engine flags ${process.env['BENCH_NODE_FLAGS']}` : ''}`);
   try {
     for (const n of sizes) {
       const work = join(base, `n${n}`);
