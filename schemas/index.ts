@@ -17,3 +17,4 @@ export * from './resources/group.js';
 export * from './resources/exec.js';
 export * from './repo/index.js';
 export * from './api/index.js';
+export * from './protocol.js';

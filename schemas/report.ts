@@ -49,7 +49,7 @@ export const runReportSchema = {
   additionalProperties: false,
   required: ['runId', 'host', 'catalogId', 'revision', 'mode', 'startedAt', 'durationMs', 'outcome', 'counts', 'resources'],
   properties: {
-    runId: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._-]+$', description: 'Unique id of the run (idempotency key for delivery).' },
+    runId: { type: 'string', minLength: 1, maxLength: 128, pattern: '^(?!\\.{1,2}$)[A-Za-z0-9._-]+$', description: 'Unique id of the run (idempotency key for delivery); letters, digits, ".", "_", "-", and never "." or ".." alone (it names a console URL and a spool file).' },
     host: { type: 'string', minLength: 1, description: 'Host name.' },
     catalogId: { type: 'string', description: 'Id of the enforced catalog.' },
     revision: { type: 'string', description: 'Manifest revision the catalog came from.' },

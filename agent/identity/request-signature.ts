@@ -4,11 +4,12 @@
  *   X-Stead-Host       the host name
  *   X-Stead-Time       unix milliseconds
  *   X-Stead-Nonce      at least 16 random characters
- *   X-Stead-Signature  base64 Ed25519 signature of the UTF-8 string
- *                      "<METHOD>\n<path with query>\n<time>\n<nonce>\n<sha256 hex of the raw body>"
+ *   X-Stead-Signature  base64 Ed25519 signature of the UTF-8 string defined in schemas/protocol.ts:
+ *                      "<METHOD>\n<path with query>\n<host>\n<time>\n<nonce>\n<sha256 hex of the raw body>"
  * (the body hash is that of the empty string when there is no body).
  */
 import { createHash, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
+import { canonicalRequest as protocolString } from '../../schemas/protocol.js';
 
 export interface SignInput {
   readonly method: string;
@@ -26,8 +27,8 @@ export function bodyDigest(body: Uint8Array | string | undefined): string {
 }
 
 /** The exact string that is signed. */
-export function canonicalRequest(i: Pick<SignInput, 'method' | 'pathWithQuery' | 'body' | 'timeMs' | 'nonce'>): string {
-  return `${i.method.toUpperCase()}\n${i.pathWithQuery}\n${i.timeMs}\n${i.nonce}\n${bodyDigest(i.body)}`;
+export function canonicalRequest(i: Pick<SignInput, 'method' | 'pathWithQuery' | 'body' | 'host' | 'timeMs' | 'nonce'>): string {
+  return protocolString({ method: i.method, pathWithQuery: i.pathWithQuery, host: i.host, time: String(i.timeMs), nonce: i.nonce, bodySha256: bodyDigest(i.body) });
 }
 
 /** A fresh nonce: 24 base64url characters from 18 random bytes. */
@@ -47,7 +48,7 @@ export function signRequest(i: SignInput, privateKey: KeyObject): Record<string,
 }
 
 /** Checks a signature against a public key (tests, and a reference for the server side). */
-export function verifyRequestSignature(i: Omit<SignInput, 'host'>, signatureB64: string, publicKey: KeyObject): boolean {
+export function verifyRequestSignature(i: SignInput, signatureB64: string, publicKey: KeyObject): boolean {
   try {
     return verify(null, Buffer.from(canonicalRequest(i), 'utf8'), publicKey, Buffer.from(signatureB64, 'base64'));
   } catch {

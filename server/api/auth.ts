@@ -16,7 +16,7 @@ import type { Clock } from '../domain/clock.js';
 import { ApiError } from '../domain/errors.js';
 import { isValidHostName } from '../domain/host-name.js';
 import type { NonceCache } from '../domain/nonce-cache.js';
-import { canonicalRequest, nonceSyntax, signatureSyntax, timeSyntax, verifySignature } from '../domain/signature.js';
+import { nonceSyntax, signatureSyntax, timeSyntax, signedString, verifySignature } from '../domain/signature.js';
 import type { EnrollmentService } from '../services/enrollment-service.js';
 import type { OperatorAuthService } from '../services/operator-auth-service.js';
 import type { AgentPrincipal, AppContext, OperatorPrincipal } from './app-state.js';
@@ -53,7 +53,7 @@ export async function authenticateAgent(ctx: AppContext, deps: AuthDeps, allowPe
   // Same answer for an unknown host and a bad signature: nothing to learn about which hosts exist.
   if (!identity || identity.keys.length === 0) throw new ApiError('BAD_SIGNATURE', 'signature does not verify with any enrolled key of this host');
   const body = ctx.method === 'GET' || ctx.method === 'HEAD' ? Buffer.alloc(0) : await readRawBody(ctx, bodyLimit);
-  const canonical = canonicalRequest(ctx.method, ctx.req.url ?? ctx.url, time, nonce, body);
+  const canonical = signedString(ctx.method, ctx.req.url ?? ctx.url, host, time, nonce, body);
   let signer: (typeof identity.keys)[number] | undefined;
   for (const status of ['approved', 'pending'] as const) {
     signer = identity.keys.find((k) => k.status === status && verifySignature(k.key, canonical, signature));

@@ -1,12 +1,14 @@
 /**
- * The server side of request signing (docs/api.md, ADR 0003). The signed string is
- * "<METHOD>\n<path with query>\n<time>\n<nonce>\n<sha256 hex of the raw body>".
+ * The server side of request signing (docs/api.md, ADR 0003). The signed string is defined once,
+ * for both sides, in schemas/protocol.ts.
  */
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { canonicalRequest } from '../../schemas/protocol.js';
 import { ApiError } from './errors.js';
 
-export function canonicalRequest(method: string, pathWithQuery: string, time: string, nonce: string, body: Buffer): string {
-  return `${method.toUpperCase()}\n${pathWithQuery}\n${time}\n${nonce}\n${createHash('sha256').update(body).digest('hex')}`;
+/** The string the agent signed for this request (schemas/protocol.ts). */
+export function signedString(method: string, pathWithQuery: string, host: string, time: string, nonce: string, body: Buffer): string {
+  return canonicalRequest({ method, pathWithQuery, host, time, nonce, bodySha256: createHash('sha256').update(body).digest('hex') });
 }
 
 export function verifySignature(publicKey: KeyObject, canonical: string, signatureB64: string): boolean {

@@ -74,12 +74,13 @@ t.test('every request is signed over method, path, time, nonce and body digest',
   t.ok(nonce.length >= 16, 'nonce of at least 16 characters');
   t.match(nonce, /^[A-Za-z0-9_-]+$/);
   const sig = String(req.headers['x-stead-signature']);
-  const input = { method: 'PUT', pathWithQuery: req.url, body: req.body, timeMs: 1_700_000_000_000, nonce };
+  const input = { method: 'PUT', pathWithQuery: req.url, body: req.body, host: 'web-1', timeMs: 1_700_000_000_000, nonce };
   t.ok(verifyRequestSignature(input, sig, publicKey), 'signature verifies with the enrolled public key');
-  t.equal(canonicalRequest(input).split('\n')[4], createHash('sha256').update(req.body).digest('hex'));
+  t.equal(canonicalRequest(input).split('\n')[5], createHash('sha256').update(req.body).digest('hex'));
   t.notOk(verifyRequestSignature({ ...input, body: Buffer.from('{"hostname":"evil"}') }, sig, publicKey), 'a changed body breaks the signature');
   t.notOk(verifyRequestSignature({ ...input, pathWithQuery: '/api/v1/hosts/web-2/facts' }, sig, publicKey), 'a changed path breaks the signature');
   t.notOk(verifyRequestSignature({ ...input, timeMs: input.timeMs + 1 }, sig, publicKey), 'a changed time breaks the signature');
+  t.notOk(verifyRequestSignature({ ...input, host: 'web-2' }, sig, publicKey), 'another claimed host breaks the signature');
   const other = await loadOrCreateIdentity(t.testdir());
   t.notOk(verifyRequestSignature(input, sig, createPublicKey(other.publicKeyPem)), 'another key does not verify it');
 

@@ -70,6 +70,16 @@ t.test('forged, replayed, stale, tampered and unsigned requests are refused', as
   const otherMethod = await rawRequest(fx.base, { method: 'GET', path: '/api/v1/agents/status', headers: a.sign('POST', '/api/v1/agents/status') });
   t.equal(otherMethod.status, 401);
 
+  // Two hosts enrolled with the same key: a request signed as web-1 cannot be re-labelled as
+  // web-2, because the claimed host is part of the signed string (schemas/protocol.ts).
+  const tok2 = await fx.json('POST', '/api/v1/bootstrap-tokens', { host: 'web-2' });
+  const enrolled2 = await fx.json('POST', '/api/v1/agents/enroll', { host: 'web-2', publicKey: a.publicKeyPem, bootstrapToken: tok2.json().token });
+  t.equal(enrolled2.status, 201, 'web-2 enrolled with the same public key');
+  const asWeb2 = await a.request('GET', '/api/v1/agents/status', undefined, {}, { host: 'web-2' });
+  t.equal(asWeb2.status, 200, 'the key holder may sign as web-2 itself');
+  const relabelled = await rawRequest(fx.base, { method: 'GET', path: '/api/v1/agents/status', headers: { ...a.sign('GET', '/api/v1/agents/status'), 'x-stead-host': 'web-2' } });
+  t.equal(relabelled.status, 401, 'a signature made for web-1 does not verify as web-2');
+
   const unsigned = await rawRequest(fx.base, { method: 'GET', path: '/api/v1/agents/status' });
   t.equal(unsigned.status, 401);
   t.equal(unsigned.json().error.code, 'UNAUTHENTICATED');
