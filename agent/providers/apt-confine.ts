@@ -9,7 +9,8 @@
  * apt-cache (read-only, no hooks) gets the same settings as `-o` options, so read() writes nothing.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ProviderError } from './types.js';
 
@@ -50,7 +51,17 @@ export async function writeAptConfineFile(stateDir: string, root: string): Promi
   const dir = join(stateDir, 'apt');
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, `confine-${createHash('sha256').update(root).digest('hex').slice(0, 16)}.conf`);
-  await writeFile(file, body, { mode: 0o600 });
+  // Written beside and renamed into place: a concurrent reader (another run confining the same
+  // root) sees the old or the new file, never an empty one that would let apt fall back to the
+  // host's own configuration.
+  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    await writeFile(tmp, body, { mode: 0o600, flag: 'wx' });
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
   return file;
 }
 
