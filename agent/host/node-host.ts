@@ -259,7 +259,7 @@ export function createNodeHost(opts: NodeHostOptions): NodeHost {
         if (n === 0) break;
         len += n;
       }
-      return buf.subarray(0, len);
+      return len === buf.length ? buf : buf.subarray(0, len);
     } finally {
       closeSync(fd);
     }
