@@ -15,6 +15,7 @@ import type { BlobSource, Change, ResourceContext, ResourceImpl } from '../resou
 import type { AppliedRecord } from './applied-record.js';
 import type { Deadlines, Expiring } from './deadlines.js';
 import { errorCode, errorMessage } from './engine-error.js';
+import { NOT_NOW } from './read-now.js';
 import { redactorFor, type Redactor } from './redact.js';
 
 /** One log line of a run, already redacted. */
@@ -63,6 +64,8 @@ function cap(s: string): string {
  * (an exec with no guard). Such changes are never corrective (docs/resource-contract.md).
  */
 type MaybeUnconditional = { unconditional?(desired: never): boolean };
+/** Optional member of a resource type: a synchronous read (agent/engine/read-now.ts). */
+type MaybeReadNow = { readNow?(desired: never, ctx: ResourceContext): unknown };
 
 type Phase = 'read' | 'apply' | 'refresh' | 'verify';
 type Outcome = { readonly state: 'in-sync' | 'would-change' | 'changed'; readonly refreshed: boolean };
@@ -136,6 +139,23 @@ export class ResourceRun implements ResourceContext, Expiring {
   run(done: () => void): void {
     const s = this.s;
     this.done = done;
+    // Fast path: a synchronous read that finds the resource in sync (and nothing to refresh)
+    // finishes here, before run() returns, without a promise.
+    const readNow = (this.impl as MaybeReadNow).readNow;
+    if (readNow !== undefined && this.refreshers().length === 0) {
+      let inSync = false;
+      try {
+        const actual = readNow.call(this.impl, this.r as never, this);
+        inSync = actual !== NOT_NOW && this.impl.diff(this.r as never, actual).length === 0;
+      } catch (err) {
+        this.end(false, err);
+        return;
+      }
+      if (inSync) {
+        this.end(true, IN_SYNC);
+        return;
+      }
+    }
     s.running.add(this);
     s.deadlines.add(this, this.timeoutMs);
     this.work().then(
@@ -161,6 +181,10 @@ export class ResourceRun implements ResourceContext, Expiring {
 
   private red(): Redactor {
     return (this.redactor ??= redactorFor(this.r));
+  }
+
+  private refreshers(): readonly number[] {
+    return this.s.refreshers[this.i]!;
   }
 
   private cleanup(): void {

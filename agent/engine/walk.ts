@@ -14,7 +14,7 @@ export interface WalkOptions {
   readonly concurrency: number;
   /** Called when i is ready; true when it was settled without running (skipped). */
   settleWithoutRunning(i: number): boolean;
-  /** Runs i and calls `done` exactly once when i has finished. */
+  /** Runs i and calls `done` exactly once when i has finished (possibly before `run` returns). */
   run(i: number, done: () => void): void;
 }
 
@@ -44,7 +44,31 @@ export function walk(o: WalkOptions): Promise<void> {
   let running = 0;
   let exclusive = false;
   return new Promise<void>((allDone) => {
+    // A resource may finish synchronously (its `done` called inside `run`): a pump started
+    // while one is running only asks that one to loop again (no recursion, however many finish).
+    let pumping = false;
+    let again = false;
+    let finished = false;
     const pump = (): void => {
+      if (pumping) {
+        again = true;
+        return;
+      }
+      pumping = true;
+      try {
+        do {
+          again = false;
+          fill();
+        } while (again);
+      } finally {
+        pumping = false;
+      }
+      if (!finished && ready.length === 0 && running === 0) {
+        finished = true;
+        allDone();
+      }
+    };
+    const fill = (): void => {
       while (ready.length > 0 && !exclusive) {
         const i = ready[0]!;
         if (o.settleWithoutRunning(i)) {
@@ -66,7 +90,6 @@ export function walk(o: WalkOptions): Promise<void> {
         };
         o.run(i, after);
       }
-      if (ready.length === 0 && running === 0) allDone();
     };
     pump();
   });

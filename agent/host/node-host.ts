@@ -42,6 +42,10 @@ export interface NodeHostOptions {
 export interface NodeHost extends Host {
   /** The passwd entry of a user in the root's /etc/passwd; undefined when unknown. */
   lookupUserEntry(name: string): Promise<AccountEntry | undefined>;
+  /** lstat, synchronously (same semantics and errors as lstat): for a resource's readNow. */
+  lstatNow(path: string): Stat | undefined;
+  /** readFile, synchronously (same semantics and errors as readFile): for a resource's readNow. */
+  readFileNow(path: string): Buffer;
 }
 
 /** An absolute path with no empty, "." or ".." component, no NUL and no trailing slash. */
@@ -49,6 +53,7 @@ const SIMPLE_PATH = /^(?:\/(?!\.\.?(?:\/|$))[^/\0]+)+$/;
 
 /** Verified directory descriptors kept open within one event-loop turn (see the module comment). */
 const DIR_CACHE_MAX = 256;
+const LSTAT_OPTIONS = { throwIfNoEntry: false } as const;
 
 /** Splits a manifest path into its components; throws HostError PATH_INVALID when it is not a safe absolute path. */
 export function pathComponents(path: string): string[] {
@@ -135,12 +140,17 @@ export function createNodeHost(opts: NodeHostOptions): NodeHost {
    * the floor does); taken once, and dropped with the directory cache.
    */
   const regularSizes = new Map<string, number>();
+  /** The last regular file lstat'ed (manifest path, the path it was reached by, size): the usual lstat-then-read. */
+  let lastPath: string | undefined;
+  let lastVia = '';
+  let lastSize = 0;
   let flushScheduled = false;
   function flushDirCache(): void {
     flushScheduled = false;
     for (const fd of dirCache.values()) closeSync(fd);
     dirCache.clear();
     regularSizes.clear();
+    lastPath = undefined;
   }
   function scheduleFlush(): void {
     if (!flushScheduled) {
@@ -204,13 +214,14 @@ export function createNodeHost(opts: NodeHostOptions): NodeHost {
   function lstatNow(path: string): Stat | undefined {
     let st;
     const real = realPath(path);
+    let via = real;
     try {
-      if (!confined || real === root) st = lstatSync(real, { throwIfNoEntry: false });
-      else {
+      if (confined && real !== root) {
         const slash = real.lastIndexOf('/');
         const fd = verifiedDir(real.slice(0, slash) || '/', path);
-        st = lstatSync(`/proc/self/fd/${fd}${real.slice(slash)}`, { throwIfNoEntry: false });
+        via = `/proc/self/fd/${fd}${real.slice(slash)}`;
       }
+      st = lstatSync(via, LSTAT_OPTIONS);
     } catch (err) {
       const code = errno(err);
       if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
@@ -219,8 +230,13 @@ export function createNodeHost(opts: NodeHostOptions): NodeHost {
     if (!st) return undefined;
     const kind = kindOf(st.mode);
     if (kind === 'file' && st.size > 0) {
-      if (regularSizes.size >= DIR_CACHE_MAX) regularSizes.clear();
-      regularSizes.set(real, st.size);
+      if (lastPath !== undefined) {
+        if (regularSizes.size >= DIR_CACHE_MAX) regularSizes.clear();
+        regularSizes.set(realPath(lastPath), lastSize);
+      }
+      lastPath = path;
+      lastVia = via;
+      lastSize = st.size;
       scheduleFlush();
     }
     return { kind, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: st.size };
@@ -228,10 +244,19 @@ export function createNodeHost(opts: NodeHostOptions): NodeHost {
 
   /** The content of a regular file (a final symlink is not followed: ELOOP). */
   function readFileNow(path: string): Buffer {
-    const real = realPath(path);
-    const known = regularSizes.get(real);
-    if (known !== undefined) regularSizes.delete(real);
-    const fd = openFileForRead(path);
+    let known: number | undefined;
+    let fd: number;
+    if (path === lastPath) {
+      // right after its lstat: the same verified directory (or real path), the same turn
+      known = lastSize;
+      lastPath = undefined;
+      fd = openSync(lastVia, C.O_RDONLY | C.O_NONBLOCK | C.O_NOFOLLOW);
+    } else {
+      const real = realPath(path);
+      known = regularSizes.get(real);
+      if (known !== undefined) regularSizes.delete(real);
+      fd = openFileForRead(path);
+    }
     try {
       let size: number;
       if (known !== undefined) {
@@ -303,6 +328,8 @@ export function createNodeHost(opts: NodeHostOptions): NodeHost {
   const host: NodeHost = {
     root,
     realPath,
+    lstatNow,
+    readFileNow,
 
     exec(file: string, args: readonly string[], o: ExecOptions = {}): Promise<ExecResult> {
       const cwd = o.cwd === undefined ? root : realPath(o.cwd);

@@ -13,6 +13,7 @@ import { ResourceError } from '../engine/engine-error.js';
 import { blobHex, verifyBlob } from '../blobs/blob-ref.js';
 import { applyMetadata, formatMode, metadataChanges, parseMode, requireIds, requireParent, resolveOwner, type OwnerIds } from './fs-common.js';
 import { backupContent } from './file-backup.js';
+import { NOT_NOW, syncReads, type NotNow } from '../engine/read-now.js';
 import { MAX_DIFF_BYTES, unifiedDiff } from './file-diff.js';
 
 export interface FileActual {
@@ -38,6 +39,18 @@ export const file = {
       out.push({ path: '/ensure', message: 'ensure: absent cannot be combined with source, mode, owner or group' });
     }
     return out;
+  },
+
+  /** read() without a promise when the host reads synchronously and no owner/group lookup is needed. */
+  readNow(d: FileResource, ctx: ResourceContext): FileActual | undefined | NotNow {
+    const h = syncReads(ctx);
+    if (!h || d.owner !== undefined || d.group !== undefined) return NOT_NOW;
+    const stat = h.lstatNow(d.path);
+    if (!stat) return undefined;
+    if (stat.kind === 'file' && d.source !== undefined && d.ensure !== 'absent') {
+      return { stat, ids: NO_IDS, content: `sha256:${hash('sha256', h.readFileNow(d.path), 'hex')}` };
+    }
+    return { stat, ids: NO_IDS };
   },
 
   async read(d: FileResource, ctx: ResourceContext): Promise<FileActual | undefined> {
@@ -115,4 +128,4 @@ export const file = {
     await ctx.host.writeFileAtomic(d.path, data, { mode, ...(uid !== undefined ? { uid } : {}), ...(gid !== undefined ? { gid } : {}) });
     ctx.log(`wrote ${d.path}`, { bytes: data.length, mode: formatMode(mode) });
   },
-} satisfies ResourceImpl<'file', FileActual>;
+} satisfies ResourceImpl<'file', FileActual> & { readNow(d: FileResource, ctx: ResourceContext): FileActual | undefined | NotNow };
