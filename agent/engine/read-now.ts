@@ -9,8 +9,7 @@
 import type { Stat } from '../host/host.js';
 import type { ResourceContext } from '../resources/resource.js';
 
-export const NOT_NOW: unique symbol = Symbol('stead.notNow');
-export type NotNow = typeof NOT_NOW;
+export { NOT_NOW, type NotNow } from '../resources/resource.js';
 
 /** Synchronous reads a Host may offer (NodeHost: lstatNow, readFileNow). */
 export interface SyncReads {

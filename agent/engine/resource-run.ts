@@ -59,13 +59,6 @@ function cap(s: string): string {
   return `${Buffer.from(s).subarray(0, OUTPUT_CAP - 64).toString('utf8')}\n[stead: output truncated]`;
 }
 
-/**
- * Optional member of a resource type: true when the resource changes on every run by design
- * (an exec with no guard). Such changes are never corrective (docs/resource-contract.md).
- */
-type MaybeUnconditional = { unconditional?(desired: never): boolean };
-/** Optional member of a resource type: a synchronous read (agent/engine/read-now.ts). */
-type MaybeReadNow = { readNow?(desired: never, ctx: ResourceContext): unknown };
 
 type Phase = 'read' | 'apply' | 'refresh' | 'verify';
 type Outcome = { readonly state: 'in-sync' | 'would-change' | 'changed'; readonly refreshed: boolean };
@@ -141,7 +134,7 @@ export class ResourceRun implements ResourceContext, Expiring {
     this.done = done;
     // Fast path: a synchronous read that finds the resource in sync (and nothing to refresh)
     // finishes here, before run() returns, without a promise.
-    const readNow = (this.impl as MaybeReadNow).readNow;
+    const readNow = this.impl.readNow;
     if (readNow !== undefined && this.refreshers().length === 0) {
       let inSync = false;
       try {
@@ -236,7 +229,7 @@ export class ResourceRun implements ResourceContext, Expiring {
     const id = s.ids[i]!;
     const dd = s.digests[i]!;
     const red = this.red();
-    const unconditional = (this.impl as MaybeUnconditional).unconditional?.(r as never) === true;
+    const unconditional = this.impl.unconditional?.(r as never) === true;
     return changes.map((c) => ({
       property: c.property,
       ...('before' in c && c.before !== undefined ? { before: red.value(c.property, c.before) } : {}),

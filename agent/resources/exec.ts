@@ -150,4 +150,4 @@ export const exec = {
     }
     return execute(d, ctx);
   },
-} satisfies ResourceImpl<'exec', ExecActual> & { unconditional(d: ExecResource): boolean };
+} satisfies ResourceImpl<'exec', ExecActual>;

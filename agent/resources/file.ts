@@ -128,4 +128,4 @@ export const file = {
     await ctx.host.writeFileAtomic(d.path, data, { mode, ...(uid !== undefined ? { uid } : {}), ...(gid !== undefined ? { gid } : {}) });
     ctx.log(`wrote ${d.path}`, { bytes: data.length, mode: formatMode(mode) });
   },
-} satisfies ResourceImpl<'file', FileActual> & { readNow(d: FileResource, ctx: ResourceContext): FileActual | undefined | NotNow };
+} satisfies ResourceImpl<'file', FileActual>;

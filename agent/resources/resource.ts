@@ -49,6 +49,10 @@ export interface Plan<K extends ResourceType, Actual> {
   readonly changes: readonly Change[];
 }
 
+/** Returned by `readNow` when the actual state needs an asynchronous read (the engine then calls `read`). */
+export const NOT_NOW: unique symbol = Symbol('stead.notNow');
+export type NotNow = typeof NOT_NOW;
+
 export interface ApplyResult {
   /** Command output to show in the report (exec). */
   readonly output?: string;
@@ -60,6 +64,16 @@ export interface ResourceImpl<K extends ResourceType, Actual> {
   validate(desired: ResourceOf<K>): Problem[];
   /** Reads actual state; undefined when the thing does not exist. Never writes. */
   read(desired: ResourceOf<K>, ctx: ResourceContext): Promise<Actual | undefined>;
+  /**
+   * Optional synchronous twin of read (docs/resource-contract.md, rule 12): the actual state at
+   * once, or NOT_NOW when it needs something asynchronous. Same rules as read: never writes.
+   */
+  readNow?(desired: ResourceOf<K>, ctx: ResourceContext): Actual | undefined | NotNow;
+  /**
+   * Optional (rule 13): true when the resource changes on every run by design (an exec with no
+   * guard); such changes are never reported as corrective.
+   */
+  unconditional?(desired: ResourceOf<K>): boolean;
   /** Pure comparison; [] means in sync. An `ensure` change, if any, comes first and alone. */
   diff(desired: ResourceOf<K>, actual: Actual | undefined): Change[];
   /** A unified diff for the report (files); called only when diff found changes. Never writes. */
