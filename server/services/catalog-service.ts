@@ -38,6 +38,8 @@ export class CatalogService {
   readonly #cache = new Map<string, Entry>();
   readonly #inflight = new Map<string, Promise<Entry>>();
   readonly #stored = new Set<string>();
+  /** Never aborted: a shared compile is bounded by the compile worker's deadline, and ends when the worker is closed. */
+  readonly #shared = new AbortController();
   #hits = 0;
   #compiles = 0;
   #compileFailures = 0;
@@ -71,11 +73,14 @@ export class CatalogService {
     const key = `${host}\u0000${live.id}\u0000${inputs}`;
     let p = this.#inflight.get(key);
     if (!p) {
-      p = this.#compile(host, live.id, inputs, signal).finally(() => this.#inflight.delete(key));
+      // One compile serves every concurrent poll of this host: it must not die with the first
+      // caller's request (the worker's own deadline bounds it); each caller waits on its own signal.
+      p = this.#compile(host, live.id, inputs, this.#shared.signal).finally(() => this.#inflight.delete(key));
       this.#inflight.set(key, p);
     }
-    return p;
+    return untilAborted(p, signal);
   }
+
 
   async #compile(host: string, revision: string, inputs: string, signal: AbortSignal): Promise<Entry> {
     const live = await this.revisions.live(signal);
@@ -154,4 +159,17 @@ export class CatalogService {
 function describe(p: LocatedProblem | undefined): string {
   if (!p) return 'the compiler returned no catalog';
   return `${p.file !== undefined ? `${p.file}${p.line !== undefined ? `:${p.line}` : ''}: ` : ''}${p.message}`.slice(0, 300);
+}
+
+/** Resolves like `p`, or rejects with the signal's reason as soon as `signal` aborts (p keeps running). */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => { signal.removeEventListener('abort', onAbort); resolve(v); },
+      (e: unknown) => { signal.removeEventListener('abort', onAbort); reject(e); },
+    );
+  });
 }

@@ -87,3 +87,17 @@ t.test('blobs: only the caller\'s catalog, Range, strict ids (F1, F2)', async (t
   const unsigned = await rawRequest(fx.base, { method: 'GET', path: `/api/v1/blobs/${confA}` });
   t.equal(unsigned.status, 401);
 });
+
+t.test('a compile shared by concurrent polls survives the first caller giving up', async (t) => {
+  const fx = await startServer(t);
+  t.equal((await fx.publish(smallRepo())).status, 201);
+  const catalogs = fx.server.services.catalogs;
+  const first = new AbortController();
+  const p1 = catalogs.forHost('web-1', first.signal);
+  const p2 = catalogs.forHost('web-1', new AbortController().signal);
+  first.abort(new Error('client went away'));
+  await t.rejects(p1, { message: 'client went away' }, 'the caller that gave up is answered at once');
+  const served = await p2;
+  t.equal(served.catalog.host, 'web-1', 'the other caller still gets the catalog');
+  t.equal(catalogs.counters.compiles, 1, 'one compile served both');
+});
