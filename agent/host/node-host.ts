@@ -397,6 +397,7 @@ export function createNodeHost(opts: NodeHostOptions): NodeHost {
           await fsp.unlink(tmp).catch(() => undefined);
           throw err;
         }
+        await removeStaleTemps(dir, name, tmpName);
         await dirFh.sync();
       });
     },
@@ -520,4 +521,32 @@ export async function createStateHost(dir: string): Promise<NodeHost> {
   const real = resolvePath(dir);
   await fsp.mkdir(real, { recursive: true, mode: 0o700 });
   return createNodeHost({ root: real });
+}
+
+/** A temp file older than this was left by a killed write, not one in progress. */
+const STALE_TEMP_MS = 10 * 60_000;
+
+/**
+ * Removes the temp files that earlier writes of `name` left behind when their process was
+ * killed between create and rename (`.NAME.stead-XXXXXXXXXXXX.tmp`), once they are old enough
+ * not to belong to a write in progress. Best effort: a failure here never fails the write.
+ */
+async function removeStaleTemps(dir: string, name: string, current: string): Promise<void> {
+  const prefix = `.${name.slice(0, 180)}.stead-`;
+  let entries: string[];
+  try {
+    entries = await fsp.readdir(dir);
+  } catch {
+    return;
+  }
+  const cutoff = Date.now() - STALE_TEMP_MS;
+  for (const e of entries) {
+    if (e === current || !e.startsWith(prefix) || !/^[0-9a-f]{12}\.tmp$/.test(e.slice(prefix.length))) continue;
+    try {
+      const st = await fsp.lstat(`${dir}/${e}`);
+      if (st.isFile() && st.mtimeMs < cutoff) await fsp.unlink(`${dir}/${e}`);
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
 }
