@@ -159,7 +159,8 @@ async function agentDeps(t: Test, srv: ProtocolServer): Promise<AgentRunDeps & {
     client,
     spool,
     blobs,
-    catalogs: new CatalogCache(dataDir),
+    // racyWindowMs 0: these runs follow each other within milliseconds; trust every file stamp.
+    catalogs: new CatalogCache(dataDir, { racyWindowMs: 0 }),
     log,
     reconcile: (catalog, o) => reconcile(catalog, { host, blobs, stateDir, hostName: 'web-1', noop: o.noop, signal: o.signal, runId: o.runId }),
   };
@@ -185,6 +186,7 @@ t.test('a run fetches the catalog and missing blobs, converges, reports; the nex
 
   const r2 = await agentRun(deps, false, ac.signal);
   t.equal(r2.catalogSource, 'unchanged', '304 on the second poll');
+  t.same(deps.catalogs.counters, { reads: 0, validations: 0 }, 'the unchanged catalog is enforced from memory: not read, parsed or validated again');
   t.equal(srv.factsPuts.length, 1, 'unchanged facts are not sent again');
   deps.setOsVersion('13');
   await agentRun(deps, false, ac.signal);
