@@ -17,7 +17,8 @@
  * Environment: BENCH_N="1000,10000" (sizes), BENCH_REPEAT=3 (no-op and floor repetitions, median
  * kept), BENCH_KEEP=1 (keep the work directory), BENCH_SKIP_OTHERS=1 (skip puppet/cf-agent),
  * BENCH_NODE_FLAGS="--max-semi-space-size=1" (flags for the engine processes only), BENCH_REPARSE=1
- * (parse the catalog again for every run instead of keeping it, as the agent did before).
+ * (parse the catalog again for every run instead of keeping it, as the agent did before),
+ * BENCH_GAP_MS=0 (an idle pause before each warm no-op run, as between an agent's polls).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { hash } from 'node:crypto';
@@ -132,7 +133,10 @@ async function childRun(phase: string, work: string, n: number, repeat: number):
     const cold = await run();
     const noops: number[] = [];
     let noopOutcome = cold.outcome;
+    // BENCH_GAP_MS: an idle pause before each warm run (not timed), as between an agent's polls.
+    const gapMs = Number(process.env['BENCH_GAP_MS'] ?? 0);
     for (let i = 0; i < repeat; i++) {
+      if (gapMs > 0) await new Promise((resolve) => setTimeout(resolve, gapMs));
       const r = await run();
       noops.push(r.ms);
       if (r.outcome !== 'in-sync') noopOutcome = r.outcome;
