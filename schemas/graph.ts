@@ -73,21 +73,11 @@ export function buildGraph(resources: readonly Resource[]): { graph: ResourceGra
   });
   if (problems.length > 0) return { graph: undefined, problems };
 
-  // Kahn's algorithm, always taking the lowest ready index: manifest order where edges allow.
-  const n = resources.length;
-  const indegree = deps.map((d) => d.size);
-  const dependents: number[][] = resources.map(() => []);
-  deps.forEach((d, i) => { for (const j of d) dependents[j]!.push(i); });
-  const ready = new MinHeap();
-  indegree.forEach((d, i) => { if (d === 0) ready.push(i); });
-  const order: number[] = [];
-  while (ready.size > 0) {
-    const i = ready.pop();
-    order.push(i);
-    for (const k of dependents[i]!) if (--indegree[k]! === 0) ready.push(k);
-  }
-  if (order.length < n) {
-    for (const cycle of findCycles(deps, indegree)) {
+  const order = orderAsFarAsPossible(deps);
+  if (order.length < resources.length) {
+    const ordered = new Set(order);
+    const stuck = new Set(resources.map((_, i) => i).filter((i) => !ordered.has(i)));
+    for (const cycle of findCycles(deps, stuck)) {
       const path = [...cycle, cycle[0]!].map((i) => ids[i]).join(' -> ');
       problems.push({ index: cycle[0]!, property: 'require', ref: ids[cycle[1] ?? cycle[0]!]!, code: 'CYCLE', message: `dependency cycle: ${path}` });
     }
@@ -99,10 +89,39 @@ export function buildGraph(resources: readonly Resource[]): { graph: ResourceGra
   };
 }
 
-/** Cycles among the nodes Kahn's algorithm could not order (indegree > 0), one per strongly connected part. */
-function findCycles(deps: readonly Set<number>[], indegree: readonly number[]): number[][] {
-  const stuck = new Set<number>();
-  indegree.forEach((d, i) => { if (d > 0) stuck.add(i); });
+/**
+ * A topological order of `deps` (deps[i]: the indices that must come before i), always taking
+ * the lowest ready index, so manifest order is kept wherever the edges leave a choice (Kahn's
+ * algorithm with a binary heap: O(n log n)). undefined when the edges contain a cycle.
+ */
+export function topologicalOrder(deps: readonly Iterable<number>[]): number[] | undefined {
+  const order = orderAsFarAsPossible(deps);
+  return order.length === deps.length ? order : undefined;
+}
+
+/** Kahn's algorithm; the nodes missing from the result are on, or behind, a cycle. */
+function orderAsFarAsPossible(deps: readonly Iterable<number>[]): number[] {
+  const indegree = deps.map(() => 0);
+  const dependents: number[][] = deps.map(() => []);
+  deps.forEach((d, i) => {
+    for (const j of d) {
+      indegree[i]!++;
+      dependents[j]!.push(i);
+    }
+  });
+  const ready = new MinHeap();
+  indegree.forEach((d, i) => { if (d === 0) ready.push(i); });
+  const order: number[] = [];
+  while (ready.size > 0) {
+    const i = ready.pop();
+    order.push(i);
+    for (const k of dependents[i]!) if (--indegree[k]! === 0) ready.push(k);
+  }
+  return order;
+}
+
+/** Cycles among the nodes Kahn's algorithm could not order (`stuck`), one per strongly connected part. */
+function findCycles(deps: readonly Set<number>[], stuck: ReadonlySet<number>): number[][] {
   const cycles: number[][] = [];
   const done = new Set<number>();
   for (const start of stuck) {

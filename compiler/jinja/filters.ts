@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import YAML from 'yaml';
 import { bindArgs, type CallArgs } from './call-args.js';
 import { pyJsonDumps } from './py-json.js';
-import { methodFor, pySplit } from './py-methods.js';
+import { methodFor, pyReplace, pySplit } from './py-methods.js';
 import { pyRegex, pySub } from './py-regex.js';
 import { pyYamlDump } from './py-yaml.js';
 import { getAttr, isBlockedName, RUNTIME_OBJECT } from './safe-access.js';
@@ -470,20 +470,8 @@ export const FILTERS: Record<string, Filter> = {
   rejectattr: (v, a, rt) => selectLike(v, a, rt, false, true),
   replace: (v, a, rt) => {
     const b = bindArgs('replace', a, ['old', 'new', 'count']);
-    const s = str(v);
-    const old = str(b.old);
-    const nw = str(b.new);
-    let count = b.count === undefined || b.count === null ? -1 : num(b.count);
-    if (count < 0) return checkSize(s.split(old).join(nw), rt);
-    let out = '';
-    let rest = s;
-    while (count-- > 0) {
-      const k = rest.indexOf(old);
-      if (k < 0) break;
-      out += rest.slice(0, k) + nw;
-      rest = rest.slice(k + old.length);
-    }
-    return out + rest;
+    const count = b.count === undefined || b.count === null ? -1 : num(b.count);
+    return checkSize(pyReplace(str(v), str(b.old), str(b.new), count), rt);
   },
   reverse: (v) => {
     const s = unwrapString(v);

@@ -220,21 +220,7 @@ const STR_METHODS: Record<string, (s: string, ...a: unknown[]) => unknown> = {
   },
   startswith: (s, p, st, en) => affix(s, p, st, en, (x, y) => x.startsWith(y)),
   endswith: (s, p, st, en) => affix(s, p, st, en, (x, y) => x.endsWith(y)),
-  replace: (s, o, n, c) => {
-    const old = pyStr(o);
-    const nw = pyStr(n);
-    let count = c === undefined ? -1 : num(c);
-    if (count < 0) return s.split(old).join(nw);
-    let out = '';
-    let rest = s;
-    while (count-- > 0) {
-      const k = rest.indexOf(old);
-      if (k < 0) break;
-      out += rest.slice(0, k) + nw;
-      rest = rest.slice(k + old.length);
-    }
-    return out + rest;
-  },
+  replace: (s, o, n, c) => pyReplace(s, pyStr(o), pyStr(n), c === undefined ? -1 : num(c)),
   join: (s, items) => {
     if (!Array.isArray(items)) throw new JinjaRuntimeError('join() expects a list');
     return items
@@ -400,4 +386,18 @@ export function methodFor(obj: unknown, name: string): ((...args: unknown[]) => 
     for (const a of args) if (a instanceof PyUndefined) a.fail();
     return fn(s, ...args);
   };
+}
+
+/** Python's str.replace(old, new, count): every occurrence when count < 0, else the first count. */
+export function pyReplace(s: string, old: string, nw: string, count: number): string {
+  if (count < 0) return s.split(old).join(nw);
+  let out = '';
+  let rest = s;
+  while (count-- > 0) {
+    const k = rest.indexOf(old);
+    if (k < 0) break;
+    out += rest.slice(0, k) + nw;
+    rest = rest.slice(k + old.length);
+  }
+  return out + rest;
 }
