@@ -341,7 +341,7 @@ async function bench(cfg: Config, base: string, signal: AbortSignal): Promise<Re
 
   // Publish (the server validates the whole repository in its compile worker).
   progress(`publishing the repository (${(Buffer.byteLength(uploadBody) / 1024 / 1024).toFixed(1)} MB, ${Object.keys(files).length} files)`);
-  let t0 = performance.now();
+  const t0 = performance.now();
   const pub = await api('POST', '/api/v1/revisions', uploadBody, 15 * 60_000);
   if (pub.status !== 201) throw new BenchError('BENCH_PUBLISH_REFUSED', `publish answered ${pub.status}: ${JSON.stringify(pub.body).slice(0, 2000)}`);
   out['publishMs'] = performance.now() - t0;
@@ -355,6 +355,8 @@ async function bench(cfg: Config, base: string, signal: AbortSignal): Promise<Re
   const agentArgs = ['agent', '--server', url, '--data-dir', agentData, '--root', root, '--host', benchHost, '--bootstrap-token-file', tokenFile, '--interval', String(cfg.intervalS), '--splay', '0', '--json'];
   out['agentCommand'] = `node ${[...cfg.nodeFlags, 'dist/cli/main.js', ...agentArgs].join(' ')}`;
   const spawnedAt = performance.now();
+  const spawnedAtWall = Date.now();
+  const firstRunMarks = new Map<string, number>();
   const agent = startNode(cfg.nodeFlags, agentArgs);
   const pid = agent.pid;
   if (pid === undefined) throw new BenchError('BENCH_SPAWN', 'the agent process did not start');
@@ -383,6 +385,9 @@ async function bench(cfg: Config, base: string, signal: AbortSignal): Promise<Re
     }
     if (e['level'] === 'warn' || e['level'] === 'error') problems.push(`agent ${String(e['level'])}: ${l.slice(0, 400)}`);
     if (e['msg'] === 'new catalog' && typeof e['blobsFetched'] === 'number') blobsFetched = e['blobsFetched'];
+    // The agent's own clock at the first occurrence of each milestone of the first run.
+    const msg = String(e['msg']);
+    if (samples.length === 0 && typeof e['time'] === 'string' && !firstRunMarks.has(msg)) firstRunMarks.set(msg, Date.parse(e['time']));
     if (e['msg'] !== 'run finished') return;
     // Sampled at once, while the agent is between runs.
     const at = performance.now();
@@ -433,6 +438,27 @@ async function bench(cfg: Config, base: string, signal: AbortSignal): Promise<Re
   const stored = await api('GET', `/api/v1/reports?host=${benchHost}&limit=1000`);
   out['reportsStoredOnServer'] = Array.isArray(stored.body['reports']) ? (stored.body['reports'] as unknown[]).length : `HTTP ${stored.status}`;
   out['blobsFetchedFirstRun'] = blobsFetched;
+  // Where the first run's wall time went, from the agent's log times (ms resolution).
+  const mark = (m: string) => firstRunMarks.get(m);
+  const span = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined ? b - a : undefined);
+  const started = mark('agent started');
+  const newCatalog = mark('new catalog');
+  const finished = mark('run finished');
+  const afterCatalog = span(newCatalog, finished);
+  out['firstRunBreakdownMs'] = {
+    processStartAndEnrol: span(spawnedAtWall, started),
+    factsCatalogAndBlobs: span(started, newCatalog),
+    engine: samples[0]!.engineMs,
+    spoolAndReportDelivery: afterCatalog === undefined ? undefined : afterCatalog - samples[0]!.engineMs,
+  };
+  // The per-poll blob check is one listing of the blob cache (agent/daemon/blob-cache.ts ensure()).
+  const listings: number[] = [];
+  for (let i = 0; i < cfg.repeat; i++) {
+    const t1 = performance.now();
+    readdirSync(join(agentData, 'blobs'));
+    listings.push(performance.now() - t1);
+  }
+  out['blobCacheListingMs'] = median(listings);
   out['agentBlobCache'] = dirStats(join(agentData, 'blobs'));
   out['agentCatalogFileBytes'] = fileSize(join(agentData, 'catalog.json'));
   out['agentStateDir'] = dirStats(join(agentData, 'state'));
@@ -485,7 +511,7 @@ function printHuman(r: Record<string, unknown>): void {
   const noop = r['noop'] as { engineMedianMs: number; cpuMedianMs: number; wallMedianMs: number; engineMs: number[]; cpuMs: number[]; wallMs: number[]; rssMb: number[]; hwmMb: number[] };
   const end = r['end'] as { rssMb: number; hwmMb: number };
   const n = r['n'] as number;
-  const s = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
+  const s = (ms: number) => (ms < 1000 ? `${ms.toFixed(ms < 10 ? 2 : 0)} ms` : `${(ms / 1000).toFixed(2)} s`);
   const x = (ms: number) => `${(ms / floor).toFixed(2)}x floor`;
   const mb = (v: number) => `${v.toFixed(1)} MB`;
   const kb = (v: unknown) => (typeof v === 'number' ? `${(v / 1024).toFixed(1)} KiB` : String(v));
@@ -505,6 +531,10 @@ function printHuman(r: Record<string, unknown>): void {
   L('peak RSS (VmHWM) at the end', `${mb(end.hwmMb)}   ${end.hwmMb < 100 ? 'under' : 'OVER'} the 100 MB target   (VmRSS ${mb(end.rssMb)})`);
   L('  VmRSS after each poll, MB', noop.rssMb.map((v) => v.toFixed(0)).join(' '));
   L('  VmHWM after each poll, MB', noop.hwmMb.map((v) => v.toFixed(0)).join(' '));
+  const b = r['firstRunBreakdownMs'] as Record<string, number | undefined>;
+  const bs = (v: number | undefined) => (v === undefined ? '?' : s(v));
+  L('first run: where the wall time went', `start+enrol ${bs(b['processStartAndEnrol'])}, facts+catalog+blobs ${bs(b['factsCatalogAndBlobs'])}, engine ${bs(b['engine'])}, spool+report delivery ${bs(b['spoolAndReportDelivery'])}`);
+  L('blob-cache listing (per-poll blob check)', `${s(r['blobCacheListingMs'] as number)}   ${x(r['blobCacheListingMs'] as number)}   (readdir of the cache, in the bench process)`);
   const cache = r['agentBlobCache'] as { files: number; bytes: number };
   L('report size (server-stored JSON)', `first run ${kb(r['firstReportBytes'])}, no-op ${kb(r['noopReportBytes'])}; ${String(r['reportsStoredOnServer'])} reports stored`);
   L('agent data dir', `catalog.json ${kb(r['agentCatalogFileBytes'])}; blob cache ${cache.files} files, ${kb(cache.bytes)}; spool left ${String((r['agentSpoolLeft'] as { files: number }).files)}`);
