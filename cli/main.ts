@@ -6,6 +6,7 @@
  */
 import { readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { keepYoungGenerationSmall } from '../agent/daemon/heap-tuning.js';
 import { processIo, UsageError, writeLine, exitCodes, type CliIo } from './io.js';
 
 /** Every subcommand, with the line `stead --help` shows. The name is also the module name. */
@@ -21,6 +22,9 @@ export const commands = {
   backup: 'List, show and restore file contents the engine backed up',
 } as const;
 export type CommandName = keyof typeof commands;
+
+/** Commands that run the engine over a whole catalog: their young generation stays small (agent/daemon/heap-tuning.ts). */
+export const heapFrugalCommands: ReadonlySet<string> = new Set<CommandName>(['agent', 'apply']);
 
 interface CommandModule {
   run(args: string[], io: CliIo): Promise<number>;
@@ -102,6 +106,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
 /** Entry point when run as a program (not when imported by a test). */
 async function entry(): Promise<void> {
   const io = processIo();
+  // Before the command's modules load: V8 grows the young generation from the first allocations.
+  if (heapFrugalCommands.has(process.argv[2] ?? '')) keepYoungGenerationSmall();
   // `stead apply … | head`: a closed pipe ends the output, not the program with a stack trace.
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (err: NodeJS.ErrnoException) => {

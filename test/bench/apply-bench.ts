@@ -104,6 +104,9 @@ async function childCompile(manifest: string, out: string): Promise<void> {
 async function childRun(phase: string, work: string, n: number, repeat: number): Promise<void> {
   const rssMb = () => process.memoryUsage().rss / 1024 / 1024;
   const peakMb = () => process.resourceUsage().maxRSS / 1024;
+  // As `stead agent` and `stead apply` do at start (cli/main.ts); STEAD_V8_YOUNG_GENERATION=default turns it off.
+  const { keepYoungGenerationSmall } = await import('../../agent/daemon/heap-tuning.js');
+  const youngGenerationKeptSmall = keepYoungGenerationSmall();
   const { reconcile } = await import('../../agent/engine/reconcile.js');
   const { createNodeHost } = await import('../../agent/host/node-host.js');
   const { createDirectoryBlobSource } = await import('../../agent/blobs/directory-blob-source.js');
@@ -125,7 +128,7 @@ async function childRun(phase: string, work: string, n: number, repeat: number):
     const r = await reconcile(catalog, { host, blobs, stateDir, hostName: 'bench', noop: false, signal: new AbortController().signal, concurrency });
     return { ms: performance.now() - t0, outcome: r.outcome, counts: r.counts };
   };
-  const out: Record<string, unknown> = { phase, n, concurrency, loadedRssMb };
+  const out: Record<string, unknown> = { phase, n, concurrency, loadedRssMb, youngGenerationKeptSmall };
   if (phase === 'first') {
     const first = await run();
     Object.assign(out, { firstMs: first.ms, firstOutcome: first.outcome, peakRssMb: peakMb() });
