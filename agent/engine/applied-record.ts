@@ -10,12 +10,14 @@
  * - no value of P was recorded, but R ended its last run converged with the same desired state
  *   (then the host moved, not the desired state).
  *
- * Cost of a no-op run: the file is read every run, but parsed only when its bytes differ from
- * the last ones this process read or wrote for the same state directory (a byte comparison
- * instead of a JSON.parse of one entry per resource); unchanged resources are only counted,
- * and the file is not rewritten when nothing changed.
+ * Cost of a no-op run: the file is read every run, but parsed only when a change needs its
+ * entries (a corrective check, a skipped or failed resource, a save): the process keeps, per
+ * state directory, only the sha256 of the bytes it last read or wrote, their entry count, and
+ * which resources of a plan match their entry (one byte each); unchanged resources are only
+ * counted, and the file is not rewritten when nothing changed. The parsed entries (~400 bytes
+ * per resource) live only as long as the run that needed them.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import type { Host } from '../host/host.js';
 
 const FILE = '/applied.json';
@@ -42,11 +44,13 @@ export function canonicalJson(value: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
 }
 
-/** The last record bytes read or written per state root, with their parsed entries (never mutated). */
-const parsed = new Map<string, Parsed>();
-interface Parsed {
-  readonly bytes: Buffer;
-  readonly prev: ReadonlyMap<string, Entry>;
+/** What this process knows of the record it last read or wrote, per state root (see the module comment). */
+const known = new Map<string, Known>();
+interface Known {
+  /** sha256 of the record's bytes. */
+  readonly sum: string;
+  /** Number of entries. */
+  readonly size: number;
   /** By a plan's digests array: same[i] = 1 when resource i last converged with digests[i]. */
   readonly same: WeakMap<readonly string[], Uint8Array>;
 }
@@ -69,12 +73,28 @@ export class AppliedRecord {
   private readonly kept: string[] = [];
   /** With bind(): the plan's ids, which of them match their record, and which were kept by index. */
   private bound: { ids: readonly string[]; same: Uint8Array; kept: Uint8Array; count: number } | undefined;
+  /** The parsed entries, made on first need from `bytes`. */
+  private entries: ReadonlyMap<string, Entry> | undefined;
 
   private constructor(
     private readonly state: Host,
-    private readonly prev: ReadonlyMap<string, Entry>,
-    private readonly cache: Parsed | undefined,
+    private bytes: Buffer | undefined,
+    private readonly info: Known | undefined,
   ) {}
+
+  /** The previous entries (parsed on first use; an empty map when there was no readable record). */
+  private get prev(): ReadonlyMap<string, Entry> {
+    if (!this.entries) {
+      this.entries = this.bytes ? parse(this.bytes) : new Map<string, Entry>();
+      this.bytes = undefined;
+    }
+    return this.entries;
+  }
+
+  /** Number of previous entries, without parsing them when the record is known. */
+  private get prevSize(): number {
+    return this.entries ? this.entries.size : this.info ? this.info.size : this.prev.size;
+  }
 
   /**
    * Binds the record to a catalog plan (resource ids and desired digests, by index) so that
@@ -82,11 +102,12 @@ export class AppliedRecord {
    * record against the plan is made once per record content and plan.
    */
   bind(ids: readonly string[], digests: readonly string[]): void {
-    let same = this.cache?.same.get(digests);
+    let same = this.info?.same.get(digests);
     if (!same) {
       same = new Uint8Array(ids.length);
-      for (let i = 0; i < ids.length; i++) if (this.prev.get(ids[i]!)?.desired === digests[i]) same[i] = 1;
-      this.cache?.same.set(digests, same);
+      const prev = this.prev;
+      for (let i = 0; i < ids.length; i++) if (prev.get(ids[i]!)?.desired === digests[i]) same[i] = 1;
+      this.info?.same.set(digests, same);
     }
     this.bound = { ids, same, kept: new Uint8Array(ids.length), count: 0 };
   }
@@ -104,22 +125,25 @@ export class AppliedRecord {
 
   /** Loads the record; a missing or unreadable file is an empty record (reported through onProblem). */
   static async load(state: Host, onProblem: (message: string) => void): Promise<AppliedRecord> {
-    let prev: ReadonlyMap<string, Entry> = new Map<string, Entry>();
     try {
       if (await state.lstat(FILE)) {
         const bytes = await state.readFile(FILE);
-        let hit = parsed.get(state.root);
-        if (!hit || !hit.bytes.equals(bytes)) {
-          parsed.delete(state.root);
-          hit = { bytes, prev: parse(bytes), same: new WeakMap() };
-          parsed.set(state.root, hit);
+        const sum = hash('sha256', bytes, 'hex');
+        let info = known.get(state.root);
+        if (info?.sum !== sum) {
+          const entries = parse(bytes);
+          info = { sum, size: entries.size, same: new WeakMap() };
+          known.set(state.root, info);
+          const record = new AppliedRecord(state, undefined, info);
+          record.entries = entries;
+          return record;
         }
-        return new AppliedRecord(state, hit.prev, hit);
+        return new AppliedRecord(state, bytes, info);
       }
     } catch (err) {
       onProblem(`cannot read the record of applied values; all changes count as intentional: ${(err as Error).message}`);
     }
-    return new AppliedRecord(state, prev, undefined);
+    return new AppliedRecord(state, undefined, undefined);
   }
 
   /** Whether a change of `property` from `before` is drift (see the module comment). */
@@ -152,7 +176,7 @@ export class AppliedRecord {
   async save(): Promise<void> {
     // Every kept id is in prev and ids are unique in a run: all of prev kept and nothing new means unchanged.
     const b = this.bound;
-    if (this.changed.size === 0 && this.kept.length + (b?.count ?? 0) === this.prev.size) return;
+    if (this.changed.size === 0 && this.kept.length + (b?.count ?? 0) === this.prevSize) return;
     const next = new Map<string, Entry>(this.changed);
     for (const id of this.kept) if (!next.has(id)) next.set(id, this.prev.get(id)!);
     if (b) for (let i = 0; i < b.ids.length; i++) if (b.kept[i] === 1 && !next.has(b.ids[i]!)) next.set(b.ids[i]!, this.prev.get(b.ids[i]!)!);
@@ -160,6 +184,6 @@ export class AppliedRecord {
     for (const [id, e] of [...next].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) resources[id] = e;
     const bytes = Buffer.from(`${JSON.stringify({ version: VERSION, resources })}\n`);
     await this.state.writeFileAtomic(FILE, bytes, { mode: 0o600 });
-    parsed.set(this.state.root, { bytes, prev: next, same: new WeakMap() });
+    known.set(this.state.root, { sum: hash('sha256', bytes, 'hex'), size: next.size, same: new WeakMap() });
   }
 }
