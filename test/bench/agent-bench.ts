@@ -208,6 +208,8 @@ interface RunSample {
   readonly engineMs: number;
   /** Agent CPU since the previous sample (the first: since the process started). */
   readonly cpuMs: number;
+  /** Server CPU since the previous sample (the first: since the agent was spawned). */
+  readonly serverCpuMs: number;
   /** Wall time since the previous run finished, minus the interval (the first: since the agent was spawned). */
   readonly wallMs: number;
   readonly rssMb: number;
@@ -364,6 +366,8 @@ async function bench(cfg: Config, base: string, signal: AbortSignal): Promise<Re
   const agentLog: string[] = [];
   const problems: string[] = [];
   let lastCpu = 0;
+  const serverPid = server.pid!;
+  let lastServerCpu = cpuMs(serverPid);
   let lastAt = spawnedAt;
   let blobsFetched: number | undefined;
   const summaries: Record<string, unknown>[] = [];
@@ -392,12 +396,14 @@ async function bench(cfg: Config, base: string, signal: AbortSignal): Promise<Re
     // Sampled at once, while the agent is between runs.
     const at = performance.now();
     let cpu = NaN;
+    let serverCpu = NaN;
     let mem = { rssMb: NaN, hwmMb: NaN };
     try {
       cpu = cpuMs(pid);
       mem = memMb(pid);
+      serverCpu = cpuMs(serverPid);
     } catch {
-      // the process is gone; the wait below reports it
+      // a process is gone; the waits report it
     }
     const index = samples.length;
     samples.push({
@@ -408,10 +414,12 @@ async function bench(cfg: Config, base: string, signal: AbortSignal): Promise<Re
       counts: (e['counts'] ?? {}) as Record<string, number>,
       engineMs: Number(e['durationMs']),
       cpuMs: cpu - lastCpu,
+      serverCpuMs: serverCpu - lastServerCpu,
       wallMs: at - lastAt - (index === 0 ? 0 : cfg.intervalS * 1000),
       ...mem,
     });
     lastCpu = cpu;
+    lastServerCpu = serverCpu;
     lastAt = at;
     if (index === 0) progress(`first run finished: ${String(e['outcome'])} in ${Math.round(Number(e['durationMs']))} ms (engine); now ${cfg.polls} no-op polls`);
     else if (!cfg.json) progress(`poll ${index}/${cfg.polls}: ${String(e['outcome'])}, engine ${Math.round(Number(e['durationMs']))} ms, RSS ${mem.rssMb.toFixed(0)} MB`);
@@ -494,6 +502,8 @@ async function bench(cfg: Config, base: string, signal: AbortSignal): Promise<Re
       wallMedianMs: median(noops.map((s) => s.wallMs)),
       engineMs: noops.map((s) => +s.engineMs.toFixed(1)),
       cpuMs: noops.map((s) => s.cpuMs),
+      serverCpuMedianMs: median(noops.map((s) => s.serverCpuMs)),
+      serverCpuMs: noops.map((s) => s.serverCpuMs),
       wallMs: noops.map((s) => +s.wallMs.toFixed(1)),
       rssMb: noops.map((s) => +s.rssMb.toFixed(1)),
       hwmMb: noops.map((s) => +s.hwmMb.toFixed(1)),
@@ -508,7 +518,7 @@ async function bench(cfg: Config, base: string, signal: AbortSignal): Promise<Re
 function printHuman(r: Record<string, unknown>): void {
   const floor = r['floorMs'] as number;
   const first = r['firstRun'] as { engineMs: number; cpuMsSinceStart: number; wallMsSinceSpawn: number; outcome: string; rssMb: number; hwmMb: number };
-  const noop = r['noop'] as { engineMedianMs: number; cpuMedianMs: number; wallMedianMs: number; engineMs: number[]; cpuMs: number[]; wallMs: number[]; rssMb: number[]; hwmMb: number[] };
+  const noop = r['noop'] as { serverCpuMedianMs: number; serverCpuMs: number[]; engineMedianMs: number; cpuMedianMs: number; wallMedianMs: number; engineMs: number[]; cpuMs: number[]; wallMs: number[]; rssMb: number[]; hwmMb: number[] };
   const end = r['end'] as { rssMb: number; hwmMb: number };
   const n = r['n'] as number;
   const s = (ms: number) => (ms < 1000 ? `${ms.toFixed(ms < 10 ? 2 : 0)} ms` : `${(ms / 1000).toFixed(2)} s`);
@@ -527,6 +537,7 @@ function printHuman(r: Record<string, unknown>): void {
   L('no-op poll: wall (median)', `${s(noop.wallMedianMs)}   ${x(noop.wallMedianMs)}   (gap between run-finished lines − interval)`);
   L('  engine per poll, ms', noop.engineMs.map((v) => v.toFixed(0)).join(' '));
   L('  CPU per poll, ms', noop.cpuMs.map((v) => v.toFixed(0)).join(' '));
+  L('no-op poll: server CPU per poll (median)', `${s(noop.serverCpuMedianMs)}   ${x(noop.serverCpuMedianMs)}   (304 answer, report check and store; per poll: ${noop.serverCpuMs.map((v) => v.toFixed(0)).join(' ')} ms)`);
   L('peak RSS (VmHWM) after the first run', `${mb(first.hwmMb)}   ${first.hwmMb < 100 ? 'under' : 'OVER'} the 100 MB target   (VmRSS ${mb(first.rssMb)})`);
   L('peak RSS (VmHWM) at the end', `${mb(end.hwmMb)}   ${end.hwmMb < 100 ? 'under' : 'OVER'} the 100 MB target   (VmRSS ${mb(end.rssMb)})`);
   L('  VmRSS after each poll, MB', noop.rssMb.map((v) => v.toFixed(0)).join(' '));
@@ -573,5 +584,5 @@ async function main(): Promise<void> {
 main().catch((err: unknown) => {
   killAllNow();
   console.error(err instanceof BenchError ? `bench:agent failed [${err.code}]: ${err.message}` : err);
-  process.exitCode = 1;
+  process.exitCode = err instanceof BenchError && err.code === 'BENCH_INTERRUPTED' ? 130 : 1;
 });
