@@ -19,6 +19,7 @@
  */
 import { createHash, hash } from 'node:crypto';
 import type { Host } from '../host/host.js';
+import { hostSyncReads } from './read-now.js';
 
 const FILE = '/applied.json';
 const VERSION = 1;
@@ -73,20 +74,28 @@ export class AppliedRecord {
   private readonly kept: string[] = [];
   /** With bind(): the plan's ids, which of them match their record, and which were kept by index. */
   private bound: { ids: readonly string[]; same: Uint8Array; kept: Uint8Array; count: number } | undefined;
-  /** The parsed entries, made on first need from `bytes`. */
+  /** The parsed entries, made on first need from `source`. */
   private entries: ReadonlyMap<string, Entry> | undefined;
 
   private constructor(
     private readonly state: Host,
-    private bytes: Buffer | undefined,
+    /** Gives the record's bytes when the entries are needed (undefined: there is no record). */
+    private source: (() => Buffer) | undefined,
     private readonly info: Known | undefined,
+    private readonly onProblem: (message: string) => void,
   ) {}
 
   /** The previous entries (parsed on first use; an empty map when there was no readable record). */
   private get prev(): ReadonlyMap<string, Entry> {
     if (!this.entries) {
-      this.entries = this.bytes ? parse(this.bytes) : new Map<string, Entry>();
-      this.bytes = undefined;
+      let entries = new Map<string, Entry>();
+      try {
+        if (this.source) entries = parse(this.source());
+      } catch (err) {
+        this.onProblem(`cannot read the record of applied values; all changes count as intentional: ${(err as Error).message}`);
+      }
+      this.entries = entries;
+      this.source = undefined;
     }
     return this.entries;
   }
@@ -127,23 +136,30 @@ export class AppliedRecord {
   static async load(state: Host, onProblem: (message: string) => void): Promise<AppliedRecord> {
     try {
       if (await state.lstat(FILE)) {
-        const bytes = await state.readFile(FILE);
-        const sum = hash('sha256', bytes, 'hex');
+        // A host with synchronous reads (the NodeHost) hashes the record through its reusable
+        // buffer and reads it again only if a change needs the entries: a no-op poll then holds
+        // no copy of it (a copy held for a whole run outlives a scavenge and stays until the
+        // next full collection, 1.3 MB per poll at 10,000 resources).
+        const sync = hostSyncReads(state);
+        let bytes = sync ? undefined : await state.readFile(FILE);
+        const sum = sync ? sync.sha256Now(FILE) : hash('sha256', bytes!, 'hex');
         let info = known.get(state.root);
         if (info?.sum !== sum) {
+          bytes ??= await state.readFile(FILE);
           const entries = parse(bytes);
           info = { sum, size: entries.size, same: new WeakMap() };
           known.set(state.root, info);
-          const record = new AppliedRecord(state, undefined, info);
+          const record = new AppliedRecord(state, undefined, info, onProblem);
           record.entries = entries;
           return record;
         }
-        return new AppliedRecord(state, bytes, info);
+        const held = bytes;
+        return new AppliedRecord(state, held ? () => held : () => sync!.readFileNow(FILE), info, onProblem);
       }
     } catch (err) {
       onProblem(`cannot read the record of applied values; all changes count as intentional: ${(err as Error).message}`);
     }
-    return new AppliedRecord(state, undefined, undefined);
+    return new AppliedRecord(state, undefined, undefined, onProblem);
   }
 
   /** Whether a change of `property` from `before` is drift (see the module comment). */

@@ -11,20 +11,35 @@
  * one catalog at a time). The plan holds no reference to the catalog's resource objects.
  */
 import { hash } from 'node:crypto';
-import { buildGraph, type ResourceGraph } from '../../schemas/graph.js';
-import { resourceId, type Resource } from '../../schemas/index.js';
+import { buildGraph, packEdges, reverseEdges, type Edges } from '../../schemas/graph.js';
+import { resourceId, type Resource, type ResourceStatus } from '../../schemas/index.js';
 import type { Registry } from '../resources/resource.js';
 import { runOrder } from './run-order.js';
 import { validateCatalog } from './validate-catalog.js';
 
 export interface CatalogPlan {
-  readonly graph: ResourceGraph;
-  readonly order: readonly number[];
-  readonly deps: readonly (readonly number[])[];
+  /** "type:title" per resource index. */
+  readonly ids: readonly string[];
+  /** The run order (topological; manifest order where the edges leave a choice). */
+  readonly order: Int32Array;
+  /** pos[i]: the place of resource i in `order`. */
+  readonly pos: Int32Array;
+  /** Resources that must finish before i (catalog edges plus the automatic parent-path ones). */
+  readonly deps: Edges;
+  /** Resources waiting for i (`deps` reversed). */
+  readonly dependents: Edges;
+  /** Resources whose change triggers a refresh of i (notify on them, subscribe on i). */
+  readonly refreshers: Edges;
   /** Paths the catalog keeps present (file, directory, link, archive), without trailing "/". */
   readonly catalogPaths: ReadonlySet<string>;
   /** digests[i]: the desired state of resource i without metaparameters (see desiredDigest). */
   readonly digests: readonly string[];
+  /**
+   * inSync[i]: resource i's status when it was found in sync in under a millisecond (durationMs
+   * 0, no changes), made on first use and shared, frozen, by every later run: a no-op poll
+   * allocates no status for most resources.
+   */
+  readonly inSync: (ResourceStatus | undefined)[];
 }
 
 const META = new Set(['require', 'before', 'notify', 'subscribe', 'tags', 'timeout', 'sensitive']);
@@ -50,14 +65,28 @@ export function planCatalog(catalogId: unknown, resources: readonly unknown[], r
   const list = resources as readonly Resource[];
   const { graph, problems: graphProblems } = buildGraph(list);
   if (!graph) return { error: `INVALID: ${graphProblems.map((p) => `${resourceId(list[p.index]!)}: ${p.message}`).join('; ')}` };
-  const { order, deps } = runOrder(list, graph);
+  const run = runOrder(list, graph);
   const catalogPaths = new Set<string>();
   for (const r of list) {
     if (r.type === 'file' || r.type === 'directory' || r.type === 'link' || r.type === 'archive') {
       if ((r as { ensure?: string }).ensure !== 'absent') catalogPaths.add(r.path.replace(/\/+$/, '') || '/');
     }
   }
-  const plan: CatalogPlan = { graph, order, deps, catalogPaths, digests: list.map(desiredDigest) };
+  const order = Int32Array.from(run.order);
+  const pos = new Int32Array(order.length);
+  for (let p = 0; p < order.length; p++) pos[order[p]!] = p;
+  const deps = run.deps;
+  const plan: CatalogPlan = {
+    ids: graph.ids,
+    order,
+    pos,
+    deps,
+    dependents: reverseEdges(deps),
+    refreshers: packEdges(graph.refreshers),
+    catalogPaths,
+    digests: list.map(desiredDigest),
+    inSync: new Array<ResourceStatus | undefined>(list.length),
+  };
   if (key !== undefined) last.set(registry, { key, plan });
   return { plan };
 }

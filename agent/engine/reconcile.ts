@@ -34,7 +34,8 @@ import { Deadlines } from './deadlines.js';
 import { errorMessage } from './engine-error.js';
 import type { Redactor } from './redact.js';
 import { NO_CHANGES, ResourceRun, type EngineLogEntry, type RunState } from './resource-run.js';
-import { walk } from './walk.js';
+import { InSyncProbe } from './in-sync-probe.js';
+import { Walk } from './walk.js';
 
 export type { EngineLogEntry };
 
@@ -123,10 +124,10 @@ async function run(
   // 1. Validate everything before anything runs (once per catalog id: catalog-plan.ts).
   const planned = planCatalog(catalog.id, resources, registry);
   if ('error' in planned) return failRun(planned.error, resources.length);
-  const { graph, order, deps, catalogPaths, digests } = planned.plan;
+  const plan = planned.plan;
+  const { ids, order, deps, catalogPaths, digests } = plan;
   const list = resources as Resource[];
   const n = list.length;
-  const ids = graph.ids;
   const log = (entry: EngineLogEntry, red?: Redactor) => {
     if (!opts.log) return;
     const message = red ? red.text(entry.message) : entry.message;
@@ -170,17 +171,29 @@ async function run(
     applied,
     ids,
     digests,
-    refreshers: graph.refreshers,
+    refreshers: plan.refreshers,
+    inSync: plan.inSync,
     moved,
     running,
     deadlines,
     log,
     finish,
   };
-  const runOne = (i: number, done: () => void): void => {
+  const probe = new InSyncProbe(shared);
+  const runOne = (i: number, walk: Walk): void => {
     const r = list[i]!;
     const impl = registry[r.type] as ResourceImpl<ResourceType, unknown>;
-    new ResourceRun(shared, i, r, impl, r.timeout !== undefined ? r.timeout * 1000 : defaultTimeoutMs).run(done);
+    const found = probe.probe(i, r, impl);
+    if (found === 'in-sync') walk.finished(i);
+    else new ResourceRun(shared, i, r, impl, r.timeout !== undefined ? r.timeout * 1000 : defaultTimeoutMs).run(walk, found === 'run');
+  };
+  const failedDependency = (i: number): number | undefined => {
+    for (let k = deps.start[i]!; k < deps.start[i + 1]!; k++) {
+      const d = deps.list[k]!;
+      const st = statuses[d]?.state;
+      if (st === 'failed' || st === 'skipped') return d;
+    }
+    return undefined;
   };
 
   const skip = (i: number, code: 'DEPENDENCY_FAILED' | 'ABORTED', message: string) => {
@@ -190,13 +203,10 @@ async function run(
 
   // 2. Walk the graph: a resource starts when all its dependencies have finished.
   try {
-    await walk({
-      order,
-      deps,
-      concurrency: opts.concurrency ?? 8,
+    await new Walk(plan, {
       parallel: (i) => PARALLEL_TYPES.has(list[i]!.type),
       settleWithoutRunning: (i) => {
-        const failedDep = deps[i]!.find((d) => statuses[d]?.state === 'failed' || statuses[d]?.state === 'skipped');
+        const failedDep = failedDependency(i);
         if (failedDep !== undefined) {
           const why = statuses[failedDep]!.state === 'failed' ? 'failed' : 'was skipped';
           skip(i, 'DEPENDENCY_FAILED', `dependency ${ids[failedDep]} ${why}`);
@@ -209,7 +219,7 @@ async function run(
         return false;
       },
       run: runOne,
-    });
+    }, opts.concurrency ?? 8).start();
   } finally {
     opts.signal.removeEventListener('abort', onRunAbort);
     deadlines.close();
@@ -223,7 +233,11 @@ async function run(
       log({ level: 'warn', message: `cannot save the record of applied values: ${errorMessage(err)}` });
     }
   }
-  const out = order.map((i) => statuses[i]!).filter((s) => s !== undefined);
+  const out: ResourceStatus[] = [];
+  for (let p = 0; p < order.length; p++) {
+    const st = statuses[order[p]!];
+    if (st !== undefined) out.push(st);
+  }
   const counts = emptyCounts(n);
   for (const s of out) {
     switch (s.state) {

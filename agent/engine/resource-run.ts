@@ -12,11 +12,13 @@
 import type { Resource, ResourceStatus, ResourceType } from '../../schemas/index.js';
 import type { Host } from '../host/host.js';
 import type { BlobSource, Change, ResourceContext, ResourceImpl } from '../resources/resource.js';
+import { degree, type Edges } from '../../schemas/graph.js';
 import type { AppliedRecord } from './applied-record.js';
 import type { Deadlines, Expiring } from './deadlines.js';
 import { errorCode, errorMessage } from './engine-error.js';
 import { NOT_NOW } from './read-now.js';
 import { redactorFor, type Redactor } from './redact.js';
+import type { Walk } from './walk.js';
 
 /** One log line of a run, already redacted. */
 export interface EngineLogEntry {
@@ -39,7 +41,10 @@ export interface RunState {
   readonly applied: AppliedRecord;
   readonly ids: readonly string[];
   readonly digests: readonly string[];
-  readonly refreshers: readonly (readonly number[])[];
+  /** Resources whose change triggers a refresh of i. */
+  readonly refreshers: Edges;
+  /** The plan's shared in-sync statuses (catalog-plan.ts `inSync`). */
+  readonly inSync: (ResourceStatus | undefined)[];
   /** Resources that changed, would change, or refreshed (their subscribers refresh). */
   readonly moved: Set<number>;
   /** Resources running now (a run abort reaches each). */
@@ -51,6 +56,15 @@ export interface RunState {
 
 /** The change list of every in-sync resource (shared; frozen so no consumer can grow it). */
 export const NO_CHANGES: ResourceStatus['changes'] = Object.freeze([]) as unknown as ResourceStatus['changes'];
+
+/**
+ * The status of resource i found in sync after `durationMs`: under a millisecond, the plan's
+ * shared frozen one (made on first use), so a no-op poll allocates no status for it.
+ */
+export function inSyncStatus(s: RunState, i: number, type: ResourceType, durationMs: number): ResourceStatus {
+  if (durationMs > 0) return { id: s.ids[i]!, type, state: 'in-sync', changes: NO_CHANGES, durationMs };
+  return (s.inSync[i] ??= Object.freeze({ id: s.ids[i]!, type, state: 'in-sync', changes: NO_CHANGES, durationMs: 0 }) as ResourceStatus);
+}
 
 const OUTPUT_CAP = 64 * 1024;
 
@@ -69,7 +83,8 @@ export class ResourceRun implements ResourceContext, Expiring {
   deadline = 0;
   private ac: AbortController | undefined;
   private abortReason: unknown;
-  private done: (() => void) | undefined;
+  /** Set when the run started (the walk to tell when it ends). */
+  private walk: Walk | undefined;
   private ended = false;
   private timedOut = false;
   private phase: Phase = 'read';
@@ -125,17 +140,22 @@ export class ResourceRun implements ResourceContext, Expiring {
     if (this.abortReason !== undefined) return;
     this.abortReason = reason ?? new Error('aborted');
     this.ac?.abort(this.abortReason);
-    if (this.done) this.end(false, this.abortReason);
+    if (this.walk) this.end(false, this.abortReason);
   }
 
-  /** Runs the resource to one status (see the module comment), then calls `done` exactly once. */
-  run(done: () => void): void {
+  /**
+   * Runs the resource to one status (see the module comment), then calls `walk.finished(i)`
+   * exactly once. `readNow` false skips the synchronous read (the caller just made it and found
+   * a difference: in-sync-probe.ts).
+   */
+  run(walk: Walk, readNow = true): void {
     const s = this.s;
-    this.done = done;
+    this.walk = walk;
     // Fast path: a synchronous read that finds the resource in sync (and nothing to refresh)
     // finishes here, before run() returns, without a promise.
-    const readNow = this.impl.readNow;
-    if (readNow !== undefined && this.refreshers().length === 0) {
+    const sync = readNow ? this.impl.readNow : undefined;
+    if (sync !== undefined && degree(s.refreshers, this.i) === 0) {
+      const readNow = sync;
       let inSync = false;
       try {
         const actual = readNow.call(this.impl, this.r as never, this);
@@ -169,15 +189,11 @@ export class ResourceRun implements ResourceContext, Expiring {
       const s = this.s;
       s.finish(this.i, { id: s.ids[this.i]!, type: this.r.type, state: 'failed', changes: NO_CHANGES, error: { code: 'INTERNAL', message: errorMessage(err) }, durationMs: 0 });
     }
-    this.done!();
+    this.walk!.finished(this.i);
   }
 
   private red(): Redactor {
     return (this.redactor ??= redactorFor(this.r));
-  }
-
-  private refreshers(): readonly number[] {
-    return this.s.refreshers[this.i]!;
   }
 
   private cleanup(): void {
@@ -191,8 +207,7 @@ export class ResourceRun implements ResourceContext, Expiring {
     const actual = await impl.read(desired, this);
     const changes = impl.diff(desired, actual);
     this.changes = changes;
-    const refreshers = s.refreshers[this.i]!;
-    const refresh = refreshers.length > 0 && refreshers.some((j) => s.moved.has(j));
+    const refresh = this.refreshNeeded();
     if (changes.length === 0 && !refresh) return IN_SYNC;
     if (changes.length > 0 && impl.describe && !this.red().noDiff) {
       try {
@@ -223,6 +238,13 @@ export class ResourceRun implements ResourceContext, Expiring {
     return { state: 'changed', refreshed };
   }
 
+  /** Whether a resource this one subscribes to moved in this run. */
+  private refreshNeeded(): boolean {
+    const { start, list } = this.s.refreshers;
+    for (let k = start[this.i]!; k < start[this.i + 1]!; k++) if (this.s.moved.has(list[k]!)) return true;
+    return false;
+  }
+
   private toChanges(changes: readonly Change[]): ResourceStatus['changes'] {
     if (changes.length === 0) return NO_CHANGES;
     const { s, r, i } = this;
@@ -244,7 +266,7 @@ export class ResourceRun implements ResourceContext, Expiring {
     if (result.state !== 'in-sync') s.moved.add(i);
     const st: ResourceStatus =
       result === IN_SYNC && this.diffText === undefined && this.output === undefined
-        ? { id, type: this.r.type, state: 'in-sync', changes: this.toChanges(this.changes), durationMs: Math.max(0, s.now() - this.t0) }
+        ? inSyncStatus(s, i, this.r.type, Math.max(0, s.now() - this.t0))
         : {
             id,
             type: this.r.type,

@@ -5,13 +5,13 @@
  * independent resources run concurrently. Pure.
  */
 import type { Resource } from '../../schemas/index.js';
-import { topologicalOrder, type ResourceGraph } from '../../schemas/graph.js';
+import { packEdges, topologicalOrder, type Edges, type ResourceGraph } from '../../schemas/graph.js';
 
 export interface RunOrder {
   /** Topological order, manifest order where edges leave a choice. */
   readonly order: readonly number[];
-  /** deps[i]: indices that must finish before i. */
-  readonly deps: readonly (readonly number[])[];
+  /** Resources that must finish before i. */
+  readonly deps: Edges;
 }
 
 function fsPath(r: Resource): string | undefined {
@@ -26,33 +26,59 @@ function fsPath(r: Resource): string | undefined {
   }
 }
 
-/** The run order; automatic edges that would close a cycle are left out (all of them). */
+/**
+ * The run order; automatic edges that would close a cycle are left out (all of them). The
+ * edges are packed directly (one automatic edge at most per resource), without a list per
+ * resource.
+ */
 export function runOrder(resources: readonly Resource[], graph: ResourceGraph): RunOrder {
+  const n = resources.length;
   const byPath = new Map<string, number>();
   resources.forEach((r, i) => {
     const p = fsPath(r);
     if (p !== undefined && (r as { ensure?: string }).ensure !== 'absent') byPath.set(p.replace(/\/+$/, '') || '/', i);
   });
-  let added = false;
-  const deps = graph.deps.map((d, i) => {
+  // auto[i]: the resource managing the nearest ancestor of i's path, when not already a dependency.
+  const auto = new Int32Array(n).fill(-1);
+  let added = 0;
+  for (let i = 0; i < n; i++) {
     const p = fsPath(resources[i]!);
-    if (p === undefined) return d;
+    if (p === undefined) continue;
     let cur = p.replace(/\/+$/, '');
     while (cur.length > 1) {
       cur = cur.slice(0, cur.lastIndexOf('/')) || '/';
       const j = byPath.get(cur);
       if (j !== undefined && j !== i) {
-        if (d.includes(j)) return d;
-        added = true;
-        return [...d, j];
+        if (!graph.deps[i]!.includes(j)) {
+          auto[i] = j;
+          added++;
+        }
+        break;
       }
       if (cur === '/') break;
     }
-    return d;
-  });
-  if (added) {
+  }
+  if (added > 0) {
+    const start = new Int32Array(n + 1);
+    for (let i = 0; i < n; i++) start[i + 1] = start[i]! + graph.deps[i]!.length + (auto[i]! >= 0 ? 1 : 0);
+    const list = new Int32Array(start[n]!);
+    for (let i = 0; i < n; i++) {
+      const d = graph.deps[i]!;
+      const a = auto[i]!;
+      let k = start[i]!;
+      let placed = a < 0;
+      for (const j of d) {
+        if (!placed && a < j) {
+          list[k++] = a;
+          placed = true;
+        }
+        list[k++] = j;
+      }
+      if (!placed) list[k] = a;
+    }
+    const deps: Edges = { start, list };
     const order = topologicalOrder(deps);
     if (order) return { order, deps };
   }
-  return { order: graph.order, deps: graph.deps };
+  return { order: graph.order, deps: packEdges(graph.deps) };
 }

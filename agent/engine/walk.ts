@@ -3,94 +3,155 @@
  * run order where several are ready, with up to `concurrency` "parallel" resources at a time;
  * any other resource runs alone. Each completion pumps the queue (no Promise.race over the
  * running set, whose reactions would pile up on every pending promise).
+ *
+ * One Walk object per run and nothing per resource: the ready queue is a binary heap of run
+ * positions in a typed array, the dependency counts a typed array copied from the plan, and a
+ * resource reports its end by calling `walk.finished(i)` (no callback made per resource).
  */
-export interface WalkOptions {
+import type { Edges } from '../../schemas/graph.js';
+
+/** What the walk needs of a catalog plan (catalog-plan.ts). */
+export interface WalkPlan {
   /** Topological order: the tie-break among ready resources. */
-  readonly order: readonly number[];
-  /** deps[i]: indices that must finish before i. */
-  readonly deps: readonly (readonly number[])[];
-  /** Whether i may run beside other parallel resources. */
-  parallel(i: number): boolean;
-  readonly concurrency: number;
-  /** Called when i is ready; true when it was settled without running (skipped). */
-  settleWithoutRunning(i: number): boolean;
-  /** Runs i and calls `done` exactly once when i has finished (possibly before `run` returns). */
-  run(i: number, done: () => void): void;
+  readonly order: Int32Array;
+  /** pos[i]: the place of i in `order`. */
+  readonly pos: Int32Array;
+  /** Resources that must finish before i. */
+  readonly deps: Edges;
+  /** Resources waiting for i (deps reversed). */
+  readonly dependents: Edges;
 }
 
-/** Resolves when every resource has run or was settled without running. */
-export function walk(o: WalkOptions): Promise<void> {
-  const n = o.deps.length;
-  const pos = new Array<number>(n);
-  o.order.forEach((idx, p) => { pos[idx] = p; });
-  const pending = o.deps.map((d) => d.length);
-  const dependents: number[][] = Array.from({ length: n }, () => []);
-  o.deps.forEach((d, i) => { for (const j of d) dependents[j]!.push(i); });
-  const ready: number[] = o.order.filter((i) => pending[i] === 0);
-  const insertReady = (i: number) => {
-    let lo = 0;
-    let hi = ready.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (pos[ready[mid]!]! < pos[i]!) lo = mid + 1;
-      else hi = mid;
+export interface WalkHooks {
+  /** Whether i may run beside other parallel resources. */
+  parallel(i: number): boolean;
+  /** Called when i is ready; true when it was settled without running (skipped). */
+  settleWithoutRunning(i: number): boolean;
+  /** Runs i; `walk.finished(i)` must be called exactly once when i has finished (possibly before `run` returns). */
+  run(i: number, walk: Walk): void;
+}
+
+export class Walk {
+  private readonly pending: Int32Array;
+  /** Min-heap of run positions of the ready resources. */
+  private readonly heap: Int32Array;
+  private size = 0;
+  /** ranParallel[i] = 1 while i runs beside others. */
+  private readonly ranParallel: Uint8Array;
+  private readonly concurrency: number;
+  private running = 0;
+  private exclusive = false;
+  private pumping = false;
+  private again = false;
+  private ended = false;
+  private resolve: (() => void) | undefined;
+
+  constructor(
+    private readonly plan: WalkPlan,
+    private readonly hooks: WalkHooks,
+    concurrency: number,
+  ) {
+    const n = plan.order.length;
+    this.concurrency = Math.max(1, concurrency);
+    this.heap = new Int32Array(n);
+    this.ranParallel = new Uint8Array(n);
+    this.pending = new Int32Array(n);
+    const start = plan.deps.start;
+    for (let i = 0; i < n; i++) this.pending[i] = start[i + 1]! - start[i]!;
+    // Positions pushed in increasing order already form a heap.
+    for (let p = 0; p < n; p++) if (this.pending[plan.order[p]!] === 0) this.heap[this.size++] = p;
+  }
+
+  /** Resolves when every resource has run or was settled without running. */
+  start(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.resolve = resolve;
+      this.pump();
+    });
+  }
+
+  /** Resource i has finished: its dependents may become ready. */
+  finished(i: number): void {
+    this.running--;
+    if (this.ranParallel[i] === 0) this.exclusive = false;
+    this.release(i);
+    this.pump();
+  }
+
+  // A resource may finish synchronously (finished() called inside run): a pump started while
+  // one is running only asks that one to loop again (no recursion, however many finish).
+  private pump(): void {
+    if (this.pumping) {
+      this.again = true;
+      return;
     }
-    ready.splice(lo, 0, i);
-  };
-  const done = (i: number) => {
-    for (const j of dependents[i]!) if (--pending[j]! === 0) insertReady(j);
-  };
-  const concurrency = Math.max(1, o.concurrency);
-  let running = 0;
-  let exclusive = false;
-  return new Promise<void>((allDone) => {
-    // A resource may finish synchronously (its `done` called inside `run`): a pump started
-    // while one is running only asks that one to loop again (no recursion, however many finish).
-    let pumping = false;
-    let again = false;
-    let finished = false;
-    const pump = (): void => {
-      if (pumping) {
-        again = true;
-        return;
+    this.pumping = true;
+    try {
+      do {
+        this.again = false;
+        this.fill();
+      } while (this.again);
+    } finally {
+      this.pumping = false;
+    }
+    if (!this.ended && this.size === 0 && this.running === 0) {
+      this.ended = true;
+      this.resolve?.();
+    }
+  }
+
+  private fill(): void {
+    const order = this.plan.order;
+    while (this.size > 0 && !this.exclusive) {
+      const i = order[this.heap[0]!]!;
+      if (this.hooks.settleWithoutRunning(i)) {
+        this.pop();
+        this.release(i);
+        continue;
       }
-      pumping = true;
-      try {
-        do {
-          again = false;
-          fill();
-        } while (again);
-      } finally {
-        pumping = false;
-      }
-      if (!finished && ready.length === 0 && running === 0) {
-        finished = true;
-        allDone();
-      }
-    };
-    const fill = (): void => {
-      while (ready.length > 0 && !exclusive) {
-        const i = ready[0]!;
-        if (o.settleWithoutRunning(i)) {
-          ready.shift();
-          done(i);
-          continue;
-        }
-        const parallel = concurrency > 1 && o.parallel(i);
-        if (!parallel && running > 0) break;
-        if (parallel && running >= concurrency) break;
-        ready.shift();
-        if (!parallel) exclusive = true;
-        running++;
-        const after = (): void => {
-          running--;
-          if (!parallel) exclusive = false;
-          done(i);
-          pump();
-        };
-        o.run(i, after);
-      }
-    };
-    pump();
-  });
+      const parallel = this.concurrency > 1 && this.hooks.parallel(i);
+      if (!parallel && this.running > 0) break;
+      if (parallel && this.running >= this.concurrency) break;
+      this.pop();
+      if (!parallel) this.exclusive = true;
+      this.ranParallel[i] = parallel ? 1 : 0;
+      this.running++;
+      this.hooks.run(i, this);
+    }
+  }
+
+  private release(i: number): void {
+    const { start, list } = this.plan.dependents;
+    for (let k = start[i]!; k < start[i + 1]!; k++) {
+      const j = list[k]!;
+      if (--this.pending[j]! === 0) this.push(this.plan.pos[j]!);
+    }
+  }
+
+  private push(p: number): void {
+    const h = this.heap;
+    let c = this.size++;
+    while (c > 0) {
+      const parent = (c - 1) >> 1;
+      if (h[parent]! <= p) break;
+      h[c] = h[parent]!;
+      c = parent;
+    }
+    h[c] = p;
+  }
+
+  private pop(): void {
+    const h = this.heap;
+    const last = h[--this.size]!;
+    let c = 0;
+    for (;;) {
+      let child = 2 * c + 1;
+      if (child >= this.size) break;
+      if (child + 1 < this.size && h[child + 1]! < h[child]!) child++;
+      if (h[child]! >= last) break;
+      h[c] = h[child]!;
+      c = child;
+    }
+    if (this.size > 0) h[c] = last;
+  }
 }

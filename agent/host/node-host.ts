@@ -25,13 +25,16 @@
  */
 import { closeSync, constants as C, fstatSync, lstatSync, openSync, promises as fsp, readdirSync, readFileSync, readlinkSync, readSync, realpathSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { createHash, hash, randomBytes } from 'node:crypto';
 import { resolve as resolvePath } from 'node:path';
 import type { ExecOptions, ExecResult, Host, Stat } from './host.js';
 import { HostError } from './host-error.js';
 import { runProcess } from './node-exec.js';
 import { openDirInRoot } from './open-dir-in-root.js';
 import { parseAccountFile, type AccountEntry } from './account-file.js';
+
+/** sha256Now's read buffer: one per process (the reads are synchronous, so never shared at once). */
+const scratch = Buffer.allocUnsafeSlow(64 * 1024);
 
 export interface NodeHostOptions {
   /** Existing directory every managed path is confined under; "/" on a real host. */
@@ -46,6 +49,11 @@ export interface NodeHost extends Host {
   lstatNow(path: string): Stat | undefined;
   /** readFile, synchronously (same semantics and errors as readFile): for a resource's readNow. */
   readFileNow(path: string): Buffer;
+  /**
+   * The sha256 (hex) of what readFileNow would return, read through one reusable buffer: no
+   * allocation per file, and a large file is hashed in 64 KiB pieces instead of loaded whole.
+   */
+  sha256Now(path: string): string;
 }
 
 /** An absolute path with no empty, "." or ".." component, no NUL and no trailing slash. */
@@ -242,8 +250,13 @@ export function createNodeHost(opts: NodeHostOptions): NodeHost {
     return { kind, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: st.size };
   }
 
-  /** The content of a regular file (a final symlink is not followed: ELOOP). */
-  function readFileNow(path: string): Buffer {
+  /**
+   * Opens a regular file for a synchronous read and tells how many bytes to read: the size its
+   * lstat saw in this turn (the read is bounded by it whatever was swapped in since: O_NOFOLLOW |
+   * O_NONBLOCK, no link, no blocking), else its fstat size; 0 reads to EOF (procfs and the
+   * like). A final symlink is not followed (ELOOP). Caller closes.
+   */
+  function openRegularNow(path: string): { fd: number; size: number } {
     let known: number | undefined;
     let fd: number;
     if (path === lastPath) {
@@ -257,20 +270,23 @@ export function createNodeHost(opts: NodeHostOptions): NodeHost {
       if (known !== undefined) regularSizes.delete(real);
       fd = openFileForRead(path);
     }
+    if (known !== undefined) return { fd, size: known };
     try {
-      let size: number;
-      if (known !== undefined) {
-        // lstat'ed as a regular file of `known` bytes in this turn: the read is bounded by that
-        // size whatever was swapped in since (O_NOFOLLOW|O_NONBLOCK: no link, no blocking).
-        size = known;
-      } else {
-        const st = fstatSync(fd);
-        if (!st.isFile()) throw new HostError('NOT_A_FILE', `${path} is not a regular file`);
-        size = st.size;
-      }
-      // A regular file: read the size announced, as fs.readFileSync does (no extra read for
-      // EOF: a file growing while it is read is racy either way); a size of 0 (procfs and the
-      // like) reads to EOF.
+      const st = fstatSync(fd);
+      if (!st.isFile()) throw new HostError('NOT_A_FILE', `${path} is not a regular file`);
+      return { fd, size: st.size };
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+  }
+
+  /** The content of a regular file (a final symlink is not followed: ELOOP). */
+  function readFileNow(path: string): Buffer {
+    const { fd, size } = openRegularNow(path);
+    try {
+      // Read the size announced, as fs.readFileSync does (no extra read for EOF: a file growing
+      // while it is read is racy either way); a size of 0 reads to EOF.
       let buf = Buffer.allocUnsafe(size > 0 ? size : 8192);
       let len = 0;
       for (;;) {
@@ -285,6 +301,33 @@ export function createNodeHost(opts: NodeHostOptions): NodeHost {
         len += n;
       }
       return len === buf.length ? buf : buf.subarray(0, len);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** sha256 of readFileNow's bytes, through `scratch` (see NodeHost.sha256Now). */
+  function sha256Now(path: string): string {
+    const { fd, size } = openRegularNow(path);
+    try {
+      const limit = size > 0 ? size : Infinity;
+      let total = 0;
+      let held = 0; // bytes in scratch not yet hashed
+      let h: ReturnType<typeof createHash> | undefined;
+      for (;;) {
+        if (held === scratch.length) {
+          (h ??= createHash('sha256')).update(scratch);
+          held = 0;
+        }
+        const want = Math.min(scratch.length - held, limit - total);
+        if (want === 0) break;
+        const n = readSync(fd, scratch, held, want, null);
+        if (n === 0) break;
+        held += n;
+        total += n;
+      }
+      const rest = scratch.subarray(0, held);
+      return h ? h.update(rest).digest('hex') : hash('sha256', rest, 'hex');
     } finally {
       closeSync(fd);
     }
@@ -330,6 +373,7 @@ export function createNodeHost(opts: NodeHostOptions): NodeHost {
     realPath,
     lstatNow,
     readFileNow,
+    sha256Now,
 
     exec(file: string, args: readonly string[], o: ExecOptions = {}): Promise<ExecResult> {
       const cwd = o.cwd === undefined ? root : realPath(o.cwd);

@@ -48,7 +48,7 @@ export const file = {
     const stat = h.lstatNow(d.path);
     if (!stat) return undefined;
     if (stat.kind === 'file' && d.source !== undefined && d.ensure !== 'absent') {
-      return { stat, ids: NO_IDS, content: `sha256:${hash('sha256', h.readFileNow(d.path), 'hex')}` };
+      return { stat, ids: NO_IDS, content: `sha256:${h.sha256Now(d.path)}` };
     }
     return { stat, ids: NO_IDS };
   },

@@ -12,7 +12,7 @@ t.test('a catalog is planned once per id; a new id is validated in full', async 
   const c = makeCatalog(good);
   const p1 = planCatalog(c.id, c.resources, fsRegistry);
   if (!('plan' in p1)) throw new Error('expected a plan');
-  t.same(p1.plan.graph.ids, ['directory:/d', 'file:/d/f']);
+  t.same(p1.plan.ids, ['directory:/d', 'file:/d/f']);
   t.same([...p1.plan.catalogPaths], ['/d', '/d/f']);
   t.equal(p1.plan.digests[1], desiredDigest(good[1]!));
   t.not(p1.plan.digests[1], desiredDigest({ ...good[1]!, source: `sha256:${'b'.repeat(64)}` } as Resource), 'the digest covers the desired state');

@@ -42,3 +42,25 @@ t.test('a read right after an lstat is bounded by the size the lstat saw', async
   t.equal(host.readFileNow('/f').toString(), '1234567890', 'without a preceding lstat: fstat decides');
   t.throws(() => host.readFileNow('/'), 'the root is no regular file');
 });
+
+t.test('sha256Now hashes what readFileNow reads, for any size, without following links', async (t) => {
+  const { hash } = await import('node:crypto');
+  const { symlinkSync } = await import('node:fs');
+  const sizes = [0, 1, 1024, 65535, 65536, 65537, 3 * 65536 + 17];
+  const files: Record<string, string> = {};
+  for (const n of sizes) files[`f${n}`] = Array.from({ length: n }, (_, i) => String.fromCharCode(97 + ((i * 7) % 26))).join('');
+  const dir = t.testdir({ root: files });
+  const host = createNodeHost({ root: join(dir, 'root') });
+  for (const n of sizes) {
+    t.equal(host.sha256Now(`/f${n}`), hash('sha256', files[`f${n}`]!, 'hex'), `${n} bytes`);
+    t.equal(host.lstatNow(`/f${n}`)?.size, n);
+    t.equal(host.sha256Now(`/f${n}`), hash('sha256', host.readFileNow(`/f${n}`), 'hex'), `${n} bytes after an lstat`);
+  }
+  writeFileSync(join(dir, 'root/grows'), '12345');
+  t.equal(host.lstatNow('/grows')?.size, 5);
+  writeFileSync(join(dir, 'root/grows'), '1234567890');
+  t.equal(host.sha256Now('/grows'), hash('sha256', '12345', 'hex'), 'bounded by the size the lstat saw');
+  symlinkSync('f1', join(dir, 'root/link'));
+  t.throws(() => host.sha256Now('/link'), 'a final symlink is not followed');
+  t.throws(() => host.sha256Now('/'), 'the root is no regular file');
+});
