@@ -24,6 +24,8 @@ const NO_APPLIED: readonly { property: string }[] = Object.freeze([]);
 
 export class InSyncProbe implements ResourceContext {
   private current: Resource | undefined;
+  /** The last actual state read (an exemplar of its shape: see reconcile.ts keepExemplars). */
+  private lastActual: object | undefined;
   private index = -1;
 
   constructor(private readonly s: RunState) {}
@@ -58,6 +60,7 @@ export class InSyncProbe implements ResourceContext {
     this.index = i;
     try {
       actual = impl.readNow(r as never, this);
+      if (typeof actual === 'object' && actual !== null) this.lastActual = actual; // keeps its shape alive (reconcile.ts keepExemplars)
       if (actual === NOT_NOW) return 'run';
       if (impl.diff(r as never, actual).length > 0) return 'differs';
     } catch {

@@ -152,6 +152,10 @@ export function createNodeHost(opts: NodeHostOptions): NodeHost {
   let lastPath: string | undefined;
   let lastVia = '';
   let lastSize = 0;
+  /** The last fs.Stats seen, kept so V8 keeps its shape (and the code made for it) while the agent sleeps. */
+  let lastStats: object | undefined;
+  /** openRegularNow's second result. */
+  let regularSize = 0;
   let flushScheduled = false;
   function flushDirCache(): void {
     flushScheduled = false;
@@ -236,6 +240,7 @@ export function createNodeHost(opts: NodeHostOptions): NodeHost {
       throw err;
     }
     if (!st) return undefined;
+    lastStats = st; // an exemplar of its shape (agent/engine/reconcile.ts keepExemplars)
     const kind = kindOf(st.mode);
     if (kind === 'file' && st.size > 0) {
       if (lastPath !== undefined) {
@@ -254,9 +259,10 @@ export function createNodeHost(opts: NodeHostOptions): NodeHost {
    * Opens a regular file for a synchronous read and tells how many bytes to read: the size its
    * lstat saw in this turn (the read is bounded by it whatever was swapped in since: O_NOFOLLOW |
    * O_NONBLOCK, no link, no blocking), else its fstat size; 0 reads to EOF (procfs and the
-   * like). A final symlink is not followed (ELOOP). Caller closes.
+   * like). A final symlink is not followed (ELOOP). Returns the descriptor (caller closes) and
+   * leaves the size in `regularSize` (no object per file).
    */
-  function openRegularNow(path: string): { fd: number; size: number } {
+  function openRegularNow(path: string): number {
     let known: number | undefined;
     let fd: number;
     if (path === lastPath) {
@@ -270,11 +276,15 @@ export function createNodeHost(opts: NodeHostOptions): NodeHost {
       if (known !== undefined) regularSizes.delete(real);
       fd = openFileForRead(path);
     }
-    if (known !== undefined) return { fd, size: known };
+    if (known !== undefined) {
+      regularSize = known;
+      return fd;
+    }
     try {
       const st = fstatSync(fd);
       if (!st.isFile()) throw new HostError('NOT_A_FILE', `${path} is not a regular file`);
-      return { fd, size: st.size };
+      regularSize = st.size;
+      return fd;
     } catch (err) {
       closeSync(fd);
       throw err;
@@ -283,7 +293,8 @@ export function createNodeHost(opts: NodeHostOptions): NodeHost {
 
   /** The content of a regular file (a final symlink is not followed: ELOOP). */
   function readFileNow(path: string): Buffer {
-    const { fd, size } = openRegularNow(path);
+    const fd = openRegularNow(path);
+    const size = regularSize;
     try {
       // Read the size announced, as fs.readFileSync does (no extra read for EOF: a file growing
       // while it is read is racy either way); a size of 0 reads to EOF.
@@ -308,7 +319,8 @@ export function createNodeHost(opts: NodeHostOptions): NodeHost {
 
   /** sha256 of readFileNow's bytes, through `scratch` (see NodeHost.sha256Now). */
   function sha256Now(path: string): string {
-    const { fd, size } = openRegularNow(path);
+    const fd = openRegularNow(path);
+    const size = regularSize;
     try {
       const limit = size > 0 ? size : Infinity;
       let total = 0;
