@@ -6,7 +6,7 @@
  */
 import { readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { keepYoungGenerationSmall } from '../agent/daemon/heap-tuning.js';
+import { useFrugalHeap } from '../agent/daemon/heap-tuning.js';
 import { processIo, UsageError, writeLine, exitCodes, type CliIo } from './io.js';
 
 /** Every subcommand, with the line `stead --help` shows. The name is also the module name. */
@@ -107,7 +107,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
 async function entry(): Promise<void> {
   const io = processIo();
   // Before the command's modules load: V8 grows the young generation from the first allocations.
-  if (heapFrugalCommands.has(process.argv[2] ?? '')) keepYoungGenerationSmall();
+  if (heapFrugalCommands.has(process.argv[2] ?? '')) useFrugalHeap();
   // `stead apply … | head`: a closed pipe ends the output, not the program with a stack trace.
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (err: NodeJS.ErrnoException) => {

@@ -1,31 +1,43 @@
 /**
- * Keeps V8's young generation at its starting size in processes that run the engine over a
- * large catalog (`stead agent`, `stead apply`), so their memory stays flat.
+ * Sizes V8's heap for processes that run the engine over a large catalog (`stead agent`,
+ * `stead apply`), so their memory stays flat: two V8 settings made from inside the process, at
+ * start, because V8 reads both each time it would grow a space (unlike `--max-semi-space-size`
+ * or `--max-old-space-size`, which it reads only when the process starts, from the command line).
  *
- * Why: V8 starts the young generation with two 1 MiB semi-spaces and doubles them, up to 16 MiB
- * each, whenever enough objects survive scavenges, which a run over a large catalog always
- * makes happen (the catalog's plan and the run's statuses live for the whole run). The 30 MB
- * that growth commits is a third of an agent's budget at N = 10,000 (docs/benchmarks.md,
- * "Agent memory"). `--max-semi-space-size` fixes the size, but only on the node command line;
- * the growth factor, which V8 reads each time it would grow the semi-spaces, can be set from
- * inside the process: with factor 1 a growth leaves the size unchanged.
+ * - `--semi-space-growth-factor=1`: the young generation keeps its starting size (two 1-2 MiB
+ *   semi-spaces). By default V8 doubles them, up to 16 MiB each, as soon as enough objects
+ *   survive scavenges, which a run over a large catalog always makes happen (the plan and the
+ *   run's statuses live for the whole run): ~30 MB of an agent's 100 MB budget at N = 10,000.
+ * - `--heap-growing-percent=30`: after each full collection the old generation may grow by 30 %
+ *   of what is live (at least V8's minimum step) before the next one, instead of V8's own factor
+ *   (up to 4x for a process it judges idle-ish): the garbage a poll leaves is collected sooner.
  *
- * Contract: call it as early as possible (cli/main.ts does, before the command module loads);
- * it changes nothing when the operator chose a young-generation size on the command line
- * (`--max-semi-space-size`, `--semi-space-growth-factor`, in argv or NODE_OPTIONS), and it can be
- * turned off with STEAD_V8_YOUNG_GENERATION=default. Returns whether it applied the setting.
- * Cost: 3–12 % more time in the engine's no-op run (more, smaller scavenges).
+ * Measured at N = 10,000 (docs/benchmarks.md, "Agent memory"): peak RSS of a polling engine
+ * process ~99 → ~91 MB for the second setting, ~130 → ~99 MB for the first; no-op run time
+ * unchanged within noise for the second, a few per cent for the first.
+ *
+ * Contract: call as early as possible (cli/main.ts does, before the command's modules load).
+ * A setting the operator chose on the node command line or in NODE_OPTIONS for the same space
+ * wins, and STEAD_V8_HEAP=default leaves V8's defaults alone. Returns the flags applied.
  */
 import v8 from 'node:v8';
 
-const OPERATOR_CHOICE = /--(max-semi-space-size|semi-space-growth-factor|min-semi-space-size)\b/;
+const SETTINGS: readonly { readonly flag: string; readonly operatorChoice: RegExp }[] = [
+  { flag: '--semi-space-growth-factor=1', operatorChoice: /--(max-semi-space-size|min-semi-space-size|semi-space-growth-factor)\b/ },
+  { flag: '--heap-growing-percent=30', operatorChoice: /--heap-growing-percent\b/ },
+];
 
-/** Sets `--semi-space-growth-factor=1` unless the operator chose otherwise (see the module comment). */
-export function keepYoungGenerationSmall(env: NodeJS.ProcessEnv = process.env, execArgv: readonly string[] = process.execArgv): boolean {
-  if (env['STEAD_V8_YOUNG_GENERATION'] === 'default') return false;
-  if (execArgv.some((a) => OPERATOR_CHOICE.test(a)) || OPERATOR_CHOICE.test(env['NODE_OPTIONS'] ?? '')) return false;
-  v8.setFlagsFromString('--semi-space-growth-factor=1');
-  return true;
+/** Applies the settings above unless the operator chose otherwise; returns the flags applied. */
+export function useFrugalHeap(env: NodeJS.ProcessEnv = process.env, execArgv: readonly string[] = process.execArgv): string[] {
+  if (env['STEAD_V8_HEAP'] === 'default') return [];
+  const chosen = [...execArgv, env['NODE_OPTIONS'] ?? ''];
+  const applied: string[] = [];
+  for (const s of SETTINGS) {
+    if (chosen.some((a) => s.operatorChoice.test(a))) continue;
+    v8.setFlagsFromString(s.flag);
+    applied.push(s.flag);
+  }
+  return applied;
 }
 
 /** Bytes V8 has reserved for the young generation now (both semi-spaces). */

@@ -33,7 +33,7 @@ import { planCatalog } from './catalog-plan.js';
 import { Deadlines } from './deadlines.js';
 import { errorMessage } from './engine-error.js';
 import type { Redactor } from './redact.js';
-import { NO_CHANGES, ResourceRun, type EngineLogEntry, type RunState } from './resource-run.js';
+import { DIFF_BUDGET, NO_CHANGES, ResourceRun, type EngineLogEntry, type RunState } from './resource-run.js';
 import { InSyncProbe } from './in-sync-probe.js';
 import { Walk } from './walk.js';
 
@@ -77,10 +77,6 @@ export interface ReconcileOptions {
 let exemplars: readonly object[] = [];
 function keepExemplars(...objects: object[]): void {
   exemplars = objects;
-}
-/** For tests: the objects kept from the last run. */
-export function lastRunExemplars(): readonly object[] {
-  return exemplars;
 }
 
 /** Types whose independent resources may run concurrently. */
@@ -204,6 +200,7 @@ async function run(
     digests,
     refreshers: plan.refreshers,
     inSync: plan.inSync,
+    diffBudget: { left: DIFF_BUDGET },
     moved,
     running,
     deadlines,

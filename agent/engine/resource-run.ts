@@ -45,6 +45,8 @@ export interface RunState {
   readonly refreshers: Edges;
   /** The plan's shared in-sync statuses (catalog-plan.ts `inSync`). */
   readonly inSync: (ResourceStatus | undefined)[];
+  /** Characters of diff text the run's report may still carry (see DIFF_BUDGET). */
+  readonly diffBudget: { left: number };
   /** Resources that changed, would change, or refreshed (their subscribers refresh). */
   readonly moved: Set<number>;
   /** Resources running now (a run abort reaches each). */
@@ -67,6 +69,15 @@ export function inSyncStatus(s: RunState, i: number, type: ResourceType, duratio
 }
 
 const OUTPUT_CAP = 64 * 1024;
+/**
+ * Diff text one run's report carries, in all (characters): a first apply of 10,000 files would
+ * otherwise carry every new file's whole content as a diff (~11 MB at 1 KiB each), in the
+ * agent's memory, its spool and every report upload. Past the budget a changed resource gets no
+ * diff (its changes still list every property); the run logs it once.
+ */
+export const DIFF_BUDGET = 1024 * 1024;
+/** Diff text of one resource, at most (characters); longer diffs are cut with a marker. */
+const DIFF_CAP = 64 * 1024;
 
 function cap(s: string): string {
   if (Buffer.byteLength(s) <= OUTPUT_CAP) return s;
@@ -209,9 +220,14 @@ export class ResourceRun implements ResourceContext, Expiring {
     this.changes = changes;
     const refresh = this.refreshNeeded();
     if (changes.length === 0 && !refresh) return IN_SYNC;
-    if (changes.length > 0 && impl.describe && !this.red().noDiff) {
+    if (changes.length > 0 && impl.describe && !this.red().noDiff && s.diffBudget.left > 0) {
       try {
-        this.diffText = await impl.describe({ desired, actual, changes }, this);
+        const text = await impl.describe({ desired, actual, changes }, this);
+        if (text !== undefined) {
+          this.diffText = text.length > DIFF_CAP ? `${text.slice(0, DIFF_CAP)}\n[stead: diff truncated]` : text;
+          s.diffBudget.left -= this.diffText.length;
+          if (s.diffBudget.left <= 0) s.log({ level: 'info', message: `diffs omitted from here on: this run's report already carries ${DIFF_BUDGET / 1024} KiB of them` });
+        }
       } catch (err) {
         this.log(`no diff: ${errorMessage(err)}`);
       }

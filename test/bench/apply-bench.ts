@@ -104,9 +104,9 @@ async function childCompile(manifest: string, out: string): Promise<void> {
 async function childRun(phase: string, work: string, n: number, repeat: number): Promise<void> {
   const rssMb = () => process.memoryUsage().rss / 1024 / 1024;
   const peakMb = () => process.resourceUsage().maxRSS / 1024;
-  // As `stead agent` and `stead apply` do at start (cli/main.ts); STEAD_V8_YOUNG_GENERATION=default turns it off.
-  const { keepYoungGenerationSmall } = await import('../../agent/daemon/heap-tuning.js');
-  const youngGenerationKeptSmall = keepYoungGenerationSmall();
+  // As `stead agent` and `stead apply` do at start (cli/main.ts); STEAD_V8_HEAP=default turns it off.
+  const { useFrugalHeap } = await import('../../agent/daemon/heap-tuning.js');
+  const heapFlags = useFrugalHeap();
   const { reconcile } = await import('../../agent/engine/reconcile.js');
   const { createNodeHost } = await import('../../agent/host/node-host.js');
   const { createDirectoryBlobSource } = await import('../../agent/blobs/directory-blob-source.js');
@@ -128,7 +128,7 @@ async function childRun(phase: string, work: string, n: number, repeat: number):
     const r = await reconcile(catalog, { host, blobs, stateDir, hostName: 'bench', noop: false, signal: new AbortController().signal, concurrency });
     return { ms: performance.now() - t0, outcome: r.outcome, counts: r.counts };
   };
-  const out: Record<string, unknown> = { phase, n, concurrency, loadedRssMb, youngGenerationKeptSmall };
+  const out: Record<string, unknown> = { phase, n, concurrency, loadedRssMb, heapFlags };
   if (phase === 'first') {
     const first = await run();
     Object.assign(out, { firstMs: first.ms, firstOutcome: first.outcome, peakRssMb: peakMb() });
@@ -166,6 +166,16 @@ async function childRun(phase: string, work: string, n: number, repeat: number):
     const floors: number[] = [];
     for (let i = 0; i < repeat; i++) floors.push(Math.min(floorSync(), await floorAsync()));
     out['floorMs'] = median(floors);
+    if (gapMs > 0) {
+      // The floor under the same conditions as the warm runs: after the same idle pause (caches
+      // and CPU cooled alike), one pass each.
+      const after: number[] = [];
+      for (let i = 0; i < repeat; i++) {
+        await new Promise((resolve) => setTimeout(resolve, gapMs));
+        after.push(floorSync());
+      }
+      out['floorAfterGapMs'] = median(after);
+    }
   } else {
     const real = layout(n).files.map((f) => join(root, f.path));
     for (const p of real.filter((_, i) => i % 100 === 0)) writeFileSync(p, 'drifted\n');
@@ -279,8 +289,11 @@ async function main(): Promise<void> {
       console.log(`  floor (lstat + read + sha256 loop)  ${fmt(floor)}   (${((floor * 1000) / n).toFixed(1)} µs/file)`);
       console.log(`  first apply                         ${fmt(r.firstMs)}   ${ratio(r.firstMs, floor)} floor   (${String(f['firstOutcome'])}; peak RSS ${mb(f['peakRssMb'])})`);
       console.log(`  no-op, first run of a process       ${fmt(o['coldNoopMs'] as number)}   ${ratio(o['coldNoopMs'] as number, floor)} floor   (validates the catalog; cold JIT)`);
-      console.log(`  no-op re-run (median of ${repeat})         ${fmt(r.noopMs)}   ${ratio(r.noopMs, floor)} floor   (${String(o['noopOutcome'])}; ${((r.noopMs * 1000) / n).toFixed(1)} µs/file; all: ${(o['noopAllMs'] as number[]).map((x) => x.toFixed(0)).join(', ')} ms)`);
-      console.log(`  peak RSS of the no-op process       ${mb(o['peakRssMb'])}   (${mb(o['loadedRssMb'])} after loading the engine)`);
+      const gapFloor = o['floorAfterGapMs'] as number | undefined;
+      const pause = gapFloor !== undefined ? `, each after ${String(Number(process.env['BENCH_GAP_MS']) / 1000)} s idle` : '';
+      console.log(`  no-op re-run (median of ${repeat}${pause})  ${fmt(r.noopMs)}   ${ratio(r.noopMs, floor)} floor   (${String(o['noopOutcome'])}; ${((r.noopMs * 1000) / n).toFixed(1)} µs/file; all: ${(o['noopAllMs'] as number[]).map((x) => x.toFixed(0)).join(', ')} ms)`);
+      if (gapFloor !== undefined) console.log(`  floor after the same idle pause     ${fmt(gapFloor)}   no-op re-run ${ratio(r.noopMs, gapFloor)} of it`);
+      console.log(`  peak RSS of the no-op process       ${mb(o['peakRssMb'])}   (target 100 MB; ${mb(o['loadedRssMb'])} after loading the engine; V8 heap ${(o['heapFlags'] as string[]).length > 0 ? `${(o['heapFlags'] as string[]).join(' ')}, as the agent sets it` : 'V8 defaults'})`);
       console.log(`  re-run after 1 % drift              ${fmt(r.driftMs)}   ${ratio(r.driftMs, floor)} floor   (${String(d['driftChanged'])} changed, ${String(d['driftCorrective'])} corrective; peak RSS ${mb(d['peakRssMb'])})`);
       if (skipOthers) {
         console.log('  puppet, cf-agent: skipped (BENCH_SKIP_OTHERS=1)');
