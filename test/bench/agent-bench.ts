@@ -330,18 +330,32 @@ async function bench(cfg: Config, base: string, signal: AbortSignal): Promise<Re
   out['uploadBytes'] = Buffer.byteLength(uploadBody);
 
   // 2. The server.
+  /** The server's access-log lines for requests signed by the agent. */
+  const agentRequests: { t: number; route: string; ms: number }[] = [];
   progress('starting stead server');
-  const server = startNode([], ['server', '--port', '0', '--host', '127.0.0.1', '--data-dir', serverData, '--json', '--log-level', 'warn']);
+  // Info level, the server's default: its access log says what each agent request cost the server.
+  const server = startNode([], ['server', '--port', '0', '--host', '127.0.0.1', '--data-dir', serverData, '--json', '--log-level', 'info']);
   const serverErr: string[] = [];
   let serverUrl: string | undefined;
-  onLines(server.stdout, (l) => {
+  const onServerLine = (l: string) => {
     const m = /"event":"listening","url":"([^"]+)"/.exec(l);
     if (m) serverUrl = m[1];
-  });
-  onLines(server.stderr, (l) => {
-    serverErr.push(l);
-    if (serverErr.length > 50) serverErr.shift();
-  });
+    if (!l.includes('"msg":"request"')) {
+      serverErr.push(l);
+      if (serverErr.length > 50) serverErr.shift();
+      return;
+    }
+    try {
+      const e = JSON.parse(l) as Record<string, unknown>;
+      if (typeof e['principal'] === 'string' && e['principal'].startsWith('agent:') && typeof e['time'] === 'string') {
+        agentRequests.push({ t: Date.parse(e['time']), route: `${String(e['method'])} ${String(e['route'])} ${String(e['status'])}`, ms: Number(e['ms']) });
+      }
+    } catch {
+      // not JSON
+    }
+  };
+  onLines(server.stdout, onServerLine);
+  onLines(server.stderr, onServerLine);
   const serverExited = () => {
     if (!alive(server)) throw new BenchError('BENCH_SERVER_EXITED', `stead server exited (${server.exitCode ?? server.signalCode}): ${serverErr.slice(-5).join(' | ')}`);
   };
@@ -377,6 +391,8 @@ async function bench(cfg: Config, base: string, signal: AbortSignal): Promise<Re
   const spawnedAt = performance.now();
   const spawnedAtWall = Date.now();
   const firstRunMarks = new Map<string, number>();
+  /** The agent's own time of each `run finished` line (the server's access log is assigned to runs by it). */
+  const finishedAt: number[] = [];
   /** Peak RSS of the first run up to its `new catalog` line (enrol, facts, catalog, blob fetch). */
   let fetchPeakMb: number | undefined;
   let peakResets = true;
@@ -422,6 +438,7 @@ async function bench(cfg: Config, base: string, signal: AbortSignal): Promise<Re
     const msg = String(e['msg']);
     if (samples.length === 0 && typeof e['time'] === 'string' && !firstRunMarks.has(msg)) firstRunMarks.set(msg, Date.parse(e['time']));
     if (e['msg'] !== 'run finished') return;
+    finishedAt.push(typeof e['time'] === 'string' ? Date.parse(e['time']) : Date.now());
     // Sampled at once, while the agent is between runs.
     const at = performance.now();
     let cpu = NaN;
@@ -488,6 +505,25 @@ async function bench(cfg: Config, base: string, signal: AbortSignal): Promise<Re
     engine: samples[0]!.engineMs,
     spoolAndReportDelivery: afterCatalog === undefined ? undefined : afterCatalog - samples[0]!.engineMs,
   };
+  // What the agent's requests cost the server. Koa writes the access-log line before it sends the
+  // response, so a request of run i is logged no later than that run's `run finished` line.
+  const byWindow = finishedAt.map(() => new Map<string, { count: number; ms: number }>());
+  for (const r of agentRequests) {
+    const w = finishedAt.findIndex((f) => r.t <= f);
+    if (w < 0) continue;
+    const m = byWindow[w]!;
+    const cur = m.get(r.route) ?? { count: 0, ms: 0 };
+    m.set(r.route, { count: cur.count + 1, ms: cur.ms + r.ms });
+  }
+  out['serverFirstRun'] = Object.fromEntries([...(byWindow[0] ?? new Map<string, { count: number; ms: number }>())].map(([k, v]) => [k, { count: v.count, totalMs: +v.ms.toFixed(1) }]));
+  const pollRoutes = new Set(byWindow.slice(1).flatMap((m) => [...m.keys()]));
+  out['serverPerPoll'] = Object.fromEntries(
+    [...pollRoutes].map((route) => {
+      const per = byWindow.slice(1).map((m) => m.get(route) ?? { count: 0, ms: 0 });
+      return [route, { countMedian: median(per.map((p) => p.count)), msMedian: +median(per.map((p) => p.ms)).toFixed(1) }];
+    }),
+  );
+
   // The per-poll blob check is one listing of the blob cache (agent/daemon/blob-cache.ts ensure()).
   const listings: number[] = [];
   for (let i = 0; i < cfg.repeat; i++) {
@@ -538,6 +574,8 @@ async function bench(cfg: Config, base: string, signal: AbortSignal): Promise<Re
       rssMb: noops.map((s) => +s.rssMb.toFixed(1)),
       peakMb: noops.map((s) => +s.hwmMb.toFixed(1)),
       maxPeakMb: Math.max(...noops.map((s) => s.hwmMb)),
+      // Poll 1's window starts with the first run's memory still resident: the steady state is polls 2…
+      steadyPeakMb: noops.length > 1 ? Math.max(...noops.slice(1).map((s) => s.hwmMb)) : NaN,
     },
     end: { rssMb: last.rssMb },
     problems,
@@ -549,7 +587,7 @@ async function bench(cfg: Config, base: string, signal: AbortSignal): Promise<Re
 function printHuman(r: Record<string, unknown>): void {
   const floor = r['floorMs'] as number;
   const first = r['firstRun'] as { engineMs: number; cpuMsSinceStart: number; wallMsSinceSpawn: number; outcome: string; rssMb: number; fetchPeakMb: number | undefined; enginePeakMb: number; peakMb: number };
-  const noop = r['noop'] as { serverCpuMedianMs: number; serverCpuMs: number[]; engineMedianMs: number; cpuMedianMs: number; wallMedianMs: number; engineMs: number[]; cpuMs: number[]; wallMs: number[]; rssMb: number[]; peakMb: number[]; maxPeakMb: number };
+  const noop = r['noop'] as { serverCpuMedianMs: number; serverCpuMs: number[]; engineMedianMs: number; cpuMedianMs: number; wallMedianMs: number; engineMs: number[]; cpuMs: number[]; wallMs: number[]; rssMb: number[]; peakMb: number[]; maxPeakMb: number; steadyPeakMb: number };
   const end = r['end'] as { rssMb: number };
   const resets = r['peakResets'] === true;
   const n = r['n'] as number;
@@ -557,7 +595,7 @@ function printHuman(r: Record<string, unknown>): void {
   const x = (ms: number) => `${(ms / floor).toFixed(2)}x floor`;
   const mb = (v: number) => `${v.toFixed(1)} MB`;
   const kb = (v: unknown) => (typeof v === 'number' ? `${(v / 1024).toFixed(1)} KiB` : String(v));
-  const L = (label: string, rest: string) => console.log(`  ${label.padEnd(44)}${rest}`);
+  const L = (label: string, rest: string) => console.log(`  ${label.padEnd(46)}${rest}`);
   console.log(`stead bench:agent — node ${String(r['node'])}, ${String(r['cpus'])} CPUs, commit ${String(r['commit'])}${(r['uncommittedProductFiles'] as number) > 0 ? ` (+${String(r['uncommittedProductFiles'])} uncommitted product files in the build)` : ''}, load ${(r['loadAverageAtStart'] as number[]).join(' ')} → ${(r['loadAverageAtEnd'] as number[]).join(' ')}`);
   console.log(`agent: ${String(r['agentCommand'])}`);
   console.log(`\nN = ${n} files (${String(r['resources'])} resources); ${String(r['polls'])} no-op polls, --interval ${String(r['intervalSeconds'])} s; repository ${String(r['repositoryFiles'])} files, upload ${kb(r['uploadBytes'])}, publish ${s(r['publishMs'] as number)}`);
@@ -573,9 +611,16 @@ function printHuman(r: Record<string, unknown>): void {
   const verdict = (v: number) => `${v < 100 ? 'under' : 'OVER'} the 100 MB target`;
   const fetchPart = first.fetchPeakMb === undefined ? '' : `fetch phase ${mb(first.fetchPeakMb)}, `;
   L('peak RSS, first run', `${mb(first.peakMb)}   ${verdict(first.peakMb)}   (${resets ? `${fetchPart}engine+report phase ${mb(first.enginePeakMb)}; ` : ''}VmRSS after it ${mb(first.rssMb)})`);
-  L(resets ? 'peak RSS during the no-op polls' : 'peak RSS so far (VmHWM) at the end', `${mb(noop.maxPeakMb)}   ${verdict(noop.maxPeakMb)}   (VmRSS at the end ${mb(end.rssMb)})`);
+  if (resets && Number.isFinite(noop.steadyPeakMb)) L('peak RSS during no-op polls 2…', `${mb(noop.steadyPeakMb)}   ${verdict(noop.steadyPeakMb)}   (poll 1, with the first run's memory still resident: ${mb(noop.peakMb[0] ?? NaN)}; VmRSS at the end ${mb(end.rssMb)})`);
+  else L(resets ? 'peak RSS during the no-op polls' : 'peak RSS so far (VmHWM) at the end', `${mb(noop.maxPeakMb)}   ${verdict(noop.maxPeakMb)}   (VmRSS at the end ${mb(end.rssMb)})`);
   L('  VmRSS after each poll, MB', noop.rssMb.map((v) => v.toFixed(0)).join(' '));
   L(resets ? '  peak RSS within each poll, MB' : '  VmHWM after each poll, MB', noop.peakMb.map((v) => v.toFixed(0)).join(' '));
+  const fmtRoutes = (o: Record<string, { count?: number; totalMs?: number; countMedian?: number; msMedian?: number }>) =>
+    Object.entries(o)
+      .map(([k, v]) => (v.count !== undefined ? `${k} ×${v.count} ${s(v.totalMs ?? NaN)}` : `${k} ×${String(v.countMedian)} ${s(v.msMedian ?? NaN)}`))
+      .join('; ');
+  L('server time for the agent, first run', fmtRoutes(r['serverFirstRun'] as Record<string, { count: number; totalMs: number }>));
+  L('server time for the agent, per poll (median)', fmtRoutes(r['serverPerPoll'] as Record<string, { countMedian: number; msMedian: number }>));
   const b = r['firstRunBreakdownMs'] as Record<string, number | undefined>;
   const bs = (v: number | undefined) => (v === undefined ? '?' : s(v));
   L('first run: where the wall time went', `start+enrol ${bs(b['processStartAndEnrol'])}, facts+catalog+blobs ${bs(b['factsCatalogAndBlobs'])}, engine ${bs(b['engine'])}, spool+report delivery ${bs(b['spoolAndReportDelivery'])}`);
