@@ -1,13 +1,11 @@
-/** Compiled guards for repository files; registers the referenced schemas with the shared Ajv once. */
-import { ajv, compileGuard, type Guard } from '../../schemas/validate.js';
+/** Compiled guards for repository files; registers the referenced schemas with the shared Ajv (lazily) once. */
+import { compileGuard, registerSchemas, type Guard } from '../../schemas/validate.js';
 import { groupSchema, matchConditionSchema, matchRuleSchema, type Group } from '../../schemas/repo/group.js';
 import { inventoryFileSchema, inventoryHostSchema } from '../../schemas/repo/inventory.js';
 import { roleParameterSchema, roleSchema, type Role } from '../../schemas/repo/role.js';
 import { steadConfigSchema, type SteadConfig } from '../../schemas/repo/stead-config.js';
 
-for (const s of [matchConditionSchema, matchRuleSchema, inventoryHostSchema, roleParameterSchema]) {
-  if (!ajv.getSchema(s.$id)) ajv.addSchema(s as object);
-}
+registerSchemas([matchConditionSchema, matchRuleSchema, inventoryHostSchema, roleParameterSchema]);
 
 export const steadConfigGuard: Guard<SteadConfig> = compileGuard(steadConfigSchema);
 export const inventoryFileGuard: Guard<{ hosts: Record<string, unknown> }> = compileGuard(inventoryFileSchema);
