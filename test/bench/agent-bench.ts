@@ -17,9 +17,16 @@
  * /proc/<pid>/clear_refs, Linux ≥ 4.0), so each figure is the peak of one window: the first
  * run's catalog and blob fetch (up to its `new catalog` line), its engine run and report, then
  * each poll (from one `run finished` line to the next). Where the reset is refused, VmHWM is the
- * process's peak so far and is labelled so. After the agent stops, the bench process measures the floor over the
- * same files under the agent's root: the faster of a sync and an async lstat + readFile +
- * sha256 loop, median of BENCH_REPEAT. Every figure is printed with its ratio to the floor.
+ * process's peak so far and is labelled so. The server's CPU per run comes from /proc too, and
+ * its access log (info level, its default) gives the server time of each agent request, by
+ * route, for the first run and per poll. The report's size is read back from the server.
+ * After the agent stops, the bench process measures the floor over the same files under the
+ * agent's root: the faster of a sync and an async lstat + readFile + sha256 loop, median of
+ * BENCH_REPEAT. Every figure is printed with its ratio to the floor.
+ *
+ * Exit: 0; 2 when the runs were not what a healthy agent does (first run not `changed` on a
+ * fresh catalog, a poll not `in-sync` on an unchanged one, a warning or error logged — listed
+ * under "problems"); 1 on failure (stable codes BENCH_*); 130 when interrupted.
  *
  * Environment: BENCH_N=10000 (files), BENCH_POLLS=15 (no-op polls after the first run),
  * BENCH_INTERVAL=1 (the agent's --interval, seconds, ≥ 1), BENCH_NODE_FLAGS="" (node flags for
