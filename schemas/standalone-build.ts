@@ -7,7 +7,7 @@
  * The code is generated at build time from this folder's schemas only, never from anything
  * a user supplies, and is never written to or read from a data directory.
  */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import standaloneModule from 'ajv/dist/standalone/index.js';
@@ -106,8 +106,13 @@ export async function generateStandalone(outFile: string, options: StandaloneOpt
   options.signal?.throwIfAborted();
   await mkdir(dirname(outFile), { recursive: true });
   const tmp = `${outFile}.${process.pid}.tmp`;
-  await writeFile(tmp, text, { signal: options.signal });
-  await rename(tmp, outFile);
+  try {
+    await writeFile(tmp, text, { signal: options.signal });
+    await rename(tmp, outFile);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
   return { file: outFile, fingerprints };
 }
 
