@@ -37,6 +37,8 @@ export interface RawRequest {
   /** Path with query, starting with "/". */
   readonly path: string;
   readonly body?: unknown;
+  /** The body already encoded as JSON (sent as is instead of `body`). */
+  readonly json?: Buffer;
   readonly headers?: Readonly<Record<string, string>>;
   readonly timeoutMs?: number;
 }
@@ -101,7 +103,7 @@ export class AgentClient {
   async request(req: RawRequest, signal: AbortSignal): Promise<HttpResponse> {
     const basePath = this.#base.pathname.replace(/\/+$/, '');
     const pathWithQuery = `${basePath}${req.path}`;
-    const body = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body), 'utf8');
+    const body = req.json ?? (req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body), 'utf8'));
     const headers: Record<string, string> = {
       accept: 'application/json',
       'user-agent': 'stead-agent',
@@ -162,9 +164,17 @@ export class AgentClient {
   }
 
   /** POST /api/v1/hosts/:host/reports; idempotent by runId on the server, so safe to resend. */
-  async sendReport(report: RunReport, signal: AbortSignal): Promise<void> {
-    isReport.assert(report);
-    const res = await this.request({ method: 'POST', path: `/api/v1/hosts/${encodeURIComponent(this.host)}/reports`, body: report }, signal);
+  /**
+   * `serialized`: the report's exact JSON, when the caller has it (the spool's fresh report). It
+   * is sent as is and not checked again here: it is the engine's own report of this process
+   * (valid by construction: every report the engine makes is checked against the schema in its
+   * tests), and the server checks every report at its edge. A report read back from disk is
+   * always checked.
+   */
+  async sendReport(report: RunReport, signal: AbortSignal, serialized?: Buffer): Promise<void> {
+    if (!serialized) isReport.assert(report);
+    const path = `/api/v1/hosts/${encodeURIComponent(this.host)}/reports`;
+    const res = await this.request(serialized ? { method: 'POST', path, json: serialized } : { method: 'POST', path, body: report }, signal);
     if (res.status < 200 || res.status > 299) {
       // 409: the server already holds this runId (a resend after a lost acknowledgement): delivered.
       if (res.status === 409) return;

@@ -53,7 +53,7 @@ export function newRunId(nowMs: number = Date.now()): string {
 
 /** Deliver queued reports; returns [reachable, remaining, identity refusal]. */
 export async function deliverSpool(deps: Pick<AgentRunDeps, 'spool' | 'client' | 'log'>, signal: AbortSignal): Promise<{ ok: boolean; remaining: number; refused?: ApiError }> {
-  const r = await deps.spool.flush(async (report, s) => {
+  const r = await deps.spool.flush(async (report, s, serialized) => {
     if (report.host !== deps.client.host) {
       // Queued under another --host with this data directory: the server answers 403 for it,
       // which must not read as this identity being refused (and block the queue for good).
@@ -61,7 +61,7 @@ export async function deliverSpool(deps: Pick<AgentRunDeps, 'spool' | 'client' |
       return 'rejected';
     }
     try {
-      await deps.client.sendReport(report, s);
+      await deps.client.sendReport(report, s, serialized);
     } catch (err) {
       if (err instanceof SchemaError || (err instanceof ApiError && (err.status === 400 || err.status === 413 || err.status === 422))) {
         deps.log.error('the server rejected a report as malformed; set aside in the spool as *.rejected', { reportRunId: report.runId, err: errorFields(err) });

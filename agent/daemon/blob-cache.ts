@@ -22,8 +22,20 @@ export class BlobMissingError extends Error {
   readonly code = 'BLOB_MISSING';
 }
 
-/** Every "sha256:<hex>" a catalog references: its `blobs` table and any resource `source`. */
-export function catalogBlobRefs(catalog: Catalog): string[] {
+/** Refs per catalog object: the daemon keeps its catalog between polls, and so this list. */
+const refsOf = new WeakMap<Catalog, readonly string[]>();
+
+/** Every "sha256:<hex>" a catalog references: its `blobs` table and any resource `source` (sorted; the same array for the same catalog object). */
+export function catalogBlobRefs(catalog: Catalog): readonly string[] {
+  let refs = refsOf.get(catalog);
+  if (!refs) {
+    refs = Object.freeze(collectRefs(catalog));
+    refsOf.set(catalog, refs);
+  }
+  return refs;
+}
+
+function collectRefs(catalog: Catalog): string[] {
   const refs = new Set<string>(Object.keys(catalog.blobs ?? {}).filter((r) => REF.test(r)));
   for (const r of catalog.resources) {
     const source = (r as { source?: unknown }).source;
@@ -34,6 +46,12 @@ export function catalogBlobRefs(catalog: Catalog): string[] {
 
 export class BlobCache implements BlobSource {
   readonly dir: string;
+  /**
+   * The last refs list found complete, and the cache directory's identity and change time
+   * then: while both are the same, no blob was added or removed since, and `ensure` need not
+   * list the directory again (a damaged blob is removed when read, which changes the time).
+   */
+  #complete: { readonly refs: readonly string[]; readonly stamp: string } | undefined;
 
   constructor(dir: string) {
     this.dir = dir;
@@ -77,6 +95,8 @@ export class BlobCache implements BlobSource {
    * many were fetched. Throws on the first blob that cannot be fetched.
    */
   async ensure(refs: readonly string[], fetch: BlobFetcher, signal: AbortSignal): Promise<number> {
+    const before = await this.#stamp();
+    if (this.#complete && this.#complete.refs === refs && this.#complete.stamp === before) return 0;
     let fetched = 0;
     // One directory listing instead of a stat per blob: this runs on every poll.
     const present = new Set(refs.length > 0 ? await fsp.readdir(this.dir) : []);
@@ -90,7 +110,16 @@ export class BlobCache implements BlobSource {
       await writeFileAtomic(join(this.dir, sha), data, 0o600);
       fetched++;
     }
+    // Complete as of `before` (taken before the listing: anything changed since shows next time).
+    // After fetching, the directory changed under our own writes: list once more next time.
+    this.#complete = fetched === 0 ? { refs, stamp: before } : undefined;
     return fetched;
+  }
+
+  /** The cache directory's inode and modification time (ns): changes with every entry added, removed or renamed. */
+  async #stamp(): Promise<string> {
+    const st = await fsp.stat(this.dir, { bigint: true });
+    return `${st.dev}:${st.ino}:${st.mtimeNs}`;
   }
 
   /** BlobSource: the verified bytes of "sha256:<hex>". */

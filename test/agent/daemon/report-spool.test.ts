@@ -109,3 +109,22 @@ t.test('run ids that could become paths are refused', async (t) => {
   await t.rejects(spool.enqueue(report('../../etc/x'), 1), TypeError);
   await t.rejects(spool.enqueue(report(''), 1), TypeError);
 });
+
+t.test('the report just queued is delivered with its bytes, not read back; older ones are read from disk', async (t) => {
+  const dir = join(t.testdir(), 'spool');
+  const before = new ReportSpool({ dir });
+  await before.enqueue(report('old'), 1000); // queued by an earlier process
+  const spool = new ReportSpool({ dir });
+  await spool.enqueue(report('new'), 2000);
+  const seen: { runId: string; serialized: string | undefined; onDisk: string }[] = [];
+  const entries = await spool.list();
+  await spool.flush(async (r, _s, serialized) => {
+    const entry = entries.find((e) => e.runId === r.runId)!;
+    seen.push({ runId: r.runId, serialized: serialized?.toString('utf8'), onDisk: await fsp.readFile(join(dir, entry.file), 'utf8') });
+  }, new AbortController().signal);
+  t.same(seen.map((s) => s.runId), ['old', 'new']);
+  t.equal(seen[0]!.serialized, undefined, 'a report from disk comes without bytes (the client checks it)');
+  t.equal(seen[1]!.serialized, seen[1]!.onDisk, 'the fresh report is sent as the exact bytes the spool holds');
+  t.same(JSON.parse(seen[1]!.serialized!), report('new'));
+  t.same(await spool.list(), [], 'both delivered and removed');
+});
