@@ -69,9 +69,9 @@ function parse(bytes: Buffer): Map<string, Entry> {
 
 export class AppliedRecord {
   /** Entries that are new or changed in this run. */
-  private readonly changed = new Map<string, Entry>();
+  private changed = new Map<string, Entry>();
   /** Ids whose previous entry carries over unchanged (each resource id appears once per run). */
-  private readonly kept: string[] = [];
+  private kept: string[] = [];
   /** With bind(): the plan's ids, which of them match their record, and which were kept by index. */
   private bound: { ids: readonly string[]; same: Uint8Array; kept: Uint8Array; count: number } | undefined;
   /** The parsed entries, made on first need from `source`. */
@@ -186,6 +186,15 @@ export class AppliedRecord {
   /** Keeps the previous entry of a resource that did not converge this run (failed, skipped). */
   keep(id: string): void {
     if (this.prev.has(id)) this.kept.push(id);
+  }
+
+  /** Forgets this run's entries (the run is over: the engine keeps its last objects, not their data). */
+  release(): void {
+    this.entries = new Map<string, Entry>();
+    this.source = undefined;
+    this.changed = new Map<string, Entry>();
+    this.kept = [];
+    this.bound = undefined;
   }
 
   /** Writes the record atomically (skipped when nothing changed); entries of resources no longer in the catalog are dropped. */

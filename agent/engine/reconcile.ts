@@ -268,6 +268,9 @@ async function run(
     const st = statuses[order[p]!];
     if (st !== undefined) out.push(st);
   }
+  // The run's objects stay alive until the next run (keepExemplars); their data need not.
+  statuses.length = 0;
+  applied.release();
   const counts = emptyCounts(n);
   for (const s of out) {
     switch (s.state) {
