@@ -224,7 +224,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
 
     // 4. The agent.
     const agentLog = createWriteStream(join(dir, 'agent.log'), { flags: 'a', mode: 0o600 });
-    agent = spawn(process.execPath, [MAIN_JS, 'agent', '--server', url, '--data-dir', agentDir, '--root', root, '--host', 'demo-1', '--interval', String(interval), '--splay', '0', '--bootstrap-token-file', bootFile], { cwd: io.cwd, env: io.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    agent = spawn(process.execPath, [MAIN_JS, 'agent', '--server', url, '--data-dir', agentDir, '--root', root, '--host', 'demo-1', '--interval', String(interval), '--splay', '0', '--bootstrap-token-file', bootFile], { cwd: io.cwd, env: { MALLOC_ARENA_MAX: '2', ...io.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     agent.stderr!.pipe(agentLog, { end: false });
     const agentExit = once(agent, 'exit');
     createInterface({ input: agent.stdout! }).on('line', (l) => say(`[agent] ${l}`));

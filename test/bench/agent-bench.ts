@@ -144,8 +144,16 @@ function killAllNow(): void {
 }
 process.on('exit', killAllNow);
 
-function startNode(flags: string[], args: string[]): ChildProcess {
-  const c = spawn(process.execPath, [...flags, mainJs, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env } });
+/**
+ * The agent's environment as docs/systemd/stead-agent.service sets it (MALLOC_ARENA_MAX=2: glibc
+ * malloc arenas, ~7-10 MB of the agent's RSS at N = 10,000); BENCH_AGENT_ENV=inherit runs it
+ * with this process's environment only (an agent started by hand), an explicit
+ * MALLOC_ARENA_MAX in the environment wins.
+ */
+const agentEnv: Record<string, string> = process.env['BENCH_AGENT_ENV'] === 'inherit' ? {} : { MALLOC_ARENA_MAX: process.env['MALLOC_ARENA_MAX'] ?? '2' };
+
+function startNode(flags: string[], args: string[], extraEnv: Record<string, string> = {}): ChildProcess {
+  const c = spawn(process.execPath, [...flags, mainJs, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, ...extraEnv } });
   children.add(c);
   return c;
 }
@@ -394,7 +402,7 @@ async function bench(cfg: Config, base: string, signal: AbortSignal): Promise<Re
   // 3. The agent, as an operator starts it.
   progress(`starting stead agent${cfg.nodeFlags.length ? ` (node ${cfg.nodeFlags.join(' ')})` : ''}, interval ${cfg.intervalS} s; first run applies ${cfg.n} files`);
   const agentArgs = ['agent', '--server', url, '--data-dir', agentData, '--root', root, '--host', benchHost, '--bootstrap-token-file', tokenFile, '--interval', String(cfg.intervalS), '--splay', '0', '--json'];
-  out['agentCommand'] = `node ${[...cfg.nodeFlags, 'dist/cli/main.js', ...agentArgs].join(' ')}`;
+  out['agentCommand'] = `${Object.entries(agentEnv).map(([k, v]) => `${k}=${v} `).join('')}node ${[...cfg.nodeFlags, 'dist/cli/main.js', ...agentArgs].join(' ')}`;
   const spawnedAt = performance.now();
   const spawnedAtWall = Date.now();
   const firstRunMarks = new Map<string, number>();
@@ -403,7 +411,7 @@ async function bench(cfg: Config, base: string, signal: AbortSignal): Promise<Re
   /** Peak RSS of the first run up to its `new catalog` line (enrol, facts, catalog, blob fetch). */
   let fetchPeakMb: number | undefined;
   let peakResets = true;
-  const agent = startNode(cfg.nodeFlags, agentArgs);
+  const agent = startNode(cfg.nodeFlags, agentArgs, agentEnv);
   const pid = agent.pid;
   if (pid === undefined) throw new BenchError('BENCH_SPAWN', 'the agent process did not start');
   const samples: RunSample[] = [];
