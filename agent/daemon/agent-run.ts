@@ -96,6 +96,18 @@ export async function probeServer(deps: AgentRunDeps, signal: AbortSignal): Prom
   }
 }
 
+/** Logs the progress of a long blob fetch: its start, then at most every 5 s. */
+function blobProgress(log: Logger, now: () => number): (done: number, missing: number) => void {
+  let last = -Infinity;
+  return (done, missing) => {
+    const t = now();
+    if (done === 1 || done === missing || t - last >= 5000) {
+      last = t;
+      log.info('fetching blobs', { fetched: done, missing });
+    }
+  };
+}
+
 /** Runs once. `noop`: compute and report, change nothing. */
 export async function agentRun(deps: AgentRunDeps, noop: boolean, signal: AbortSignal): Promise<AgentRunResult> {
   const now = deps.now ?? Date.now;
@@ -133,7 +145,7 @@ export async function agentRun(deps: AgentRunDeps, noop: boolean, signal: AbortS
         }
       } else {
         // 4. Blobs before the catalog is adopted: a catalog is cached only once it can be enforced.
-        const fetched = await deps.blobs.ensure(catalogBlobRefs(answer.catalog), (sha, s) => deps.client.fetchBlob(sha, s), signal);
+        const fetched = await deps.blobs.ensure(catalogBlobRefs(answer.catalog), (sha, s) => deps.client.fetchBlob(sha, s), signal, { onProgress: blobProgress(log, now) });
         await deps.catalogs.save({ catalog: answer.catalog, receivedAt: new Date(now()).toISOString() });
         if (!cached || cached.catalog.id !== answer.catalog.id) log.info('new catalog', { catalogId: answer.catalog.id, revision: answer.catalog.revision, resources: answer.catalog.resources.length, blobsFetched: fetched });
         catalog = answer.catalog;

@@ -12,6 +12,13 @@ import { ensurePrivateDir, readFileIfExists, removeStaleTemps, writeFileAtomic }
 
 const REF = /^sha256:([0-9a-f]{64})$/;
 
+export interface EnsureOptions {
+  /** Blobs fetched at the same time; default 4. */
+  readonly concurrency?: number;
+  /** Called after each blob fetched: (fetched so far, missing in all). */
+  readonly onProgress?: (done: number, missing: number) => void;
+}
+
 /** Fetches a blob's verified bytes from somewhere else (the server). */
 export type BlobFetcher = (sha256: string, signal: AbortSignal) => Promise<Buffer>;
 
@@ -91,24 +98,46 @@ export class BlobCache implements BlobSource {
   }
 
   /**
-   * Makes every referenced blob available locally, fetching only the missing ones. Returns how
-   * many were fetched. Throws on the first blob that cannot be fetched.
+   * Makes every referenced blob available locally, fetching only the missing ones, up to
+   * `concurrency` at a time (default 4: the client keeps 4 connections to the server). Returns
+   * how many were fetched. On the first blob that cannot be fetched or fails verification, the
+   * other fetches are stopped and that error is thrown (blobs already written stay: each is
+   * verified and complete). `onProgress(done, missing)` is called after each blob.
    */
-  async ensure(refs: readonly string[], fetch: BlobFetcher, signal: AbortSignal): Promise<number> {
+  async ensure(refs: readonly string[], fetch: BlobFetcher, signal: AbortSignal, opts: EnsureOptions = {}): Promise<number> {
     const before = await this.#stamp();
     if (this.#complete && this.#complete.refs === refs && this.#complete.stamp === before) return 0;
-    let fetched = 0;
-    // One directory listing instead of a stat per blob: this runs on every poll.
+    // One directory listing instead of a stat per blob.
     const present = new Set(refs.length > 0 ? await fsp.readdir(this.dir) : []);
+    const missing: string[] = [];
     for (const ref of refs) {
       const m = REF.exec(ref);
-      if (!m) continue;
-      const sha = m[1]!;
-      if (present.has(sha)) continue;
-      const data = await fetch(sha, signal);
-      if (createHash('sha256').update(data).digest('hex') !== sha) throw new BlobCorruptError(`blob ${sha} failed verification`);
-      await writeFileAtomic(join(this.dir, sha), data, 0o600);
-      fetched++;
+      if (m && !present.has(m[1]!)) missing.push(m[1]!);
+    }
+    let fetched = 0;
+    if (missing.length > 0) {
+      const stop = new AbortController();
+      const both = AbortSignal.any([signal, stop.signal]);
+      let next = 0;
+      let failure: { error: unknown } | undefined;
+      const worker = async (): Promise<void> => {
+        while (next < missing.length && !failure) {
+          const sha = missing[next++]!;
+          try {
+            both.throwIfAborted();
+            const data = await fetch(sha, both);
+            if (createHash('sha256').update(data).digest('hex') !== sha) throw new BlobCorruptError(`blob ${sha} failed verification`);
+            await writeFileAtomic(join(this.dir, sha), data, 0o600);
+            fetched++;
+            opts.onProgress?.(fetched, missing.length);
+          } catch (error) {
+            failure ??= { error };
+            stop.abort(error);
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 4, missing.length)) }, worker));
+      if (failure) throw failure.error;
     }
     // Complete as of `before` (taken before the listing: anything changed since shows next time).
     // After fetching, the directory changed under our own writes: list once more next time.

@@ -41,3 +41,46 @@ t.test('missing blobs are fetched, present ones are not, a removed one is fetche
   served.set(sha('d\n'), Buffer.from('d\n'));
   t.equal(await cache.ensure(other, fetch, signal), 1, 'another catalog is checked in full');
 });
+
+t.test('missing blobs are fetched a few at a time, with progress; the first failure stops the rest', async (t) => {
+  const dir = join(t.testdir(), 'blobs');
+  const cache = new BlobCache(dir);
+  await cache.open();
+  const contents = Array.from({ length: 40 }, (_, i) => `blob ${i}\n`);
+  const served = new Map(contents.map((c) => [sha(c), Buffer.from(c)]));
+  const refs = contents.map((c) => `sha256:${sha(c)}`).sort();
+  let inFlight = 0;
+  let most = 0;
+  const fetch = async (s: string, signal: AbortSignal) => {
+    inFlight++;
+    most = Math.max(most, inFlight);
+    await new Promise((r) => setImmediate(r)); // let the others start
+    inFlight--;
+    signal.throwIfAborted();
+    return served.get(s)!;
+  };
+  const progress: number[] = [];
+  t.equal(await cache.ensure(refs, fetch, new AbortController().signal, { concurrency: 4, onProgress: (done, missing) => { progress.push(done); t.equal(missing, 40); } }), 40);
+  t.equal(most, 4, 'four fetches at a time, never more');
+  t.same(progress, Array.from({ length: 40 }, (_, i) => i + 1), 'progress after each blob');
+  for (const c of contents) t.same(await cache.read(sha(c)), Buffer.from(c));
+
+  // A second cache: the 5th fetch fails; no fetch starts after it, the error is the one thrown.
+  const dir2 = join(t.testdir(), 'blobs2');
+  const other = new BlobCache(dir2);
+  await other.open();
+  let started = 0;
+  const failing = async (s: string, signal: AbortSignal) => {
+    const n = ++started;
+    await new Promise((r) => setImmediate(r));
+    if (n === 5) throw new Error('server gone');
+    signal.throwIfAborted();
+    return served.get(s)!;
+  };
+  await t.rejects(other.ensure(refs, failing, new AbortController().signal, { concurrency: 4 }), /server gone/);
+  t.ok(started <= 8, `fetching stopped soon after the failure (${started} started of 40)`);
+  const kept = (await fsp.readdir(dir2)).filter((f) => !f.startsWith('.'));
+  for (const f of kept) t.same(await other.read(f), served.get(f), `${f.slice(0, 8)} written whole and verified`);
+  const wrong = async () => Buffer.from('not what was asked');
+  await t.rejects(new BlobCache(dir2).ensure(refs, wrong, new AbortController().signal), { code: 'BLOB_CORRUPT' }, 'a blob that does not match its hash is refused');
+});
