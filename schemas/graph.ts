@@ -165,7 +165,7 @@ function orderAsFarAsPossible(deps: Edges): number[] {
   const indegree = new Int32Array(n);
   for (let i = 0; i < n; i++) indegree[i] = degree(deps, i);
   const dependents = reverseEdges(deps);
-  const ready = new MinHeap();
+  const ready = new IndexHeap(n);
   for (let i = 0; i < n; i++) if (indegree[i] === 0) ready.push(i);
   const order: number[] = [];
   while (ready.size > 0) {
@@ -203,38 +203,50 @@ function findCycles(deps: Edges, stuck: ReadonlySet<number>): number[][] {
   return cycles;
 }
 
-class MinHeap {
-  private readonly a: number[] = [];
-  get size(): number { return this.a.length; }
+/**
+ * A binary min-heap of non-negative integers (node indices, run positions) in a typed array of
+ * fixed capacity: nothing allocated per push. Shared by Kahn's algorithm here and the engine's
+ * scheduler (agent/engine/walk.ts).
+ */
+export class IndexHeap {
+  private readonly a: Int32Array;
+  private n = 0;
+  constructor(capacity: number) {
+    this.a = new Int32Array(capacity);
+  }
+  get size(): number {
+    return this.n;
+  }
+  /** The smallest value (size must be > 0). */
+  peek(): number {
+    return this.a[0]!;
+  }
   push(v: number): void {
     const a = this.a;
-    a.push(v);
-    let i = a.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (a[p]! <= v) break;
-      a[i] = a[p]!;
-      i = p;
+    let c = this.n++;
+    while (c > 0) {
+      const parent = (c - 1) >> 1;
+      if (a[parent]! <= v) break;
+      a[c] = a[parent]!;
+      c = parent;
     }
-    a[i] = v;
+    a[c] = v;
   }
+  /** Removes and returns the smallest value (size must be > 0). */
   pop(): number {
     const a = this.a;
     const top = a[0]!;
-    const last = a.pop()!;
-    if (a.length > 0) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= a.length) break;
-        const r = l + 1;
-        const c = r < a.length && a[r]! < a[l]! ? r : l;
-        if (a[c]! >= last) break;
-        a[i] = a[c]!;
-        i = c;
-      }
-      a[i] = last;
+    const last = a[--this.n]!;
+    let c = 0;
+    for (;;) {
+      let child = 2 * c + 1;
+      if (child >= this.n) break;
+      if (child + 1 < this.n && a[child + 1]! < a[child]!) child++;
+      if (a[child]! >= last) break;
+      a[c] = a[child]!;
+      c = child;
     }
+    if (this.n > 0) a[c] = last;
     return top;
   }
 }

@@ -10,38 +10,23 @@
  * docs/resource-contract.md: readNow never writes and never waits).
  */
 import type { Resource, ResourceType } from '../../schemas/index.js';
-import type { Host } from '../host/host.js';
-import type { BlobSource, ResourceContext, ResourceImpl } from '../resources/resource.js';
+import type { ResourceContext, ResourceImpl } from '../resources/resource.js';
 import { degree } from '../../schemas/graph.js';
 import { NOT_NOW } from './read-now.js';
 import { redactorFor } from './redact.js';
-import { inSyncStatus, type RunState } from './resource-run.js';
+import { inSyncStatus, RunContext } from './resource-run.js';
 
 /** What the probe found: settled in sync, a difference (run without reading again), or run in full. */
 export type ProbeResult = 'in-sync' | 'differs' | 'run';
 
 const NO_APPLIED: readonly { property: string }[] = Object.freeze([]);
 
-export class InSyncProbe implements ResourceContext {
+export class InSyncProbe extends RunContext implements ResourceContext {
   private current: Resource | undefined;
   /** The last actual state read (an exemplar of its shape: see reconcile.ts keepExemplars). */
   private lastActual: object | undefined;
   private index = -1;
 
-  constructor(private readonly s: RunState) {}
-
-  get host(): Host {
-    return this.s.host;
-  }
-  get blobs(): BlobSource {
-    return this.s.blobs;
-  }
-  get stateDir(): string {
-    return this.s.stateDir;
-  }
-  get catalogPaths(): ReadonlySet<string> {
-    return this.s.catalogPaths;
-  }
   get signal(): AbortSignal {
     return this.s.signal;
   }

@@ -90,7 +90,24 @@ type Outcome = { readonly state: 'in-sync' | 'would-change' | 'changed'; readonl
 const IN_SYNC: Outcome = { state: 'in-sync', refreshed: false };
 const NO_CHANGES_LIST: readonly Change[] = Object.freeze([]);
 
-export class ResourceRun implements ResourceContext, Expiring {
+/** The parts of a ResourceContext that every resource of a run shares (ResourceRun, InSyncProbe). */
+export abstract class RunContext {
+  constructor(protected readonly s: RunState) {}
+  get host(): Host {
+    return this.s.host;
+  }
+  get blobs(): BlobSource {
+    return this.s.blobs;
+  }
+  get stateDir(): string {
+    return this.s.stateDir;
+  }
+  get catalogPaths(): ReadonlySet<string> {
+    return this.s.catalogPaths;
+  }
+}
+
+export class ResourceRun extends RunContext implements ResourceContext, Expiring {
   deadline = 0;
   private ac: AbortController | undefined;
   private abortReason: unknown;
@@ -106,28 +123,17 @@ export class ResourceRun implements ResourceContext, Expiring {
   private readonly t0: number;
 
   constructor(
-    private readonly s: RunState,
+    s: RunState,
     private readonly i: number,
     private readonly r: Resource,
     private readonly impl: ResourceImpl<ResourceType, unknown>,
     private readonly timeoutMs: number,
   ) {
+    super(s);
     this.t0 = s.now();
   }
 
-  // ---- ResourceContext
-  get host(): Host {
-    return this.s.host;
-  }
-  get blobs(): BlobSource {
-    return this.s.blobs;
-  }
-  get stateDir(): string {
-    return this.s.stateDir;
-  }
-  get catalogPaths(): ReadonlySet<string> {
-    return this.s.catalogPaths;
-  }
+  // ---- ResourceContext (host, blobs, stateDir, catalogPaths: RunContext)
   /** Made only when the resource asks for it (a no-op read of a file never does). */
   get signal(): AbortSignal {
     if (!this.ac) {

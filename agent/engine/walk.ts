@@ -8,7 +8,7 @@
  * positions in a typed array, the dependency counts a typed array copied from the plan, and a
  * resource reports its end by calling `walk.finished(i)` (no callback made per resource).
  */
-import type { Edges } from '../../schemas/graph.js';
+import { IndexHeap, type Edges } from '../../schemas/graph.js';
 
 /** What the walk needs of a catalog plan (catalog-plan.ts). */
 export interface WalkPlan {
@@ -33,9 +33,8 @@ export interface WalkHooks {
 
 export class Walk {
   private readonly pending: Int32Array;
-  /** Min-heap of run positions of the ready resources. */
-  private readonly heap: Int32Array;
-  private size = 0;
+  /** Run positions of the ready resources. */
+  private readonly ready: IndexHeap;
   /** ranParallel[i] = 1 while i runs beside others. */
   private readonly ranParallel: Uint8Array;
   private readonly concurrency: number;
@@ -53,13 +52,12 @@ export class Walk {
   ) {
     const n = plan.order.length;
     this.concurrency = Math.max(1, concurrency);
-    this.heap = new Int32Array(n);
+    this.ready = new IndexHeap(n);
     this.ranParallel = new Uint8Array(n);
     this.pending = new Int32Array(n);
     const start = plan.deps.start;
     for (let i = 0; i < n; i++) this.pending[i] = start[i + 1]! - start[i]!;
-    // Positions pushed in increasing order already form a heap.
-    for (let p = 0; p < n; p++) if (this.pending[plan.order[p]!] === 0) this.heap[this.size++] = p;
+    for (let p = 0; p < n; p++) if (this.pending[plan.order[p]!] === 0) this.ready.push(p);
   }
 
   /** Resolves when every resource has run or was settled without running. */
@@ -94,7 +92,7 @@ export class Walk {
     } finally {
       this.pumping = false;
     }
-    if (!this.ended && this.size === 0 && this.running === 0) {
+    if (!this.ended && this.ready.size === 0 && this.running === 0) {
       this.ended = true;
       this.resolve?.();
     }
@@ -102,17 +100,17 @@ export class Walk {
 
   private fill(): void {
     const order = this.plan.order;
-    while (this.size > 0 && !this.exclusive) {
-      const i = order[this.heap[0]!]!;
+    while (this.ready.size > 0 && !this.exclusive) {
+      const i = order[this.ready.peek()]!;
       if (this.hooks.settleWithoutRunning(i)) {
-        this.pop();
+        this.ready.pop();
         this.release(i);
         continue;
       }
       const parallel = this.concurrency > 1 && this.hooks.parallel(i);
       if (!parallel && this.running > 0) break;
       if (parallel && this.running >= this.concurrency) break;
-      this.pop();
+      this.ready.pop();
       if (!parallel) this.exclusive = true;
       this.ranParallel[i] = parallel ? 1 : 0;
       this.running++;
@@ -124,34 +122,7 @@ export class Walk {
     const { start, list } = this.plan.dependents;
     for (let k = start[i]!; k < start[i + 1]!; k++) {
       const j = list[k]!;
-      if (--this.pending[j]! === 0) this.push(this.plan.pos[j]!);
+      if (--this.pending[j]! === 0) this.ready.push(this.plan.pos[j]!);
     }
-  }
-
-  private push(p: number): void {
-    const h = this.heap;
-    let c = this.size++;
-    while (c > 0) {
-      const parent = (c - 1) >> 1;
-      if (h[parent]! <= p) break;
-      h[c] = h[parent]!;
-      c = parent;
-    }
-    h[c] = p;
-  }
-
-  private pop(): void {
-    const h = this.heap;
-    const last = h[--this.size]!;
-    let c = 0;
-    for (;;) {
-      let child = 2 * c + 1;
-      if (child >= this.size) break;
-      if (child + 1 < this.size && h[child + 1]! < h[child]!) child++;
-      if (h[child]! >= last) break;
-      h[c] = h[child]!;
-      c = child;
-    }
-    if (this.size > 0) h[c] = last;
   }
 }

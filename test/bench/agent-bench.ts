@@ -5,8 +5,8 @@
  * bench:apply measures the engine alone (reconcile() in a child process). This bench runs the
  * product: a real `stead server` process (embedded store, loopback, free port) with the
  * bench:apply layout published as a manifest repository (test/helpers/bench-agent-repository.ts),
- * and a real `stead agent` process started as an operator would (`node dist/cli/main.js agent
- * --server … --interval I --splay 0 --json`), which enrolls with a bootstrap token, fetches its
+ * and a real `stead agent` process started as the shipped unit starts it (`MALLOC_ARENA_MAX=2
+ * node dist/cli/main.js agent --server … --interval I --splay 0 --json`), which enrolls with a bootstrap token, fetches its
  * catalog and blobs, applies (the first run), then polls: signed conditional catalog request
  * (304), blob-cache check, engine no-op run, report written to its on-disk spool and delivered.
  *
@@ -30,7 +30,8 @@
  *
  * Environment: BENCH_N=10000 (files), BENCH_POLLS=15 (no-op polls after the first run),
  * BENCH_INTERVAL=1 (the agent's --interval, seconds, ≥ 1), BENCH_NODE_FLAGS="" (node flags for
- * the agent process only, e.g. "--max-semi-space-size=1" as docs/systemd/stead-agent.service),
+ * the agent process only), BENCH_AGENT_ENV=inherit (the agent without the MALLOC_ARENA_MAX=2
+ * that docs/systemd/stead-agent.service and the `stead` command give it),
  * BENCH_REPEAT=5 (floor repetitions), BENCH_KEEP=1 (keep the work directory), BENCH_JSON=1 or
  * --json (one JSON object on stdout instead of the text). Progress goes to stderr.
  *
@@ -38,9 +39,7 @@
  * on SIGINT/SIGTERM.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { hash } from 'node:crypto';
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { lstat, readFile } from 'node:fs/promises';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
@@ -48,6 +47,7 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { benchHost, benchLayout, benchRepository, benchResourceCount } from '../helpers/bench-agent-repository.js';
+import { measureFloor, median } from '../helpers/bench-floor.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The package root: dist/test/bench/ → ../../.., test/bench/ → ../.. */
@@ -249,11 +249,6 @@ interface RunSample {
   readonly hwmMb: number;
 }
 
-function median(xs: readonly number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 function gitInfo(): { commit: string; dirtyProductFiles: number } {
   const commit = spawnSync('git', ['log', '-1', '--format=%h'], { cwd: repoRoot, encoding: 'utf8' }).stdout?.trim() || 'unknown';
@@ -261,29 +256,6 @@ function gitInfo(): { commit: string; dirtyProductFiles: number } {
   return { commit, dirtyProductFiles: st.split('\n').filter((l) => l.trim() !== '').length };
 }
 
-/** The floor over the managed files under `root`: the faster of a sync and an async loop, median of `repeat`. */
-async function measureFloor(root: string, n: number, repeat: number): Promise<number> {
-  const real = benchLayout(n).files.map((f) => join(root, f.path));
-  const floorSync = () => {
-    const t0 = performance.now();
-    for (const p of real) {
-      lstatSync(p);
-      hash('sha256', readFileSync(p), 'hex');
-    }
-    return performance.now() - t0;
-  };
-  const floorAsync = async () => {
-    const t0 = performance.now();
-    for (const p of real) {
-      await lstat(p);
-      hash('sha256', await readFile(p), 'hex');
-    }
-    return performance.now() - t0;
-  };
-  const floors: number[] = [];
-  for (let i = 0; i < repeat; i++) floors.push(Math.min(floorSync(), await floorAsync()));
-  return median(floors);
-}
 
 function dirStats(dir: string): { files: number; bytes: number } {
   let files = 0;
@@ -563,7 +535,7 @@ async function bench(cfg: Config, base: string, signal: AbortSignal): Promise<Re
 
   // 5. The floor, with the agent stopped (nothing else of ours competes for the cores).
   progress(`measuring the floor (lstat + readFile + sha256 over ${cfg.n} files, median of ${cfg.repeat})`);
-  const floorMs = await measureFloor(root, cfg.n, cfg.repeat);
+  const floorMs = await measureFloor(benchLayout(cfg.n).files.map((f) => join(root, f.path)), cfg.repeat);
   progress('stopping the server');
   await stopChild(server);
 

@@ -21,40 +21,20 @@
  * BENCH_GAP_MS=0 (an idle pause before each warm no-op run, as between an agent's polls).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { hash } from 'node:crypto';
-import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { lstat, readFile } from 'node:fs/promises';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import type { Catalog } from '../../schemas/index.js';
+import { benchFileContent, benchLayout, benchTemplateOutput, type BenchLayout } from '../helpers/bench-agent-repository.js';
+import { floorAsync as floorAsyncOf, floorSync as floorSyncOf, median } from '../helpers/bench-floor.js';
 
-interface Layout {
-  readonly files: { path: string; template: boolean }[];
-  readonly dirs: string[];
-  readonly links: { path: string; target: string }[];
-}
-
-/** The managed state for n files: /srv/bench/aX/bY/fN, 10 × 10 leaf directories. */
-function layout(n: number): Layout {
-  const dirs = ['/srv', '/srv/bench'];
-  for (let a = 0; a < 10; a++) {
-    dirs.push(`/srv/bench/a${a}`);
-    for (let b = 0; b < 10; b++) dirs.push(`/srv/bench/a${a}/b${b}`);
-  }
-  const files = Array.from({ length: n }, (_, i) => ({ path: `/srv/bench/a${i % 10}/b${Math.floor(i / 10) % 10}/f${i}`, template: i % 10 === 9 }));
-  const links = Array.from({ length: 10 }, (_, k) => ({ path: `/srv/bench/link${k}`, target: `a${k}/b0` }));
-  return { files, dirs, links };
-}
-
+type Layout = BenchLayout;
+const layout = benchLayout;
+const fileContent = benchFileContent;
+const templateOutput = benchTemplateOutput;
 const PAD = 'x'.repeat(1000);
-function fileContent(i: number): string {
-  return `file ${i}\n${PAD}\n`.slice(0, 1024);
-}
-function templateOutput(i: number): string {
-  return `templated ${i}\n${PAD}\n`;
-}
 
 /** Writes manifest.yaml, files/ and templates/ for the layout; returns the manifest path. */
 function writeManifest(dir: string, l: Layout): string {
@@ -76,10 +56,6 @@ function writeManifest(dir: string, l: Layout): string {
   return p;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 // ---------------------------------------------------------------- child: compile
 async function childCompile(manifest: string, out: string): Promise<void> {
@@ -147,22 +123,8 @@ async function childRun(phase: string, work: string, n: number, repeat: number):
     // the peak before the floor loop runs: what the no-op runs alone cost
     Object.assign(out, { coldNoopMs: cold.ms, noopMs: median(noops), noopAllMs: noops, noopOutcome, peakRssMb: peakMb() });
     const real = layout(n).files.map((f) => join(root, f.path));
-    const floorSync = () => {
-      const t0 = performance.now();
-      for (const p of real) {
-        lstatSync(p);
-        hash('sha256', readFileSync(p), 'hex');
-      }
-      return performance.now() - t0;
-    };
-    const floorAsync = async () => {
-      const t0 = performance.now();
-      for (const p of real) {
-        await lstat(p);
-        hash('sha256', await readFile(p), 'hex');
-      }
-      return performance.now() - t0;
-    };
+    const floorSync = () => floorSyncOf(real);
+    const floorAsync = () => floorAsyncOf(real);
     const floors: number[] = [];
     for (let i = 0; i < repeat; i++) floors.push(Math.min(floorSync(), await floorAsync()));
     out['floorMs'] = median(floors);
