@@ -16,8 +16,8 @@ import { NOT_NOW } from './read-now.js';
 import { redactorFor } from './redact.js';
 import { inSyncStatus, RunContext } from './resource-run.js';
 
-/** What the probe found: settled in sync, a difference (run without reading again), or run in full. */
-export type ProbeResult = 'in-sync' | 'differs' | 'run';
+/** What the probe found: settled in sync, or not (a difference, no synchronous read, an error): run in full. */
+export type ProbeResult = 'in-sync' | 'run';
 
 const NO_APPLIED: readonly { property: string }[] = Object.freeze([]);
 
@@ -47,9 +47,9 @@ export class InSyncProbe extends RunContext implements ResourceContext {
       actual = impl.readNow(r as never, this);
       if (typeof actual === 'object' && actual !== null) this.lastActual = actual; // keeps its shape alive (reconcile.ts keepExemplars)
       if (actual === NOT_NOW) return 'run';
-      if (impl.diff(r as never, actual).length > 0) return 'differs';
+      if (impl.diff(r as never, actual).length > 0) return 'run';
     } catch {
-      return 'run'; // the full run reads again and reports the error with its phase
+      return 'run'; // the full run reads again (read, not readNow) and reports any error with its phase
     } finally {
       this.current = undefined;
     }

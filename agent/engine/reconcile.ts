@@ -213,7 +213,7 @@ async function run(
     const impl = registry[r.type] as ResourceImpl<ResourceType, unknown>;
     const found = probe.probe(i, r, impl);
     if (found === 'in-sync') walk.finished(i);
-    else new ResourceRun(shared, i, r, impl, r.timeout !== undefined ? r.timeout * 1000 : defaultTimeoutMs).run(walk, found === 'run');
+    else new ResourceRun(shared, i, r, impl, r.timeout !== undefined ? r.timeout * 1000 : defaultTimeoutMs).run(walk);
   };
   const failedDependency = (i: number): number | undefined => {
     for (let k = deps.start[i]!; k < deps.start[i + 1]!; k++) {

@@ -1,22 +1,20 @@
 /**
  * One resource's turn in a run (reconcile.ts): read → diff → (noop: would-change) → apply →
  * read + diff again → refresh, under its timeout and the run's abort, ending in exactly one
- * status passed to `RunState.finish`, then calls `done` once.
+ * status passed to `RunState.finish`, then calls `walk.finished(i)` once. A resource found in
+ * sync by the in-sync probe (in-sync-probe.ts) never gets one.
  *
- * It is a class, and is itself the ResourceContext handed to the resource, because it is made
- * once per resource per run (10,000 times a poll on a large host): one object with its methods
- * on the prototype allocates far less than a context object plus a dozen closures, and the
- * no-op path allocates nothing else of its own (no AbortController unless `signal` is read, no
- * timer: the run's Deadlines holds the timeout).
+ * It is a class, and is itself the ResourceContext handed to the resource: one object with its
+ * methods on the prototype allocates far less than a context object plus a dozen closures (no
+ * AbortController unless `signal` is read, no timer: the run's Deadlines holds the timeout).
  */
 import type { Resource, ResourceStatus, ResourceType } from '../../schemas/index.js';
 import type { Host } from '../host/host.js';
 import type { BlobSource, Change, ResourceContext, ResourceImpl } from '../resources/resource.js';
-import { degree, type Edges } from '../../schemas/graph.js';
+import type { Edges } from '../../schemas/graph.js';
 import type { AppliedRecord } from './applied-record.js';
 import type { Deadlines, Expiring } from './deadlines.js';
 import { errorCode, errorMessage } from './engine-error.js';
-import { NOT_NOW } from './read-now.js';
 import { redactorFor, type Redactor } from './redact.js';
 import type { Walk } from './walk.js';
 
@@ -162,30 +160,12 @@ export class ResourceRun extends RunContext implements ResourceContext, Expiring
 
   /**
    * Runs the resource to one status (see the module comment), then calls `walk.finished(i)`
-   * exactly once. `readNow` false skips the synchronous read (the caller just made it and found
-   * a difference: in-sync-probe.ts).
+   * exactly once. The synchronous first look (readNow) is the in-sync probe's
+   * (in-sync-probe.ts): a resource gets here when it was not found in sync that way.
    */
-  run(walk: Walk, readNow = true): void {
+  run(walk: Walk): void {
     const s = this.s;
     this.walk = walk;
-    // Fast path: a synchronous read that finds the resource in sync (and nothing to refresh)
-    // finishes here, before run() returns, without a promise.
-    const sync = readNow ? this.impl.readNow : undefined;
-    if (sync !== undefined && degree(s.refreshers, this.i) === 0) {
-      const readNow = sync;
-      let inSync = false;
-      try {
-        const actual = readNow.call(this.impl, this.r as never, this);
-        inSync = actual !== NOT_NOW && this.impl.diff(this.r as never, actual).length === 0;
-      } catch (err) {
-        this.end(false, err);
-        return;
-      }
-      if (inSync) {
-        this.end(true, IN_SYNC);
-        return;
-      }
-    }
     s.running.add(this);
     s.deadlines.add(this, this.timeoutMs);
     this.work().then(

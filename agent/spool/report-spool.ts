@@ -38,10 +38,8 @@ export interface ReportSpoolOptions {
  * Sends one report; resolves when the server acknowledged it, rejects otherwise (kept for a
  * later try). Resolving 'rejected' means the server will never take it (it is malformed): the
  * file is renamed to `*.rejected` so it cannot block the queue, and kept for inspection.
- */
-/**
- * Delivers one queued report. `serialized`, when given, is the exact JSON the spool holds for
- * it (the report this process just queued: it is sent as is, neither read back nor re-encoded).
+ * `serialized`, when given, is the exact JSON the spool holds for the report (the one this
+ * process just queued: sent as is, neither read back nor encoded again).
  */
 export type DeliverFn = (report: RunReport, signal: AbortSignal, serialized?: Buffer) => Promise<void | 'rejected'>;
 
