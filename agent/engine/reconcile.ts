@@ -89,10 +89,10 @@ const DEFAULT_TIMEOUT_MS = 300_000;
  */
 let stateHost: { key: string; host: Host } | undefined;
 async function stateHostFor(dir: string, noop: boolean): Promise<Host> {
-  const { createNodeHost, createStateHost } = await import('../host/node-host.js');
+  const { createNodeHost, createStateHost, ensureStateDir } = await import('../host/node-host.js');
   const key = `${noop ? 'noop' : 'apply'}\u0000${dir}`;
   if (stateHost?.key === key) {
-    if (!noop) await createStateHost(dir); // mkdir -p, as the first run did
+    if (!noop) await ensureStateDir(dir); // as the first run did
     return stateHost.host;
   }
   const host = noop ? createNodeHost({ root: dir }) : await createStateHost(dir);

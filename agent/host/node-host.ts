@@ -574,9 +574,13 @@ export function createNodeHost(opts: NodeHostOptions): NodeHost {
  * applied values), creating it with mode 0700 when missing.
  */
 export async function createStateHost(dir: string): Promise<NodeHost> {
-  const real = resolvePath(dir);
-  await fsp.mkdir(real, { recursive: true, mode: 0o700 });
-  return createNodeHost({ root: real });
+  await ensureStateDir(dir);
+  return createNodeHost({ root: resolvePath(dir) });
+}
+
+/** Creates the agent's state directory (0700) when it is missing. */
+export async function ensureStateDir(dir: string): Promise<void> {
+  await fsp.mkdir(resolvePath(dir), { recursive: true, mode: 0o700 });
 }
 
 /** A temp file older than this was left by a killed write, not one in progress. */
