@@ -66,12 +66,7 @@ export function planCatalog(catalogId: unknown, resources: readonly unknown[], r
   const { graph, problems: graphProblems } = buildGraph(list);
   if (!graph) return { error: `INVALID: ${graphProblems.map((p) => `${resourceId(list[p.index]!)}: ${p.message}`).join('; ')}` };
   const run = runOrder(list, graph);
-  const catalogPaths = new Set<string>();
-  for (const r of list) {
-    if (r.type === 'file' || r.type === 'directory' || r.type === 'link' || r.type === 'archive') {
-      if ((r as { ensure?: string }).ensure !== 'absent') catalogPaths.add(r.path.replace(/\/+$/, '') || '/');
-    }
-  }
+  const catalogPaths: ReadonlySet<string> = new Set(run.managed.keys());
   const order = Int32Array.from(run.order);
   const pos = new Int32Array(order.length);
   for (let p = 0; p < order.length; p++) pos[order[p]!] = p;

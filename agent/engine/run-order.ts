@@ -12,6 +12,11 @@ export interface RunOrder {
   readonly order: readonly number[];
   /** Resources that must finish before i. */
   readonly deps: Edges;
+  /**
+   * Paths the catalog keeps present (file, directory, link, archive not `ensure: absent`),
+   * without trailing "/", and the resource managing each.
+   */
+  readonly managed: ReadonlyMap<string, number>;
 }
 
 function fsPath(r: Resource): string | undefined {
@@ -33,10 +38,10 @@ function fsPath(r: Resource): string | undefined {
  */
 export function runOrder(resources: readonly Resource[], graph: ResourceGraph): RunOrder {
   const n = resources.length;
-  const byPath = new Map<string, number>();
+  const managed = new Map<string, number>();
   resources.forEach((r, i) => {
     const p = fsPath(r);
-    if (p !== undefined && (r as { ensure?: string }).ensure !== 'absent') byPath.set(p.replace(/\/+$/, '') || '/', i);
+    if (p !== undefined && (r as { ensure?: string }).ensure !== 'absent') managed.set(p.replace(/\/+$/, '') || '/', i);
   });
   // auto[i]: the resource managing the nearest ancestor of i's path, when not already a dependency.
   const auto = new Int32Array(n).fill(-1);
@@ -47,7 +52,7 @@ export function runOrder(resources: readonly Resource[], graph: ResourceGraph): 
     let cur = p.replace(/\/+$/, '');
     while (cur.length > 1) {
       cur = cur.slice(0, cur.lastIndexOf('/')) || '/';
-      const j = byPath.get(cur);
+      const j = managed.get(cur);
       if (j !== undefined && j !== i) {
         if (!graph.deps[i]!.includes(j)) {
           auto[i] = j;
@@ -78,7 +83,7 @@ export function runOrder(resources: readonly Resource[], graph: ResourceGraph): 
     }
     const deps: Edges = { start, list };
     const order = topologicalOrder(deps);
-    if (order) return { order, deps };
+    if (order) return { order, deps, managed };
   }
-  return { order: graph.order, deps: packEdges(graph.deps) };
+  return { order: graph.order, deps: packEdges(graph.deps), managed };
 }

@@ -9,7 +9,6 @@ import { once } from 'node:events';
 import { promises as fsp, rmSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import net from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -65,15 +64,8 @@ export async function hasCommand(name: string): Promise<boolean> {
   }
 }
 
-/** A free TCP port on 127.0.0.1 (bound, noted, released). */
-export async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
+/** A free TCP port on 127.0.0.1 (the demo's own helper). */
+export { freePort } from '../../cli/commands/demo.js';
 
 /** Thrown by a probe to stop waiting at once (the process it waits on has exited). */
 export class WaitAborted extends Error {}
