@@ -34,13 +34,13 @@ export async function openBrowser(t: TapLike, opts: { width?: number; height?: n
     headless: true,
     args: chromiumArgs,
     viewport: { width: opts.width ?? 1280, height: opts.height ?? 900 },
-    timeout: 60_000,
+    timeout: 120_000,
   });
   t.teardown(async () => {
     await context.close().catch(() => undefined);
     rmSync(profile, { recursive: true, force: true });
   });
-  context.setDefaultTimeout(30_000);
+  context.setDefaultTimeout(120_000); // generous: a loaded CI machine renders slowly
   const page = context.pages()[0] ?? (await context.newPage());
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));

@@ -8,6 +8,7 @@ import { reconcile } from '../../../agent/engine/reconcile.js';
 import type { Resource, RunReport } from '../../../schemas/index.js';
 import { fsRegistry, isRunReport, makeCatalog } from '../../helpers/engine-fixtures.js';
 import { resourceContract } from './contract.js';
+import { worldDir, type FixtureTree } from '../../helpers/world-dir.js';
 
 await resourceContract(t, {
   impl: exec,
@@ -22,7 +23,7 @@ await resourceContract(t, {
 });
 
 async function run(t: Test, resources: Resource[], tree: Record<string, unknown> = {}, prepare?: (root: string) => void): Promise<{ report: RunReport; root: string }> {
-  const d = t.testdir({ root: tree as never, state: {} });
+  const d = worldDir(t, { root: tree as FixtureTree, state: {} }); // reachable by a run-as user wherever the checkout is
   const root = join(d, 'root');
   prepare?.(root);
   const report = await reconcile(makeCatalog(resources), { host: createNodeHost({ root }), blobs: createMemoryBlobSource(), stateDir: join(d, 'state'), hostName: 'h', noop: false, signal: AbortSignal.timeout(60_000), registry: fsRegistry });

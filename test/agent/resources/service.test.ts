@@ -9,6 +9,7 @@ import type { ServiceResource } from '../../../schemas/resources/service.js';
 import { converge, osContext } from '../../helpers/os-context.js';
 import { killMatching, pidsMatching, uniqueMarker, uniqueSleepSeconds } from '../../helpers/os-processes.js';
 import { resourceContract } from './contract.js';
+import { worldDir } from '../../helpers/world-dir.js';
 
 t.test('validate', async (t) => {
   const s = (x: Partial<ServiceResource>): ServiceResource => ({ type: 'service', name: 'web', ...x });
@@ -99,7 +100,7 @@ t.test('process provider: pidfile under the root, cwd, and a refresh right after
 });
 
 t.test('process provider: stop/restart commands and run-as user from the root\'s passwd', { skip: process.getuid?.() === 0 ? false : 'run-as needs root' }, async (t) => {
-  const dir = t.testdir({ state: {}, root: { etc: {}, run: {} } });
+  const dir = worldDir(t, { state: {}, root: { etc: {}, run: {} } }); // nobody must reach it wherever the checkout is
   const root = join(dir, 'root');
   writeFileSync(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n');
   mkdirSync(join(root, 'tmp'));
