@@ -61,7 +61,8 @@ export function checkOwnership(path: string, st: StatLike, what: string, opts: {
   const me = agentUid();
   const fix = `Fix: chown ${chownTarget(opts.fixOwner ?? me)} ${path}; chmod ${opts.fixMode} ${path}`;
   if (uid !== me && uid !== 0) {
-    throw new UnsafePathError(path, `refusing ${what} ${path}: it is owned by ${ownerName(uid)}, not by the agent's user (${ownerName(me)}) or root, so that user could plant what the agent reads there. ${fix}`);
+    const trusted = me === 0 ? 'root (the agent\'s user)' : `the agent's user (${ownerName(me)}) or root`;
+    throw new UnsafePathError(path, `refusing ${what} ${path}: it is owned by ${ownerName(uid)}, not by ${trusted}, so that user could plant what the agent reads there. ${fix}`);
   }
   if ((mode & 0o022) !== 0 && !(opts.stickyOk && (mode & 0o1000) !== 0)) {
     const who = (mode & 0o020) !== 0 && (mode & 0o002) !== 0 ? 'its group and others' : (mode & 0o020) !== 0 ? 'its group' : 'others';
