@@ -108,21 +108,32 @@ function blobProgress(log: Logger, now: () => number): (done: number, missing: n
   };
 }
 
+export interface AgentRunOptions {
+  /**
+   * Bounds the server contact before the reconcile (queued reports, facts, catalog, blobs), on
+   * top of `signal`: when it fires, the run goes on as if the server were unreachable (the
+   * cached catalog is enforced, if any). The reconcile and the report's delivery are not bound
+   * by it. `stead agent --once --give-up-after` uses it.
+   */
+  readonly contactSignal?: AbortSignal;
+}
+
 /** Runs once. `noop`: compute and report, change nothing. */
-export async function agentRun(deps: AgentRunDeps, noop: boolean, signal: AbortSignal): Promise<AgentRunResult> {
+export async function agentRun(deps: AgentRunDeps, noop: boolean, signal: AbortSignal, opts: AgentRunOptions = {}): Promise<AgentRunResult> {
   const now = deps.now ?? Date.now;
   const runId = (deps.newRunId ?? (() => newRunId(now())))();
   const log = deps.log.child({ runId });
   let reachable = true;
+  const contact = opts.contactSignal ? AbortSignal.any([signal, opts.contactSignal]) : signal;
 
   // 1. Older reports first, so the server sees runs in order.
-  const before = await deliverSpool({ ...deps, log }, signal);
+  const before = await deliverSpool({ ...deps, log }, contact);
   if (before.refused) return { runId, catalogSource: 'none', serverReachable: false, identityRefused: before.refused, pendingReports: before.remaining, error: before.refused.message };
   if (!before.ok) reachable = false;
 
   // 2. Facts (only when changed), before the catalog so the compile sees them.
   if (reachable && deps.facts) {
-    const sent = await deps.facts.sendIfChanged(signal);
+    const sent = await deps.facts.sendIfChanged(contact);
     if (sent.refused) return { runId, catalogSource: 'none', serverReachable: false, identityRefused: sent.refused, pendingReports: before.remaining, error: sent.refused.message };
   }
 
@@ -133,19 +144,19 @@ export async function agentRun(deps: AgentRunDeps, noop: boolean, signal: AbortS
   let fetchError: string | undefined;
   if (reachable) {
     try {
-      const answer = await deps.client.fetchCatalog(cached?.catalog.id, signal);
+      const answer = await deps.client.fetchCatalog(cached?.catalog.id, contact);
       if (answer.kind === 'not-modified') {
         if (cached) {
           source = 'unchanged';
           // A blob can leave the cache while the catalog stays the same (a damaged copy is
           // removed on read, a data directory is cleaned): fetch the missing ones again, or
           // every later run would fail on them until the catalog changes.
-          const refetched = await deps.blobs.ensure(catalogBlobRefs(cached.catalog), (sha, s) => deps.client.fetchBlob(sha, s), signal);
+          const refetched = await deps.blobs.ensure(catalogBlobRefs(cached.catalog), (sha, s) => deps.client.fetchBlob(sha, s), contact);
           if (refetched > 0) log.info('missing blobs fetched again', { catalogId: cached.catalog.id, blobsFetched: refetched });
         }
       } else {
         // 4. Blobs before the catalog is adopted: a catalog is cached only once it can be enforced.
-        const fetched = await deps.blobs.ensure(catalogBlobRefs(answer.catalog), (sha, s) => deps.client.fetchBlob(sha, s), signal, { onProgress: blobProgress(log, now) });
+        const fetched = await deps.blobs.ensure(catalogBlobRefs(answer.catalog), (sha, s) => deps.client.fetchBlob(sha, s), contact, { onProgress: blobProgress(log, now) });
         await deps.catalogs.save({ catalog: answer.catalog, receivedAt: new Date(now()).toISOString() });
         if (!cached || cached.catalog.id !== answer.catalog.id) log.info('new catalog', { catalogId: answer.catalog.id, revision: answer.catalog.revision, resources: answer.catalog.resources.length, blobsFetched: fetched });
         catalog = answer.catalog;

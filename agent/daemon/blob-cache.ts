@@ -1,7 +1,7 @@
 /**
  * Local content-addressed blob cache in `<data-dir>/blobs/<sha256 hex>`. Blobs are fetched
  * from the server only when missing, verified on arrival and again on every read (a file
- * damaged on disk is refetched, never used). Implements the engine's BlobSource.
+ * damaged on disk, or not the agent's own regular file, is refetched, never used). Implements the engine's BlobSource.
  */
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Catalog } from '../../schemas/index.js';
 import type { BlobSource } from '../resources/resource.js';
 import { ensurePrivateDir, readFileIfExists, removeStaleTemps, writeFileAtomic } from '../spool/atomic-file.js';
+import { UnsafePathError } from '../spool/owned-files.js';
 
 const REF = /^sha256:([0-9a-f]{64})$/;
 
@@ -69,10 +70,21 @@ export class BlobCache implements BlobSource {
     await removeStaleTemps(this.dir);
   }
 
-  /** The verified bytes of a cached blob, or undefined when absent or damaged (a damaged file is removed). */
+  /**
+   * The verified bytes of a cached blob, or undefined when absent or damaged (a damaged file is
+   * removed). A file that is not the agent's own regular file (a link, another owner,
+   * group/other-writable: owned-files.ts) counts as damaged: removed, fetched again.
+   */
   async read(sha256: string): Promise<Buffer | undefined> {
     const path = join(this.dir, sha256);
-    const data = await readFileIfExists(path);
+    let data: Buffer | undefined;
+    try {
+      data = await readFileIfExists(path);
+    } catch (err) {
+      if (!(err instanceof UnsafePathError)) throw err;
+      await fsp.rm(path, { force: true });
+      return undefined;
+    }
     if (!data) return undefined;
     if (createHash('sha256').update(data).digest('hex') !== sha256) {
       await fsp.rm(path, { force: true });

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants, promises as fsp } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { openPrivateDir, readOwnedFile } from './owned-files.js';
 
 /**
  * Writes `data` to `path` so that readers see either the old file or the whole new one, even
@@ -42,10 +43,13 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** Creates a private directory (0700) and its parents; tightens the mode of an existing one. */
+/**
+ * Creates a private directory (0700) and its parents, or checks an existing one (owned by the
+ * agent's user or root, not group/other-writable, not a link; see owned-files.ts) and tightens
+ * its mode through a descriptor.
+ */
 export async function ensurePrivateDir(dir: string): Promise<void> {
-  await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
-  await fsp.chmod(dir, 0o700);
+  await openPrivateDir(dir);
 }
 
 /** Removes temporary files left behind by a crash in the middle of writeFileAtomic. */
@@ -59,12 +63,11 @@ export async function removeStaleTemps(dir: string): Promise<void> {
   await Promise.all(names.filter((n) => n.startsWith('.') && n.endsWith('.tmp')).map((n) => fsp.rm(join(dir, n), { force: true })));
 }
 
-/** Reads a file, or undefined when it does not exist. */
+/**
+ * Reads a file of the agent's own state, or undefined when it does not exist. Opened with
+ * O_NOFOLLOW and checked on the descriptor (a regular file owned by the agent's user or root,
+ * not group/other-writable) before it is read: UnsafePathError otherwise (owned-files.ts).
+ */
 export async function readFileIfExists(path: string): Promise<Buffer | undefined> {
-  try {
-    return await fsp.readFile(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+  return readOwnedFile(path);
 }

@@ -11,6 +11,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { RunReport } from '../../schemas/index.js';
 import { ensurePrivateDir, fsyncDir, removeStaleTemps, writeFileAtomic } from './atomic-file.js';
+import { readOwnedFile, UnsafePathError } from './owned-files.js';
 
 const NAME = /^(\d{20})-([A-Za-z0-9._-]{1,128})\.json$/;
 
@@ -111,9 +112,12 @@ export class ReportSpool {
     return entry;
   }
 
-  /** Reads one queued report. */
+  /** Reads one queued report (O_NOFOLLOW, owner and mode checked on the descriptor: owned-files.ts). */
   async read(entry: SpoolEntry): Promise<RunReport> {
-    const text = await fsp.readFile(join(this.dir, entry.file), 'utf8');
+    const path = join(this.dir, entry.file);
+    const bytes = await readOwnedFile(path);
+    if (!bytes) throw Object.assign(new Error(`ENOENT: spool file ${entry.file} vanished`), { code: 'ENOENT' });
+    const text = bytes.toString('utf8');
     try {
       return JSON.parse(text) as RunReport;
     } catch {
@@ -131,7 +135,8 @@ export class ReportSpool {
   /**
    * Delivers queued reports oldest first, deleting each only after `deliver` resolved. Stops at
    * the first failure (the rest stay queued, in order) or when `signal` is aborted. A corrupt
-   * file is renamed to `*.corrupt` so it never blocks the queue.
+   * file is renamed to `*.corrupt`, one that is not the agent's own regular file (a link, another
+   * owner, group/other-writable) to `*.unsafe`, so it never blocks the queue and is never sent.
    */
   async flush(deliver: DeliverFn, signal: AbortSignal): Promise<FlushResult> {
     if (!this.#opened) await this.open();
@@ -145,8 +150,9 @@ export class ReportSpool {
       try {
         report = fresh ? fresh.report : await this.read(entry);
       } catch (err) {
-        if (!(err instanceof SpoolCorruptError)) throw err;
-        await fsp.rename(join(this.dir, entry.file), join(this.dir, `${entry.file}.corrupt`));
+        // Unparseable, or not a regular file of the agent's own (a link, another owner): set aside, never sent.
+        if (!(err instanceof SpoolCorruptError) && !(err instanceof UnsafePathError)) throw err;
+        await fsp.rename(join(this.dir, entry.file), join(this.dir, `${entry.file}.${err instanceof UnsafePathError ? 'unsafe' : 'corrupt'}`));
         continue;
       }
       let outcome: void | 'rejected';

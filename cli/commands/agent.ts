@@ -6,9 +6,12 @@
  * Output: JSON-lines logs on stderr; one human-readable summary line per run on stdout (a JSON
  * object per run with --json).
  *
- * Exit codes: 0 ok (or stopped by a signal); 1 the run failed (--once); 3 the server refused
- * this agent (bad bootstrap token, revoked); 4 no catalog could be fetched and none is cached
- * (--once); 64 usage.
+ * Exit codes (agentExitCodes; docs/agent.md): 0 ok (or stopped by a signal); 1 the run failed
+ * (--once) or an unexpected error; 3 the server refused this agent (bad bootstrap token,
+ * revoked); 4 the server answered without a catalog and none is cached (--once); 5 gave up: the
+ * server could not be reached (or did not approve the enrollment) within --give-up-after and no
+ * catalog is cached (--once); 6 the data dir is unsafe (owned or writable by another user);
+ * 64 usage.
  */
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
@@ -17,8 +20,10 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AgentClient } from '../../agent/client/agent-client.js';
 import { agentRun, type AgentRunResult, type Reconciler } from '../../agent/daemon/agent-run.js';
+import { Backoff, sleep } from '../../agent/daemon/backoff.js';
 import { BlobCache } from '../../agent/daemon/blob-cache.js';
-import { CatalogCache } from '../../agent/daemon/catalog-cache.js';
+import { CatalogCache, catalogSealKey } from '../../agent/daemon/catalog-cache.js';
+import { checkDataDir } from '../../agent/daemon/data-dir.js';
 import { lockDataDir } from '../../agent/daemon/data-dir-lock.js';
 import { EnrollmentRefusedError, ensureEnrolled } from '../../agent/daemon/enrollment.js';
 import { FactsReporter } from '../../agent/daemon/facts-reporter.js';
@@ -27,29 +32,49 @@ import { runPullLoop } from '../../agent/daemon/pull-loop.js';
 import { reconcile } from '../../agent/engine/reconcile.js';
 import { collectFacts } from '../../agent/facts/collect-facts.js';
 import { createNodeHost } from '../../agent/host/node-host.js';
-import { loadOrCreateIdentity } from '../../agent/identity/agent-identity.js';
+import { loadOrCreateIdentity, readEnrollment } from '../../agent/identity/agent-identity.js';
 import { ensurePrivateDir } from '../../agent/spool/atomic-file.js';
+import { UnsafePathError } from '../../agent/spool/owned-files.js';
 import { ReportSpool } from '../../agent/spool/report-spool.js';
 import { UsageError, writeLine, type CliIo } from '../io.js';
 
 export const usage = `Usage: stead agent --server URL --data-dir DIR [options]
 
+Runs the Stead agent: enrolls with the server under its own key, then pulls this host's catalog,
+converges the host and reports, every interval, until SIGTERM (see docs/agent.md).
+
 Options:
   --server URL                 the Stead server (http:// or https://)
-  --data-dir DIR               identity, cached catalog, blobs and report spool (created 0700)
+  --data-dir DIR               identity, cached catalog, blobs and report spool (created 0700);
+                               it and every directory above it must be owned by the agent's
+                               user or root and not writable by group or others (sticky
+                               parents such as /tmp excepted)
   --root DIR                   confine every managed path under DIR (tests, demos); default /
   --host NAME                  this host's name in the inventory; default the system host name
   --bootstrap-token T          approve the enrollment at once with a bootstrap token
   --bootstrap-token-file F     read the bootstrap token from F (preferred: not visible in ps)
   --interval SECONDS           time between runs; default 300
   --splay SECONDS              random extra delay per run, up to SECONDS; default interval/10
-  --once                       one run, then exit (0 ok, 1 failed, 4 no catalog)
+  --once                       one run, then exit; with the server unreachable, a cached
+                               catalog is enforced offline
+  --give-up-after SECONDS      with --once: stop waiting for the server (enrollment, catalog)
+                               after SECONDS in all; default 60
   --noop                       compute and report changes, change nothing
   --ca FILE                    PEM CA bundle to trust for an https:// server
   --log-level LEVEL            debug | info | warn | error; default info
-  --json                       one JSON summary per run on stdout instead of a line of text`;
+  --json                       one JSON summary per run on stdout instead of a line of text
 
-export const agentExitCodes = { ok: 0, failed: 1, refused: 3, noCatalog: 4 } as const;
+Exit codes:
+  0   ok; or stopped by SIGTERM/SIGINT
+  1   --once: the run failed (a resource failed); or an unexpected error
+  3   the server refused this agent (revoked, unknown key, bad bootstrap token)
+  4   --once: the server answered but has no catalog for this host, and none is cached
+  5   --once: gave up: the server was not reached (or did not approve this agent) within
+      --give-up-after seconds, and no catalog is cached
+  6   the data dir is unsafe (owned or writable by another user, or a link): see the message
+  64  usage error`;
+
+export const agentExitCodes = { ok: 0, failed: 1, refused: 3, noCatalog: 4, gaveUp: 5, unsafeDataDir: 6 } as const;
 
 const HOST_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]{0,62}(\.[A-Za-z0-9_][A-Za-z0-9_-]{0,62})*$/;
 
@@ -62,6 +87,7 @@ interface AgentOptions {
   intervalMs: number;
   splayMs: number;
   once: boolean;
+  giveUpMs: number;
   noop: boolean;
   ca: Buffer | undefined;
   json: boolean;
@@ -92,6 +118,7 @@ async function parseOptions(args: string[], io: CliIo): Promise<AgentOptions | '
         interval: { type: 'string' },
         splay: { type: 'string' },
         once: { type: 'boolean', default: false },
+        'give-up-after': { type: 'string' },
         noop: { type: 'boolean', default: false },
         ca: { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -140,6 +167,8 @@ async function parseOptions(args: string[], io: CliIo): Promise<AgentOptions | '
   }
   const interval = seconds('--interval', v.interval, 300);
   if (interval < 1 && !v.once) throw new UsageError('--interval must be at least 1 second');
+  if (v['give-up-after'] !== undefined && !v.once) throw new UsageError('--give-up-after applies to --once only (the daemon never gives up: it keeps enforcing its cached catalog)');
+  const giveUp = seconds('--give-up-after', v['give-up-after'], 60);
   const level = v['log-level'] ?? 'info';
   if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new UsageError('--log-level must be debug, info, warn or error');
   return {
@@ -151,6 +180,7 @@ async function parseOptions(args: string[], io: CliIo): Promise<AgentOptions | '
     intervalMs: interval * 1000,
     splayMs: seconds('--splay', v.splay, interval / 10) * 1000,
     once: v.once === true,
+    giveUpMs: giveUp * 1000,
     noop: v.noop === true,
     ca,
     json: v.json === true,
@@ -179,10 +209,22 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   }
   const log = createJsonLogger({ stream: io.stderr, level: opts.logLevel, bindings: { component: 'agent', host: opts.host } });
 
-  // Created 0700; an existing directory is not chmodded (it might be shared by mistake: say so instead).
-  await fsp.mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
-  if (((await fsp.stat(opts.dataDir)).mode & 0o077) !== 0) log.warn('the data dir is readable by other users; make it 0700', { dataDir: opts.dataDir });
-  const lock = await lockDataDir(opts.dataDir);
+  // Created 0700. An existing one, and every directory above it, must be safe (docs/adr/0011);
+  // one that others can merely read is not chmodded (it might be shared by mistake: say so instead).
+  let dataDir: string;
+  let lock: Awaited<ReturnType<typeof lockDataDir>>;
+  try {
+    const checked = await checkDataDir(opts.dataDir);
+    dataDir = checked.path;
+    if (checked.readableByOthers) log.warn(`the data dir is readable by other users (cached catalogs may hold secrets). Fix: chmod 0700 ${dataDir}`, { dataDir });
+    lock = await lockDataDir(dataDir);
+  } catch (err) {
+    if (err instanceof UnsafePathError) {
+      log.error(err.message, { code: err.code, path: err.path });
+      return agentExitCodes.unsafeDataDir;
+    }
+    throw err;
+  }
   const controller = new AbortController();
   const onSignal = (sig: NodeJS.Signals): void => {
     if (controller.signal.aborted) return;
@@ -199,20 +241,20 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   const signal = controller.signal;
   let client: AgentClient | undefined;
   try {
-    const identity = await loadOrCreateIdentity(opts.dataDir);
+    const identity = await loadOrCreateIdentity(dataDir);
     if (identity.created) log.info('generated a new agent key', { dir: identity.dir });
     client = new AgentClient({ serverUrl: opts.server, host: opts.host, privateKey: identity.privateKey, ca: opts.ca });
-    const spool = new ReportSpool({ dir: join(opts.dataDir, 'spool'), onDrop: (e) => log.error('report spool full: dropped the oldest report', { reportRunId: e.runId }) });
+    const spool = new ReportSpool({ dir: join(dataDir, 'spool'), onDrop: (e) => log.error('report spool full: dropped the oldest report', { reportRunId: e.runId }) });
     await spool.open();
-    const blobs = new BlobCache(join(opts.dataDir, 'blobs'));
+    const blobs = new BlobCache(join(dataDir, 'blobs'));
     await blobs.open();
-    const catalogs = new CatalogCache(opts.dataDir);
-    const stateDir = join(opts.dataDir, 'state');
+    const catalogs = new CatalogCache(dataDir, { sealKey: catalogSealKey(identity.privateKey), onReject: (_path, reason) => log.error(reason) });
+    const stateDir = join(dataDir, 'state');
     await ensurePrivateDir(stateDir);
     const host = createNodeHost({ root: opts.root });
     // Facts go again to a new server, host name or key (after a re-enrollment the server may have none).
     const destination = `${client.server} ${opts.host} ${createHash('sha256').update(identity.publicKeyPem).digest('hex')}`;
-    const facts = new FactsReporter({ client, collect: () => collectFacts(), dataDir: opts.dataDir, log, destination });
+    const facts = new FactsReporter({ client, collect: () => collectFacts(), dataDir, log, destination });
     const engine: Reconciler = (catalog, o) => {
       const runLog = log.child({ runId: o.runId });
       return reconcile(catalog, {
@@ -227,6 +269,8 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       });
     };
 
+    // --once waits for the server (enrollment, then the catalog) at most --give-up-after in all.
+    const contact = opts.once ? AbortSignal.any([signal, AbortSignal.timeout(opts.giveUpMs)]) : signal;
     const enrolled = await ensureEnrolled(
       {
         client,
@@ -236,9 +280,19 @@ export async function run(args: string[], io: CliIo): Promise<number> {
         facts: async () => (await collectFacts()) as unknown as Record<string, unknown>,
         pollMaxMs: Math.min(30_000, Math.max(1000, opts.intervalMs)),
       },
-      signal,
+      contact,
     );
-    if (enrolled === 'aborted') return agentExitCodes.ok;
+    if (enrolled === 'aborted') {
+      if (signal.aborted) return agentExitCodes.ok;
+      const pending = (await readEnrollment(identity.dir, client.server, opts.host))?.status === 'pending';
+      log.error(
+        pending
+          ? `gave up after ${opts.giveUpMs / 1000} s (--give-up-after): the enrollment is still pending; an operator must approve this agent (or give a bootstrap token)`
+          : `gave up after ${opts.giveUpMs / 1000} s (--give-up-after): the server at ${client.server} could not be reached to enroll`,
+        { server: client.server },
+      );
+      return agentExitCodes.gaveUp;
+    }
 
     const deps = { client, spool, catalogs, blobs, reconcile: engine, facts, log };
     const print = (r: AgentRunResult): void => {
@@ -250,10 +304,21 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     };
 
     if (opts.once) {
-      const result = await agentRun(deps, opts.noop, signal);
+      // One run. With nothing to enforce while the server is unreachable, try again (backoff)
+      // until --give-up-after; a cached catalog is enforced offline at once, as the daemon does.
+      const backoff = new Backoff({ minMs: 500, maxMs: 10_000 });
+      let result = await agentRun(deps, opts.noop, signal, { contactSignal: contact });
+      while (!result.report && !result.identityRefused && !result.serverReachable && !contact.aborted && (await sleep(backoff.next(), contact))) {
+        result = await agentRun(deps, opts.noop, signal, { contactSignal: contact });
+      }
       print(result);
       if (result.identityRefused) return agentExitCodes.refused;
-      if (!result.report) return signal.aborted ? agentExitCodes.ok : agentExitCodes.noCatalog;
+      if (!result.report) {
+        if (signal.aborted) return agentExitCodes.ok;
+        if (result.serverReachable) return agentExitCodes.noCatalog;
+        log.error(`gave up after ${opts.giveUpMs / 1000} s (--give-up-after): the server at ${client.server} could not be reached and no catalog is cached`, { server: client.server, lastError: result.error });
+        return agentExitCodes.gaveUp;
+      }
       return result.report.outcome === 'failed' ? agentExitCodes.failed : agentExitCodes.ok;
     }
 
@@ -266,6 +331,10 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     log.info('agent stopped');
     return agentExitCodes.ok;
   } catch (err) {
+    if (err instanceof UnsafePathError) {
+      log.error(err.message, { code: err.code, path: err.path });
+      return agentExitCodes.unsafeDataDir;
+    }
     if (err instanceof EnrollmentRefusedError) {
       log.error('enrollment refused', { err: errorFields(err), serverCode: err.serverCode });
       return agentExitCodes.refused;

@@ -12,7 +12,7 @@ import t, { type Test } from 'tap';
 import { AgentClient } from '../../../agent/client/agent-client.js';
 import { agentRun, type AgentRunDeps } from '../../../agent/daemon/agent-run.js';
 import { BlobCache } from '../../../agent/daemon/blob-cache.js';
-import { CatalogCache } from '../../../agent/daemon/catalog-cache.js';
+import { CatalogCache, catalogSealKey } from '../../../agent/daemon/catalog-cache.js';
 import { FactsReporter } from '../../../agent/daemon/facts-reporter.js';
 import { createJsonLogger } from '../../../agent/daemon/json-logger.js';
 import { collectFacts } from '../../../agent/facts/collect-facts.js';
@@ -160,7 +160,7 @@ async function agentDeps(t: Test, srv: ProtocolServer): Promise<AgentRunDeps & {
     spool,
     blobs,
     // racyWindowMs 0: these runs follow each other within milliseconds; trust every file stamp.
-    catalogs: new CatalogCache(dataDir, { racyWindowMs: 0 }),
+    catalogs: new CatalogCache(dataDir, { sealKey: catalogSealKey(identity.privateKey), racyWindowMs: 0 }),
     log,
     reconcile: (catalog, o) => reconcile(catalog, { host, blobs, stateDir, hostName: 'web-1', noop: o.noop, signal: o.signal, runId: o.runId }),
   };

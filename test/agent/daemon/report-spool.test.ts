@@ -128,3 +128,27 @@ t.test('the report just queued is delivered with its bytes, not read back; older
   t.same(JSON.parse(seen[1]!.serialized!), report('new'));
   t.same(await spool.list(), [], 'both delivered and removed');
 });
+
+t.test('a queued report that is a link, or that others can write, is set aside as *.unsafe and never sent', async (t) => {
+  const top = t.testdir({ elsewhere: {} });
+  const dir = join(top, 'spool');
+  const spool = new ReportSpool({ dir });
+  await spool.open();
+  await spool.enqueue(report('a'), 1000);
+  await spool.enqueue(report('b'), 2000);
+  await spool.enqueue(report('c'), 3000);
+  const [a, b] = await spool.list();
+  // A link to a report-shaped file elsewhere, and a group-writable report.
+  await fsp.writeFile(join(top, 'elsewhere/evil.json'), JSON.stringify(report('evil')));
+  await fsp.rm(join(dir, a!.file));
+  await fsp.symlink(join(top, 'elsewhere/evil.json'), join(dir, a!.file));
+  await fsp.chmod(join(dir, b!.file), 0o660);
+  const fresh = new ReportSpool({ dir });
+  const sent: string[] = [];
+  const r = await fresh.flush(async (rep) => void sent.push(rep.runId), new AbortController().signal);
+  t.same(sent, ['c'], 'only the agent\'s own report went out');
+  t.equal(r.remaining, 0);
+  const left = (await fsp.readdir(dir)).sort();
+  t.same(left, [`${a!.file}.unsafe`, `${b!.file}.unsafe`].sort(), 'both set aside, kept for inspection');
+  t.ok((await fsp.lstat(join(dir, `${a!.file}.unsafe`))).isSymbolicLink(), 'the link itself was moved, not followed');
+});
