@@ -566,7 +566,8 @@ export const FILTERS: Record<string, Filter> = {
   trim: (v, a) => {
     const s = str(v);
     const chars = a.pos[0];
-    if (chars === undefined || chars === null) return s.replace(/^\s+|\s+$/g, '');
+    // Not /^\s+|\s+$/g: V8 backtracks quadratically on a long run of spaces not at the end.
+    if (chars === undefined || chars === null) return s.trim();
     const set = pyStr(chars);
     let i = 0;
     let j = s.length;

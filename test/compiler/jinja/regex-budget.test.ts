@@ -95,3 +95,12 @@ t.test('Python syntax is translated to RE2', async (t) => {
   ];
   for (const [src, out] of cases) t.equal(r.renderString(src, {}, 'ok.j2'), out, src);
 });
+
+t.test('built-in string helpers stay linear on long runs of whitespace', async (t) => {
+  // /^\s+|\s+$/ and /\s+(\S+)$/ in V8 take quadratic time on such strings (minutes at this size).
+  const r = createRenderer({ searchPaths: [t.testdir()] });
+  const vars = { s: `a${' '.repeat(300_000)}b`, w: 'x '.repeat(100_000) };
+  t.equal(r.renderString('{{ (s | trim | length) }} {{ ("  " ~ s ~ "  ") | trim | length }}', vars, 'trim.j2'), '300002 300002');
+  t.equal(r.renderString('{{ s.rsplit(None, 1) | map("length") | list }} {{ s.strip() | length }}', vars, 'rsplit.j2'), '[1, 1] 300002');
+  t.equal(r.renderString('{{ w.rsplit(None, 99998) | length }} {{ w.rsplit(None, 99998)[0] }} {{ " a  b c ".rsplit(None, 1) }}', vars, 'rsplit2.j2'), "99999 x x ['a  b', 'c']");
+});
