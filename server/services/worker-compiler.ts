@@ -171,16 +171,20 @@ export class WorkerCompiler implements CompilerPort {
     });
   }
 
-  async validate(dir: string, revision: string, signal?: AbortSignal): Promise<readonly LocatedProblem[]> {
-    return this.#call<LocatedProblem[]>({ op: 'validate', dir, revision }, this.#opts.validateTimeoutMs ?? 600_000, `validating revision ${revision.slice(0, 12)}`, signal);
+  // Loading and validating are shared by every caller waiting for the revision (RevisionService
+  // memoises them): one caller's signal must not cancel them, so they run to their deadline.
+  async validate(dir: string, revision: string): Promise<readonly LocatedProblem[]> {
+    return this.#call<LocatedProblem[]>({ op: 'validate', dir, revision }, this.#opts.validateTimeoutMs ?? 600_000, `validating revision ${revision.slice(0, 12)}`);
   }
 
-  async load(dir: string, revision: string, signal?: AbortSignal): Promise<LoadedRevision> {
-    const { hosts } = await this.#call<{ hosts: InventoryHost[] }>({ op: 'load', dir, revision }, this.#opts.validateTimeoutMs ?? 600_000, `loading revision ${revision.slice(0, 12)}`, signal);
+  async load(dir: string, revision: string): Promise<LoadedRevision> {
+    const { hosts } = await this.#call<{ hosts: InventoryHost[] }>({ op: 'load', dir, revision }, this.#opts.validateTimeoutMs ?? 600_000, `loading revision ${revision.slice(0, 12)}`);
     const compileMs = this.#opts.compileTimeoutMs ?? 30_000;
     return {
       hosts,
       usesFacts: () => true,
+      // A compile's signal is its caller's own (CatalogService shares compiles under a signal
+      // that never aborts): a caller that gives up while the compile is queued removes it.
       compile: async (host, facts, sig): Promise<CompileResult> => {
         const r = await this.#call<{ catalog: Catalog | undefined; problems: LocatedProblem[]; blobs: [string, Uint8Array][] }>({ op: 'compile', dir, revision, host, facts }, compileMs, `compiling ${host}`, sig);
         return { catalog: r.catalog, problems: r.problems, blobs: new Map(r.blobs.map(([k, v]) => [k, Buffer.from(v.buffer, v.byteOffset, v.byteLength)])) };

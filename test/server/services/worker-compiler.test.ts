@@ -65,6 +65,10 @@ t.test('a compile that overruns its deadline is killed alone; compiles queued be
   const never = new AbortController().signal;
   const hang = rev.compile('hang-1', fineFacts, never);
   const queued = rev.compile('good-1', fineFacts, never);
+  const gaveUp = new AbortController();
+  const abandoned = rev.compile('good-2', fineFacts, gaveUp.signal);
+  gaveUp.abort(new Error('client went away'));
+  await t.rejects(abandoned, { message: 'client went away' }, 'a caller that gives up while queued leaves the queue');
   await t.rejects(hang, { code: 'COMPILE_FAILED', message: /^compiling hang-1 took longer than 15 s and was stopped/ });
   const r = await queued;
   t.ok(r.catalog, 'the compile queued behind the runaway one gets its catalog from a fresh worker');
