@@ -22,6 +22,18 @@ t.test('a catastrophic rule regex against a long inventory attribute answers at 
   t.same(groupsOfHost(repo, repo.hosts.get('h1')!, undefined).includes('evil'), false);
 });
 
+t.test('every catastrophic class in a rule regex: nested quantifiers, overlapping alternation, huge alternation', async (t) => {
+  const patterns = ['^(a+)+$', '(a|a)*b', '^((a*)*[ab]?)*c$', '^(\\w+\\s?)*$', '^(.*a){12}$', `^(?:${Array.from({ length: 40 }, (_, i) => `a${i}|a`).join('|')})+$`];
+  for (const [i, p] of patterns.entries()) {
+    const files = baseRepoFiles();
+    files['groups/evil.yaml'] = `kind: custom\nmatch:\n  - attributes.rack: { regex: ${JSON.stringify(p)} }\n`;
+    files['inventory/hosts.yaml'] = files['inventory/hosts.yaml']!.replace('      rack: r7', `      rack: "${'a'.repeat(1000)}!"`);
+    const repo = await loadFixture(freshDir(t), files);
+    t.same(repo.problems, [], p);
+    t.equal(groupsOfHost(repo, repo.hosts.get('h2')!, undefined).includes('evil'), false, `${i}: ${p} does not match, at once`);
+  }
+});
+
 t.test('rule regexes RE2 cannot run in linear time are refused at load, located', async (t) => {
   const files = baseRepoFiles();
   files['groups/lookahead.yaml'] = 'kind: custom\nmatch:\n  - name: { regex: "^h(?=1)" }\n  - attributes.rack: { regex: "(r)\\\\1" }\n';
