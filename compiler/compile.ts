@@ -27,7 +27,7 @@ import { fromManifestProblem } from './repo/load-repository.js';
 import { groupsOfHost } from './repo/membership.js';
 import { hasRepoErrors, normalizeProblems, problemAt } from './repo/repo-problem.js';
 import type { HostEntry, Repository } from './repo/repository.js';
-import { sanitizeFacts } from './repo/sanitize-facts.js';
+import { fenceFacts, sanitizeFacts } from './repo/sanitize-facts.js';
 import { findConflicts } from './vars/conflicts.js';
 import { explainKey } from './vars/explain.js';
 import { formatKeyPath } from './vars/key-path.js';
@@ -111,7 +111,14 @@ function compileWith(repo: Repository, hostName: string, facts: unknown, launchV
     for (const p of findForbiddenKeys(launchVars)) problems.push(problemAt('<launch vars>', undefined, p, 'VAR_FORBIDDEN_KEY', `launch variable key "${String(p[p.length - 1])}" is not allowed`, at));
     if (hasRepoErrors(problems)) return { ...empty, problems };
   }
-  const cleanFacts = sanitizeFacts(facts);
+  const fenced = fenceFacts(facts);
+  const cleanFacts = fenced.facts;
+  for (const w of fenced.withheld) {
+    problems.push({ code: 'FACT_WITHHELD', severity: 'warning', file: 'facts', path: `/${w.path.split('.').join('/')}`, host: hostName, message: `fact ${w.path} reported by ${hostName} is withheld from group rules and templates: ${w.reason}` });
+  }
+  if (fenced.withheldCount > fenced.withheld.length) {
+    problems.push({ code: 'FACT_WITHHELD', severity: 'warning', file: 'facts', path: '', host: hostName, message: `${fenced.withheldCount - fenced.withheld.length} more facts reported by ${hostName} are withheld (see docs/templates.md, Facts)` });
+  }
   const hv = hostVars(repo, hostName, cleanFacts, launchVars)!;
   const { groups, roles, layers, merged } = hv;
   const result = (extra: Partial<CompileResult>): CompileResult => ({ ...empty, groups, roles, ...extra, problems: normalizeProblems(extra.problems ?? problems) });

@@ -62,6 +62,8 @@ export interface ServerConfig {
   readonly compileTimeoutMs?: number;
   /** Deadline of validating a whole repository at publish. Default 10 min. */
   readonly validateTimeoutMs?: number;
+  /** Compile worker threads (a runaway compile holds one; the others go on). Default 2. */
+  readonly compileWorkers?: number;
   /** Replace the compiler (tests of the server alone never do; kept for embedding). */
   readonly compiler?: CompilerPort;
   readonly version?: string;
@@ -113,7 +115,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
   try {
     const hostStates = await HostStateService.open(store, clock);
     // Compiles run in a worker thread (started on first use): never on the event loop.
-    const worker = config.compiler ? undefined : new WorkerCompiler({ ...(config.secretKey ? { secretKey: config.secretKey } : {}), log: log.child({ component: 'compiler' }), ...(config.compileTimeoutMs !== undefined ? { compileTimeoutMs: config.compileTimeoutMs } : {}), ...(config.validateTimeoutMs !== undefined ? { validateTimeoutMs: config.validateTimeoutMs } : {}) });
+    const worker = config.compiler ? undefined : new WorkerCompiler({ ...(config.secretKey ? { secretKey: config.secretKey } : {}), log: log.child({ component: 'compiler' }), ...(config.compileTimeoutMs !== undefined ? { compileTimeoutMs: config.compileTimeoutMs } : {}), ...(config.validateTimeoutMs !== undefined ? { validateTimeoutMs: config.validateTimeoutMs } : {}), ...(config.compileWorkers !== undefined ? { workers: config.compileWorkers } : {}) });
     const compiler = config.compiler ?? worker!;
     const revisions = await RevisionService.open(store, config.dataDir, compiler, clock, log.child({ component: 'revisions' }), config.liveTtlMs !== undefined ? { liveTtlMs: config.liveTtlMs } : {});
     const reports = await ReportService.open(store, clock);

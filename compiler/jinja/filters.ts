@@ -8,7 +8,8 @@ import YAML from 'yaml';
 import { bindArgs, type CallArgs } from './call-args.js';
 import { pyJsonDumps } from './py-json.js';
 import { methodFor, pyReplace, pySplit } from './py-methods.js';
-import { pyRegex, pySub } from './py-regex.js';
+import type { RegexBudget } from '../regex/bounded-regex.js';
+import { asJinja, pyFindall, pyRegex, pySub } from './py-regex.js';
 import { pyYamlDump } from './py-yaml.js';
 import { getAttr, isBlockedName, RUNTIME_OBJECT } from './safe-access.js';
 import {
@@ -35,6 +36,8 @@ export interface FilterRuntime {
   callFilter(name: string, value: unknown, args: CallArgs): unknown;
   callTest(name: string, value: unknown, args: CallArgs): boolean;
   readonly maxOutput: number;
+  /** The render's regular-expression work budget. */
+  readonly regexBudget: RegexBudget;
 }
 
 export type Filter = (value: unknown, args: CallArgs, rt: FilterRuntime) => unknown;
@@ -563,7 +566,8 @@ export const FILTERS: Record<string, Filter> = {
   trim: (v, a) => {
     const s = str(v);
     const chars = a.pos[0];
-    if (chars === undefined || chars === null) return s.replace(/^\s+|\s+$/g, '');
+    // Not /^\s+|\s+$/g: V8 backtracks quadratically on a long run of spaces not at the end.
+    if (chars === undefined || chars === null) return s.trim();
     const set = pyStr(chars);
     let i = 0;
     let j = s.length;
@@ -697,12 +701,10 @@ export const FILTERS: Record<string, Filter> = {
   md5: (v) => hashHex('md5', str(v)),
   quote: (v) => shQuote(v === null ? '' : str(v)),
   regex_escape: (v) => str(v).replace(/[^A-Za-z0-9_]/g, (c) => '\\' + c),
-  regex_findall: (v, a) => {
+  regex_findall: (v, a, rt) => {
     const b = bindArgs('regex_findall', a, ['regex', 'multiline', 'ignorecase'], {});
-    const re = pyRegex(pyStr(b.regex), { multiline: kwBool(b.multiline), ignorecase: kwBool(b.ignorecase), global: true });
-    const out: unknown[] = [];
-    for (const m of str(v).matchAll(re)) out.push(m.length <= 1 ? m[0] : m.length === 2 ? (m[1] ?? '') : pyTuple(m.slice(1).map((x) => x ?? '')));
-    return out;
+    const re = pyRegex(pyStr(b.regex), { multiline: kwBool(b.multiline), ignorecase: kwBool(b.ignorecase) });
+    return pyFindall(re, str(v), rt.regexBudget).map((m) => (Array.isArray(m) ? pyTuple(m) : m));
   },
   regex_replace: (v, a, rt) => {
     const b = bindArgs('regex_replace', a, ['regex', 'replacement', 'ignorecase', 'multiline', 'count', 'mandatory_count'], {
@@ -711,24 +713,24 @@ export const FILTERS: Record<string, Filter> = {
       mandatory_count: 0,
     });
     const re = pyRegex(pyStr(b.regex), { ignorecase: kwBool(b.ignorecase), multiline: kwBool(b.multiline) });
-    const { out, n } = pySub(re, pyStr(b.replacement), str(v), num(b.count));
+    const { out, n } = pySub(re, pyStr(b.replacement), str(v), num(b.count), rt.regexBudget, rt.maxOutput);
     const mc = num(b.mandatory_count);
     if (mc && mc !== n) throw new JinjaRuntimeError(`regex_replace: ${pyRepr(b.regex)} should match ${mc} times, matched ${n}`);
     return checkSize(out, rt);
   },
-  regex_search: (v, a) => {
+  regex_search: (v, a, rt) => {
     const { pos, kw } = a;
     const re = pyRegex(pyStr(pos[0]), { ignorecase: kwBool(kw.ignorecase), multiline: kwBool(kw.multiline) });
-    const m = re.exec(str(v));
+    const m = asJinja(() => re.find(str(v), rt.regexBudget));
     if (!m) return null;
-    if (pos.length <= 1) return m[0];
+    if (pos.length <= 1) return m.groups[0];
     return pos.slice(1).map((g) => {
       const ref = pyStr(g);
       const named = /^\\g<(\S+)>$/.exec(ref);
-      if (named) return m.groups?.[named[1] as string] ?? null;
+      if (named) return m.named[named[1] as string] ?? null;
       const idx = /^\\(\d+)$/.exec(ref);
       if (!idx) throw new JinjaRuntimeError(`regex_search: unknown group reference ${pyRepr(ref)}`);
-      return m[Number(idx[1])] ?? null;
+      return m.groups[Number(idx[1])] ?? null;
     });
   },
   sha1: (v) => hashHex('sha1', str(v)),

@@ -65,16 +65,21 @@ function pyRsplit(s: string, sep: unknown, maxsplit: unknown): string[] {
   if (sep === undefined || sep === null) {
     const words = pySplit(s, null, -1);
     if (words.length <= max + 1) return words;
-    // Keep the original spacing of the unsplit head.
-    let head = s.replace(/[\s]+$/, '');
+    // Keep the original spacing of the unsplit head. Scanned by hand from the right: an anchored
+    // regex such as /\s+(\S+)$/ is retried at every position, quadratic on long inputs.
+    const ws = (c: string | undefined): boolean => c !== undefined && /\s/.test(c);
+    let end = s.length;
+    while (end > 0 && ws(s[end - 1])) end--;
     const tail: string[] = [];
     for (let i = 0; i < max; i++) {
-      const m = /[\s]+(\S+)$/.exec(head);
-      if (!m) break;
-      tail.unshift(m[1] as string);
-      head = head.slice(0, m.index);
+      let j = end;
+      while (j > 0 && !ws(s[j - 1])) j--;
+      if (j === 0) break;
+      tail.push(s.slice(j, end));
+      end = j;
+      while (end > 0 && ws(s[end - 1])) end--;
     }
-    return [head.replace(/^[\s]+/, ''), ...tail];
+    return [s.slice(0, end).replace(/^[\s]+/, ''), ...tail.reverse()];
   }
   const sp = pyStr(sep);
   const parts = s.split(sp);

@@ -5,6 +5,7 @@
  * iterations) that stops runaway templates in-process.
  */
 import { StarArgs, StarKwargs, joinArgs, splitArgs, type CallArgs } from './call-args.js';
+import { RegexBudget } from '../regex/bounded-regex.js';
 import { FILTERS, UNDEFINED_OK_FILTERS, type Filter } from './filters.js';
 import { LoopContext } from './loop-context.js';
 import { methodFor } from './py-methods.js';
@@ -69,11 +70,14 @@ export class PythonRuntime {
   readonly CONTINUE: object = Object.freeze({ signal: 'continue' });
   private outputUsed = 0;
   private iterations = 0;
+  /** Regular-expression work of one render (RE2 units and time): see compiler/regex/bounded-regex.ts. */
+  readonly regexBudget = new RegexBudget();
   constructor(readonly limits: RenderLimits) {}
 
   begin(): void {
     this.outputUsed = 0;
     this.iterations = 0;
+    this.regexBudget.reset();
     this.signal = undefined;
   }
 
@@ -268,7 +272,7 @@ export class PythonRuntime {
     if (value instanceof PyUndefined && !UNDEFINED_OK_FILTERS.has(name)) value.fail();
     for (const a of args.pos) if (a instanceof PyUndefined && name !== 'default' && name !== 'd') a.fail();
     for (const a of Object.values(args.kw)) if (a instanceof PyUndefined) a.fail();
-    return fn(value, args, { callFilter: (n, v, a) => this.callFilter(n, v, a), callTest: (n, v, a) => this.callTest(n, v, a), maxOutput: this.limits.maxOutput });
+    return fn(value, args, { callFilter: (n, v, a) => this.callFilter(n, v, a), callTest: (n, v, a) => this.callTest(n, v, a), maxOutput: this.limits.maxOutput, regexBudget: this.regexBudget });
   }
 
   test(name: string, value: unknown, args: unknown[]): boolean {
@@ -280,7 +284,7 @@ export class PythonRuntime {
     if (!t) throw new JinjaRuntimeError(`no test named '${name}'`, 'UNSUPPORTED');
     if (value instanceof PyUndefined && !UNDEFINED_OK_TESTS.has(name)) value.fail();
     for (const a of args.pos) if (a instanceof PyUndefined) a.fail();
-    return t(value, args);
+    return t(value, args, this);
   }
 
   /** Template globals: Jinja2's range/dict/namespace/cycler/joiner plus the helpers the preprocessor emits. */

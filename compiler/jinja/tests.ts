@@ -4,7 +4,8 @@
  */
 import { bindArgs, type CallArgs } from './call-args.js';
 import { compareVersions } from './filters.js';
-import { pyRegex } from './py-regex.js';
+import type { RegexBudget } from '../regex/bounded-regex.js';
+import { asJinja, pyRegex } from './py-regex.js';
 import {
   JinjaRuntimeError,
   PyFloat,
@@ -20,7 +21,12 @@ import {
   unwrapString,
 } from './py-values.js';
 
-export type Test = (value: unknown, args: CallArgs) => boolean;
+/** What a test may use of the render: its regular-expression work budget. */
+export interface TestRuntime {
+  readonly regexBudget: RegexBudget;
+}
+
+export type Test = (value: unknown, args: CallArgs, rt: TestRuntime) => boolean;
 
 /** Tests that accept an undefined value (every other test raises on one). */
 export const UNDEFINED_OK_TESTS = new Set(['defined', 'undefined', 'none', 'string', 'number', 'mapping', 'iterable', 'sequence', 'boolean', 'integer', 'float', 'callable', 'sameas']);
@@ -60,19 +66,13 @@ function version(v: unknown, a: CallArgs): boolean {
   return op(compareVersions(v, b.version));
 }
 
-function regexTest(v: unknown, a: CallArgs, how: 'match' | 'search' | 'fullmatch' | undefined): boolean {
+function regexTest(v: unknown, a: CallArgs, rt: TestRuntime, how: 'match' | 'search' | 'fullmatch' | undefined): boolean {
   const b = bindArgs('regex', a, ['pattern', 'ignorecase', 'multiline', 'match_type'], { pattern: '', match_type: 'search' });
   const type = how ?? pyStr(b.match_type);
-  let src = pyStr(b.pattern);
-  if (type === 'match') src = `^(?:${src})`;
-  else if (type === 'fullmatch') src = `^(?:${src})$`;
-  const re = pyRegex(src, { ignorecase: b.ignorecase === undefined ? false : truthy(b.ignorecase), multiline: b.multiline === undefined ? false : truthy(b.multiline) });
-  // `^` of a match must anchor at the string start even in multiline mode.
-  if (type !== 'search' && re.multiline) {
-    const m = re.exec(pyStr(v));
-    return m !== null && m.index === 0;
-  }
-  return re.test(pyStr(v));
+  // `match` anchors at the start of the string (\A), even in multiline mode; `fullmatch` at both ends.
+  const wrap = type === 'match' ? (s: string) => `\\A(?:${s})` : type === 'fullmatch' ? (s: string) => `\\A(?:${s})\\z` : undefined;
+  const re = pyRegex(pyStr(b.pattern), { ignorecase: b.ignorecase === undefined ? false : truthy(b.ignorecase), multiline: b.multiline === undefined ? false : truthy(b.multiline) }, wrap);
+  return asJinja(() => re.test(pyStr(v), rt.regexBudget));
 }
 
 export const TESTS: Record<string, Test> = {
@@ -120,9 +120,9 @@ export const TESTS: Record<string, Test> = {
   version_compare: version,
   truthy: (v, a) => bool(v, a.pos[0] !== undefined ? truthy(a.pos[0]) : a.kw.convert_bool !== undefined ? truthy(a.kw.convert_bool) : false),
   falsy: (v, a) => !bool(v, a.pos[0] !== undefined ? truthy(a.pos[0]) : a.kw.convert_bool !== undefined ? truthy(a.kw.convert_bool) : false),
-  match: (v, a) => regexTest(v, a, 'match'),
-  search: (v, a) => regexTest(v, a, 'search'),
-  regex: (v, a) => regexTest(v, a, undefined),
+  match: (v, a, rt) => regexTest(v, a, rt, 'match'),
+  search: (v, a, rt) => regexTest(v, a, rt, 'search'),
+  regex: (v, a, rt) => regexTest(v, a, rt, undefined),
   subset: (v, a) => (v as unknown[]).every((x) => pyIn(x, a.pos[0])),
   superset: (v, a) => (a.pos[0] as unknown[]).every((x) => pyIn(x, v)),
   contains: (v, a) => pyIn(a.pos[0], v),

@@ -7,6 +7,7 @@
 import type { RepoProblem } from '../../schemas/repo/problem.js';
 import type { MatchRule } from '../../schemas/repo/group.js';
 import { didYouMean } from '../manifest/did-you-mean.js';
+import { BoundedRegex } from '../regex/bounded-regex.js';
 import { isVarMap, type VarMap } from '../vars/merge.js';
 import { containsSecret } from '../vars/secrets.js';
 import { problemAt } from './repo-problem.js';
@@ -131,9 +132,9 @@ function checkRegexes(rule: MatchRule, report: (path: (string | number)[], messa
   const one = (cond: unknown, path: (string | number)[]): void => {
     if (isVarMap(cond) && typeof cond['regex'] === 'string') {
       try {
-        new RegExp(cond['regex']);
+        BoundedRegex.compile(cond['regex']);
       } catch (e) {
-        report([...path, 'regex'], `invalid regular expression: ${(e as Error).message}`);
+        report([...path, 'regex'], (e as Error).message);
       }
     }
   };

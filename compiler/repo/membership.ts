@@ -4,6 +4,7 @@
  * conditions read what the agent reported and only count when written under `facts:`.
  */
 import type { MatchRule } from '../../schemas/repo/group.js';
+import { BoundedRegex, RegexBudget } from '../regex/bounded-regex.js';
 import { FORBIDDEN_KEYS, isVarMap } from '../vars/merge.js';
 import type { HostEntry, Repository } from './repository.js';
 
@@ -89,7 +90,6 @@ export function factAt(facts: unknown, path: string): unknown {
 }
 
 type Scalar = string | number | boolean;
-const regexCache = new Map<string, RegExp>();
 
 /** Whether a rule condition holds for a value (see schemas/repo/group.ts for the forms). */
 export function conditionHolds(cond: unknown, value: unknown): boolean {
@@ -102,17 +102,14 @@ export function conditionHolds(cond: unknown, value: unknown): boolean {
   if (Array.isArray(cond['notIn'])) return !cond['notIn'].some((c) => scalars.includes(String(c)));
   if (typeof cond['exists'] === 'boolean') return (value !== undefined && value !== null) === cond['exists'];
   if (typeof cond['regex'] === 'string') {
-    let re = regexCache.get(cond['regex']);
-    if (!re) {
-      try {
-        re = new RegExp(cond['regex']);
-      } catch {
-        return false;
-      }
-      regexCache.set(cond['regex'], re);
+    let re: BoundedRegex;
+    try {
+      re = BoundedRegex.compile(cond['regex']);
+    } catch {
+      return false; // reported by checkRepository (BAD_REGEX)
     }
-    const r = re;
-    return scalars.some((s) => s.length <= MAX_REGEX_SUBJECT && r.test(s));
+    // RE2 matches in linear time; subjects are short and each test has its own budget.
+    return scalars.some((s) => s.length <= MAX_REGEX_SUBJECT && re.test(s, new RegexBudget()));
   }
   return false;
 }

@@ -19,7 +19,7 @@ export const matchConditionSchema = {
       properties: {
         in: { type: 'array', items: { type: ['string', 'number', 'boolean'] }, minItems: 1, description: 'Holds when the value (or, for a list, one of its items) is one of these.' },
         notIn: { type: 'array', items: { type: ['string', 'number', 'boolean'] }, minItems: 1, description: 'Holds when the value (and every item of a list) is none of these; also when absent.' },
-        regex: { type: 'string', minLength: 1, maxLength: 256, description: 'A JavaScript regular expression the value (or an item) must match; values over 1,024 characters never match.' },
+        regex: { type: 'string', minLength: 1, maxLength: 256, description: 'A regular expression (RE2 syntax: no lookahead or backreferences; matched in linear time) the value (or an item) must match; values over 1,024 characters never match.' },
         exists: { type: 'boolean', description: 'true: the attribute or fact is set; false: it is not.' },
       },
     },

@@ -1,9 +1,11 @@
 /**
- * CompilerPort backed by a worker thread (compile-worker.ts): the server's event loop never
- * runs a compile. Each call has a deadline; a call that overruns it (a runaway template) or a
- * worker that dies (out of memory: the worker has its own heap limit) fails the calls in
- * flight with COMPILE_FAILED and the next call starts a fresh worker. One worker: compiles are
- * serial, and share the worker's compile cache.
+ * CompilerPort backed by a small pool of worker threads (compile-worker.ts): the server's event
+ * loop never runs a compile. Calls wait in one queue and go to the first idle worker; each call's
+ * deadline starts when a worker takes it, so time spent waiting behind another host's compile
+ * never counts against it. A call that overruns its deadline (a runaway template) fails alone:
+ * its worker is terminated and replaced, and the queue goes on. A worker that dies (out of
+ * memory: each has its own heap limit) fails only the call it was running. Workers beyond the
+ * first are started on demand and stop when idle, so a quiet server holds one.
  */
 import { Worker } from 'node:worker_threads';
 import type { Catalog } from '../../schemas/catalog.js';
@@ -13,34 +15,59 @@ import type { CompilerPort, CompileResult, InventoryHost, LoadedRevision, Locate
 
 export interface WorkerCompilerOptions {
   readonly secretKey?: Buffer;
-  /** Deadline of one host's compile (and of a variables view). Default 30 s. */
+  /** Deadline of one host's compile (and of a variables view), counted from when a worker takes it. Default 30 s. */
   readonly compileTimeoutMs?: number;
   /** Deadline of loading or validating a whole repository. Default 10 min. */
   readonly validateTimeoutMs?: number;
-  /** Heap limit of the worker. Default 1024 MiB. */
+  /** Heap limit of each worker. Default 1024 MiB. */
   readonly maxHeapMb?: number;
+  /** Workers compiling at once. Default 2: one runaway compile never holds up the others. */
+  readonly workers?: number;
+  /** A worker other than the first stops after this long without work. Default 60 s. */
+  readonly idleMs?: number;
+  /** The worker script; tests substitute one that wraps the real worker. */
+  readonly workerUrl?: URL;
   readonly log?: Logger;
 }
 
-interface Pending {
+interface Job {
+  readonly id: number;
+  readonly msg: Record<string, unknown>;
+  readonly timeoutMs: number;
+  /** What the call does, for messages ("compiling web-1"). */
+  readonly label: string;
   resolve(v: unknown): void;
   reject(e: unknown): void;
-  timer: NodeJS.Timeout;
 }
 
+interface Slot {
+  readonly worker: Worker;
+  job: Job | undefined;
+  deadline: NodeJS.Timeout | undefined;
+  idle: NodeJS.Timeout | undefined;
+}
+
+type Reply = { id: number; ok: boolean; value?: unknown; error?: { message: string; code?: unknown } };
+
 export class WorkerCompiler implements CompilerPort {
-  #worker: Worker | undefined;
+  readonly #slots: (Slot | undefined)[];
+  readonly #queue: Job[] = [];
   #next = 1;
-  readonly #pending = new Map<number, Pending>();
+  #closed = false;
   readonly #opts: WorkerCompilerOptions;
 
   constructor(opts: WorkerCompilerOptions = {}) {
     this.#opts = opts;
+    this.#slots = new Array<Slot | undefined>(Math.max(1, Math.floor(opts.workers ?? 2))).fill(undefined);
   }
 
-  #spawn(): Worker {
-    if (this.#worker) return this.#worker;
-    const w = new Worker(new URL('./compile-worker.js', import.meta.url), {
+  /** Workers running now (for tests and metrics). */
+  get workerCount(): number {
+    return this.#slots.filter((s) => s !== undefined).length;
+  }
+
+  #spawn(i: number): Slot {
+    const w = new Worker(this.#opts.workerUrl ?? new URL('./compile-worker.js', import.meta.url), {
       workerData: this.#opts.secretKey ? { secretKeyHex: this.#opts.secretKey.toString('hex') } : {},
       resourceLimits: { maxOldGenerationSizeMb: this.#opts.maxHeapMb ?? 1024 },
       // Templates render here: give them an empty environment (no MONGODB_URL, no tokens) and
@@ -49,83 +76,139 @@ export class WorkerCompiler implements CompilerPort {
       stdin: false,
     });
     w.unref();
-    w.on('message', (m: { id: number; ok: boolean; value?: unknown; error?: { message: string; code?: unknown } }) => {
-      const p = this.#pending.get(m.id);
-      if (!p) return;
-      this.#pending.delete(m.id);
-      clearTimeout(p.timer);
-      if (m.ok) p.resolve(m.value);
-      else p.reject(Object.assign(new Error(m.error?.message ?? 'compile failed'), { code: m.error?.code }));
+    const slot: Slot = { worker: w, job: undefined, deadline: undefined, idle: undefined };
+    w.on('message', (m: Reply) => {
+      const job = slot.job;
+      if (!job || job.id !== m.id) return;
+      this.#release(i, slot);
+      if (m.ok) job.resolve(m.value);
+      else job.reject(Object.assign(new Error(m.error?.message ?? 'compile failed'), { code: m.error?.code }));
+      this.#pump();
     });
     const fail = (why: string): void => {
-      if (this.#worker !== w) return;
-      this.#worker = undefined;
-      this.#opts.log?.error('compile worker stopped', { why });
-      for (const [id, p] of this.#pending) {
-        clearTimeout(p.timer);
-        p.reject(new ApiError('COMPILE_FAILED', `the compiler stopped: ${why}`));
-        this.#pending.delete(id);
-      }
+      if (this.#slots[i] !== slot) return;
+      this.#retire(i, slot);
+      this.#opts.log?.error('compile worker stopped', { why, during: slot.job?.label });
+      slot.job?.reject(new ApiError('COMPILE_FAILED', `the compiler stopped while ${slot.job.label}: ${why}`));
+      slot.job = undefined;
+      this.#pump();
     };
     w.on('error', (err) => fail(err.message));
     w.on('exit', (code) => fail(`exited with code ${code}`));
-    this.#worker = w;
-    return w;
+    this.#slots[i] = slot;
+    return slot;
   }
 
-  #call<T>(msg: Record<string, unknown>, timeoutMs: number): Promise<T> {
-    const w = this.#spawn();
-    const id = this.#next++;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        reject(new ApiError('COMPILE_FAILED', `compiling took longer than ${Math.round(timeoutMs / 1000)} s and was stopped (a runaway template?)`));
-        // The worker is busy with the runaway call: replace it.
-        if (this.#worker === w) {
-          this.#worker = undefined;
-          void w.terminate();
-          for (const [pid, p] of this.#pending) {
-            clearTimeout(p.timer);
-            p.reject(new ApiError('COMPILE_FAILED', 'the compiler was restarted after another compile overran its deadline; retry'));
-            this.#pending.delete(pid);
-          }
+  /** Hands queued calls to idle workers (warm ones first), starting workers up to the pool size. */
+  #pump(): void {
+    while (this.#queue.length > 0 && !this.#closed) {
+      let i = this.#slots.findIndex((s) => s !== undefined && s.job === undefined);
+      if (i < 0) i = this.#slots.findIndex((s) => s === undefined);
+      if (i < 0) return;
+      const slot = this.#slots[i] ?? this.#spawn(i);
+      const job = this.#queue.shift()!;
+      clearTimeout(slot.idle);
+      slot.idle = undefined;
+      slot.job = job;
+      slot.deadline = setTimeout(() => this.#overrun(i, slot, job), job.timeoutMs);
+      slot.worker.postMessage({ id: job.id, ...job.msg });
+    }
+  }
+
+  #release(i: number, slot: Slot): void {
+    clearTimeout(slot.deadline);
+    slot.deadline = undefined;
+    slot.job = undefined;
+    if (i > 0) {
+      slot.idle = setTimeout(() => {
+        if (this.#slots[i] === slot && slot.job === undefined) {
+          this.#retire(i, slot);
+          void slot.worker.terminate();
         }
-      }, timeoutMs);
-      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
-      w.postMessage({ id, ...msg });
+      }, this.#opts.idleMs ?? 60_000);
+      slot.idle.unref();
+    }
+  }
+
+  #retire(i: number, slot: Slot): void {
+    clearTimeout(slot.deadline);
+    clearTimeout(slot.idle);
+    if (this.#slots[i] === slot) this.#slots[i] = undefined;
+  }
+
+  /** The call running on `slot` overran: it fails alone; the worker is replaced; the queue goes on. */
+  #overrun(i: number, slot: Slot, job: Job): void {
+    if (slot.job !== job) return;
+    slot.job = undefined;
+    this.#retire(i, slot);
+    void slot.worker.terminate();
+    this.#opts.log?.error('compile overran its deadline', { during: job.label, timeoutMs: job.timeoutMs });
+    job.reject(new ApiError('COMPILE_FAILED', `${job.label} took longer than ${Math.round(job.timeoutMs / 1000)} s and was stopped (a runaway template?)`));
+    this.#pump();
+  }
+
+  #call<T>(msg: Record<string, unknown>, timeoutMs: number, label: string, signal?: AbortSignal): Promise<T> {
+    if (this.#closed) return Promise.reject(new ApiError('COMPILE_FAILED', 'the server is stopping'));
+    return new Promise<T>((resolve, reject) => {
+      const job: Job = { id: this.#next++, msg, timeoutMs, label, resolve: resolve as (v: unknown) => void, reject };
+      if (signal) {
+        if (signal.aborted) return reject(signal.reason);
+        // A caller that gives up before a worker takes its call leaves the queue.
+        signal.addEventListener(
+          'abort',
+          () => {
+            const at = this.#queue.indexOf(job);
+            if (at >= 0) {
+              this.#queue.splice(at, 1);
+              reject(signal.reason);
+            }
+          },
+          { once: true },
+        );
+      }
+      this.#queue.push(job);
+      this.#pump();
     });
   }
 
+  // Loading and validating are shared by every caller waiting for the revision (RevisionService
+  // memoises them): one caller's signal must not cancel them, so they run to their deadline.
   async validate(dir: string, revision: string): Promise<readonly LocatedProblem[]> {
-    return this.#call<LocatedProblem[]>({ op: 'validate', dir, revision }, this.#opts.validateTimeoutMs ?? 600_000);
+    return this.#call<LocatedProblem[]>({ op: 'validate', dir, revision }, this.#opts.validateTimeoutMs ?? 600_000, `validating revision ${revision.slice(0, 12)}`);
   }
 
   async load(dir: string, revision: string): Promise<LoadedRevision> {
-    const { hosts } = await this.#call<{ hosts: InventoryHost[] }>({ op: 'load', dir, revision }, this.#opts.validateTimeoutMs ?? 600_000);
+    const { hosts } = await this.#call<{ hosts: InventoryHost[] }>({ op: 'load', dir, revision }, this.#opts.validateTimeoutMs ?? 600_000, `loading revision ${revision.slice(0, 12)}`);
     const compileMs = this.#opts.compileTimeoutMs ?? 30_000;
     return {
       hosts,
       usesFacts: () => true,
-      compile: async (host, facts): Promise<CompileResult> => {
-        const r = await this.#call<{ catalog: Catalog | undefined; problems: LocatedProblem[]; blobs: [string, Uint8Array][] }>({ op: 'compile', dir, revision, host, facts }, compileMs);
+      // A compile's signal is its caller's own (CatalogService shares compiles under a signal
+      // that never aborts): a caller that gives up while the compile is queued removes it.
+      compile: async (host, facts, sig): Promise<CompileResult> => {
+        const r = await this.#call<{ catalog: Catalog | undefined; problems: LocatedProblem[]; blobs: [string, Uint8Array][] }>({ op: 'compile', dir, revision, host, facts }, compileMs, `compiling ${host}`, sig);
         return { catalog: r.catalog, problems: r.problems, blobs: new Map(r.blobs.map(([k, v]) => [k, Buffer.from(v.buffer, v.byteOffset, v.byteLength)])) };
       },
       variables: async (host, facts): Promise<VariablesView> => {
-        const v = await this.#call<{ yaml: string; flat: Record<string, unknown> }>({ op: 'variables', dir, revision, host, facts }, compileMs);
-        return { yaml: v.yaml, flat: v.flat, explain: (key) => this.#call<unknown>({ op: 'explain', dir, revision, host, facts, key }, compileMs) };
+        const v = await this.#call<{ yaml: string; flat: Record<string, unknown> }>({ op: 'variables', dir, revision, host, facts }, compileMs, `computing the variables of ${host}`);
+        return { yaml: v.yaml, flat: v.flat, explain: (key) => this.#call<unknown>({ op: 'explain', dir, revision, host, facts, key }, compileMs, `explaining ${key} for ${host}`) };
       },
     };
   }
 
-  /** Stops the worker; calls in flight fail. */
+  /** Stops the workers; calls in flight or queued fail. */
   async close(): Promise<void> {
-    const w = this.#worker;
-    this.#worker = undefined;
-    for (const [id, p] of this.#pending) {
-      clearTimeout(p.timer);
-      p.reject(new ApiError('COMPILE_FAILED', 'the server is stopping'));
-      this.#pending.delete(id);
-    }
-    if (w) await w.terminate();
+    this.#closed = true;
+    const stopping = new ApiError('COMPILE_FAILED', 'the server is stopping');
+    for (const job of this.#queue.splice(0)) job.reject(stopping);
+    const workers: Worker[] = [];
+    this.#slots.forEach((slot, i) => {
+      if (!slot) return;
+      this.#retire(i, slot);
+      slot.job?.reject(stopping);
+      slot.job = undefined;
+      workers.push(slot.worker);
+    });
+    await Promise.all(workers.map((w) => w.terminate()));
   }
 }

@@ -41,7 +41,7 @@ if (!existsSync(worker)) {
     const timer = setInterval(() => ticks++, 5);
     const jobs = [
       { searchPaths: ['/'], source: '{% for i in range(1000000000) %}{% for j in range(1000000000) %}{% endfor %}{% endfor %}', name: 'loops.j2' },
-      { searchPaths: ['/'], source: '{{ ("a" * 40 ~ "!") | regex_replace("^(a+)+$", "x") }}', name: 'redos.j2' },
+      // (A catastrophic regex is no runaway any more: RE2 answers at once, see regex-budget.test.ts.)
       { searchPaths: ['/'], source: '{% set xs = [] %}{% for i in range(1000000) %}{{ xs.append("x" * 1000000 ~ i) }}{% endfor %}', name: 'memory.j2' },
       { searchPaths: ['/'], source: '{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}', name: 'recursion.j2' },
     ];
