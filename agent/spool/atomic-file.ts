@@ -42,10 +42,26 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** Creates a private directory (0700) and its parents; tightens the mode of an existing one. */
+/**
+ * Creates a private directory (0700) and its parents; tightens the mode of an existing one. The
+ * mode is set through a descriptor opened O_DIRECTORY|O_NOFOLLOW (ADR 0007), never by path: a
+ * symlink put in its place after the mkdir is refused, not followed to chmod what it points at.
+ */
 export async function ensurePrivateDir(dir: string): Promise<void> {
   await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
-  await fsp.chmod(dir, 0o700);
+  let fh;
+  try {
+    fh = await fsp.open(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP' || code === 'ENOTDIR') throw new Error(`${dir} must be a directory, not a symbolic link or another file (its mode is not changed through a link)`, { cause: err });
+    throw err;
+  }
+  try {
+    await fh.chmod(0o700);
+  } finally {
+    await fh.close();
+  }
 }
 
 /** Removes temporary files left behind by a crash in the middle of writeFileAtomic. */
