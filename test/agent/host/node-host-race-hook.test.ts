@@ -115,3 +115,27 @@ t.test('a directory resource: the swap between create and chmod/chown fails the 
   t.equal(r.resources[0]?.error?.code, 'ENTRY_CHANGED', r.resources[0]?.error?.message ?? '');
   t.same(victimState(), before, 'the victim keeps its mode and owner');
 });
+
+t.test('parents: another user\'s symlink in a directory it can write is not followed', async (t) => {
+  const { root } = layout(t);
+  const { chownSync, lchownSync } = await import('node:fs');
+  // a user owning /p (its home, say) puts its own link /p/a -> /elsewhere where root will write
+  chownSync(join(root, 'p'), 4321, 4322);
+  const target = join(root, 'elsewhere');
+  mkdirSync(target);
+  symlinkSync('/elsewhere', join(root, 'p/a'));
+  lchownSync(join(root, 'p/a'), 4321, 4322);
+  const host = createNodeHost({ root });
+  await t.rejects(host.mkdir('/p/a/b/c', { recursive: true, mode: 0o700, uid: 4321 }), { code: 'SYMLINK_REFUSED' });
+  await t.rejects(host.writeFileAtomic('/p/a/cron', 'x', { uid: 4321 }), { code: 'SYMLINK_REFUSED' });
+  t.same(readdirSync(target), [], 'nothing was created through the link');
+  // the same link owned by root (only root could have made it) is followed, as before
+  lchownSync(join(root, 'p/a'), 0, 0);
+  await host.mkdir('/p/a/b', { recursive: true, mode: 0o700 });
+  t.same(readdirSync(target), ['b']);
+  // a link owned by another user in a root-owned directory no one else can write is followed
+  symlinkSync('/elsewhere', join(root, 'a2'));
+  lchownSync(join(root, 'a2'), 4321, 4322);
+  await host.writeFileAtomic('/a2/f', 'x');
+  t.ok(existsSync(join(target, 'f')));
+});
