@@ -7,6 +7,9 @@ export type HostErrorCode =
   | 'IS_A_DIRECTORY'
   | 'SYMLINK_REFUSED'
   | 'SYMLINK_LOOP'
+  | 'ENTRY_CHANGED'
+  | 'CROSS_DEVICE'
+  | 'TOO_DEEP'
   | 'SPAWN_FAILED';
 
 /** An error raised by a Host; `code` is stable, the message is for people. */

@@ -48,11 +48,27 @@ export interface Host {
   readdir(path: string): Promise<string[]>;
   /** Atomic replace: temp file (O_EXCL, 0600) in the same directory, write, fsync, chmod/chown, rename, fsync dir. */
   writeFileAtomic(path: string, data: Buffer | string, opts?: { mode?: number; uid?: number; gid?: number }): Promise<void>;
-  mkdir(path: string, opts?: { recursive?: boolean; mode?: number }): Promise<void>;
+  /**
+   * Creates a directory. `mode` (all 12 bits, umask not applied), `uid` and `gid` are set through
+   * a descriptor of the directory just made, never by path; with `recursive`, missing parents are
+   * made 0755 and an existing directory is left as it is (its mode and owner untouched).
+   */
+  mkdir(path: string, opts?: { recursive?: boolean; mode?: number; uid?: number; gid?: number }): Promise<void>;
+  /**
+   * Sets mode and/or owner of an existing entry through one descriptor opened without following
+   * a final symlink (a link's owner can be set, its mode cannot: SYMLINK_REFUSED). With `expect`,
+   * the entry must be of that kind (ENTRY_CHANGED otherwise: it was swapped since it was checked).
+   */
+  setAttributes(path: string, attrs: { mode?: number; uid?: number; gid?: number }, expect?: Stat['kind']): Promise<void>;
+  /** setAttributes(path, { mode }). */
   chmod(path: string, mode: number): Promise<void>;
+  /** setAttributes(path, { uid, gid }) (-1 leaves one unchanged); a symlink's own owner. */
   lchown(path: string, uid: number, gid: number): Promise<void>;
   symlink(target: string, path: string): Promise<void>;
-  /** Removes a file or link; with recursive, a directory tree. Missing paths are not an error. */
+  /**
+   * Removes a file or link; with recursive, a directory tree, walked by descriptors: a symlink in
+   * it is removed, never followed, and a mount point below is refused. Missing paths are not an error.
+   */
   remove(path: string, opts?: { recursive?: boolean }): Promise<void>;
   rename(from: string, to: string): Promise<void>;
 

@@ -11,6 +11,10 @@
  *   redirect the write: the operation then names the directory by its descriptor.
  * - Files are written to a temp file created O_CREAT|O_EXCL|O_NOFOLLOW mode 0600 in the target
  *   directory, fsynced, chmod/chowned, renamed into place, and the directory is fsynced.
+ * - Mode and owner are only ever changed through a descriptor of the entry opened O_PATH|
+ *   O_NOFOLLOW relative to its verified parent, checked with fstat (entry-ops.ts, ADR 0007): a
+ *   directory just made, or an entry just checked, swapped for a symlink in between is refused,
+ *   never followed. Recursive removal walks by descriptors and never follows a symlink.
  * - Reads follow the operating system's semantics under "/"; under another root the directory
  *   actually opened (its /proc/self/fd link) must lie inside the root. A verified directory is
  *   kept open and reused for the rest of the current event-loop turn (at most DIR_CACHE_MAX of
@@ -31,6 +35,7 @@ import type { ExecOptions, ExecResult, Host, Stat } from './host.js';
 import { HostError } from './host-error.js';
 import { runProcess } from './node-exec.js';
 import { openDirInRoot } from './open-dir-in-root.js';
+import { openEntry, removeTree, setAttributesOf, type Attributes, type RaceHook } from './entry-ops.js';
 import { parseAccountFile, type AccountEntry } from './account-file.js';
 
 /** sha256Now's read buffer: one per process (the reads are synchronous, so never shared at once). */
@@ -39,6 +44,11 @@ const scratch = Buffer.allocUnsafeSlow(64 * 1024);
 export interface NodeHostOptions {
   /** Existing directory every managed path is confined under; "/" on a real host. */
   readonly root: string;
+  /**
+   * Tests only: awaited at each point where another process could change the tree between two
+   * steps of one operation (entry-ops.ts RaceStep), so a test can make the swap exactly there.
+   */
+  readonly raceHook?: RaceHook;
 }
 
 /** A Host that also reports account entries (primary gid, home) read from the root's /etc files. */
@@ -102,6 +112,8 @@ interface ParentRef {
 export function createNodeHost(opts: NodeHostOptions): NodeHost {
   const root = resolvePath(opts.root);
   const confined = root !== '/';
+  const raceHook = opts.raceHook;
+  const euid = process.geteuid?.() ?? 0;
   const accountCache = new Map<string, { key: string; entries: Map<string, AccountEntry> }>();
 
   function realPath(path: string): string {
@@ -380,6 +392,34 @@ export function createNodeHost(opts: NodeHostOptions): NodeHost {
     return entries;
   }
 
+  /** Host.setAttributes: one O_PATH|O_NOFOLLOW descriptor of the entry, checked, then chown and chmod through it. */
+  async function setAttributesAt(path: string, attrs: Attributes, expect?: Stat['kind']): Promise<void> {
+    const act = async (dir: string, name: string): Promise<void> => {
+      if (raceHook) await raceHook('attributes', `${dir}/${name}`);
+      const e = await openEntry(dir, name);
+      try {
+        const kind = kindOf(e.st.mode);
+        if (expect !== undefined && kind !== expect) {
+          throw new HostError('ENTRY_CHANGED', `${path} is now a ${kind}, not the ${expect} that was checked; its mode and owner were not changed`);
+        }
+        await setAttributesOf(e, attrs, path);
+      } finally {
+        await e.fh.close();
+      }
+    };
+    if (pathComponents(path).length === 0) {
+      flushDirCache();
+      const slash = root.lastIndexOf('/');
+      const parent = await fsp.open(root.slice(0, slash) || '/', C.O_RDONLY | C.O_DIRECTORY);
+      try {
+        return await act(`/proc/self/fd/${parent.fd}`, root.slice(slash + 1) || '.');
+      } finally {
+        await parent.close();
+      }
+    }
+    await withParent(path, ({ dir, name }) => act(dir, name));
+  }
+
   const host: NodeHost = {
     root,
     realPath,
@@ -467,49 +507,44 @@ export function createNodeHost(opts: NodeHostOptions): NodeHost {
       await withParent(
         path,
         async ({ dir, name }) => {
+          const mode = o.mode ?? 0o755;
           try {
-            await fsp.mkdir(`${dir}/${name}`, { mode: o.mode ?? 0o755 });
+            await fsp.mkdir(`${dir}/${name}`, { mode: mode & 0o1777 });
           } catch (err) {
             if (!(o.recursive && errno(err) === 'EEXIST')) throw err;
             const st = await fsp.lstat(`${dir}/${name}`);
             if (!st.isDirectory()) throw new HostError('NOT_A_DIRECTORY', `${path} exists and is not a directory`);
             return;
           }
-          if (o.mode !== undefined) await fsp.chmod(`${dir}/${name}`, o.mode);
+          if (raceHook) await raceHook('mkdir', `${dir}/${name}`);
+          // the umask (and a setgid parent) shaped the mode: set it, and the owner, through a
+          // descriptor of what now holds the name, checked to be a directory this process made
+          const e = await openEntry(dir, name).catch((err: unknown) => {
+            throw new HostError('ENTRY_CHANGED', `${path} disappeared right after it was created; nothing was changed`, { cause: err });
+          });
+          try {
+            if (!e.st.isDirectory() || e.st.uid !== euid) {
+              throw new HostError('ENTRY_CHANGED', `${path} was replaced by another ${e.st.isSymbolicLink() ? 'symbolic link' : 'entry'} right after it was created; its mode and owner were not set`);
+            }
+            await setAttributesOf(e, { mode, ...(o.uid !== undefined ? { uid: o.uid } : {}), ...(o.gid !== undefined ? { gid: o.gid } : {}) }, path);
+          } finally {
+            await e.fh.close();
+          }
         },
         o.recursive ? { mode: 0o755 } : undefined,
       );
     },
 
+    async setAttributes(path, attrs, expect) {
+      await setAttributesAt(path, attrs, expect);
+    },
+
     async chmod(path, mode) {
-      const comps = pathComponents(path);
-      const open = async (p: string) => {
-        let fh: FileHandle;
-        try {
-          fh = await fsp.open(p, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
-        } catch (err) {
-          if (errno(err) === 'ELOOP') throw new HostError('SYMLINK_REFUSED', `${path} is a symbolic link; its mode is not managed`);
-          throw err;
-        }
-        try {
-          await fh.chmod(mode);
-        } finally {
-          await fh.close();
-        }
-      };
-      if (comps.length === 0) {
-        flushDirCache();
-        return open(root);
-      }
-      await withParent(path, ({ dir, name }) => open(`${dir}/${name}`));
+      await setAttributesAt(path, { mode });
     },
 
     async lchown(path, uid, gid) {
-      if (pathComponents(path).length === 0) {
-        flushDirCache();
-        return fsp.lchown(root, uid, gid);
-      }
-      await withParent(path, ({ dir, name }) => fsp.lchown(`${dir}/${name}`, uid, gid));
+      await setAttributesAt(path, { ...(uid !== -1 ? { uid } : {}), ...(gid !== -1 ? { gid } : {}) });
     },
 
     async symlink(target, path) {
@@ -525,8 +560,10 @@ export function createNodeHost(opts: NodeHostOptions): NodeHost {
           if (errno(err) === 'ENOENT') return;
           throw err;
         }
+        if (raceHook) await raceHook('remove', `${dir}/${name}`);
         if (st.isDirectory()) {
-          if (o.recursive) await fsp.rm(`${dir}/${name}`, { recursive: true, force: true });
+          // neither rmdir nor unlink follows a final symlink; removeTree never enters one
+          if (o.recursive) await removeTree(dir, name, path, raceHook);
           else await fsp.rmdir(`${dir}/${name}`);
         } else {
           await fsp.unlink(`${dir}/${name}`);

@@ -3,13 +3,19 @@
  * (security.md F3). The whole archive is refused (ARCHIVE_UNSAFE) when any entry:
  * - has an absolute name, a drive letter, a backslash, NUL, or a ".." segment;
  * - is a hard link, a device, a FIFO or any type other than file, directory and symlink;
- * - is a symlink whose target is absolute or leaves the directory (resolved lexically from the
- *   link's own directory);
- * - is written through a symlink of the same archive (a path whose parent is a link entry);
+ * - is a symlink whose target is absolute, or leaves the directory once resolved against the
+ *   whole extracted tree (linksStayInside: every link met on the way is followed, as the kernel
+ *   would, so a chain `sub/l0 -> ..`, `sub/l1 -> l0/..`, `etc -> sub/l1/etc` is caught whatever
+ *   the order of its entries), or cannot be resolved (a loop, more than 40 links, ".." after a
+ *   name the archive does not make a directory);
+ * - is written through a symlink of the same archive (a path whose parent is a link entry), so no
+ *   write ever follows a link, not even one pointing inside;
  * - changes the kind of a path already extracted (a directory, then a link of the same name);
  * and it is refused with ARCHIVE_TOO_LARGE past maxEntries entries, maxBytes extracted bytes, or
  * a compression ratio above maxRatio once more than ratioFloorBytes are out (decompression bombs).
- * setuid, setgid and sticky bits are cleared (neutralised); ownership in the archive is ignored.
+ * setuid, setgid and sticky bits of files and the setuid bit of directories are cleared
+ * (neutralised); a directory keeps its sticky and setgid bits (a 1777 directory stays 1777: making
+ * it 0777 would let anyone delete anyone's files); ownership in the archive is ignored.
  * The caller extracts into a temp directory and removes it when this throws.
  */
 import { Parser, type ReadEntry } from 'tar';
@@ -208,6 +214,50 @@ export function linkStaysInside(parts: readonly string[], target: string): boole
   return true;
 }
 
+/** Links one resolution follows at most (as Linux's MAXSYMLINKS). */
+const MAX_LINK_HOPS = 40;
+/** Components one link's resolution handles at most (targets can be long in PAX headers). */
+const MAX_RESOLVE_STEPS = 8192;
+
+/**
+ * Checks that every symlink of the extracted tree resolves inside it. `tree` maps each extracted
+ * path ("a/b", after strip) to its kind, implicit parent directories included; `targets` maps
+ * each link to its target. Resolution is the kernel's, confined: start in the link's directory;
+ * "." stays; ".." leaves a directory of the tree (refused above the top, or out of anything the
+ * tree does not make a directory, which could be anything once unpacked beside other files); a
+ * name that is a link of the tree is replaced by its target (at most MAX_LINK_HOPS: a loop is
+ * refused). Throws ARCHIVE_UNSAFE naming the link.
+ */
+export function linksStayInside(tree: ReadonlyMap<string, 'file' | 'directory' | 'link'>, targets: ReadonlyMap<string, string>): void {
+  for (const [link, target] of targets) {
+    const fail = (why: string) => unsafe(`symlink ${JSON.stringify(link)} -> ${JSON.stringify(target)} ${why}`);
+    const stack = link.split('/').slice(0, -1);
+    const queue = target.split('/');
+    let hops = 0;
+    let steps = 0;
+    while (queue.length > 0) {
+      if (++steps > MAX_RESOLVE_STEPS) throw fail('takes too many steps to resolve');
+      const c = queue.shift()!;
+      if (c === '' || c === '.') continue;
+      if (c === '..') {
+        if (stack.length === 0) throw fail('resolves outside the directory');
+        if (tree.get(stack.join('/')) !== 'directory') throw fail(`goes back up ("..") out of ${JSON.stringify(stack.join('/'))}, which the archive does not make a directory`);
+        stack.pop();
+        continue;
+      }
+      const p = [...stack, c].join('/');
+      if (tree.get(p) === 'link') {
+        if (++hops > MAX_LINK_HOPS) throw fail('is a symlink loop (or a chain of more than 40 links)');
+        const next = targets.get(p)!;
+        if (next.startsWith('/')) throw fail(`goes through ${JSON.stringify(p)}, an absolute symlink`);
+        queue.unshift(...next.split('/'));
+        continue;
+      }
+      stack.push(c);
+    }
+  }
+}
+
 /**
  * Extracts `data` into the existing directory `dest` (a manifest path) on the host. Throws
  * ARCHIVE_UNSAFE, ARCHIVE_TOO_LARGE or ARCHIVE_INVALID; the caller removes `dest` then.
@@ -222,8 +272,9 @@ export async function extractArchive(
   const strip = opts.strip ?? 0;
   const budget = new Budget(opts.limits ?? defaultExtractLimits, data.length);
   const kinds = new Map<string, 'file' | 'directory' | 'link'>();
+  const targets = new Map<string, string>();
   const dirModes: [string, number][] = [];
-  const written: string[] = [];
+  const written: [string, 'file' | 'directory' | 'link'][] = [];
   let neutralised = 0;
   const root = dest.replace(/\/+$/, '');
 
@@ -237,14 +288,17 @@ export async function extractArchive(
       const pk = kinds.get(prefix);
       if (pk === 'link') throw unsafe(`entry ${JSON.stringify(e.name)} would be written through the symlink ${prefix}`);
       if (pk === 'file') throw unsafe(`entry ${JSON.stringify(e.name)} is below the file ${prefix}`);
+      if (pk === undefined) kinds.set(prefix, 'directory'); // made by the mkdir below
     }
     const prev = kinds.get(rel);
     if (prev !== undefined && (prev !== e.kind || e.kind === 'link')) throw unsafe(`entry ${JSON.stringify(e.name)} replaces an earlier ${prev} of the same name`);
     const path = `${root}/${rel}`;
     if (parts.length > 1) await host.mkdir(`${root}/${parts.slice(0, -1).join('/')}`, { recursive: true, mode: 0o755 });
     const raw = e.mode ?? (e.kind === 'directory' ? 0o755 : 0o644);
-    if (raw & 0o7000) neutralised++;
-    const mode = raw & 0o777;
+    // a directory keeps sticky and setgid; everything else loses its special bits
+    const keep = e.kind === 'directory' ? 0o3777 : 0o777;
+    if (raw & 0o7000 & ~keep) neutralised++;
+    const mode = raw & keep;
     switch (e.kind) {
       case 'directory':
         await host.mkdir(path, { recursive: true, mode: 0o700 });
@@ -257,22 +311,26 @@ export async function extractArchive(
         const target = e.target ?? '';
         if (!linkStaysInside(parts, target)) throw unsafe(`symlink ${JSON.stringify(e.name)} points outside the directory: ${JSON.stringify(target)}`);
         await host.symlink(target, path);
+        targets.set(rel, target);
         break;
       }
       default:
         e.kind satisfies never;
     }
     kinds.set(rel, e.kind);
-    written.push(path);
+    written.push([path, e.kind]);
   };
 
   if (format === 'zip') await zipEntries(data, budget, onEntry, opts.signal);
   else await tarEntries(data, budget, onEntry, opts.signal);
 
+  // links are judged against the whole tree, so the order of the entries does not matter
+  linksStayInside(kinds, targets);
   if (opts.uid !== undefined || opts.gid !== undefined) {
-    for (const p of written) await host.lchown(p, opts.uid ?? -1, opts.gid ?? -1);
+    const owner = { ...(opts.uid !== undefined ? { uid: opts.uid } : {}), ...(opts.gid !== undefined ? { gid: opts.gid } : {}) };
+    for (const [p, kind] of written) await host.setAttributes(p, owner, kind);
   }
   // deepest first, so a read-only directory does not block setting the modes below it
-  for (const [p, m] of dirModes.sort((a, b) => b[0].length - a[0].length)) await host.chmod(p, m);
+  for (const [p, m] of dirModes.sort((a, b) => b[0].length - a[0].length)) await host.setAttributes(p, { mode: m }, 'directory');
   return { entries: budget.entries, bytes: budget.bytes, neutralised };
 }

@@ -4,7 +4,9 @@
  * (recorded in stateDir/archives/). A new archive is extracted safely (archive-extract.ts) into a
  * temp directory beside the target, then swapped in: with `clean` or no directory yet, the whole
  * directory is replaced; otherwise each top-level entry is renamed over its old version and
- * other files stay. Nothing is changed when the archive is refused.
+ * other files stay. Nothing is changed when the archive is refused. The temp names carry a tag
+ * recorded in the state directory first (archives/<hash>.pending.json), so temp directories a
+ * killed apply left behind are removed by the next apply of the same path.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { ArchiveResource } from '../../schemas/index.js';
@@ -28,9 +30,49 @@ function markerPath(path: string): string {
   return `/archives/${createHash('sha256').update(path).digest('hex')}.json`;
 }
 
-function siblingTemp(path: string, tag: string): string {
+/** Where an apply records the tag of the temp names it is about to create (removed when it ends). */
+function pendingPath(path: string): string {
+  return markerPath(path).replace(/\.json$/, '.pending.json');
+}
+
+/** The prefix of an apply's temp names beside `path`: `.NAME.stead-<tag>.` (then `new`, `old0`, `old1`, …). */
+function tempPrefix(path: string, tag: string): string {
+  return `.${baseName(path).slice(0, 160)}.stead-${tag}.`;
+}
+
+function siblingTemp(path: string, tag: string, kind: string): string {
   const parent = parentOf(path);
-  return `${parent === '/' ? '' : parent}/.${baseName(path).slice(0, 160)}.stead-${randomBytes(6).toString('hex')}.${tag}`;
+  return `${parent === '/' ? '' : parent}/${tempPrefix(path, tag)}${kind}`;
+}
+
+const TAG = /^[0-9a-f]{12}$/;
+
+/**
+ * Removes what an apply of `path` that was killed (kill -9, power loss) left beside it: the temp
+ * directories named by the tags it recorded in the state directory before creating them. Only
+ * names carrying a recorded tag are touched, so a concurrent apply's temp is never removed.
+ */
+async function removeLeftovers(host: Host, state: Host, path: string): Promise<number> {
+  const pending = pendingPath(path);
+  if (!(await state.lstat(pending))) return 0;
+  let tags: string[] = [];
+  try {
+    const doc = JSON.parse((await state.readFile(pending)).toString('utf8')) as { path?: unknown; tags?: unknown };
+    if (doc.path === path && Array.isArray(doc.tags)) tags = doc.tags.filter((x): x is string => typeof x === 'string' && TAG.test(x));
+  } catch {
+    // a torn record: nothing can be attributed to it
+  }
+  let removed = 0;
+  if (tags.length > 0 && (await host.lstat(parentOf(path)))?.kind === 'directory') {
+    const parent = parentOf(path);
+    for (const name of await host.readdir(parent)) {
+      if (!tags.some((tag) => name.startsWith(tempPrefix(path, tag)) && /^(?:new|old\d+)$/.test(name.slice(tempPrefix(path, tag).length)))) continue;
+      await host.remove(`${parent === '/' ? '' : parent}/${name}`, { recursive: true });
+      removed++;
+    }
+  }
+  await state.remove(pending);
+  return removed;
 }
 
 async function readMarker(stateDir: string, path: string): Promise<string | undefined> {
@@ -45,11 +87,11 @@ async function readMarker(stateDir: string, path: string): Promise<string | unde
   }
 }
 
-async function swapIn(host: Host, tmp: string, target: string, whole: boolean): Promise<void> {
+async function swapIn(host: Host, tmp: string, target: string, whole: boolean, tag: string): Promise<void> {
   const old: string[] = [];
   if (whole) {
     if (await host.lstat(target)) {
-      const aside = siblingTemp(target, 'old');
+      const aside = siblingTemp(target, tag, `old${old.length}`);
       await host.rename(target, aside);
       old.push(aside);
     }
@@ -59,7 +101,7 @@ async function swapIn(host: Host, tmp: string, target: string, whole: boolean): 
       const dst = `${target}/${name}`;
       const st = await host.lstat(dst);
       if (st) {
-        const aside = siblingTemp(target, 'old');
+        const aside = siblingTemp(target, tag, `old${old.length}`);
         await host.rename(dst, aside);
         old.push(aside);
       }
@@ -99,6 +141,8 @@ export const archive = {
     const a = plan.actual;
     const host = ctx.host;
     const state = await createStateHost(ctx.stateDir);
+    const left = await removeLeftovers(host, state, d.path);
+    if (left > 0) ctx.log(`removed ${left} temp directories an interrupted unpack left beside ${d.path}`);
     if (d.ensure === 'absent') {
       if (a) {
         if (a.stat.kind !== 'directory') throw new ResourceError('WRONG_KIND', `${d.path} is a ${a.stat.kind}, not a directory`);
@@ -111,7 +155,12 @@ export const archive = {
     await requireParent(host, d.path);
     const { uid, gid } = requireIds(d, await resolveOwner(host, d.owner, d.group));
     const data = verifyBlob(d.source, await ctx.blobs.get(d.source, ctx.signal));
-    const tmp = siblingTemp(d.path, 'new');
+    // the tag is recorded before anything carries it, so a kill -9 from here on leaves nothing
+    // that the next apply cannot find (removeLeftovers)
+    const tag = randomBytes(6).toString('hex');
+    await state.mkdir('/archives', { recursive: true, mode: 0o700 });
+    await state.writeFileAtomic(pendingPath(d.path), JSON.stringify({ path: d.path, tags: [tag] }), { mode: 0o600 });
+    const tmp = siblingTemp(d.path, tag, 'new');
     await host.mkdir(tmp, { mode: 0o700 });
     try {
       const res = await extractArchive(host, data, tmp, {
@@ -124,14 +173,14 @@ export const archive = {
       await host.chmod(tmp, 0o755);
       if (uid !== undefined || gid !== undefined) await host.lchown(tmp, uid ?? -1, gid ?? -1);
       ctx.signal.throwIfAborted();
-      await swapIn(host, tmp, d.path, !a || d.clean === true);
+      await swapIn(host, tmp, d.path, !a || d.clean === true, tag);
       if (res.neutralised > 0) ctx.log(`cleared setuid/setgid/sticky bits on ${res.neutralised} entries`);
       ctx.log(`unpacked ${res.entries} entries (${res.bytes} bytes) into ${d.path}`);
     } catch (err) {
       await host.remove(tmp, { recursive: true }).catch(() => undefined);
       throw err;
     }
-    await state.mkdir('/archives', { recursive: true, mode: 0o700 });
     await state.writeFileAtomic(markerPath(d.path), JSON.stringify({ path: d.path, source: d.source }), { mode: 0o600 });
+    await state.remove(pendingPath(d.path));
   },
 } satisfies ResourceImpl<'archive', ArchiveActual>;

@@ -143,13 +143,12 @@ export const directory = {
       await requireParent(host, d.path);
       const ids = await resolveOwner(host, d.owner, d.group);
       const { uid, gid } = requireIds(d, ids);
-      await host.mkdir(d.path, { mode: d.mode !== undefined ? parseMode(d.mode) : 0o755 });
-      if (uid !== undefined || gid !== undefined) await host.lchown(d.path, uid ?? -1, gid ?? -1);
-      if (d.mode !== undefined) await host.chmod(d.path, parseMode(d.mode));
+      // mode and owner set through the new directory's descriptor (a swapped-in link is refused)
+      await host.mkdir(d.path, { mode: d.mode !== undefined ? parseMode(d.mode) : 0o755, ...(uid !== undefined ? { uid } : {}), ...(gid !== undefined ? { gid } : {}) });
       return;
     }
     if (a.stat.kind !== 'directory') throw new ResourceError('WRONG_KIND', `${d.path} is a ${a.stat.kind}; a directory resource will not replace it`);
-    await applyMetadata(host, d.path, plan.changes, d, a.ids);
+    await applyMetadata(host, d.path, plan.changes, d, a.ids, 'directory');
     if (a.unmanaged && a.unmanaged.length > 0) {
       for (const p of a.unmanaged) {
         ctx.signal.throwIfAborted();
@@ -161,7 +160,7 @@ export const directory = {
       const { uid, gid } = requireIds(d, a.ids);
       for (const p of a.ownershipDrift) {
         ctx.signal.throwIfAborted();
-        await host.lchown(p, uid ?? -1, gid ?? -1);
+        await host.setAttributes(p, { ...(uid !== undefined ? { uid } : {}), ...(gid !== undefined ? { gid } : {}) });
       }
     }
   },

@@ -109,7 +109,7 @@ export const file = {
     const props = new Set(plan.changes.map((c) => c.property));
     const rewrite = !a || a.stat.kind !== 'file' || props.has('content');
     if (!rewrite) {
-      await applyMetadata(ctx.host, d.path, plan.changes, d, a.ids);
+      await applyMetadata(ctx.host, d.path, plan.changes, d, a.ids, 'file');
       return;
     }
     await requireParent(ctx.host, d.path);

@@ -47,15 +47,22 @@ export function requireIds(desired: { owner?: string; group?: string }, ids: Own
   return { ...(typeof ids.uid === 'number' ? { uid: ids.uid } : {}), ...(typeof ids.gid === 'number' ? { gid: ids.gid } : {}) };
 }
 
-/** Applies mode/owner/group changes to an existing path (never through a symlink). */
-export async function applyMetadata(host: Host, path: string, changes: readonly Change[], desired: { mode?: string; owner?: string; group?: string }, ids: OwnerIds): Promise<void> {
+/**
+ * Applies mode/owner/group changes to an existing path in one step through one descriptor (never
+ * through a symlink); `expect` is the kind read saw, refused (ENTRY_CHANGED) if it was swapped since.
+ */
+export async function applyMetadata(host: Host, path: string, changes: readonly Change[], desired: { mode?: string; owner?: string; group?: string }, ids: OwnerIds, expect?: Stat['kind']): Promise<void> {
   const props = new Set(changes.map((c) => c.property));
+  const attrs: { mode?: number; uid?: number; gid?: number } = {};
   if (props.has('owner') || props.has('group')) {
     const { uid, gid } = requireIds(desired, ids);
-    await host.lchown(path, props.has('owner') && uid !== undefined ? uid : -1, props.has('group') && gid !== undefined ? gid : -1);
+    if (props.has('owner') && uid !== undefined) attrs.uid = uid;
+    if (props.has('group') && gid !== undefined) attrs.gid = gid;
   }
-  // chown may clear setuid bits: chmod after chown
-  if (desired.mode !== undefined && (props.has('mode') || props.has('owner') || props.has('group'))) await host.chmod(path, parseMode(desired.mode));
+  // chown may clear setuid bits: the mode is set after the owner (setAttributes does so)
+  if (desired.mode !== undefined && (props.has('mode') || props.has('owner') || props.has('group'))) attrs.mode = parseMode(desired.mode);
+  if (attrs.mode === undefined && attrs.uid === undefined && attrs.gid === undefined) return;
+  await host.setAttributes(path, attrs, expect);
 }
 
 /** The parent directory of a manifest path ("/a/b" → "/a"; "/a" → "/"). */

@@ -96,6 +96,7 @@ export function createSystemdRecordingHost(): SystemdRecordingHost {
     readdir: () => unsupported('readdir'),
     writeFileAtomic: () => unsupported('writeFileAtomic'),
     mkdir: () => unsupported('mkdir'),
+    setAttributes: () => unsupported('setAttributes'),
     chmod: () => unsupported('chmod'),
     lchown: () => unsupported('lchown'),
     symlink: () => unsupported('symlink'),

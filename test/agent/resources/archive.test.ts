@@ -119,14 +119,14 @@ t.test('a PAX path with NUL is cut at the NUL by the parser: neutralised, writte
   t.notOk(existsSync(join(d, 'evil')) || existsSync(join(root, 'evil')));
 });
 
-t.test('setuid, setgid and sticky bits are cleared', async (t) => {
+t.test('setuid and setgid bits of files are cleared; a directory keeps sticky and setgid', async (t) => {
   const { root, run } = setup(t);
   const ref = blobs.put(tarGz([{ name: 'suid', data: 'x', mode: 0o4755 }, { name: 'sgid', data: 'x', mode: 0o2755 }, { name: 'tmp/', type: '5', mode: 0o1777 }]));
   const r = await run([{ type: 'archive', path: '/srv/app', source: ref }]);
   t.equal(r.outcome, 'changed');
   t.equal(statSync(join(root, 'srv/app/suid')).mode & 0o7777, 0o755);
   t.equal(statSync(join(root, 'srv/app/sgid')).mode & 0o7777, 0o755);
-  t.equal(lstatSync(join(root, 'srv/app/tmp')).mode & 0o7777, 0o777);
+  t.equal(lstatSync(join(root, 'srv/app/tmp')).mode & 0o7777, 0o1777, 'sticky kept: anyone may write, only owners delete');
 });
 
 t.test('limits: too many entries, too many bytes, decompression bombs', async (t) => {
