@@ -55,6 +55,8 @@ export interface ServerConfig {
   readonly identityTtlMs?: number;
   readonly liveTtlMs?: number;
   readonly defaultMetrics?: boolean;
+  /** A pending agent key not approved within this time expires and frees its slot (ADR 0009). Default 24 h. */
+  readonly pendingKeyTtlMs?: number;
   /** Enrollments without a bootstrap token accepted per client address per minute. Default 120. */
   readonly enrollPerMinute?: number;
   readonly secureCookies?: boolean;
@@ -125,7 +127,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       nonces: new NonceCache(config.skewMs ?? 5 * 60_000, sharedNonces ? (key, exp, now) => sharedNonces.claim(key, exp, now) : undefined),
       ...(sharedNonces ? { sharedNonces } : {}),
       enrollLimiter: new RateLimiter(clock, config.enrollPerMinute ?? 120, 60_000),
-      enrollment: await EnrollmentService.open(store, clock, config.identityTtlMs !== undefined ? { identityTtlMs: config.identityTtlMs } : {}),
+      enrollment: await EnrollmentService.open(store, clock, { ...(config.identityTtlMs !== undefined ? { identityTtlMs: config.identityTtlMs } : {}), ...(config.pendingKeyTtlMs !== undefined ? { pendingKeyTtlMs: config.pendingKeyTtlMs } : {}) }),
       operators: await OperatorAuthService.open(store, clock, config.identityTtlMs !== undefined ? { cacheTtlMs: config.identityTtlMs } : {}),
       hostStates,
       reports,

@@ -36,6 +36,8 @@ Options:
   --stale-after SECONDS        a host without a report for this long is "not reporting"; default 900
   --report-retention-days N    raw reports kept this long (each host's newest always); default 14
   --history-retention-days N   hourly compliance history kept this long; default 400
+  --pending-key-ttl SECONDS    an agent key not approved within this time expires (its agent enrolls
+                               it again); default 86400
   --log-level LEVEL            debug | info | warn | error; default info
   --json                       start-up events as JSON lines on stdout`;
 
@@ -86,6 +88,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       'stale-after': { type: 'string' },
       'report-retention-days': { type: 'string' },
       'history-retention-days': { type: 'string' },
+      'pending-key-ttl': { type: 'string' },
       'log-level': { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -108,6 +111,8 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   if (!Number.isFinite(retentionDays) || retentionDays <= 0) throw new UsageError('--report-retention-days must be positive');
   const historyDays = Number(values['history-retention-days'] ?? String(Math.max(400, retentionDays)));
   if (!Number.isFinite(historyDays) || historyDays < retentionDays) throw new UsageError('--history-retention-days must be a number of days, at least --report-retention-days');
+  const pendingKeyTtl = Number(values['pending-key-ttl'] ?? '86400');
+  if (!Number.isFinite(pendingKeyTtl) || pendingKeyTtl < 60 || pendingKeyTtl > 365 * 86_400) throw new UsageError('--pending-key-ttl must be 60 seconds to 365 days, in seconds');
   const servers = Number(values.servers ?? '1');
   if (!Number.isSafeInteger(servers) || servers < 1 || servers > 1000) throw new UsageError(`--servers must be an integer 1-1000, got ${JSON.stringify(values.servers)}`);
   const headersTimeout = Number(values['headers-timeout'] ?? '15');
@@ -129,6 +134,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       log,
       ...(secretKey ? { secretKey } : {}),
       staleAfterMs: staleAfter * 1000,
+      pendingKeyTtlMs: pendingKeyTtl * 1000,
       housekeeping: { reportRetentionMs: retentionDays * 86_400_000, historyRetentionMs: historyDays * 86_400_000 },
       secureCookies: tls !== undefined,
     });

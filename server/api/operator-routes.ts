@@ -91,7 +91,7 @@ export function agentView(a: AgentRecord): unknown {
   return {
     host: a.host,
     status: a.status,
-    keys: a.keys.map((k) => ({ fingerprint: k.fingerprint, status: k.status, createdAt: isoAt(k.createdAt), ...(k.approvedAt !== undefined ? { approvedAt: isoAt(k.approvedAt) } : {}), ...(k.via !== undefined ? { via: k.via } : {}) })),
+    keys: a.keys.map((k) => ({ fingerprint: k.fingerprint, status: k.status, createdAt: isoAt(k.createdAt), ...(k.approvedAt !== undefined ? { approvedAt: isoAt(k.approvedAt) } : {}), ...(k.expiresAt !== undefined ? { expiresAt: isoAt(k.expiresAt) } : {}), ...(k.via !== undefined ? { via: k.via } : {}) })),
   };
 }
 
@@ -165,6 +165,23 @@ export const operatorRoutes: readonly RouteSpec[] = [
       const host = hostParam(ctx);
       const body = await jsonBody(ctx, rejectGuard, 64 * 1024);
       ctx.body = agentView(await s.enrollment.reject(host, body.fingerprint));
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/api/v1/agents/:host/keys/:fingerprint',
+    auth: 'write',
+    tag: 'agents',
+    summary: 'Delete a key (pending, rejected, retired, or the approved key of a revoked host). Deleting the last key forgets the host.',
+    responses: { 200: { description: 'the host after the deletion', schema: agentViewSchema }, 204: { description: 'the last key was deleted: the host is forgotten' }, 400: err('not a fingerprint'), 404: err('unknown host or key'), 409: err('the approved key of a host that is not revoked') },
+    async handler(ctx, s) {
+      const host = hostParam(ctx);
+      const fingerprint = ctx.params['fingerprint'] ?? '';
+      if (!/^[0-9a-f]{64}$/.test(fingerprint)) throw new ApiError('BAD_REQUEST', 'the fingerprint must be 64 lowercase hex characters (GET /api/v1/agents/:host lists them)');
+      const after = await s.enrollment.deleteKey(host, fingerprint);
+      ctx.state.log.info('agent key deleted', { host, fingerprint, operator: operator(ctx).name });
+      if (after) ctx.body = agentView(after);
+      else ctx.status = 204;
     },
   },
   {
