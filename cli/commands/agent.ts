@@ -7,8 +7,9 @@
  * object per run with --json).
  *
  * Exit codes: 0 ok (or stopped by a signal); 1 the run failed (--once); 3 the server refused
- * this agent (bad bootstrap token, revoked); 4 no catalog could be fetched and none is cached
- * (--once); 64 usage.
+ * this agent (bad bootstrap token, rejected key); 4 no catalog could be fetched and none is
+ * cached (--once); 64 usage. A revoked (or forgotten) agent does not exit: it enrolls a new key
+ * and waits for approval (ADR 0009).
  */
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
@@ -20,7 +21,7 @@ import { agentRun, type AgentRunResult, type Reconciler } from '../../agent/daem
 import { BlobCache } from '../../agent/daemon/blob-cache.js';
 import { CatalogCache } from '../../agent/daemon/catalog-cache.js';
 import { lockDataDir } from '../../agent/daemon/data-dir-lock.js';
-import { EnrollmentRefusedError, ensureEnrolled } from '../../agent/daemon/enrollment.js';
+import { EnrollmentRefusedError, ensureEnrolled, keyRefusedForGood, renewKey } from '../../agent/daemon/enrollment.js';
 import { FactsReporter } from '../../agent/daemon/facts-reporter.js';
 import { createJsonLogger, errorFields, type LogLevel } from '../../agent/daemon/json-logger.js';
 import { runPullLoop } from '../../agent/daemon/pull-loop.js';
@@ -227,17 +228,21 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       });
     };
 
-    const enrolled = await ensureEnrolled(
-      {
-        client,
-        identity,
-        log,
-        bootstrapToken: opts.bootstrapToken,
-        facts: async () => (await collectFacts()) as unknown as Record<string, unknown>,
-        pollMaxMs: Math.min(30_000, Math.max(1000, opts.intervalMs)),
-      },
-      signal,
-    );
+    const enrollment = {
+      client,
+      log,
+      facts: async () => (await collectFacts()) as unknown as Record<string, unknown>,
+      pollMaxMs: Math.min(30_000, Math.max(1000, opts.intervalMs)),
+    };
+    // Revoked or forgotten by the server: a new key, pending until an operator approves it.
+    const renew = (reason: { code: string; message: string }) => renewKey({ ...enrollment, dataDir: opts.dataDir }, reason, signal);
+    let enrolled: 'approved' | 'aborted';
+    try {
+      enrolled = await ensureEnrolled({ ...enrollment, identity, bootstrapToken: opts.bootstrapToken }, signal);
+    } catch (err) {
+      if (!(err instanceof EnrollmentRefusedError && keyRefusedForGood(err.serverCode))) throw err;
+      enrolled = await renew({ code: err.serverCode, message: err.message });
+    }
     if (enrolled === 'aborted') return agentExitCodes.ok;
 
     const deps = { client, spool, catalogs, blobs, reconcile: engine, facts, log };
@@ -250,17 +255,26 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     };
 
     if (opts.once) {
-      const result = await agentRun(deps, opts.noop, signal);
+      let result = await agentRun(deps, opts.noop, signal);
       print(result);
+      if (result.identityRefused && keyRefusedForGood(result.identityRefused.code)) {
+        if ((await renew(result.identityRefused)) === 'aborted') return agentExitCodes.ok;
+        result = await agentRun(deps, opts.noop, signal);
+        print(result);
+      }
       if (result.identityRefused) return agentExitCodes.refused;
       if (!result.report) return signal.aborted ? agentExitCodes.ok : agentExitCodes.noCatalog;
       return result.report.outcome === 'failed' ? agentExitCodes.failed : agentExitCodes.ok;
     }
 
     log.info('agent started', { server: client.server, root: opts.root, intervalSeconds: opts.intervalMs / 1000, splaySeconds: opts.splayMs / 1000, noop: opts.noop });
-    const exit = await runPullLoop({ ...deps, onRun: print }, { intervalMs: opts.intervalMs, splayMs: opts.splayMs, noop: opts.noop }, signal);
+    let exit = await runPullLoop({ ...deps, onRun: print }, { intervalMs: opts.intervalMs, splayMs: opts.splayMs, noop: opts.noop }, signal);
+    while (exit.reason === 'refused' && keyRefusedForGood(exit.code)) {
+      if ((await renew(exit)) === 'aborted') break;
+      exit = await runPullLoop({ ...deps, onRun: print }, { intervalMs: opts.intervalMs, splayMs: opts.splayMs, noop: opts.noop }, signal);
+    }
     if (exit.reason === 'refused') {
-      log.error('the server refuses this agent (revoked or unknown key); stopping. Re-enroll: move <data-dir>/identity aside and restart.', { message: exit.message });
+      log.error('the server refuses this agent; stopping (a clock out of step is refused too: check NTP)', { message: exit.message, serverCode: exit.code });
       return agentExitCodes.refused;
     }
     log.info('agent stopped');
