@@ -206,7 +206,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
     tag: 'operators',
     summary: 'Create an operator token with role admin or readonly.',
     body: { types: ['application/json'], limit: 64 * 1024, schema: operatorTokenRequestSchema },
-    responses: { 201: { description: 'token (shown once)', schema: operatorTokenResponseSchema } },
+    responses: { 201: { description: 'token (shown once)', schema: operatorTokenResponseSchema }, 409: err('a token with this name exists (revoked ones included)') },
     async handler(ctx, s) {
       const body = await jsonBody(ctx, operatorTokenGuard, 64 * 1024);
       ctx.status = 201;
