@@ -141,8 +141,8 @@ export class EnrollmentService {
           await this.agents.insertOne({ _id: host, status: approved ? 'approved' : 'pending', keys: [key], version: 1, updatedAt: now });
         } catch (err) {
           if (isDuplicateKey(err)) {
-            // Lost a race with another enrollment of the same host: a consumed token must not be wasted silently.
-            if (approved) throw new ApiError('CONFLICT', `host ${host} was enrolled concurrently; the bootstrap token was used, ask for a new one`);
+            // Lost a race with another enrollment of the same host: a consumed token still approves this key.
+            if (approved) return this.#approveByConsumedToken(host, fingerprint, pem);
             continue;
           }
           throw err;
@@ -158,10 +158,8 @@ export class EnrollmentService {
         // Re-enrolling a known key is idempotent: it reports that key's state.
         if (known.status === 'approved' && existing.status === 'approved') return { host, status: 'approved', fingerprint };
         if (known.status === 'pending' && neverApproved && input.bootstrapToken !== undefined) {
-          if (await this.#consumeToken(input.bootstrapToken, host)) {
-            if (await this.#approveKey(existing, keys, fingerprint, 'bootstrap-token')) return { host, status: 'approved', fingerprint };
-            throw new ApiError('CONFLICT', `host ${host} changed concurrently; the bootstrap token was used, ask for a new one`);
-          }
+          await this.#consumeToken(input.bootstrapToken, host);
+          return this.#approveByConsumedToken(host, fingerprint, pem);
         }
         if (known.status === 'rejected' || known.status === 'retired') throw new ApiError('FORBIDDEN', `this key was ${known.status} for host ${host}; generate a new key to enroll again`);
         return { host, status: 'pending', fingerprint };
@@ -173,9 +171,7 @@ export class EnrollmentService {
       }
       if (byToken) {
         await this.#consumeToken(input.bootstrapToken!, host);
-        const doc = { ...existing, keys: [...keys, { fingerprint, pem, status: 'pending' as const, createdAt: now }] };
-        if (await this.#approveKey(doc, doc.keys, fingerprint, 'bootstrap-token')) return { host, status: 'approved', fingerprint };
-        throw new ApiError('CONFLICT', `host ${host} changed concurrently; the bootstrap token was used, ask for a new one`);
+        return this.#approveByConsumedToken(host, fingerprint, pem);
       }
       const key: StoredKey = { fingerprint, pem, status: 'pending', createdAt: now };
       const updated = await this.agents.findOneAndUpdate(
@@ -352,6 +348,34 @@ export class EnrollmentService {
     );
     if (!doc) throw new ApiError('TOKEN_INVALID', 'the bootstrap token is unknown, expired, already used, or bound to another host');
     return true;
+  }
+
+  /**
+   * After a bootstrap token for `host` was consumed: approves this key, retrying on concurrent
+   * changes of the record (other enrollments keep arriving under a squatted name) so the token
+   * is not wasted. Refused only when the host got approved or revoked meanwhile.
+   */
+  async #approveByConsumedToken(host: string, fingerprint: string, pem: string): Promise<{ host: string; status: 'approved'; fingerprint: string }> {
+    for (let attempt = 0; attempt < maxAttempts * 4; attempt++) {
+      const now = this.clock.now();
+      const doc = await this.agents.findOne({ _id: host });
+      if (!doc) {
+        try {
+          await this.agents.insertOne({ _id: host, status: 'approved', keys: [{ fingerprint, pem, status: 'approved', createdAt: now, approvedAt: now, via: 'bootstrap-token' }], version: 1, updatedAt: now });
+          this.#changed(host);
+          return { host, status: 'approved', fingerprint };
+        } catch (err) {
+          if (isDuplicateKey(err)) continue;
+          throw err;
+        }
+      }
+      const keys = this.#live(doc.keys, now);
+      if (doc.status !== 'pending' || keys.some((k) => k.status === 'approved' || k.status === 'retired')) break;
+      const withKey = keys.some((k) => k.fingerprint === fingerprint) ? keys : [...keys, { fingerprint, pem, status: 'pending' as const, createdAt: now }];
+      if (withKey.find((k) => k.fingerprint === fingerprint)!.status !== 'pending') break;
+      if (await this.#approveKey(doc, withKey, fingerprint, 'bootstrap-token')) return { host, status: 'approved', fingerprint };
+    }
+    throw new ApiError('CONFLICT', `host ${host} changed concurrently; the bootstrap token was used, ask for a new one`);
   }
 
   /**

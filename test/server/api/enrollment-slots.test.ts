@@ -138,3 +138,15 @@ t.test('a revoked host: its new key is pending, asks its status, and approving i
   t.equal((await renewed.request('GET', '/api/v1/agents/status')).json().status, 'approved');
   t.equal((await old.request('GET', '/api/v1/agents/status')).status, 401, 'the revoked key stays unusable');
 });
+
+t.test('a token enrolment racing anonymous ones is not wasted', async (t) => {
+  const fx = await startServer(t, { pendingKeyTtlMs: ttlMs });
+  const token = (await fx.json('POST', '/api/v1/bootstrap-tokens', { host: 'web-1' })).json().token as string;
+  const real = fx.agent('web-1');
+  const crowd = Array.from({ length: 12 }, () => fx.agent('web-1'));
+  const answers = await Promise.all([...crowd.map((a) => a.enroll()), real.enroll(token)]);
+  t.equal(answers.at(-1)!.status, 201, `the token enrolment wins: ${answers.at(-1)!.body.toString()}`);
+  for (const a of answers.slice(0, -1)) t.ok([202, 409].includes(a.status), `an anonymous one is pending or refused (${a.status})`);
+  const view = (await fx.json('GET', '/api/v1/agents/web-1')).json();
+  t.same(view.keys.filter((k: { status: string }) => k.status === 'approved').map((k: { fingerprint: string }) => k.fingerprint), [keyFingerprint(real.publicKeyPem)]);
+});
