@@ -16,6 +16,8 @@ import { parseArgs } from 'node:util';
 import { composeServer } from '../../server/compose.js';
 import { isApiError } from '../../server/domain/errors.js';
 import { isStoreError } from '../../server/store/store-error.js';
+import { SQLITE_FILE_NAME } from '../../server/store/open.js';
+import { corrupt } from '../../server/store/sqlite/integrity-check.js';
 import { createLogger, type LogLevel } from '../../server/log.js';
 import { UsageError, writeLine, type CliIo } from '../io.js';
 
@@ -148,6 +150,13 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     // A lost, emptied or damaged embedded store: say what is wrong and how to restore; exit 1.
     if (isStoreError(err, 'CORRUPT')) {
       writeLine(io.stderr, `stead server: ${err.message}`);
+      return 1;
+    }
+    // Damage the start-up check did not see (it was skipped, or a page it cannot judge) met at start.
+    const code = (err as { code?: unknown }).code;
+    if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') {
+      const db = join(resolve(io.cwd, dataDir), SQLITE_FILE_NAME);
+      writeLine(io.stderr, `stead server: ${corrupt(db, [`${code}: ${(err as Error).message}`]).message}`);
       return 1;
     }
     // A configuration the store refuses (several servers without MongoDB, a data directory

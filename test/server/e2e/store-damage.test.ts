@@ -4,6 +4,7 @@
  * - a zero-length or missing stead.db next to an existing admin-token refuses to start (exit 1),
  *   saying what is wrong and how to restore, and writes nothing;
  * - bytes overwritten in the middle of stead.db are found by the start-up quick_check: refused;
+ *   damage the server meets by itself while starting (check skipped) is refused the same way;
  * - with a check budget too short to finish, the server starts and logs the damage loudly when
  *   the check ends.
  */
@@ -11,6 +12,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, openSync, readFileSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import t, { type Test } from 'tap';
 import { buildOnce, fleetRepository, freePort, mainJs, repoRoot, ServerProcess, waitFor } from '../../helpers/e2e-fleet.js';
 
@@ -66,14 +68,27 @@ t.test('a zero-length or missing stead.db next to admin-token refuses to start',
   t.throws(() => statSync(db), 'no new store was created');
 });
 
-/** Overwrites 8 pages in the middle of the file with 0xA5 bytes. */
+/**
+ * Overwrites 8 pages in the middle of the file with 0xA5 bytes. The pages belong to a table the
+ * server never reads (written here, after the server stopped), so only the integrity check can
+ * find the damage: the server's own start-up reads cannot stumble on it first.
+ */
 function damageMiddle(db: string): void {
   const page = 4096;
-  const pages = Math.floor(statSync(db).size / page);
-  t.ok(pages > 40, `the store has pages enough to damage the middle (${pages})`);
+  const before = Math.floor(statSync(db).size / page);
+  const sql = new Database(db);
+  sql.exec('CREATE TABLE doc_filler (id TEXT PRIMARY KEY NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID');
+  const insert = sql.prepare('INSERT INTO doc_filler VALUES (?, ?)');
+  sql.transaction(() => {
+    for (let i = 0; i < 2000; i++) insert.run(`f-${String(i).padStart(5, '0')}`, JSON.stringify({ pad: 'x'.repeat(1000), i }));
+  })();
+  sql.pragma('wal_checkpoint(TRUNCATE)');
+  sql.close();
+  const after = Math.floor(statSync(db).size / page);
+  t.ok(after - before > 100, `the filler table spans pages enough to damage its middle (${after - before})`);
   const fd = openSync(db, 'r+');
   try {
-    writeSync(fd, Buffer.alloc(8 * page, 0xa5), 0, 8 * page, Math.floor(pages / 2) * page);
+    writeSync(fd, Buffer.alloc(8 * page, 0xa5), 0, 8 * page, Math.floor((before + after) / 2) * page);
   } finally {
     closeSync(fd);
   }
@@ -88,6 +103,21 @@ t.test('bytes overwritten mid-file: the start-up integrity check refuses to serv
   t.equal(r.code, 1, `exit 1 (stderr: ${r.stderr.slice(0, 500)})`);
   t.match(r.stderr, /stead server: the store .*stead\.db is damaged: SQLite's integrity check found \d+\+? problem\(s\), first: /);
   t.match(r.stderr, /Refusing to serve from a damaged store\. Restore your latest backup/);
+});
+
+t.test('damage met while starting, with the check skipped, is refused the same way', async (t) => {
+  const dataDir = await usedDataDir(t, t.testdir());
+  const db = join(dataDir, 'stead.db');
+  const fd = openSync(db, 'r+');
+  try {
+    writeSync(fd, Buffer.alloc(100, 0xa5), 0, 100, 0); // the header: not a database any more
+  } finally {
+    closeSync(fd);
+  }
+  const r = await startExpectingExit(t, dataDir, ['--store-check-seconds', '0']);
+  t.equal(r.code, 1, `exit 1 (stderr: ${r.stderr.slice(0, 500)})`);
+  t.match(r.stderr, /stead server: the store .*stead\.db is damaged: .*SQLITE_NOTADB/);
+  t.match(r.stderr, /Restore your latest backup/);
 });
 
 t.test('a check that outlasts its budget: the server starts, then logs the damage loudly', async (t) => {
