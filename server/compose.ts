@@ -6,7 +6,8 @@
 import { promises as fsp } from 'node:fs';
 import type http from 'node:http';
 import { join } from 'node:path';
-import { openStore } from './store/open.js';
+import { openStore, SQLITE_FILE_NAME } from './store/open.js';
+import { corrupt } from './store/sqlite/integrity-check.js';
 import type { DocumentStore } from './store/types.js';
 import { createApp, type SteadApp } from './app.js';
 import { createHttpServer, type HttpTimeouts } from './api/http-server.js';
@@ -55,6 +56,13 @@ export interface ServerConfig {
   readonly identityTtlMs?: number;
   readonly liveTtlMs?: number;
   readonly defaultMetrics?: boolean;
+  /**
+   * Embedded store: SQLite's quick_check at start, for at most this long (0/absent: none). Damage
+   * found refuses the start (StoreError CORRUPT); a check that outlasts it is logged when it ends.
+   */
+  readonly storeCheckMs?: number;
+  /** A pending agent key not approved within this time expires and frees its slot (ADR 0009). Default 24 h. */
+  readonly pendingKeyTtlMs?: number;
   /** Enrollments without a bootstrap token accepted per client address per minute. Default 120. */
   readonly enrollPerMinute?: number;
   readonly secureCookies?: boolean;
@@ -111,6 +119,13 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
     ...(config.mongodbUrl !== undefined ? { mongodbUrl: config.mongodbUrl } : {}),
     ...(config.servers !== undefined ? { servers: config.servers } : {}),
     ...(config.cluster !== undefined ? { cluster: config.cluster } : {}),
+    ...(config.storeCheckMs !== undefined ? { startupCheckMs: config.storeCheckMs } : {}),
+    onLateCheck: (verdict) => {
+      const slog = log.child({ component: 'store' });
+      if (verdict instanceof Error) slog.error('the store integrity check could not finish', { err: verdict.message });
+      else if (verdict.problems.length > 0) slog.error(`THE STORE IS DAMAGED: ${corrupt(join(config.dataDir, SQLITE_FILE_NAME), verdict.problems).message}`, { problems: verdict.problems.slice(0, 10) });
+      else slog.info('store integrity check finished: ok');
+    },
   });
   try {
     const hostStates = await HostStateService.open(store, clock);
@@ -127,7 +142,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       nonces: new NonceCache(config.skewMs ?? 5 * 60_000, sharedNonces ? (key, exp, now) => sharedNonces.claim(key, exp, now) : undefined),
       ...(sharedNonces ? { sharedNonces } : {}),
       enrollLimiter: new RateLimiter(clock, config.enrollPerMinute ?? 120, 60_000),
-      enrollment: await EnrollmentService.open(store, clock, config.identityTtlMs !== undefined ? { identityTtlMs: config.identityTtlMs } : {}),
+      enrollment: await EnrollmentService.open(store, clock, { ...(config.identityTtlMs !== undefined ? { identityTtlMs: config.identityTtlMs } : {}), ...(config.pendingKeyTtlMs !== undefined ? { pendingKeyTtlMs: config.pendingKeyTtlMs } : {}) }),
       operators: await OperatorAuthService.open(store, clock, config.identityTtlMs !== undefined ? { cacheTtlMs: config.identityTtlMs } : {}),
       hostStates,
       reports,

@@ -81,7 +81,7 @@ const SHA256 = /^[0-9a-f]{64}$/;
 export class AgentClient {
   readonly host: string;
   readonly #base: URL;
-  readonly #key: KeyObject;
+  #key: KeyObject;
   readonly #now: () => number;
   readonly #transport: HttpTransport;
 
@@ -97,6 +97,11 @@ export class AgentClient {
   /** The server's origin, for messages. */
   get server(): string {
     return this.#base.origin;
+  }
+
+  /** Signs every later request with `privateKey` (the agent replaced a refused key). */
+  useKey(privateKey: KeyObject): void {
+    this.#key = privateKey;
   }
 
   /** A signed request; any status is returned (callers decide). Network failures throw TransportError. */

@@ -29,7 +29,7 @@ export interface PullLoopDeps extends AgentRunDeps {
 
 export type PullLoopExit =
   | { readonly reason: 'stopped' }
-  | { readonly reason: 'refused'; readonly message: string };
+  | { readonly reason: 'refused'; readonly message: string; readonly code: string };
 
 export async function runPullLoop(deps: PullLoopDeps, config: PullLoopConfig, signal: AbortSignal): Promise<PullLoopExit> {
   const now = deps.now ?? Date.now;
@@ -41,13 +41,13 @@ export async function runPullLoop(deps: PullLoopDeps, config: PullLoopConfig, si
     if (now() >= nextRunAt) {
       const result = await agentRun(deps, config.noop, signal);
       deps.onRun?.(result);
-      if (result.identityRefused) return { reason: 'refused', message: result.identityRefused.message };
+      if (result.identityRefused) return { reason: 'refused', message: result.identityRefused.message, code: result.identityRefused.code };
       nextRunAt = now() + nextRunDelay(config.intervalMs, config.splayMs, random);
       serverOk = result.serverReachable && result.pendingReports === 0;
       if (serverOk) backoff.reset();
     } else if (!serverOk) {
       const probe = await probeServer(deps, signal);
-      if (probe.refused) return { reason: 'refused', message: probe.refused.message };
+      if (probe.refused) return { reason: 'refused', message: probe.refused.message, code: probe.refused.code };
       if (probe.reachable) {
         serverOk = (await deps.spool.list()).length === 0;
         if (serverOk) backoff.reset();

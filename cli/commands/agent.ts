@@ -8,10 +8,11 @@
  *
  * Exit codes (agentExitCodes; docs/agent.md): 0 ok (or stopped by a signal); 1 the run failed
  * (--once) or an unexpected error; 3 the server refused this agent (bad bootstrap token,
- * revoked); 4 the server answered without a catalog and none is cached (--once); 5 gave up: the
- * server could not be reached (or did not approve the enrollment) within --give-up-after and no
- * catalog is cached (--once); 6 the data dir is unsafe (owned or writable by another user);
- * 64 usage.
+ * rejected key); 4 the server answered without a catalog and none is cached (--once); 5 gave up:
+ * the server could not be reached (or did not approve the enrollment) within --give-up-after and
+ * no catalog is cached (--once); 6 the data dir is unsafe (owned or writable by another user);
+ * 64 usage. A revoked (or forgotten) agent does not exit: it enrolls a new key and waits for
+ * approval (ADR 0009).
  */
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
@@ -25,7 +26,7 @@ import { BlobCache } from '../../agent/daemon/blob-cache.js';
 import { CatalogCache, catalogSealKey } from '../../agent/daemon/catalog-cache.js';
 import { checkDataDir } from '../../agent/daemon/data-dir.js';
 import { lockDataDir } from '../../agent/daemon/data-dir-lock.js';
-import { EnrollmentRefusedError, ensureEnrolled } from '../../agent/daemon/enrollment.js';
+import { EnrollmentRefusedError, ensureEnrolled, keyRefusedForGood, renewKey } from '../../agent/daemon/enrollment.js';
 import { FactsReporter } from '../../agent/daemon/facts-reporter.js';
 import { createJsonLogger, errorFields, type LogLevel } from '../../agent/daemon/json-logger.js';
 import { runPullLoop } from '../../agent/daemon/pull-loop.js';
@@ -271,28 +272,34 @@ export async function run(args: string[], io: CliIo): Promise<number> {
 
     // --once waits for the server (enrollment, then the catalog) at most --give-up-after in all.
     const contact = opts.once ? AbortSignal.any([signal, AbortSignal.timeout(opts.giveUpMs)]) : signal;
-    const enrolled = await ensureEnrolled(
-      {
-        client,
-        identity,
-        log,
-        bootstrapToken: opts.bootstrapToken,
-        facts: async () => (await collectFacts()) as unknown as Record<string, unknown>,
-        pollMaxMs: Math.min(30_000, Math.max(1000, opts.intervalMs)),
-      },
-      contact,
-    );
-    if (enrolled === 'aborted') {
+    const enrollment = {
+      client,
+      log,
+      facts: async () => (await collectFacts()) as unknown as Record<string, unknown>,
+      pollMaxMs: Math.min(30_000, Math.max(1000, opts.intervalMs)),
+    };
+    // Revoked or forgotten by the server: a new key, pending until an operator approves it.
+    const renew = (reason: { code: string; message: string }) => renewKey({ ...enrollment, dataDir: opts.dataDir }, reason, contact);
+    const server = client.server;
+    const gaveUpPending = async (): Promise<number> => {
       if (signal.aborted) return agentExitCodes.ok;
-      const pending = (await readEnrollment(identity.dir, client.server, opts.host))?.status === 'pending';
+      const pending = (await readEnrollment(identity.dir, server, opts.host))?.status === 'pending';
       log.error(
         pending
           ? `gave up after ${opts.giveUpMs / 1000} s (--give-up-after): the enrollment is still pending; an operator must approve this agent (or give a bootstrap token)`
-          : `gave up after ${opts.giveUpMs / 1000} s (--give-up-after): the server at ${client.server} could not be reached to enroll`,
-        { server: client.server },
+          : `gave up after ${opts.giveUpMs / 1000} s (--give-up-after): the server at ${server} could not be reached to enroll`,
+        { server },
       );
       return agentExitCodes.gaveUp;
+    };
+    let enrolled: 'approved' | 'aborted';
+    try {
+      enrolled = await ensureEnrolled({ ...enrollment, identity, bootstrapToken: opts.bootstrapToken }, contact);
+    } catch (err) {
+      if (!(err instanceof EnrollmentRefusedError && keyRefusedForGood(err.serverCode))) throw err;
+      enrolled = await renew({ code: err.serverCode, message: err.message });
     }
+    if (enrolled === 'aborted') return gaveUpPending();
 
     const deps = { client, spool, catalogs, blobs, reconcile: engine, facts, log };
     const print = (r: AgentRunResult): void => {
@@ -307,11 +314,20 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       // One run. With nothing to enforce while the server is unreachable, try again (backoff)
       // until --give-up-after; a cached catalog is enforced offline at once, as the daemon does.
       const backoff = new Backoff({ minMs: 500, maxMs: 10_000 });
-      let result = await agentRun(deps, opts.noop, signal, { contactSignal: contact });
-      while (!result.report && !result.identityRefused && !result.serverReachable && !contact.aborted && (await sleep(backoff.next(), contact))) {
-        result = await agentRun(deps, opts.noop, signal, { contactSignal: contact });
-      }
+      const once = async (): Promise<AgentRunResult> => {
+        let r = await agentRun(deps, opts.noop, signal, { contactSignal: contact });
+        while (!r.report && !r.identityRefused && !r.serverReachable && !contact.aborted && (await sleep(backoff.next(), contact))) {
+          r = await agentRun(deps, opts.noop, signal, { contactSignal: contact });
+        }
+        return r;
+      };
+      let result = await once();
       print(result);
+      if (result.identityRefused && keyRefusedForGood(result.identityRefused.code)) {
+        if ((await renew(result.identityRefused)) === 'aborted') return gaveUpPending();
+        result = await once();
+        print(result);
+      }
       if (result.identityRefused) return agentExitCodes.refused;
       if (!result.report) {
         if (signal.aborted) return agentExitCodes.ok;
@@ -323,9 +339,13 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     }
 
     log.info('agent started', { server: client.server, root: opts.root, intervalSeconds: opts.intervalMs / 1000, splaySeconds: opts.splayMs / 1000, noop: opts.noop });
-    const exit = await runPullLoop({ ...deps, onRun: print }, { intervalMs: opts.intervalMs, splayMs: opts.splayMs, noop: opts.noop }, signal);
+    let exit = await runPullLoop({ ...deps, onRun: print }, { intervalMs: opts.intervalMs, splayMs: opts.splayMs, noop: opts.noop }, signal);
+    while (exit.reason === 'refused' && keyRefusedForGood(exit.code)) {
+      if ((await renew(exit)) === 'aborted') break;
+      exit = await runPullLoop({ ...deps, onRun: print }, { intervalMs: opts.intervalMs, splayMs: opts.splayMs, noop: opts.noop }, signal);
+    }
     if (exit.reason === 'refused') {
-      log.error('the server refuses this agent (revoked or unknown key); stopping. Re-enroll: move <data-dir>/identity aside and restart.', { message: exit.message });
+      log.error('the server refuses this agent; stopping (a clock out of step is refused too: check NTP)', { message: exit.message, serverCode: exit.code });
       return agentExitCodes.refused;
     }
     log.info('agent stopped');

@@ -6,7 +6,7 @@
  *
  * Output: human-readable start-up lines on stdout (one JSON object per event with --json);
  * JSON-lines logs on stderr. Exit codes: 0 stopped by a signal; 1 start-up failed (bad
- * repository with --repo, port in use, store); 64 usage, or a configuration the store refuses
+ * repository with --repo, port in use, store; a lost, emptied or damaged store); 64 usage, or a configuration the store refuses
  * (--servers > 1 or --cluster without --mongodb-url, a data directory another server holds).
  */
 import { promises as fsp } from 'node:fs';
@@ -16,6 +16,8 @@ import { parseArgs } from 'node:util';
 import { composeServer } from '../../server/compose.js';
 import { isApiError } from '../../server/domain/errors.js';
 import { isStoreError } from '../../server/store/store-error.js';
+import { SQLITE_FILE_NAME } from '../../server/store/open.js';
+import { corrupt } from '../../server/store/sqlite/integrity-check.js';
 import { createLogger, type LogLevel } from '../../server/log.js';
 import { UsageError, writeLine, type CliIo } from '../io.js';
 
@@ -36,6 +38,10 @@ Options:
   --stale-after SECONDS        a host without a report for this long is "not reporting"; default 900
   --report-retention-days N    raw reports kept this long (each host's newest always); default 14
   --history-retention-days N   hourly compliance history kept this long; default 400
+  --store-check-seconds N      embedded store: SQLite quick_check at start for at most N seconds (damage
+                               refuses the start; a longer check goes on in the background); default 30, 0 none
+  --pending-key-ttl SECONDS    an agent key not approved within this time expires (its agent enrolls
+                               it again); default 86400
   --log-level LEVEL            debug | info | warn | error; default info
   --json                       start-up events as JSON lines on stdout`;
 
@@ -86,6 +92,8 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       'stale-after': { type: 'string' },
       'report-retention-days': { type: 'string' },
       'history-retention-days': { type: 'string' },
+      'pending-key-ttl': { type: 'string' },
+      'store-check-seconds': { type: 'string' },
       'log-level': { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -108,6 +116,10 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   if (!Number.isFinite(retentionDays) || retentionDays <= 0) throw new UsageError('--report-retention-days must be positive');
   const historyDays = Number(values['history-retention-days'] ?? String(Math.max(400, retentionDays)));
   if (!Number.isFinite(historyDays) || historyDays < retentionDays) throw new UsageError('--history-retention-days must be a number of days, at least --report-retention-days');
+  const pendingKeyTtl = Number(values['pending-key-ttl'] ?? '86400');
+  if (!Number.isFinite(pendingKeyTtl) || pendingKeyTtl < 60 || pendingKeyTtl > 365 * 86_400) throw new UsageError('--pending-key-ttl must be 60 seconds to 365 days, in seconds');
+  const storeCheck = Number(values['store-check-seconds'] ?? '30');
+  if (!Number.isFinite(storeCheck) || storeCheck < 0 || storeCheck > 86_400) throw new UsageError('--store-check-seconds must be 0-86400');
   const servers = Number(values.servers ?? '1');
   if (!Number.isSafeInteger(servers) || servers < 1 || servers > 1000) throw new UsageError(`--servers must be an integer 1-1000, got ${JSON.stringify(values.servers)}`);
   const headersTimeout = Number(values['headers-timeout'] ?? '15');
@@ -129,10 +141,24 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       log,
       ...(secretKey ? { secretKey } : {}),
       staleAfterMs: staleAfter * 1000,
+      pendingKeyTtlMs: pendingKeyTtl * 1000,
+      storeCheckMs: Math.round(storeCheck * 1000),
       housekeeping: { reportRetentionMs: retentionDays * 86_400_000, historyRetentionMs: historyDays * 86_400_000 },
       secureCookies: tls !== undefined,
     });
   } catch (err) {
+    // A lost, emptied or damaged embedded store: say what is wrong and how to restore; exit 1.
+    if (isStoreError(err, 'CORRUPT')) {
+      writeLine(io.stderr, `stead server: ${err.message}`);
+      return 1;
+    }
+    // Damage the start-up check did not see (it was skipped, or a page it cannot judge) met at start.
+    const code = (err as { code?: unknown }).code;
+    if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') {
+      const db = join(resolve(io.cwd, dataDir), SQLITE_FILE_NAME);
+      writeLine(io.stderr, `stead server: ${corrupt(db, [`${code}: ${(err as Error).message}`]).message}`);
+      return 1;
+    }
     // A configuration the store refuses (several servers without MongoDB, a data directory
     // another server holds, a malformed MongoDB URL) is the operator's to fix: exit 64.
     if (!isStoreError(err, 'BAD_CONFIG')) throw err;

@@ -9,9 +9,10 @@ const agentKey = {
   required: ['fingerprint', 'status', 'createdAt'],
   properties: {
     fingerprint: { type: 'string', description: 'sha256 hex of the DER public key.' },
-    status: { enum: ['pending', 'approved', 'retired', 'rejected'], description: 'retired: replaced by an operator-approved newer key.' },
+    status: { enum: ['pending', 'approved', 'retired', 'rejected'], description: 'retired: replaced by a newer approved key. rejected keys hold no slot (the newest 16 are kept, so re-enrolling one is refused).' },
     createdAt: { ...isoTime, description: 'When the key was enrolled.' },
     approvedAt: { ...isoTime, description: 'When the key was approved.' },
+    expiresAt: { ...isoTime, description: 'Pending keys: when the request expires and frees its slot (the agent then enrolls again).' },
     via: { enum: ['operator', 'bootstrap-token'], description: 'Who approved it.' },
   },
 } as const;
@@ -27,7 +28,7 @@ const agentView = {
   properties: {
     host: hostName,
     status: enrollmentStatus,
-    keys: { type: 'array', items: agentKey, description: 'Every key ever enrolled for the host, oldest first.' },
+    keys: { type: 'array', items: agentKey, description: 'The keys enrolled for the host, oldest first (expired pending keys, deleted keys and the oldest rejected ones are gone).' },
   },
 } as const;
 

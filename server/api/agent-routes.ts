@@ -51,7 +51,7 @@ export const agentRoutes: readonly RouteSpec[] = [
     tag: 'agents',
     summary: 'Enroll an agent key for a host. 201 approved (valid bootstrap token), 202 pending an operator.',
     body: { types: ['application/json'], limit: 64 * 1024, schema: enrollRequestSchema },
-    responses: { 201: { description: 'approved', schema: enrollResponseSchema }, 202: { description: 'pending', schema: enrollResponseSchema }, 400: err('invalid body, host name or key; UNSUPPORTED_PROTOCOL'), 403: err('bootstrap token invalid, or key rejected'), 409: err('concurrent change or too many keys'), 429: err('too many enrollments without a token from this address') },
+    responses: { 201: { description: 'approved', schema: enrollResponseSchema }, 202: { description: 'pending', schema: enrollResponseSchema }, 400: err('invalid body, host name or key; UNSUPPORTED_PROTOCOL'), 403: err('bootstrap token invalid, or key rejected'), 409: err('concurrent change; ENROLLMENT_SLOTS_FULL: the host name has no free pending slot (ADR 0009)'), 429: err('too many enrollments without a token from this address') },
     async handler(ctx, s) {
       checkProtocol(ctx);
       const req = await jsonBody(ctx, enrollGuard, 64 * 1024);

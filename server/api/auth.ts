@@ -63,7 +63,8 @@ export async function authenticateAgent(ctx: AppContext, deps: AuthDeps, allowPe
   if (!deps.nonces.claim(host, nonce, now) || !(await deps.nonces.claimShared(host, nonce, now))) {
     throw new ApiError('NONCE_REUSED', 'this nonce was already used; every request needs a fresh one');
   }
-  if (identity.status === 'revoked') throw new ApiError('HOST_REVOKED', `host ${host} has been revoked`);
+  // A revoked host's keys stay refused; a key enrolled after the revocation is only pending (ADR 0009).
+  if (identity.status === 'revoked' && signer.status === 'approved') throw new ApiError('HOST_REVOKED', `host ${host} has been revoked`);
   const status = signer.status === 'approved' && identity.status === 'approved' ? 'approved' : 'pending';
   const principal: AgentPrincipal = { kind: 'agent', host, fingerprint: signer.fingerprint, status };
   ctx.state.principal = principal;

@@ -91,7 +91,7 @@ export function agentView(a: AgentRecord): unknown {
   return {
     host: a.host,
     status: a.status,
-    keys: a.keys.map((k) => ({ fingerprint: k.fingerprint, status: k.status, createdAt: isoAt(k.createdAt), ...(k.approvedAt !== undefined ? { approvedAt: isoAt(k.approvedAt) } : {}), ...(k.via !== undefined ? { via: k.via } : {}) })),
+    keys: a.keys.map((k) => ({ fingerprint: k.fingerprint, status: k.status, createdAt: isoAt(k.createdAt), ...(k.approvedAt !== undefined ? { approvedAt: isoAt(k.approvedAt) } : {}), ...(k.expiresAt !== undefined ? { expiresAt: isoAt(k.expiresAt) } : {}), ...(k.via !== undefined ? { via: k.via } : {}) })),
   };
 }
 
@@ -168,6 +168,23 @@ export const operatorRoutes: readonly RouteSpec[] = [
     },
   },
   {
+    method: 'DELETE',
+    path: '/api/v1/agents/:host/keys/:fingerprint',
+    auth: 'write',
+    tag: 'agents',
+    summary: 'Delete a key (pending, rejected, retired, or the approved key of a revoked host). Deleting the last key forgets the host.',
+    responses: { 200: { description: 'the host after the deletion', schema: agentViewSchema }, 204: { description: 'the last key was deleted: the host is forgotten' }, 400: err('not a fingerprint'), 404: err('unknown host or key'), 409: err('the approved key of a host that is not revoked') },
+    async handler(ctx, s) {
+      const host = hostParam(ctx);
+      const fingerprint = ctx.params['fingerprint'] ?? '';
+      if (!/^[0-9a-f]{64}$/.test(fingerprint)) throw new ApiError('BAD_REQUEST', 'the fingerprint must be 64 lowercase hex characters (GET /api/v1/agents/:host lists them)');
+      const after = await s.enrollment.deleteKey(host, fingerprint);
+      ctx.state.log.info('agent key deleted', { host, fingerprint, operator: operator(ctx).name });
+      if (after) ctx.body = agentView(after);
+      else ctx.status = 204;
+    },
+  },
+  {
     method: 'POST',
     path: '/api/v1/bootstrap-tokens',
     auth: 'write',
@@ -189,7 +206,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
     tag: 'operators',
     summary: 'Create an operator token with role admin or readonly.',
     body: { types: ['application/json'], limit: 64 * 1024, schema: operatorTokenRequestSchema },
-    responses: { 201: { description: 'token (shown once)', schema: operatorTokenResponseSchema } },
+    responses: { 201: { description: 'token (shown once)', schema: operatorTokenResponseSchema }, 409: err('a token with this name exists (revoked ones included)') },
     async handler(ctx, s) {
       const body = await jsonBody(ctx, operatorTokenGuard, 64 * 1024);
       ctx.status = 201;

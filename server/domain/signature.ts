@@ -3,6 +3,7 @@
  * for both sides, in schemas/protocol.ts.
  */
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { keyFingerprint } from '../../schemas/key-fingerprint.js';
 import { canonicalRequest } from '../../schemas/protocol.js';
 import { ApiError } from './errors.js';
 
@@ -28,9 +29,8 @@ export function parseAgentPublicKey(pem: string): { key: KeyObject; fingerprint:
     throw new ApiError('INVALID_KEY', 'publicKey is not a readable SPKI PEM public key');
   }
   if (key.asymmetricKeyType !== 'ed25519') throw new ApiError('INVALID_KEY', `publicKey must be an Ed25519 key, not ${key.asymmetricKeyType ?? 'unknown'}`);
-  const der = key.export({ type: 'spki', format: 'der' });
   const normalised = key.export({ type: 'spki', format: 'pem' }).toString();
-  return { key, fingerprint: createHash('sha256').update(der).digest('hex'), pem: normalised };
+  return { key, fingerprint: keyFingerprint(key), pem: normalised };
 }
 
 export const nonceSyntax = /^[A-Za-z0-9_+/=-]{16,128}$/;

@@ -9,7 +9,14 @@
  *   never replaces an approved key: such a key goes to pending and the token stays unused.
  * - A second key for a host goes to pending and never replaces the first; only an operator
  *   approving that fingerprint rotates the key (the old one becomes "retired").
- * - A revoked host is refused everywhere until an operator approves a key again.
+ * - A revoked host is refused everywhere until an operator approves a key again; a new key
+ *   enrolled for it is pending (it may ask its status) and approving it retires the old key.
+ *
+ * Slots (ADR 0009): a host holds at most `maxPendingKeys` pending keys. A pending key expires
+ * `pendingKeyTtlMs` after it enrolled and a rejected key holds no slot, so neither blocks the
+ * host name for good; a valid bootstrap token for a never-approved host is accepted even when
+ * the slots are full, approves at once, and rejects the other (competing) pending keys.
+ * Operators may delete any key except the approved key of a host that is not revoked.
  */
 import type { KeyObject } from 'node:crypto';
 import type { Collection, DocumentStore } from '../store/types.js';
@@ -30,6 +37,7 @@ type StoredKey = {
   status: KeyStatus;
   createdAt: number;
   approvedAt?: number;
+  rejectedAt?: number;
   via?: 'operator' | 'bootstrap-token';
 };
 
@@ -62,7 +70,7 @@ export interface HostIdentity {
 export interface AgentRecord {
   readonly host: string;
   readonly status: HostStatus;
-  readonly keys: readonly { fingerprint: string; status: KeyStatus; createdAt: number; approvedAt?: number; via?: 'operator' | 'bootstrap-token' }[];
+  readonly keys: readonly { fingerprint: string; status: KeyStatus; createdAt: number; approvedAt?: number; expiresAt?: number; via?: 'operator' | 'bootstrap-token' }[];
 }
 
 export interface EnrollInput {
@@ -74,18 +82,24 @@ export interface EnrollInput {
 export interface EnrollmentOptions {
   /** How long an identity stays cached before the store is asked again (several servers). Default 5 s. */
   readonly identityTtlMs?: number;
-  /** Most keys a host may hold (all states); more enrollments are refused. Default 16. */
-  readonly maxKeysPerHost?: number;
+  /** Pending keys a host may hold at once; more enrollments without a bootstrap token are refused. Default 16. */
+  readonly maxPendingKeys?: number;
+  /** A pending key not approved within this time expires and frees its slot. Default 24 h. */
+  readonly pendingKeyTtlMs?: number;
 }
 
 const maxAttempts = 5;
+/** Rejected keys remembered per host (newest first): they hold no slot, and re-enrolling one is refused. */
+const rejectedKept = 16;
+export const defaultPendingKeyTtlMs = 24 * 3600_000;
 
 export class EnrollmentService {
   readonly #cache = new Map<string, { id: HostIdentity | undefined; at: number }>();
   /** Parsed keys by PEM: a cache refresh re-reads the record but never re-parses a known key. */
   readonly #keyMemo = new Map<string, KeyObject>();
   readonly #ttl: number;
-  readonly #maxKeys: number;
+  readonly #maxPending: number;
+  readonly #pendingTtl: number;
   /** Bumped on every local change, so observers (console, compliance) can tell. */
   #generation = 0;
 
@@ -96,7 +110,8 @@ export class EnrollmentService {
     opts: EnrollmentOptions,
   ) {
     this.#ttl = opts.identityTtlMs ?? 5000;
-    this.#maxKeys = opts.maxKeysPerHost ?? 16;
+    this.#maxPending = opts.maxPendingKeys ?? 16;
+    this.#pendingTtl = opts.pendingKeyTtlMs ?? defaultPendingKeyTtlMs;
   }
 
   static async open(store: DocumentStore, clock: Clock, opts: EnrollmentOptions = {}): Promise<EnrollmentService> {
@@ -126,8 +141,8 @@ export class EnrollmentService {
           await this.agents.insertOne({ _id: host, status: approved ? 'approved' : 'pending', keys: [key], version: 1, updatedAt: now });
         } catch (err) {
           if (isDuplicateKey(err)) {
-            // Lost a race with another enrollment of the same host: a consumed token must not be wasted silently.
-            if (approved) throw new ApiError('CONFLICT', `host ${host} was enrolled concurrently; the bootstrap token was used, ask for a new one`);
+            // Lost a race with another enrollment of the same host: a consumed token still approves this key.
+            if (approved) return this.#approveByConsumedToken(host, fingerprint, pem);
             continue;
           }
           throw err;
@@ -135,37 +150,38 @@ export class EnrollmentService {
         this.#changed(host);
         return { host, status: approved ? 'approved' : 'pending', fingerprint };
       }
-      const known = existing.keys.find((k) => k.fingerprint === fingerprint);
+      const keys = this.#live(existing.keys, now);
+      const known = keys.find((k) => k.fingerprint === fingerprint);
+      // Never approved (nor revoked): the host name is still up for grabs by a bootstrap token.
+      const neverApproved = existing.status === 'pending' && !keys.some((k) => k.status === 'approved' || k.status === 'retired');
       if (known) {
         // Re-enrolling a known key is idempotent: it reports that key's state.
         if (known.status === 'approved' && existing.status === 'approved') return { host, status: 'approved', fingerprint };
-        if (known.status === 'pending' && existing.status === 'pending' && input.bootstrapToken !== undefined && !existing.keys.some((k) => k.status === 'approved' || k.status === 'retired')) {
-          if (await this.#consumeToken(input.bootstrapToken, host)) {
-            if (await this.#approveKey(existing, fingerprint, 'bootstrap-token')) return { host, status: 'approved', fingerprint };
-            continue;
-          }
+        if (known.status === 'pending' && neverApproved && input.bootstrapToken !== undefined) {
+          await this.#consumeToken(input.bootstrapToken, host);
+          return this.#approveByConsumedToken(host, fingerprint, pem);
         }
         if (known.status === 'rejected' || known.status === 'retired') throw new ApiError('FORBIDDEN', `this key was ${known.status} for host ${host}; generate a new key to enroll again`);
         return { host, status: 'pending', fingerprint };
       }
-      if (existing.keys.length >= this.#maxKeys) throw new ApiError('CONFLICT', `host ${host} already has ${existing.keys.length} keys; an operator must remove some first`);
-      // A never-approved pending host may still be approved by a token; anything else: pending key.
-      const neverApproved = existing.status === 'pending' && !existing.keys.some((k) => k.status === 'approved' || k.status === 'retired');
-      const byToken = neverApproved && input.bootstrapToken !== undefined ? await this.#consumeToken(input.bootstrapToken, host) : false;
-      const key: StoredKey = byToken
-        ? { fingerprint, pem, status: 'approved', createdAt: now, approvedAt: now, via: 'bootstrap-token' }
-        : { fingerprint, pem, status: 'pending', createdAt: now };
+      const byToken = neverApproved && input.bootstrapToken !== undefined;
+      const pending = keys.filter((k) => k.status === 'pending').length;
+      if (!byToken && pending >= this.#maxPending) {
+        throw new ApiError('ENROLLMENT_SLOTS_FULL', `host ${host} already has ${pending} keys waiting for approval; an operator must approve, reject or delete one (GET /api/v1/agents/${host}), or the agent must present a bootstrap token for this host`);
+      }
+      if (byToken) {
+        await this.#consumeToken(input.bootstrapToken!, host);
+        return this.#approveByConsumedToken(host, fingerprint, pem);
+      }
+      const key: StoredKey = { fingerprint, pem, status: 'pending', createdAt: now };
       const updated = await this.agents.findOneAndUpdate(
         { _id: host, version: existing.version },
-        { $push: { keys: key }, $inc: { version: 1 }, $set: { updatedAt: now, ...(byToken ? { status: 'approved' } : {}) } },
+        { $set: { keys: [...keys, key], updatedAt: now }, $inc: { version: 1 } },
         { returnDocument: 'after' },
       );
-      if (!updated) {
-        if (byToken) throw new ApiError('CONFLICT', `host ${host} changed concurrently; the bootstrap token was used, ask for a new one`);
-        continue;
-      }
+      if (!updated) continue;
       this.#changed(host);
-      return { host, status: byToken ? 'approved' : 'pending', fingerprint };
+      return { host, status: 'pending', fingerprint };
     }
     throw new ApiError('CONFLICT', `host ${host} is changing concurrently; retry`);
   }
@@ -179,22 +195,24 @@ export class EnrollmentService {
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       const doc = await this.agents.findOne({ _id: host });
       if (!doc) throw new ApiError('NOT_FOUND', `no agent has enrolled as ${host}`);
+      const keys = this.#live(doc.keys, this.clock.now());
       let fp = fingerprint;
       if (fp === undefined) {
-        const pending = doc.keys.filter((k) => k.status === 'pending');
-        const hasApproved = doc.keys.some((k) => k.status === 'approved');
-        if (pending.length === 1 && !hasApproved) fp = pending[0]!.fingerprint;
+        const pending = keys.filter((k) => k.status === 'pending');
+        const hasApproved = keys.some((k) => k.status === 'approved');
+        // A revoked host's one new key (its agent re-enrolled after the revocation) is unambiguous too.
+        if (pending.length === 1 && (!hasApproved || doc.status === 'revoked')) fp = pending[0]!.fingerprint;
         else if (pending.length === 0 && hasApproved) {
-          if (doc.status === 'revoked') fp = doc.keys.find((k) => k.status === 'approved')!.fingerprint;
-          else return toRecord(doc);
+          if (doc.status === 'revoked') fp = keys.find((k) => k.status === 'approved')!.fingerprint;
+          else return this.#record(doc);
         } else throw new ApiError('CONFLICT', `host ${host} has ${pending.length} pending key(s)${hasApproved ? ' and an approved key' : ''}; name the fingerprint to approve`, { pending: pending.map((k) => k.fingerprint) });
       }
-      const target = doc.keys.find((k) => k.fingerprint === fp);
-      if (!target) throw new ApiError('NOT_FOUND', `host ${host} has no key with fingerprint ${fp}`);
+      const target = keys.find((k) => k.fingerprint === fp);
+      if (!target) throw new ApiError('NOT_FOUND', `host ${host} has no key with fingerprint ${fp} (a pending key expires ${Math.round(this.#pendingTtl / 60_000)} min after it enrolled; the agent enrolls it again)`);
       if (target.status === 'rejected' || target.status === 'retired') throw new ApiError('CONFLICT', `key ${fp} is ${target.status}; the agent must enroll a new key`);
-      if (await this.#approveKey(doc, fp, 'operator')) {
+      if (await this.#approveKey(doc, keys, fp, 'operator')) {
         const after = await this.agents.findOne({ _id: host });
-        return toRecord(after!);
+        return this.#record(after!);
       }
     }
     throw new ApiError('CONFLICT', `host ${host} is changing concurrently; retry`);
@@ -207,7 +225,7 @@ export class EnrollmentService {
     const doc = await this.agents.findOneAndUpdate({ _id: host }, { $set: { status: 'revoked', updatedAt: now }, $inc: { version: 1 } }, { returnDocument: 'after' });
     if (!doc) throw new ApiError('NOT_FOUND', `no agent has enrolled as ${host}`);
     this.#changed(host);
-    return toRecord(doc);
+    return this.#record(doc);
   }
 
   /** Rejects a pending key (it can never be approved later). */
@@ -216,24 +234,63 @@ export class EnrollmentService {
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       const doc = await this.agents.findOne({ _id: host });
       if (!doc) throw new ApiError('NOT_FOUND', `no agent has enrolled as ${host}`);
-      const keys = doc.keys.map((k) => (k.fingerprint === fingerprint && k.status === 'pending' ? { ...k, status: 'rejected' as const } : k));
-      if (!doc.keys.some((k) => k.fingerprint === fingerprint && k.status === 'pending')) throw new ApiError('NOT_FOUND', `host ${host} has no pending key ${fingerprint}`);
-      const updated = await this.agents.findOneAndUpdate({ _id: host, version: doc.version }, { $set: { keys, updatedAt: this.clock.now() }, $inc: { version: 1 } }, { returnDocument: 'after' });
+      const now = this.clock.now();
+      const live = this.#live(doc.keys, now);
+      if (!live.some((k) => k.fingerprint === fingerprint && k.status === 'pending')) throw new ApiError('NOT_FOUND', `host ${host} has no pending key ${fingerprint}`);
+      const keys = this.#live(live.map((k) => (k.fingerprint === fingerprint ? { ...k, status: 'rejected' as const, rejectedAt: now } : k)), now);
+      const updated = await this.agents.findOneAndUpdate({ _id: host, version: doc.version }, { $set: { keys, updatedAt: now }, $inc: { version: 1 } }, { returnDocument: 'after' });
       if (updated) {
         this.#changed(host);
-        return toRecord(updated);
+        return this.#record(updated);
       }
     }
     throw new ApiError('CONFLICT', `host ${host} is changing concurrently; retry`);
   }
 
+  /**
+   * Deletes a key of any state, except the approved key of a host that is not revoked (revoke
+   * first, or approve another key: that retires it). Deleting the last key forgets the host:
+   * its next enrollment is a first enrollment again. Resolves the record, or undefined then.
+   */
+  async deleteKey(host: string, fingerprint: string): Promise<AgentRecord | undefined> {
+    assertHostName(host);
+    for (let attempt = 0; attempt < maxAttempts; attempt++) {
+      const doc = await this.agents.findOne({ _id: host });
+      if (!doc) throw new ApiError('NOT_FOUND', `no agent has enrolled as ${host}`);
+      const now = this.clock.now();
+      const live = this.#live(doc.keys, now);
+      const target = live.find((k) => k.fingerprint === fingerprint);
+      if (!target) throw new ApiError('NOT_FOUND', `host ${host} has no key with fingerprint ${fingerprint}`);
+      if (target.status === 'approved' && doc.status !== 'revoked') {
+        throw new ApiError('CONFLICT', `key ${fingerprint} is the approved key of ${host}; revoke the host first, or approve another key (which retires this one)`);
+      }
+      const keys = live.filter((k) => k.fingerprint !== fingerprint);
+      if (keys.length === 0) {
+        if ((await this.agents.deleteOne({ _id: host, version: doc.version })) > 0) {
+          this.#changed(host);
+          return undefined;
+        }
+        continue;
+      }
+      const updated = await this.agents.findOneAndUpdate({ _id: host, version: doc.version }, { $set: { keys, updatedAt: now }, $inc: { version: 1 } }, { returnDocument: 'after' });
+      if (updated) {
+        this.#changed(host);
+        return this.#record(updated);
+      }
+    }
+    throw new ApiError('CONFLICT', `host ${host} is changing concurrently; retry`);
+  }
+
+  /** A host's enrollment; undefined when unknown, or when its only keys were pending and expired. */
   async get(host: string): Promise<AgentRecord | undefined> {
     const doc = await this.agents.findOne({ _id: host });
-    return doc ? toRecord(doc) : undefined;
+    if (!doc) return undefined;
+    const r = this.#record(doc);
+    return r.keys.length > 0 || r.status !== 'pending' ? r : undefined;
   }
 
   async list(): Promise<AgentRecord[]> {
-    return (await this.agents.find({}, { sort: { _id: 1 } })).map(toRecord);
+    return (await this.agents.find({}, { sort: { _id: 1 } })).map((d) => this.#record(d)).filter((r) => r.keys.length > 0 || r.status !== 'pending');
   }
 
   /** Creates a bootstrap token; only its hash is stored. */
@@ -263,7 +320,7 @@ export class EnrollmentService {
     let id: HostIdentity | undefined;
     if (doc) {
       const keys: { fingerprint: string; key: KeyObject; status: 'approved' | 'pending' }[] = [];
-      for (const k of doc.keys) {
+      for (const k of this.#live(doc.keys, now)) {
         if (k.status !== 'approved' && k.status !== 'pending') continue;
         let parsed = this.#keyMemo.get(k.pem);
         if (!parsed) {
@@ -293,13 +350,50 @@ export class EnrollmentService {
     return true;
   }
 
-  async #approveKey(doc: AgentDoc, fingerprint: string, via: 'operator' | 'bootstrap-token'): Promise<boolean> {
+  /**
+   * After a bootstrap token for `host` was consumed: approves this key, retrying on concurrent
+   * changes of the record (other enrollments keep arriving under a squatted name) so the token
+   * is not wasted. Refused only when the host got approved or revoked meanwhile.
+   */
+  async #approveByConsumedToken(host: string, fingerprint: string, pem: string): Promise<{ host: string; status: 'approved'; fingerprint: string }> {
+    for (let attempt = 0; attempt < maxAttempts * 4; attempt++) {
+      const now = this.clock.now();
+      const doc = await this.agents.findOne({ _id: host });
+      if (!doc) {
+        try {
+          await this.agents.insertOne({ _id: host, status: 'approved', keys: [{ fingerprint, pem, status: 'approved', createdAt: now, approvedAt: now, via: 'bootstrap-token' }], version: 1, updatedAt: now });
+          this.#changed(host);
+          return { host, status: 'approved', fingerprint };
+        } catch (err) {
+          if (isDuplicateKey(err)) continue;
+          throw err;
+        }
+      }
+      const keys = this.#live(doc.keys, now);
+      if (doc.status !== 'pending' || keys.some((k) => k.status === 'approved' || k.status === 'retired')) break;
+      const withKey = keys.some((k) => k.fingerprint === fingerprint) ? keys : [...keys, { fingerprint, pem, status: 'pending' as const, createdAt: now }];
+      if (withKey.find((k) => k.fingerprint === fingerprint)!.status !== 'pending') break;
+      if (await this.#approveKey(doc, withKey, fingerprint, 'bootstrap-token')) return { host, status: 'approved', fingerprint };
+    }
+    throw new ApiError('CONFLICT', `host ${host} changed concurrently; the bootstrap token was used, ask for a new one`);
+  }
+
+  /**
+   * Approves `fingerprint` among `live` (the pruned keys of `doc`); the approved key before it is
+   * retired. Approval by a bootstrap token also rejects the other pending keys: they competed for
+   * a host name the token's holder has now proved to own.
+   */
+  async #approveKey(doc: AgentDoc, live: readonly StoredKey[], fingerprint: string, via: 'operator' | 'bootstrap-token'): Promise<boolean> {
     const now = this.clock.now();
-    const keys = doc.keys.map((k): StoredKey => {
-      if (k.fingerprint === fingerprint) return { ...k, status: 'approved', approvedAt: now, via };
-      if (k.status === 'approved') return { ...k, status: 'retired' };
-      return k;
-    });
+    const keys = this.#live(
+      live.map((k): StoredKey => {
+        if (k.fingerprint === fingerprint) return { ...k, status: 'approved', approvedAt: now, via };
+        if (k.status === 'approved') return { ...k, status: 'retired' };
+        if (k.status === 'pending' && via === 'bootstrap-token') return { ...k, status: 'rejected', rejectedAt: now };
+        return k;
+      }),
+      now,
+    );
     const updated = await this.agents.findOneAndUpdate(
       { _id: doc._id, version: doc.version },
       { $set: { keys, status: 'approved', updatedAt: now }, $inc: { version: 1 } },
@@ -313,18 +407,26 @@ export class EnrollmentService {
     this.#cache.delete(host);
     this.#generation++;
   }
-}
 
-function toRecord(doc: AgentDoc): AgentRecord {
-  return {
-    host: doc._id,
-    status: doc.status,
-    keys: doc.keys.map((k) => ({
-      fingerprint: k.fingerprint,
-      status: k.status,
-      createdAt: k.createdAt,
-      ...(k.approvedAt !== undefined ? { approvedAt: k.approvedAt } : {}),
-      ...(k.via !== undefined ? { via: k.via } : {}),
-    })),
-  };
+  /** The keys that still count: expired pending keys dropped, only the newest rejected ones kept. */
+  #live(keys: readonly StoredKey[], now: number): StoredKey[] {
+    const rejected = keys.filter((k) => k.status === 'rejected').sort((a, b) => (b.rejectedAt ?? b.createdAt) - (a.rejectedAt ?? a.createdAt));
+    const keptRejected = new Set(rejected.slice(0, rejectedKept));
+    return keys.filter((k) => (k.status === 'pending' ? now - k.createdAt < this.#pendingTtl : k.status !== 'rejected' || keptRejected.has(k)));
+  }
+
+  #record(doc: AgentDoc): AgentRecord {
+    return {
+      host: doc._id,
+      status: doc.status,
+      keys: this.#live(doc.keys, this.clock.now()).map((k) => ({
+        fingerprint: k.fingerprint,
+        status: k.status,
+        createdAt: k.createdAt,
+        ...(k.approvedAt !== undefined ? { approvedAt: k.approvedAt } : {}),
+        ...(k.status === 'pending' ? { expiresAt: k.createdAt + this.#pendingTtl } : {}),
+        ...(k.via !== undefined ? { via: k.via } : {}),
+      })),
+    };
+  }
 }

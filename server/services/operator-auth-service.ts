@@ -4,6 +4,7 @@
  * dashboard does not hit the store on every request.
  */
 import type { Collection, DocumentStore } from '../store/types.js';
+import { isDuplicateKey } from '../store/types.js';
 import type { Clock } from '../domain/clock.js';
 import { ApiError } from '../domain/errors.js';
 import { hashToken, newToken } from '../domain/tokens.js';
@@ -18,6 +19,9 @@ type TokenDoc = {
   revokedAt?: number;
 };
 
+/** One document per token name, so two concurrent creations of one name cannot both succeed. */
+type NameDoc = { _id: string; createdAt: number };
+
 export interface Operator {
   readonly name: string;
   readonly role: Role;
@@ -29,6 +33,7 @@ export class OperatorAuthService {
 
   private constructor(
     private readonly tokens: Collection<TokenDoc>,
+    private readonly names: Collection<NameDoc>,
     private readonly clock: Clock,
     private readonly cacheTtlMs: number,
     private readonly sessionTtlMs: number,
@@ -36,11 +41,25 @@ export class OperatorAuthService {
 
   static async open(store: DocumentStore, clock: Clock, opts: { cacheTtlMs?: number; sessionTtlMs?: number } = {}): Promise<OperatorAuthService> {
     const tokens = await store.collection<TokenDoc>('operator_tokens', [{ name: 'by_name', fields: { name: 1 } }]);
-    return new OperatorAuthService(tokens, clock, opts.cacheTtlMs ?? 5000, opts.sessionTtlMs ?? 8 * 3600_000);
+    const names = await store.collection<NameDoc>('operator_token_names');
+    return new OperatorAuthService(tokens, names, clock, opts.cacheTtlMs ?? 5000, opts.sessionTtlMs ?? 8 * 3600_000);
   }
 
-  /** Creates a token for `name` with `role`; the token is returned once and stored hashed. */
+  /**
+   * Creates a token for `name` with `role`; the token is returned once and stored hashed. A name
+   * already used (by a live or a revoked token) is refused: names identify tokens in the logs and
+   * in revocation, so one name must never mean two holders.
+   */
   async createToken(name: string, role: Role): Promise<string> {
+    const taken = (): ApiError => new ApiError('CONFLICT', `an operator token named ${JSON.stringify(name)} already exists (revoked tokens keep their name); names identify tokens in logs and in revocation: choose another name`);
+    // Tokens made before names were claimed (and the admin-token file's "admin") have no claim document.
+    if (await this.tokens.findOne({ name }, { projection: { _id: 1 } })) throw taken();
+    try {
+      await this.names.insertOne({ _id: name, createdAt: this.clock.now() });
+    } catch (err) {
+      if (isDuplicateKey(err)) throw taken();
+      throw err;
+    }
     const token = newToken(role === 'admin' ? 'sat_' : 'srt_');
     await this.tokens.insertOne({ _id: hashToken(token), name, role, createdAt: this.clock.now() });
     return token;

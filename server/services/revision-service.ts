@@ -7,6 +7,7 @@
  *
  * Each server keeps an immutable checkout per revision under <dataDir>/revisions/<id> (the
  * compiler reads templates and files/ from it) and rebuilds it from the blobs when missing.
+ * At start it removes what a killed process left there (checkout-cleanup.ts).
  */
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ import type { Clock } from '../domain/clock.js';
 import { ApiError } from '../domain/errors.js';
 import type { Logger } from '../log.js';
 import type { CompilerPort, LoadedRevision, LocatedProblem } from './compiler-port.js';
+import { cleanCheckouts } from './checkout-cleanup.js';
 import { exists, revisionId, writeCheckout } from './repository-files.js';
 
 type RevisionDoc = {
@@ -78,10 +80,11 @@ export class RevisionService {
   static async open(store: DocumentStore, dataDir: string, compiler: CompilerPort, clock: Clock, log: Logger, opts: RevisionServiceOptions = {}): Promise<RevisionService> {
     const root = join(dataDir, 'revisions');
     await fsp.mkdir(root, { recursive: true, mode: 0o750 });
-    // Leftovers of a crash mid-write are never a checkout.
-    for (const name of await fsp.readdir(root)) if (name.includes('.tmp-')) await fsp.rm(join(root, name), { recursive: true, force: true });
+    const revisions = await store.collection<RevisionDoc>('revisions', [{ name: 'by_created', fields: { createdAt: -1 } }]);
+    // Leftovers of a process killed mid-publish are never a checkout (checkout-cleanup.ts).
+    await cleanCheckouts(root, async (id) => (await revisions.findOne({ _id: id }, { projection: { _id: 1 } })) !== null, log);
     return new RevisionService(
-      await store.collection<RevisionDoc>('revisions', [{ name: 'by_created', fields: { createdAt: -1 } }]),
+      revisions,
       await store.collection<PointerDoc>('pointers'),
       await store.blobs('repo'),
       root,

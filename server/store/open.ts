@@ -4,10 +4,11 @@
  * multi-server configuration without MongoDB is refused, and so is a second server (or a
  * second openStore in one process) on a data directory whose store is open.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { MongoStore } from './mongo/mongo-store.js';
 import { acquireDataDirLock } from './sqlite/data-dir-lock.js';
+import { checkStoreFiles, corrupt, startupQuickCheck, type QuickCheckResult } from './sqlite/integrity-check.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 import { StoreError } from './store-error.js';
 import type { DocumentStore } from './types.js';
@@ -29,6 +30,13 @@ export interface StoreConfig {
   readonly cluster?: boolean;
   /** Embedded store only: 'NORMAL' trades power-loss durability for speed (default 'FULL'). */
   readonly sqliteSynchronous?: 'FULL' | 'NORMAL';
+  /**
+   * Embedded store only: run SQLite's quick_check at open, for at most this long (0 or absent:
+   * no check). Damage found in time refuses the open (StoreError CORRUPT); a check still running
+   * then goes on in the background and `onLateCheck` gets its verdict (or why it could not run).
+   */
+  readonly startupCheckMs?: number;
+  readonly onLateCheck?: (verdict: QuickCheckResult | Error) => void;
 }
 
 /**
@@ -57,15 +65,34 @@ export async function openStore(config: StoreConfig, signal?: AbortSignal): Prom
     throw new StoreError('BAD_CONFIG', 'the embedded store needs a data directory (or set a MongoDB URL)');
   }
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const path = join(config.dataDir, SQLITE_FILE_NAME);
   const lock = acquireDataDirLock(config.dataDir);
+  let cancelCheck: (() => void) | undefined;
   try {
-    return SqliteStore.open({
-      path: join(config.dataDir, SQLITE_FILE_NAME),
+    // A lost or emptied store must not turn into a fresh install; a damaged one must not be served.
+    checkStoreFiles(config.dataDir, path);
+    if (config.startupCheckMs !== undefined && config.startupCheckMs > 0 && existsSync(path)) {
+      const check = await startupQuickCheck(path, config.startupCheckMs);
+      if (check.status === 'unfinished') {
+        cancelCheck = check.cancel;
+        check.later.then(
+          (verdict) => config.onLateCheck?.(verdict),
+          (err: unknown) => config.onLateCheck?.(err instanceof Error ? err : new Error(String(err))),
+        );
+      }
+    }
+    const store = SqliteStore.open({
+      path,
       lock,
       ...(config.sqliteSynchronous === undefined ? {} : { synchronous: config.sqliteSynchronous }),
+      ...(cancelCheck ? { onClose: cancelCheck } : {}),
     });
+    return store;
   } catch (err) {
+    cancelCheck?.();
     lock.release();
+    const code = (err as { code?: unknown }).code;
+    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') throw corrupt(path, [`${code}: ${(err as Error).message}`]);
     throw err;
   }
 }

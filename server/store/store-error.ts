@@ -20,6 +20,7 @@ export type StoreErrorCode =
   | 'BAD_RANGE' // a blob range outside the blob
   | 'BAD_CONFIG' // openStore() configuration that is refused (e.g. cluster mode without MongoDB)
   | 'CLOSED' // the store was closed
+  | 'CORRUPT' // the embedded store's file is missing, emptied or damaged (found at start)
   | 'DUPLICATE_KEY'; // a unique index (or _id) already holds the key
 
 /** StoreError is the base of every error a store throws on purpose. */

@@ -5,7 +5,7 @@
  *                                  diff), recent runs, facts, groups, enrollment
  *   GET  /hosts/:host/runs/:runId  the same page for one stored run
  *   GET  /enrollment               pending keys with approve/reject forms; every agent
- *   POST /enrollment/approve|reject  form posts (admin role, same origin)
+ *   POST /enrollment/approve|reject|delete  form posts (admin role, same origin)
  *   GET  /revisions                published revisions, the live one marked
  *   GET/POST /login, POST /logout
  * Login with an operator token sets an HttpOnly, SameSite=Strict session cookie (Secure under
@@ -229,22 +229,24 @@ export function consoleRouter(services: Services, opts: { secureCookies: boolean
     const op = operator(ctx);
     if (!op) return;
     const done = typeof ctx.query['done'] === 'string' ? ctx.query['done'] : undefined;
-    await enrollmentPage(ctx, op, done === 'approved' || done === 'rejected' ? { flash: `Key ${done}.` } : {});
+    await enrollmentPage(ctx, op, done === 'approved' || done === 'rejected' || done === 'deleted' ? { flash: `Key ${done}.` } : {});
   });
 
-  for (const action of ['approve', 'reject'] as const) {
+  const doneOf = { approve: 'approved', reject: 'rejected', delete: 'deleted' } as const;
+  for (const action of ['approve', 'reject', 'delete'] as const) {
     router.post(`/enrollment/${action}`, async (ctx) => {
       ctx.state.routeName = `/enrollment/${action}`;
       const form = await readForm(ctx);
       const op = operator(ctx);
       if (!op) return;
-      if (op.role !== 'admin') throw new ApiError('FORBIDDEN', 'a readonly operator cannot approve or reject agents');
+      if (op.role !== 'admin') throw new ApiError('FORBIDDEN', 'a readonly operator cannot approve, reject or delete agent keys');
       const host = form.get('host') ?? '';
       const fingerprint = form.get('fingerprint') ?? '';
       if (!fingerprint) throw new ApiError('BAD_REQUEST', 'fingerprint is required');
       try {
         if (action === 'approve') await services.enrollment.approve(host, fingerprint);
-        else await services.enrollment.reject(host, fingerprint);
+        else if (action === 'reject') await services.enrollment.reject(host, fingerprint);
+        else await services.enrollment.deleteKey(host, fingerprint);
       } catch (err) {
         if (!(err instanceof ApiError)) throw err;
         await enrollmentPage(ctx, op, { error: `${host}: ${err.message}` }, err.status);
@@ -252,7 +254,7 @@ export function consoleRouter(services: Services, opts: { secureCookies: boolean
       }
       ctx.state.log.info('console enrollment', { action, host, fingerprint, operator: op.name });
       ctx.status = 303;
-      ctx.redirect(`/enrollment?done=${action === 'approve' ? 'approved' : 'rejected'}`);
+      ctx.redirect(`/enrollment?done=${doneOf[action]}`);
     });
   }
 

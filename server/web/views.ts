@@ -198,7 +198,8 @@ export const enrollmentView = view(
 <h2>All agents</h2>
 <table id="agents"><thead><tr><th>Host</th><th>Status</th><th>Keys</th></tr></thead><tbody>
 {% for a in agents %}<tr><td><a href="/hosts/{{ a.host | urlencode }}">{{ a.host }}</a></td><td><span class="s {{ a.status }}">{{ a.status }}</span></td>
-<td>{% for k in a.keys %}<div><span class="s {{ k.status }}">{{ k.status }}</span> <span class="mono">{{ k.fingerprint }}</span>{% if k.via %} <span class="muted">via {{ k.via }}</span>{% endif %}</div>{% endfor %}</td></tr>
+<td>{% for k in a.keys %}<div><span class="s {{ k.status }}">{{ k.status }}</span> <span class="mono">{{ k.fingerprint }}</span>{% if k.via %} <span class="muted">via {{ k.via }}</span>{% endif %}
+{% if canWrite and (k.status != 'approved' or a.status == 'revoked') %}<form class="inline" method="post" action="/enrollment/delete"><input type="hidden" name="host" value="{{ a.host }}"><input type="hidden" name="fingerprint" value="{{ k.fingerprint }}"><button class="act reject" type="submit">Delete</button></form>{% endif %}</div>{% endfor %}</td></tr>
 {% else %}<tr><td colspan="3" class="muted">No agent has enrolled.</td></tr>{% endfor %}</tbody></table>`),
 );
 

@@ -2,7 +2,8 @@
  * Failure behaviour end to end, with real server and agent processes on loopback:
  * - the server SIGKILLed while agents poll: they keep enforcing their cached catalogs (drift is
  *   repaired during the outage), and after a restart every report arrives, none lost, none twice;
- * - forged, tampered, replayed and cross-host requests are refused; a revoked agent stops;
+ * - forged, tampered, replayed and cross-host requests are refused; a revoked agent asks for
+ *   approval of a new key;
  * - an agent stopped by SIGTERM mid-run exits 0 at once and keeps its report; one SIGKILLed
  *   mid-run converges on the next run.
  */
@@ -100,12 +101,14 @@ t.test('server killed while agents poll: cached catalogs enforced, every report 
   const replay = await fetch(`${server.url}${path}`, { method: 'PUT', headers: freshHeaders, body: fresh.body });
   t.ok(replay.status === 401 || replay.status === 403 || replay.status === 409, `the same request replayed is refused (${replay.status})`);
 
-  // Revocation: the b1 agent is refused on its next poll and stops with exit code 3.
+  // Revocation: the b1 agent is refused on its next poll; it enrolls a new key and waits for
+  // approval instead of exiting (test/e2e/reenroll.test.ts follows it to the end).
   t.equal((await server.api('POST', '/api/v1/agents/b1/revoke')).status, 200);
-  t.equal(await agents.b1!.exit, 3, 'a revoked agent stops with exit code 3');
+  await waitFor('b1 to ask for approval of a new key', () => agents.b1!.logs.some((l) => l.includes('enrollment pending')) || (agents.b1!.child?.exitCode ?? null) !== null);
+  t.equal(agents.b1!.child?.exitCode, null, 'a revoked agent keeps running');
   t.ok(agents.b1!.logs.some((l) => l.includes('refuses this agent')), 'and says why');
 
-  for (const h of ['a1', 'a2']) t.equal(await agents[h]!.stop(), 0);
+  for (const h of ['a1', 'a2', 'b1']) t.equal(await agents[h]!.stop(), 0);
   await server.stop();
 });
 

@@ -27,6 +27,8 @@ export interface SqliteStoreOptions {
   readonly synchronous?: 'FULL' | 'NORMAL';
   /** A lock to release when the store closes (openStore's single-server data-directory lock). */
   readonly lock?: DataDirLock;
+  /** Called when the store closes (openStore: stop an integrity check still running). */
+  readonly onClose?: () => void;
 }
 
 const STATEMENT_CACHE_SIZE = 512;
@@ -40,12 +42,14 @@ export class SqliteStore implements DocumentStore {
   readonly #handle: SqliteHandle;
   readonly #writes: GroupCommit;
   readonly #lock: DataDirLock | undefined;
+  readonly #onClose: (() => void) | undefined;
   #closed = false;
 
-  private constructor(path: string, db: Database.Database, lock: DataDirLock | undefined) {
+  private constructor(path: string, db: Database.Database, lock: DataDirLock | undefined, onClose: (() => void) | undefined) {
     this.path = path;
     this.#db = db;
     this.#lock = lock;
+    this.#onClose = onClose;
     this.#writes = new GroupCommit(db);
     this.#handle = {
       db,
@@ -72,7 +76,7 @@ export class SqliteStore implements DocumentStore {
       db.close();
       throw err;
     }
-    return new SqliteStore(options.path, db, options.lock);
+    return new SqliteStore(options.path, db, options.lock, options.onClose);
   }
 
   async collection<T extends Doc>(name: string, indexes: readonly IndexSpec[] = []): Promise<Collection<T>> {
@@ -120,6 +124,7 @@ export class SqliteStore implements DocumentStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#onClose?.();
     this.#writes.flush(); // acknowledge (or reject) every write already requested
     this.#statements.clear();
     try {

@@ -3,7 +3,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
 import { AgentClient } from '../../../agent/client/agent-client.js';
-import { EnrollmentRefusedError, ensureEnrolled } from '../../../agent/daemon/enrollment.js';
+import { EnrollmentRefusedError, ensureEnrolled, renewKey } from '../../../agent/daemon/enrollment.js';
+import { keyFingerprint } from '../../../schemas/key-fingerprint.js';
 import { createJsonLogger } from '../../../agent/daemon/json-logger.js';
 import { loadOrCreateIdentity, readEnrollment } from '../../../agent/identity/agent-identity.js';
 
@@ -46,6 +47,9 @@ t.test('pending, polled until approved, then remembered', async (t) => {
   t.equal(srv.calls.status, 3, 'status polled until approved');
   t.same(srv.calls.enroll[0], { host: 'web-1', publicKey: d.identity.publicKeyPem });
   t.equal(d.logs.filter((l) => l.includes('enrollment pending')).length, 1, 'pending announced once');
+  const pending = JSON.parse(d.logs.find((l) => l.includes('enrollment pending'))!) as { fingerprint: string; msg: string };
+  t.equal(pending.fingerprint, keyFingerprint(d.identity.publicKeyPem), 'the pending line carries the key fingerprint the server lists');
+  t.match(pending.msg, pending.fingerprint);
   t.equal((await readEnrollment(d.identity.dir, d.client.server, 'web-1'))?.status, 'approved');
   t.equal(await ensureEnrolled(d, new AbortController().signal), 'approved');
   t.equal(srv.calls.enroll.length + srv.calls.status, 4, 'a remembered approval needs no request');
@@ -91,4 +95,42 @@ t.test('an unreachable server is retried until aborted', async (t) => {
   ac.abort();
   t.equal(await p, 'aborted');
   t.equal(await readEnrollment(d.identity.dir, d.client.server, 'web-1'), undefined);
+});
+
+t.test('no free slot for the host name: the agent says so once and keeps trying', async (t) => {
+  const srv = await server(t, (path, calls) => {
+    if (path.endsWith('/enroll')) return calls.enroll.length < 3 ? [409, { error: { code: 'ENROLLMENT_SLOTS_FULL', message: 'host web-1 already has 16 keys waiting', requestId: 'r' } }] : [202, { host: 'web-1', status: 'pending' }];
+    return [200, { host: 'web-1', status: 'approved' }];
+  });
+  const d = await deps(t, srv.url);
+  t.equal(await ensureEnrolled(d, new AbortController().signal), 'approved');
+  t.equal(srv.calls.enroll.length, 3, 'enrollment retried until a slot was free');
+  t.equal(d.logs.filter((l) => l.includes('no free slot')).length, 1, 'said once');
+});
+
+t.test('renewKey: a revoked key is replaced by a new one that waits for approval', async (t) => {
+  const srv = await server(t, (path, calls) => (path.endsWith('/enroll') ? [202, { host: 'web-1', status: 'pending' }] : [200, { host: 'web-1', status: calls.status >= 2 ? 'approved' : 'pending' }]));
+  const d = await deps(t, srv.url);
+  const dataDir = d.identity.dir.replace(/\/identity$/, '');
+  const oldPem = d.identity.publicKeyPem;
+  t.equal(await renewKey({ ...d, dataDir }, { code: 'HOST_REVOKED', message: 'revoked' }, new AbortController().signal), 'approved');
+  t.equal(srv.calls.enroll.length, 1);
+  const sent = srv.calls.enroll[0]!['publicKey'] as string;
+  t.not(sent, oldPem, 'a new key was enrolled');
+  t.notOk('bootstrapToken' in srv.calls.enroll[0]!, 'without a bootstrap token');
+  const { readFile } = await import('node:fs/promises');
+  t.equal(await readFile(`${d.identity.dir}/key.pub.pem`, 'utf8'), sent, 'the new key replaced the old one on disk');
+  const pending = d.logs.map((l) => JSON.parse(l) as { msg: string; fingerprint?: string }).find((l) => l.msg.startsWith('enrollment pending'));
+  t.equal(pending?.fingerprint, keyFingerprint(sent), 'the new key\'s fingerprint is logged while pending');
+  t.equal((await readEnrollment(d.identity.dir, d.client.server, 'web-1'))?.status, 'approved');
+});
+
+t.test('renewKey: an unknown key is asked about again first, and kept when the server knows it after all', async (t) => {
+  const srv = await server(t, () => [200, { host: 'web-1', status: 'approved' }]);
+  const d = await deps(t, srv.url);
+  const dataDir = d.identity.dir.replace(/\/identity$/, '');
+  t.equal(await renewKey({ ...d, dataDir, confirmMs: 1 }, { code: 'BAD_SIGNATURE', message: 'unknown key' }, new AbortController().signal), 'approved');
+  t.equal(srv.calls.enroll.length, 0, 'no new enrollment');
+  const { readFile } = await import('node:fs/promises');
+  t.equal(await readFile(`${d.identity.dir}/key.pub.pem`, 'utf8'), d.identity.publicKeyPem, 'the key was kept');
 });

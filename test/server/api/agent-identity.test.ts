@@ -128,7 +128,11 @@ t.test('revocation', async (t) => {
   const other = fx.agent('web-1');
   const en = await other.enroll(tok);
   t.equal(en.status, 202, 'new key of a revoked host is only pending');
-  t.equal((await other.request('GET', '/api/v1/agents/status')).status, 403);
+  const pendingStatus = await other.request('GET', '/api/v1/agents/status');
+  t.equal(pendingStatus.status, 200, 'a key enrolled after the revocation may ask its status (ADR 0009)');
+  t.equal(pendingStatus.json().status, 'pending');
+  t.equal((await other.request('PUT', '/api/v1/hosts/web-1/facts', { a: 1 })).status, 403, 'and nothing else');
+  t.equal((await a.request('GET', '/api/v1/agents/status')).status, 403, 'the revoked key stays refused');
   // The operator may approve the original key again.
   const ap = await fx.json('POST', '/api/v1/agents/web-1/approve', { fingerprint: (await fx.json('GET', '/api/v1/agents/web-1')).json().keys[0].fingerprint });
   t.equal(ap.status, 200, ap.body.toString());

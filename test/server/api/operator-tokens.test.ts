@@ -24,6 +24,17 @@ t.test('list and revoke operator tokens', async (t) => {
   t.equal(unknown.json().error.code, 'NOT_FOUND');
   t.equal((await fx.json('POST', '/api/v1/operator-tokens/admin/revoke', undefined, viewer)).status, 403, 'readonly may not revoke');
 
+  // Names are unique, revoked ones included: one name never means two holders.
+  for (const [name, role] of [['viewer', 'readonly'], ['ci', 'admin'], ['admin', 'admin'], ['viewer', 'admin']] as const) {
+    const dup = await fx.json('POST', '/api/v1/operator-tokens', { name, role });
+    t.equal(dup.status, 409, `a second token named ${name} is refused`);
+    t.equal(dup.json().error.code, 'CONFLICT');
+    t.match(dup.json().error.message, new RegExp(`an operator token named "${name}" already exists.*choose another name`));
+  }
+  const racing = await Promise.all(Array.from({ length: 8 }, () => fx.json('POST', '/api/v1/operator-tokens', { name: 'racer', role: 'readonly' })));
+  t.same(racing.map((r) => r.status).sort(), [201, 409, 409, 409, 409, 409, 409, 409], 'concurrent creations of one name: exactly one wins');
+  t.equal((await fx.json('GET', '/api/v1/operator-tokens')).json().tokens.filter((x: { name: string }) => x.name === 'racer').length, 1);
+
   // Rotating the admin token: a new admin token first, then the old one revoked by name.
   const next = await fx.token('admin', 'admin-2');
   t.equal((await fx.json('POST', '/api/v1/operator-tokens/admin/revoke', undefined, next)).status, 200);

@@ -125,4 +125,17 @@ t.test('enrollment forms: guards and outcomes', async (t) => {
   t.equal(rej.status, 303);
   const rec = (await fx.json('GET', '/api/v1/agents/p2')).json();
   t.equal(rec.keys[0].status, 'rejected');
+
+  // Delete: offered for the rejected key, not for p1's approved key; the last key forgets the host.
+  const withDelete = (await page(fx, admin, '/enrollment')).body;
+  t.match(withDelete, new RegExp(`action="/enrollment/delete"><input type="hidden" name="host" value="p2"><input type="hidden" name="fingerprint" value="${fp2}">`));
+  t.notMatch(withDelete, new RegExp(`action="/enrollment/delete"><input type="hidden" name="host" value="p1">`), 'no Delete for an approved key of a host that is not revoked');
+  t.equal((await post('/enrollment/delete', reader, form('p2', fp2))).status, 403, 'readonly may not delete');
+  const refused = await post('/enrollment/delete', admin, form('p1', fp));
+  t.equal(refused.status, 409, 'the approved key of an approved host is not deleted');
+  t.match(refused.body.toString(), /revoke the host first/);
+  const del = await post('/enrollment/delete', admin, form('p2', fp2));
+  t.equal(del.status, 303);
+  t.equal(del.headers.location, '/enrollment?done=deleted');
+  t.equal((await fx.json('GET', '/api/v1/agents/p2')).status, 404, 'p2 is forgotten');
 });
