@@ -8,8 +8,10 @@
  *    source may name one);
  *  - the host name, the facts the compile can read (facts-read.ts), the stead version and this
  *    key's format.
- * A tree holding a symbolic link or a special file, or a repository compiled with a secret key
- * (its catalog would hold decrypted secrets at rest), is not cached: `cacheable: false` with why.
+ * A tree holding a symbolic link or a special file, a repository compiled with a secret key
+ * (its catalog would hold decrypted secrets at rest), or texts that read the facts as a whole
+ * while they hold the uptime (no entry could ever be used again) are not cached:
+ * `cacheable: false` with why.
  * Files are hashed through one reusable buffer, so the key costs about what reading them costs.
  */
 import { createHash, hash, type Hash } from 'node:crypto';
@@ -79,7 +81,11 @@ export async function applyInputKey(target: string, opts: ApplyInputKeyOptions):
   }
   const facts = opts.facts ?? {};
   const keys = new Set(typeof facts === 'object' && facts !== null ? Object.keys(facts) : []);
-  h.update(`facts\0${canonicalJson(factsForKey(facts, factsRead(hasher.texts, keys)))}\0`);
+  const read = factsRead(hasher.texts, keys);
+  // Every fact in the key includes the uptime (seconds), so such an entry would never be used
+  // again: not writing it is the same answer, without the write.
+  if (read.all && keys.has('uptimeSeconds')) return { cacheable: false, reason: 'a template or group rule reads the facts other than as facts.NAME (they include the uptime, which changes every run)' };
+  h.update(`facts\0${canonicalJson(factsForKey(facts, read))}\0`);
   return { cacheable: true, key: h.digest('hex'), filesRoot: join(base, 'files'), filesByHash: hasher.filesByHash };
 }
 

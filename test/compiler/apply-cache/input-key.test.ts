@@ -106,3 +106,11 @@ t.test('files under files/ are indexed by their sha256', async (t) => {
   t.equal(k.filesRoot, join(dir, 'files'));
   t.same([...k.filesByHash.values()].sort(), ['b.txt', 'unused.txt']);
 });
+
+t.test('a template reading the facts as a whole: uncacheable when they hold the uptime (never equal twice)', async (t) => {
+  const dir = t.testdir({ 'site.yaml': 'resources: []\n', templates: { 'a.j2': '{{ facts | to_json }}\n' } });
+  const k = await applyInputKey(join(dir, 'site.yaml'), opts);
+  t.equal(k.cacheable, false);
+  t.match(!k.cacheable && k.reason, /reads the facts other than as facts\.NAME/);
+  t.ok((await applyInputKey(join(dir, 'site.yaml'), { ...opts, facts: { os: { id: 'x' } } })).cacheable, 'facts without uptime: all of them in the key');
+});
