@@ -23,8 +23,12 @@ export const commands = {
 } as const;
 export type CommandName = keyof typeof commands;
 
-/** Commands that run the engine over a whole catalog: their young generation stays small (agent/daemon/heap-tuning.ts). */
-export const heapFrugalCommands: ReadonlySet<string> = new Set<CommandName>(['agent', 'apply']);
+/**
+ * Commands whose process sizes V8's heap for a long life (agent/daemon/heap-tuning.ts): the agent
+ * daemon. A one-shot `stead apply` keeps V8's defaults: its compile allocates fast and briefly,
+ * and a small young generation made it collect garbage ~10x as often (docs/adr/0013).
+ */
+export const heapFrugalCommands: ReadonlySet<string> = new Set<CommandName>(['agent']);
 
 interface CommandModule {
   run(args: string[], io: CliIo): Promise<number>;

@@ -1,6 +1,6 @@
 /**
- * Sizes V8's heap for processes that run the engine over a large catalog (`stead agent`,
- * `stead apply`), so their memory stays flat: two V8 settings made from inside the process, at
+ * Sizes V8's heap for the long-running process that runs the engine over a large catalog
+ * (`stead agent`), so its memory stays flat over months of polls: two V8 settings made from inside the process, at
  * start, because V8 reads both each time it would grow a space (unlike `--max-semi-space-size`
  * or `--max-old-space-size`, which it reads only when the process starts, from the command line).
  *
@@ -15,6 +15,10 @@
  * Measured at N = 10,000 (docs/benchmarks.md, "Agent memory"): peak RSS of a polling engine
  * process ~99 → ~91 MB for the second setting, ~130 → ~99 MB for the first; no-op run time
  * unchanged within noise for the second, a few per cent for the first.
+ *
+ * Not for a one-shot `stead apply` (docs/adr/0013): its compile allocates many short-lived
+ * objects, and with the young generation held at its starting size it ran ~490 scavenges
+ * instead of ~40 at N = 5,000; its process exits and returns the memory anyway.
  *
  * Contract: call as early as possible (cli/main.ts does, before the command's modules load).
  * A setting the operator chose on the node command line or in NODE_OPTIONS for the same space

@@ -8,12 +8,12 @@ import { hostname, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { compileGuard, runReportSchema, type Guard, type RunReport } from '../../schemas/index.js';
-import { loadApplyInput } from '../../compiler/catalog/apply-input.js';
 import { hasErrors } from '../../compiler/manifest/manifest-problem.js';
 import { reconcile } from '../../agent/engine/reconcile.js';
 import { createNodeHost } from '../../agent/host/node-host.js';
-import { createMemoryBlobSource } from '../../agent/blobs/memory-blob-source.js';
 import { collectFacts } from '../../agent/facts/collect-facts.js';
+import { compileOrReuse } from '../apply/compile-or-reuse.js';
+import { version } from '../main.js';
 import { exitCodes, UsageError, writeLine, type CliIo } from '../io.js';
 import { formatProblems, problemCount } from '../output/problems-text.js';
 import { formatStatus, formatSummary } from '../output/run-report-text.js';
@@ -35,6 +35,8 @@ Options:
   --detailed-exitcodes   0 no changes, 2 changes, 4 failures, 6 changes and failures
   --json                 Print the run report as JSON (schema: urn:stead:run-report)
   --report FILE          Also write the run report as JSON to FILE
+  --no-cache             Compile the manifest even when its inputs are unchanged, and do
+                         not keep the compiled catalog in the state directory
   -h, --help             Show this help
 
 Exit codes: 0 success; 1 invalid manifest or (without --detailed-exitcodes) a failed
@@ -55,6 +57,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       'detailed-exitcodes': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       report: { type: 'string' },
+      'no-cache': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -86,7 +89,16 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   process.on('SIGTERM', onSignal);
   try {
     const facts = await collectFacts();
-    const input = await loadApplyInput(target, { host: hostName, signal: controller.signal, facts, env: io.env });
+    const input = await compileOrReuse(target, {
+      host: hostName,
+      facts,
+      stateDir,
+      version: version(),
+      env: io.env,
+      signal: controller.signal,
+      noCache: values['no-cache'],
+      note: (message) => writeLine(io.stderr, `stead apply: ${message}`),
+    });
     const shown = input.problems.map((p) => ({ ...p, file: displayPath(io.cwd, p.file) }));
     if (!input.catalog || hasErrors(input.problems)) {
       if (json) {
@@ -101,7 +113,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
 
     const catalog = input.catalog;
     const host = createNodeHost({ root });
-    const blobs = createMemoryBlobSource(input.blobs);
+    const blobs = input.blobs;
     // A noop run must not create anything, not even the state directory: when it does not
     // exist yet, nothing was applied before, and an empty scratch directory says the same.
     let scratchState: string | undefined;
@@ -135,6 +147,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       progress.done();
       if (scratchState) await rm(scratchState, { recursive: true, force: true });
     }
+    if (!values.noop) await input.remember();
 
     const problems = isRunReport.check(report);
     if (problems.length > 0) writeLine(io.stderr, `stead apply: warning: the run report does not match its schema: ${problems.map((p) => `${p.path} ${p.message}`).join('; ')}`);

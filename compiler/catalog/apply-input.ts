@@ -74,7 +74,14 @@ export function compileManifest(manifest: ParsedManifest, baseDir: string, warni
   const problems = [...warnings, ...built.problems.map((p) => locateCatalogProblem(p, manifest, templateRoot))];
   if (!built.catalog) return { catalog: undefined, blobs: new Map(), problems: sortProblems(problems), origins: [] };
   const catalog: Catalog = { ...built.catalog, revision: `local-${built.catalog.id.slice(0, 12)}` };
-  return { catalog, blobs: built.blobs, problems: sortProblems(problems), origins: manifest.origins };
+  return {
+    catalog,
+    blobs: built.blobs,
+    problems: sortProblems(problems),
+    get origins() {
+      return manifest.origins;
+    },
+  };
 }
 
 /** A catalog problem as a located manifest problem: in the template when it has a line, else at the property. */

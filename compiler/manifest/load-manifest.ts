@@ -2,8 +2,8 @@
  * Reading manifests from disk: one file, or every *.yaml / *.yml file of a directory merged
  * into one manifest (files in name order; the cross-resource checks run over all of them).
  */
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { listManifestFiles } from './list-manifest-files.js';
 import type { ManifestProblem } from './manifest-problem.js';
 import { finishManifests, parseManifest, parseManifestSource, type ParseResult, type SourcedManifest } from './parse-manifest.js';
 
@@ -17,15 +17,7 @@ export async function loadManifestFile(path: string, opts: { signal?: AbortSigna
   return parseManifest(text, path);
 }
 
-/** The manifest files of a directory: *.yaml and *.yml directly in it, sorted by name. */
-export async function listManifestFiles(dir: string, opts: { signal?: AbortSignal } = {}): Promise<string[]> {
-  opts.signal?.throwIfAborted();
-  const entries = await readdir(dir, { withFileTypes: true });
-  return entries
-    .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name) && !e.name.startsWith('.'))
-    .map((e) => join(dir, e.name))
-    .sort();
-}
+export { listManifestFiles };
 
 /** Reads every manifest file of a directory and checks them as one manifest. */
 export async function loadManifestDir(dir: string, opts: { signal?: AbortSignal } = {}): Promise<ParseResult> {

@@ -115,7 +115,8 @@ export function parseManifestSource(text: string, file: string): SourcedManifest
     const problemCount = problems.length;
     const sourceValue = (relative: string): string | undefined => yaml.sourceText(`${at}${relative}`);
     const checked = checkOne(raw, (rel, code, message, opts) => add(`${at}${rel}`, code, message, opts), sourceValue);
-    if (checked) resources.push({ resource: checked, valid: problems.length === problemCount, origin: locate(''), locate });
+    // origin is located on demand: positions are computed only when something is reported.
+    if (checked) resources.push({ resource: checked, valid: problems.length === problemCount, get origin() { return locate(''); }, locate });
   });
   return { file, vars, varsOrigin: yaml.locate('/vars'), resources, problems, locate: yaml.locate };
 }
@@ -286,7 +287,9 @@ export function finishManifests(files: readonly SourcedManifest[]): ParseResult 
       files: files.map((f) => f.file),
       vars,
       resources: all.map((s) => s.resource),
-      origins: all.map((s) => s.origin),
+      get origins() {
+        return all.map((s) => s.origin);
+      },
       locate: (index, relative, opts) => all[index]?.locate(relative, opts) ?? { file: files[0]?.file ?? '', line: 0, column: 0, path: relative },
     },
     problems: sorted,

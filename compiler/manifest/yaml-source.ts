@@ -1,10 +1,13 @@
 /**
  * YAML parsing that keeps positions: a parsed document plus a `locate(pointer)` that maps a
- * JSON pointer (as ajv and the semantic checks report it) back to a line and column.
+ * JSON pointer (as ajv and the semantic checks report it) back to a line and column. Lines
+ * and columns are computed only when something asks for one (a problem to report): the parse
+ * records no line starts, and the first `locate` indexes the text's line breaks once
+ * (docs/adr/0013), giving the positions yaml's LineCounter would.
  * Syntax errors, duplicate keys, unknown tags and prototype-polluting keys ("__proto__",
  * "constructor", "prototype"; security.md D2) are reported as problems, all in one pass.
  */
-import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
 import { pointerSegment, splitPointer, type ManifestProblem, type SourceLocation } from './manifest-problem.js';
 
 /** Map keys refused anywhere in a manifest: they would poison a naive merge of variables. */
@@ -27,13 +30,10 @@ export interface YamlSource {
 
 /** Parses one YAML document with positions. Never throws. */
 export function parseYamlSource(text: string, file: string): YamlSource {
-  const lineCounter = new LineCounter();
   const problems: ManifestProblem[] = [];
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
-  const at = (offset: number): { line: number; column: number } => {
-    const p = lineCounter.linePos(offset);
-    return { line: p.line, column: p.col };
-  };
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, strict: true });
+  let lines: LineIndex | undefined;
+  const at = (offset: number): { line: number; column: number } => (lines ??= new LineIndex(text)).position(offset);
 
   for (const e of doc.errors) {
     const { line, column } = at(e.pos[0]);
@@ -119,6 +119,31 @@ export function parseYamlSource(text: string, file: string): YamlSource {
       return r ? text.slice(r[0], r[1]).trim() : undefined;
     },
   };
+}
+
+/**
+ * Offsets → 1-based line and column, as yaml's LineCounter reports them (a line starts at 0 and
+ * after every "\n"), built from the text on first use instead of during the parse.
+ */
+export class LineIndex {
+  readonly #starts: number[] = [0];
+
+  constructor(text: string) {
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.#starts.push(i + 1);
+  }
+
+  position(offset: number): { line: number; column: number } {
+    const starts = this.#starts;
+    let low = 0;
+    let high = starts.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (offset < starts[mid]!) high = mid;
+      else low = mid + 1;
+    }
+    if (low === 0) return { line: 0, column: offset };
+    return { line: low, column: offset - starts[low - 1]! + 1 };
+  }
 }
 
 function rangeStart(node: unknown): number | undefined {

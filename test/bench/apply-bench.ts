@@ -80,7 +80,7 @@ async function childCompile(manifest: string, out: string): Promise<void> {
 async function childRun(phase: string, work: string, n: number, repeat: number): Promise<void> {
   const rssMb = () => process.memoryUsage().rss / 1024 / 1024;
   const peakMb = () => process.resourceUsage().maxRSS / 1024;
-  // As `stead agent` and `stead apply` do at start (cli/main.ts); STEAD_V8_HEAP=default turns it off.
+  // As `stead agent` does at start (cli/main.ts): this process models the agent; STEAD_V8_HEAP=default turns it off.
   const { useFrugalHeap } = await import('../../agent/daemon/heap-tuning.js');
   const heapFlags = useFrugalHeap();
   const { reconcile } = await import('../../agent/engine/reconcile.js');

@@ -44,8 +44,8 @@ t.test('an explicit choice of the operator is left alone', async (t) => {
   t.same(useFrugalHeap({ NODE_OPTIONS: '--max-old-space-size=200 --max-semi-space-size=8' }, []), ['--heap-growing-percent=30'], 'only the setting the operator did not choose');
 });
 
-t.test('the agent and apply commands ask for it; the server does not', async (t) => {
+t.test('the agent daemon asks for it; one-shot commands (apply) and the server do not (ADR 0013)', async (t) => {
   t.ok(heapFrugalCommands.has('agent'));
-  t.ok(heapFrugalCommands.has('apply'));
+  t.notOk(heapFrugalCommands.has('apply'));
   t.notOk(heapFrugalCommands.has('server'));
 });
