@@ -34,6 +34,9 @@ import { UsageError, writeLine, type CliIo } from '../io.js';
 
 export const usage = `Usage: stead agent --server URL --data-dir DIR [options]
 
+Run the agent: enroll with the server, then every --interval pull this host's catalog,
+converge, and report, until SIGINT or SIGTERM (with --once: one run, then exit).
+
 Options:
   --server URL                 the Stead server (http:// or https://)
   --data-dir DIR               identity, cached catalog, blobs and report spool (created 0700)
@@ -47,7 +50,11 @@ Options:
   --noop                       compute and report changes, change nothing
   --ca FILE                    PEM CA bundle to trust for an https:// server
   --log-level LEVEL            debug | info | warn | error; default info
-  --json                       one JSON summary per run on stdout instead of a line of text`;
+  --json                       one JSON summary per run on stdout instead of a line of text
+  -h, --help                   show this help
+
+Exit codes: 0 stopped, or the --once run succeeded; 1 the --once run failed; 3 enrollment
+refused (rejected or revoked); 4 --once with no catalog; 64 usage error.`;
 
 export const agentExitCodes = { ok: 0, failed: 1, refused: 3, noCatalog: 4 } as const;
 
