@@ -8,6 +8,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { useFrugalHeap } from '../agent/daemon/heap-tuning.js';
 import { processIo, UsageError, writeLine, exitCodes, type CliIo } from './io.js';
+import { unknownCommand } from './unknown-command.js';
 
 /** Every subcommand, with the line `stead --help` shows. The name is also the module name. */
 export const commands = {
@@ -81,7 +82,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     args = ['--help'];
   }
   if (!Object.hasOwn(commands, name)) {
-    writeLine(io.stderr, `stead: unknown command "${name}"`);
+    writeLine(io.stderr, await unknownCommand(name, Object.keys(commands)));
     writeLine(io.stderr, usage());
     return exitCodes.usage;
   }

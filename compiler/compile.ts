@@ -77,6 +77,25 @@ export function compileHost(repo: Repository, hostName: string, facts: unknown =
 }
 
 /**
+ * For validation only (validate-repository.ts): compiles a host even when the repository has
+ * load errors, with the roles that exist, so that one pass reports a template error beside an
+ * unknown role. Its problems are the host's own (not the repository's); never serve its catalog.
+ */
+export function compileHostDespiteRepoErrors(repo: Repository, hostName: string, facts: unknown = {}): CompileResult {
+  return compileWith(
+    repo,
+    hostName,
+    facts,
+    undefined,
+    (roles) => {
+      const roleSet = roleManifests(repo, roles);
+      return { parse: roleSet.parse, locate: (cp) => roleSet.sourced[cp.index]?.locate(cp.path) };
+    },
+    true,
+  );
+}
+
+/**
  * For one-shot catalogs (job steps): `resources` (already schema-checked, e.g. by
  * parseManifest) compiled for a host exactly as compileHost compiles its roles — the host's
  * merged variables with `launchVars` on top, secrets, template globals, sensitivity marking —
@@ -97,15 +116,15 @@ interface ResourceSource {
   readonly locate: (cp: CatalogProblem) => { file: string; line: number; column: number; path: string } | undefined;
 }
 
-function compileWith(repo: Repository, hostName: string, facts: unknown, launchVars: VarMap | undefined, source: (roles: readonly string[]) => ResourceSource): CompileResult {
+function compileWith(repo: Repository, hostName: string, facts: unknown, launchVars: VarMap | undefined, source: (roles: readonly string[]) => ResourceSource, despiteRepoErrors = false): CompileResult {
   const empty = { catalog: undefined, blobs: new Map<string, Buffer>(), groups: [], roles: [] };
   const repoErrors = repo.problems.filter((p) => p.severity === 'error');
-  if (repoErrors.length > 0) return { ...empty, problems: repo.problems };
+  if (repoErrors.length > 0 && !despiteRepoErrors) return { ...empty, problems: repo.problems };
   const host = repo.hosts.get(hostName);
   if (!host) {
     return { ...empty, problems: [{ code: 'UNKNOWN_HOST', severity: 'error', file: 'inventory', path: '', host: hostName, message: `host ${hostName} is not in the inventory (inventory/*.yaml)` }] };
   }
-  const problems: RepoProblem[] = [...repo.problems];
+  const problems: RepoProblem[] = despiteRepoErrors ? [] : [...repo.problems];
   const at = { host: hostName };
   if (launchVars) {
     for (const p of findForbiddenKeys(launchVars)) problems.push(problemAt('<launch vars>', undefined, p, 'VAR_FORBIDDEN_KEY', `launch variable key "${String(p[p.length - 1])}" is not allowed`, at));
@@ -120,7 +139,9 @@ function compileWith(repo: Repository, hostName: string, facts: unknown, launchV
     problems.push({ code: 'FACT_WITHHELD', severity: 'warning', file: 'facts', path: '', host: hostName, message: `${fenced.withheldCount - fenced.withheld.length} more facts reported by ${hostName} are withheld (see docs/templates.md, Facts)` });
   }
   const hv = hostVars(repo, hostName, cleanFacts, launchVars)!;
-  const { groups, roles, layers, merged } = hv;
+  const { groups, layers, merged } = hv;
+  // Unknown roles are load errors (UNKNOWN_ROLE); a compile despite them uses the others.
+  const roles = despiteRepoErrors ? hv.roles.filter((r) => repo.roles.has(r)) : hv.roles;
   const result = (extra: Partial<CompileResult>): CompileResult => ({ ...empty, groups, roles, ...extra, problems: normalizeProblems(extra.problems ?? problems) });
 
   for (const c of findConflicts(layers)) {

@@ -10,7 +10,8 @@ export const propertyChangeSchema = {
     property: { type: 'string', description: 'Property name: "ensure", "content", "mode", …' },
     before: { description: 'Actual value before; absent when the thing did not exist; "[redacted sha256:…]" when sensitive.' },
     after: { description: 'Desired value; "[redacted sha256:…]" when sensitive.' },
-    corrective: { type: 'boolean', description: 'true: the host had moved away from what was last applied (drift); false: the desired state changed.' },
+    corrective: { type: 'boolean', description: 'true: the host had moved away from what was last applied (drift); false: the desired state changed, or the change is routine.' },
+    routine: { type: 'boolean', description: 'true: a change made on every run by design (an exec with no guard, or whose onlyif/unless still say "run" after it ran); never corrective. Absent otherwise.' },
   },
 } as const;
 

@@ -253,12 +253,13 @@ export class ResourceRun extends RunContext implements ResourceContext, Expiring
     const id = s.ids[i]!;
     const dd = s.digests[i]!;
     const red = this.red();
-    const unconditional = this.impl.unconditional?.(r as never) === true;
+    const routine = this.impl.routine?.(r as never, this) === true;
     return changes.map((c) => ({
       property: c.property,
       ...('before' in c && c.before !== undefined ? { before: red.value(c.property, c.before) } : {}),
       ...('after' in c && c.after !== undefined ? { after: red.value(c.property, c.after) } : {}),
-      corrective: !unconditional && s.applied.isCorrective(id, dd, c.property, c.before),
+      corrective: !routine && s.applied.isCorrective(id, dd, c.property, c.before),
+      ...(routine ? { routine: true } : {}),
     }));
   }
 

@@ -32,6 +32,32 @@ async function readText(ctx: ResourceContext, path: string): Promise<string> {
   return (await ctx.host.readFile(path)).toString('utf8');
 }
 
+/** The account files every user and group operation needs; /etc/shadow too when a password is set. */
+const ACCOUNT_FILES: readonly string[] = ['/etc/passwd', '/etc/group'];
+
+/**
+ * Fails at once, naming every such file, when one of `files` is not a regular file under the
+ * root. The tools would otherwise wait ~14 s each on a lock they cannot create in a missing /etc
+ * and fail with "cannot lock …; try again later", or, with no /etc/shadow, write a password hash
+ * into the world-readable /etc/passwd.
+ */
+async function requireFiles(ctx: ResourceContext, files: readonly string[], why: string): Promise<void> {
+  const bad: string[] = [];
+  for (const f of files) {
+    const st = await ctx.host.lstat(f);
+    if (st?.kind === 'file') continue;
+    bad.push(`${ctx.host.realPath(f)} ${st === undefined ? 'is missing' : `is a ${st.kind === 'link' ? 'symbolic link' : st.kind}, not a regular file`}`);
+  }
+  if (bad.length === 0) return;
+  const hint = ctx.host.root === '/' ? '' : '; a --root that manages users or groups needs an etc/ with passwd, group and shadow (e.g. copied from a base image)';
+  throw new ProviderError('NO_ACCOUNT_FILES', `${why}: ${bad.join(', ')}${hint}`);
+}
+
+/** The files a user change needs: with a password, /etc/shadow too (checked first, so nothing is half done). */
+function filesFor(spec: UserSpec): readonly string[] {
+  return spec.password === undefined ? ACCOUNT_FILES : [...ACCOUNT_FILES, '/etc/shadow'];
+}
+
 /** Resolves a gid given by name or number against the root's /etc/group. */
 async function resolveGid(gid: number | string, ctx: ResourceContext): Promise<number> {
   if (typeof gid === 'number') return gid;
@@ -41,6 +67,7 @@ async function resolveGid(gid: number | string, ctx: ResourceContext): Promise<n
 }
 
 async function setPassword(name: string, hash: string, ctx: ResourceContext): Promise<void> {
+  await requireFiles(ctx, ['/etc/shadow'], `cannot set the password of ${name}`);
   if (ctx.host.root === '/') {
     await runCommand(ctx, 'chpasswd', ['-e'], { input: `${name}:${hash}\n`, describe: `chpasswd -e (password of ${name})` });
   } else {
@@ -63,11 +90,13 @@ export const shadowProvider: UserProvider = {
   name: 'shadow',
 
   async accounts(ctx): Promise<AccountDb> {
+    await requireFiles(ctx, ACCOUNT_FILES, 'cannot read users and groups');
     const [passwd, shadow, group] = await Promise.all([readText(ctx, '/etc/passwd'), readText(ctx, '/etc/shadow'), readText(ctx, '/etc/group')]);
     return { users: parsePasswd(passwd, parseShadow(shadow)), groups: parseGroup(group) };
   },
 
   async addUser(name, spec, ctx) {
+    await requireFiles(ctx, filesFor(spec), `cannot add user ${name}`);
     const a = [...prefix(ctx), ...commonArgs(spec)];
     // useradd resolves -g under the prefix correctly; a number is passed as is.
     if (spec.gid !== undefined) a.push('-g', String(spec.gid));
@@ -78,6 +107,7 @@ export const shadowProvider: UserProvider = {
   },
 
   async modifyUser(name, spec, ctx) {
+    await requireFiles(ctx, filesFor(spec), `cannot change user ${name}`);
     const a = commonArgs(spec);
     if (spec.home !== undefined && spec.managehome === true) a.push('-m');
     let gidByFile: number | undefined;
@@ -94,14 +124,17 @@ export const shadowProvider: UserProvider = {
   },
 
   async deleteUser(name, removeHome, ctx) {
+    await requireFiles(ctx, ACCOUNT_FILES, `cannot remove user ${name}`);
     await runCommand(ctx, 'userdel', [...prefix(ctx), ...(removeHome ? ['-r'] : []), '--', name]);
   },
 
   async addGroup(name, gid, system, ctx) {
+    await requireFiles(ctx, ACCOUNT_FILES, `cannot add group ${name}`);
     await runCommand(ctx, 'groupadd', [...prefix(ctx), ...(gid !== undefined ? ['-g', String(gid)] : []), ...(system ? ['-r'] : []), '--', name]);
   },
 
   async modifyGroup(name, gid, ctx) {
+    await requireFiles(ctx, ACCOUNT_FILES, `cannot change group ${name}`);
     if (ctx.host.root === '/') {
       await runCommand(ctx, 'groupmod', ['-g', String(gid), '--', name]);
       return;
@@ -114,6 +147,7 @@ export const shadowProvider: UserProvider = {
   },
 
   async deleteGroup(name, ctx) {
+    await requireFiles(ctx, ACCOUNT_FILES, `cannot remove group ${name}`);
     await runCommand(ctx, 'groupdel', [...prefix(ctx), '--', name]);
   },
 };

@@ -25,7 +25,8 @@ export type ProviderErrorCode =
   | 'NOT_FOUND'             // the package/unit/user does not exist where it must
   | 'UNSUPPORTED'           // the provider cannot do this (e.g. systemd under --root)
   | 'TIMEOUT'               // a service did not start/stop in time
-  | 'BAD_STATE';            // a file the provider parses is malformed
+  | 'BAD_STATE'             // a file the provider parses is malformed
+  | 'NO_ACCOUNT_FILES';     // <root>/etc/passwd, group (or shadow, for a password) is missing
 
 /** Packages: dpkg/apt today; rpm/dnf fit the same interface. */
 export interface PackageProvider {

@@ -12,6 +12,13 @@
  *
  * Verification: after a successful run the command counts as converged for this run; with
  * `creates`, the path must exist afterwards or the resource fails NOT_CONVERGED.
+ *
+ * Routine runs (docs/resource-contract.md, rule 12): an exec with no guard runs every run by
+ * design; an exec with `onlyif`/`unless` whose guards, asked again right after it ran, still say
+ * "run" does too (its guards let it run each time). Such a run is reported `routine`, never as
+ * drift. An exec whose guards are satisfied once it ran (a `creates` path now exists, an
+ * `unless` now exits 0, an `onlyif` now fails) has converged: when it must run again in a later
+ * run, the host moved away from it, and the run is drift (the engine's record decides).
  */
 import type { ExecResource } from '../../schemas/index.js';
 import type { ExecResult } from '../host/host.js';
@@ -30,6 +37,13 @@ export interface ExecActual {
 const OUTPUT_BYTES = 64 * 1024;
 /** Commands that ran successfully, by desired resource, in the run (signal) they ran in. */
 const ran = new WeakMap<object, AbortSignal>();
+/** Commands that ran and whose guards still said "run" afterwards, by desired resource and run (signal). */
+const routineRun = new WeakMap<object, AbortSignal>();
+
+/** Whether the exec runs on every run with no guard (not refreshonly). */
+function unguarded(d: ExecResource): boolean {
+  return d.creates === undefined && d.onlyif === undefined && d.unless === undefined && d.refreshonly !== true;
+}
 
 async function runAs(d: ExecResource, ctx: ResourceContext): Promise<{ uid?: number; gid?: number; home?: string }> {
   if (d.user === undefined && d.group === undefined) return {};
@@ -118,6 +132,15 @@ export const exec = {
   async read(d: ExecResource, ctx: ResourceContext): Promise<ExecActual> {
     if (ran.get(d) === ctx.signal) {
       if (d.creates !== undefined && !(await ctx.host.lstat(d.creates))) return { run: true, reason: `${d.creates} is still missing after the command ran` };
+      // The engine's read after apply: ask the guards again, only to tell a routine run from a
+      // converging one (the command counts as converged for this run either way).
+      if (d.onlyif !== undefined || d.unless !== undefined) {
+        const again = await guards(d, ctx);
+        if (again.run) {
+          routineRun.set(d, ctx.signal);
+          return { run: false, reason: 'ran in this run; its guards let it run every run' };
+        }
+      }
       return { run: false, reason: 'ran in this run' };
     }
     if (d.refreshonly === true) return { run: false, reason: 'refreshonly' };
@@ -125,12 +148,11 @@ export const exec = {
   },
 
   /**
-   * An exec with no guard (no creates, onlyif or unless, not refreshonly) runs on every run by
-   * design: its change is never drift (the engine reports it as not corrective). A guarded
-   * exec that must run again after it had converged is drift.
+   * Whether this run of the exec is routine (see the module comment): it has no guard, or it ran
+   * in this run and its guards still said "run" afterwards. Routine changes are never drift.
    */
-  unconditional(d: ExecResource): boolean {
-    return d.creates === undefined && d.onlyif === undefined && d.unless === undefined && d.refreshonly !== true;
+  routine(d: ExecResource, ctx: ResourceContext): boolean {
+    return unguarded(d) || routineRun.get(d) === ctx.signal;
   },
 
   diff(d: ExecResource, a: ExecActual | undefined): Change[] {

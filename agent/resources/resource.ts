@@ -70,10 +70,11 @@ export interface ResourceImpl<K extends ResourceType, Actual> {
    */
   readNow?(desired: ResourceOf<K>, ctx: ResourceContext): Actual | undefined | NotNow;
   /**
-   * Optional (rule 13): true when the resource changes on every run by design (an exec with no
-   * guard); such changes are never reported as corrective.
+   * Optional (rule 12): true when this run's change is routine, made on every run by design (an
+   * exec with no guard, or whose guards still say "run" after it ran); such changes are reported
+   * `routine` and never as corrective. Called after apply (or, in noop, after diff).
    */
-  unconditional?(desired: ResourceOf<K>): boolean;
+  routine?(desired: ResourceOf<K>, ctx: ResourceContext): boolean;
   /** Pure comparison; [] means in sync. An `ensure` change, if any, comes first and alone. */
   diff(desired: ResourceOf<K>, actual: Actual | undefined): Change[];
   /** A unified diff for the report (files); called only when diff found changes. Never writes. */

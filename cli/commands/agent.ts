@@ -41,8 +41,9 @@ import { UsageError, writeLine, type CliIo } from '../io.js';
 
 export const usage = `Usage: stead agent --server URL --data-dir DIR [options]
 
-Runs the Stead agent: enrolls with the server under its own key, then pulls this host's catalog,
-converges the host and reports, every interval, until SIGTERM (see docs/agent.md).
+Runs the Stead agent: enrolls with the server under its own key, then every --interval pulls
+this host's catalog, converges the host and reports, until SIGINT or SIGTERM (with --once: one
+run, then exit). See docs/agent.md.
 
 Options:
   --server URL                 the Stead server (http:// or https://)
@@ -64,11 +65,13 @@ Options:
   --ca FILE                    PEM CA bundle to trust for an https:// server
   --log-level LEVEL            debug | info | warn | error; default info
   --json                       one JSON summary per run on stdout instead of a line of text
+  -h, --help                   show this help
 
 Exit codes:
   0   ok; or stopped by SIGTERM/SIGINT
   1   --once: the run failed (a resource failed); or an unexpected error
-  3   the server refused this agent (revoked, unknown key, bad bootstrap token)
+  3   the server refused this agent (bad bootstrap token, rejected key); a revoked agent
+      enrolls a new key and waits for approval instead
   4   --once: the server answered but has no catalog for this host, and none is cached
   5   --once: gave up: the server was not reached (or did not approve this agent) within
       --give-up-after seconds, and no catalog is cached

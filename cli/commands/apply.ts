@@ -18,6 +18,7 @@ import { exitCodes, UsageError, writeLine, type CliIo } from '../io.js';
 import { formatProblems, problemCount } from '../output/problems-text.js';
 import { formatStatus, formatSummary } from '../output/run-report-text.js';
 import { createProgress } from '../output/progress.js';
+import { ensureSandboxRoot } from '../sandbox-root.js';
 
 export const applyUsage = `Usage: stead apply FILE|DIR [options]
 
@@ -27,7 +28,8 @@ manifest repository from which the catalog of --host is compiled.
 
 Options:
   --noop                 Report what would change; change nothing
-  --root DIR             Confine every managed path under DIR (tests, demos, sandboxes)
+  --root DIR             Confine every managed path under DIR (tests, demos, sandboxes);
+                         a missing DIR is created (0755); a symlink is refused
   --state-dir DIR        Backups and the record of applied values
                          (default: <root>/var/lib/stead with --root, else /var/lib/stead)
   --host NAME            Host name for templates (inventory_hostname) and the report
@@ -68,9 +70,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'a manifest FILE or DIR is required' : `one manifest path, got ${positionals.length}`);
   const target = resolve(io.cwd, positionals[0]!);
   const root = values.root !== undefined ? resolve(io.cwd, values.root) : '/';
-  if (values.root !== undefined && !(await stat(root).then((s) => s.isDirectory(), () => false))) {
-    throw new UsageError(`--root ${values.root}: not an existing directory`);
-  }
+  if (values.root !== undefined) await ensureSandboxRoot(root, `--root ${values.root}`, { create: !values.noop });
   const stateDir = values['state-dir'] !== undefined ? resolve(io.cwd, values['state-dir']) : join(root, 'var/lib/stead');
   const reportPath = values.report !== undefined ? resolve(io.cwd, values.report) : undefined;
   if (reportPath !== undefined && !(await stat(dirname(reportPath)).then((s) => s.isDirectory(), () => false))) {

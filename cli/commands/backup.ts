@@ -12,6 +12,8 @@ import { exitCodes, UsageError, writeLine, type CliIo } from '../io.js';
 
 export const backupUsage = `Usage: stead backup <list|show|restore> [options]
 
+List, show and restore file contents the engine backed up before it replaced them.
+
   stead backup list [--path PATH]          Backups, newest first
   stead backup show SHA                    Print a backup's content
   stead backup restore SHA [--path PATH]   Write a backup back (to the path it came from,
@@ -24,7 +26,10 @@ Options:
   --json            list: print JSON
   -h, --help        Show this help
 
-SHA is the full sha256 or a unique prefix of at least 6 hex digits.`;
+SHA is the full sha256 or a unique prefix of at least 6 hex digits.
+
+Exit codes: 0 done; 1 no state directory, or no (or more than one) backup matches SHA;
+64 usage error.`;
 
 export async function run(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({

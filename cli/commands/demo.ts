@@ -32,7 +32,11 @@ Options:
   --port PORT       server port on 127.0.0.1; default 8440, or a free port when taken
   --interval SECS   agent run interval; default 10
   --manifests DIR   the manifest repository to publish; default the bundled manifests/demo
-  --reset           delete the demo directory first (a fresh server, host and identity)`;
+  --reset           delete the demo directory first (a fresh server, host and identity)
+  -h, --help        show this help
+
+Exit codes: 0 stopped with Ctrl-C; 1 the server or the agent failed or stopped unexpectedly;
+64 usage error.`;
 
 const PACKAGE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const MAIN_JS = fileURLToPath(new URL('../main.js', import.meta.url));

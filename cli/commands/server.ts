@@ -23,6 +23,9 @@ import { UsageError, writeLine, type CliIo } from '../io.js';
 
 export const usage = `Usage: stead server --data-dir DIR [options]
 
+Run the manifest server: the HTTP API, the web console and the agents' endpoints, on the
+embedded store in --data-dir (or on MongoDB), until SIGINT or SIGTERM.
+
 Options:
   --port PORT                  TCP port; default 8140 (0 picks a free one and prints it)
   --host ADDRESS               listen address; default 127.0.0.1
@@ -43,7 +46,11 @@ Options:
   --pending-key-ttl SECONDS    an agent key not approved within this time expires (its agent enrolls
                                it again); default 86400
   --log-level LEVEL            debug | info | warn | error; default info
-  --json                       start-up events as JSON lines on stdout`;
+  --json                       start-up events as JSON lines on stdout
+  -h, --help                   show this help
+
+Exit codes: 0 stopped by SIGINT/SIGTERM; 1 could not start (--repo not published, cannot
+listen); 64 usage error, or a configuration the store refuses.`;
 
 async function readSecretKey(file: string): Promise<Buffer> {
   const raw = await fsp.readFile(file);

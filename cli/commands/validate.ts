@@ -1,5 +1,5 @@
 /**
- * `stead validate [--repo DIR]`: check a whole manifest repository (every file, every host
+ * `stead validate [DIR]` (or the older `--repo DIR`): check a whole manifest repository (every file, every host
  * compiled) and print every mistake as file:line:col path: message. Exit 1 on any error.
  */
 import { readdir } from 'node:fs/promises';
@@ -11,14 +11,16 @@ import { validateRepository } from '../../compiler/repo/validate-repository.js';
 import type { VarMap } from '../../compiler/vars/merge.js';
 import { exitCodes, UsageError, writeLine, type CliIo } from '../io.js';
 
-export const validateUsage = `Usage: stead validate [options]
+export const validateUsage = `Usage: stead validate [DIR] [options]
 
 Check a manifest repository as a whole: YAML, the shape of every file, references between
 inventory, groups and roles, group cycles, variable conflicts, role parameters, and a compile
 of every host (templates rendered). Every error is listed with file:line:col and a JSON pointer.
 
+DIR is the manifest repository (default: the current directory), as for stead apply.
+
 Options:
-  --repo DIR        The manifest repository (default: the current directory)
+  --repo DIR        The same as DIR (kept for scripts written before DIR was positional)
   --facts-dir DIR   Facts per host: DIR/<host>.json or DIR/<host>.yaml (default: no facts)
   --key-file FILE   Secret key (default: $STEAD_SECRET_KEY_FILE)
   --json            Print {ok, revision, problems, hosts} as JSON
@@ -43,8 +45,11 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     writeLine(io.stdout, validateUsage);
     return exitCodes.ok;
   }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (use --repo DIR)`);
-  const dir = resolve(io.cwd, values.repo ?? '.');
+  if (positionals.length > 1) throw new UsageError(`one repository directory, got ${positionals.length}`);
+  if (positionals.length === 1 && values.repo !== undefined && resolve(io.cwd, values.repo) !== resolve(io.cwd, positionals[0]!)) {
+    throw new UsageError(`give the repository once: DIR (${positionals[0]}) or --repo (${values.repo})`);
+  }
+  const dir = resolve(io.cwd, positionals[0] ?? values.repo ?? '.');
   const repo = await openRepository(dir, { keyFile: values['key-file'] && resolve(io.cwd, values['key-file']), env: io.env });
   const facts = new Map<string, VarMap>();
   if (values['facts-dir']) {

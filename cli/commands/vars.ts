@@ -19,6 +19,8 @@ import { exitCodes, UsageError, writeLine, type CliIo } from '../io.js';
 
 export const varsUsage = `Usage: stead vars <show|explain|encrypt|keygen> [options]
 
+Show and explain the merged variables of a host; encrypt secrets for manifests.
+
   stead vars show --host NAME [--flat] [--json]     The merged variables of a host
   stead vars explain --host NAME KEY [--json]       Which layer set KEY, and what it overrode
   stead vars encrypt --key-file FILE (--value-file FILE | --value TEXT)
@@ -39,7 +41,10 @@ Options:
   --key-file FILE     encrypt/keygen: the secret key file
   --value-file FILE   encrypt: read the plaintext from FILE (/dev/stdin to pipe it)
   --value TEXT        encrypt: the plaintext (visible in shell history: prefer --value-file)
-  -h, --help          Show this help`;
+  -h, --help          Show this help
+
+Exit codes: 0 done; 1 the repository has errors, the host is not in the inventory, KEY is
+not set (explain), or the key file cannot be used; 64 usage error.`;
 
 export async function run(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({

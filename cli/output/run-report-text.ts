@@ -39,7 +39,7 @@ export function shortValue(v: unknown): string {
 }
 
 function changeText(c: PropertyChange): string {
-  const drift = c.corrective ? ' (drift)' : '';
+  const drift = c.corrective ? ' (drift)' : c.routine === true ? ' (routine: runs every run)' : '';
   if (c.property === 'content' && typeof c.before === 'string' && typeof c.after === 'string' && c.before.startsWith('sha256:')) {
     return `content ${c.before.slice(0, 15)} -> ${c.after.slice(0, 15)}${drift}`;
   }

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import YAML from 'yaml';
+import { pyYamlScalarTags } from './py-yaml-scalars.js';
 import { bindArgs, type CallArgs } from './call-args.js';
 import { pyJsonDumps } from './py-json.js';
 import { methodFor, pyReplace, pySplit } from './py-methods.js';
@@ -678,7 +679,7 @@ export const FILTERS: Record<string, Filter> = {
       throw new JinjaRuntimeError(`from_json: ${(e as Error).message}`);
     }
   },
-  from_yaml: (v) => YAML.parse(str(v), { version: '1.1' }) as unknown,
+  from_yaml: (v) => YAML.parse(str(v), { version: '1.1', customTags: pyYamlScalarTags }) as unknown,
   hash: (v, a) => hashHex(pyStr(a.pos[0] ?? 'sha1'), str(v)),
   intersect: (v, a) => {
     const other = seq(a.pos[0], 'intersect');

@@ -1,10 +1,12 @@
 /**
  * Template variables from YAML or JSON text, read the way Ansible's Python side reads them:
- * YAML 1.1 (`yes`/`no`/`on`/`off` are booleans, `0644` is octal 420, `<<` merges) and floats that
+ * YAML 1.1 with PyYAML's scalars (py-yaml-scalars.ts: `yes`/`no`/`on`/`off` are booleans but
+ * `y`/`n` are strings, `0644` is octal 420, `1e3` is a string, `<<` merges) and floats that
  * stay floats (`1.0` prints as `1.0`, not `1`). Keys named `__proto__` are dropped.
  */
 import YAML from 'yaml';
 import { PyFloat, isMapping } from './py-values.js';
+import { pyYamlScalarTags } from './py-yaml-scalars.js';
 
 export class VarsFileError extends Error {
   readonly code = 'VARS_FILE';
@@ -48,7 +50,7 @@ export function parseVarsText(text: string, json: boolean): Record<string, unkno
       throw new VarsFileError(`invalid JSON: ${(e as Error).message}`);
     }
   } else {
-    const doc = YAML.parseDocument(text, { version: '1.1', merge: true, customTags: floatsStayFloats, uniqueKeys: false });
+    const doc = YAML.parseDocument(text, { version: '1.1', merge: true, customTags: (tags) => floatsStayFloats(pyYamlScalarTags(tags)), uniqueKeys: false });
     if (doc.errors.length > 0) {
       const e = doc.errors[0] as YAML.YAMLError;
       throw new VarsFileError(`invalid YAML at line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`);

@@ -3,7 +3,7 @@
  * repository with any error is refused as a whole; every error is listed, located.
  */
 import type { RepoProblem } from '../../schemas/repo/problem.js';
-import { compileHost, hostVars } from '../compile.js';
+import { compileHost, compileHostDespiteRepoErrors, hostVars } from '../compile.js';
 import { hasRepoErrors, normalizeProblems } from './repo-problem.js';
 import type { Repository } from './repository.js';
 
@@ -29,24 +29,33 @@ export interface ValidateOptions {
 }
 
 export function validateRepository(repo: Repository, opts: ValidateOptions = {}): RepositoryValidation {
-  if (hasRepoErrors(repo.problems)) {
-    return { ok: false, revision: repo.revision, problems: normalizeProblems(repo.problems), hosts: [] };
-  }
+  // One pass: with load errors (an unknown role, a bad file) every host is still compiled with
+  // what did load, so a template error is reported beside them, not after they are fixed.
+  const loadErrors = hasRepoErrors(repo.problems);
   const problems: RepoProblem[] = [...repo.problems];
   const hosts: HostValidation[] = [];
   for (const name of repo.hosts.keys()) {
-    const r = compileHost(repo, name, opts.factsFor?.(name) ?? {});
+    let r: ReturnType<typeof compileHost>;
+    try {
+      r = loadErrors ? compileHostDespiteRepoErrors(repo, name, opts.factsFor?.(name) ?? {}) : compileHost(repo, name, opts.factsFor?.(name) ?? {});
+    } catch (err) {
+      // Only a repository that failed to load can get here (its shape was not checked): its
+      // load errors are the report; this host is left uncompiled.
+      if (!loadErrors) throw err;
+      hosts.push({ host: name, errors: 0 });
+      continue;
+    }
     const own = r.problems.filter((p) => p.host === name);
     problems.push(...own);
     hosts.push({
       host: name,
-      ...(r.catalog ? { catalogId: r.catalog.id, resources: r.catalog.resources.length } : {}),
+      ...(r.catalog && !loadErrors ? { catalogId: r.catalog.id, resources: r.catalog.resources.length } : {}),
       errors: own.filter((p) => p.severity === 'error').length,
     });
   }
   const used = new Set<string>();
-  for (const name of repo.hosts.keys()) for (const r of hostRoles(repo, name)) used.add(r);
-  for (const role of repo.roles.values()) {
+  if (!loadErrors) for (const name of repo.hosts.keys()) for (const r of hostRoles(repo, name)) used.add(r);
+  for (const role of loadErrors ? [] : repo.roles.values()) {
     if (!used.has(role.name)) problems.push({ code: 'ROLE_UNUSED', severity: 'warning', file: role.file, path: '', message: `role ${role.name} is given to no host, so its templates were not rendered by this validation` });
   }
   const merged = dedupeAcrossHosts(problems);

@@ -282,12 +282,15 @@ export const operatorRoutes: readonly RouteSpec[] = [
     path: '/api/v1/revisions/:id',
     auth: 'read',
     tag: 'revisions',
-    summary: 'One revision and its files ("live" for the live one).',
-    responses: { 200: { description: 'revision' }, 404: err('unknown') },
+    summary: 'One revision and its files: its id, a unique prefix of at least 12 hex characters, or "live".',
+    responses: { 200: { description: 'revision' }, 400: err('not an id'), 404: err('unknown'), 409: err('the prefix matches several revisions') },
     async handler(ctx, s) {
       let id = ctx.params['id'] ?? '';
-      if (id === 'live') id = (await s.revisions.liveId()) ?? '';
-      if (!/^[0-9a-f]{64}$/.test(id)) throw new ApiError(id === '' ? 'NO_LIVE_REVISION' : 'BAD_REQUEST', id === '' ? 'no revision is live yet' : 'revision id must be 64 lowercase hex characters or "live"');
+      if (id === 'live') {
+        id = (await s.revisions.liveId()) ?? '';
+        if (id === '') throw new ApiError('NO_LIVE_REVISION', 'no revision is live yet');
+      }
+      id = await s.revisions.resolveId(id);
       const r = await s.revisions.get(id);
       if (!r) throw new ApiError('NOT_FOUND', `no revision ${id}`);
       ctx.body = { ...(revisionView(r) as object), files: r.files };
@@ -298,11 +301,10 @@ export const operatorRoutes: readonly RouteSpec[] = [
     path: '/api/v1/revisions/:id/activate',
     auth: 'write',
     tag: 'revisions',
-    summary: 'Make an earlier (validated) revision live again.',
-    responses: { 200: { description: 'live', schema: revisionViewSchema }, 404: err('unknown') },
+    summary: 'Make an earlier (validated) revision live again (a rollback): its id, or a unique prefix of at least 12 hex characters (as the console shows it).',
+    responses: { 200: { description: 'live', schema: revisionViewSchema }, 400: err('not an id'), 404: err('unknown'), 409: err('the prefix matches several revisions') },
     async handler(ctx, s) {
-      const id = ctx.params['id'] ?? '';
-      if (!/^[0-9a-f]{64}$/.test(id)) throw new ApiError('BAD_REQUEST', 'revision id must be 64 lowercase hex characters');
+      const id = await s.revisions.resolveId(ctx.params['id'] ?? '');
       ctx.body = revisionView(await s.revisions.activate(id));
     },
   },

@@ -5,7 +5,8 @@
  *   failing        the last run failed (a resource failed or was skipped, or the run errored)
  *   drifted        the last run found corrective changes (the host had moved away from what
  *                  was last applied), or a noop run found changes it did not make
- *   in-sync        otherwise (intentional changes applied successfully count as in sync)
+ *   in-sync        otherwise (intentional and routine changes applied successfully count as
+ *                  in sync: an exec whose guards let it run every run is routine, not drift)
  */
 export type ComplianceState = 'in-sync' | 'drifted' | 'failing' | 'not-reporting' | 'unknown';
 export const complianceStates: readonly ComplianceState[] = ['in-sync', 'drifted', 'failing', 'not-reporting', 'unknown'];

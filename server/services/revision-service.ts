@@ -20,6 +20,9 @@ import type { CompilerPort, LoadedRevision, LocatedProblem } from './compiler-po
 import { cleanCheckouts } from './checkout-cleanup.js';
 import { exists, revisionId, writeCheckout } from './repository-files.js';
 
+/** Characters of a revision id the console shows, and the shortest prefix the API accepts for one. */
+export const SHORT_REVISION_ID = 12;
+
 type RevisionDoc = {
   _id: string;
   createdAt: number;
@@ -223,6 +226,25 @@ export class RevisionService {
       files.set(e.path, data);
     }
     await writeCheckout(dir, files);
+  }
+
+  /**
+   * The full id of the revision `ref` names: its 64 hex characters, or a unique prefix of at
+   * least SHORT_REVISION_ID characters (the length the console shows). NOT_FOUND when none
+   * matches; AMBIGUOUS_REVISION (409), naming the matches, when several do; BAD_REQUEST for
+   * anything else. The lookup is a range over the id index ([prefix, prefix + "g")).
+   */
+  async resolveId(ref: string): Promise<string> {
+    if (!/^[0-9a-f]+$/.test(ref) || ref.length > 64 || ref.length < SHORT_REVISION_ID) {
+      throw new ApiError('BAD_REQUEST', `a revision is named by its id: 64 lowercase hex characters, or a unique prefix of at least ${SHORT_REVISION_ID} (as the console shows it); got ${JSON.stringify(ref.slice(0, 80))}`);
+    }
+    if (ref.length === 64) return ref;
+    const found = await this.revisions.find({ _id: { $gte: ref, $lt: `${ref}g` } }, { sort: { _id: 1 }, limit: 3 });
+    if (found.length === 0) throw new ApiError('NOT_FOUND', `no revision starts with ${ref}`);
+    if (found.length > 1) {
+      throw new ApiError('AMBIGUOUS_REVISION', `${ref} is the start of more than one revision (${found.slice(0, 2).map((d) => d._id.slice(0, ref.length + 4)).join(', ')}${found.length > 2 ? ', …' : ''}); give more characters`, { matches: found.slice(0, 2).map((d) => d._id) });
+    }
+    return found[0]!._id;
   }
 
   async list(limit = 50): Promise<RevisionInfo[]> {

@@ -26,6 +26,7 @@ import { requestSignal } from '../api/request-signal.js';
 import { complianceChart } from './compliance-chart.js';
 import { factRows, runView } from './run-model.js';
 import { enrollmentView, errorView, hostView, loginView, overviewView, revisionsView } from './views.js';
+import { SHORT_REVISION_ID } from '../services/revision-service.js';
 
 const refreshSeconds = 5;
 const chartHours = 48;
@@ -142,7 +143,7 @@ export function consoleRouter(services: Services, opts: { secureCookies: boolean
         ...frame(ctx, services, op, 'overview', pendingKeys(agents).length, true),
         title: 'Overview',
         states: complianceStates,
-        revision: live?.id.slice(0, 12),
+        revision: live?.id.slice(0, SHORT_REVISION_ID),
         fleet: summary.fleet,
         groups: summary.groups.map((g) => ({ name: g.scope.replace(/^group:/, ''), total: g.total, counts: g.counts, percent: g.percent })),
         chartHours,

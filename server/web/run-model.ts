@@ -17,6 +17,8 @@ export interface ChangeView {
   readonly before: ValueView;
   readonly after: ValueView;
   readonly corrective: boolean;
+  /** A change made on every run by design (an exec whose guards let it run each time). */
+  readonly routine: boolean;
 }
 
 export interface DiffLine {
@@ -78,7 +80,7 @@ export function diffLines(diff: string | undefined): { lines: DiffLine[]; trunca
 }
 
 function changeView(c: PropertyChange): ChangeView {
-  return { property: c.property, before: valueView(c.before), after: valueView(c.after), corrective: c.corrective };
+  return { property: c.property, before: valueView(c.before), after: valueView(c.after), corrective: c.corrective, routine: c.routine === true };
 }
 
 export function resourceView(r: ResourceStatus): ResourceView {

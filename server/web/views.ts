@@ -141,7 +141,7 @@ const resourceBlock = `<div class="res {{ r.state }}" data-resource="{{ r.id }}"
 {% if r.error %}<p class="err"><b>{{ r.error.code }}</b>: {{ r.error.message }}</p>{% endif %}
 {% if r.changes.length %}<table class="changes"><thead><tr><th>Property</th><th>Before</th><th>After</th><th></th></tr></thead><tbody>
 {% for c in r.changes %}<tr><td class="mono">{{ c.property }}</td>{% set v = c.before %}<td class="mono">${valueCell}</td>{% set v = c.after %}<td class="mono">${valueCell}</td>
-<td>{% if c.corrective %}<span class="drift">drift</span>{% else %}<span class="muted">desired change</span>{% endif %}</td></tr>
+<td>{% if c.corrective %}<span class="drift">drift</span>{% elif c.routine %}<span class="muted">routine (runs every run)</span>{% else %}<span class="muted">desired change</span>{% endif %}</td></tr>
 {% endfor %}</tbody></table>{% endif %}
 {% if r.diff.length %}<pre class="diff">{% for l in r.diff %}<span class="{{ l.kind }}">{{ l.text }}</span>{% endfor %}</pre>{% if r.diffTruncated %}<p class="muted">diff truncated</p>{% endif %}{% endif %}
 {% if r.output %}<pre class="diff"><span>{{ r.output }}</span></pre>{% endif %}

@@ -41,7 +41,7 @@ t.test('returns, output, environment, cwd', async (t) => {
   const s = (id: string) => report.resources.find((r) => r.id === id)!;
   t.equal(s('exec:two').state, 'changed');
   t.equal(s('exec:two').output, 'out\nerr\n');
-  t.same(s('exec:two').changes, [{ property: 'returns', before: 'notrun', after: [0, 2], corrective: false }]);
+  t.same(s('exec:two').changes, [{ property: 'returns', before: 'notrun', after: [0, 2], corrective: false, routine: true }]);
   t.equal(s('exec:one').error?.code, 'EXEC_FAILED');
   t.match(s('exec:one').error?.message, /exited 1 \(expected 0\)/);
   t.equal(readFileSync(join(root, 'env'), 'utf8'), 'hi $(touch /tmp/stead-pwn-exec) `x`\n', 'values stay data');

@@ -81,8 +81,25 @@ t.test('a repository with mistakes is refused as a whole, every error located', 
   for (const h of repo.hosts.keys()) t.equal(compileHost(repo, h).catalog, undefined, `${h} refused`);
   const v = validateRepository(repo);
   t.notOk(v.ok);
-  t.same(v.hosts, []);
-  t.equal(v.problems.length, repo.problems.length);
+  t.ok(v.hosts.every((h) => h.catalogId === undefined), 'no host has a catalog while the repository has load errors');
+  for (const p of repo.problems) t.ok(v.problems.some((q) => q.code === p.code && q.file === p.file && q.message === p.message), `${p.code} listed`);
+});
+
+t.test('one pass: an unknown role and a bad file do not hide a template error (issue 8 item 15)', async (t) => {
+  const files = baseRepoFiles();
+  files['groups/web.yaml'] = files['groups/web.yaml']!.replace('roles: [app]', 'roles: [app, nosuch]');
+  files['templates/app.conf.j2'] = 'port={{ app.port }}\nmissing={{ not_defined_anywhere }}\n';
+  files['groups/broken.yaml'] = 'kind: custom\npriority: [\n';
+  const repo = await loadFixture(freshDir(t), files);
+  t.ok(repo.problems.some((p) => p.code === 'UNKNOWN_ROLE'), 'a load error');
+  const v = validateRepository(repo);
+  const lines = v.problems.map(formatRepoProblem).join('\n');
+  t.notOk(v.ok);
+  t.ok(v.problems.some((p) => p.code === 'UNKNOWN_ROLE' && p.file === 'groups/web.yaml'), lines);
+  t.ok(v.problems.some((p) => p.code === 'YAML_SYNTAX' && p.file === 'groups/broken.yaml'), lines);
+  t.ok(v.problems.some((p) => p.code === 'TEMPLATE_ERROR' && p.file === 'templates/app.conf.j2' && /not_defined_anywhere/.test(p.message)), `the template error is in the same report:\n${lines}`);
+  t.ok(v.hosts.every((h) => h.catalogId === undefined), 'and still no catalog');
+  for (const h of repo.hosts.keys()) t.equal(compileHost(repo, h).catalog, undefined, `compileHost still refuses ${h}`);
 });
 
 t.test('host-level mistakes (undefined variable, template error, duplicate title across roles, conflict) are all reported', async (t) => {

@@ -85,3 +85,37 @@ t.test('tar.gz upload, and archives with links or unsafe paths are refused', asy
   const yaml = await rawRequest(fx.base, { method: 'POST', path: '/api/v1/revisions', headers: { authorization: `Bearer ${fx.adminToken}`, 'content-type': 'application/yaml' }, body: 'files: {}' });
   t.equal(yaml.status, 415);
 });
+
+t.test('rollback and lookup by the short id the console shows; short, unknown and ambiguous prefixes are clear errors', async (t) => {
+  const fx = await startServer(t);
+  const r1 = (await fx.publish(smallRepo())).json().id as string;
+  const r2 = (await fx.publish(smallRepo({ webPort: 1234 }))).json().id as string;
+  const short = r1.slice(0, 12);
+  const act = await fx.json('POST', `/api/v1/revisions/${short}/activate`);
+  t.equal(act.status, 200, act.body.toString());
+  t.equal(act.json().id, r1, 'the 12-character prefix names r1');
+  t.equal((await fx.json('GET', '/api/v1/revisions/live')).json().id, r1);
+  t.equal((await fx.json('GET', `/api/v1/revisions/${r2.slice(0, 20)}`)).json().id, r2, 'any unique prefix of 12 or more');
+  t.equal((await fx.json('GET', `/api/v1/revisions/${r2}`)).json().id, r2, 'the full id');
+
+  const tooShort = await fx.json('POST', `/api/v1/revisions/${r2.slice(0, 11)}/activate`);
+  t.equal(tooShort.status, 400);
+  t.match(tooShort.json().error.message, /unique prefix of at least 12/);
+  const upper = await fx.json('POST', `/api/v1/revisions/${r2.slice(0, 12).toUpperCase()}/activate`);
+  t.equal(upper.status, r2.slice(0, 12).toUpperCase() === r2.slice(0, 12) ? 200 : 400, 'ids are lowercase hex');
+  const unknown = 'f'.repeat(12) === short ? 'e'.repeat(12) : 'f'.repeat(12);
+  const none = await fx.json('POST', `/api/v1/revisions/${unknown}/activate`);
+  t.equal(none.status, 404);
+  t.match(none.json().error.message, `no revision starts with ${unknown}`);
+  t.equal((await fx.json('GET', '/api/v1/revisions/live')).json().id, r1, 'failed rollbacks change nothing');
+
+  // Two revisions sharing the shown prefix (improbable with sha256, so planted in the store).
+  const twin = `${short}${'0'.repeat(52)}` === r1 ? `${short}${'1'.repeat(52)}` : `${short}${'0'.repeat(52)}`;
+  const coll = await fx.server.store.collection<{ _id: string; createdAt: number; createdBy: string; files: unknown[] }>('revisions');
+  await coll.insertOne({ _id: twin, createdAt: 1, createdBy: 'test', files: [] });
+  const amb = await fx.json('POST', `/api/v1/revisions/${short}/activate`);
+  t.equal(amb.status, 409);
+  t.equal(amb.json().error.code, 'AMBIGUOUS_REVISION');
+  t.match(amb.json().error.message, /more than one revision .*give more characters/);
+  t.equal((await fx.json('POST', `/api/v1/revisions/${r1.slice(0, 20)}/activate`)).status, 200, 'more characters disambiguate');
+});
