@@ -29,6 +29,7 @@ import { performance } from 'node:perf_hooks';
 import type { Catalog } from '../../schemas/index.js';
 import { benchFileContent, benchLayout, benchTemplateOutput, type BenchLayout } from '../helpers/bench-agent-repository.js';
 import { floorAsync as floorAsyncOf, floorSync as floorSyncOf, median } from '../helpers/bench-floor.js';
+import { cfAgentPeer, puppetPeer, type Peer } from '../helpers/bench-peers.js';
 
 type Layout = BenchLayout;
 const layout = benchLayout;
@@ -184,41 +185,13 @@ function writeExpected(dir: string, l: Layout): void {
   });
 }
 
-function puppetBench(work: string, l: Layout): { first: number; noop: number } | string {
-  const root = join(work, 'puppet-root');
-  mkdirSync(root, { recursive: true });
-  const q = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-  const lines: string[] = [];
-  for (const d of l.dirs) lines.push(`file { ${q(root + d)}: ensure => directory, mode => '0755' }`);
-  for (const f of l.files) lines.push(`file { ${q(root + f.path)}: ensure => file, mode => '0644', content => file(${q(join(work, 'expected', f.path))}) }`);
-  for (const k of l.links) lines.push(`file { ${q(root + k.path)}: ensure => link, target => ${q(k.target)} }`);
-  const pp = join(work, 'site.pp');
-  writeFileSync(pp, `${lines.join('\n')}\n`);
-  const p = join(work, 'puppet');
-  const args = ['apply', '--confdir', join(p, 'conf'), '--vardir', join(p, 'var'), '--logdir', join(p, 'log'), '--rundir', join(p, 'run'), '--codedir', join(p, 'code'), '--detailed-exitcodes', pp];
-  const first = timed('puppet', args);
-  if (!first.ok) return `puppet apply failed: ${first.tail}`;
-  const noop = timed('puppet', args);
-  if (!noop.ok) return `puppet apply (second run) failed: ${noop.tail}`;
-  return { first: first.ms, noop: noop.ms };
-}
-
-function cfengineBench(work: string, l: Layout): { first: number; noop: number } | string {
-  const root = join(work, 'cf-root');
-  mkdirSync(root, { recursive: true });
-  const q = (s: string) => `"${s.replace(/"/g, '\\"')}"`;
-  const lines = ['body common control { bundlesequence => { "main" }; }', 'body copy_from cp(from) { source => "$(from)"; compare => "digest"; }', 'body perms m(mode) { mode => "$(mode)"; }', 'body link_from ln(to) { source => "$(to)"; link_type => "symlink"; when_no_source => "force"; }', 'bundle agent main {', 'files:'];
-  for (const d of l.dirs) lines.push(`  ${q(`${root}${d}/.`)} create => "true", perms => m("0755");`);
-  for (const f of l.files) lines.push(`  ${q(root + f.path)} copy_from => cp(${q(join(work, 'expected', f.path))}), perms => m("0644");`);
-  for (const k of l.links) lines.push(`  ${q(root + k.path)} link_from => ln(${q(k.target)});`);
-  lines.push('}');
-  const cf = join(work, 'policy.cf');
-  writeFileSync(cf, `${lines.join('\n')}\n`, { mode: 0o600 });
-  const args = ['-K', '-f', cf];
-  const first = timed('cf-agent', args);
-  if (!first.ok) return `cf-agent failed: ${first.tail}`;
-  const noop = timed('cf-agent', args);
-  if (!noop.ok) return `cf-agent (second run) failed: ${noop.tail}`;
+/** Runs a peer twice (first apply, then no-op); its times, or why it failed. */
+function peerBench(peer: Peer): { first: number; noop: number } | string {
+  const args = [...peer.args];
+  const first = timed(peer.cmd, args);
+  if (!first.ok) return `${peer.name} failed: ${first.tail}`;
+  const noop = timed(peer.cmd, args);
+  if (!noop.ok) return `${peer.name} (second run) failed: ${noop.tail}`;
   return { first: first.ms, noop: noop.ms };
 }
 
@@ -266,13 +239,13 @@ async function main(): Promise<void> {
       if (havePuppet || haveCf) writeExpected(work, l);
       if (!havePuppet) console.log('  puppet apply: skipped (puppet is not installed)');
       else {
-        const p = puppetBench(work, l);
+        const p = peerBench(puppetPeer(work, l));
         if (typeof p === 'string') console.log(`  puppet apply: skipped (${p})`);
         else console.log(`  puppet apply: first ${fmt(p.first)}, no-op ${fmt(p.noop)}; stead/puppet: first ${ratio(r['firstMs'] as number, p.first)}, no-op ${ratio(r['noopMs'] as number, p.noop)}`);
       }
       if (!haveCf) console.log('  cf-agent: skipped (cfengine3 is not installed)');
       else {
-        const c = cfengineBench(work, l);
+        const c = peerBench(cfAgentPeer(work, l));
         if (typeof c === 'string') console.log(`  cf-agent: skipped (${c})`);
         else console.log(`  cf-agent: first ${fmt(c.first)}, no-op ${fmt(c.noop)}; stead/cf-agent: first ${ratio(r['firstMs'] as number, c.first)}, no-op ${ratio(r['noopMs'] as number, c.noop)}`);
       }

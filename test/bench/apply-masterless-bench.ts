@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { benchFileContent, benchLayout } from '../helpers/bench-agent-repository.js';
 import { median } from '../helpers/bench-floor.js';
+import { cfAgentPeer as cfAgent, puppetPeer as puppet, type Peer } from '../helpers/bench-peers.js';
 
 const PAD = 'x'.repeat(1000);
 const HOST = 'bench';
@@ -113,43 +114,6 @@ function run(cmd: string, args: readonly string[]): Run {
 function which(cmd: string): string | undefined {
   const r = spawnSync('/bin/sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
   return r.status === 0 ? r.stdout.trim() : undefined;
-}
-
-/** A peer: its first run and its no-op command. */
-interface Peer {
-  readonly name: string;
-  readonly cmd: string;
-  readonly args: readonly string[];
-  /** Exit codes that mean success. */
-  readonly ok: ReadonlySet<number>;
-}
-
-function cfAgent(work: string, l: Layout): Peer {
-  const root = join(work, 'cf-root');
-  mkdirSync(root, { recursive: true });
-  const q = (s: string) => `"${s.replace(/"/g, '\\"')}"`;
-  const lines = ['body common control { bundlesequence => { "main" }; }', 'body copy_from cp(from) { source => "$(from)"; compare => "digest"; }', 'body perms m(mode) { mode => "$(mode)"; }', 'body link_from ln(to) { source => "$(to)"; link_type => "symlink"; when_no_source => "force"; }', 'bundle agent main {', 'files:'];
-  for (const d of l.dirs) lines.push(`  ${q(`${root}${d}/.`)} create => "true", perms => m("0755");`);
-  for (const f of l.files) lines.push(`  ${q(root + f.path)} copy_from => cp(${q(join(work, 'expected', f.path))}), perms => m("0644");`);
-  for (const k of l.links) lines.push(`  ${q(root + k.path)} link_from => ln(${q(k.target)});`);
-  lines.push('}');
-  const cf = join(work, 'policy.cf');
-  writeFileSync(cf, `${lines.join('\n')}\n`, { mode: 0o600 });
-  return { name: 'cf-agent', cmd: 'cf-agent', args: ['-K', '-f', cf], ok: new Set([0]) };
-}
-
-function puppet(work: string, l: Layout): Peer {
-  const root = join(work, 'puppet-root');
-  mkdirSync(root, { recursive: true });
-  const q = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-  const lines: string[] = [];
-  for (const d of l.dirs) lines.push(`file { ${q(root + d)}: ensure => directory, mode => '0755' }`);
-  for (const f of l.files) lines.push(`file { ${q(root + f.path)}: ensure => file, mode => '0644', content => file(${q(join(work, 'expected', f.path))}) }`);
-  for (const k of l.links) lines.push(`file { ${q(root + k.path)}: ensure => link, target => ${q(k.target)} }`);
-  const pp = join(work, 'site.pp');
-  writeFileSync(pp, `${lines.join('\n')}\n`);
-  const p = join(work, 'puppet');
-  return { name: 'puppet apply', cmd: 'puppet', args: ['apply', '--confdir', join(p, 'conf'), '--vardir', join(p, 'var'), '--logdir', join(p, 'log'), '--rundir', join(p, 'run'), '--codedir', join(p, 'code'), '--detailed-exitcodes', pp], ok: new Set([0, 2]) };
 }
 
 const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
