@@ -58,6 +58,8 @@ export interface ServerConfig {
   /** Enrollments without a bootstrap token accepted per client address per minute. Default 120. */
   readonly enrollPerMinute?: number;
   readonly secureCookies?: boolean;
+  /** Request-body bytes held at once before their senders are authenticated (503 beyond). Default 32 MiB. */
+  readonly unauthenticatedBodyBytes?: number;
   /** Deadline of one host's compile in the worker. Default 30 s. */
   readonly compileTimeoutMs?: number;
   /** Deadline of validating a whole repository at publish. Default 10 min. */
@@ -142,6 +144,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       ...(config.skewMs !== undefined ? { skewMs: config.skewMs } : {}),
       ...(config.defaultMetrics !== undefined ? { defaultMetrics: config.defaultMetrics } : {}),
       ...(config.secureCookies !== undefined ? { secureCookies: config.secureCookies } : {}),
+      ...(config.unauthenticatedBodyBytes !== undefined ? { unauthenticatedBodyBytes: config.unauthenticatedBodyBytes } : {}),
     });
     const housekeeping = new Housekeeping(services, log.child({ component: 'housekeeping' }), config.housekeeping);
     return {

@@ -26,6 +26,7 @@ export function errorMiddleware(): Middleware<AppState> {
       let details: unknown;
       if (err instanceof ApiError) {
         ({ status, code, message, details } = err);
+        if (err.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(err.retryAfterSeconds));
       } else if (err instanceof SchemaError) {
         status = 400;
         code = 'SCHEMA_INVALID';
@@ -45,6 +46,9 @@ export function errorMiddleware(): Middleware<AppState> {
       ctx.set('Cache-Control', 'no-store');
       ctx.body = { error: { code, message, requestId: ctx.state.requestId ?? '', ...(details !== undefined ? { details } : {}) } };
       if (status === 401) ctx.set('WWW-Authenticate', ctx.path.startsWith('/api/v1/') ? 'Bearer realm="stead"' : 'Bearer');
+      // A body the server refused without reading it is not drained over a kept-alive
+      // connection: the connection is closed after this answer (body.ts).
+      if (!ctx.req.complete) ctx.set('Connection', 'close');
     }
   };
 }
