@@ -125,7 +125,7 @@ export function createApp(opts: AppOptions): SteadApp {
   const router = new Router<AppState>();
   for (const spec of routes) {
     if (!spec.auth) throw new Error(`route ${spec.method} ${spec.path} declares no auth`);
-    const limit = spec.body?.limit ?? defaultBodyLimit;
+    const limit = spec.body?.configuredLimit?.(services) ?? spec.body?.limit ?? defaultBodyLimit;
     const mw = async (ctx: AppContext): Promise<void> => {
       ctx.state.routeName = spec.path;
       switch (spec.auth) {

@@ -13,6 +13,7 @@ import { createHttpServer, type HttpTimeouts } from './api/http-server.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { NonceCache } from './domain/nonce-cache.js';
 import { RateLimiter } from './domain/rate-limiter.js';
+import { ReportQuota, type ReportQuotaOptions } from './domain/report-quota.js';
 import { newToken } from './domain/tokens.js';
 import { createLogger, type Logger } from './log.js';
 import { Housekeeping, type HousekeepingOptions } from './scheduler/housekeeping.js';
@@ -58,6 +59,8 @@ export interface ServerConfig {
   /** Enrollments without a bootstrap token accepted per client address per minute. Default 120. */
   readonly enrollPerMinute?: number;
   readonly secureCookies?: boolean;
+  /** Report size and per-host rate limits (defaults: 4 MiB, a burst of 30, 360 per hour). */
+  readonly reports?: ReportQuotaOptions;
   /** Request-body bytes held at once before their senders are authenticated (503 beyond). Default 32 MiB. */
   readonly unauthenticatedBodyBytes?: number;
   /** Deadline of one host's compile in the worker. Default 30 s. */
@@ -131,6 +134,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       operators: await OperatorAuthService.open(store, clock, config.identityTtlMs !== undefined ? { cacheTtlMs: config.identityTtlMs } : {}),
       hostStates,
       reports,
+      reportQuota: new ReportQuota(clock, config.reports ?? {}),
       revisions,
       catalogs: await CatalogService.open(store, revisions, hostStates, log.child({ component: 'catalogs' })),
       compliance: await ComplianceService.open(store, reports, revisions, clock, config.staleAfterMs !== undefined ? { staleAfterMs: config.staleAfterMs } : {}),

@@ -15,6 +15,7 @@ import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { composeServer } from '../../server/compose.js';
 import { isApiError } from '../../server/domain/errors.js';
+import { reportMaxBytesRange, reportQuotaDefaults } from '../../server/domain/report-quota.js';
 import { isStoreError } from '../../server/store/store-error.js';
 import { createLogger, type LogLevel } from '../../server/log.js';
 import { UsageError, writeLine, type CliIo } from '../io.js';
@@ -36,6 +37,8 @@ Options:
   --stale-after SECONDS        a host without a report for this long is "not reporting"; default 900
   --report-retention-days N    raw reports kept this long (each host's newest always); default 14
   --history-retention-days N   hourly compliance history kept this long; default 400
+  --report-max-bytes N         largest run report accepted (413 beyond); default 4194304 (4 MiB)
+  --reports-per-hour N         reports one host may send per hour, after a burst of 30 (429 beyond); default 360
   --log-level LEVEL            debug | info | warn | error; default info
   --json                       start-up events as JSON lines on stdout`;
 
@@ -86,6 +89,8 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       'stale-after': { type: 'string' },
       'report-retention-days': { type: 'string' },
       'history-retention-days': { type: 'string' },
+      'report-max-bytes': { type: 'string' },
+      'reports-per-hour': { type: 'string' },
       'log-level': { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -108,6 +113,10 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   if (!Number.isFinite(retentionDays) || retentionDays <= 0) throw new UsageError('--report-retention-days must be positive');
   const historyDays = Number(values['history-retention-days'] ?? String(Math.max(400, retentionDays)));
   if (!Number.isFinite(historyDays) || historyDays < retentionDays) throw new UsageError('--history-retention-days must be a number of days, at least --report-retention-days');
+  const reportMaxBytes = Number(values['report-max-bytes'] ?? String(reportQuotaDefaults.maxBytes));
+  if (!Number.isSafeInteger(reportMaxBytes) || reportMaxBytes < reportMaxBytesRange.min || reportMaxBytes > reportMaxBytesRange.max) throw new UsageError(`--report-max-bytes must be an integer ${reportMaxBytesRange.min}-${reportMaxBytesRange.max}`);
+  const reportsPerHour = Number(values['reports-per-hour'] ?? String(reportQuotaDefaults.perHour));
+  if (!Number.isFinite(reportsPerHour) || reportsPerHour < 1 || reportsPerHour > 1_000_000) throw new UsageError('--reports-per-hour must be a number 1-1000000');
   const servers = Number(values.servers ?? '1');
   if (!Number.isSafeInteger(servers) || servers < 1 || servers > 1000) throw new UsageError(`--servers must be an integer 1-1000, got ${JSON.stringify(values.servers)}`);
   const headersTimeout = Number(values['headers-timeout'] ?? '15');
@@ -129,6 +138,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       log,
       ...(secretKey ? { secretKey } : {}),
       staleAfterMs: staleAfter * 1000,
+      reports: { maxBytes: reportMaxBytes, perHour: reportsPerHour },
       housekeeping: { reportRetentionMs: retentionDays * 86_400_000, historyRetentionMs: historyDays * 86_400_000 },
       secureCookies: tls !== undefined,
     });
