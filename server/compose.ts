@@ -122,13 +122,14 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
     const compiler = config.compiler ?? worker!;
     const revisions = await RevisionService.open(store, config.dataDir, compiler, clock, log.child({ component: 'revisions' }), config.liveTtlMs !== undefined ? { liveTtlMs: config.liveTtlMs } : {});
     const reports = await ReportService.open(store, clock);
-    // Several servers: nonces are also claimed in the shared store, so a request replayed to
-    // another server is refused too (one insert per signed request).
-    const sharedNonces = config.cluster === true || (config.servers ?? 1) > 1 ? await SharedNonceStore.open(store) : undefined;
+    // Nonces are claimed in the store as well as in memory, for the freshness window: a request
+    // replayed after a restart, or to another server, finds its nonce taken (one insert per
+    // signed request, group-committed; housekeeping prunes expired claims). ADR 0008.
+    const sharedNonces = await SharedNonceStore.open(store);
     const services: Services = {
       clock,
-      nonces: new NonceCache(config.skewMs ?? 5 * 60_000, sharedNonces ? (key, exp, now) => sharedNonces.claim(key, exp, now) : undefined),
-      ...(sharedNonces ? { sharedNonces } : {}),
+      nonces: new NonceCache(config.skewMs ?? 5 * 60_000, (key, exp, now) => sharedNonces.claim(key, exp, now)),
+      sharedNonces,
       enrollLimiter: new RateLimiter(clock, config.enrollPerMinute ?? 120, 60_000),
       enrollment: await EnrollmentService.open(store, clock, config.identityTtlMs !== undefined ? { identityTtlMs: config.identityTtlMs } : {}),
       operators: await OperatorAuthService.open(store, clock, config.identityTtlMs !== undefined ? { cacheTtlMs: config.identityTtlMs } : {}),

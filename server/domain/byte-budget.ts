@@ -7,6 +7,7 @@
 export class ByteBudget {
   #held = 0;
   #peak = 0;
+  #total = 0;
 
   constructor(readonly capacity: number) {
     if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError('a byte budget must be a positive integer');
@@ -16,6 +17,7 @@ export class ByteBudget {
   tryTake(n: number): boolean {
     if (this.#held + n > this.capacity) return false;
     this.#held += n;
+    this.#total += n;
     if (this.#held > this.#peak) this.#peak = this.#held;
     return true;
   }
@@ -28,6 +30,11 @@ export class ByteBudget {
   /** Bytes held now. */
   get held(): number {
     return this.#held;
+  }
+
+  /** Bytes ever taken (a counter). */
+  get total(): number {
+    return this.#total;
   }
 
   /** The most bytes ever held at once. */

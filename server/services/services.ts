@@ -15,7 +15,7 @@ import type { SharedNonceStore } from './shared-nonce-store.js';
 export interface Services {
   readonly clock: Clock;
   readonly nonces: NonceCache;
-  /** Nonces claimed in the shared store (cluster mode only); `nonces` consults it. */
+  /** Nonces claimed in the store (they outlive a restart and are seen by every server); `nonces` consults it. */
   readonly sharedNonces?: SharedNonceStore;
   /** Enrollments without a bootstrap token, per client address. */
   readonly enrollLimiter: RateLimiter;

@@ -1,12 +1,12 @@
 /**
  * Issue 8 item 3: unauthenticated bodies. A real `stead server` process takes a flood of
- * concurrent 16 MiB request bodies that name an enrolled host but carry bad signatures, some
- * declaring X-Stead-Body-Sha256 (as agents do) and some without it (older agents). The server's
- * peak resident memory (VmHWM from /proc) must stay within a bound far below what holding the
- * bodies would take, every flood request is refused, and a legitimate agent is served while the
- * flood is in flight. Nothing here depends on how fast the machine is: the flood clients
- * write every byte (or stop when the server closes the connection), and the legitimate agent
- * runs while they are still connected.
+ * concurrent requests declaring 16 MiB bodies that name an enrolled host but carry bad
+ * signatures, some declaring X-Stead-Body-Sha256 (as agents do) and some without it (older
+ * agents). Each client sends 12 MiB of its body and then holds the connection open until a
+ * legitimate agent has been served. The server's peak resident memory (VmHWM from /proc) must
+ * stay within a bound far below what holding the bodies would take (768 MiB), every flood
+ * request is refused, and the agent is served while the flood is in flight. Nothing here
+ * depends on how fast the machine is: every step waits for the one before it.
  */
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -19,8 +19,9 @@ import { makeReport } from '../../helpers/server-reports.js';
 
 const MiB = 1024 * 1024;
 const bodyBytes = 16 * MiB;
-const floodConnections = 40;
-/** Growth of the server's peak RSS the flood may cause (holding the bodies would be 640 MiB). */
+const sentBytes = 12 * MiB;
+const floodConnections = 64;
+/** Growth of the server's peak RSS the flood may cause (holding what was sent would be 768 MiB). */
 const peakGrowthBound = 128 * MiB;
 
 /** Resident and peak resident memory of a process, in bytes (from /proc/<pid>/status). */
@@ -38,12 +39,13 @@ interface FloodResult {
 const chunk = Buffer.alloc(MiB, 0x20);
 
 /**
- * One flood request on a raw socket: headers naming `host` with a bad signature, then
- * `bodyBytes` of body written as the socket accepts it, until done or the server closes.
- * Resolves the answer's status (0 when the server closed without one) and the bytes written.
- * `onChunk` is called after each chunk the socket took.
+ * One flood request on a raw socket: headers naming `host` with a bad signature and a
+ * `bodyBytes` body, of which `sentBytes` are written as the socket accepts them (unless the
+ * server closes first); then the connection is held until `hold` resolves. Resolves the answer's
+ * status (0 when the server closed without one) and the bytes written. `onChunk` is called
+ * after each chunk the socket took.
  */
-function flood(port: number, host: string, declareHash: boolean, onChunk: () => void): Promise<FloodResult> {
+function flood(port: number, host: string, declareHash: boolean, onChunk: () => void, hold: Promise<void>): Promise<FloodResult> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
     let response = '';
@@ -74,16 +76,19 @@ function flood(port: number, host: string, declareHash: boolean, onChunk: () => 
       '',
     ].join('\r\n');
     socket.write(headers);
+    let taken = 0;
     const writeMore = (): void => {
-      while (!closed && written < bodyBytes) {
+      while (!closed && written < sentBytes) {
         written += chunk.length;
-        const more = socket.write(chunk, () => onChunk());
+        const more = socket.write(chunk, () => {
+          onChunk();
+          if (++taken === sentBytes / chunk.length) void hold.then(() => socket.destroy());
+        });
         if (!more) {
           socket.once('drain', writeMore);
           return;
         }
       }
-      if (!closed) socket.end();
     };
     writeMore();
   });
@@ -111,8 +116,8 @@ t.test('a flood of large bad-signature bodies: memory stays flat, a real agent i
   // Warm up every path the flood and the agent take, so their one-time costs are in the baseline.
   t.equal((await signed('PUT', '/api/v1/hosts/web-1/facts', JSON.stringify({ warm: true }))).status, 200);
   t.equal((await signed('POST', '/api/v1/hosts/web-1/reports', JSON.stringify(makeReport('web-1', 'warm-1')))).status, 200);
-  await flood(server.port, 'web-1', true, () => undefined);
-  await flood(server.port, 'web-1', false, () => undefined);
+  await flood(server.port, 'web-1', true, () => undefined, Promise.resolve());
+  await flood(server.port, 'web-1', false, () => undefined, Promise.resolve());
   const before = memoryOf(pid);
   t.comment(`before the flood: rss ${Math.round(before.rss / MiB)} MiB, peak ${Math.round(before.hwm / MiB)} MiB`);
 
@@ -123,11 +128,16 @@ t.test('a flood of large bad-signature bodies: memory stays flat, a real agent i
   const onChunk = (): void => {
     if (++chunks === floodConnections) startAgent();
   };
-  const floods = Array.from({ length: floodConnections }, (_, i) => flood(server.port, 'web-1', i % 2 === 0, onChunk));
+  let release!: () => void;
+  const hold = new Promise<void>((r) => (release = r));
+  const floods = Array.from({ length: floodConnections }, (_, i) => flood(server.port, 'web-1', i % 2 === 0, onChunk, hold));
   const agent = (async () => {
     await Promise.race([floodUnderway, Promise.all(floods)]);
     const facts = await signed('PUT', '/api/v1/hosts/web-1/facts', JSON.stringify({ during: 'flood' }));
     const report = await signed('POST', '/api/v1/hosts/web-1/reports', JSON.stringify(makeReport('web-1', 'during-flood')));
+    // The server has had every turn it needed to read what the flood sent: let the flood go.
+    for (let i = 0; i < 3; i++) await server.fetch('GET', '/healthz');
+    release();
     return { facts, report };
   })();
   const results = await Promise.all(floods);
