@@ -2,7 +2,8 @@
  * The operator console (server-rendered HTML, no script):
  *   GET  /                         fleet overview: state tiles, hourly compliance chart, host list (?state= filter)
  *   GET  /hosts/:host              host detail: last run's resources (attention first, before/after,
- *                                  diff), recent runs, facts, groups, enrollment
+ *                                  diff; ?page= for runs of more than 200 resources), recent runs,
+ *                                  facts, groups, enrollment
  *   GET  /hosts/:host/runs/:runId  the same page for one stored run
  *   GET  /enrollment               pending keys with approve/reject forms; every agent
  *   POST /enrollment/approve|reject  form posts (admin role, same origin)
@@ -30,6 +31,12 @@ import { enrollmentView, errorView, hostView, loginView, overviewView, revisions
 const refreshSeconds = 5;
 const chartHours = 48;
 const hostNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
+
+/** ?page= of a run's resources (1 when absent or not a page number). */
+function pageQuery(ctx: AppContext): number {
+  const raw = ctx.query['page'];
+  return typeof raw === 'string' && /^[1-9][0-9]{0,6}$/.test(raw) ? Number(raw) : 1;
+}
 
 function sameOrigin(ctx: AppContext): boolean {
   const origin = ctx.get('origin') || ctx.get('referer');
@@ -190,7 +197,7 @@ export function consoleRouter(services: Services, opts: { secureCookies: boolean
         lastRunAt: h?.lastRun ? isoAt(h.lastRun.receivedAtMs) : undefined,
         factsUpdatedAt: state?.factsUpdatedAt !== undefined ? isoAt(state.factsUpdatedAt) : undefined,
         viewingRun: runId !== undefined,
-        run: report ? runView(report) : undefined,
+        run: report ? runView(report, pageQuery(ctx)) : undefined,
         runs: runs.map((r) => ({ ...r, startedAt: isoAt(r.startedAt) })),
         facts: factRows(state?.facts),
       }),

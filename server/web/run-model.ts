@@ -1,8 +1,9 @@
 /**
  * View models for the host page: a run's resources ordered for an operator (failed, skipped,
  * changed, would-change first; in-sync last), property changes with printable before/after,
- * diff lines classified for colouring, and facts flattened to dotted keys. Pure; every string
- * returned is data, escaped by the views.
+ * diff lines classified for colouring, and facts flattened to dotted keys. A run's resources are
+ * shown a page at a time (runPageSize), so the work of one page view is bounded whatever the
+ * size of the run. Pure; every string returned is data, escaped by the views.
  */
 import type { PropertyChange, ResourceStatus, RunReport } from '../../schemas/report.js';
 
@@ -48,10 +49,20 @@ export interface RunView {
   readonly catalogId: string;
   readonly counts: RunReport['counts'];
   readonly error?: string;
-  /** Resources that need attention, in display order. */
+  /** Resources of this page that need attention, in display order. */
   readonly attention: readonly ResourceView[];
+  /** Resources of this page that are in sync. */
   readonly inSync: readonly ResourceView[];
+  /** This page (1-based), the number of pages, and the resources shown: [first, last] of total (1-based). */
+  readonly page: number;
+  readonly pages: number;
+  readonly first: number;
+  readonly last: number;
+  readonly total: number;
 }
+
+/** Resources on one page of a run. */
+export const runPageSize = 200;
 
 const order: Record<ResourceStatus['state'], number> = { failed: 0, skipped: 1, changed: 2, 'would-change': 3, 'in-sync': 4 };
 const maxDiffLines = 2000;
@@ -98,9 +109,14 @@ export function resourceView(r: ResourceStatus): ResourceView {
   };
 }
 
-export function runView(report: RunReport): RunView {
-  const resources = report.resources.map((r, i) => ({ v: resourceView(r), i }));
-  resources.sort((a, b) => order[a.v.state] - order[b.v.state] || a.i - b.i);
+/** The view of `page` (1-based; clamped to the pages there are) of a run. */
+export function runView(report: RunReport, page = 1): RunView {
+  const all = report.resources;
+  const sorted = all.map((_, i) => i);
+  sorted.sort((a, b) => order[all[a]!.state] - order[all[b]!.state] || a - b);
+  const pages = Math.max(1, Math.ceil(all.length / runPageSize));
+  const p = Math.min(Math.max(1, Math.floor(page)), pages);
+  const shown = sorted.slice((p - 1) * runPageSize, p * runPageSize).map((i) => resourceView(all[i]!));
   return {
     runId: report.runId,
     mode: report.mode,
@@ -111,8 +127,13 @@ export function runView(report: RunReport): RunView {
     catalogId: report.catalogId,
     counts: report.counts,
     ...(report.error !== undefined ? { error: report.error } : {}),
-    attention: resources.filter((r) => r.v.state !== 'in-sync').map((r) => r.v),
-    inSync: resources.filter((r) => r.v.state === 'in-sync').map((r) => r.v),
+    attention: shown.filter((r) => r.state !== 'in-sync'),
+    inSync: shown.filter((r) => r.state === 'in-sync'),
+    page: p,
+    pages,
+    first: shown.length === 0 ? 0 : (p - 1) * runPageSize + 1,
+    last: (p - 1) * runPageSize + shown.length,
+    total: all.length,
   };
 }
 

@@ -147,6 +147,12 @@ const resourceBlock = `<div class="res {{ r.state }}" data-resource="{{ r.id }}"
 {% if r.output %}<pre class="diff"><span>{{ r.output }}</span></pre>{% endif %}
 </div>{% endif %}</div>`;
 
+/** Page links of a large run (resources are shown runPageSize at a time). */
+const pager = `{% if run.pages > 1 %}<p class="pager" data-page="{{ run.page }}" data-pages="{{ run.pages }}">Resources {{ run.first }}–{{ run.last }} of {{ run.total }} ·
+{% if run.page > 1 %}<a rel="prev" href="?page={{ run.page - 1 }}&amp;refresh=0">previous</a>{% else %}<span class="muted">previous</span>{% endif %} ·
+page {{ run.page }} of {{ run.pages }} ·
+{% if run.page < run.pages %}<a rel="next" href="?page={{ run.page + 1 }}&amp;refresh=0">next</a>{% else %}<span class="muted">next</span>{% endif %}</p>{% endif %}`;
+
 const runBlock = `{% if run %}<div class="card"><dl class="meta">
 <dt>Run</dt><dd class="mono">{{ run.runId }}</dd>
 <dt>Outcome</dt><dd><span class="s {{ run.outcome }}">{{ run.outcome }}</span> ({{ run.mode }})</dd>
@@ -155,10 +161,12 @@ const runBlock = `{% if run %}<div class="card"><dl class="meta">
 <dt>Resources</dt><dd>{{ run.counts.total }} total · {{ run.counts.inSync }} in sync · {{ run.counts.changed }} changed · {{ run.counts.wouldChange }} would change · {{ run.counts.failed }} failed · {{ run.counts.skipped }} skipped · {{ run.counts.corrective }} drifted</dd>
 {% if run.error %}<dt>Error</dt><dd class="err">{{ run.error }}</dd>{% endif %}
 </dl></div>
+${pager}
 {% for r in run.attention %}${resourceBlock}
 {% endfor %}
 {% if run.inSync.length %}<details class="card"><summary>{{ run.inSync.length }} resource(s) in sync</summary><table><tbody>
 {% for r in run.inSync %}<tr><td class="mono">{{ r.id }}</td><td class="num muted">{{ r.durationMs }} ms</td></tr>{% endfor %}</tbody></table></details>{% endif %}
+${pager}
 {% else %}<p class="card muted">No run report stored for this host.</p>{% endif %}`;
 
 export const hostView = view(
