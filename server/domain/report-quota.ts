@@ -17,8 +17,11 @@ export interface ReportQuotaOptions {
 
 export const reportQuotaDefaults = { maxBytes: 4 * 1024 * 1024, burst: 30, perHour: 360 } as const;
 
-/** The bounds on report bodies the route table documents (the configured value may be lower). */
-export const reportMaxBytesRange = { min: 64 * 1024, max: 64 * 1024 * 1024 } as const;
+/**
+ * The range --report-max-bytes may take. The top is half the store's 16 MiB document limit: a
+ * stored report also carries its compliance summary (every resource id once more).
+ */
+export const reportMaxBytesRange = { min: 64 * 1024, max: 8 * 1024 * 1024 } as const;
 
 export class ReportQuota {
   readonly maxBytes: number;

@@ -62,10 +62,12 @@ export interface RunView {
 }
 
 /** Resources on one page of a run. */
-export const runPageSize = 200;
+export const runPageSize = 100;
 
 const order: Record<ResourceStatus['state'], number> = { failed: 0, skipped: 1, changed: 2, 'would-change': 3, 'in-sync': 4 };
-const maxDiffLines = 2000;
+/** Diff lines shown per resource, and on one page in all: a page's work stays bounded. */
+const maxDiffLines = 200;
+export const maxPageDiffLines = 2000;
 const maxValue = 4000;
 
 export function valueView(v: unknown): ValueView {
@@ -75,25 +77,26 @@ export function valueView(v: unknown): ValueView {
   return { text: text.length > maxValue ? `${text.slice(0, maxValue)}… (${text.length} characters)` : text, kind: 'value' };
 }
 
-export function diffLines(diff: string | undefined): { lines: DiffLine[]; truncated: boolean } {
+export function diffLines(diff: string | undefined, max = maxDiffLines): { lines: DiffLine[]; truncated: boolean } {
   if (!diff) return { lines: [], truncated: false };
-  const all = diff.replace(/\n$/, '').split('\n');
-  const lines = all.slice(0, maxDiffLines).map((text): DiffLine => {
+  const all = diff.replace(/\n$/, '').split('\n', max + 1);
+  const lines = all.slice(0, max).map((text): DiffLine => {
     if (text.startsWith('+++') || text.startsWith('---')) return { kind: 'head', text };
     if (text.startsWith('@@')) return { kind: 'hunk', text };
     if (text.startsWith('+')) return { kind: 'add', text };
     if (text.startsWith('-')) return { kind: 'del', text };
     return { kind: 'ctx', text };
   });
-  return { lines, truncated: all.length > maxDiffLines };
+  return { lines, truncated: all.length > max };
 }
 
 function changeView(c: PropertyChange): ChangeView {
   return { property: c.property, before: valueView(c.before), after: valueView(c.after), corrective: c.corrective };
 }
 
-export function resourceView(r: ResourceStatus): ResourceView {
-  const d = diffLines(r.diff);
+/** A resource for display, showing at most `diffBudget` lines of its diff. */
+export function resourceView(r: ResourceStatus, diffBudget = maxDiffLines): ResourceView {
+  const d = diffLines(r.diff, Math.min(maxDiffLines, diffBudget));
   return {
     id: r.id,
     type: r.type,
@@ -116,7 +119,12 @@ export function runView(report: RunReport, page = 1): RunView {
   sorted.sort((a, b) => order[all[a]!.state] - order[all[b]!.state] || a - b);
   const pages = Math.max(1, Math.ceil(all.length / runPageSize));
   const p = Math.min(Math.max(1, Math.floor(page)), pages);
-  const shown = sorted.slice((p - 1) * runPageSize, p * runPageSize).map((i) => resourceView(all[i]!));
+  let budget = maxPageDiffLines;
+  const shown = sorted.slice((p - 1) * runPageSize, p * runPageSize).map((i) => {
+    const v = resourceView(all[i]!, budget);
+    budget -= v.diff.length;
+    return v;
+  });
   return {
     runId: report.runId,
     mode: report.mode,

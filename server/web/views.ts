@@ -137,13 +137,13 @@ const resourceBlock = `<div class="res {{ r.state }}" data-resource="{{ r.id }}"
 <div class="hd"><span class="s {{ r.state }}">{{ r.state }}</span><span class="id mono">{{ r.id }}</span>
 {% if r.corrective %}<span class="drift">drift</span>{% endif %}{% if r.refreshed %}<span class="muted">refreshed</span>{% endif %}
 <span class="muted" style="margin-left:auto">{{ r.durationMs }} ms</span></div>
-{% if r.error or r.changes.length or r.diff.length or r.output %}<div class="bd">
+{% if r.error or r.changes.length or r.diff.length or r.diffTruncated or r.output %}<div class="bd">
 {% if r.error %}<p class="err"><b>{{ r.error.code }}</b>: {{ r.error.message }}</p>{% endif %}
 {% if r.changes.length %}<table class="changes"><thead><tr><th>Property</th><th>Before</th><th>After</th><th></th></tr></thead><tbody>
 {% for c in r.changes %}<tr><td class="mono">{{ c.property }}</td>{% set v = c.before %}<td class="mono">${valueCell}</td>{% set v = c.after %}<td class="mono">${valueCell}</td>
 <td>{% if c.corrective %}<span class="drift">drift</span>{% else %}<span class="muted">desired change</span>{% endif %}</td></tr>
 {% endfor %}</tbody></table>{% endif %}
-{% if r.diff.length %}<pre class="diff">{% for l in r.diff %}<span class="{{ l.kind }}">{{ l.text }}</span>{% endfor %}</pre>{% if r.diffTruncated %}<p class="muted">diff truncated</p>{% endif %}{% endif %}
+{% if r.diff.length %}<pre class="diff">{% for l in r.diff %}<span class="{{ l.kind }}">{{ l.text }}</span>{% endfor %}</pre>{% endif %}{% if r.diffTruncated %}<p class="muted">diff truncated (the whole report: GET /api/v1/hosts/&lt;host&gt;/reports/&lt;run&gt;)</p>{% endif %}
 {% if r.output %}<pre class="diff"><span>{{ r.output }}</span></pre>{% endif %}
 </div>{% endif %}</div>`;
 
