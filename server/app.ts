@@ -16,6 +16,7 @@ import { requestId } from './api/request-id.js';
 import { createMetrics, type Metrics } from './api/metrics.js';
 import { buildOpenApi } from './api/openapi.js';
 import { ByteBudget } from './domain/byte-budget.js';
+import { pathRedactor } from './domain/redact-paths.js';
 import { defaultBodyLimit, type RouteSpec } from './api/route-spec.js';
 import { consoleRouter } from './web/console-routes.js';
 
@@ -31,6 +32,8 @@ export interface AppOptions {
   readonly secureCookies?: boolean;
   /** Request-body bytes held at once before their senders are authenticated (503 beyond). Default 32 MiB. */
   readonly unauthenticatedBodyBytes?: number;
+  /** Directories never shown to clients (the data directory, configured and resolved): "<data-dir>" instead. */
+  readonly privateDirs?: readonly string[];
 }
 
 /** Default of AppOptions.unauthenticatedBodyBytes. */
@@ -101,8 +104,10 @@ export function createApp(opts: AppOptions): SteadApp {
   const app = new Koa<AppState>({ proxy: false });
   app.silent = true;
   app.use(requestId(log));
+  const redactPaths = pathRedactor(opts.privateDirs ?? []);
   app.use(async (ctx, next) => {
     ctx.state.bodyBudget = bodyBudget;
+    ctx.state.redactPaths = redactPaths;
     await next();
   });
   app.use(async (ctx, next) => {

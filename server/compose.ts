@@ -5,7 +5,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import type http from 'node:http';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { openStore } from './store/open.js';
 import type { DocumentStore } from './store/types.js';
 import { createApp, type SteadApp } from './app.js';
@@ -150,6 +150,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       ...(config.defaultMetrics !== undefined ? { defaultMetrics: config.defaultMetrics } : {}),
       ...(config.secureCookies !== undefined ? { secureCookies: config.secureCookies } : {}),
       ...(config.unauthenticatedBodyBytes !== undefined ? { unauthenticatedBodyBytes: config.unauthenticatedBodyBytes } : {}),
+      privateDirs: [resolve(config.dataDir), await fsp.realpath(config.dataDir)],
     });
     const housekeeping = new Housekeeping(services, log.child({ component: 'housekeeping' }), config.housekeeping);
     return {

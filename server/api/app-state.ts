@@ -3,6 +3,7 @@
  */
 import type { RouterContext } from '@koa/router';
 import type { ByteBudget } from '../domain/byte-budget.js';
+import type { PathRedactor } from '../domain/redact-paths.js';
 import type { Logger } from '../log.js';
 
 /** An agent proven by a signed request (identity from the signature only, never from the body). */
@@ -33,6 +34,8 @@ export interface AppState {
   rawBody?: Buffer;
   /** The global budget of body bytes held before the sender is authenticated (body.ts). */
   bodyBudget?: ByteBudget;
+  /** Replaces the server's data directory in text a client will see (error middleware, preview). */
+  redactPaths?: PathRedactor;
   /** The body hash a verified signature covers; readRawBody checks the body against it. */
   expectedBodySha256?: string;
   principal?: Principal;

@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
 import { SchemaError } from '../../schemas/validate.js';
 import { ApiError } from '../domain/errors.js';
+import { redactDeep } from '../domain/redact-paths.js';
 import type { AppState } from './app-state.js';
 
 /**
@@ -41,6 +42,13 @@ export function errorMiddleware(): Middleware<AppState> {
         code = 'INTERNAL';
         message = 'internal error; the request id locates it in the server log';
         ctx.state.log?.error('unhandled error', { err });
+      }
+      // Messages from deep inside (a compiler problem naming a checkout folder) never show where
+      // the server keeps its data.
+      const redact = ctx.state.redactPaths;
+      if (redact) {
+        message = redact(message);
+        if (details !== undefined) details = redactDeep(details, redact);
       }
       ctx.status = status;
       ctx.set('Cache-Control', 'no-store');

@@ -25,6 +25,7 @@ import { runReportSchema, type RunReport } from '../../schemas/report.js';
 import { compileGuard, type Guard } from '../../schemas/validate.js';
 import { isoAt } from '../domain/clock.js';
 import { ApiError } from '../domain/errors.js';
+import { redactDeep } from '../domain/redact-paths.js';
 import { assertHostName } from '../domain/host-name.js';
 import type { LastRunSummary } from '../domain/compliance.js';
 import type { AgentRecord } from '../services/enrollment-service.js';
@@ -363,7 +364,8 @@ export const operatorRoutes: readonly RouteSpec[] = [
     responses: { 200: { description: '{ revision, catalog?, problems }' }, 404: err('no live revision or host not in inventory') },
     async handler(ctx, s) {
       const r = await s.catalogs.preview(hostParam(ctx), requestSignal(ctx));
-      ctx.body = { revision: r.revision, ...(r.catalog ? { catalog: r.catalog } : {}), problems: r.problems };
+      const redact = ctx.state.redactPaths ?? ((x: string) => x);
+      ctx.body = { revision: r.revision, ...(r.catalog ? { catalog: r.catalog } : {}), problems: redactDeep(r.problems, redact) };
     },
   },
   {
