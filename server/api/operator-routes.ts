@@ -26,6 +26,7 @@ import { compileGuard, type Guard } from '../../schemas/validate.js';
 import { isoAt } from '../domain/clock.js';
 import { ApiError } from '../domain/errors.js';
 import { redactDeep } from '../domain/redact-paths.js';
+import { hideRedactionDigests, hideSensitiveDigests } from '../domain/secret-digests.js';
 import { assertHostName } from '../domain/host-name.js';
 import type { LastRunSummary } from '../domain/compliance.js';
 import type { AgentRecord } from '../services/enrollment-service.js';
@@ -365,7 +366,9 @@ export const operatorRoutes: readonly RouteSpec[] = [
     async handler(ctx, s) {
       const r = await s.catalogs.preview(hostParam(ctx), requestSignal(ctx));
       const redact = ctx.state.redactPaths ?? ((x: string) => x);
-      ctx.body = { revision: r.revision, ...(r.catalog ? { catalog: r.catalog } : {}), problems: redactDeep(r.problems, redact) };
+      // Readonly operators get no digest of secret-bearing content (ADR 0008).
+      const catalog = r.catalog && operator(ctx).role !== 'admin' ? hideSensitiveDigests(r.catalog) : r.catalog;
+      ctx.body = { revision: r.revision, ...(catalog ? { catalog } : {}), problems: redactDeep(r.problems, redact) };
     },
   },
   {
@@ -453,8 +456,10 @@ export const operatorRoutes: readonly RouteSpec[] = [
       const paged = ctx.query['limit'] !== undefined || ctx.query['offset'] !== undefined;
       const offset = intQuery(ctx, 'offset', 0, 0, 10_000_000);
       const limit = intQuery(ctx, 'limit', 100, 1, 1000);
-      const json = await s.reports.getJson(host, runId);
-      if (json === undefined) throw new ApiError('NOT_FOUND', `no report ${runId} for ${host}`);
+      const stored = await s.reports.getJson(host, runId);
+      if (stored === undefined) throw new ApiError('NOT_FOUND', `no report ${runId} for ${host}`);
+      // Readonly operators get no digest of redacted (secret) values (ADR 0008).
+      const json = operator(ctx).role === 'admin' ? stored : hideRedactionDigests(stored);
       ctx.type = 'application/json';
       if (!paged) {
         // The stored text as is: no parse and no serialisation on the event loop.

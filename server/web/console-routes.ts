@@ -18,6 +18,8 @@ import { Router } from '@koa/router';
 import { isoAt } from '../domain/clock.js';
 import { complianceStates } from '../domain/compliance.js';
 import { ApiError } from '../domain/errors.js';
+import { hideRedactionDigests } from '../domain/secret-digests.js';
+import type { RunReport } from '../../schemas/report.js';
 import type { Services } from '../services/services.js';
 import type { Operator } from '../services/operator-auth-service.js';
 import type { AppContext, AppState } from '../api/app-state.js';
@@ -179,7 +181,9 @@ export function consoleRouter(services: Services, opts: { secureCookies: boolean
       return;
     }
     const wanted = runId ?? h?.lastRun?.runId;
-    const report = wanted !== undefined ? await services.reports.get(host, wanted) : undefined;
+    const stored = wanted !== undefined ? await services.reports.getJson(host, wanted) : undefined;
+    // Readonly operators get no digest of redacted (secret) values (ADR 0008).
+    const report = stored === undefined ? undefined : (JSON.parse(op.role === 'admin' ? stored : hideRedactionDigests(stored)) as RunReport);
     if (runId !== undefined && !report) {
       html(ctx, errorView({ ...frame(ctx, services, op, 'overview', pending, false), title: 'Not found', heading: 'No such run', message: `No stored run ${runId} for ${host} (raw reports are kept for the retention period).` }), 404);
       return;
