@@ -52,7 +52,7 @@ export const agentRoutes: readonly RouteSpec[] = [
     tag: 'agents',
     summary: 'Enroll an agent key for a host. 201 approved (valid bootstrap token), 202 pending an operator.',
     body: { types: ['application/json'], limit: 64 * 1024, schema: enrollRequestSchema },
-    responses: { 201: { description: 'approved', schema: enrollResponseSchema }, 202: { description: 'pending', schema: enrollResponseSchema }, 400: err('invalid body, host name or key; UNSUPPORTED_PROTOCOL'), 403: err('bootstrap token invalid, or key rejected'), 409: err('concurrent change or too many keys'), 429: err('too many enrollments without a token from this address') },
+    responses: { 201: { description: 'approved', schema: enrollResponseSchema }, 202: { description: 'pending', schema: enrollResponseSchema }, 400: err('invalid body, host name or key; UNSUPPORTED_PROTOCOL'), 403: err('bootstrap token invalid, or key rejected'), 409: err('concurrent change or too many keys'), 429: err('too many enrollments without a token from this address'), 503: err('SERVER_BUSY: the budget of bodies of unknown senders is full; retry after Retry-After seconds') },
     async handler(ctx, s) {
       checkProtocol(ctx);
       const req = await jsonBody(ctx, enrollGuard, 64 * 1024);
@@ -128,6 +128,7 @@ export const agentRoutes: readonly RouteSpec[] = [
       403: err('another host, or report.host is not the signer'),
       413: err('the report is larger than the server\'s report limit (--report-max-bytes, default 4 MiB); the agent sends a shortened report instead'),
       429: err('this host sent more reports than its rate allows (--reports-per-hour); retry after Retry-After seconds'),
+      503: err('SERVER_BUSY: sent without X-Stead-Body-Sha256 while the budget of bodies of unknown senders is full; retry after Retry-After seconds'),
     },
     async handler(ctx, s) {
       const p = ownHost(ctx);
