@@ -1,10 +1,10 @@
 /**
  * Issue 8 item 3: unauthenticated bodies. A real `stead server` process takes a flood of
- * concurrent requests declaring 16 MiB bodies that name an enrolled host but carry bad
+ * concurrent requests declaring 8 MiB bodies (the largest report limit) that name an enrolled host but carry bad
  * signatures, some declaring X-Stead-Body-Sha256 (as agents do) and some without it (older
- * agents). Each client sends 12 MiB of its body and then holds the connection open until a
+ * agents). Each client sends 6 MiB of its body and then holds the connection open until a
  * legitimate agent has been served. The server's peak resident memory (VmHWM from /proc) must
- * stay within a bound far below what holding the bodies would take (768 MiB), every flood
+ * stay within a bound far below what holding the bodies would take (576 MiB), every flood
  * request is refused, and the agent is served while the flood is in flight. Nothing here
  * depends on how fast the machine is: every step waits for the one before it.
  */
@@ -18,10 +18,10 @@ import { buildOnce, freePort, ServerProcess } from '../../helpers/e2e-fleet.js';
 import { makeReport } from '../../helpers/server-reports.js';
 
 const MiB = 1024 * 1024;
-const bodyBytes = 16 * MiB;
-const sentBytes = 12 * MiB;
-const floodConnections = 64;
-/** Growth of the server's peak RSS the flood may cause (holding what was sent would be 768 MiB). */
+const bodyBytes = 8 * MiB;
+const sentBytes = 6 * MiB;
+const floodConnections = 96;
+/** Growth of the server's peak RSS the flood may cause (holding what was sent would be 576 MiB). */
 const peakGrowthBound = 128 * MiB;
 
 /** Resident and peak resident memory of a process, in bytes (from /proc/<pid>/status). */
@@ -100,7 +100,7 @@ t.test('a flood of large bad-signature bodies: memory stays flat, a real agent i
   await buildOnce();
   const dir = t.testdir();
   const server = new ServerProcess(join(dir, 'data'), await freePort());
-  // The report limit of the attack as filed (16 MiB): the body is what must not be held.
+  // The largest report limit the server allows: the body is what must not be held.
   server.extraArgs.push('--report-max-bytes', String(bodyBytes));
   await server.start(t);
   const pid = server.child!.pid!;
