@@ -15,6 +15,8 @@ import { errorMiddleware } from './api/error-middleware.js';
 import { requestId } from './api/request-id.js';
 import { createMetrics, type Metrics } from './api/metrics.js';
 import { buildOpenApi } from './api/openapi.js';
+import { ByteBudget } from './domain/byte-budget.js';
+import { pathRedactor } from './domain/redact-paths.js';
 import { defaultBodyLimit, type RouteSpec } from './api/route-spec.js';
 import { consoleRouter } from './web/console-routes.js';
 
@@ -28,12 +30,21 @@ export interface AppOptions {
   readonly defaultMetrics?: boolean;
   /** The console cookie gets `Secure` (set when serving TLS). */
   readonly secureCookies?: boolean;
+  /** Request-body bytes held at once before their senders are authenticated (503 beyond). Default 32 MiB. */
+  readonly unauthenticatedBodyBytes?: number;
+  /** Directories never shown to clients (the data directory, configured and resolved): "<data-dir>" instead. */
+  readonly privateDirs?: readonly string[];
 }
+
+/** Default of AppOptions.unauthenticatedBodyBytes. */
+export const defaultUnauthenticatedBodyBytes = 32 * 1024 * 1024;
 
 export interface SteadApp {
   readonly app: Koa<AppState>;
   /** Every API route, for the census test and the OpenAPI document. */
   readonly routes: readonly RouteSpec[];
+  /** Body bytes held before authentication (body.ts). */
+  readonly bodyBudget: ByteBudget;
   readonly metrics: Metrics;
 }
 
@@ -88,9 +99,17 @@ export function createApp(opts: AppOptions): SteadApp {
   routes = [...systemRoutes(metrics, () => routes, version), ...agentRoutes, ...operatorRoutes];
   const deps: AuthDeps = { enrollment: services.enrollment, operators: services.operators, nonces: services.nonces, clock: services.clock, skewMs: opts.skewMs ?? 5 * 60_000 };
 
+  const bodyBudget = new ByteBudget(opts.unauthenticatedBodyBytes ?? defaultUnauthenticatedBodyBytes);
+
   const app = new Koa<AppState>({ proxy: false });
   app.silent = true;
   app.use(requestId(log));
+  const redactPaths = pathRedactor(opts.privateDirs ?? []);
+  app.use(async (ctx, next) => {
+    ctx.state.bodyBudget = bodyBudget;
+    ctx.state.redactPaths = redactPaths;
+    await next();
+  });
   app.use(async (ctx, next) => {
     const started = process.hrtime.bigint();
     try {
@@ -111,7 +130,7 @@ export function createApp(opts: AppOptions): SteadApp {
   const router = new Router<AppState>();
   for (const spec of routes) {
     if (!spec.auth) throw new Error(`route ${spec.method} ${spec.path} declares no auth`);
-    const limit = spec.body?.limit ?? defaultBodyLimit;
+    const limit = spec.body?.configuredLimit?.(services) ?? spec.body?.limit ?? defaultBodyLimit;
     const mw = async (ctx: AppContext): Promise<void> => {
       ctx.state.routeName = spec.path;
       switch (spec.auth) {
@@ -135,5 +154,5 @@ export function createApp(opts: AppOptions): SteadApp {
   app.use(router.allowedMethods());
   app.use(web.routes());
   app.use(web.allowedMethods());
-  return { app, routes, metrics };
+  return { app, routes, metrics, bodyBudget };
 }

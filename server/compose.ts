@@ -5,7 +5,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import type http from 'node:http';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { openStore, SQLITE_FILE_NAME } from './store/open.js';
 import { corrupt } from './store/sqlite/integrity-check.js';
 import type { DocumentStore } from './store/types.js';
@@ -14,6 +14,7 @@ import { createHttpServer, type HttpTimeouts } from './api/http-server.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { NonceCache } from './domain/nonce-cache.js';
 import { RateLimiter } from './domain/rate-limiter.js';
+import { ReportQuota, type ReportQuotaOptions } from './domain/report-quota.js';
 import { newToken } from './domain/tokens.js';
 import { createLogger, type Logger } from './log.js';
 import { Housekeeping, type HousekeepingOptions } from './scheduler/housekeeping.js';
@@ -66,6 +67,10 @@ export interface ServerConfig {
   /** Enrollments without a bootstrap token accepted per client address per minute. Default 120. */
   readonly enrollPerMinute?: number;
   readonly secureCookies?: boolean;
+  /** Report size and per-host rate limits (defaults: 4 MiB, a burst of 30, 360 per hour). */
+  readonly reports?: ReportQuotaOptions;
+  /** Request-body bytes held at once before their senders are authenticated (503 beyond). Default 32 MiB. */
+  readonly unauthenticatedBodyBytes?: number;
   /** Deadline of one host's compile in the worker. Default 30 s. */
   readonly compileTimeoutMs?: number;
   /** Deadline of validating a whole repository at publish. Default 10 min. */
@@ -134,18 +139,20 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
     const compiler = config.compiler ?? worker!;
     const revisions = await RevisionService.open(store, config.dataDir, compiler, clock, log.child({ component: 'revisions' }), config.liveTtlMs !== undefined ? { liveTtlMs: config.liveTtlMs } : {});
     const reports = await ReportService.open(store, clock);
-    // Several servers: nonces are also claimed in the shared store, so a request replayed to
-    // another server is refused too (one insert per signed request).
-    const sharedNonces = config.cluster === true || (config.servers ?? 1) > 1 ? await SharedNonceStore.open(store) : undefined;
+    // Nonces are claimed in the store as well as in memory, for the freshness window: a request
+    // replayed after a restart, or to another server, finds its nonce taken (one insert per
+    // signed request, group-committed; housekeeping prunes expired claims). ADR 0008.
+    const sharedNonces = await SharedNonceStore.open(store);
     const services: Services = {
       clock,
-      nonces: new NonceCache(config.skewMs ?? 5 * 60_000, sharedNonces ? (key, exp, now) => sharedNonces.claim(key, exp, now) : undefined),
-      ...(sharedNonces ? { sharedNonces } : {}),
+      nonces: new NonceCache(config.skewMs ?? 5 * 60_000, (key, exp, now) => sharedNonces.claim(key, exp, now)),
+      sharedNonces,
       enrollLimiter: new RateLimiter(clock, config.enrollPerMinute ?? 120, 60_000),
       enrollment: await EnrollmentService.open(store, clock, { ...(config.identityTtlMs !== undefined ? { identityTtlMs: config.identityTtlMs } : {}), ...(config.pendingKeyTtlMs !== undefined ? { pendingKeyTtlMs: config.pendingKeyTtlMs } : {}) }),
       operators: await OperatorAuthService.open(store, clock, config.identityTtlMs !== undefined ? { cacheTtlMs: config.identityTtlMs } : {}),
       hostStates,
       reports,
+      reportQuota: new ReportQuota(clock, config.reports ?? {}),
       revisions,
       catalogs: await CatalogService.open(store, revisions, hostStates, log.child({ component: 'catalogs' })),
       compliance: await ComplianceService.open(store, reports, revisions, clock, config.staleAfterMs !== undefined ? { staleAfterMs: config.staleAfterMs } : {}),
@@ -159,6 +166,8 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       ...(config.skewMs !== undefined ? { skewMs: config.skewMs } : {}),
       ...(config.defaultMetrics !== undefined ? { defaultMetrics: config.defaultMetrics } : {}),
       ...(config.secureCookies !== undefined ? { secureCookies: config.secureCookies } : {}),
+      ...(config.unauthenticatedBodyBytes !== undefined ? { unauthenticatedBodyBytes: config.unauthenticatedBodyBytes } : {}),
+      privateDirs: [resolve(config.dataDir), await fsp.realpath(config.dataDir)],
     });
     const housekeeping = new Housekeeping(services, log.child({ component: 'housekeeping' }), config.housekeeping);
     return {

@@ -9,6 +9,7 @@ import { SchemaError, type Catalog, type RunReport } from '../../schemas/index.j
 import type { AgentClient } from '../client/agent-client.js';
 import { ApiError } from '../client/api-error.js';
 import type { ReportSpool } from '../spool/report-spool.js';
+import { shortenReport } from '../spool/shorten-report.js';
 import { catalogBlobRefs, type BlobCache } from './blob-cache.js';
 import type { CatalogCache } from './catalog-cache.js';
 import type { FactsReporter } from './facts-reporter.js';
@@ -63,6 +64,18 @@ export async function deliverSpool(deps: Pick<AgentRunDeps, 'spool' | 'client' |
     try {
       await deps.client.sendReport(report, s, serialized);
     } catch (err) {
+      if (err instanceof ApiError && err.status === 413) {
+        // Too large for the server's report limit: deliver the run's states without diffs and
+        // output (retried later like any report if this fails); the full one is kept as *.rejected.
+        deps.log.warn('the server refused a report as too large; sending it shortened, the full report is kept in the spool as *.rejected', { reportRunId: report.runId, err: errorFields(err) });
+        try {
+          await deps.client.sendReport(shortenReport(report), s);
+        } catch (again) {
+          if (!(again instanceof ApiError && (again.status === 400 || again.status === 413 || again.status === 422))) throw again;
+          deps.log.error('the server refused the shortened report too; set aside in the spool as *.rejected', { reportRunId: report.runId, err: errorFields(again) });
+        }
+        return 'rejected';
+      }
       if (err instanceof SchemaError || (err instanceof ApiError && (err.status === 400 || err.status === 413 || err.status === 422))) {
         deps.log.error('the server rejected a report as malformed; set aside in the spool as *.rejected', { reportRunId: report.runId, err: errorFields(err) });
         return 'rejected';
@@ -72,6 +85,11 @@ export async function deliverSpool(deps: Pick<AgentRunDeps, 'spool' | 'client' |
   }, signal);
   if (r.delivered > 0) deps.log.info('reports delivered', { delivered: r.delivered, remaining: r.remaining });
   if (r.error === undefined) return { ok: !signal.aborted, remaining: r.remaining };
+  if (r.error instanceof ApiError && r.error.status === 429) {
+    // Throttled: the server is there; the rest stay queued for a later run.
+    deps.log.warn('the server asked to send reports more slowly; they stay queued', { err: errorFields(r.error), remaining: r.remaining });
+    return { ok: true, remaining: r.remaining };
+  }
   if (!signal.aborted) deps.log.warn('report delivery failed; will retry', { err: errorFields(r.error), remaining: r.remaining });
   if (r.error instanceof ApiError && r.error.identityRefused) return { ok: false, remaining: r.remaining, refused: r.error };
   return { ok: false, remaining: r.remaining };

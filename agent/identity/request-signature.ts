@@ -6,7 +6,9 @@
  *   X-Stead-Nonce      at least 16 random characters
  *   X-Stead-Signature  base64 Ed25519 signature of the UTF-8 string defined in schemas/protocol.ts:
  *                      "<METHOD>\n<path with query>\n<host>\n<time>\n<nonce>\n<sha256 hex of the raw body>"
- * (the body hash is that of the empty string when there is no body).
+ * (the body hash is that of the empty string when there is no body), and
+ *   X-Stead-Body-Sha256  that body hash, so the server checks the signature before it reads the
+ *                        body (it never holds a body it cannot attribute: ADR 0008).
  */
 import { createHash, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import { canonicalRequest as protocolString } from '../../schemas/protocol.js';
@@ -36,13 +38,16 @@ export function newNonce(): string {
   return randomBytes(18).toString('base64url');
 }
 
-/** The four X-Stead-* headers for a request. */
+/** The X-Stead-* headers for a request. */
 export function signRequest(i: SignInput, privateKey: KeyObject): Record<string, string> {
-  const signature = sign(null, Buffer.from(canonicalRequest(i), 'utf8'), privateKey).toString('base64');
+  const bodySha256 = bodyDigest(i.body);
+  const signed = protocolString({ method: i.method, pathWithQuery: i.pathWithQuery, host: i.host, time: String(i.timeMs), nonce: i.nonce, bodySha256 });
+  const signature = sign(null, Buffer.from(signed, 'utf8'), privateKey).toString('base64');
   return {
     'x-stead-host': i.host,
     'x-stead-time': String(i.timeMs),
     'x-stead-nonce': i.nonce,
+    'x-stead-body-sha256': bodySha256,
     'x-stead-signature': signature,
   };
 }

@@ -15,6 +15,7 @@ import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { composeServer } from '../../server/compose.js';
 import { isApiError } from '../../server/domain/errors.js';
+import { reportMaxBytesRange, reportQuotaDefaults } from '../../server/domain/report-quota.js';
 import { isStoreError } from '../../server/store/store-error.js';
 import { SQLITE_FILE_NAME } from '../../server/store/open.js';
 import { corrupt } from '../../server/store/sqlite/integrity-check.js';
@@ -45,6 +46,8 @@ Options:
                                refuses the start; a longer check goes on in the background); default 30, 0 none
   --pending-key-ttl SECONDS    an agent key not approved within this time expires (its agent enrolls
                                it again); default 86400
+  --report-max-bytes N         largest run report accepted (413 beyond); default 4194304 (4 MiB)
+  --reports-per-hour N         reports one host may send per hour, after a burst of 30 (429 beyond); default 360
   --log-level LEVEL            debug | info | warn | error; default info
   --json                       start-up events as JSON lines on stdout
   -h, --help                   show this help
@@ -101,6 +104,8 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       'history-retention-days': { type: 'string' },
       'pending-key-ttl': { type: 'string' },
       'store-check-seconds': { type: 'string' },
+      'report-max-bytes': { type: 'string' },
+      'reports-per-hour': { type: 'string' },
       'log-level': { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -127,6 +132,10 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   if (!Number.isFinite(pendingKeyTtl) || pendingKeyTtl < 60 || pendingKeyTtl > 365 * 86_400) throw new UsageError('--pending-key-ttl must be 60 seconds to 365 days, in seconds');
   const storeCheck = Number(values['store-check-seconds'] ?? '30');
   if (!Number.isFinite(storeCheck) || storeCheck < 0 || storeCheck > 86_400) throw new UsageError('--store-check-seconds must be 0-86400');
+  const reportMaxBytes = Number(values['report-max-bytes'] ?? String(reportQuotaDefaults.maxBytes));
+  if (!Number.isSafeInteger(reportMaxBytes) || reportMaxBytes < reportMaxBytesRange.min || reportMaxBytes > reportMaxBytesRange.max) throw new UsageError(`--report-max-bytes must be an integer ${reportMaxBytesRange.min}-${reportMaxBytesRange.max}`);
+  const reportsPerHour = Number(values['reports-per-hour'] ?? String(reportQuotaDefaults.perHour));
+  if (!Number.isFinite(reportsPerHour) || reportsPerHour < 1 || reportsPerHour > 1_000_000) throw new UsageError('--reports-per-hour must be a number 1-1000000');
   const servers = Number(values.servers ?? '1');
   if (!Number.isSafeInteger(servers) || servers < 1 || servers > 1000) throw new UsageError(`--servers must be an integer 1-1000, got ${JSON.stringify(values.servers)}`);
   const headersTimeout = Number(values['headers-timeout'] ?? '15');
@@ -150,6 +159,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       staleAfterMs: staleAfter * 1000,
       pendingKeyTtlMs: pendingKeyTtl * 1000,
       storeCheckMs: Math.round(storeCheck * 1000),
+      reports: { maxBytes: reportMaxBytes, perHour: reportsPerHour },
       housekeeping: { reportRetentionMs: retentionDays * 86_400_000, historyRetentionMs: historyDays * 86_400_000 },
       secureCookies: tls !== undefined,
     });

@@ -9,6 +9,7 @@ import { catalogSchema } from '../../schemas/catalog.js';
 import { runReportSchema, type RunReport } from '../../schemas/report.js';
 import { compileGuard, type Guard } from '../../schemas/validate.js';
 import { ApiError } from '../domain/errors.js';
+import { reportQuotaDefaults } from '../domain/report-quota.js';
 import type { AgentPrincipal, AppContext } from './app-state.js';
 import { jsonBody } from './body.js';
 import { checkProtocol } from './protocol.js';
@@ -51,7 +52,7 @@ export const agentRoutes: readonly RouteSpec[] = [
     tag: 'agents',
     summary: 'Enroll an agent key for a host. 201 approved (valid bootstrap token), 202 pending an operator.',
     body: { types: ['application/json'], limit: 64 * 1024, schema: enrollRequestSchema },
-    responses: { 201: { description: 'approved', schema: enrollResponseSchema }, 202: { description: 'pending', schema: enrollResponseSchema }, 400: err('invalid body, host name or key; UNSUPPORTED_PROTOCOL'), 403: err('bootstrap token invalid, or key rejected'), 409: err('concurrent change; ENROLLMENT_SLOTS_FULL: the host name has no free pending slot (ADR 0009)'), 429: err('too many enrollments without a token from this address') },
+    responses: { 201: { description: 'approved', schema: enrollResponseSchema }, 202: { description: 'pending', schema: enrollResponseSchema }, 400: err('invalid body, host name or key; UNSUPPORTED_PROTOCOL'), 403: err('bootstrap token invalid, or key rejected'), 409: err('concurrent change; ENROLLMENT_SLOTS_FULL: the host name has no free pending slot (ADR 0009)'), 429: err('too many enrollments without a token from this address'), 503: err('SERVER_BUSY: the budget of bodies of unknown senders is full; retry after Retry-After seconds') },
     async handler(ctx, s) {
       checkProtocol(ctx);
       const req = await jsonBody(ctx, enrollGuard, 64 * 1024);
@@ -119,12 +120,24 @@ export const agentRoutes: readonly RouteSpec[] = [
     path: '/api/v1/hosts/:host/reports',
     auth: 'agent',
     tag: 'agents',
-    summary: 'Deliver a run report. Idempotent on runId: a re-sent report is 200 with duplicate: true and stored once.',
-    body: { types: ['application/json'], limit: 16 * 1024 * 1024, schema: runReportSchema },
-    responses: { 200: { description: 'stored (or already stored)', schema: reportAckSchema }, 400: err('invalid report'), 403: err('another host, or report.host is not the signer') },
+    summary: 'Deliver a run report. Idempotent on runId: a re-sent report is 200 with duplicate: true and stored once. Limited in size (413) and, per host, in rate (429 with Retry-After): see docs/server.md.',
+    body: { types: ['application/json'], limit: reportQuotaDefaults.maxBytes, configuredLimit: (s) => s.reportQuota.maxBytes, schema: runReportSchema },
+    responses: {
+      200: { description: 'stored (or already stored)', schema: reportAckSchema },
+      400: err('invalid report'),
+      403: err('another host, or report.host is not the signer'),
+      413: err('the report is larger than the server\'s report limit (--report-max-bytes, default 4 MiB); the agent sends a shortened report instead'),
+      429: err('this host sent more reports than its rate allows (--reports-per-hour); retry after Retry-After seconds'),
+      503: err('SERVER_BUSY: sent without X-Stead-Body-Sha256 while the budget of bodies of unknown senders is full; retry after Retry-After seconds'),
+    },
     async handler(ctx, s) {
       const p = ownHost(ctx);
-      const report = await jsonBody(ctx, reportGuard, 16 * 1024 * 1024);
+      // The rate is checked before the body is read: a refused report costs no parsing.
+      const quota = s.reportQuota.take(p.host);
+      if (!quota.ok) {
+        throw new ApiError('RATE_LIMITED', `host ${p.host} sent more than ${s.reportQuota.burst} reports at once or ${s.reportQuota.perHour} per hour; the report stays queued on the agent, retry in ${Math.ceil(quota.retryAfterMs / 1000)} s`).retryAfter(quota.retryAfterMs / 1000);
+      }
+      const report = await jsonBody(ctx, reportGuard, s.reportQuota.maxBytes);
       ctx.body = await s.reports.ingest(p.host, report);
     },
   },

@@ -11,12 +11,15 @@
  * Agent requests first pass the protocol check (protocol.ts: a missing X-Stead-Protocol is 1,
  * an unsupported explicit version is 400). Agent identity comes only from the signature: X-Stead-Host names the key to verify with, and
  * a request is accepted only if that host's key signed method, path, time, nonce and body.
+ * An agent that sends X-Stead-Body-Sha256 has its signature checked before its body is read
+ * (the body is then checked against that hash as it streams), so no unauthenticated body is
+ * ever held; without it the body is held within a global budget first (body.ts, ADR 0008).
  */
 import type { Clock } from '../domain/clock.js';
 import { ApiError } from '../domain/errors.js';
 import { isValidHostName } from '../domain/host-name.js';
 import type { NonceCache } from '../domain/nonce-cache.js';
-import { nonceSyntax, signatureSyntax, timeSyntax, signedString, verifySignature } from '../domain/signature.js';
+import { bodyHashHeader, emptySha256, nonceSyntax, sha256Hex, sha256Syntax, signatureSyntax, signedStringForHash, timeSyntax, verifySignature } from '../domain/signature.js';
 import type { EnrollmentService } from '../services/enrollment-service.js';
 import type { OperatorAuthService } from '../services/operator-auth-service.js';
 import type { AgentPrincipal, AppContext, OperatorPrincipal } from './app-state.js';
@@ -49,11 +52,20 @@ export async function authenticateAgent(ctx: AppContext, deps: AuthDeps, allowPe
   if (Math.abs(now - Number(time)) > deps.skewMs) {
     throw new ApiError('CLOCK_SKEW', `request time is more than ${Math.round(deps.skewMs / 1000)} s away from the server's clock; fix the agent's clock (NTP)`);
   }
+  const bodyless = ctx.method === 'GET' || ctx.method === 'HEAD';
+  const declared = ctx.get(bodyHashHeader);
+  if (declared !== '' && !sha256Syntax.test(declared)) throw new ApiError('BAD_SIGNATURE', `${bodyHashHeader} must be 64 lowercase hex characters (sha256 of the body)`);
   const identity = await deps.enrollment.identity(host);
   // Same answer for an unknown host and a bad signature: nothing to learn about which hosts exist.
   if (!identity || identity.keys.length === 0) throw new ApiError('BAD_SIGNATURE', 'signature does not verify with any enrolled key of this host');
-  const body = ctx.method === 'GET' || ctx.method === 'HEAD' ? Buffer.alloc(0) : await readRawBody(ctx, bodyLimit);
-  const canonical = signedString(ctx.method, ctx.req.url ?? ctx.url, host, time, nonce, body);
+  // The body's hash: declared in a header, the signature is checked before a byte of the body is
+  // read (readRawBody then hashes the stream and refuses a mismatch); without the header the
+  // body is read first, within the global budget of unauthenticated body bytes (body.ts).
+  let bodySha256: string;
+  if (bodyless) bodySha256 = emptySha256;
+  else if (declared !== '') bodySha256 = declared;
+  else bodySha256 = sha256Hex(await readRawBody(ctx, bodyLimit));
+  const canonical = signedStringForHash(ctx.method, ctx.req.url ?? ctx.url, host, time, nonce, bodySha256);
   let signer: (typeof identity.keys)[number] | undefined;
   for (const status of ['approved', 'pending'] as const) {
     signer = identity.keys.find((k) => k.status === status && verifySignature(k.key, canonical, signature));
@@ -68,6 +80,7 @@ export async function authenticateAgent(ctx: AppContext, deps: AuthDeps, allowPe
   const status = signer.status === 'approved' && identity.status === 'approved' ? 'approved' : 'pending';
   const principal: AgentPrincipal = { kind: 'agent', host, fingerprint: signer.fingerprint, status };
   ctx.state.principal = principal;
+  if (!bodyless && declared !== '' && ctx.state.rawBody === undefined) ctx.state.expectedBodySha256 = declared;
   if (status === 'pending' && !allowPending) throw new ApiError('HOST_PENDING', `the key of ${host} is waiting for an operator's approval`);
   return principal;
 }

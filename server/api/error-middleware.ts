@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
 import { SchemaError } from '../../schemas/validate.js';
 import { ApiError } from '../domain/errors.js';
+import { redactDeep } from '../domain/redact-paths.js';
 import type { AppState } from './app-state.js';
 
 /**
@@ -26,6 +27,7 @@ export function errorMiddleware(): Middleware<AppState> {
       let details: unknown;
       if (err instanceof ApiError) {
         ({ status, code, message, details } = err);
+        if (err.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(err.retryAfterSeconds));
       } else if (err instanceof SchemaError) {
         status = 400;
         code = 'SCHEMA_INVALID';
@@ -41,10 +43,20 @@ export function errorMiddleware(): Middleware<AppState> {
         message = 'internal error; the request id locates it in the server log';
         ctx.state.log?.error('unhandled error', { err });
       }
+      // Messages from deep inside (a compiler problem naming a checkout folder) never show where
+      // the server keeps its data.
+      const redact = ctx.state.redactPaths;
+      if (redact) {
+        message = redact(message);
+        if (details !== undefined) details = redactDeep(details, redact);
+      }
       ctx.status = status;
       ctx.set('Cache-Control', 'no-store');
       ctx.body = { error: { code, message, requestId: ctx.state.requestId ?? '', ...(details !== undefined ? { details } : {}) } };
       if (status === 401) ctx.set('WWW-Authenticate', ctx.path.startsWith('/api/v1/') ? 'Bearer realm="stead"' : 'Bearer');
+      // A body the server refused without reading it is not drained over a kept-alive
+      // connection: the connection is closed after this answer (body.ts).
+      if (!ctx.req.complete) ctx.set('Connection', 'close');
     }
   };
 }

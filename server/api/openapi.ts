@@ -19,7 +19,7 @@ const securitySchemes = {
     type: 'apiKey',
     in: 'header',
     name: 'X-Stead-Signature',
-    description: 'Ed25519 signature of "<METHOD>\\n<path with query>\\n<X-Stead-Time>\\n<X-Stead-Nonce>\\n<sha256 hex of the body>" by the host\'s approved key; with X-Stead-Host, X-Stead-Time (unix ms, ±5 min) and X-Stead-Nonce (≥16 chars, single use).',
+    description: 'Ed25519 signature of "<METHOD>\\n<path with query>\\n<X-Stead-Host>\\n<X-Stead-Time>\\n<X-Stead-Nonce>\\n<sha256 hex of the body>" by the host\'s approved key; with X-Stead-Host, X-Stead-Time (unix ms, ±5 min), X-Stead-Nonce (≥16 chars, single use, also across restarts) and X-Stead-Body-Sha256 (the body hash: the signature is then checked before the body is read; without it the body is held within the server\'s budget for unauthenticated bodies, 503 SERVER_BUSY + Retry-After beyond).',
   },
 };
 

@@ -21,10 +21,12 @@ import { complianceHistorySchema, complianceSummarySchema } from '../../schemas/
 import { errorBodySchema } from '../../schemas/api/error.js';
 import { hostListSchema, hostViewSchema } from '../../schemas/api/hosts.js';
 import { revisionListSchema, revisionUploadSchema, revisionViewSchema, type RevisionUpload } from '../../schemas/api/revision.js';
-import { runReportSchema } from '../../schemas/report.js';
+import { runReportSchema, type RunReport } from '../../schemas/report.js';
 import { compileGuard, type Guard } from '../../schemas/validate.js';
 import { isoAt } from '../domain/clock.js';
 import { ApiError } from '../domain/errors.js';
+import { redactDeep } from '../domain/redact-paths.js';
+import { hideRedactionDigests, hideSensitiveDigests } from '../domain/secret-digests.js';
 import { assertHostName } from '../domain/host-name.js';
 import type { LastRunSummary } from '../domain/compliance.js';
 import type { AgentRecord } from '../services/enrollment-service.js';
@@ -382,7 +384,10 @@ export const operatorRoutes: readonly RouteSpec[] = [
     responses: { 200: { description: '{ revision, catalog?, problems }' }, 404: err('no live revision or host not in inventory') },
     async handler(ctx, s) {
       const r = await s.catalogs.preview(hostParam(ctx), requestSignal(ctx));
-      ctx.body = { revision: r.revision, ...(r.catalog ? { catalog: r.catalog } : {}), problems: r.problems };
+      const redact = ctx.state.redactPaths ?? ((x: string) => x);
+      // Readonly operators get no digest of secret-bearing content (ADR 0008).
+      const catalog = r.catalog && operator(ctx).role !== 'admin' ? hideSensitiveDigests(r.catalog) : r.catalog;
+      ctx.body = { revision: r.revision, ...(catalog ? { catalog } : {}), problems: redactDeep(r.problems, redact) };
     },
   },
   {
@@ -457,15 +462,32 @@ export const operatorRoutes: readonly RouteSpec[] = [
     path: '/api/v1/hosts/:host/reports/:runId',
     auth: 'read',
     tag: 'reports',
-    summary: 'One full report.',
-    responses: { 200: { description: 'the report', schema: runReportSchema }, 404: err('unknown') },
+    summary: 'One report: the whole of it, or with ?limit= (and ?offset=) a page of its resources; X-Stead-Resources-Total then counts them all.',
+    query: {
+      offset: { description: 'first resource of the page (0-based), default 0', schema: { type: 'integer', minimum: 0 } },
+      limit: { description: 'resources per page, 1-1000; without it the whole report', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+    },
+    responses: { 200: { description: 'the report (resources of the page only, when paged)', schema: runReportSchema }, 400: err('bad runId, offset or limit'), 404: err('unknown') },
     async handler(ctx, s) {
       const host = hostParam(ctx);
       const runId = ctx.params['runId'] ?? '';
       if (!/^[A-Za-z0-9._-]{1,128}$/.test(runId)) throw new ApiError('BAD_REQUEST', 'runId must be 1-128 characters of [A-Za-z0-9._-]');
-      const r = await s.reports.get(host, runId);
-      if (!r) throw new ApiError('NOT_FOUND', `no report ${runId} for ${host}`);
-      ctx.body = r;
+      const paged = ctx.query['limit'] !== undefined || ctx.query['offset'] !== undefined;
+      const offset = intQuery(ctx, 'offset', 0, 0, 10_000_000);
+      const limit = intQuery(ctx, 'limit', 100, 1, 1000);
+      const stored = await s.reports.getJson(host, runId);
+      if (stored === undefined) throw new ApiError('NOT_FOUND', `no report ${runId} for ${host}`);
+      // Readonly operators get no digest of redacted (secret) values (ADR 0008).
+      const json = operator(ctx).role === 'admin' ? stored : hideRedactionDigests(stored);
+      ctx.type = 'application/json';
+      if (!paged) {
+        // The stored text as is: no parse and no serialisation on the event loop.
+        ctx.body = json;
+        return;
+      }
+      const r = JSON.parse(json) as RunReport;
+      ctx.set('X-Stead-Resources-Total', String(r.resources.length));
+      ctx.body = { ...r, resources: r.resources.slice(offset, offset + limit) };
     },
   },
   {

@@ -20,7 +20,11 @@ export interface RouteSpec {
   readonly summary: string;
   readonly tag: string;
   /** Body accepted: media types, size limit, and the schema of the JSON form. */
-  readonly body?: { readonly types: readonly string[]; readonly limit: number; readonly schema?: SchemaRef & object; readonly optional?: boolean };
+  /**
+   * Body accepted: media types, size limit, and the schema of the JSON form. `limit` is the
+   * default (and what OpenAPI states); `configuredLimit` reads the running server's own.
+   */
+  readonly body?: { readonly types: readonly string[]; readonly limit: number; readonly configuredLimit?: (s: Services) => number; readonly schema?: SchemaRef & object; readonly optional?: boolean };
   readonly query?: Readonly<Record<string, { readonly description: string; readonly schema: object }>>;
   readonly responses: Readonly<Record<number, { readonly description: string; readonly schema?: SchemaRef & object; readonly type?: string }>>;
   readonly handler: (ctx: AppContext, services: Services) => Promise<void>;

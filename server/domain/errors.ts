@@ -29,6 +29,7 @@ export type ErrorCode =
   | 'RANGE_NOT_SATISFIABLE'
   | 'METHOD_NOT_ALLOWED'
   | 'RATE_LIMITED'
+  | 'SERVER_BUSY'
   | 'UNSUPPORTED_PROTOCOL'
   | 'INTERNAL';
 
@@ -58,6 +59,7 @@ const statusOf: Record<ErrorCode, number> = {
   RANGE_NOT_SATISFIABLE: 416,
   METHOD_NOT_ALLOWED: 405,
   RATE_LIMITED: 429,
+  SERVER_BUSY: 503,
   UNSUPPORTED_PROTOCOL: 400,
   INTERNAL: 500,
 };
@@ -65,6 +67,8 @@ const statusOf: Record<ErrorCode, number> = {
 /** An error with a stable code that knows its HTTP response. */
 export class ApiError extends Error {
   readonly status: number;
+  /** Seconds the client should wait before retrying (sent as Retry-After on 429 and 503). */
+  retryAfterSeconds?: number;
   constructor(
     readonly code: ErrorCode,
     message: string,
@@ -73,6 +77,12 @@ export class ApiError extends Error {
     super(message);
     this.name = 'ApiError';
     this.status = statusOf[code];
+  }
+
+  /** This error with a Retry-After of `seconds` (at least 1). */
+  retryAfter(seconds: number): this {
+    this.retryAfterSeconds = Math.max(1, Math.ceil(seconds));
+    return this;
   }
 }
 

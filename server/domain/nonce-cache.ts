@@ -1,8 +1,9 @@
 /**
  * Remembers request nonces for the freshness window so a captured signed request cannot be
  * replayed. Entries expire with the window; memory is bounded by (requests per window).
- * Per process; with several servers (cluster mode) a shared claim in the store is added, so a
- * replay to a *different* server is refused too (ADR 0003; services/shared-nonce-store.ts).
+ * The memory half is per process; the server also claims every nonce in the store (the shared
+ * claim), so a replay after a restart or to a *different* server is refused too (ADR 0003,
+ * ADR 0008; services/shared-nonce-store.ts).
  */
 
 /**
@@ -20,7 +21,7 @@ export class NonceCache {
     private readonly shared?: SharedNonceClaim,
   ) {}
 
-  /** True when nonces are also claimed in shared storage (several servers). */
+  /** True when nonces are also claimed in shared storage (the store). */
   get isShared(): boolean {
     return this.shared !== undefined;
   }

@@ -7,10 +7,19 @@ import { keyFingerprint } from '../../schemas/key-fingerprint.js';
 import { canonicalRequest } from '../../schemas/protocol.js';
 import { ApiError } from './errors.js';
 
-/** The string the agent signed for this request (schemas/protocol.ts). */
-export function signedString(method: string, pathWithQuery: string, host: string, time: string, nonce: string, body: Buffer): string {
-  return canonicalRequest({ method, pathWithQuery, host, time, nonce, bodySha256: createHash('sha256').update(body).digest('hex') });
+/** The string the agent signed for this request (schemas/protocol.ts), from the body's sha256 (hex). */
+export function signedStringForHash(method: string, pathWithQuery: string, host: string, time: string, nonce: string, bodySha256: string): string {
+  return canonicalRequest({ method, pathWithQuery, host, time, nonce, bodySha256 });
 }
+
+export function sha256Hex(body: Buffer): string {
+  return createHash('sha256').update(body).digest('hex');
+}
+
+/** The header in which an agent declares its body's sha256, so the signature is checked first. */
+export const bodyHashHeader = 'X-Stead-Body-Sha256';
+export const emptySha256 = sha256Hex(Buffer.alloc(0));
+export const sha256Syntax = /^[0-9a-f]{64}$/;
 
 export function verifySignature(publicKey: KeyObject, canonical: string, signatureB64: string): boolean {
   try {

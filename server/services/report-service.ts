@@ -231,8 +231,14 @@ export class ReportService {
   }
 
   async get(host: string, runId: string): Promise<RunReport | undefined> {
-    const d = await this.reports.findOne({ _id: `${host}/${runId}` });
-    return d ? (JSON.parse(d.json) as RunReport) : undefined;
+    const json = await this.getJson(host, runId);
+    return json !== undefined ? (JSON.parse(json) as RunReport) : undefined;
+  }
+
+  /** The stored report as the JSON text it was received as (served without parsing it). */
+  async getJson(host: string, runId: string): Promise<string | undefined> {
+    const d = await this.reports.findOne({ _id: `${host}/${runId}` }, { projection: { json: 1 } });
+    return d?.json;
   }
 
   async count(host?: string): Promise<number> {

@@ -2,6 +2,7 @@
 import type { Clock } from '../domain/clock.js';
 import type { NonceCache } from '../domain/nonce-cache.js';
 import type { RateLimiter } from '../domain/rate-limiter.js';
+import type { ReportQuota } from '../domain/report-quota.js';
 import type { CatalogService } from './catalog-service.js';
 import type { ComplianceService } from './compliance-service.js';
 import type { EnrollmentService } from './enrollment-service.js';
@@ -14,7 +15,7 @@ import type { SharedNonceStore } from './shared-nonce-store.js';
 export interface Services {
   readonly clock: Clock;
   readonly nonces: NonceCache;
-  /** Nonces claimed in the shared store (cluster mode only); `nonces` consults it. */
+  /** Nonces claimed in the store (they outlive a restart and are seen by every server); `nonces` consults it. */
   readonly sharedNonces?: SharedNonceStore;
   /** Enrollments without a bootstrap token, per client address. */
   readonly enrollLimiter: RateLimiter;
@@ -22,6 +23,8 @@ export interface Services {
   readonly operators: OperatorAuthService;
   readonly hostStates: HostStateService;
   readonly reports: ReportService;
+  /** Size and rate limits of one host's reports. */
+  readonly reportQuota: ReportQuota;
   readonly revisions: RevisionService;
   readonly catalogs: CatalogService;
   readonly compliance: ComplianceService;

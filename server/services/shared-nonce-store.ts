@@ -1,9 +1,11 @@
 /**
- * Request nonces claimed in the shared store, for several servers behind a load balancer: a
- * signed request replayed to another server inside the freshness window finds its nonce taken.
- * One insert per signed request (a unique _id, no transaction); expired claims are deleted by
- * housekeeping in bounded batches. Used only in cluster mode (servers > 1), where the store is
- * MongoDB; a single server keeps nonces in memory only (domain/nonce-cache.ts).
+ * Request nonces claimed in the store: a signed request replayed inside the freshness window,
+ * after the server restarted (or crashed) or to another server behind the same load balancer,
+ * finds its nonce taken. One insert per signed request (a unique _id; the embedded store
+ * group-commits concurrent inserts into one fsync), awaited before the request is served, so a
+ * served request's nonce is durable. Expired claims are deleted by housekeeping in bounded
+ * batches. Every server uses it, embedded store or MongoDB (ADR 0008); domain/nonce-cache.ts
+ * answers repeats from memory first.
  */
 import { deleteOlderThan } from '../store/retention.js';
 import { isDuplicateKey, type Collection, type DocumentStore } from '../store/types.js';

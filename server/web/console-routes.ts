@@ -2,7 +2,8 @@
  * The operator console (server-rendered HTML, no script):
  *   GET  /                         fleet overview: state tiles, hourly compliance chart, host list (?state= filter)
  *   GET  /hosts/:host              host detail: last run's resources (attention first, before/after,
- *                                  diff), recent runs, facts, groups, enrollment
+ *                                  diff; ?page= for runs of more than 200 resources), recent runs,
+ *                                  facts, groups, enrollment
  *   GET  /hosts/:host/runs/:runId  the same page for one stored run
  *   GET  /enrollment               pending keys with approve/reject forms; every agent
  *   POST /enrollment/approve|reject|delete  form posts (admin role, same origin)
@@ -17,6 +18,8 @@ import { Router } from '@koa/router';
 import { isoAt } from '../domain/clock.js';
 import { complianceStates } from '../domain/compliance.js';
 import { ApiError } from '../domain/errors.js';
+import { hideRedactionDigests } from '../domain/secret-digests.js';
+import type { RunReport } from '../../schemas/report.js';
 import type { Services } from '../services/services.js';
 import type { Operator } from '../services/operator-auth-service.js';
 import type { AppContext, AppState } from '../api/app-state.js';
@@ -31,6 +34,12 @@ import { SHORT_REVISION_ID } from '../services/revision-service.js';
 const refreshSeconds = 5;
 const chartHours = 48;
 const hostNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
+
+/** ?page= of a run's resources (1 when absent or not a page number). */
+function pageQuery(ctx: AppContext): number {
+  const raw = ctx.query['page'];
+  return typeof raw === 'string' && /^[1-9][0-9]{0,6}$/.test(raw) ? Number(raw) : 1;
+}
 
 function sameOrigin(ctx: AppContext): boolean {
   const origin = ctx.get('origin') || ctx.get('referer');
@@ -173,7 +182,9 @@ export function consoleRouter(services: Services, opts: { secureCookies: boolean
       return;
     }
     const wanted = runId ?? h?.lastRun?.runId;
-    const report = wanted !== undefined ? await services.reports.get(host, wanted) : undefined;
+    const stored = wanted !== undefined ? await services.reports.getJson(host, wanted) : undefined;
+    // Readonly operators get no digest of redacted (secret) values (ADR 0008).
+    const report = stored === undefined ? undefined : (JSON.parse(op.role === 'admin' ? stored : hideRedactionDigests(stored)) as RunReport);
     if (runId !== undefined && !report) {
       html(ctx, errorView({ ...frame(ctx, services, op, 'overview', pending, false), title: 'Not found', heading: 'No such run', message: `No stored run ${runId} for ${host} (raw reports are kept for the retention period).` }), 404);
       return;
@@ -191,7 +202,7 @@ export function consoleRouter(services: Services, opts: { secureCookies: boolean
         lastRunAt: h?.lastRun ? isoAt(h.lastRun.receivedAtMs) : undefined,
         factsUpdatedAt: state?.factsUpdatedAt !== undefined ? isoAt(state.factsUpdatedAt) : undefined,
         viewingRun: runId !== undefined,
-        run: report ? runView(report) : undefined,
+        run: report ? runView(report, pageQuery(ctx)) : undefined,
         runs: runs.map((r) => ({ ...r, startedAt: isoAt(r.startedAt) })),
         facts: factRows(state?.facts),
       }),

@@ -1,8 +1,9 @@
 /**
  * View models for the host page: a run's resources ordered for an operator (failed, skipped,
  * changed, would-change first; in-sync last), property changes with printable before/after,
- * diff lines classified for colouring, and facts flattened to dotted keys. Pure; every string
- * returned is data, escaped by the views.
+ * diff lines classified for colouring, and facts flattened to dotted keys. A run's resources are
+ * shown a page at a time (runPageSize), so the work of one page view is bounded whatever the
+ * size of the run. Pure; every string returned is data, escaped by the views.
  */
 import type { PropertyChange, ResourceStatus, RunReport } from '../../schemas/report.js';
 
@@ -50,13 +51,25 @@ export interface RunView {
   readonly catalogId: string;
   readonly counts: RunReport['counts'];
   readonly error?: string;
-  /** Resources that need attention, in display order. */
+  /** Resources of this page that need attention, in display order. */
   readonly attention: readonly ResourceView[];
+  /** Resources of this page that are in sync. */
   readonly inSync: readonly ResourceView[];
+  /** This page (1-based), the number of pages, and the resources shown: [first, last] of total (1-based). */
+  readonly page: number;
+  readonly pages: number;
+  readonly first: number;
+  readonly last: number;
+  readonly total: number;
 }
 
+/** Resources on one page of a run. */
+export const runPageSize = 100;
+
 const order: Record<ResourceStatus['state'], number> = { failed: 0, skipped: 1, changed: 2, 'would-change': 3, 'in-sync': 4 };
-const maxDiffLines = 2000;
+/** Diff lines shown per resource, and on one page in all: a page's work stays bounded. */
+const maxDiffLines = 200;
+export const maxPageDiffLines = 2000;
 const maxValue = 4000;
 
 export function valueView(v: unknown): ValueView {
@@ -66,25 +79,26 @@ export function valueView(v: unknown): ValueView {
   return { text: text.length > maxValue ? `${text.slice(0, maxValue)}… (${text.length} characters)` : text, kind: 'value' };
 }
 
-export function diffLines(diff: string | undefined): { lines: DiffLine[]; truncated: boolean } {
+export function diffLines(diff: string | undefined, max = maxDiffLines): { lines: DiffLine[]; truncated: boolean } {
   if (!diff) return { lines: [], truncated: false };
-  const all = diff.replace(/\n$/, '').split('\n');
-  const lines = all.slice(0, maxDiffLines).map((text): DiffLine => {
+  const all = diff.replace(/\n$/, '').split('\n', max + 1);
+  const lines = all.slice(0, max).map((text): DiffLine => {
     if (text.startsWith('+++') || text.startsWith('---')) return { kind: 'head', text };
     if (text.startsWith('@@')) return { kind: 'hunk', text };
     if (text.startsWith('+')) return { kind: 'add', text };
     if (text.startsWith('-')) return { kind: 'del', text };
     return { kind: 'ctx', text };
   });
-  return { lines, truncated: all.length > maxDiffLines };
+  return { lines, truncated: all.length > max };
 }
 
 function changeView(c: PropertyChange): ChangeView {
   return { property: c.property, before: valueView(c.before), after: valueView(c.after), corrective: c.corrective, routine: c.routine === true };
 }
 
-export function resourceView(r: ResourceStatus): ResourceView {
-  const d = diffLines(r.diff);
+/** A resource for display, showing at most `diffBudget` lines of its diff. */
+export function resourceView(r: ResourceStatus, diffBudget = maxDiffLines): ResourceView {
+  const d = diffLines(r.diff, Math.min(maxDiffLines, diffBudget));
   return {
     id: r.id,
     type: r.type,
@@ -100,9 +114,19 @@ export function resourceView(r: ResourceStatus): ResourceView {
   };
 }
 
-export function runView(report: RunReport): RunView {
-  const resources = report.resources.map((r, i) => ({ v: resourceView(r), i }));
-  resources.sort((a, b) => order[a.v.state] - order[b.v.state] || a.i - b.i);
+/** The view of `page` (1-based; clamped to the pages there are) of a run. */
+export function runView(report: RunReport, page = 1): RunView {
+  const all = report.resources;
+  const sorted = all.map((_, i) => i);
+  sorted.sort((a, b) => order[all[a]!.state] - order[all[b]!.state] || a - b);
+  const pages = Math.max(1, Math.ceil(all.length / runPageSize));
+  const p = Math.min(Math.max(1, Math.floor(page)), pages);
+  let budget = maxPageDiffLines;
+  const shown = sorted.slice((p - 1) * runPageSize, p * runPageSize).map((i) => {
+    const v = resourceView(all[i]!, budget);
+    budget -= v.diff.length;
+    return v;
+  });
   return {
     runId: report.runId,
     mode: report.mode,
@@ -113,8 +137,13 @@ export function runView(report: RunReport): RunView {
     catalogId: report.catalogId,
     counts: report.counts,
     ...(report.error !== undefined ? { error: report.error } : {}),
-    attention: resources.filter((r) => r.v.state !== 'in-sync').map((r) => r.v),
-    inSync: resources.filter((r) => r.v.state === 'in-sync').map((r) => r.v),
+    attention: shown.filter((r) => r.state !== 'in-sync'),
+    inSync: shown.filter((r) => r.state === 'in-sync'),
+    page: p,
+    pages,
+    first: shown.length === 0 ? 0 : (p - 1) * runPageSize + 1,
+    last: (p - 1) * runPageSize + shown.length,
+    total: all.length,
   };
 }
 

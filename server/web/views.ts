@@ -137,15 +137,21 @@ const resourceBlock = `<div class="res {{ r.state }}" data-resource="{{ r.id }}"
 <div class="hd"><span class="s {{ r.state }}">{{ r.state }}</span><span class="id mono">{{ r.id }}</span>
 {% if r.corrective %}<span class="drift">drift</span>{% endif %}{% if r.refreshed %}<span class="muted">refreshed</span>{% endif %}
 <span class="muted" style="margin-left:auto">{{ r.durationMs }} ms</span></div>
-{% if r.error or r.changes.length or r.diff.length or r.output %}<div class="bd">
+{% if r.error or r.changes.length or r.diff.length or r.diffTruncated or r.output %}<div class="bd">
 {% if r.error %}<p class="err"><b>{{ r.error.code }}</b>: {{ r.error.message }}</p>{% endif %}
 {% if r.changes.length %}<table class="changes"><thead><tr><th>Property</th><th>Before</th><th>After</th><th></th></tr></thead><tbody>
 {% for c in r.changes %}<tr><td class="mono">{{ c.property }}</td>{% set v = c.before %}<td class="mono">${valueCell}</td>{% set v = c.after %}<td class="mono">${valueCell}</td>
 <td>{% if c.corrective %}<span class="drift">drift</span>{% elif c.routine %}<span class="muted">routine (runs every run)</span>{% else %}<span class="muted">desired change</span>{% endif %}</td></tr>
 {% endfor %}</tbody></table>{% endif %}
-{% if r.diff.length %}<pre class="diff">{% for l in r.diff %}<span class="{{ l.kind }}">{{ l.text }}</span>{% endfor %}</pre>{% if r.diffTruncated %}<p class="muted">diff truncated</p>{% endif %}{% endif %}
+{% if r.diff.length %}<pre class="diff">{% for l in r.diff %}<span class="{{ l.kind }}">{{ l.text }}</span>{% endfor %}</pre>{% endif %}{% if r.diffTruncated %}<p class="muted">diff truncated (the whole report: GET /api/v1/hosts/&lt;host&gt;/reports/&lt;run&gt;)</p>{% endif %}
 {% if r.output %}<pre class="diff"><span>{{ r.output }}</span></pre>{% endif %}
 </div>{% endif %}</div>`;
+
+/** Page links of a large run (resources are shown runPageSize at a time). */
+const pager = `{% if run.pages > 1 %}<p class="pager" data-page="{{ run.page }}" data-pages="{{ run.pages }}">Resources {{ run.first }}–{{ run.last }} of {{ run.total }} ·
+{% if run.page > 1 %}<a rel="prev" href="?page={{ run.page - 1 }}&amp;refresh=0">previous</a>{% else %}<span class="muted">previous</span>{% endif %} ·
+page {{ run.page }} of {{ run.pages }} ·
+{% if run.page < run.pages %}<a rel="next" href="?page={{ run.page + 1 }}&amp;refresh=0">next</a>{% else %}<span class="muted">next</span>{% endif %}</p>{% endif %}`;
 
 const runBlock = `{% if run %}<div class="card"><dl class="meta">
 <dt>Run</dt><dd class="mono">{{ run.runId }}</dd>
@@ -155,10 +161,12 @@ const runBlock = `{% if run %}<div class="card"><dl class="meta">
 <dt>Resources</dt><dd>{{ run.counts.total }} total · {{ run.counts.inSync }} in sync · {{ run.counts.changed }} changed · {{ run.counts.wouldChange }} would change · {{ run.counts.failed }} failed · {{ run.counts.skipped }} skipped · {{ run.counts.corrective }} drifted</dd>
 {% if run.error %}<dt>Error</dt><dd class="err">{{ run.error }}</dd>{% endif %}
 </dl></div>
+${pager}
 {% for r in run.attention %}${resourceBlock}
 {% endfor %}
 {% if run.inSync.length %}<details class="card"><summary>{{ run.inSync.length }} resource(s) in sync</summary><table><tbody>
 {% for r in run.inSync %}<tr><td class="mono">{{ r.id }}</td><td class="num muted">{{ r.durationMs }} ms</td></tr>{% endfor %}</tbody></table></details>{% endif %}
+${pager}
 {% else %}<p class="card muted">No run report stored for this host.</p>{% endif %}`;
 
 export const hostView = view(

@@ -120,6 +120,8 @@ export class ServerProcess {
 
   /** With `tls`, the server serves HTTPS with that certificate; the harness trusts `tls.ca`. */
   readonly tls: { readonly cert: string; readonly key: string; readonly ca: Buffer } | undefined;
+  /** More `stead server` options, appended at start. */
+  readonly extraArgs: string[] = [];
 
   constructor(dataDir: string, port: number, tls?: { cert: string; key: string; ca: Buffer }) {
     this.dataDir = dataDir;
@@ -149,7 +151,7 @@ export class ServerProcess {
   /** Starts the process and waits until /healthz answers and the admin token exists. */
   async start(t: Teardown): Promise<void> {
     const tlsArgs = this.tls ? ['--tls-cert', this.tls.cert, '--tls-key', this.tls.key] : [];
-    const child = spawn(process.execPath, [mainJs, 'server', '--port', String(this.port), '--host', '127.0.0.1', '--data-dir', this.dataDir, ...tlsArgs], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'test' } });
+    const child = spawn(process.execPath, [mainJs, 'server', '--port', String(this.port), '--host', '127.0.0.1', '--data-dir', this.dataDir, ...tlsArgs, ...this.extraArgs], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'test' } });
     this.child = child;
     t.teardown(() => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
