@@ -344,10 +344,13 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     log.info('agent started', { server: client.server, root: opts.root, intervalSeconds: opts.intervalMs / 1000, splaySeconds: opts.splayMs / 1000, noop: opts.noop });
     let exit = await runPullLoop({ ...deps, onRun: print }, { intervalMs: opts.intervalMs, splayMs: opts.splayMs, noop: opts.noop }, signal);
     while (exit.reason === 'refused' && keyRefusedForGood(exit.code)) {
-      if ((await renew(exit)) === 'aborted') break;
+      if ((await renew(exit)) === 'aborted') {
+        if (signal.aborted) break; // stopped while waiting for approval: a clean stop
+        return gaveUpPending();
+      }
       exit = await runPullLoop({ ...deps, onRun: print }, { intervalMs: opts.intervalMs, splayMs: opts.splayMs, noop: opts.noop }, signal);
     }
-    if (exit.reason === 'refused') {
+    if (exit.reason === 'refused' && !signal.aborted) {
       log.error('the server refuses this agent; stopping (a clock out of step is refused too: check NTP)', { message: exit.message, serverCode: exit.code });
       return agentExitCodes.refused;
     }

@@ -78,7 +78,7 @@ export function renderLanguageReference(): string {
     '# The manifest language',
     '',
     '<!-- Generated from schemas/ by compiler/manifest/language-reference.ts. Do not edit by hand:',
-    '     change the schema descriptions, then run STEAD_UPDATE_DOCS=1 npx tap test/compiler/manifest/language-reference.test.ts -->',
+    '     change the schema descriptions, then run STEAD_UPDATE_DOCS=1 npx tap --disable-coverage test/compiler/manifest/language-reference.test.ts -->',
     '',
     'A manifest is a YAML file (one document) with two keys:',
     '',

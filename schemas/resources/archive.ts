@@ -4,7 +4,7 @@ import { absolutePath, group, metaProperties, owner } from '../defs.js';
 export const archiveResourceSchema = {
   $id: 'urn:stead:resource:archive',
   type: 'object',
-  description: 'A tar.gz or zip release unpacked into a directory; skipped when the archive checksum is the one last unpacked there. Unsafe entries (absolute paths, "..", links leaving the directory, devices, setuid bits) are refused.',
+  description: 'A tar.gz or zip release unpacked into a directory; skipped when the archive checksum is the one last unpacked there. Unsafe entries (absolute paths, "..", devices, hard links, links leaving the directory, alone or through a chain of the archive\'s other links, link loops) are refused; setuid/setgid bits are cleared, except that a directory keeps its sticky and setgid bits (a 1777 directory stays 1777).',
   additionalProperties: false,
   required: ['type', 'path', 'source'],
   properties: {

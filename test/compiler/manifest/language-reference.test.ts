@@ -19,7 +19,7 @@ t.test('docs/manifest-language.md is up to date with the schemas', async (t) => 
   } catch {
     // missing: reported by the comparison below
   }
-  t.ok(current === generated, 'docs/manifest-language.md is stale: run STEAD_UPDATE_DOCS=1 npx tap test/compiler/manifest/language-reference.test.ts');
+  t.ok(current === generated, 'docs/manifest-language.md is stale: run STEAD_UPDATE_DOCS=1 npx tap --disable-coverage test/compiler/manifest/language-reference.test.ts');
 });
 
 t.test('every property of every type is documented with its description', async (t) => {
