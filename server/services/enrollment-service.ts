@@ -230,21 +230,12 @@ export class EnrollmentService {
 
   /** Rejects a pending key (it can never be approved later). */
   async reject(host: string, fingerprint: string): Promise<AgentRecord> {
-    assertHostName(host);
-    for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      const doc = await this.agents.findOne({ _id: host });
-      if (!doc) throw new ApiError('NOT_FOUND', `no agent has enrolled as ${host}`);
-      const now = this.clock.now();
-      const live = this.#live(doc.keys, now);
+    const r = await this.#editKeys(host, (_doc, live, now) => {
       if (!live.some((k) => k.fingerprint === fingerprint && k.status === 'pending')) throw new ApiError('NOT_FOUND', `host ${host} has no pending key ${fingerprint}`);
-      const keys = this.#live(live.map((k) => (k.fingerprint === fingerprint ? { ...k, status: 'rejected' as const, rejectedAt: now } : k)), now);
-      const updated = await this.agents.findOneAndUpdate({ _id: host, version: doc.version }, { $set: { keys, updatedAt: now }, $inc: { version: 1 } }, { returnDocument: 'after' });
-      if (updated) {
-        this.#changed(host);
-        return this.#record(updated);
-      }
-    }
-    throw new ApiError('CONFLICT', `host ${host} is changing concurrently; retry`);
+      return this.#live(live.map((k) => (k.fingerprint === fingerprint ? { ...k, status: 'rejected' as const, rejectedAt: now } : k)), now);
+    }, { keepEmpty: true });
+    if (!r) throw new Error('unreachable: keepEmpty keeps the host record');
+    return r;
   }
 
   /**
@@ -253,19 +244,29 @@ export class EnrollmentService {
    * its next enrollment is a first enrollment again. Resolves the record, or undefined then.
    */
   async deleteKey(host: string, fingerprint: string): Promise<AgentRecord | undefined> {
-    assertHostName(host);
-    for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      const doc = await this.agents.findOne({ _id: host });
-      if (!doc) throw new ApiError('NOT_FOUND', `no agent has enrolled as ${host}`);
-      const now = this.clock.now();
-      const live = this.#live(doc.keys, now);
+    return this.#editKeys(host, (doc, live) => {
       const target = live.find((k) => k.fingerprint === fingerprint);
       if (!target) throw new ApiError('NOT_FOUND', `host ${host} has no key with fingerprint ${fingerprint}`);
       if (target.status === 'approved' && doc.status !== 'revoked') {
         throw new ApiError('CONFLICT', `key ${fingerprint} is the approved key of ${host}; revoke the host first, or approve another key (which retires this one)`);
       }
-      const keys = live.filter((k) => k.fingerprint !== fingerprint);
-      if (keys.length === 0) {
+      return live.filter((k) => k.fingerprint !== fingerprint);
+    });
+  }
+
+  /**
+   * Replaces a host's keys with what `edit` makes of its live ones (optimistic concurrency on the
+   * record's version, retried); no key left deletes the record (resolves undefined) unless
+   * `keepEmpty`.
+   */
+  async #editKeys(host: string, edit: (doc: AgentDoc, live: StoredKey[], now: number) => StoredKey[], opts: { keepEmpty?: boolean } = {}): Promise<AgentRecord | undefined> {
+    assertHostName(host);
+    for (let attempt = 0; attempt < maxAttempts; attempt++) {
+      const doc = await this.agents.findOne({ _id: host });
+      if (!doc) throw new ApiError('NOT_FOUND', `no agent has enrolled as ${host}`);
+      const now = this.clock.now();
+      const keys = edit(doc, this.#live(doc.keys, now), now);
+      if (keys.length === 0 && opts.keepEmpty !== true) {
         if ((await this.agents.deleteOne({ _id: host, version: doc.version })) > 0) {
           this.#changed(host);
           return undefined;
