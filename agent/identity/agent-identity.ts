@@ -7,7 +7,7 @@
  * enrollment that an operator (or a bootstrap token) must approve again.
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { constants, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { ensurePrivateDir, readFileIfExists, writeFileAtomic } from '../spool/atomic-file.js';
 
@@ -39,10 +39,13 @@ export async function loadOrCreateIdentity(dataDir: string): Promise<AgentIdenti
   const pubPath = join(dir, 'key.pub.pem');
   const existing = await readFileIfExists(keyPath);
   if (existing) {
-    const st = await fsp.stat(keyPath);
-    if ((st.mode & 0o077) !== 0) {
-      // Tighten rather than refuse: the key is ours and only the agent should read it.
-      await fsp.chmod(keyPath, 0o600);
+    // Tighten rather than refuse: the key is ours and only the agent should read it. Through a
+    // descriptor opened without following a link, never by path (ADR 0007).
+    const fh = await fsp.open(keyPath, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      if (((await fh.stat()).mode & 0o077) !== 0) await fh.chmod(0o600);
+    } finally {
+      await fh.close();
     }
     let privateKey: KeyObject;
     try {
