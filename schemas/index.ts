@@ -18,3 +18,4 @@ export * from './resources/exec.js';
 export * from './repo/index.js';
 export * from './api/index.js';
 export * from './protocol.js';
+export * from './job-protocol.js';
