@@ -54,9 +54,9 @@ export const jobFileSchema = {
   additionalProperties: false,
   required: ['path', 'source'],
   properties: {
-    path: absolutePath,
+    path: { ...absolutePath, description: 'Where the file goes on the host.' },
     source: { ...sha256Ref, description: 'The content (fetched from GET /api/v1/blobs/:sha256 unless the file already has it).' },
-    mode: fileMode,
+    mode: { ...fileMode, description: 'Permission bits; absent: new files get 0644, existing keep theirs.' },
     owner,
     group,
   },
@@ -70,14 +70,14 @@ export const jobWorkSchema = {
   additionalProperties: false,
   required: ['id', 'jobId', 'step', 'kind', 'noop', 'timeoutSeconds'],
   properties: {
-    id: dispatchId,
+    id: { ...dispatchId, description: 'This dispatch (job step on this host).' },
     jobId: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'The job (exported as STEAD_JOB_ID).' },
     step: { type: 'integer', minimum: 0, maximum: 999, description: 'Index of the step in the job.' },
     kind: { enum: ['script', 'files'], description: 'What to do.' },
     noop: { type: 'boolean', description: 'Dry run: files report what would change (with diffs); a script is not run and is reported "would-run".' },
     timeoutSeconds: { type: 'integer', minimum: 1, maximum: 604800, description: 'Kill the process group after this long (result state timeout).' },
-    script: { $ref: 'urn:stead:job:script' },
-    files: { type: 'array', maxItems: 1000, items: { $ref: 'urn:stead:job:file' } },
+    script: { $ref: 'urn:stead:job:script', description: 'A script step: what to run.' },
+    files: { type: 'array', maxItems: 1000, items: { $ref: 'urn:stead:job:file' }, description: 'A files step: the files to put in place.' },
     blobs: { type: 'object', additionalProperties: { type: 'integer', minimum: 0 }, description: 'Size of every blob the files reference.' },
   },
 } as const;
@@ -118,10 +118,10 @@ export const jobFileOutcomeSchema = {
   additionalProperties: false,
   required: ['path', 'outcome'],
   properties: {
-    path: absolutePath,
+    path: { ...absolutePath, description: 'The file on the host.' },
     outcome: { enum: ['in-sync', 'changed', 'would-change', 'failed'], description: 'in-sync: the host already had this content and metadata (nothing fetched).' },
     diff: { type: 'string', maxLength: 262144, description: 'Unified diff of text content (noop and changed), bounded.' },
-    message: { type: 'string', maxLength: 4096 },
+    message: { type: 'string', maxLength: 4096, description: 'Why the file failed, or a note.' },
   },
 } as const;
 
@@ -134,11 +134,11 @@ export const jobResultSchema = {
   properties: {
     state: { enum: ['succeeded', 'failed', 'timeout', 'cancelled', 'interrupted', 'would-run'], description: 'interrupted: the agent restarted while it ran (never re-run); would-run: a script in a dry run.' },
     exitCode: { type: ['integer', 'null'], minimum: 0, maximum: 255, description: 'null when killed by a signal or not run.' },
-    signal: { type: 'string', maxLength: 32 },
+    signal: { type: 'string', maxLength: 32, description: 'The signal that ended the process (SIGKILL, …).' },
     stdout: outputText,
     stderr: outputText,
-    stdoutTruncated: { type: 'boolean' },
-    stderrTruncated: { type: 'boolean' },
+    stdoutTruncated: { type: 'boolean', description: 'stdout was cut to its bound (a marker line shows where).' },
+    stderrTruncated: { type: 'boolean', description: 'stderr was cut to its bound (a marker line shows where).' },
     results: {
       type: 'object',
       maxProperties: 256,
@@ -146,7 +146,7 @@ export const jobResultSchema = {
       additionalProperties: { type: 'string', maxLength: 65536 },
       description: 'key=value results the script emitted (helper library stead_result), for later steps.',
     },
-    files: { type: 'array', maxItems: 1000, items: { $ref: 'urn:stead:job:file-outcome' } },
+    files: { type: 'array', maxItems: 1000, items: { $ref: 'urn:stead:job:file-outcome' }, description: 'Per file of a files step: what happened.' },
     message: { type: 'string', maxLength: 4096, description: 'Why it failed, in a sentence, when not the script\'s own exit.' },
     startedAt: isoTime,
     finishedAt: isoTime,
@@ -159,7 +159,7 @@ export const jobResultAckSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['stored', 'duplicate'],
-  properties: { stored: { type: 'boolean' }, duplicate: { type: 'boolean' } },
+  properties: { stored: { type: 'boolean', description: 'The result is stored (now or before).' }, duplicate: { type: 'boolean', description: 'A result for this dispatch was already stored; this one was ignored.' } },
 } as const;
 export type JobResultAck = FromSchema<typeof jobResultAckSchema>;
 
