@@ -82,6 +82,8 @@ export interface ServerConfig {
   /** Replace the compiler (tests of the server alone never do; kept for embedding). */
   readonly compiler?: CompilerPort;
   readonly version?: string;
+  /** The folder of base scripts seeded at start (default: the one shipped beside the server, ScriptService). */
+  readonly baseScriptsDir?: string;
 }
 
 export interface ComposedServer {
@@ -147,8 +149,13 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
     const sharedNonces = await SharedNonceStore.open(store);
     const scripts = await ScriptService.open(store, clock, log.child({ component: 'scripts' }));
     // Base scripts ship with the server: created or brought up to date at every start (idempotent).
-    const seeded = await scripts.seedBase();
-    if (seeded.created.length + seeded.updated.length > 0) log.info('base scripts seeded', seeded);
+    // A missing or broken base folder (a packaging error) is logged; the library works without it.
+    try {
+      const seeded = await scripts.seedBase(config.baseScriptsDir);
+      if (seeded.created.length + seeded.updated.length > 0) log.info('base scripts seeded', seeded);
+    } catch (err) {
+      log.error('the base scripts could not be seeded', { err: (err as Error).message });
+    }
     const services: Services = {
       clock,
       nonces: new NonceCache(config.skewMs ?? 5 * 60_000, (key, exp, now) => sharedNonces.claim(key, exp, now)),
