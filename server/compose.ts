@@ -30,6 +30,8 @@ import { OperatorAuthService } from './services/operator-auth-service.js';
 import { ReportService } from './services/report-service.js';
 import { RevisionService } from './services/revision-service.js';
 import { SharedNonceStore } from './services/shared-nonce-store.js';
+import { AccountService } from './services/scripts/account-service.js';
+import { ScriptService } from './services/scripts/script-service.js';
 import type { Services } from './services/services.js';
 import { WorkerCompiler } from './services/worker-compiler.js';
 
@@ -89,6 +91,8 @@ export interface ServerConfig {
    * unlimited).
    */
   readonly jobTransfer?: { readonly concurrency?: number; readonly bytesPerSecond?: number };
+  /** The folder of base scripts seeded at start (default: the one shipped beside the server, ScriptService). */
+  readonly baseScriptsDir?: string;
 }
 
 /** Default of ServerConfig.jobTransfer.concurrency. */
@@ -155,6 +159,15 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
     // replayed after a restart, or to another server, finds its nonce taken (one insert per
     // signed request, group-committed; housekeeping prunes expired claims). ADR 0008.
     const sharedNonces = await SharedNonceStore.open(store);
+    const scripts = await ScriptService.open(store, clock, log.child({ component: 'scripts' }));
+    // Base scripts ship with the server: created or brought up to date at every start (idempotent).
+    // A missing or broken base folder (a packaging error) is logged; the library works without it.
+    try {
+      const seeded = await scripts.seedBase(config.baseScriptsDir);
+      if (seeded.created.length + seeded.updated.length > 0) log.info('base scripts seeded', seeded);
+    } catch (err) {
+      log.error('the base scripts could not be seeded', { err: (err as Error).message });
+    }
     const services: Services = {
       clock,
       nonces: new NonceCache(config.skewMs ?? 5 * 60_000, (key, exp, now) => sharedNonces.claim(key, exp, now)),
@@ -171,6 +184,8 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       plans: await PlanService.open(store, clock),
       jobTemplates: new JobTemplates(revisions, hostStates),
       jobTransfers: new TransferLimiter({ maxConcurrent: config.jobTransfer?.concurrency ?? defaultJobTransferConcurrency, bytesPerSecond: config.jobTransfer?.bytesPerSecond ?? 0 }),
+      scripts,
+      accounts: await AccountService.open(store, clock),
     };
     const adminToken = await ensureAdminTokenFile(config.dataDir);
     await services.operators.ensureToken(adminToken.token, 'admin', 'admin');

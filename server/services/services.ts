@@ -14,6 +14,8 @@ import type { OperatorAuthService } from './operator-auth-service.js';
 import type { ReportService } from './report-service.js';
 import type { RevisionService } from './revision-service.js';
 import type { SharedNonceStore } from './shared-nonce-store.js';
+import type { AccountService } from './scripts/account-service.js';
+import type { ScriptService } from './scripts/script-service.js';
 
 export interface Services {
   readonly clock: Clock;
@@ -37,4 +39,8 @@ export interface Services {
   readonly jobTemplates: JobTemplates;
   /** Limits on serving job blobs: concurrent transfers and total bandwidth. */
   readonly jobTransfers: TransferLimiter;
+  /** The script library (base and user scripts, versions). */
+  readonly scripts: ScriptService;
+  /** Execution accounts (run-as users of jobs). */
+  readonly accounts: AccountService;
 }
