@@ -44,6 +44,7 @@ export interface LedgerEntry {
 
 export class LedgerFullError extends Error {
   readonly code = 'LEDGER_FULL';
+  override readonly name = 'LedgerFullError';
 }
 
 export interface JobLedgerOptions {
