@@ -263,6 +263,7 @@ export async function runJobLoop(deps: JobLoopDeps, config: JobLoopConfig, signa
   const wait = config.waitSeconds ?? 25;
   let lastPrune = 0;
   let recovered = false;
+  let noChannelLogged = false;
   try {
     while (!signal.aborted) {
       try {
@@ -282,9 +283,16 @@ export async function runJobLoop(deps: JobLoopDeps, config: JobLoopConfig, signa
         }
       } catch (err) {
         if (signal.aborted) break;
-        const delay = backoff.next();
-        const local = !(err instanceof ApiError) && !(err instanceof TransportError);
-        deps.log[local ? 'error' : 'warn'](local ? 'the job loop failed; retrying' : 'job poll failed; retrying', { err: errorFields(err), retryInMs: delay, attempt: backoff.attempt });
+        let delay = backoff.next();
+        if (err instanceof ApiError && err.status === 404) {
+          // A server without the job channel (older than the agent): ask again now and then, say so once.
+          delay = config.maxBackoffMs ?? 60_000;
+          if (!noChannelLogged) deps.log.info('the server has no job channel (404); asking again every few minutes', { retryInMs: delay });
+          noChannelLogged = true;
+        } else {
+          const local = !(err instanceof ApiError) && !(err instanceof TransportError);
+          deps.log[local ? 'error' : 'warn'](local ? 'the job loop failed; retrying' : 'job poll failed; retrying', { err: errorFields(err), retryInMs: delay, attempt: backoff.attempt });
+        }
         await sleep(delay, signal);
       }
     }

@@ -4,12 +4,17 @@
  * the real ledger on disk and real scripts.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { AgentClient } from '../../../agent/client/agent-client.js';
 import { createJsonLogger, type Logger } from '../../../agent/daemon/json-logger.js';
 import { JobLedger } from '../../../agent/jobs/job-ledger.js';
+import { JOB_LIB_DIR, runJobAgent } from '../../../agent/jobs/job-agent.js';
+import { BlobCache } from '../../../agent/daemon/blob-cache.js';
+import { createNodeHost } from '../../../agent/host/node-host.js';
 import { runJobLoop, type JobLoopConfig } from '../../../agent/jobs/job-loop.js';
 import { startJobProtocolStub, type JobProtocolStub } from '../../helpers/job-protocol-stub.js';
 import { jobCtx, scriptWork, tempDir } from './job-fixtures.js';
@@ -190,4 +195,49 @@ t.test('an agent-wide dry run (stead agent --noop) runs no script', async (t) =>
   t.equal(r.stub.dispatches.get(w.id)?.results[0]?.state, 'would-run');
   t.notOk(existsSync(marker));
   await loop.stop();
+});
+
+t.test('runJobAgent wires ledger, script dir and loop in the data dir; a server without the channel is asked again quietly', async (t) => {
+  const stub = await startJobProtocolStub('web-1');
+  t.teardown(() => stub.close());
+  const dataDir = tempDir(t);
+  mkdirSync(join(dataDir, 'jobs', 'tmp'), { recursive: true, mode: 0o700 });
+  writeFileSync(join(dataDir, 'jobs', 'tmp', 'script-leftover'), 'echo old');
+  const client = new AgentClient({ serverUrl: stub.url, host: 'web-1', privateKey: generateKeyPairSync('ed25519').privateKey });
+  t.teardown(() => client.close());
+  const blobs = new BlobCache(join(dataDir, 'blobs'));
+  await blobs.open();
+  const lines: string[] = [];
+  const stream = new Writable({ write(chunk: Buffer, _e, cb) { lines.push(...chunk.toString('utf8').split('\n').filter(Boolean)); cb(); } });
+  const ac = new AbortController();
+  const done = runJobAgent({ client, dataDir, host: createNodeHost({ root: '/' }), blobs, stateDir: join(dataDir, 'state'), log: createJsonLogger({ stream, level: 'debug', bindings: {} }), waitSeconds: 1, minBackoffMs: 50, maxBackoffMs: 100 }, ac.signal);
+  const w = scriptWork('python3 -c "import stead" && echo "$STEAD_LIB"');
+  stub.add(w);
+  await stub.until(() => stub.dispatches.get(w.id)?.state === 'done', 15_000);
+  t.equal(stub.dispatches.get(w.id)?.results[0]?.stdout, `${JOB_LIB_DIR}\n`, 'the shipped helper libraries are on PYTHONPATH');
+  t.same(readdirSync(join(dataDir, 'jobs', 'tmp')), [], 'leftover script files are removed at start');
+  t.equal(statSync(join(dataDir, 'jobs', 'ledger')).mode & 0o777, 0o700);
+  t.equal(readdirSync(join(dataDir, 'jobs', 'ledger')).length, 1);
+  ac.abort();
+  await done;
+  t.ok(lines.some((l) => l.includes('job channel started')));
+  t.ok(lines.some((l) => l.includes('job channel stopped')));
+
+  // A server that has no job routes (404): one info line, then quiet retries at the longest backoff.
+  const old = http.createServer((_req, res) => {
+    res.statusCode = 404;
+    res.end('{"error":{"code":"NOT_FOUND","message":"no such route"}}');
+  });
+  await new Promise<void>((r) => old.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => { old.closeAllConnections(); old.close(() => r()); }));
+  const oldClient = new AgentClient({ serverUrl: `http://127.0.0.1:${(old.address() as AddressInfo).port}`, host: 'web-1', privateKey: generateKeyPairSync('ed25519').privateKey });
+  t.teardown(() => oldClient.close());
+  lines.length = 0;
+  const ac2 = new AbortController();
+  const done2 = runJobAgent({ client: oldClient, dataDir, host: createNodeHost({ root: '/' }), blobs, stateDir: join(dataDir, 'state'), log: createJsonLogger({ stream, level: 'debug', bindings: {} }), waitSeconds: 1, minBackoffMs: 10, maxBackoffMs: 100 }, ac2.signal);
+  await new Promise((r) => setTimeout(r, 700));
+  ac2.abort();
+  await done2;
+  t.equal(lines.filter((l) => l.includes('no job channel')).length, 1, 'said once');
+  t.equal(lines.filter((l) => l.includes('job poll failed')).length, 0, 'no warning per retry');
 });
