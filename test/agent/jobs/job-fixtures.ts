@@ -11,6 +11,7 @@ import type { JobWork } from '../../../schemas/index.js';
 
 export interface CtxOptions {
   readonly root?: string;
+  readonly hostName?: string;
   readonly fetchBlob?: (sha: string, signal: AbortSignal) => Promise<Buffer>;
   readonly headBytes?: number;
   readonly tailBytes?: number;
@@ -31,7 +32,7 @@ export async function jobCtx(t: Test, dir: string, o: CtxOptions = {}): Promise<
   const logs: string[] = [];
   return {
     host: createNodeHost({ root: o.root ?? '/' }),
-    hostName: 'web-1',
+    hostName: o.hostName ?? 'web-1',
     libDir: JOB_LIB_DIR,
     tmpDir,
     stateDir: join(dir, 'state'),
