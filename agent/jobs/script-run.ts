@@ -65,6 +65,8 @@ export function scriptEnv(work: JobWork, acct: Account, ctx: JobContext): Record
     STEAD_DISPATCH_ID: work.id,
     STEAD_LIB: ctx.libDir,
     STEAD_RESULTS_FD: '3',
+    // Confined under --root (tests, demos): scripts are not, but they are told where the root is (as exec is).
+    ...(ctx.host.root !== '/' ? { STEAD_ROOT: ctx.host.root } : {}),
     PYTHONPATH: py ? `${ctx.libDir}:${py}` : ctx.libDir,
   };
 }

@@ -74,6 +74,9 @@ t.test('exit codes, output, env and args', async (t) => {
   t.match(nouser.message, /no user no-such-user-stead/);
 
   t.same(readdirSync(ctx.tmpDir), [], 'script files are removed after the run');
+  t.equal((await executeDispatch(scriptWork('echo "root=${STEAD_ROOT:-unset}"'), ctx, never)).stdout, 'root=unset\n');
+  const rooted = await jobCtx(t, tempDir(t), { root: cwd });
+  t.equal((await executeDispatch(scriptWork('echo "root=$STEAD_ROOT"'), rooted, never)).stdout, `root=${cwd}\n`, 'under --root, STEAD_ROOT names it');
 });
 
 t.test('a dry run never runs the script: would-run', async (t) => {
