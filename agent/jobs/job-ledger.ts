@@ -34,6 +34,9 @@ export interface LedgerEntry {
   readonly at: number;
   readonly claimedAt: number;
   readonly startedAt?: number;
+  /** The script's process group (its leader's pid) and the leader's start time (clock ticks since boot, /proc), once spawned. */
+  readonly pgid?: number;
+  readonly pgidStart?: number;
   /** The work, while the start may still be retried (claimed) or the work may be needed (started). */
   readonly work?: JobWork;
   /** The result, while it is not yet delivered. */
@@ -144,6 +147,12 @@ export class JobLedger {
     return entry;
   }
 
+  /** Records the process group of a started dispatch (so that a restart can kill what a crash left running). */
+  async recordProcess(id: string, pgid: number, pgidStart: number | undefined): Promise<void> {
+    const e = await this.#require(id, ['started']);
+    await this.#write({ ...e, pgid, ...(pgidStart !== undefined ? { pgidStart } : {}) });
+  }
+
   /**
    * Spools the result (durable when this resolves). Allowed from claimed (a dispatch answered
    * without running: cancelled before it started) and started; a second result is refused
@@ -151,7 +160,7 @@ export class JobLedger {
    */
   async finish(id: string, result: JobResult): Promise<LedgerEntry> {
     const e = await this.#require(id, ['claimed', 'started']);
-    const { work: _work, ...rest } = e;
+    const { work: _work, pgid: _pgid, pgidStart: _start, ...rest } = e;
     const entry: LedgerEntry = { ...rest, state: 'finished', at: this.#now(), result };
     await this.#write(entry);
     return entry;

@@ -19,6 +19,7 @@ import { errorFields, type Logger } from '../daemon/json-logger.js';
 import { isoTime, type JobContext, type StopReason } from './job-context.js';
 import { executeDispatch } from './job-executor.js';
 import { LedgerFullError, type JobLedger } from './job-ledger.js';
+import { killLeftoverGroup, processStartTime } from './leftover-group.js';
 
 export type JobChannel = Pick<AgentClient, 'pollJobs' | 'startJob' | 'sendJobResult'>;
 
@@ -29,7 +30,7 @@ export interface JobLoopDeps {
   readonly log: Logger;
   readonly random?: Random;
   /** Runs a started dispatch (default executeDispatch). */
-  readonly execute?: (work: JobWork, ctx: JobContext, stop: AbortSignal) => Promise<JobResult>;
+  readonly execute?: (work: JobWork, ctx: JobContext, stop: AbortSignal, onSpawn?: (pid: number) => void) => Promise<JobResult>;
 }
 
 export interface JobLoopConfig {
@@ -80,17 +81,18 @@ export class JobLoop {
     for (const id of this.#d.ledger.ids('started')) {
       const e = await this.#d.ledger.get(id);
       const at = this.#d.ctx.now();
+      const killed = e?.pgid !== undefined && killLeftoverGroup(e.pgid, e.pgidStart);
       const result: JobResult = {
         state: 'interrupted',
         exitCode: null,
         stdout: '',
         stderr: '',
-        message: 'the agent restarted while this dispatch ran; it is not run again',
+        message: `the agent restarted while this dispatch ran; it is not run again${killed ? ' (its processes, still running, were killed)' : ''}`,
         startedAt: isoTime(e?.startedAt ?? at),
         finishedAt: isoTime(at),
       };
       await this.#d.ledger.finish(id, result);
-      this.#d.log.warn('a dispatch was running when the agent stopped: answered interrupted', { dispatch: id });
+      this.#d.log.warn('a dispatch was running when the agent stopped: answered interrupted', { dispatch: id, killedLeftovers: killed });
     }
   }
 
@@ -197,7 +199,12 @@ export class JobLoop {
       await ledger.markStarted(work.id);
       log.info('dispatch started', { dispatch: work.id, kind: work.kind });
       const run = this.#noop && !work.noop ? { ...work, noop: true } : work;
-      const result = await (this.#d.execute ?? executeDispatch)(run, this.#d.ctx, stop);
+      let recorded: Promise<void> = Promise.resolve();
+      const onSpawn = (pid: number): void => {
+        recorded = ledger.recordProcess(work.id, pid, processStartTime(pid)).catch((err: unknown) => log.warn('could not record the process group of a dispatch', { dispatch: work.id, err: errorFields(err) }));
+      };
+      const result = await (this.#d.execute ?? executeDispatch)(run, this.#d.ctx, stop, onSpawn);
+      await recorded;
       await ledger.finish(work.id, result);
       log.info('dispatch finished', { dispatch: work.id, state: result.state, exitCode: result.exitCode });
     }

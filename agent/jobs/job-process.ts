@@ -30,6 +30,8 @@ export interface JobProcessOptions {
   readonly graceMs?: number;
   readonly headBytes?: number;
   readonly tailBytes?: number;
+  /** Called with the process (group) id once the script was spawned. */
+  readonly onSpawn?: ((pid: number) => void) | undefined;
   /** Bytes of the results channel kept; the rest is read and dropped. Default 1 MiB. */
   readonly maxResultsBytes?: number;
 }
@@ -69,6 +71,7 @@ export function runJobProcess(o: JobProcessOptions): Promise<JobProcessResult> {
       ...(o.uid !== undefined ? { uid: o.uid } : {}),
       ...(o.gid !== undefined ? { gid: o.gid } : {}),
     });
+    if (child.pid !== undefined) o.onSpawn?.(child.pid);
     const out = new OutputCapture(o.headBytes ?? DEFAULT_HEAD_BYTES, o.tailBytes ?? DEFAULT_TAIL_BYTES);
     const err = new OutputCapture(o.headBytes ?? DEFAULT_HEAD_BYTES, o.tailBytes ?? DEFAULT_TAIL_BYTES);
     const maxResults = o.maxResultsBytes ?? 1024 * 1024;

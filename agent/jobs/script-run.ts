@@ -76,7 +76,7 @@ function notRun(state: JobResult['state'], at: number, message: string): JobResu
   return { state, exitCode: null, stdout: '', stderr: '', message, startedAt: t, finishedAt: t };
 }
 
-export async function runScript(work: JobWork, ctx: JobContext, stop: AbortSignal): Promise<JobResult> {
+export async function runScript(work: JobWork, ctx: JobContext, stop: AbortSignal, onSpawn?: (pid: number) => void): Promise<JobResult> {
   const startedAt = ctx.now();
   const script = work.script;
   if (!script) return notRun('failed', startedAt, 'a script step without a script');
@@ -111,6 +111,7 @@ export async function runScript(work: JobWork, ctx: JobContext, stop: AbortSigna
         scriptFd: fh.fd,
         timeoutMs: work.timeoutSeconds * 1000,
         cancel: stop,
+        onSpawn,
         ...(ctx.killGraceMs !== undefined ? { graceMs: ctx.killGraceMs } : {}),
         ...(ctx.headBytes !== undefined ? { headBytes: ctx.headBytes } : {}),
         ...(ctx.tailBytes !== undefined ? { tailBytes: ctx.tailBytes } : {}),

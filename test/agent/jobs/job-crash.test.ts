@@ -2,10 +2,11 @@
  * Exactly once across a real crash: an agent process (test/helpers/job-agent-child.ts) running
  * a dispatch is killed with SIGKILL mid-script, then started again on the same data dir against
  * a PROTOCOL STUB of the server (test/helpers/job-protocol-stub.ts) that even offers the
- * dispatch again. The script must not run a second time; the dispatch is answered interrupted.
+ * dispatch again. The script must not run a second time; the dispatch is answered interrupted,
+ * and the script the crash left running (its own process group) is killed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
@@ -51,6 +52,10 @@ t.test('an agent killed with SIGKILL mid-script never runs the script again afte
   const first = startAgent(stub.url, dataDir, log);
   t.teardown(() => first.kill('SIGKILL'));
   await stub.until(() => existsSync(pgid) && readFileSync(pgid, 'utf8').endsWith('\n'), 60_000);
+  // The ledger records the script's process group right after the spawn (a crash before that
+  // write leaves the group running: best effort); wait for it, so the kill lands after it.
+  const ledgerDir = join(dataDir, 'jobs', 'ledger');
+  await stub.until(() => readdirSync(ledgerDir).some((f) => f.endsWith('.json') && readFileSync(join(ledgerDir, f), 'utf8').includes('"pgid"')), 30_000);
   first.kill('SIGKILL');
   await exited(first);
   t.equal(stub.dispatches.get(w.id)?.startAcks, 1);
@@ -63,7 +68,18 @@ t.test('an agent killed with SIGKILL mid-script never runs the script again afte
   await stub.until(() => stub.dispatches.get(w.id)?.results.length === 1, 60_000);
   const result = stub.dispatches.get(w.id)!.results[0]!;
   t.equal(result.state, 'interrupted');
-  t.match(result.message, /restarted while this dispatch ran; it is not run again/);
+  t.match(result.message, /restarted while this dispatch ran; it is not run again \(its processes, still running, were killed\)/);
+  const leader = Number(readFileSync(pgid, 'utf8'));
+  let gone = false;
+  for (let i = 0; i < 100 && !gone; i++) {
+    try {
+      gone = /^\d+ \(.*\) Z /.test(readFileSync(`/proc/${leader}/stat`, 'utf8'));
+    } catch {
+      gone = true;
+    }
+    if (!gone) await new Promise((r) => setTimeout(r, 20));
+  }
+  t.ok(gone, 'the script the crash left running was killed by the restarted agent');
   await new Promise((r) => setTimeout(r, 500));
   t.equal(readFileSync(count, 'utf8'), 'run\n', 'the script ran exactly once');
   t.equal(stub.dispatches.get(w.id)?.startAcks, 1, 'the restarted agent did not even ask to start it again');

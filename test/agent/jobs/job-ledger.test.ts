@@ -21,6 +21,8 @@ t.test('a dispatch moves claimed → started → finished → delivered, durably
   await t.rejects(ledger.finish('nope', result()), /no entry for nope/);
   await ledger.markStarted(w.id);
   await t.rejects(ledger.markStarted(w.id), /is started in the job ledger, not claimed/);
+  await ledger.recordProcess(w.id, 4242, 17);
+  t.same([(await ledger.get(w.id))?.pgid, (await ledger.get(w.id))?.pgidStart], [4242, 17]);
   now = 2000;
   await ledger.finish(w.id, result());
   await t.rejects(ledger.finish(w.id, result('failed')), /is finished/, 'the first result stands');
@@ -30,6 +32,7 @@ t.test('a dispatch moves claimed → started → finished → delivered, durably
   t.equal(reopened.state(w.id), 'finished');
   t.same((await reopened.get(w.id))?.result?.state, 'succeeded');
   t.notOk((await reopened.get(w.id))?.work, 'the work is not kept once there is a result');
+  t.notOk((await reopened.get(w.id))?.pgid, 'nor the process group');
   await reopened.markDelivered(w.id);
   const d = await reopened.get(w.id);
   t.same(Object.keys(d ?? {}).sort(), ['at', 'claimedAt', 'id', 'startedAt', 'state'], 'a delivered entry keeps only the id and times');
@@ -115,4 +118,21 @@ t.test('a damaged or foreign ledger file is set aside, never used', async (t) =>
   t.ok(names.includes(`${ledgerFileName(other.id)}.corrupt`));
   t.ok(names.includes(`${ledgerFileName(linked.id)}.unsafe`));
   t.ok(names.includes(`${ledgerFileName(open.id)}.unsafe`));
+});
+
+t.test('a leftover process group is killed only when it is still ours', async (t) => {
+  const { spawn } = await import('node:child_process');
+  const { killLeftoverGroup, processStartTime } = await import('../../../agent/jobs/leftover-group.js');
+  const child = spawn('/bin/sh', ['-c', 'sleep 300 & wait'], { detached: true, stdio: 'ignore' });
+  const pid = child.pid!;
+  const exited = new Promise((r) => child.once('exit', r));
+  const start = processStartTime(pid);
+  t.type(start, 'number');
+  t.notOk(killLeftoverGroup(pid, (start ?? 0) + 1), 'another start time: a different process with the same pid, left alone');
+  t.notOk(killLeftoverGroup(pid, undefined), 'no recorded start time: left alone');
+  t.notOk(killLeftoverGroup(1, start), 'never pid 1');
+  t.ok(killLeftoverGroup(pid, start));
+  await exited;
+  t.equal(processStartTime(999_999_999), undefined);
+  t.notOk(killLeftoverGroup(999_999_999, 5), 'a group that is gone');
 });
