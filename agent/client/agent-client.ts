@@ -9,7 +9,7 @@
  */
 import { createHash, type KeyObject } from 'node:crypto';
 import { agentStatusSchema, enrollResponseSchema, reportAckSchema, type AgentStatus, type EnrollRequest as EnrollBody, type EnrollResponse } from '../../schemas/api/index.js';
-import { catalogSchema, compileGuard, isResourceType, resourceSchemas, runReportSchema, type Catalog, type Guard, type RunReport } from '../../schemas/index.js';
+import { catalogSchema, compileGuard, isResourceType, jobPollResponseSchema, jobProtocolSchemas, jobResultAckSchema, jobStartResponseSchema, registerSchemas, resourceSchemas, runReportSchema, type Catalog, type Guard, type JobPollResponse, type JobResult, type JobResultAck, type JobStartResponse, type RunReport } from '../../schemas/index.js';
 import { newNonce, signRequest } from '../identity/request-signature.js';
 import { ApiError, apiErrorFrom } from './api-error.js';
 import { HttpTransport, type HttpResponse, type TransportOptions } from './http-transport.js';
@@ -48,6 +48,15 @@ const isReport: Guard<RunReport> = compileGuard(runReportSchema);
 const isEnrollResponse: Guard<EnrollResponse> = compileGuard(enrollResponseSchema);
 const isAgentStatus: Guard<AgentStatus> = compileGuard(agentStatusSchema);
 const isReportAck: Guard<unknown> = compileGuard(reportAckSchema);
+// The job schemas reference each other by $id (needed when validating from sources, without the precompiled validators).
+registerSchemas(jobProtocolSchemas);
+const isJobPoll: Guard<JobPollResponse> = compileGuard(jobPollResponseSchema);
+const isJobStart: Guard<JobStartResponse> = compileGuard(jobStartResponseSchema);
+const isJobResultAck: Guard<JobResultAck> = compileGuard(jobResultAckSchema);
+/** The longest long-poll the server holds (ADR 0014: wait 0–55 s). */
+export const MAX_JOB_WAIT_SECONDS = 55;
+/** How much longer than the wait the long-poll request may take before it counts as lost. */
+const POLL_MARGIN_MS = 15_000;
 const resourceGuards = new Map<string, Guard<unknown>>();
 function resourceGuard(type: keyof typeof resourceSchemas): Guard<unknown> {
   let g = resourceGuards.get(type);
@@ -194,10 +203,51 @@ export class AgentClient {
     if (res.status < 200 || res.status > 299) throw apiErrorFrom(res.status, res.body, 'facts');
   }
 
+  /**
+   * GET /api/v1/hosts/:host/jobs?wait=S (ADR 0014): dispatches to claim and dispatches to cancel.
+   * The server answers at once when it has either, else after `waitSeconds` (clamped to 0–55)
+   * with empty lists; the request timeout is the wait plus a margin. The answer is checked
+   * against jobPollResponseSchema.
+   */
+  async pollJobs(waitSeconds: number, signal: AbortSignal): Promise<JobPollResponse> {
+    const wait = Math.max(0, Math.min(MAX_JOB_WAIT_SECONDS, Math.floor(waitSeconds)));
+    const res = await this.request({ method: 'GET', path: `${this.#jobsPath()}?wait=${wait}`, timeoutMs: wait * 1000 + POLL_MARGIN_MS }, signal);
+    if (res.status !== 200) throw apiErrorFrom(res.status, res.body, 'jobs poll');
+    const data = parseJson(res, 'jobs poll');
+    if (!isJobPoll.is(data)) throw new ApiError('BAD_RESPONSE', 0, `jobs poll: unexpected answer: ${problems(isJobPoll, data)}`);
+    return data;
+  }
+
+  /** POST /api/v1/hosts/:host/jobs/:id/start → whether the agent may spawn the dispatch now. */
+  async startJob(id: string, signal: AbortSignal): Promise<JobStartResponse> {
+    const res = await this.request({ method: 'POST', path: `${this.#jobsPath()}/${encodeURIComponent(id)}/start`, body: {} }, signal);
+    if (res.status !== 200) throw apiErrorFrom(res.status, res.body, `job ${id} start`);
+    const data = parseJson(res, `job ${id} start`);
+    if (!isJobStart.is(data)) throw new ApiError('BAD_RESPONSE', 0, `job ${id} start: unexpected answer: ${problems(isJobStart, data)}`);
+    return data;
+  }
+
+  /** POST /api/v1/hosts/:host/jobs/:id/result; the server keeps the first result, a resend answers duplicate. */
+  async sendJobResult(id: string, result: JobResult, signal: AbortSignal): Promise<JobResultAck> {
+    const res = await this.request({ method: 'POST', path: `${this.#jobsPath()}/${encodeURIComponent(id)}/result`, body: result }, signal);
+    if (res.status !== 200 && res.status !== 201) throw apiErrorFrom(res.status, res.body, `job ${id} result`);
+    const data = parseJson(res, `job ${id} result`);
+    if (!isJobResultAck.is(data)) throw new ApiError('BAD_RESPONSE', 0, `job ${id} result: unexpected answer: ${problems(isJobResultAck, data)}`);
+    return data;
+  }
+
+  #jobsPath(): string {
+    return `/api/v1/hosts/${encodeURIComponent(this.host)}/jobs`;
+  }
+
   close(): void {
     this.#transport.close();
   }
 
+}
+
+function problems(guard: Guard<unknown>, data: unknown): string {
+  return guard.check(data).slice(0, 5).map((p) => `${p.path || '/'} ${p.message}`).join('; ');
 }
 
 function parseJson(res: HttpResponse, what: string): unknown {

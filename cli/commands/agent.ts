@@ -30,6 +30,7 @@ import { EnrollmentRefusedError, ensureEnrolled, keyRefusedForGood, renewKey } f
 import { FactsReporter } from '../../agent/daemon/facts-reporter.js';
 import { createJsonLogger, errorFields, type LogLevel } from '../../agent/daemon/json-logger.js';
 import { runPullLoop } from '../../agent/daemon/pull-loop.js';
+import { runJobAgent } from '../../agent/jobs/job-agent.js';
 import { reconcile } from '../../agent/engine/reconcile.js';
 import { collectFacts } from '../../agent/facts/collect-facts.js';
 import { createNodeHost } from '../../agent/host/node-host.js';
@@ -61,7 +62,10 @@ Options:
                                catalog is enforced offline
   --give-up-after SECONDS      with --once: stop waiting for the server (enrollment, catalog)
                                after SECONDS in all; default 60
-  --noop                       compute and report changes, change nothing
+  --noop                       compute and report changes, change nothing (jobs too: their
+                               scripts are reported would-run, their files would-change)
+  --no-jobs                    do not take jobs (scripts, file distribution) from the server;
+                               by default the daemon long-polls for them beside its runs
   --ca FILE                    PEM CA bundle to trust for an https:// server
   --log-level LEVEL            debug | info | warn | error; default info
   --json                       one JSON summary per run on stdout instead of a line of text
@@ -93,6 +97,7 @@ interface AgentOptions {
   once: boolean;
   giveUpMs: number;
   noop: boolean;
+  jobs: boolean;
   ca: Buffer | undefined;
   json: boolean;
   logLevel: LogLevel;
@@ -124,6 +129,7 @@ async function parseOptions(args: string[], io: CliIo): Promise<AgentOptions | '
         once: { type: 'boolean', default: false },
         'give-up-after': { type: 'string' },
         noop: { type: 'boolean', default: false },
+        'no-jobs': { type: 'boolean', default: false },
         ca: { type: 'string' },
         json: { type: 'boolean', default: false },
         'log-level': { type: 'string' },
@@ -186,6 +192,7 @@ async function parseOptions(args: string[], io: CliIo): Promise<AgentOptions | '
     once: v.once === true,
     giveUpMs: giveUp * 1000,
     noop: v.noop === true,
+    jobs: v['no-jobs'] !== true,
     ca,
     json: v.json === true,
     logLevel: level as LogLevel,
@@ -341,18 +348,29 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       return result.report.outcome === 'failed' ? agentExitCodes.failed : agentExitCodes.ok;
     }
 
-    log.info('agent started', { server: client.server, root: opts.root, intervalSeconds: opts.intervalMs / 1000, splaySeconds: opts.splayMs / 1000, noop: opts.noop });
-    let exit = await runPullLoop({ ...deps, onRun: print }, { intervalMs: opts.intervalMs, splayMs: opts.splayMs, noop: opts.noop }, signal);
-    while (exit.reason === 'refused' && keyRefusedForGood(exit.code)) {
-      if ((await renew(exit)) === 'aborted') {
-        if (signal.aborted) break; // stopped while waiting for approval: a clean stop
-        return gaveUpPending();
+    log.info('agent started', { server: client.server, root: opts.root, intervalSeconds: opts.intervalMs / 1000, splaySeconds: opts.splayMs / 1000, noop: opts.noop, jobs: opts.jobs });
+    // The job channel runs beside the pull loop (never waits on a run) until the daemon stops.
+    const jobsStop = new AbortController();
+    const stopJobs = (): void => jobsStop.abort();
+    signal.addEventListener('abort', stopJobs, { once: true });
+    const jobs = opts.jobs ? runJobAgent({ client, dataDir, host, blobs, stateDir, log, noop: opts.noop }, jobsStop.signal).catch((err: unknown) => log.error('the job channel failed; jobs are not taken until the agent restarts', { err: errorFields(err) })) : undefined;
+    try {
+      let exit = await runPullLoop({ ...deps, onRun: print }, { intervalMs: opts.intervalMs, splayMs: opts.splayMs, noop: opts.noop }, signal);
+      while (exit.reason === 'refused' && keyRefusedForGood(exit.code)) {
+        if ((await renew(exit)) === 'aborted') {
+          if (signal.aborted) break; // stopped while waiting for approval: a clean stop
+          return gaveUpPending();
+        }
+        exit = await runPullLoop({ ...deps, onRun: print }, { intervalMs: opts.intervalMs, splayMs: opts.splayMs, noop: opts.noop }, signal);
       }
-      exit = await runPullLoop({ ...deps, onRun: print }, { intervalMs: opts.intervalMs, splayMs: opts.splayMs, noop: opts.noop }, signal);
-    }
-    if (exit.reason === 'refused' && !signal.aborted) {
-      log.error('the server refuses this agent; stopping (a clock out of step is refused too: check NTP)', { message: exit.message, serverCode: exit.code });
-      return agentExitCodes.refused;
+      if (exit.reason === 'refused' && !signal.aborted) {
+        log.error('the server refuses this agent; stopping (a clock out of step is refused too: check NTP)', { message: exit.message, serverCode: exit.code });
+        return agentExitCodes.refused;
+      }
+    } finally {
+      jobsStop.abort();
+      signal.removeEventListener('abort', stopJobs);
+      await jobs;
     }
     log.info('agent stopped');
     return agentExitCodes.ok;

@@ -9,12 +9,12 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Folders of run-time assets. Add a line for a new one. */
-const assetDirs = ['server/services/scripts/base'];
+const assetDirs = ['server/services/scripts/base', 'agent/jobs/lib'];
 
 for (const dir of assetDirs) {
   const from = join(root, dir);
   const to = join(root, 'dist', dir);
   if (!existsSync(from)) throw new Error(`copy-assets: ${dir} does not exist`);
   rmSync(to, { recursive: true, force: true });
-  cpSync(from, to, { recursive: true, dereference: false, errorOnExist: false });
+  cpSync(from, to, { recursive: true, dereference: false, errorOnExist: false, filter: (src) => !src.includes('__pycache__') });
 }
