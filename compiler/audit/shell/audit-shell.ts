@@ -211,8 +211,10 @@ class ShellAudit {
       }
       if ((t === 'DblQuoted' && !(p as DblQuoted).Dollar) || t === 'Lit') {
         const s = t === 'Lit' ? start : start + 1;
-        const e = t === 'Lit' ? end : end - 1;
-        this.ctx.nested(lang, childFrame(this.frame, this.frame.text.slice(s, e), s, true));
+        const raw = this.frame.text.slice(s, t === 'Lit' ? end : end - 1);
+        // Without a backslash the text is what the inner shell gets, position for position.
+        const text = raw.includes('\\') ? (t === 'Lit' ? unescapeBare(raw) : unescapeDouble(raw)) : raw;
+        this.ctx.nested(lang, childFrame(this.frame, text, s, text === raw));
         return;
       }
     }
@@ -236,8 +238,8 @@ class ShellAudit {
       const t = nodeType(p);
       const { start, end } = this.fromBytes(p);
       if (t === 'SglQuoted') out += (p as SglQuoted).Value;
-      else if (t === 'DblQuoted') out += this.frame.text.slice(start + 1, end - 1);
-      else if (t === 'Lit') out += (p as Lit).Value;
+      else if (t === 'DblQuoted') out += unescapeDouble(this.frame.text.slice(start + 1, end - 1));
+      else if (t === 'Lit') out += unescapeBare((p as Lit).Value);
       else out += this.frame.text.slice(start, end);
     }
     return out;
@@ -284,3 +286,13 @@ class ShellAudit {
   }
 }
 
+
+/** Inside double quotes a backslash escapes only $ ` " \\ and a newline. */
+function unescapeDouble(raw: string): string {
+  return raw.replace(/\\([$`"\\\n])/g, (_, c: string) => (c === '\n' ? '' : c));
+}
+
+/** Outside quotes a backslash escapes any character (and joins lines). */
+function unescapeBare(raw: string): string {
+  return raw.replace(/\\(.)/gs, (_, c: string) => (c === '\n' ? '' : c));
+}

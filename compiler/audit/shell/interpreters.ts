@@ -39,8 +39,8 @@ function shellSource(args: readonly Arg[]): ScriptSource {
     if (v === undefined) return inline ? { kind: 'inline', lang: 'shell', arg: args[i]! } : { kind: 'file' };
     if (v === '--') {
       const next = args[i + 1];
-      if (!next) return { kind: 'stdin', lang: 'shell' };
-      return inline ? { kind: 'inline', lang: 'shell', arg: next } : { kind: 'file' };
+      if (inline && next) return { kind: 'inline', lang: 'shell', arg: next };
+      return !next || stdin ? { kind: 'stdin', lang: 'shell' } : { kind: 'file' };
     }
     if (v === '-') return { kind: 'stdin', lang: 'shell' };
     if (v === '-o' || v === '+o' || v === '-O' || v === '+O' || v === '--rcfile' || v === '--init-file') {
