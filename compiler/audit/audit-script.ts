@@ -3,6 +3,7 @@
  * raw findings into a verdict. The work is synchronous (both parsers are plain JavaScript), so
  * the repository validation can call it directly; auditScript is the async face for callers.
  */
+import { AuditPool } from './audit-pool.js';
 import { AuditContext, type Frame } from './context.js';
 import { AuditLimitError, defaultAuditLimits, type AuditLimits } from './limits.js';
 import { auditPython, PythonParseError } from './python/audit-python.js';
@@ -19,10 +20,8 @@ export interface AuditOptions {
 
 export function auditScriptSync(input: AuditInput, settings: readonly AuditRuleSetting[] = [], opts: AuditOptions = {}): AuditVerdict {
   const limits: AuditLimits = { ...defaultAuditLimits, ...opts.limits };
-  if (input.lang !== 'shell' && input.lang !== 'python') return refuse({ line: 1, message: `unknown script language "${String(input.lang)}"` });
-  if (typeof input.source !== 'string') return refuse({ line: 1, message: 'the script source must be a string' });
-  const bytes = Buffer.byteLength(input.source, 'utf8');
-  if (bytes > limits.maxSourceBytes) return refuse({ line: 1, message: `the script is ${bytes} bytes; the audit reads at most ${limits.maxSourceBytes}` });
+  const early = precheck(input, limits);
+  if (early) return early;
 
   const ctx = new AuditContext(input.source, limits, opts.now);
   ctx.nested = (lang, frame) => (lang === 'shell' ? auditShell(ctx, frame) : auditPython(ctx, frame));
@@ -41,12 +40,34 @@ export function auditScriptSync(input: AuditInput, settings: readonly AuditRuleS
   return verdictOf(ctx, settings);
 }
 
-export function auditScript(input: AuditInput, settings?: readonly AuditRuleSetting[]): Promise<AuditVerdict> {
-  try {
-    return Promise.resolve(auditScriptSync(input, settings));
-  } catch (err) {
-    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
-  }
+/** The checks made before any parsing: the language, the type and the size of the source. */
+export function precheck(input: AuditInput, limits: AuditLimits = defaultAuditLimits): AuditVerdict | undefined {
+  if (input.lang !== 'shell' && input.lang !== 'python') return refuse({ line: 1, message: `unknown script language "${String(input.lang)}"` });
+  if (typeof input.source !== 'string') return refuse({ line: 1, message: 'the script source must be a string' });
+  const bytes = Buffer.byteLength(input.source, 'utf8');
+  if (bytes > limits.maxSourceBytes) return refuse({ line: 1, message: `the script is ${bytes} bytes; the audit reads at most ${limits.maxSourceBytes}` });
+  return undefined;
+}
+
+let pool: AuditPool | undefined;
+
+/**
+ * Audits a script in the audit worker thread (audit-pool.ts), under a hard time limit: the
+ * caller's event loop never runs the parser. Never rejects for a bad script: a script that
+ * cannot be audited is a block verdict.
+ */
+export function auditScript(input: AuditInput, settings: readonly AuditRuleSetting[] = []): Promise<AuditVerdict> {
+  const early = precheck(input);
+  if (early) return Promise.resolve(early);
+  pool ??= new AuditPool();
+  return pool.audit({ lang: input.lang, source: input.source }, settings);
+}
+
+/** Stops the shared audit worker (it is unref'd while idle, so this is only for tidy shutdowns). */
+export async function closeAuditWorker(): Promise<void> {
+  const p = pool;
+  pool = undefined;
+  await p?.close();
 }
 
 /** The mode a rule runs in under `settings` (the last setting for a rule wins; parse-error is always block). */

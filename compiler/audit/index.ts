@@ -9,5 +9,6 @@
  */
 export type { AuditFinding, AuditInput, AuditRuleInfo, AuditRuleSetting, AuditVerdict, ScriptLang } from './types.js';
 export { auditRules, PARSE_ERROR_RULE } from './rules.js';
-export { auditScript, auditScriptSync, effectiveMode, type AuditOptions } from './audit-script.js';
+export { auditScript, auditScriptSync, closeAuditWorker, effectiveMode, precheck, type AuditOptions } from './audit-script.js';
+export { AuditPool, type AuditPoolOptions } from './audit-pool.js';
 export { defaultAuditLimits, type AuditLimits } from './limits.js';

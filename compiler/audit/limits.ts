@@ -15,7 +15,7 @@ export interface AuditLimits {
 
 export const defaultAuditLimits: AuditLimits = Object.freeze({
   maxSourceBytes: 1024 * 1024,
-  maxNodes: 400_000,
+  maxNodes: 200_000,
   maxDepth: 250,
   maxNestedScripts: 4,
   timeBudgetMs: 5_000,
