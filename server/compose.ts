@@ -18,6 +18,7 @@ import { ReportQuota, type ReportQuotaOptions } from './domain/report-quota.js';
 import { newToken } from './domain/tokens.js';
 import { createLogger, type Logger } from './log.js';
 import { Housekeeping, type HousekeepingOptions } from './scheduler/housekeeping.js';
+import { AuditService } from './services/audit-service.js';
 import { CatalogService } from './services/catalog-service.js';
 import type { CompilerPort } from './services/compiler-port.js';
 import { ComplianceService } from './services/compliance-service.js';
@@ -156,6 +157,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       revisions,
       catalogs: await CatalogService.open(store, revisions, hostStates, log.child({ component: 'catalogs' })),
       compliance: await ComplianceService.open(store, reports, revisions, clock, config.staleAfterMs !== undefined ? { staleAfterMs: config.staleAfterMs } : {}),
+      audit: await AuditService.open(store, clock, log.child({ component: 'audit' })),
     };
     const adminToken = await ensureAdminTokenFile(config.dataDir);
     await services.operators.ensureToken(adminToken.token, 'admin', 'admin');
