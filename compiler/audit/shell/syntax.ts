@@ -3,9 +3,18 @@
  * is the only one that touches it; it gives the rest of the audit typed nodes and turns Go's
  * UTF-8 byte offsets into UTF-16 indices of the parsed text.
  */
-import sh from 'mvdan-sh';
+import { createRequire } from 'node:module';
 
-const { syntax } = sh;
+/** The slice of mvdan-sh's API the audit uses (the package ships no types). */
+interface MvdanSyntax {
+  NewParser(...opts: unknown[]): { Parse(src: string, name: string): unknown };
+  Variant(v: unknown): unknown;
+  LangBash: unknown;
+  NodeType(node: unknown): string;
+  Walk(node: unknown, f: (node: unknown) => boolean): void;
+}
+
+const { syntax } = createRequire(import.meta.url)('mvdan-sh') as { syntax: MvdanSyntax };
 
 export interface ShPos {
   Offset(): number;
