@@ -41,7 +41,7 @@ export function refusal(message: string): AuditVerdict {
 
 export class AuditPool {
   #worker: Worker | undefined;
-  #running: { job: Job; timer: NodeJS.Timeout } | undefined;
+  #running: { job: Job; timer: NodeJS.Timeout; worker: Worker } | undefined;
   readonly #queue: Job[] = [];
   #nextId = 1;
   readonly #timeoutMs: number;
@@ -77,7 +77,7 @@ export class AuditPool {
       this.#kill();
       this.#finish(refusal(`the audit took longer than ${this.#timeoutMs} ms; the script is refused`));
     }, this.#timeoutMs);
-    this.#running = { job, timer };
+    this.#running = { job, timer, worker: w };
     w.ref();
     w.postMessage({ id: job.id, input: job.input, settings: job.settings });
   }
@@ -86,16 +86,17 @@ export class AuditPool {
     if (this.#worker) return this.#worker;
     const w = new Worker(this.#workerPath, { resourceLimits: { maxOldGenerationSizeMb: 256 } });
     w.on('message', (m: { id: number; verdict?: AuditVerdict; error?: string }) => {
-      if (this.#running?.job.id !== m.id) return;
+      if (this.#running?.worker !== w || this.#running.job.id !== m.id) return;
       this.#finish(m.verdict ?? refusal(`the audit failed: ${m.error ?? 'no answer'}`));
     });
     w.on('error', (err) => {
       if (this.#worker === w) this.#worker = undefined;
-      this.#finish(refusal(`the audit failed: ${err.message}`));
+      // Only the audit this worker was running fails; a terminated worker's late events are ignored.
+      if (this.#running?.worker === w) this.#finish(refusal(`the audit failed: ${err.message}`));
     });
     w.on('exit', () => {
       if (this.#worker === w) this.#worker = undefined;
-      this.#finish(refusal('the audit worker stopped'));
+      if (this.#running?.worker === w) this.#finish(refusal('the audit worker stopped'));
     });
     this.#worker = w;
     return w;

@@ -23,6 +23,7 @@ t.test('a too-slow audit is refused and the pool recovers for the next one', asy
   t.same((await p2.audit({ lang: 'shell', source: 'rm -rf /' }, [])).findings.map((f) => f.rule), ['rm-root']);
   const n = await next;
   t.equal(n.verdict, 'block', 'the queued audit is answered (refused in time, or audited), never lost');
+  t.notMatch(n.parseError?.message ?? '', /worker stopped/, 'the terminated worker\'s exit does not answer the next audit');
 });
 
 t.test('a worker that fails to start refuses the script; close refuses what is queued', async (t) => {
