@@ -10,8 +10,6 @@ interface MvdanSyntax {
   NewParser(...opts: unknown[]): { Parse(src: string, name: string): unknown };
   Variant(v: unknown): unknown;
   LangBash: unknown;
-  NodeType(node: unknown): string;
-  Walk(node: unknown, f: (node: unknown) => boolean): void;
 }
 
 const { syntax } = createRequire(import.meta.url)('mvdan-sh') as { syntax: MvdanSyntax };
@@ -78,18 +76,90 @@ export const Tok = {
 } as const;
 
 export function nodeType(n: unknown): string {
-  return syntax.NodeType(n);
+  return (n as Plain).__type ?? '';
 }
 
 /** Visits every node depth-first; `enter` returns false to skip the children. `leave` runs after them. */
 export function walk(root: unknown, enter: (n: ShNode) => boolean, leave: () => void): void {
-  syntax.Walk(root, (n) => {
-    if (n === null || n === undefined) {
-      leave();
-      return true;
+  const visit = (v: unknown): void => {
+    if (v === null || typeof v !== 'object') return;
+    if (Array.isArray(v)) {
+      for (const x of v) visit(x);
+      return;
     }
-    return enter(n as ShNode);
-  });
+    const node = v as Plain;
+    if (node.__type === undefined || !('Pos' in node)) {
+      // a container that is not a node (a parameter expansion's operator and word): its children
+      for (const k of node.__children) visit(node[k]);
+      return;
+    }
+    if (enter(node as unknown as ShNode)) for (const k of node.__children) visit(node[k]);
+    leave();
+  };
+  visit(root);
+}
+
+/**
+ * mvdan-sh hands out reflection wrappers that cost hundreds of microseconds per node. The
+ * GopherJS values behind them (`__internal_object__`) are plain objects: the tree is copied
+ * from them once into plain nodes with the same field names, arrays for slices, null for nil,
+ * and Pos()/End() answering Offset(), Line() and Col().
+ */
+interface Plain {
+  __type: string | undefined;
+  __children: string[];
+  [field: string]: unknown;
+}
+
+interface GoValue {
+  constructor: { string?: string; nil?: unknown };
+  $array?: unknown[];
+  $offset?: number;
+  $length?: number;
+  Pos?: () => { Offset(): number; Line(): number; Col(): number };
+  End?: () => { Offset(): number; Line(): number; Col(): number };
+  [k: string]: unknown;
+}
+
+function posOf(p: { Offset(): number; Line(): number; Col(): number }): ShPos {
+  const o = p.Offset();
+  const l = p.Line();
+  const c = p.Col();
+  return { Offset: () => o, Line: () => l, Col: () => c };
+}
+
+function toPlain(v: unknown, depth: number): unknown {
+  if (v === null || v === undefined || typeof v !== 'object') return v ?? null;
+  if (depth > 10_000) throw new RangeError('syntax tree too deep');
+  const g = v as GoValue;
+  if (g.$array !== undefined) {
+    const out: unknown[] = [];
+    for (let i = 0; i < (g.$length ?? 0); i++) out.push(toPlain(g.$array[(g.$offset ?? 0) + i], depth + 1));
+    return out;
+  }
+  const typeName = g.constructor?.string ?? '';
+  if (!typeName.startsWith('*syntax.')) return null; // positions and other values the rules never read
+  if (g === g.constructor.nil) return null;
+  const node: Plain = { __type: typeName.slice('*syntax.'.length), __children: [] };
+  if (typeof g.Pos === 'function' && typeof g.End === 'function') {
+    const pos = posOf(g.Pos());
+    const end = posOf(g.End());
+    node['Pos'] = () => pos;
+    node['End'] = () => end;
+    if (node.__type === 'Redirect' && (g['OpPos'] as { constructor?: unknown } | undefined) !== undefined) node['OpPos'] = pos;
+  }
+  for (const k of Object.keys(g)) {
+    if (k === '$val' || k === 'Comments') continue;
+    const x = g[k];
+    if (x === null || x === undefined || typeof x !== 'object') {
+      node[k] = x ?? null;
+      continue;
+    }
+    const conv = toPlain(x, depth + 1);
+    node[k] = conv;
+    if (conv !== null && typeof conv === 'object') node.__children.push(k);
+  }
+  return node;
 }
 
 export class ShellParseError extends Error {
@@ -115,7 +185,8 @@ export function parseShell(text: string): { file: ShFile; index: (byteOffset: nu
     const offset = e.Pos && typeof e.Pos.Offset === 'function' ? index(e.Pos.Offset()) : 0;
     throw new ShellParseError(message, offset);
   }
-  return { file: file as ShFile, index };
+  const raw = (file as { __internal_object__?: unknown }).__internal_object__;
+  return { file: toPlain(raw, 0) as ShFile, index };
 }
 
 /** Go reports UTF-8 byte offsets; the audit works in UTF-16 indices. */
