@@ -76,7 +76,7 @@ export const Tok = {
 } as const;
 
 export function nodeType(n: unknown): string {
-  return (n as Plain).__type ?? '';
+  return (n as Plain | null)?.__type ?? '';
 }
 
 /** Visits every node depth-first; `enter` returns false to skip the children. `leave` runs after them. */
@@ -185,8 +185,10 @@ export function parseShell(text: string): { file: ShFile; index: (byteOffset: nu
     const offset = e.Pos && typeof e.Pos.Offset === 'function' ? index(e.Pos.Offset()) : 0;
     throw new ShellParseError(message, offset);
   }
-  const raw = (file as { __internal_object__?: unknown }).__internal_object__;
-  return { file: toPlain(raw, 0) as ShFile, index };
+  const plain = toPlain((file as { __internal_object__?: unknown }).__internal_object__, 0);
+  // A different mvdan-sh build could hide its values: fail loudly rather than audit an empty tree.
+  if (nodeType(plain) !== 'File') throw new Error('mvdan-sh did not expose its syntax tree; the audit cannot read shell scripts with this version');
+  return { file: plain as ShFile, index };
 }
 
 /** Go reports UTF-8 byte offsets; the audit works in UTF-16 indices. */
