@@ -18,6 +18,7 @@ import { ReportQuota, type ReportQuotaOptions } from './domain/report-quota.js';
 import { newToken } from './domain/tokens.js';
 import { createLogger, type Logger } from './log.js';
 import { Housekeeping, type HousekeepingOptions } from './scheduler/housekeeping.js';
+import { AuditService } from './services/audit-service.js';
 import { CatalogService } from './services/catalog-service.js';
 import type { CompilerPort } from './services/compiler-port.js';
 import { ComplianceService } from './services/compliance-service.js';
@@ -186,6 +187,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       jobTransfers: new TransferLimiter({ maxConcurrent: config.jobTransfer?.concurrency ?? defaultJobTransferConcurrency, bytesPerSecond: config.jobTransfer?.bytesPerSecond ?? 0 }),
       scripts,
       accounts: await AccountService.open(store, clock),
+      audit: await AuditService.open(store, clock, log.child({ component: 'audit' })),
     };
     const adminToken = await ensureAdminTokenFile(config.dataDir);
     await services.operators.ensureToken(adminToken.token, 'admin', 'admin');

@@ -83,6 +83,11 @@ export function buildCatalog(input: BuildCatalogInput): BuildCatalogResult {
       const ref = fromFiles('/source', r.source);
       return ref ? { ...r, source: ref } : r;
     }
+    if (r.type === 'exec' && r.audit_allow !== undefined) {
+      // A validation hint (the safety audit), not desired state: agents never see it.
+      const { audit_allow: _allow, ...execRest } = r;
+      return execRest as Resource;
+    }
     if (r.type !== 'file') return r;
 
     const { content, template, vars: ownVars, source, ...rest } = r;

@@ -4,6 +4,8 @@
  */
 import type { RepoProblem } from '../../schemas/repo/problem.js';
 import { compileHost, compileHostDespiteRepoErrors, hostVars } from '../compile.js';
+import type { AuditRuleSetting } from '../audit/index.js';
+import { auditExecs } from './audit-execs.js';
 import { hasRepoErrors, normalizeProblems } from './repo-problem.js';
 import type { Repository } from './repository.js';
 
@@ -26,6 +28,8 @@ export interface RepositoryValidation {
 export interface ValidateOptions {
   /** Facts to compile each host with (the server passes the last reported ones); default none. */
   readonly factsFor?: (host: string) => unknown;
+  /** Safety-audit rule settings for exec commands; default: every rule in its default mode. */
+  readonly auditSettings?: readonly AuditRuleSetting[];
 }
 
 export function validateRepository(repo: Repository, opts: ValidateOptions = {}): RepositoryValidation {
@@ -58,6 +62,8 @@ export function validateRepository(repo: Repository, opts: ValidateOptions = {})
   for (const role of loadErrors ? [] : repo.roles.values()) {
     if (!used.has(role.name)) problems.push({ code: 'ROLE_UNUSED', severity: 'warning', file: role.file, path: '', message: `role ${role.name} is given to no host, so its templates were not rendered by this validation` });
   }
+  // The safety audit of exec commands (ADR 0015): once per role, whatever the load errors.
+  problems.push(...auditExecs(repo, opts.auditSettings));
   const merged = dedupeAcrossHosts(problems);
   return { ok: !hasRepoErrors(merged), revision: repo.revision, problems: merged, hosts };
 }

@@ -8,3 +8,4 @@ export * from './hosts.js';
 export * from './compliance.js';
 export * from './plans.js';
 export * from './scripts.js';
+export * from './audit.js';

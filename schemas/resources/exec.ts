@@ -20,6 +20,13 @@ export const execResourceSchema = {
     cwd: { ...absolutePath, description: 'Working directory.' },
     environment: { type: 'object', additionalProperties: { type: 'string' }, description: 'Extra environment variables.' },
     returns: { type: 'array', items: { type: 'integer', minimum: 0, maximum: 255 }, minItems: 1, description: 'Exit codes that mean success. Default [0].' },
+    audit_allow: {
+      type: 'array',
+      items: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,63}$' },
+      maxItems: 32,
+      uniqueItems: true,
+      description: 'Safety-audit rules (e.g. rm-root) whose block-mode findings in command, onlyif and unless are deliberately allowed: reported as warnings instead of refusing the repository. Read by validation only; the agent ignores it.',
+    },
     ...metaProperties,
   },
 } as const;

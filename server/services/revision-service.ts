@@ -138,6 +138,9 @@ export class RevisionService {
         if (fresh) await fsp.rm(dir, { recursive: true, force: true });
         throw new ApiError('REVISION_INVALID', `the repository has ${errors.length} error(s); the live revision is unchanged. First: ${describe(errors[0]!)}`, { problems: errors.slice(0, 500), warnings: problems.filter((p) => p.severity === 'warning').slice(0, 100) });
       }
+      // Safety-audit warnings (scan-mode rules, audit_allow) do not refuse a revision: they are logged.
+      const auditWarnings = problems.filter((p) => p.code === 'AUDIT_WARNING');
+      if (auditWarnings.length > 0) this.log.warn('revision has safety-audit warnings', { revision: id, warnings: auditWarnings.slice(0, 100).map(describe) });
       const shaOf = new Map(entries.map((e) => [e.path, e.sha256]));
       for (const [path, data] of files) await this.blobs.put(shaOf.get(path)!, data);
       doc = { _id: id, createdAt: this.clock.now(), createdBy: meta.createdBy, ...(meta.message !== undefined ? { message: meta.message } : {}), files: entries };

@@ -3,6 +3,7 @@ import type { Clock } from '../domain/clock.js';
 import type { NonceCache } from '../domain/nonce-cache.js';
 import type { RateLimiter } from '../domain/rate-limiter.js';
 import type { ReportQuota } from '../domain/report-quota.js';
+import type { AuditService } from './audit-service.js';
 import type { CatalogService } from './catalog-service.js';
 import type { ComplianceService } from './compliance-service.js';
 import type { EnrollmentService } from './enrollment-service.js';
@@ -43,4 +44,6 @@ export interface Services {
   readonly scripts: ScriptService;
   /** Execution accounts (run-as users of jobs). */
   readonly accounts: AccountService;
+  /** The script safety audit and its rule settings (issue 9). */
+  readonly audit: AuditService;
 }
