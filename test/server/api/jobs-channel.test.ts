@@ -132,3 +132,27 @@ t.test('job blobs are served to the dispatch host while in flight', async (t) =>
   t.equal(job.state, 'succeeded');
   t.same(job.hosts[0].files, [{ path: '/etc/motd', outcome: 'changed' }]);
 });
+
+t.test('without wired ports, jobs fail closed', async (t) => {
+  const fx = await startJobServer(t, { jobs: { driver: { tickMs: 3_600_000 } } });
+  const script = await fx.launch({ targets: 'host:web-1', script: { lang: 'shell', source: 'true' } });
+  t.equal(script.status, 503, 'no script runs unaudited');
+  t.match(script.json().error.message, /safety audit is not available/);
+  t.equal((await fx.json('POST', '/api/v1/jobs/preview', { targets: 'host:web-1', script: { scriptId: 'x' } })).status, 503);
+  t.equal((await fx.launch({ targets: 'host:web-1', steps: [{ kind: 'files', files: [{ path: '/a', content: 'x' }] }] })).status, 201);
+  const l = await fx.launch({
+    targets: 'host:web-1',
+    steps: [
+      { kind: 'files', onFailure: 'ignore', files: [{ path: '/a', content: 'x' }] },
+      { kind: 'probe', onFailure: 'ignore', probe: { tcp: { port: 22 } } },
+    ],
+  });
+  t.equal(l.status, 201);
+  await fx.settle();
+  const v = await fx.job(l.json().id);
+  t.same(v.steps.map((s: any) => s.state), ['failed', 'failed']);
+  t.match(v.hosts[0].steps[0].message, /the files could not be prepared: file distribution is not available/);
+  t.match(v.hosts[0].steps[1].message, /probes is not available/);
+  const acc = await fx.json('POST', '/api/v1/jobs/preview', { targets: 'host:web-1', steps: [{ kind: 'script', script: { lang: 'shell', source: 'x', account: 'a' } }] });
+  t.equal(acc.status, 503);
+});

@@ -335,6 +335,8 @@ t.test('library scripts, parameters and accounts', async (t) => {
     t.match(r.json().error.message, re);
   };
   await bad({ scriptId: 'greet' }, /parameter WHO of script greet is required/);
+  const missing = await fx.launch({ targets: 'host:web-1', script: { scriptId: 'greet', version: 9 } });
+  t.equal(missing.status, 404, 'the library\'s NOT_FOUND passes through');
   await bad({ scriptId: 'greet', params: { WHO: 'x', NOPE: '1' } }, /has no parameter NOPE/);
   await bad({ scriptId: 'greet', lang: 'python', params: { WHO: 'x' } }, /is shell, not python/);
   await bad({ scriptId: 'greet', source: 'x' }, /source or scriptId/);
