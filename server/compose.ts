@@ -35,6 +35,14 @@ import { AccountService } from './services/scripts/account-service.js';
 import { ScriptService } from './services/scripts/script-service.js';
 import type { Services } from './services/services.js';
 import { WorkerCompiler } from './services/worker-compiler.js';
+import { AuditLog } from './services/audit-log.js';
+import { JobChannel } from './services/jobs/job-channel.js';
+import { openJobCollections } from './services/jobs/job-model.js';
+import { JobService } from './services/jobs/job-service.js';
+import { PlanDriver, type PlanDriverOptions } from './services/jobs/plan-driver.js';
+import type { JobPorts } from './services/jobs/ports.js';
+import { TargetResolver } from './services/jobs/targets.js';
+import { realStepRunners } from './services/jobs/step-runners.js';
 
 export interface ServerConfig {
   /** Data directory: embedded store, revision checkouts, admin-token. */
@@ -94,6 +102,11 @@ export interface ServerConfig {
   readonly jobTransfer?: { readonly concurrency?: number; readonly bytesPerSecond?: number };
   /** The folder of base scripts seeded at start (default: the one shipped beside the server, ScriptService). */
   readonly baseScriptsDir?: string;
+  /**
+   * Ports of the job core (tests and embedding). Anything not given is the real service: the
+   * safety audit, the script library, execution accounts and the step runners.
+   */
+  readonly jobs?: Partial<JobPorts> & { readonly driver?: PlanDriverOptions; readonly pollRecheckMs?: number };
 }
 
 /** Default of ServerConfig.jobTransfer.concurrency. */
@@ -169,25 +182,43 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
     } catch (err) {
       log.error('the base scripts could not be seeded', { err: (err as Error).message });
     }
+    const catalogs = await CatalogService.open(store, revisions, hostStates, log.child({ component: 'catalogs' }));
+    const enrollment = await EnrollmentService.open(store, clock, { ...(config.identityTtlMs !== undefined ? { identityTtlMs: config.identityTtlMs } : {}), ...(config.pendingKeyTtlMs !== undefined ? { pendingKeyTtlMs: config.pendingKeyTtlMs } : {}) });
+    const auditLog = await AuditLog.open(store, clock);
+    const jobCollections = await openJobCollections(store);
+    const jobChannel = new JobChannel(jobCollections, clock, config.jobs?.pollRecheckMs !== undefined ? { recheckMs: config.jobs.pollRecheckMs } : {});
+    const jobTargets = new TargetResolver(revisions, enrollment, hostStates);
+    const audit = await AuditService.open(store, clock, log.child({ component: 'audit' }));
+    const accounts = await AccountService.open(store, clock);
+    const jobTemplates = new JobTemplates(revisions, hostStates);
+    const jobPorts: JobPorts = {
+      auditor: config.jobs?.auditor ?? audit,
+      scripts: config.jobs?.scripts ?? scripts,
+      accounts: config.jobs?.accounts ?? accounts,
+      runners: config.jobs?.runners ?? realStepRunners({ templates: jobTemplates, clock }),
+    };
+    const planDriver = new PlanDriver(jobCollections, clock, jobTargets, jobPorts.runners, jobChannel, log.child({ component: 'jobs' }), config.jobs?.driver ?? {});
     const services: Services = {
       clock,
       nonces: new NonceCache(config.skewMs ?? 5 * 60_000, (key, exp, now) => sharedNonces.claim(key, exp, now)),
       sharedNonces,
       enrollLimiter: new RateLimiter(clock, config.enrollPerMinute ?? 120, 60_000),
-      enrollment: await EnrollmentService.open(store, clock, { ...(config.identityTtlMs !== undefined ? { identityTtlMs: config.identityTtlMs } : {}), ...(config.pendingKeyTtlMs !== undefined ? { pendingKeyTtlMs: config.pendingKeyTtlMs } : {}) }),
+      enrollment,
       operators: await OperatorAuthService.open(store, clock, config.identityTtlMs !== undefined ? { cacheTtlMs: config.identityTtlMs } : {}),
       hostStates,
       reports,
       reportQuota: new ReportQuota(clock, config.reports ?? {}),
       revisions,
-      catalogs: await CatalogService.open(store, revisions, hostStates, log.child({ component: 'catalogs' })),
+      catalogs,
       compliance: await ComplianceService.open(store, reports, revisions, clock, config.staleAfterMs !== undefined ? { staleAfterMs: config.staleAfterMs } : {}),
       plans: await PlanService.open(store, clock),
-      jobTemplates: new JobTemplates(revisions, hostStates),
+      jobTemplates,
       jobTransfers: new TransferLimiter({ maxConcurrent: config.jobTransfer?.concurrency ?? defaultJobTransferConcurrency, bytesPerSecond: config.jobTransfer?.bytesPerSecond ?? 0 }),
       scripts,
-      accounts: await AccountService.open(store, clock),
-      audit: await AuditService.open(store, clock, log.child({ component: 'audit' })),
+      accounts,
+      audit,
+      auditLog,
+      jobs: new JobService(jobCollections, clock, jobPorts, jobTargets, planDriver, jobChannel, auditLog),
     };
     const adminToken = await ensureAdminTokenFile(config.dataDir);
     await services.operators.ensureToken(adminToken.token, 'admin', 'admin');
@@ -202,6 +233,8 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       privateDirs: [resolve(config.dataDir), await fsp.realpath(config.dataDir)],
     });
     const housekeeping = new Housekeeping(services, log.child({ component: 'housekeeping' }), config.housekeeping);
+    // Running jobs resume here: the driver's first tick re-drives every running job.
+    planDriver.start();
     return {
       services,
       app,
@@ -210,6 +243,8 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       adminToken,
       createHttpServer: (tls) => createHttpServer(app.app.callback(), config.http ?? {}, tls),
       async close() {
+        jobChannel.close();
+        await planDriver.stop();
         await housekeeping.stop();
         await worker?.close();
         await store.close();

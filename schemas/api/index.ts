@@ -9,3 +9,4 @@ export * from './compliance.js';
 export * from './plans.js';
 export * from './scripts.js';
 export * from './audit.js';
+export * from './jobs.js';

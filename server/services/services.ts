@@ -17,6 +17,8 @@ import type { RevisionService } from './revision-service.js';
 import type { SharedNonceStore } from './shared-nonce-store.js';
 import type { AccountService } from './scripts/account-service.js';
 import type { ScriptService } from './scripts/script-service.js';
+import type { AuditLog } from './audit-log.js';
+import type { JobService } from './jobs/job-service.js';
 
 export interface Services {
   readonly clock: Clock;
@@ -46,4 +48,8 @@ export interface Services {
   readonly accounts: AccountService;
   /** The script safety audit and its rule settings (issue 9). */
   readonly audit: AuditService;
+  /** Who did what: launches, approvals, cancels, … */
+  readonly auditLog: AuditLog;
+  /** Jobs: the operator API, the plan driver and the agent job channel. */
+  readonly jobs: JobService;
 }
