@@ -8,6 +8,7 @@
  *   GET  /enrollment               pending keys with approve/reject forms; every agent
  *   POST /enrollment/approve|reject|delete  form posts (admin role, same origin)
  *   GET  /revisions                published revisions, the live one marked
+ *   /jobs…, /plans…                job and plan pages (server/web/jobs/)
  *   GET/POST /login, POST /logout
  * Login with an operator token sets an HttpOnly, SameSite=Strict session cookie (Secure under
  * TLS). Every form post must come from the same origin (Origin/Referer check); failed logins are
@@ -30,6 +31,9 @@ import { complianceChart } from './compliance-chart.js';
 import { factRows, runView } from './run-model.js';
 import { enrollmentView, errorView, hostView, loginView, overviewView, revisionsView } from './views.js';
 import { SHORT_REVISION_ID } from '../services/revision-service.js';
+import type { ConsoleKit } from './jobs/console-kit.js';
+import { mountJobPages } from './jobs/job-pages.js';
+import { mountPlanPages } from './jobs/plan-pages.js';
 
 const refreshSeconds = 5;
 const chartHours = 48;
@@ -107,11 +111,20 @@ export function consoleRouter(services: Services, opts: { secureCookies: boolean
     return op;
   };
 
-  const readForm = async (ctx: AppContext): Promise<URLSearchParams> => {
+  const readForm = async (ctx: AppContext, limit = 8 * 1024): Promise<URLSearchParams> => {
     if (!sameOrigin(ctx)) throw new ApiError('FORBIDDEN', 'cross-origin form post refused');
     requireMediaType(ctx, ['application/x-www-form-urlencoded']);
-    return new URLSearchParams((await readRawBody(ctx, 8 * 1024)).toString('utf8'));
+    return new URLSearchParams((await readRawBody(ctx, limit)).toString('utf8'));
   };
+
+  // Feature pages (server/web/jobs/) get the session check, the form reader and the page frame.
+  const kit: ConsoleKit = {
+    operator,
+    readForm,
+    send: async (ctx, op, o, render) => html(ctx, render(frame(ctx, services, op, o.nav, pendingKeys(await services.enrollment.list()).length, o.refreshable)), o.status),
+  };
+  mountJobPages(router, services, kit);
+  mountPlanPages(router, services, kit);
 
   router.get('/', async (ctx) => {
     ctx.state.routeName = '/';

@@ -1,0 +1,189 @@
+/**
+ * What the job pages need from the services, in the shapes of ADR 0014 (JobView, JobSummary,
+ * the launch body, the preview answer, plans). The pages call this port; `jobsPort(services)`
+ * builds it from the composed services (the job, plan, script and account services), so the
+ * pages never speak HTTP to their own server. A missing service leaves its part undefined and
+ * the page says so (503) instead of failing.
+ */
+import type { Services } from '../../services/services.js';
+
+/** Who acts (the session's operator); the services record it and check the role. */
+export interface Actor {
+  readonly name: string;
+  readonly role: 'admin' | 'readonly';
+}
+
+export type Time = string | number;
+
+export interface ScriptSpec {
+  lang?: 'shell' | 'python';
+  source?: string;
+  scriptId?: string;
+  version?: number;
+  params?: Record<string, string>;
+  account?: string;
+}
+
+export interface StepSpec {
+  name?: string;
+  kind: string;
+  onFailure?: 'stop' | 'ignore' | 'pause';
+  targets?: string | { failedOf: number };
+  timeoutSeconds?: number;
+  script?: ScriptSpec;
+  message?: string;
+  [more: string]: unknown;
+}
+
+export interface LaunchBody {
+  name?: string;
+  targets: string;
+  vars?: Record<string, string>;
+  dryRun?: boolean;
+  approve?: { reason: string };
+  steps: StepSpec[];
+}
+
+/** One finding of the safety audit. */
+export interface AuditFinding {
+  readonly rule: string;
+  /** scan: logged (a warning); block: refused unless an admin approves. */
+  readonly mode: 'scan' | 'block';
+  readonly line: number;
+  readonly column?: number;
+  readonly message: string;
+  readonly excerpt?: string;
+}
+
+/** The audit's verdict on one script step. */
+export interface AuditVerdict {
+  readonly step: number;
+  readonly verdict: 'pass' | 'warn' | 'block';
+  readonly findings: readonly AuditFinding[];
+}
+
+/** A selected host that cannot run, and why. */
+export interface Unavailable {
+  readonly host: string;
+  readonly reason: string;
+}
+
+export interface PreviewAnswer {
+  readonly targets: readonly { step: number; hosts: readonly string[]; local?: boolean; failedOf?: number }[];
+  readonly unavailable: readonly Unavailable[];
+  readonly audit: readonly AuditVerdict[];
+}
+
+export interface JobStepView {
+  readonly index: number;
+  readonly name?: string;
+  readonly kind: string;
+  readonly state: string;
+  readonly onFailure?: string;
+  readonly counts: Readonly<Record<string, number>>;
+  readonly message?: string;
+  readonly confirmedBy?: string;
+}
+
+export interface JobHostStepView {
+  readonly step: number;
+  readonly state: string;
+  readonly exitCode?: number | null;
+  readonly startedAt?: Time;
+  readonly finishedAt?: Time;
+  readonly startAcks?: number;
+  readonly message?: string;
+}
+
+export interface JobHostView {
+  readonly host: string;
+  readonly state: string;
+  readonly exitCode?: number | null;
+  readonly stdout?: string;
+  readonly stderr?: string;
+  readonly stdoutTruncated?: boolean;
+  readonly stderrTruncated?: boolean;
+  readonly message?: string;
+  readonly steps: readonly JobHostStepView[];
+}
+
+export interface JobView {
+  readonly id: string;
+  readonly name?: string;
+  readonly state: string;
+  readonly createdBy: string;
+  readonly createdAt: Time;
+  readonly finishedAt?: Time;
+  readonly dryRun?: boolean;
+  readonly redoOf?: string;
+  readonly scheduleId?: string;
+  readonly planId?: string;
+  readonly targets: string;
+  readonly unavailable?: readonly Unavailable[];
+  readonly steps: readonly JobStepView[];
+  readonly hosts: readonly JobHostView[];
+}
+
+export interface JobSummary {
+  readonly id: string;
+  readonly name?: string;
+  readonly state: string;
+  readonly createdBy: string;
+  readonly createdAt: Time;
+  readonly finishedAt?: Time;
+  readonly dryRun?: boolean;
+  readonly redoOf?: string;
+  readonly targets?: string;
+  readonly hostCount?: number;
+  readonly stepCount?: number;
+  /** Dispatches per state, when the service gives them (the list shows a progress bar). */
+  readonly counts?: Readonly<Record<string, number>>;
+}
+
+export interface PlanView {
+  readonly id: string;
+  readonly name: string;
+  readonly description?: string;
+  readonly targets?: string;
+  readonly steps: readonly StepSpec[];
+  readonly updatedAt?: Time;
+  readonly createdBy?: string;
+}
+
+export interface JobsApi {
+  list(q: { limit: number; before?: string }): Promise<{ jobs: readonly JobSummary[]; next?: string }>;
+  get(id: string, opts: { output: boolean }): Promise<JobView | undefined>;
+  preview(body: LaunchBody, by: Actor): Promise<PreviewAnswer>;
+  launch(body: LaunchBody, by: Actor): Promise<JobView>;
+  cancel(id: string, by: Actor): Promise<JobView>;
+  redo(id: string, req: { hosts: 'failed' | 'all'; steps?: number[] }, by: Actor): Promise<JobView>;
+  confirm(id: string, req: { step: number; action: 'continue' | 'stop' }, by: Actor): Promise<JobView>;
+}
+
+export interface PlansApi {
+  list(): Promise<readonly PlanView[]>;
+  get(id: string): Promise<PlanView | undefined>;
+  run(id: string, req: { targets?: string; dryRun?: boolean }, by: Actor): Promise<JobView>;
+}
+
+export interface LibraryScript {
+  readonly id: string;
+  readonly name: string;
+  readonly lang?: string;
+  readonly latestVersion?: number;
+}
+
+export interface JobsPort {
+  readonly jobs?: JobsApi;
+  readonly plans?: PlansApi;
+  /** Execution account names. */
+  accounts?(): Promise<readonly string[]>;
+  /** The script library (id, name, newest version). */
+  scripts?(): Promise<readonly LibraryScript[]>;
+}
+
+/** The port over the composed services: whatever of the job platform is composed. */
+export function jobsPort(services: Services): JobsPort {
+  const s = services as Services & { readonly jobsConsole?: JobsPort };
+  return s.jobsConsole ?? {};
+}
