@@ -11,6 +11,8 @@ import type { OperatorAuthService } from './operator-auth-service.js';
 import type { ReportService } from './report-service.js';
 import type { RevisionService } from './revision-service.js';
 import type { SharedNonceStore } from './shared-nonce-store.js';
+import type { AuditLog } from './audit-log.js';
+import type { JobService } from './jobs/job-service.js';
 
 export interface Services {
   readonly clock: Clock;
@@ -28,4 +30,8 @@ export interface Services {
   readonly revisions: RevisionService;
   readonly catalogs: CatalogService;
   readonly compliance: ComplianceService;
+  /** Who did what: launches, approvals, cancels, … */
+  readonly auditLog: AuditLog;
+  /** Jobs: the operator API, the plan driver and the agent job channel. */
+  readonly jobs: JobService;
 }
