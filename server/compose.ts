@@ -27,6 +27,8 @@ import { OperatorAuthService } from './services/operator-auth-service.js';
 import { ReportService } from './services/report-service.js';
 import { RevisionService } from './services/revision-service.js';
 import { SharedNonceStore } from './services/shared-nonce-store.js';
+import { AccountService } from './services/scripts/account-service.js';
+import { ScriptService } from './services/scripts/script-service.js';
 import type { Services } from './services/services.js';
 import { WorkerCompiler } from './services/worker-compiler.js';
 import { AuditLog } from './services/audit-log.js';
@@ -156,6 +158,11 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
     // replayed after a restart, or to another server, finds its nonce taken (one insert per
     // signed request, group-committed; housekeeping prunes expired claims). ADR 0008.
     const sharedNonces = await SharedNonceStore.open(store);
+    const scripts = await ScriptService.open(store, clock, log.child({ component: 'scripts' }));
+    // Base scripts ship with the server: created or brought up to date at every start (idempotent).
+    const seeded = await scripts.seedBase();
+    if (seeded.created.length + seeded.updated.length > 0) log.info('base scripts seeded', seeded);
+    const accounts = await AccountService.open(store, clock);
     const catalogs = await CatalogService.open(store, revisions, hostStates, log.child({ component: 'catalogs' }));
     const enrollment = await EnrollmentService.open(store, clock, { ...(config.identityTtlMs !== undefined ? { identityTtlMs: config.identityTtlMs } : {}), ...(config.pendingKeyTtlMs !== undefined ? { pendingKeyTtlMs: config.pendingKeyTtlMs } : {}) });
     const auditLog = await AuditLog.open(store, clock);
@@ -164,8 +171,8 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
     const jobTargets = new TargetResolver(revisions, enrollment, hostStates);
     const jobPorts: JobPorts = {
       auditor: config.jobs?.auditor ?? unwiredPorts.auditor,
-      scripts: config.jobs?.scripts ?? unwiredPorts.scripts,
-      accounts: config.jobs?.accounts ?? unwiredPorts.accounts,
+      scripts: config.jobs?.scripts ?? scripts,
+      accounts: config.jobs?.accounts ?? accounts,
       runners: config.jobs?.runners ?? unwiredPorts.runners,
     };
     const planDriver = new PlanDriver(jobCollections, clock, jobTargets, jobPorts.runners, jobChannel, log.child({ component: 'jobs' }), config.jobs?.driver ?? {});
@@ -184,6 +191,8 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       compliance: await ComplianceService.open(store, reports, revisions, clock, config.staleAfterMs !== undefined ? { staleAfterMs: config.staleAfterMs } : {}),
       auditLog,
       jobs: new JobService(jobCollections, clock, jobPorts, jobTargets, planDriver, jobChannel, auditLog),
+      scripts,
+      accounts,
     };
     const adminToken = await ensureAdminTokenFile(config.dataDir);
     await services.operators.ensureToken(adminToken.token, 'admin', 'admin');

@@ -30,7 +30,8 @@ const pageSize = 50;
 const previewShown = 500;
 const maxPickItems = 200;
 
-export const unavailableMessage = 'The job service is not available on this server.';
+/** Shown when a part of the job platform (plans, …) is not composed on this server. */
+export const unavailableMessage = 'This part of the job platform is not available on this server.';
 
 /** Messages of errors a service refuses with (shown on the page), else undefined (rethrown). */
 export function refusal(err: unknown): { status: number; message: string } | undefined {
@@ -39,8 +40,8 @@ export function refusal(err: unknown): { status: number; message: string } | und
   return undefined;
 }
 
-function actor(op: Operator): Actor {
-  return { name: op.name, role: op.role };
+function actor(op: Operator, ctx: AppContext): Actor {
+  return { name: op.name, role: op.role, address: ctx.ip };
 }
 
 function queryString(ctx: AppContext, name: string): string | undefined {
@@ -66,21 +67,15 @@ export function auditSummary(preview: Pick<PreviewAnswer, 'audit'> | undefined):
 export function mountJobPages(router: Router<AppState>, services: Services, kit: ConsoleKit): void {
   const port = jobsPort(services);
 
-  const requireJobs = (): JobsApi => {
-    if (!port.jobs) throw new ApiError('SERVER_BUSY', unavailableMessage);
-    return port.jobs;
-  };
-
   router.get('/jobs', async (ctx) => {
     ctx.state.routeName = '/jobs';
     const op = kit.operator(ctx);
     if (!op) return;
     const before = queryString(ctx, 'before');
     if (before !== undefined && !cursorPattern.test(before)) throw new ApiError('BAD_REQUEST', 'before: not a job cursor');
-    const jobs = port.jobs;
-    const list = jobs ? await jobs.list({ limit: pageSize, ...(before ? { before } : {}) }) : { jobs: [] };
+    const list = await port.jobs.list({ limit: pageSize, ...(before ? { before } : {}) });
     const now = services.clock.now();
-    await kit.send(ctx, op, { nav: 'jobs', refreshable: list.jobs.some((j) => j.state === 'running' || j.state === 'paused'), status: jobs ? 200 : 503 }, (frame) =>
+    await kit.send(ctx, op, { nav: 'jobs', refreshable: list.jobs.some((j) => j.state === 'running' || j.state === 'paused') }, (frame) =>
       jobsListView({
         ...frame,
         title: 'Jobs',
@@ -88,7 +83,6 @@ export function mountJobPages(router: Router<AppState>, services: Services, kit:
         jobs: list.jobs.map((j) => summaryRow(j, now)),
         next: list.next,
         newest: before !== undefined,
-        unavailable: jobs ? undefined : unavailableMessage,
       }),
     );
   });
@@ -138,7 +132,6 @@ export function mountJobPages(router: Router<AppState>, services: Services, kit:
         preview,
         audit: auditSummary(extra.preview),
         error: extra.error,
-        unavailable: port.jobs ? undefined : unavailableMessage,
       }),
     );
   };
@@ -150,7 +143,7 @@ export function mountJobPages(router: Router<AppState>, services: Services, kit:
     const f = { ...emptyLaunch };
     const targets = queryString(ctx, 'targets');
     if (targets !== undefined && targets.length <= 4096) f.targets = targets;
-    await launchPage(ctx, op, f, {}, port.jobs ? 200 : 503);
+    await launchPage(ctx, op, f, {});
   });
 
   router.post('/jobs/new', async (ctx) => {
@@ -170,19 +163,15 @@ export function mountJobPages(router: Router<AppState>, services: Services, kit:
       return;
     }
     const jobs = port.jobs;
-    if (!jobs) {
-      await launchPage(ctx, op, f, {}, 503);
-      return;
-    }
     let preview: PreviewAnswer | undefined;
     try {
       const body = launchBody(f);
       if (!launching) {
-        preview = await jobs.preview(body, actor(op));
+        preview = await jobs.preview(body, actor(op, ctx));
         await launchPage(ctx, op, f, { preview });
         return;
       }
-      const job = await jobs.launch(body, actor(op));
+      const job = await jobs.launch(body, actor(op, ctx));
       ctx.state.log.info('console job launch', { job: job.id, operator: op.name, targets: f.targets, dryRun: f.dryRun, approved: f.approve });
       ctx.status = 303;
       ctx.redirect(`/jobs/${encodeURIComponent(job.id)}`);
@@ -190,14 +179,13 @@ export function mountJobPages(router: Router<AppState>, services: Services, kit:
       const r = refusal(err);
       if (!r) throw err;
       // A refused launch shows the preview too when it can be had (the audit finding, the hosts).
-      if (launching) preview = await jobs.preview(launchBody(f), actor(op)).catch(() => undefined);
+      if (launching) preview = await jobs.preview(launchBody(f), actor(op, ctx)).catch(() => undefined);
       await launchPage(ctx, op, f, { error: r.message, ...(preview ? { preview } : {}) }, r.status);
     }
   });
 
   const jobPage = async (ctx: AppContext, op: Operator, id: string, extra: { flash?: string; error?: string }, status = 200): Promise<void> => {
-    const jobs = requireJobs();
-    const job = jobIdPattern.test(id) ? await jobs.get(id, { output: true }) : undefined;
+    const job = jobIdPattern.test(id) ? await port.jobs.get(id, { output: true }) : undefined;
     if (!job) {
       await kit.send(ctx, op, { nav: 'jobs', refreshable: false, status: 404 }, (frame) => errorView({ ...frame, title: 'Not found', heading: 'No such job', message: `The server knows no job ${id.slice(0, 64)}.` }));
       return;
@@ -244,10 +232,9 @@ export function mountJobPages(router: Router<AppState>, services: Services, kit:
       if (op.role !== 'admin') throw new ApiError('FORBIDDEN', `a readonly operator cannot ${name} jobs`);
       const id = ctx.params['id'] ?? '';
       if (!jobIdPattern.test(id)) throw new ApiError('NOT_FOUND', `no job ${id.slice(0, 64)}`);
-      const jobs = requireJobs();
       let to: string;
       try {
-        to = await run(jobs, id, form, actor(op));
+        to = await run(port.jobs, id, form, actor(op, ctx));
       } catch (err) {
         const r = refusal(err);
         if (!r || r.status === 404) throw err;

@@ -5,12 +5,17 @@
  * pages never speak HTTP to their own server. A missing service leaves its part undefined and
  * the page says so (503) instead of failing.
  */
+import { jobLaunchSchema, type JobLaunch } from '../../../schemas/api/jobs.js';
+import { compileGuard, type Guard } from '../../../schemas/validate.js';
+import { ApiError } from '../../domain/errors.js';
 import type { Services } from '../../services/services.js';
 
 /** Who acts (the session's operator); the services record it and check the role. */
 export interface Actor {
   readonly name: string;
   readonly role: 'admin' | 'readonly';
+  /** The client address (for the audit log). */
+  readonly address?: string;
 }
 
 export type Time = string | number;
@@ -174,7 +179,7 @@ export interface LibraryScript {
 }
 
 export interface JobsPort {
-  readonly jobs?: JobsApi;
+  readonly jobs: JobsApi;
   readonly plans?: PlansApi;
   /** Execution account names. */
   accounts?(): Promise<readonly string[]>;
@@ -182,8 +187,42 @@ export interface JobsPort {
   scripts?(): Promise<readonly LibraryScript[]>;
 }
 
-/** The port over the composed services: whatever of the job platform is composed. */
+/** The job service's actor for a console operator (a session, never a bearer token). */
+function principal(by: Actor): { principal: { kind: 'operator'; name: string; role: 'admin' | 'readonly'; via: 'session' }; address?: string } {
+  return { principal: { kind: 'operator', name: by.name, role: by.role, via: 'session' }, ...(by.address !== undefined ? { address: by.address } : {}) };
+}
+
+const launchGuard: Guard<JobLaunch> = compileGuard(jobLaunchSchema);
+
+/** The body the form built, checked against the API's schema (the same bounds as POST /api/v1/jobs). */
+function checked(body: LaunchBody): JobLaunch {
+  launchGuard.assert(body);
+  return body;
+}
+
+/** The port over the composed services: the job service, and plans/scripts/accounts when composed. */
 export function jobsPort(services: Services): JobsPort {
-  const s = services as Services & { readonly jobsConsole?: JobsPort };
-  return s.jobsConsole ?? {};
+  const j = services.jobs;
+  const more = services as Services & Partial<Pick<JobsPort, 'plans' | 'accounts' | 'scripts'>>;
+  return {
+    jobs: {
+      list: (q) => j.list(q),
+      get: async (id, opts) => {
+        try {
+          return await j.get(id, opts.output);
+        } catch (err) {
+          if (err instanceof ApiError && err.status === 404) return undefined;
+          throw err;
+        }
+      },
+      preview: async (body, by) => j.preview(checked(body), principal(by)),
+      launch: async (body, by) => j.launch(checked(body), principal(by)),
+      cancel: (id, by) => j.cancel(id, principal(by)),
+      redo: (id, req, by) => j.redo(id, req, principal(by)),
+      confirm: (id, req, by) => j.confirm(id, req, principal(by)),
+    },
+    ...(more.plans ? { plans: more.plans } : {}),
+    ...(more.accounts ? { accounts: more.accounts } : {}),
+    ...(more.scripts ? { scripts: more.scripts } : {}),
+  };
 }
