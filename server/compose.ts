@@ -23,6 +23,9 @@ import type { CompilerPort } from './services/compiler-port.js';
 import { ComplianceService } from './services/compliance-service.js';
 import { EnrollmentService } from './services/enrollment-service.js';
 import { HostStateService } from './services/host-state-service.js';
+import { JobTemplates } from './services/jobs/job-templates.js';
+import { PlanService } from './services/jobs/plan-service.js';
+import { TransferLimiter } from './services/jobs/transfer-limiter.js';
 import { OperatorAuthService } from './services/operator-auth-service.js';
 import { ReportService } from './services/report-service.js';
 import { RevisionService } from './services/revision-service.js';
@@ -95,7 +98,16 @@ export interface ServerConfig {
    * it exists, else a fail-closed stand-in (server/services/jobs/unwired.ts).
    */
   readonly jobs?: Partial<JobPorts> & { readonly driver?: PlanDriverOptions; readonly pollRecheckMs?: number };
+  /**
+   * Serving job blobs (the files of files steps): transfers at once (default 32; more wait in a
+   * short queue, then 503 with Retry-After) and bytes per second for all together (default 0:
+   * unlimited).
+   */
+  readonly jobTransfer?: { readonly concurrency?: number; readonly bytesPerSecond?: number };
 }
+
+/** Default of ServerConfig.jobTransfer.concurrency. */
+export const defaultJobTransferConcurrency = 32;
 
 export interface ComposedServer {
   readonly services: Services;
@@ -193,6 +205,9 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       jobs: new JobService(jobCollections, clock, jobPorts, jobTargets, planDriver, jobChannel, auditLog),
       scripts,
       accounts,
+      plans: await PlanService.open(store, clock),
+      jobTemplates: new JobTemplates(revisions, hostStates),
+      jobTransfers: new TransferLimiter({ maxConcurrent: config.jobTransfer?.concurrency ?? defaultJobTransferConcurrency, bytesPerSecond: config.jobTransfer?.bytesPerSecond ?? 0 }),
     };
     const adminToken = await ensureAdminTokenFile(config.dataDir);
     await services.operators.ensureToken(adminToken.token, 'admin', 'admin');

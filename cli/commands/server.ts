@@ -13,7 +13,7 @@ import { promises as fsp } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { composeServer } from '../../server/compose.js';
+import { composeServer, defaultJobTransferConcurrency } from '../../server/compose.js';
 import { isApiError } from '../../server/domain/errors.js';
 import { reportMaxBytesRange, reportQuotaDefaults } from '../../server/domain/report-quota.js';
 import { isStoreError } from '../../server/store/store-error.js';
@@ -48,12 +48,25 @@ Options:
                                it again); default 86400
   --report-max-bytes N         largest run report accepted (413 beyond); default 4194304 (4 MiB)
   --reports-per-hour N         reports one host may send per hour, after a burst of 30 (429 beyond); default 360
+  --job-transfer-concurrency N job file downloads served at once (more wait briefly, then 503 with
+                               Retry-After); default 32
+  --job-transfer-bandwidth RATE
+                               bytes per second for all job file downloads together: a number with
+                               an optional K, M or G suffix (powers of 1024); default 0 (unlimited)
   --log-level LEVEL            debug | info | warn | error; default info
   --json                       start-up events as JSON lines on stdout
   -h, --help                   show this help
 
 Exit codes: 0 stopped by SIGINT/SIGTERM; 1 could not start (--repo not published, cannot
 listen); 64 usage error, or a configuration the store refuses.`;
+
+/** "0", "1048576", "512K", "50M", "1G" (powers of 1024) → bytes per second; undefined when not a rate. */
+export function parseRate(text: string): number | undefined {
+  const m = /^(\d{1,15})([KMG]?)$/i.exec(text.trim());
+  if (!m) return undefined;
+  const n = Number(m[1]) * 1024 ** ['', 'K', 'M', 'G'].indexOf((m[2] ?? '').toUpperCase());
+  return Number.isSafeInteger(n) ? n : undefined;
+}
 
 async function readSecretKey(file: string): Promise<Buffer> {
   const raw = await fsp.readFile(file);
@@ -106,6 +119,8 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       'store-check-seconds': { type: 'string' },
       'report-max-bytes': { type: 'string' },
       'reports-per-hour': { type: 'string' },
+      'job-transfer-concurrency': { type: 'string' },
+      'job-transfer-bandwidth': { type: 'string' },
       'log-level': { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -136,6 +151,10 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   if (!Number.isSafeInteger(reportMaxBytes) || reportMaxBytes < reportMaxBytesRange.min || reportMaxBytes > reportMaxBytesRange.max) throw new UsageError(`--report-max-bytes must be an integer ${reportMaxBytesRange.min}-${reportMaxBytesRange.max}`);
   const reportsPerHour = Number(values['reports-per-hour'] ?? String(reportQuotaDefaults.perHour));
   if (!Number.isFinite(reportsPerHour) || reportsPerHour < 1 || reportsPerHour > 1_000_000) throw new UsageError('--reports-per-hour must be a number 1-1000000');
+  const transferConcurrency = Number(values['job-transfer-concurrency'] ?? String(defaultJobTransferConcurrency));
+  if (!Number.isSafeInteger(transferConcurrency) || transferConcurrency < 1 || transferConcurrency > 10_000) throw new UsageError('--job-transfer-concurrency must be an integer 1-10000');
+  const transferBandwidth = parseRate(values['job-transfer-bandwidth'] ?? '0');
+  if (transferBandwidth === undefined) throw new UsageError('--job-transfer-bandwidth must be a number of bytes per second with an optional K, M or G suffix (e.g. 50M), or 0 for unlimited');
   const servers = Number(values.servers ?? '1');
   if (!Number.isSafeInteger(servers) || servers < 1 || servers > 1000) throw new UsageError(`--servers must be an integer 1-1000, got ${JSON.stringify(values.servers)}`);
   const headersTimeout = Number(values['headers-timeout'] ?? '15');
@@ -160,6 +179,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       pendingKeyTtlMs: pendingKeyTtl * 1000,
       storeCheckMs: Math.round(storeCheck * 1000),
       reports: { maxBytes: reportMaxBytes, perHour: reportsPerHour },
+      jobTransfer: { concurrency: transferConcurrency, bytesPerSecond: transferBandwidth },
       housekeeping: { reportRetentionMs: retentionDays * 86_400_000, historyRetentionMs: historyDays * 86_400_000 },
       secureCookies: tls !== undefined,
     });

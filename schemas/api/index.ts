@@ -8,3 +8,6 @@ export * from './hosts.js';
 export * from './compliance.js';
 export * from './jobs.js';
 export * from './scripts.js';
+export * from './plans.js';
+/** Both jobs.ts and plans.ts define a target selector; the job one is the registry's. */
+export { targetSelector } from './jobs.js';

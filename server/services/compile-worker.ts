@@ -7,16 +7,20 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { compilerAdapter } from './compiler-adapter.js';
+import type { Resource } from '../../schemas/resource.js';
 import type { LoadedRevision } from './compiler-port.js';
 
 interface Request {
   readonly id: number;
-  readonly op: 'validate' | 'load' | 'compile' | 'variables' | 'explain';
+  readonly op: 'validate' | 'load' | 'compile' | 'compileResources' | 'variables' | 'explain';
   readonly dir: string;
   readonly revision: string;
   readonly host?: string;
   readonly facts?: Record<string, unknown>;
   readonly key?: string;
+  readonly resources?: readonly Resource[];
+  readonly launchVars?: Record<string, unknown>;
+  readonly origin?: string;
 }
 
 const data = workerData as { secretKeyHex?: string };
@@ -43,6 +47,10 @@ async function handle(m: Request): Promise<unknown> {
       return { hosts: (await load(m.dir, m.revision)).hosts };
     case 'compile': {
       const r = await (await load(m.dir, m.revision)).compile(m.host!, m.facts, never);
+      return { catalog: r.catalog, problems: r.problems, blobs: [...r.blobs.entries()] };
+    }
+    case 'compileResources': {
+      const r = await (await load(m.dir, m.revision)).compileResources!(m.host!, m.resources ?? [], { facts: m.facts, ...(m.launchVars ? { launchVars: m.launchVars } : {}), origin: m.origin ?? 'job step' }, never);
       return { catalog: r.catalog, problems: r.problems, blobs: [...r.blobs.entries()] };
     }
     case 'variables': {

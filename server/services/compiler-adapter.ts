@@ -6,13 +6,14 @@
  */
 import { stringify as toYaml } from 'yaml';
 import { CompileCache } from '../../compiler/cache.js';
-import { hostVars } from '../../compiler/compile.js';
+import { compileResourcesForHost, hostVars } from '../../compiler/compile.js';
 import { loadRepository } from '../../compiler/repo/load-repository.js';
 import { validateRepository } from '../../compiler/repo/validate-repository.js';
 import { inventoryGroupMembers } from '../../compiler/repo/membership.js';
 import type { Repository } from '../../compiler/repo/repository.js';
 import { explainKey } from '../../compiler/vars/explain.js';
 import { flattenVars } from '../../compiler/vars/flatten.js';
+import type { VarMap } from '../../compiler/vars/merge.js';
 import { parseKeyPath } from '../../compiler/vars/key-path.js';
 import { isSecretValue } from '../../compiler/vars/secret-value.js';
 import type { CompilerPort, InventoryHost, LoadedRevision, LocatedProblem, VariablesView } from './compiler-port.js';
@@ -68,6 +69,10 @@ export function compilerAdapter(opts: CompilerAdapterOptions = {}): CompilerPort
         usesFacts: () => true,
         async compile(host, facts) {
           const r = cache.compile(repo, host, facts ?? {});
+          return { catalog: r.catalog, blobs: r.blobs, problems: r.problems };
+        },
+        async compileResources(host, resources, o) {
+          const r = compileResourcesForHost(repo, host, resources, { facts: o.facts ?? {}, ...(o.launchVars ? { launchVars: o.launchVars as VarMap } : {}), origin: o.origin });
           return { catalog: r.catalog, blobs: r.blobs, problems: r.problems };
         },
         async variables(host, facts): Promise<VariablesView> {

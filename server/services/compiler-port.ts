@@ -4,6 +4,7 @@
  * immutable checkout directory (the compiler reads templates and files/ from it, confined).
  */
 import type { Catalog } from '../../schemas/catalog.js';
+import type { Resource } from '../../schemas/resource.js';
 
 /** A located problem (file/line/path), as the compiler reports them. */
 export interface LocatedProblem {
@@ -54,6 +55,12 @@ export interface LoadedRevision {
   usesFacts(host: string): boolean;
   compile(host: string, facts: Record<string, unknown> | undefined, signal: AbortSignal): Promise<CompileResult>;
   variables(host: string, facts: Record<string, unknown> | undefined): Promise<VariablesView>;
+  /**
+   * One-shot resources (a job step's files) compiled for `host` as its roles are: the host's
+   * merged variables with `launchVars` on top, secrets, template globals, sensitivity marking.
+   * `origin` names them in problems ("job step"). Not cached.
+   */
+  compileResources?(host: string, resources: readonly Resource[], opts: { facts?: Record<string, unknown> | undefined; launchVars?: Record<string, unknown>; origin: string }, signal: AbortSignal): Promise<CompileResult>;
 }
 
 export interface CompilerPort {

@@ -7,6 +7,9 @@ import type { CatalogService } from './catalog-service.js';
 import type { ComplianceService } from './compliance-service.js';
 import type { EnrollmentService } from './enrollment-service.js';
 import type { HostStateService } from './host-state-service.js';
+import type { JobTemplates } from './jobs/job-templates.js';
+import type { PlanService } from './jobs/plan-service.js';
+import type { TransferLimiter } from './jobs/transfer-limiter.js';
 import type { OperatorAuthService } from './operator-auth-service.js';
 import type { ReportService } from './report-service.js';
 import type { RevisionService } from './revision-service.js';
@@ -40,4 +43,10 @@ export interface Services {
   readonly scripts: ScriptService;
   /** Execution accounts (run-as users of jobs). */
   readonly accounts: AccountService;
+  /** Saved job plans. */
+  readonly plans: PlanService;
+  /** Renders the template files of a job's files step (FilesStepContext.templates). */
+  readonly jobTemplates: JobTemplates;
+  /** Limits on serving job blobs: concurrent transfers and total bandwidth. */
+  readonly jobTransfers: TransferLimiter;
 }

@@ -189,6 +189,10 @@ export class WorkerCompiler implements CompilerPort {
         const r = await this.#call<{ catalog: Catalog | undefined; problems: LocatedProblem[]; blobs: [string, Uint8Array][] }>({ op: 'compile', dir, revision, host, facts }, compileMs, `compiling ${host}`, sig);
         return { catalog: r.catalog, problems: r.problems, blobs: new Map(r.blobs.map(([k, v]) => [k, Buffer.from(v.buffer, v.byteOffset, v.byteLength)])) };
       },
+      compileResources: async (host, resources, o, sig): Promise<CompileResult> => {
+        const r = await this.#call<{ catalog: Catalog | undefined; problems: LocatedProblem[]; blobs: [string, Uint8Array][] }>({ op: 'compileResources', dir, revision, host, resources, facts: o.facts, launchVars: o.launchVars, origin: o.origin }, compileMs, `rendering ${o.origin} for ${host}`, sig);
+        return { catalog: r.catalog, problems: r.problems, blobs: new Map(r.blobs.map(([k, v]) => [k, Buffer.from(v.buffer, v.byteOffset, v.byteLength)])) };
+      },
       variables: async (host, facts): Promise<VariablesView> => {
         const v = await this.#call<{ yaml: string; flat: Record<string, unknown> }>({ op: 'variables', dir, revision, host, facts }, compileMs, `computing the variables of ${host}`);
         return { yaml: v.yaml, flat: v.flat, explain: (key) => this.#call<unknown>({ op: 'explain', dir, revision, host, facts, key }, compileMs, `explaining ${key} for ${host}`) };
