@@ -30,8 +30,6 @@ const pageSize = 50;
 const previewShown = 500;
 const maxPickItems = 200;
 
-/** Shown when a part of the job platform (plans, …) is not composed on this server. */
-export const unavailableMessage = 'This part of the job platform is not available on this server.';
 
 /** Messages of errors a service refuses with (shown on the page), else undefined (rethrown). */
 export function refusal(err: unknown): { status: number; message: string } | undefined {
@@ -95,9 +93,8 @@ export function mountJobPages(router: Router<AppState>, services: Services, kit:
     const tags = new Set<string>();
     for (const h of live?.loaded.hosts ?? []) {
       for (const g of h.groups) groups.add(g);
-      const more = h as { idc?: unknown; tags?: unknown };
-      if (typeof more.idc === 'string') idcs.add(more.idc);
-      if (Array.isArray(more.tags)) for (const t of more.tags) if (typeof t === 'string') tags.add(t);
+      if (h.idc !== undefined) idcs.add(h.idc);
+      for (const t of h.tags ?? []) tags.add(t);
     }
     const list = (kind: string, names: Set<string>): { value: string; label: string; checked: boolean }[] =>
       [...names]
@@ -108,7 +105,7 @@ export function mountJobPages(router: Router<AppState>, services: Services, kit:
   };
 
   const launchPage = async (ctx: AppContext, op: Operator, f: LaunchFields, extra: { preview?: PreviewAnswer; error?: string }, status = 200): Promise<void> => {
-    const [pickLists, accounts, scripts] = await Promise.all([picks(ctx, f.picks), port.accounts ? port.accounts() : [], port.scripts ? port.scripts() : []]);
+    const [pickLists, accounts, scripts] = await Promise.all([picks(ctx, f.picks), port.accounts(), port.scripts()]);
     let preview: { count: number; shown: number; hosts: string[]; cannot: { host: string; reason: string }[] } | undefined;
     if (extra.preview) {
       const hosts = [...new Set(extra.preview.targets.flatMap((t) => t.hosts))].sort();

@@ -63,8 +63,7 @@ const badge = (v: string): string => `<span class="s jb-{{ ${v} }}">{{ ${v} }}</
 const pbar = (p: string): string => `<div class="pbar" role="img" aria-label="{{ ${p}.done }} of {{ ${p}.total }} done">{% for g in ${p}.segments %}<i class="{{ g.state }}" style="width:{{ g.width }}%" title="{{ g.n }} {{ g.state }}"></i>{% endfor %}</div>`;
 
 const flash = `{% if flash %}<p class="flash" role="status">{{ flash }}</p>{% endif %}
-{% if error %}<p class="flash bad" role="alert">{{ error }}</p>{% endif %}
-{% if unavailable %}<p class="flash bad" role="alert">{{ unavailable }}</p>{% endif %}`;
+{% if error %}<p class="flash bad" role="alert">{{ error }}</p>{% endif %}`;
 
 export const jobsListView = view(
   layout(
@@ -221,7 +220,7 @@ ${flash}
 <table id="plans" class="cards"><thead><tr><th>Plan</th><th class="num">Steps</th><th>Default targets</th><th>Updated</th></tr></thead><tbody>
 {% for p in plans %}<tr data-plan="{{ p.id }}"><td data-label="Plan"><a href="/plans/{{ p.id | urlencode }}">{{ p.name }}</a>{% if p.description %}<div class="muted">{{ p.description }}</div>{% endif %}</td>
 <td data-label="Steps" class="num">{{ p.steps.length }}</td><td data-label="Targets" class="mono">{{ p.targets }}</td><td data-label="Updated">{{ p.updated }}</td></tr>
-{% else %}<tr><td colspan="4" class="muted empty">No saved plans (create them with the API or <code>stead plan</code>).</td></tr>{% endfor %}
+{% else %}<tr><td colspan="4" class="muted empty">No saved plans (create them with <code>POST /api/v1/plans</code>).</td></tr>{% endfor %}
 </tbody></table>`,
     jobStyle,
   ),

@@ -180,11 +180,11 @@ export interface LibraryScript {
 
 export interface JobsPort {
   readonly jobs: JobsApi;
-  readonly plans?: PlansApi;
+  readonly plans: PlansApi;
   /** Execution account names. */
-  accounts?(): Promise<readonly string[]>;
+  accounts(): Promise<readonly string[]>;
   /** The script library (id, name, newest version). */
-  scripts?(): Promise<readonly LibraryScript[]>;
+  scripts(): Promise<readonly LibraryScript[]>;
 }
 
 /** The job service's actor for a console operator (a session, never a bearer token). */
@@ -200,29 +200,35 @@ function checked(body: LaunchBody): JobLaunch {
   return body;
 }
 
-/** The port over the composed services: the job service, and plans/scripts/accounts when composed. */
+/** The port over the composed services: the job service, saved plans, the script library, accounts. */
 export function jobsPort(services: Services): JobsPort {
   const j = services.jobs;
-  const more = services as Services & Partial<Pick<JobsPort, 'plans' | 'accounts' | 'scripts'>>;
-  return {
-    jobs: {
-      list: (q) => j.list(q),
-      get: async (id, opts) => {
-        try {
-          return await j.get(id, opts.output);
-        } catch (err) {
-          if (err instanceof ApiError && err.status === 404) return undefined;
-          throw err;
-        }
-      },
-      preview: async (body, by) => j.preview(checked(body), principal(by)),
-      launch: async (body, by) => j.launch(checked(body), principal(by)),
-      cancel: (id, by) => j.cancel(id, principal(by)),
-      redo: (id, req, by) => j.redo(id, req, principal(by)),
-      confirm: (id, req, by) => j.confirm(id, req, principal(by)),
+  const jobs: JobsApi = {
+    list: (q) => j.list(q),
+    get: async (id, opts) => {
+      try {
+        return await j.get(id, opts.output);
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 404) return undefined;
+        throw err;
+      }
     },
-    ...(more.plans ? { plans: more.plans } : {}),
-    ...(more.accounts ? { accounts: more.accounts } : {}),
-    ...(more.scripts ? { scripts: more.scripts } : {}),
+    preview: async (body, by) => j.preview(checked(body), principal(by)),
+    launch: async (body, by) => j.launch(checked(body), principal(by)),
+    cancel: (id, by) => j.cancel(id, principal(by)),
+    redo: (id, req, by) => j.redo(id, req, principal(by)),
+    confirm: (id, req, by) => j.confirm(id, req, principal(by)),
+  };
+  const plans: PlansApi = {
+    list: () => services.plans.list(),
+    get: (id) => services.plans.get(id),
+    // A plan run is a launch of the plan's steps (ADR 0014: POST /plans/:id/run).
+    run: async (id, req, by) => jobs.launch(await services.plans.toLaunchBody(id, req), by),
+  };
+  return {
+    jobs,
+    plans,
+    accounts: async () => (await services.accounts.list()).map((a) => a.name),
+    scripts: async () => (await services.scripts.list({ limit: 500 })).scripts.map((s) => ({ id: s.id, name: s.name, lang: s.lang, latestVersion: s.latest })),
   };
 }

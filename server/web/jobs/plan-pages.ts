@@ -11,10 +11,10 @@ import type { Operator } from '../../services/operator-auth-service.js';
 import type { Services } from '../../services/services.js';
 import { errorView } from '../views.js';
 import type { ConsoleKit } from './console-kit.js';
-import { refusal, unavailableMessage } from './job-pages.js';
+import { refusal } from './job-pages.js';
 import { timeText } from './job-model.js';
 import { planView, plansView } from './job-views.js';
-import { jobsPort, type PlanView, type PlansApi } from './jobs-port.js';
+import { jobsPort, type PlanView } from './jobs-port.js';
 
 const planIdPattern = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
@@ -25,13 +25,13 @@ export function mountPlanPages(router: Router<AppState>, services: Services, kit
     ctx.state.routeName = '/plans';
     const op = kit.operator(ctx);
     if (!op) return;
-    const plans = port.plans ? await port.plans.list() : [];
-    await kit.send(ctx, op, { nav: 'plans', refreshable: false, status: port.plans ? 200 : 503 }, (frame) =>
+    const plans = await port.plans.list();
+    await kit.send(ctx, op, { nav: 'plans', refreshable: false }, (frame) =>
       plansView({
         ...frame,
         title: 'Plans',
+        canWrite: op.role === 'admin',
         plans: plans.map((p) => ({ ...p, updated: timeText(p.updatedAt) ?? '' })),
-        unavailable: port.plans ? undefined : unavailableMessage,
       }),
     );
   });
@@ -44,18 +44,12 @@ export function mountPlanPages(router: Router<AppState>, services: Services, kit
       planView({ ...frame, title: plan.name, canWrite: op.role === 'admin', plan, updated: timeText(plan.updatedAt), targets: extra.targets ?? '', error: extra.error }),
     );
 
-  const requirePlans = (): PlansApi => {
-    if (!port.plans) throw new ApiError('SERVER_BUSY', unavailableMessage);
-    return port.plans;
-  };
-
   router.get('/plans/:id', async (ctx) => {
     ctx.state.routeName = '/plans/:id';
     const op = kit.operator(ctx);
     if (!op) return;
     const id = ctx.params['id'] ?? '';
-    const plans = requirePlans();
-    const plan = planIdPattern.test(id) ? await plans.get(id) : undefined;
+    const plan = planIdPattern.test(id) ? await port.plans.get(id) : undefined;
     if (!plan) return notFound(ctx, op, id);
     await planPage(ctx, op, plan, {});
   });
@@ -67,13 +61,12 @@ export function mountPlanPages(router: Router<AppState>, services: Services, kit
     const form = await kit.readForm(ctx);
     if (op.role !== 'admin') throw new ApiError('FORBIDDEN', 'a readonly operator cannot run plans');
     const id = ctx.params['id'] ?? '';
-    const plans = requirePlans();
-    const plan = planIdPattern.test(id) ? await plans.get(id) : undefined;
+    const plan = planIdPattern.test(id) ? await port.plans.get(id) : undefined;
     if (!plan) throw new ApiError('NOT_FOUND', `no plan ${id.slice(0, 128)}`);
     const targets = (form.get('targets') ?? '').trim();
     if (targets.length > 4096) throw new ApiError('BAD_REQUEST', 'the target selector is longer than 4096 characters');
     try {
-      const job = await plans.run(id, { ...(targets ? { targets } : {}), ...(form.get('dryRun') === 'on' ? { dryRun: true } : {}) }, { name: op.name, role: op.role });
+      const job = await port.plans.run(id, { ...(targets ? { targets } : {}), ...(form.get('dryRun') === 'on' ? { dryRun: true } : {}) }, { name: op.name, role: op.role, address: ctx.ip });
       ctx.state.log.info('console plan run', { plan: id, job: job.id, operator: op.name, targets });
       ctx.status = 303;
       ctx.redirect(`/jobs/${encodeURIComponent(job.id)}`);
