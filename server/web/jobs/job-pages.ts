@@ -176,7 +176,7 @@ export function mountJobPages(router: Router<AppState>, services: Services, kit:
       const r = refusal(err);
       if (!r) throw err;
       // A refused launch shows the preview too when it can be had (the audit finding, the hosts).
-      if (launching) preview = await jobs.preview(launchBody(f), actor(op, ctx)).catch(() => undefined);
+      if (launching) preview = await (async () => jobs.preview(launchBody(f), actor(op, ctx)))().catch(() => undefined);
       await launchPage(ctx, op, f, { error: r.message, ...(preview ? { preview } : {}) }, r.status);
     }
   });
