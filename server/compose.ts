@@ -42,6 +42,7 @@ import { PlanDriver, type PlanDriverOptions } from './services/jobs/plan-driver.
 import type { JobPorts } from './services/jobs/ports.js';
 import { TargetResolver } from './services/jobs/targets.js';
 import { unwiredPorts } from './services/jobs/unwired.js';
+import { auditScript } from '../compiler/audit/index.js';
 
 export interface ServerConfig {
   /** Data directory: embedded store, revision checkouts, admin-token. */
@@ -182,7 +183,8 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
     const jobChannel = new JobChannel(jobCollections, clock, config.jobs?.pollRecheckMs !== undefined ? { recheckMs: config.jobs.pollRecheckMs } : {});
     const jobTargets = new TargetResolver(revisions, enrollment, hostStates);
     const jobPorts: JobPorts = {
-      auditor: config.jobs?.auditor ?? unwiredPorts.auditor,
+      // The safety audit (compiler/audit) in its worker thread, under a hard time limit.
+      auditor: config.jobs?.auditor ?? { check: (input) => auditScript(input) },
       scripts: config.jobs?.scripts ?? scripts,
       accounts: config.jobs?.accounts ?? accounts,
       runners: config.jobs?.runners ?? unwiredPorts.runners,

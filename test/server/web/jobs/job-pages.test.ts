@@ -1,12 +1,12 @@
 /**
  * The console's job and plan pages over HTTP against the in-process server with the real job
- * service, the real safety audit (compiler/audit) and signed agent requests on the job channel:
+ * service, the real safety audit (compiler/audit, as composed) and signed agent requests on the job channel:
  * the list, the launch form (preview: hosts, who cannot run, audit verdict; blocked script and
  * admin approval; field errors), the job page (steps, hosts, output with truncation, refresh
  * while running), cancel, redo, confirm, plans and their run; roles and form guards.
  */
 import t from 'tap';
-import { auditScript, closeAuditWorker } from '../../../../compiler/audit/index.js';
+import { closeAuditWorker } from '../../../../compiler/audit/index.js';
 import { rawRequest, startServer, type ServerFixture, type TestAgent } from '../../../helpers/server-fixture.js';
 
 const repo: Record<string, string> = {
@@ -64,7 +64,7 @@ const jobIdOf = (location: string | undefined): string => {
 };
 
 t.test('jobs: list, launch with preview and audit, job page, actions, roles', async (t) => {
-  const fx = await startServer(t, { jobs: { auditor: { check: (input) => auditScript(input) } } });
+  const fx = await startServer(t);
   t.teardown(closeAuditWorker);
   t.equal((await fx.publish(repo)).status, 201);
   const h1 = await fx.approvedAgent('h1');
@@ -259,7 +259,7 @@ t.test('jobs: list, launch with preview and audit, job page, actions, roles', as
 });
 
 t.test('plans: list, steps, run with a targets override', async (t) => {
-  const fx = await startServer(t, { jobs: { auditor: { check: (input) => auditScript(input) } } });
+  const fx = await startServer(t);
   t.teardown(closeAuditWorker);
   t.equal((await fx.publish(repo)).status, 201);
   await fx.approvedAgent('h1');
