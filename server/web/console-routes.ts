@@ -31,7 +31,8 @@ import { complianceChart } from './compliance-chart.js';
 import { factRows, runView } from './run-model.js';
 import { enrollmentView, errorView, hostView, loginView, overviewView, revisionsView } from './views.js';
 import { SHORT_REVISION_ID } from '../services/revision-service.js';
-import type { ConsoleKit } from './jobs/console-kit.js';
+import type { ConsoleKit } from './console-kit.js';
+import { scriptPages } from './scripts/script-pages.js';
 import { mountJobPages } from './jobs/job-pages.js';
 import { mountPlanPages } from './jobs/plan-pages.js';
 
@@ -117,14 +118,18 @@ export function consoleRouter(services: Services, opts: { secureCookies: boolean
     return new URLSearchParams((await readRawBody(ctx, limit)).toString('utf8'));
   };
 
-  // Feature pages (server/web/jobs/) get the session check, the form reader and the page frame.
   const kit: ConsoleKit = {
+    services,
     operator,
     readForm,
-    send: async (ctx, op, o, render) => html(ctx, render(frame(ctx, services, op, o.nav, pendingKeys(await services.enrollment.list()).length, o.refreshable)), o.status),
+    html,
+    async frame(ctx, op, nav, refreshable = false) {
+      return frame(ctx, services, op, nav, pendingKeys(await services.enrollment.list()).length, refreshable);
+    },
   };
-  mountJobPages(router, services, kit);
-  mountPlanPages(router, services, kit);
+  scriptPages(router, kit);
+  mountJobPages(router, kit);
+  mountPlanPages(router, kit);
 
   router.get('/', async (ctx) => {
     ctx.state.routeName = '/';

@@ -15,9 +15,9 @@ import { SchemaError } from '../../../schemas/validate.js';
 import { ApiError } from '../../domain/errors.js';
 import type { AppContext, AppState } from '../../api/app-state.js';
 import type { Operator } from '../../services/operator-auth-service.js';
-import type { Services } from '../../services/services.js';
 import { requestSignal } from '../../api/request-signal.js';
-import type { ConsoleKit } from './console-kit.js';
+import type { ConsoleKit } from '../console-kit.js';
+import { sendPage } from './send-page.js';
 import { cannotRun, jobPageModel, summaryRow } from './job-model.js';
 import { errorView } from '../views.js';
 import { jobsListView, jobView, launchView } from './job-views.js';
@@ -62,8 +62,10 @@ export function auditSummary(preview: Pick<PreviewAnswer, 'audit'> | undefined):
   return { blocked, findings };
 }
 
-export function mountJobPages(router: Router<AppState>, services: Services, kit: ConsoleKit): void {
+export function mountJobPages(router: Router<AppState>, kit: ConsoleKit): void {
+  const services = kit.services;
   const port = jobsPort(services);
+  const send = sendPage(kit);
 
   router.get('/jobs', async (ctx) => {
     ctx.state.routeName = '/jobs';
@@ -73,7 +75,7 @@ export function mountJobPages(router: Router<AppState>, services: Services, kit:
     if (before !== undefined && !cursorPattern.test(before)) throw new ApiError('BAD_REQUEST', 'before: not a job cursor');
     const list = await port.jobs.list({ limit: pageSize, ...(before ? { before } : {}) });
     const now = services.clock.now();
-    await kit.send(ctx, op, { nav: 'jobs', refreshable: list.jobs.some((j) => j.state === 'running' || j.state === 'paused') }, (frame) =>
+    await send(ctx, op, { nav: 'jobs', refreshable: list.jobs.some((j) => j.state === 'running' || j.state === 'paused') }, (frame) =>
       jobsListView({
         ...frame,
         title: 'Jobs',
@@ -116,7 +118,7 @@ export function mountJobPages(router: Router<AppState>, services: Services, kit:
       const cannot = [...extra.preview.unavailable, ...more];
       preview = { count: hosts.length, shown: Math.min(hosts.length, previewShown), hosts: hosts.slice(0, previewShown), cannot: cannot.slice(0, previewShown) };
     }
-    await kit.send(ctx, op, { nav: 'jobs', refreshable: false, status }, (frame) =>
+    await send(ctx, op, { nav: 'jobs', refreshable: false, status }, (frame) =>
       launchView({
         ...frame,
         title: 'Launch a job',
@@ -184,7 +186,7 @@ export function mountJobPages(router: Router<AppState>, services: Services, kit:
   const jobPage = async (ctx: AppContext, op: Operator, id: string, extra: { flash?: string; error?: string }, status = 200): Promise<void> => {
     const job = jobIdPattern.test(id) ? await port.jobs.get(id, { output: true }) : undefined;
     if (!job) {
-      await kit.send(ctx, op, { nav: 'jobs', refreshable: false, status: 404 }, (frame) => errorView({ ...frame, title: 'Not found', heading: 'No such job', message: `The server knows no job ${id.slice(0, 64)}.` }));
+      await send(ctx, op, { nav: 'jobs', refreshable: false, status: 404 }, (frame) => errorView({ ...frame, title: 'Not found', heading: 'No such job', message: `The server knows no job ${id.slice(0, 64)}.` }));
       return;
     }
     const pageRaw = queryString(ctx, 'page');
@@ -197,7 +199,7 @@ export function mountJobPages(router: Router<AppState>, services: Services, kit:
       const s = p.toString();
       return s ? `${base}?${s}` : base;
     };
-    await kit.send(ctx, op, { nav: 'jobs', refreshable: m.live, status }, (frame) =>
+    await send(ctx, op, { nav: 'jobs', refreshable: m.live, status }, (frame) =>
       jobView({
         ...frame,
         title: job.name ?? job.id,

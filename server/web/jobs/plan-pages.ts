@@ -8,9 +8,9 @@ import type { Router } from '@koa/router';
 import { ApiError } from '../../domain/errors.js';
 import type { AppContext, AppState } from '../../api/app-state.js';
 import type { Operator } from '../../services/operator-auth-service.js';
-import type { Services } from '../../services/services.js';
 import { errorView } from '../views.js';
-import type { ConsoleKit } from './console-kit.js';
+import type { ConsoleKit } from '../console-kit.js';
+import { sendPage } from './send-page.js';
 import { refusal } from './job-pages.js';
 import { timeText } from './job-model.js';
 import { planView, plansView } from './job-views.js';
@@ -18,15 +18,17 @@ import { jobsPort, type PlanView } from './jobs-port.js';
 
 const planIdPattern = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
-export function mountPlanPages(router: Router<AppState>, services: Services, kit: ConsoleKit): void {
+export function mountPlanPages(router: Router<AppState>, kit: ConsoleKit): void {
+  const services = kit.services;
   const port = jobsPort(services);
+  const send = sendPage(kit);
 
   router.get('/plans', async (ctx) => {
     ctx.state.routeName = '/plans';
     const op = kit.operator(ctx);
     if (!op) return;
     const plans = await port.plans.list();
-    await kit.send(ctx, op, { nav: 'plans', refreshable: false }, (frame) =>
+    await send(ctx, op, { nav: 'plans', refreshable: false }, (frame) =>
       plansView({
         ...frame,
         title: 'Plans',
@@ -37,10 +39,10 @@ export function mountPlanPages(router: Router<AppState>, services: Services, kit
   });
 
   const notFound = async (ctx: AppContext, op: Operator, id: string): Promise<void> =>
-    kit.send(ctx, op, { nav: 'plans', refreshable: false, status: 404 }, (frame) => errorView({ ...frame, title: 'Not found', heading: 'No such plan', message: `The server knows no plan ${id.slice(0, 128)}.` }));
+    send(ctx, op, { nav: 'plans', refreshable: false, status: 404 }, (frame) => errorView({ ...frame, title: 'Not found', heading: 'No such plan', message: `The server knows no plan ${id.slice(0, 128)}.` }));
 
   const planPage = async (ctx: AppContext, op: Operator, plan: PlanView, extra: { error?: string; targets?: string }, status = 200): Promise<void> =>
-    kit.send(ctx, op, { nav: 'plans', refreshable: false, status }, (frame) =>
+    send(ctx, op, { nav: 'plans', refreshable: false, status }, (frame) =>
       planView({ ...frame, title: plan.name, canWrite: op.role === 'admin', plan, updated: timeText(plan.updatedAt), targets: extra.targets ?? '', error: extra.error }),
     );
 

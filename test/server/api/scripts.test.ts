@@ -149,3 +149,10 @@ t.test('OpenAPI lists the script routes', async (t) => {
   const doc = (await fx.json('GET', '/api/v1/openapi.json', undefined, null)).json();
   for (const p of ['/api/v1/scripts', '/api/v1/scripts/{id}', '/api/v1/scripts/{id}/versions', '/api/v1/scripts/{id}/diff', '/api/v1/scripts/{id}/clone', '/api/v1/accounts', '/api/v1/accounts/{name}']) t.ok(doc.paths[p], p);
 });
+
+t.test('a missing base-script folder is logged and the server still starts', async (t) => {
+  const fx = await startServer(t, { baseScriptsDir: '/nonexistent/stead-base' });
+  t.equal((await fx.json('GET', '/api/v1/scripts')).json().total, 0, 'no base scripts');
+  t.ok(fx.logs.some((l) => /"level":"error".*the base scripts could not be seeded/.test(l)), 'the packaging error is logged');
+  t.equal((await fx.json('POST', '/api/v1/scripts', { name: 'still works', lang: 'shell', source: 'true' })).status, 201);
+});

@@ -209,6 +209,11 @@ t.test('base seeding: idempotent across restarts, updates a changed file, leaves
   await t.rejects(scripts.seedBase(baseDir), /lang must be/);
 });
 
+const distBase = join(baseScriptsDir, '../../../../dist/server/services/scripts/base');
+t.test('the build copies the base scripts beside the compiled service', { skip: existsSync(join(distBase, '..', 'script-service.js')) ? false : 'no build in dist/ (run `npm run build` first)' }, async (t) => {
+  for (const f of ['manifest.json', 'server-init.sh', 'log-cleanup.sh', 'disk-usage.py']) t.equal(readFileSync(join(distBase, f), 'utf8'), readFileSync(join(baseScriptsDir, f), 'utf8'), `dist has ${f}`);
+});
+
 t.test('an abandoned create is reclaimed after a minute', async (t) => {
   const { store, scripts, clock } = await open(t);
   const docs = await store.collection<{ _id: string; latest: number; createdAt: number }>('scripts');
