@@ -67,8 +67,8 @@ class SigningHost {
   }
 }
 
-/** Page width the document needs, and controls shorter than 40 px (visible ones). */
-async function layoutProblems(page: Page): Promise<{ scrollWidth: number; small: string[] }> {
+/** Page width the document needs, controls shorter than 40 px (visible ones), and what sticks out (for the message). */
+async function layoutProblems(page: Page): Promise<{ scrollWidth: number; small: string[]; wide: string[] }> {
   return page.evaluate(`(() => {
     const small = [];
     const sel = 'button, select, textarea, input:not([type=hidden]):not([type=checkbox]):not([type=radio]), label.check, summary, a.btn, header nav a';
@@ -77,7 +77,12 @@ async function layoutProblems(page: Page): Promise<{ scrollWidth: number; small:
       if (r.width === 0 && r.height === 0) continue;
       if (r.height < 40 - 0.5) small.push(el.tagName.toLowerCase() + (el.getAttribute('name') ? '[name=' + el.getAttribute('name') + ']' : '') + ' ' + (el.textContent || '').trim().slice(0, 30) + ' (' + Math.round(r.height) + ' px)');
     }
-    return { scrollWidth: document.scrollingElement.scrollWidth, small };
+    const wide = [];
+    for (const el of document.querySelectorAll('main *')) {
+      const r = el.getBoundingClientRect();
+      if (r.right > window.innerWidth + 0.5 && wide.length < 5) wide.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className ? '.' + String(el.className).split(' ').join('.') : '') + ' right=' + Math.round(r.right));
+    }
+    return { scrollWidth: document.scrollingElement.scrollWidth, small, wide };
   })()`);
 }
 
@@ -197,7 +202,7 @@ t.test('jobs in the console: launch, live progress, output, plans; 390 px (real 
     await narrow.page.goto(`${server.url}${path}`);
     await narrow.page.waitForSelector('main h1');
     const p = await layoutProblems(narrow.page);
-    t.ok(p.scrollWidth <= 390, `${name} fits 390 px (scrollWidth ${p.scrollWidth})`);
+    t.ok(p.scrollWidth <= 390, `${name} fits 390 px (scrollWidth ${p.scrollWidth})`, { wide: p.wide });
     t.same(p.small, [], `${name}: every control is at least 40 px tall`);
     if (path === '/jobs') await shoot(narrow.page, 'jobs-list-390');
     if (path === `/jobs/${jobId}`) await shoot(narrow.page, 'jobs-job-390');
@@ -210,7 +215,7 @@ t.test('jobs in the console: launch, live progress, output, plans; 390 px (real 
   await narrow.page.waitForSelector('#audit');
   t.match(await narrow.page.locator('#audit').innerText(), /blocked/, 'a dangerous line is blocked before launch');
   const launch = await layoutProblems(narrow.page);
-  t.ok(launch.scrollWidth <= 390, `launch with preview and audit fits 390 px (scrollWidth ${launch.scrollWidth})`);
+  t.ok(launch.scrollWidth <= 390, `launch with preview and audit fits 390 px (scrollWidth ${launch.scrollWidth})`, { wide: launch.wide });
   t.same(launch.small, [], 'launch with preview: controls at least 40 px tall');
   await shoot(narrow.page, 'jobs-launch-390');
   // Keyboard: the first control after the nav is reachable with Tab and the preview submits with Enter.

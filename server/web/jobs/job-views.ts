@@ -27,12 +27,12 @@ td,dd,.wrap{overflow-wrap:anywhere}
 .actions{display:flex;flex-wrap:wrap;gap:.5rem;margin:.6rem 0}.actions form{margin:0}
 .pager{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin:.6rem 0}
 form.stack label,form.stack legend{display:block;font-weight:600;margin:.9rem 0 .3rem}
-form.stack .hint{font-size:12px;color:var(--muted);margin:.15rem 0 0}
+form.stack .hint{font-size:12px;color:var(--muted);margin:.15rem 0 0;overflow-wrap:anywhere}
 form.stack input[type=text],form.stack input[type=number],form.stack select,form.stack textarea{display:block;width:100%;min-height:40px;padding:.45rem .6rem;border:1px solid var(--line);border-radius:6px;font:inherit;background:#fff}
 form.stack textarea{min-height:6rem;resize:vertical}form.stack textarea.code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px;min-height:12rem;white-space:pre;overflow:auto}
 fieldset{border:1px solid var(--line);border-radius:8px;padding:.3rem .9rem .8rem;margin:.8rem 0;min-width:0}
-.check{display:flex;align-items:center;gap:.55rem;min-height:40px;font-weight:400!important;margin:0!important}
-.check input{width:22px;height:22px;margin:0;flex:none}
+label.check,form.stack label.check{display:flex;align-items:center;gap:.55rem;min-height:40px;font-weight:400;margin:0;cursor:pointer}
+label.check input{width:22px;height:22px;margin:0;flex:none}
 .picks{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,11rem),1fr));gap:0 .8rem;max-height:14rem;overflow-y:auto}
 .grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,14rem),1fr));gap:0 1rem}
 .hostlist{max-height:12rem;overflow-y:auto;display:flex;flex-wrap:wrap;gap:.3rem .9rem;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px}
@@ -47,7 +47,6 @@ details.out>div{padding:0 .8rem .5rem}
 .stepdots .succeeded,.stepdots .would-run{background:var(--in-sync)}.stepdots .failed,.stepdots .timeout,.stepdots .unreachable,.stepdots .interrupted{background:var(--failing)}
 .stepdots .running,.stepdots .dispatched,.stepdots .cancelling{background:var(--accent)}.stepdots .cancelled,.stepdots .skipped{background:var(--not-reporting)}
 .steps li{margin:.35rem 0}.counts{display:inline-flex;flex-wrap:wrap;gap:.3rem}
-.tile.running{border-left-color:var(--accent)}
 @media (max-width:700px){
 table.cards thead{display:none}table.cards,table.cards tbody,table.cards tr,table.cards td{display:block;width:100%}
 table.cards tr{border-bottom:1px solid var(--line);padding:.35rem 0}
@@ -250,6 +249,3 @@ ${flash}
     jobStyle,
   ),
 );
-
-/** The overview's "running jobs" tile (inserted into the overview's tiles). */
-export const runningTile = view(`<a class="tile running" href="/jobs" data-count="running-jobs" style="border-left-color:var(--accent)"><div class="n">{{ n }}</div><div class="l">running job(s)</div></a>`);

@@ -6,6 +6,8 @@ import { cannotRun, countList, durationText, hostsPerPage, jobPageModel, progres
 import type { JobHostView, JobView } from '../../../../server/web/jobs/jobs-port.js';
 import { jobsListView, jobView, launchView, planView, plansView } from '../../../../server/web/jobs/job-views.js';
 import { emptyLaunch, launchBody, parsePairs, readLaunchFields } from '../../../../server/web/jobs/launch-form.js';
+import { auditSummary, refusal } from '../../../../server/web/jobs/job-pages.js';
+import { SchemaError } from '../../../../schemas/validate.js';
 
 const evil = '<script>alert(1)</script>"><img src=x onerror=alert(2)>{{ 7*7 }}';
 
@@ -184,4 +186,15 @@ t.test('job views escape everything they are given', async (t) => {
   const pv = planView({ ...frame, canWrite: true, plan, targets: evil, error: evil });
   assertInert(t, pv, 'plan page');
   t.match(pv, /failed hosts of step 1/);
+});
+
+t.test('refusals shown on a page, and the audit summary', async (t) => {
+  t.same(refusal(new ApiError('CONFLICT', 'already done')), { status: 409, message: 'already done' });
+  t.same(refusal(new SchemaError('urn:x', [{ path: '/name', message: 'too long' }])), { status: 400, message: 'urn:x: /name too long' }, 'a schema refusal is a 400 on the page');
+  t.equal(refusal(new Error('boom')), undefined, 'anything else is not a refusal (the error middleware answers it)');
+  t.equal(auditSummary(undefined), undefined);
+  t.same(auditSummary({ audit: [] }), { blocked: false, findings: [] });
+  t.same(auditSummary({ audit: [{ step: 0, verdict: 'block', findings: [] }] }), { blocked: true, findings: [] }, 'a block verdict blocks even without a listed finding');
+  const scan = { rule: 'curl-pipe-sh', mode: 'scan' as const, line: 2, message: 'm' };
+  t.same(auditSummary({ audit: [{ step: 0, verdict: 'warn', findings: [scan] }, { step: 1, verdict: 'pass', findings: [] }] }), { blocked: false, findings: [scan] }, 'warnings do not block');
 });
