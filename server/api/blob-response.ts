@@ -5,6 +5,7 @@
  */
 import type { BlobStore } from '../store/types.js';
 import { ApiError } from '../domain/errors.js';
+import type { TransferLimiter } from '../services/jobs/transfer-limiter.js';
 import type { AppContext } from './app-state.js';
 
 export function parseRange(header: string, size: number): { start: number; end: number } | 'unsatisfiable' | undefined {
@@ -20,6 +21,25 @@ export function parseRange(header: string, size: number): { start: number; end: 
   if (!Number.isSafeInteger(start) || start >= size) return 'unsatisfiable';
   if (end <= start) return undefined;
   return { start, end };
+}
+
+/**
+ * Serves blob `id` like serveBlob, under the job transfer limits: a slot is taken first (503
+ * SERVER_BUSY with Retry-After when none comes, before any header is set) and the bytes go out
+ * paced by the shared bandwidth bucket; the slot is freed when the response ends or the client
+ * goes away.
+ */
+export async function serveBlobLimited(ctx: AppContext, limiter: TransferLimiter, source: BlobStore | Buffer, id: string, signal: AbortSignal): Promise<void> {
+  const slot = await limiter.acquire(signal);
+  try {
+    await serveBlob(ctx, source, id, signal);
+  } catch (err) {
+    slot.release();
+    throw err;
+  }
+  const data = ctx.body as Buffer;
+  ctx.body = limiter.stream(data, slot, signal);
+  ctx.length = data.length;
 }
 
 /** Serves blob `id` from the store, or from memory when given its bytes (sensitive blobs). */

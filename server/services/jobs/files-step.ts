@@ -31,6 +31,8 @@ export interface FilesStepContext {
   signal: AbortSignal;
   /** Renders `template:` files (Services.jobTemplates). Without it a template file is refused. */
   templates?: JobTemplateRenderer;
+  /** Lower bounds than the defaults (maxJobFileBytes, maxJobStepBytes); higher ones are ignored. */
+  limits?: { fileBytes?: number; stepBytes?: number };
 }
 
 export interface PreparedFiles {
@@ -75,7 +77,7 @@ function sha256Hex(data: Uint8Array): string {
 }
 
 function mib(n: number): string {
-  return `${Math.round((n / 1024 / 1024) * 10) / 10} MiB`;
+  return n < 1024 * 1024 ? `${n} bytes` : `${Math.round((n / 1024 / 1024) * 10) / 10} MiB`;
 }
 
 /**
@@ -93,10 +95,12 @@ export async function prepareFiles(step: FilesStepSpec, ctx: FilesStepContext): 
   const contents: (Buffer | undefined)[] = [];
   const templates: { index: number; path: string; template: string }[] = [];
   let total = 0;
+  const fileMax = Math.min(maxJobFileBytes, ctx.limits?.fileBytes ?? Infinity);
+  const stepMax = Math.min(maxJobStepBytes, ctx.limits?.stepBytes ?? Infinity);
   const count = (label: string, size: number): void => {
-    if (size > maxJobFileBytes) throw new ApiError('PAYLOAD_TOO_LARGE', `${label}: the content is ${mib(size)}, more than the ${mib(maxJobFileBytes)} a job file may hold`);
+    if (size > fileMax) throw new ApiError('PAYLOAD_TOO_LARGE', `${label}: the content is ${mib(size)}, more than the ${mib(fileMax)} a job file may hold`);
     total += size;
-    if (total > maxJobStepBytes) throw new ApiError('PAYLOAD_TOO_LARGE', `${label}: the files of this step hold more than ${mib(maxJobStepBytes)} together`);
+    if (total > stepMax) throw new ApiError('PAYLOAD_TOO_LARGE', `${label}: the files of this step hold more than ${mib(stepMax)} together`);
   };
   for (const [i, f] of files.entries()) {
     const label = `files[${i}]${typeof f?.path === 'string' ? ` (${f.path.slice(0, 200)})` : ''}`;

@@ -57,7 +57,7 @@ export function planProblems(steps: readonly PlanStep[]): string[] {
   const out: string[] = [];
   steps.forEach((s, i) => {
     const at = `steps[${i}]`;
-    if (typeof s.targets === 'object' && s.targets.failedOf >= i) out.push(`${at}: targets.failedOf must name an earlier step (0-${i - 1})`);
+    if (typeof s.targets === 'object' && s.targets.failedOf >= i) out.push(`${at}: targets.failedOf must name an earlier step (${i === 0 ? 'the first step has none' : `0-${i - 1}`})`);
     switch (s.kind) {
       case 'script':
         if ((s.script.source === undefined) === (s.script.scriptId === undefined)) out.push(`${at}: give exactly one of script.source or script.scriptId`);

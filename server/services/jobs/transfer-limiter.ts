@@ -161,7 +161,6 @@ export class TransferLimiter {
           signal.removeEventListener('abort', onAbort);
         },
       };
-      waiter.timer.unref?.();
       signal.addEventListener('abort', onAbort, { once: true });
       this.#queue.push(waiter);
     });
