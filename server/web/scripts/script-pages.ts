@@ -50,6 +50,11 @@ function version(ctx: AppContext, name: string): number | undefined {
   return /^[1-9][0-9]{0,6}$/.test(v) ? Number(v) : undefined;
 }
 
+/** A path parameter of the matched route (always present there). */
+function param(ctx: AppContext, name: string): string {
+  return String(ctx.params[name]);
+}
+
 function requireAdmin(op: Operator, what: string): void {
   if (op.role !== 'admin') throw new ApiError('FORBIDDEN', `a readonly operator cannot ${what}`);
 }
@@ -158,8 +163,7 @@ export function scriptPages(router: Router<AppState>, kit: ConsoleKit): void {
 
   router.post('/scripts/new', async (ctx) => {
     ctx.state.routeName = '/scripts/new';
-    const op = kit.operator(ctx);
-    if (!op) return;
+    const op = kit.operator(ctx)!; // a post without a session throws UNAUTHENTICATED
     const form = await kit.readForm(ctx, editorFormLimit);
     requireAdmin(op, 'create scripts');
     const input = editorInput(form);
@@ -185,7 +189,7 @@ export function scriptPages(router: Router<AppState>, kit: ConsoleKit): void {
     if (!op) return;
     let d: ScriptDetail;
     try {
-      d = await services.scripts.get(ctx.params['id'] ?? '', version(ctx, 'version'));
+      d = await services.scripts.get(param(ctx, 'id'), version(ctx, 'version'));
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
       await notFound(ctx, op, err);
@@ -214,7 +218,7 @@ export function scriptPages(router: Router<AppState>, kit: ConsoleKit): void {
     ctx.state.routeName = '/scripts/:id/diff';
     const op = kit.operator(ctx);
     if (!op) return;
-    const id = ctx.params['id'] ?? '';
+    const id = param(ctx, 'id');
     try {
       const to = version(ctx, 'to') ?? (await services.scripts.get(id)).script.latest;
       const from = version(ctx, 'from') ?? Math.max(1, to - 1);
@@ -234,7 +238,7 @@ export function scriptPages(router: Router<AppState>, kit: ConsoleKit): void {
     requireAdmin(op, 'edit scripts');
     let d: ScriptDetail;
     try {
-      d = await services.scripts.get(ctx.params['id'] ?? '');
+      d = await services.scripts.get(param(ctx, 'id'));
       if (d.script.kind === 'base') throw new ApiError('FORBIDDEN', `${d.script.id} is a base script (read-only): clone it to change it`);
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
@@ -251,11 +255,10 @@ export function scriptPages(router: Router<AppState>, kit: ConsoleKit): void {
 
   router.post('/scripts/:id/edit', async (ctx) => {
     ctx.state.routeName = '/scripts/:id/edit';
-    const op = kit.operator(ctx);
-    if (!op) return;
+    const op = kit.operator(ctx)!; // a post without a session throws UNAUTHENTICATED
     const form = await kit.readForm(ctx, editorFormLimit);
     requireAdmin(op, 'edit scripts');
-    const id = ctx.params['id'] ?? '';
+    const id = param(ctx, 'id');
     const input = editorInput(form);
     let created: boolean;
     try {
@@ -278,11 +281,10 @@ export function scriptPages(router: Router<AppState>, kit: ConsoleKit): void {
 
   router.post('/scripts/:id/clone', async (ctx) => {
     ctx.state.routeName = '/scripts/:id/clone';
-    const op = kit.operator(ctx);
-    if (!op) return;
+    const op = kit.operator(ctx)!; // a post without a session throws UNAUTHENTICATED
     const form = await kit.readForm(ctx);
     requireAdmin(op, 'clone scripts');
-    const id = ctx.params['id'] ?? '';
+    const id = param(ctx, 'id');
     const v = form.get('version') ?? '';
     try {
       const name = (form.get('name') ?? '').trim();
@@ -299,11 +301,10 @@ export function scriptPages(router: Router<AppState>, kit: ConsoleKit): void {
 
   router.post('/scripts/:id/delete', async (ctx) => {
     ctx.state.routeName = '/scripts/:id/delete';
-    const op = kit.operator(ctx);
-    if (!op) return;
+    const op = kit.operator(ctx)!; // a post without a session throws UNAUTHENTICATED
     await kit.readForm(ctx);
     requireAdmin(op, 'delete scripts');
-    const id = ctx.params['id'] ?? '';
+    const id = param(ctx, 'id');
     try {
       await services.scripts.delete(id);
     } catch (err) {
@@ -331,8 +332,7 @@ export function scriptPages(router: Router<AppState>, kit: ConsoleKit): void {
 
   router.post('/accounts', async (ctx) => {
     ctx.state.routeName = '/accounts';
-    const op = kit.operator(ctx);
-    if (!op) return;
+    const op = kit.operator(ctx)!; // a post without a session throws UNAUTHENTICATED
     const form = await kit.readForm(ctx);
     requireAdmin(op, 'add execution accounts');
     const input = { name: (form.get('name') ?? '').trim(), user: (form.get('user') ?? '').trim(), description: (form.get('description') ?? '').trim() };
@@ -350,11 +350,10 @@ export function scriptPages(router: Router<AppState>, kit: ConsoleKit): void {
 
   router.post('/accounts/:name/delete', async (ctx) => {
     ctx.state.routeName = '/accounts/:name/delete';
-    const op = kit.operator(ctx);
-    if (!op) return;
+    const op = kit.operator(ctx)!; // a post without a session throws UNAUTHENTICATED
     await kit.readForm(ctx);
     requireAdmin(op, 'delete execution accounts');
-    const name = ctx.params['name'] ?? '';
+    const name = param(ctx, 'name');
     try {
       await services.accounts.delete(name);
     } catch (err) {

@@ -267,6 +267,7 @@ t.test('the shipped base scripts run', async (t) => {
   }
   const dry = await sh({ DIR: dir, DRY_RUN: 'yes' });
   t.match(dry.stdout, /matched=1/);
+  t.match(dry.stdout, /deleted=0/);
   t.ok(existsSync(join(dir, 'old.log')), 'dry run deletes nothing');
   const real = await sh({ DIR: dir, DAYS: '7' });
   t.match(real.stdout, /deleted=1/);
@@ -288,6 +289,12 @@ t.test('the shipped base scripts run', async (t) => {
   t.ok(check && check.code === 1, 'a timezone mismatch fails the check without APPLY');
   t.match(check?.stderr, /timezone: .*expected Nowhere\/Nothing/);
   t.match(check?.stdout, /^problems=1$/m);
+  const tz = /^timezone=(.*)$/m.exec(check?.stdout ?? '')?.[1] ?? '';
+  for (const round of [1, 2]) {
+    const ok = await run('/bin/sh', ['-c', init], { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', MIN_NOFILE: '1', TIMEZONE: tz } });
+    t.match(ok.stdout, /^problems=0$/m, `run ${round} on a host that matches: no problem`);
+    t.match(ok.stdout, /^changed=0$/m, `run ${round}: nothing changed`);
+  }
   const badTz = await run('/bin/sh', ['-c', init], { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', TIMEZONE: '../../etc/passwd' } }).then(() => undefined, (e: { code: number; stderr: string }) => e);
   t.ok(badTz && /not an IANA zone name/.test(badTz.stderr), 'a zone name is not a path');
 });

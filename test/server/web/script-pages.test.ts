@@ -29,7 +29,7 @@ t.test('script pages: list, search, editor, versions, diff, clone, delete', asyn
   const admin = await login(fx);
   const viewer = await login(fx, await fx.token('readonly', 'viewer'));
 
-  t.equal((await rawRequest(fx.base, { method: 'GET', path: '/scripts' })).headers.location, '/login', 'no session: log in');
+  for (const path of ['/scripts', '/scripts/new', '/scripts/log-cleanup', '/scripts/log-cleanup/diff', '/scripts/log-cleanup/edit', '/accounts']) t.equal((await rawRequest(fx.base, { method: 'GET', path })).headers.location, '/login', `${path} without a session: log in`);
   const list = await get(fx, viewer, '/scripts');
   t.equal(list.status, 200);
   t.match(list.body, /<a href="\/scripts" class="on">Scripts<\/a>/, 'nav link, current');
@@ -118,6 +118,26 @@ t.test('script pages: list, search, editor, versions, diff, clone, delete', asyn
   t.match((await get(fx, viewer, '/scripts?tag=web')).body, /data-script="web-restart"/);
   t.match((await get(fx, viewer, '/scripts?q=zzz-nothing')).body, /No script matches\./);
 
+  const badParam = await post(fx, admin, '/scripts/web-restart/edit', [...form().filter(([k]) => !k.startsWith('p')), ['pname', 'NO SPACES'], ['prequired', 'no'], ['pdefault', ''], ['pdescription', '']]);
+  t.equal(badParam.status, 400, 'a bad parameter name re-renders the editor');
+  t.match(badParam.body, /value="NO SPACES"/);
+  t.match(badParam.body, /Saving makes version 3/);
+  t.equal((await post(fx, admin, '/scripts/web-restart/edit', [...form().filter(([k]) => k !== 'message'), ['message', 'two\nlines'] as [string, string]])).status, 400, 'a one-line message');
+  t.equal((await post(fx, admin, '/scripts/new', form({ name: 'bad\u0001name' }))).status, 400, 'control characters in a name');
+  t.equal((await post(fx, admin, '/scripts/log-cleanup/clone', [['name', 'two\nlines']])).status, 400, 'clone name: one line');
+  t.match((await get(fx, viewer, '/scripts/web-restart?version=abc')).body, /Version<\/dt><dd>2 of 2/, 'a malformed version shows the latest');
+  t.match((await get(fx, viewer, '/scripts?kind=base&tag=logs')).body, /data-script="log-cleanup"/);
+  t.notMatch((await get(fx, viewer, '/scripts/disk-usage')).body, /id="diff-form"/, 'one version: nothing to compare');
+
+  for (let i = 0; i < 52; i++) await fx.server.services.scripts.create({ name: `bulk ${String(i).padStart(2, '0')}`, lang: 'shell', source: 'true' }, 'admin');
+  const p1 = await get(fx, viewer, '/scripts?q=bulk');
+  t.match(p1.body, /52 script\(s\) · page 1 of 2/);
+  t.match(p1.body, /<a rel="next" href="\?q=bulk&amp;kind=&amp;tag=&amp;page=2">/);
+  const p2 = await get(fx, viewer, '/scripts?q=bulk&page=2');
+  t.match(p2.body, /data-script="bulk-51"/);
+  t.match(p2.body, /rel="prev"/);
+  t.notMatch(p2.body, /rel="next"/);
+
   t.equal((await post(fx, admin, '/scripts/log-cleanup/delete', [])).status, 403, 'base scripts stay');
   t.equal((await post(fx, viewer, '/scripts/my-cleanup/delete', [])).status, 403);
   const del = await post(fx, admin, '/scripts/my-cleanup/delete', []);
@@ -145,6 +165,8 @@ t.test('accounts page: list, add, refuse, delete', async (t) => {
   t.equal(bad.status, 400);
   t.match(bad.body, /value="bad name"/, 'the input is kept');
   t.equal((await post(fx, admin, '/accounts/root/delete', [])).status, 409, 'root stays');
+  t.equal((await post(fx, admin, '/accounts/nobody/delete', [])).status, 404);
+  t.equal((await post(fx, viewer, '/accounts/root/delete', [])).status, 403);
   t.equal((await post(fx, admin, '/accounts/deploy/delete', [])).location, '/accounts?done=deleted');
   t.equal(await fx.server.services.accounts.get('deploy'), null);
 });
