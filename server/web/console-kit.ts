@@ -15,6 +15,6 @@ export interface ConsoleKit {
   readForm(ctx: AppContext, limit?: number): Promise<URLSearchParams>;
   /** Answers HTML with the console's CSP and cache headers. */
   html(ctx: AppContext, body: string, status?: number): void;
-  /** The layout's context (operator, nav, pending count, now) for a page that does not refresh. */
-  frame(ctx: AppContext, op: Operator, nav: string): Promise<Record<string, unknown>>;
+  /** The layout's context (operator, nav, pending count, now); a `refreshable` page reloads itself every few seconds unless `?refresh=0`. */
+  frame(ctx: AppContext, op: Operator, nav: string, refreshable?: boolean): Promise<Record<string, unknown>>;
 }

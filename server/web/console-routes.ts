@@ -8,6 +8,7 @@
  *   GET  /enrollment               pending keys with approve/reject forms; every agent
  *   POST /enrollment/approve|reject|delete  form posts (admin role, same origin)
  *   GET  /revisions                published revisions, the live one marked
+ *   /jobs…, /plans…                job and plan pages (server/web/jobs/)
  *   GET/POST /login, POST /logout
  * Login with an operator token sets an HttpOnly, SameSite=Strict session cookie (Secure under
  * TLS). Every form post must come from the same origin (Origin/Referer check); failed logins are
@@ -32,6 +33,8 @@ import { enrollmentView, errorView, hostView, loginView, overviewView, revisions
 import { SHORT_REVISION_ID } from '../services/revision-service.js';
 import type { ConsoleKit } from './console-kit.js';
 import { scriptPages } from './scripts/script-pages.js';
+import { mountJobPages } from './jobs/job-pages.js';
+import { mountPlanPages } from './jobs/plan-pages.js';
 
 const refreshSeconds = 5;
 const chartHours = 48;
@@ -120,11 +123,13 @@ export function consoleRouter(services: Services, opts: { secureCookies: boolean
     operator,
     readForm,
     html,
-    async frame(ctx, op, nav) {
-      return frame(ctx, services, op, nav, pendingKeys(await services.enrollment.list()).length, false);
+    async frame(ctx, op, nav, refreshable = false) {
+      return frame(ctx, services, op, nav, pendingKeys(await services.enrollment.list()).length, refreshable);
     },
   };
   scriptPages(router, kit);
+  mountJobPages(router, kit);
+  mountPlanPages(router, kit);
 
   router.get('/', async (ctx) => {
     ctx.state.routeName = '/';

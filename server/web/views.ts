@@ -13,9 +13,10 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:
 a{color:var(--accent);text-decoration:none}a:hover{text-decoration:underline}
 header{background:#24292f;color:#fff;display:flex;align-items:center;gap:1.5rem;padding:.6rem 1.5rem}
 header .brand{font-weight:700;font-size:16px;letter-spacing:.02em;color:#fff}
-header nav a{color:#d0d7de;margin-right:1.1rem}header nav a.on{color:#fff;font-weight:600}
+header nav{display:flex;flex-wrap:wrap;column-gap:1.1rem}header nav a{color:#d0d7de;display:inline-flex;align-items:center;min-height:40px}header nav a.on{color:#fff;font-weight:600}
 header .who{margin-left:auto;display:flex;gap:.8rem;align-items:center;color:#d0d7de;font-size:13px}
-header button{background:transparent;border:1px solid #57606a;color:#d0d7de;border-radius:6px;padding:.2rem .6rem;cursor:pointer}
+header button{background:transparent;border:1px solid #57606a;color:#d0d7de;border-radius:6px;padding:.2rem .6rem;min-height:40px;cursor:pointer}
+@media (max-width:640px){header{flex-wrap:wrap;gap:0 1rem;padding:.3rem .8rem}header .who{margin-left:0}main{padding:.8rem}}
 main{padding:1.2rem 1.5rem;max-width:1280px}
 h1{font-size:22px;margin:.2rem 0 1rem}h2{font-size:16px;margin:1.6rem 0 .6rem}
 .card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:1rem;margin-bottom:1rem}
@@ -77,18 +78,20 @@ button.primary{background:var(--accent);color:#fff;border:0;border-radius:6px;pa
 @media (max-width:640px){header{padding:.6rem .8rem;gap:.5rem 1rem}header .who{margin-left:0}main{padding:1rem .8rem}.meta{grid-template-columns:1fr}.hide-narrow{display:none}}
 `;
 
-/** The page frame (head, style, nav, footer) around a view's body; feature views (scripts, jobs) use it too. */
-export const layout = (body: string): string => `<!doctype html>
+/** The page frame (header, nav, footer) around a view's body; `extraStyle` is appended to the stylesheet. */
+export const layout = (body: string, extraStyle = ''): string => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{% if title %}{{ title }} · {% endif %}Stead</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 {% if refresh %}<meta http-equiv="refresh" content="{{ refresh }}">{% endif %}
-<style>${style}</style></head><body>
+<style>${style}${extraStyle}</style></head><body>
 {% if operator %}<header><a class="brand" href="/">Stead</a><nav>
 <a href="/"{% if nav == "overview" %} class="on"{% endif %}>Overview</a>
 <a href="/enrollment"{% if nav == "enrollment" %} class="on"{% endif %}>Enrollment{% if pendingCount %} <span class="s pending">{{ pendingCount }}</span>{% endif %}</a>
 <a href="/revisions"{% if nav == "revisions" %} class="on"{% endif %}>Revisions</a>
 <a href="/scripts"{% if nav == "scripts" %} class="on"{% endif %}>Scripts</a>
 <a href="/accounts"{% if nav == "accounts" %} class="on"{% endif %}>Accounts</a>
+<a href="/jobs"{% if nav == "jobs" %} class="on"{% endif %}>Jobs</a>
+<a href="/plans"{% if nav == "plans" %} class="on"{% endif %}>Plans</a>
 </nav><div class="who"><span>{{ operator }} ({{ role }})</span>
 <form class="inline" method="post" action="/logout"><button type="submit">Log out</button></form></div></header>{% endif %}
 <main>${body}
