@@ -27,6 +27,8 @@ import { OperatorAuthService } from './services/operator-auth-service.js';
 import { ReportService } from './services/report-service.js';
 import { RevisionService } from './services/revision-service.js';
 import { SharedNonceStore } from './services/shared-nonce-store.js';
+import { AccountService } from './services/scripts/account-service.js';
+import { ScriptService } from './services/scripts/script-service.js';
 import type { Services } from './services/services.js';
 import { WorkerCompiler } from './services/worker-compiler.js';
 
@@ -143,6 +145,10 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
     // replayed after a restart, or to another server, finds its nonce taken (one insert per
     // signed request, group-committed; housekeeping prunes expired claims). ADR 0008.
     const sharedNonces = await SharedNonceStore.open(store);
+    const scripts = await ScriptService.open(store, clock, log.child({ component: 'scripts' }));
+    // Base scripts ship with the server: created or brought up to date at every start (idempotent).
+    const seeded = await scripts.seedBase();
+    if (seeded.created.length + seeded.updated.length > 0) log.info('base scripts seeded', seeded);
     const services: Services = {
       clock,
       nonces: new NonceCache(config.skewMs ?? 5 * 60_000, (key, exp, now) => sharedNonces.claim(key, exp, now)),
@@ -156,6 +162,8 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       revisions,
       catalogs: await CatalogService.open(store, revisions, hostStates, log.child({ component: 'catalogs' })),
       compliance: await ComplianceService.open(store, reports, revisions, clock, config.staleAfterMs !== undefined ? { staleAfterMs: config.staleAfterMs } : {}),
+      scripts,
+      accounts: await AccountService.open(store, clock),
     };
     const adminToken = await ensureAdminTokenFile(config.dataDir);
     await services.operators.ensureToken(adminToken.token, 'admin', 'admin');

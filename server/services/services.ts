@@ -11,6 +11,8 @@ import type { OperatorAuthService } from './operator-auth-service.js';
 import type { ReportService } from './report-service.js';
 import type { RevisionService } from './revision-service.js';
 import type { SharedNonceStore } from './shared-nonce-store.js';
+import type { AccountService } from './scripts/account-service.js';
+import type { ScriptService } from './scripts/script-service.js';
 
 export interface Services {
   readonly clock: Clock;
@@ -28,4 +30,8 @@ export interface Services {
   readonly revisions: RevisionService;
   readonly catalogs: CatalogService;
   readonly compliance: ComplianceService;
+  /** The script library (base and user scripts, versions). */
+  readonly scripts: ScriptService;
+  /** Execution accounts (run-as users of jobs). */
+  readonly accounts: AccountService;
 }
