@@ -31,6 +31,14 @@ import { AccountService } from './services/scripts/account-service.js';
 import { ScriptService } from './services/scripts/script-service.js';
 import type { Services } from './services/services.js';
 import { WorkerCompiler } from './services/worker-compiler.js';
+import { AuditLog } from './services/audit-log.js';
+import { JobChannel } from './services/jobs/job-channel.js';
+import { openJobCollections } from './services/jobs/job-model.js';
+import { JobService } from './services/jobs/job-service.js';
+import { PlanDriver, type PlanDriverOptions } from './services/jobs/plan-driver.js';
+import type { JobPorts } from './services/jobs/ports.js';
+import { TargetResolver } from './services/jobs/targets.js';
+import { unwiredPorts } from './services/jobs/unwired.js';
 
 export interface ServerConfig {
   /** Data directory: embedded store, revision checkouts, admin-token. */
@@ -82,6 +90,11 @@ export interface ServerConfig {
   /** Replace the compiler (tests of the server alone never do; kept for embedding). */
   readonly compiler?: CompilerPort;
   readonly version?: string;
+  /**
+   * Ports of the job core (tests and embedding). Anything not given is the real service when
+   * it exists, else a fail-closed stand-in (server/services/jobs/unwired.ts).
+   */
+  readonly jobs?: Partial<JobPorts> & { readonly driver?: PlanDriverOptions; readonly pollRecheckMs?: number };
 }
 
 export interface ComposedServer {
@@ -149,21 +162,36 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
     // Base scripts ship with the server: created or brought up to date at every start (idempotent).
     const seeded = await scripts.seedBase();
     if (seeded.created.length + seeded.updated.length > 0) log.info('base scripts seeded', seeded);
+    const catalogs = await CatalogService.open(store, revisions, hostStates, log.child({ component: 'catalogs' }));
+    const enrollment = await EnrollmentService.open(store, clock, { ...(config.identityTtlMs !== undefined ? { identityTtlMs: config.identityTtlMs } : {}), ...(config.pendingKeyTtlMs !== undefined ? { pendingKeyTtlMs: config.pendingKeyTtlMs } : {}) });
+    const auditLog = await AuditLog.open(store, clock);
+    const jobCollections = await openJobCollections(store);
+    const jobChannel = new JobChannel(jobCollections, clock, config.jobs?.pollRecheckMs !== undefined ? { recheckMs: config.jobs.pollRecheckMs } : {});
+    const jobTargets = new TargetResolver(revisions, enrollment, hostStates);
+    const jobPorts: JobPorts = {
+      auditor: config.jobs?.auditor ?? unwiredPorts.auditor,
+      scripts: config.jobs?.scripts ?? unwiredPorts.scripts,
+      accounts: config.jobs?.accounts ?? unwiredPorts.accounts,
+      runners: config.jobs?.runners ?? unwiredPorts.runners,
+    };
+    const planDriver = new PlanDriver(jobCollections, clock, jobTargets, jobPorts.runners, jobChannel, log.child({ component: 'jobs' }), config.jobs?.driver ?? {});
     const services: Services = {
       clock,
       nonces: new NonceCache(config.skewMs ?? 5 * 60_000, (key, exp, now) => sharedNonces.claim(key, exp, now)),
       sharedNonces,
       enrollLimiter: new RateLimiter(clock, config.enrollPerMinute ?? 120, 60_000),
-      enrollment: await EnrollmentService.open(store, clock, { ...(config.identityTtlMs !== undefined ? { identityTtlMs: config.identityTtlMs } : {}), ...(config.pendingKeyTtlMs !== undefined ? { pendingKeyTtlMs: config.pendingKeyTtlMs } : {}) }),
+      enrollment,
       operators: await OperatorAuthService.open(store, clock, config.identityTtlMs !== undefined ? { cacheTtlMs: config.identityTtlMs } : {}),
       hostStates,
       reports,
       reportQuota: new ReportQuota(clock, config.reports ?? {}),
       revisions,
-      catalogs: await CatalogService.open(store, revisions, hostStates, log.child({ component: 'catalogs' })),
+      catalogs,
       compliance: await ComplianceService.open(store, reports, revisions, clock, config.staleAfterMs !== undefined ? { staleAfterMs: config.staleAfterMs } : {}),
       scripts,
       accounts: await AccountService.open(store, clock),
+      auditLog,
+      jobs: new JobService(jobCollections, clock, jobPorts, jobTargets, planDriver, jobChannel, auditLog),
     };
     const adminToken = await ensureAdminTokenFile(config.dataDir);
     await services.operators.ensureToken(adminToken.token, 'admin', 'admin');
@@ -178,6 +206,8 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       privateDirs: [resolve(config.dataDir), await fsp.realpath(config.dataDir)],
     });
     const housekeeping = new Housekeeping(services, log.child({ component: 'housekeeping' }), config.housekeeping);
+    // Running jobs resume here: the driver's first tick re-drives every running job.
+    planDriver.start();
     return {
       services,
       app,
@@ -186,6 +216,8 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       adminToken,
       createHttpServer: (tls) => createHttpServer(app.app.callback(), config.http ?? {}, tls),
       async close() {
+        jobChannel.close();
+        await planDriver.stop();
         await housekeeping.stop();
         await worker?.close();
         await store.close();

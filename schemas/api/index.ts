@@ -7,3 +7,4 @@ export * from './revision.js';
 export * from './hosts.js';
 export * from './compliance.js';
 export * from './scripts.js';
+export * from './jobs.js';

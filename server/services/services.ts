@@ -13,6 +13,8 @@ import type { RevisionService } from './revision-service.js';
 import type { SharedNonceStore } from './shared-nonce-store.js';
 import type { AccountService } from './scripts/account-service.js';
 import type { ScriptService } from './scripts/script-service.js';
+import type { AuditLog } from './audit-log.js';
+import type { JobService } from './jobs/job-service.js';
 
 export interface Services {
   readonly clock: Clock;
@@ -34,4 +36,8 @@ export interface Services {
   readonly scripts: ScriptService;
   /** Execution accounts (run-as users of jobs). */
   readonly accounts: AccountService;
+  /** Who did what: launches, approvals, cancels, … */
+  readonly auditLog: AuditLog;
+  /** Jobs: the operator API, the plan driver and the agent job channel. */
+  readonly jobs: JobService;
 }
