@@ -32,9 +32,11 @@ export class OperatorClient {
 
   /** The URL of an API path ("/jobs/x" → <server>/api/v1/jobs/x), keeping a path prefix of --server. */
   url(path: string): URL {
-    const base = new URL(this.#conn.server.href);
-    base.pathname = `${base.pathname.replace(/\/+$/, '')}/api/v1${path}`;
-    return new URL(base.href);
+    const url = new URL(this.#conn.server.href);
+    const q = path.indexOf('?');
+    url.pathname = `${url.pathname.replace(/\/+$/, '')}/api/v1${q < 0 ? path : path.slice(0, q)}`;
+    url.search = q < 0 ? '' : path.slice(q);
+    return url;
   }
 
   /** Sends a JSON request; resolves the parsed JSON answer (undefined for an empty one). */
