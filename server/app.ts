@@ -10,6 +10,7 @@ import type { Services } from './services/services.js';
 import type { AppState, AppContext } from './api/app-state.js';
 import { agentRoutes } from './api/agent-routes.js';
 import { operatorRoutes } from './api/operator-routes.js';
+import { scheduleRoutes } from './api/schedule-routes.js';
 import { authenticateAgent, authenticateOperator, type AuthDeps } from './api/auth.js';
 import { errorMiddleware } from './api/error-middleware.js';
 import { requestId } from './api/request-id.js';
@@ -96,7 +97,7 @@ export function createApp(opts: AppOptions): SteadApp {
   const version = opts.version ?? '0.1.0';
   const metrics = createMetrics(services, { defaultMetrics: opts.defaultMetrics ?? true });
   let routes: RouteSpec[] = [];
-  routes = [...systemRoutes(metrics, () => routes, version), ...agentRoutes, ...operatorRoutes];
+  routes = [...systemRoutes(metrics, () => routes, version), ...agentRoutes, ...operatorRoutes, ...scheduleRoutes];
   const deps: AuthDeps = { enrollment: services.enrollment, operators: services.operators, nonces: services.nonces, clock: services.clock, skewMs: opts.skewMs ?? 5 * 60_000 };
 
   const bodyBudget = new ByteBudget(opts.unauthenticatedBodyBytes ?? defaultUnauthenticatedBodyBytes);

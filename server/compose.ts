@@ -25,6 +25,10 @@ import { EnrollmentService } from './services/enrollment-service.js';
 import { HostStateService } from './services/host-state-service.js';
 import { OperatorAuthService } from './services/operator-auth-service.js';
 import { ReportService } from './services/report-service.js';
+import type { JobLauncher } from './services/schedules/job-launcher.js';
+import type { ScheduleRunnerOptions } from './services/schedules/schedule-runner.js';
+import { ScheduleService } from './services/schedules/schedule-service.js';
+import { systemTimer, type Timer } from './services/schedules/timer.js';
 import { RevisionService } from './services/revision-service.js';
 import { SharedNonceStore } from './services/shared-nonce-store.js';
 import type { Services } from './services/services.js';
@@ -80,6 +84,13 @@ export interface ServerConfig {
   /** Replace the compiler (tests of the server alone never do; kept for embedding). */
   readonly compiler?: CompilerPort;
   readonly version?: string;
+  /**
+   * Launches the jobs schedules fire (the job service). Without it schedules are kept and
+   * previewed but never fire, and the runner does not start.
+   */
+  readonly jobLauncher?: JobLauncher;
+  /** The schedule runner's timing (poll, grace, lease) and its timer (tests: a ManualClock's). */
+  readonly schedules?: ScheduleRunnerOptions & { readonly timer?: Timer };
 }
 
 export interface ComposedServer {
@@ -156,6 +167,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       revisions,
       catalogs: await CatalogService.open(store, revisions, hostStates, log.child({ component: 'catalogs' })),
       compliance: await ComplianceService.open(store, reports, revisions, clock, config.staleAfterMs !== undefined ? { staleAfterMs: config.staleAfterMs } : {}),
+      schedules: await ScheduleService.open(store, clock, config.jobLauncher ? { launcher: config.jobLauncher } : {}),
     };
     const adminToken = await ensureAdminTokenFile(config.dataDir);
     await services.operators.ensureToken(adminToken.token, 'admin', 'admin');
@@ -170,6 +182,10 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       privateDirs: [resolve(config.dataDir), await fsp.realpath(config.dataDir)],
     });
     const housekeeping = new Housekeeping(services, log.child({ component: 'housekeeping' }), config.housekeeping);
+    if (config.jobLauncher) {
+      const { timer, ...runnerOpts } = config.schedules ?? {};
+      services.schedules.startRunner(timer ?? systemTimer, log.child({ component: 'schedules' }), runnerOpts);
+    }
     return {
       services,
       app,
@@ -179,6 +195,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       createHttpServer: (tls) => createHttpServer(app.app.callback(), config.http ?? {}, tls),
       async close() {
         await housekeeping.stop();
+        await services.schedules.stopRunner();
         await worker?.close();
         await store.close();
       },

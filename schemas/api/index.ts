@@ -6,3 +6,4 @@ export * from './agents.js';
 export * from './revision.js';
 export * from './hosts.js';
 export * from './compliance.js';
+export * from './schedules.js';

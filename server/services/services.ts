@@ -9,6 +9,7 @@ import type { EnrollmentService } from './enrollment-service.js';
 import type { HostStateService } from './host-state-service.js';
 import type { OperatorAuthService } from './operator-auth-service.js';
 import type { ReportService } from './report-service.js';
+import type { ScheduleService } from './schedules/schedule-service.js';
 import type { RevisionService } from './revision-service.js';
 import type { SharedNonceStore } from './shared-nonce-store.js';
 
@@ -28,4 +29,6 @@ export interface Services {
   readonly revisions: RevisionService;
   readonly catalogs: CatalogService;
   readonly compliance: ComplianceService;
+  /** Schedules (ADR 0014); they fire only on a server given a job launcher. */
+  readonly schedules: ScheduleService;
 }
