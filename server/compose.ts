@@ -33,6 +33,14 @@ import { RevisionService } from './services/revision-service.js';
 import { SharedNonceStore } from './services/shared-nonce-store.js';
 import type { Services } from './services/services.js';
 import { WorkerCompiler } from './services/worker-compiler.js';
+import { AuditLog } from './services/audit-log.js';
+import { JobChannel } from './services/jobs/job-channel.js';
+import { openJobCollections } from './services/jobs/job-model.js';
+import { JobService } from './services/jobs/job-service.js';
+import { PlanDriver, type PlanDriverOptions } from './services/jobs/plan-driver.js';
+import type { JobPorts } from './services/jobs/ports.js';
+import { TargetResolver } from './services/jobs/targets.js';
+import { unwiredPorts } from './services/jobs/unwired.js';
 
 export interface ServerConfig {
   /** Data directory: embedded store, revision checkouts, admin-token. */
@@ -91,6 +99,11 @@ export interface ServerConfig {
   readonly jobLauncher?: JobLauncher;
   /** The schedule runner's timing (poll, grace, lease) and its timer (tests: a ManualClock's). */
   readonly schedules?: ScheduleRunnerOptions & { readonly timer?: Timer };
+  /**
+   * Ports of the job core (tests and embedding). Anything not given is the real service when
+   * it exists, else a fail-closed stand-in (server/services/jobs/unwired.ts).
+   */
+  readonly jobs?: Partial<JobPorts> & { readonly driver?: PlanDriverOptions; readonly pollRecheckMs?: number };
 }
 
 export interface ComposedServer {
@@ -154,20 +167,35 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
     // replayed after a restart, or to another server, finds its nonce taken (one insert per
     // signed request, group-committed; housekeeping prunes expired claims). ADR 0008.
     const sharedNonces = await SharedNonceStore.open(store);
+    const catalogs = await CatalogService.open(store, revisions, hostStates, log.child({ component: 'catalogs' }));
+    const enrollment = await EnrollmentService.open(store, clock, { ...(config.identityTtlMs !== undefined ? { identityTtlMs: config.identityTtlMs } : {}), ...(config.pendingKeyTtlMs !== undefined ? { pendingKeyTtlMs: config.pendingKeyTtlMs } : {}) });
+    const auditLog = await AuditLog.open(store, clock);
+    const jobCollections = await openJobCollections(store);
+    const jobChannel = new JobChannel(jobCollections, clock, config.jobs?.pollRecheckMs !== undefined ? { recheckMs: config.jobs.pollRecheckMs } : {});
+    const jobTargets = new TargetResolver(revisions, enrollment, hostStates);
+    const jobPorts: JobPorts = {
+      auditor: config.jobs?.auditor ?? unwiredPorts.auditor,
+      scripts: config.jobs?.scripts ?? unwiredPorts.scripts,
+      accounts: config.jobs?.accounts ?? unwiredPorts.accounts,
+      runners: config.jobs?.runners ?? unwiredPorts.runners,
+    };
+    const planDriver = new PlanDriver(jobCollections, clock, jobTargets, jobPorts.runners, jobChannel, log.child({ component: 'jobs' }), config.jobs?.driver ?? {});
     const services: Services = {
       clock,
       nonces: new NonceCache(config.skewMs ?? 5 * 60_000, (key, exp, now) => sharedNonces.claim(key, exp, now)),
       sharedNonces,
       enrollLimiter: new RateLimiter(clock, config.enrollPerMinute ?? 120, 60_000),
-      enrollment: await EnrollmentService.open(store, clock, { ...(config.identityTtlMs !== undefined ? { identityTtlMs: config.identityTtlMs } : {}), ...(config.pendingKeyTtlMs !== undefined ? { pendingKeyTtlMs: config.pendingKeyTtlMs } : {}) }),
+      enrollment,
       operators: await OperatorAuthService.open(store, clock, config.identityTtlMs !== undefined ? { cacheTtlMs: config.identityTtlMs } : {}),
       hostStates,
       reports,
       reportQuota: new ReportQuota(clock, config.reports ?? {}),
       revisions,
-      catalogs: await CatalogService.open(store, revisions, hostStates, log.child({ component: 'catalogs' })),
+      catalogs,
       compliance: await ComplianceService.open(store, reports, revisions, clock, config.staleAfterMs !== undefined ? { staleAfterMs: config.staleAfterMs } : {}),
       schedules: await ScheduleService.open(store, clock, config.jobLauncher ? { launcher: config.jobLauncher } : {}),
+      auditLog,
+      jobs: new JobService(jobCollections, clock, jobPorts, jobTargets, planDriver, jobChannel, auditLog),
     };
     const adminToken = await ensureAdminTokenFile(config.dataDir);
     await services.operators.ensureToken(adminToken.token, 'admin', 'admin');
@@ -186,6 +214,8 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       const { timer, ...runnerOpts } = config.schedules ?? {};
       services.schedules.startRunner(timer ?? systemTimer, log.child({ component: 'schedules' }), runnerOpts);
     }
+    // Running jobs resume here: the driver's first tick re-drives every running job.
+    planDriver.start();
     return {
       services,
       app,
@@ -194,6 +224,8 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       adminToken,
       createHttpServer: (tls) => createHttpServer(app.app.callback(), config.http ?? {}, tls),
       async close() {
+        jobChannel.close();
+        await planDriver.stop();
         await housekeeping.stop();
         await services.schedules.stopRunner();
         await worker?.close();

@@ -7,3 +7,4 @@ export * from './revision.js';
 export * from './hosts.js';
 export * from './compliance.js';
 export * from './schedules.js';
+export * from './jobs.js';

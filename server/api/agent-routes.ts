@@ -103,15 +103,19 @@ export const agentRoutes: readonly RouteSpec[] = [
     path: '/api/v1/blobs/:sha256',
     auth: 'agent',
     tag: 'agents',
-    summary: 'A blob referenced by the calling host\'s current catalog, by sha256 (supports Range).',
-    responses: { 200: { description: 'the bytes', type: 'application/octet-stream' }, 206: { description: 'a range', type: 'application/octet-stream' }, 400: err('id is not 64 lowercase hex'), 404: err('not referenced by the caller\'s catalog'), 416: err('range not satisfiable') },
+    summary: 'A blob referenced by the calling host\'s current catalog, or by a job dispatch offered to or running on it, by sha256 (supports Range).',
+    responses: { 200: { description: 'the bytes', type: 'application/octet-stream' }, 206: { description: 'a range', type: 'application/octet-stream' }, 400: err('id is not 64 lowercase hex'), 404: err('not referenced by the caller\'s catalog or its in-flight job dispatches'), 416: err('range not satisfiable') },
     async handler(ctx, s) {
       const p = agent(ctx);
       const id = ctx.params['sha256'] ?? '';
       if (!/^[0-9a-f]{64}$/.test(id)) throw new ApiError('BAD_REQUEST', 'blob id must be 64 lowercase hex characters (sha256)');
       const signal = requestSignal(ctx);
       const where = await s.catalogs.blobFor(p.host, id, signal);
-      if (where === undefined) throw new ApiError('NOT_FOUND', `blob ${id} is not referenced by the catalog of ${p.host}`);
+      if (where === undefined) {
+        // A files step's blob, while a dispatch addressed to this host that references it is in flight.
+        if (await s.jobs.channel.blobFor(p.host, id)) return serveBlob(ctx, s.jobs.channel.blobStore, id, signal);
+        throw new ApiError('NOT_FOUND', `blob ${id} is not referenced by the catalog of ${p.host} or by a job dispatched to it`);
+      }
       await serveBlob(ctx, where === 'store' ? s.catalogs.blobStore : where, id, signal);
     },
   },

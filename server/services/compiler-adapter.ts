@@ -51,7 +51,16 @@ export function compilerAdapter(opts: CompilerAdapterOptions = {}): CompilerPort
       const members = inventoryGroupMembers(repo);
       const groupsOf = new Map<string, string[]>();
       for (const [g, hs] of members) for (const h of hs) groupsOf.set(h, [...(groupsOf.get(h) ?? []), g]);
-      const hosts: InventoryHost[] = [...repo.hosts.keys()].map((name) => ({ name, groups: (groupsOf.get(name) ?? []).sort() }));
+      const hosts: InventoryHost[] = [...repo.hosts.values()].map(({ name, record: r }) => ({
+        name,
+        groups: (groupsOf.get(name) ?? []).sort(),
+        ...(r.idc !== undefined ? { idc: r.idc } : {}),
+        ...(r.set !== undefined ? { set: r.set } : {}),
+        ...(r.env !== undefined ? { env: r.env } : {}),
+        ...(r.ip !== undefined ? { ip: r.ip } : {}),
+        ...(r.tags !== undefined ? { tags: [...r.tags] } : {}),
+        ...(r.attributes !== undefined ? { attributes: { ...r.attributes } } : {}),
+      }));
       return {
         hosts,
         // Facts may select groups or appear in templates; the facts hash is part of the compile

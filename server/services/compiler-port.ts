@@ -17,9 +17,17 @@ export interface LocatedProblem {
   readonly severity?: 'error' | 'warning';
 }
 
+/** One host of a revision's inventory: its groups and the operator-set attributes (jobs target by them). */
 export interface InventoryHost {
   readonly name: string;
   readonly groups: readonly string[];
+  readonly idc?: string;
+  readonly set?: string;
+  readonly env?: string;
+  /** Management address (probes connect to it). */
+  readonly ip?: string;
+  readonly tags?: readonly string[];
+  readonly attributes?: Readonly<Record<string, string | number | boolean>>;
 }
 
 export interface CompileResult {

@@ -12,6 +12,8 @@ import type { ReportService } from './report-service.js';
 import type { ScheduleService } from './schedules/schedule-service.js';
 import type { RevisionService } from './revision-service.js';
 import type { SharedNonceStore } from './shared-nonce-store.js';
+import type { AuditLog } from './audit-log.js';
+import type { JobService } from './jobs/job-service.js';
 
 export interface Services {
   readonly clock: Clock;
@@ -31,4 +33,8 @@ export interface Services {
   readonly compliance: ComplianceService;
   /** Schedules (ADR 0014); they fire only on a server given a job launcher. */
   readonly schedules: ScheduleService;
+  /** Who did what: launches, approvals, cancels, … */
+  readonly auditLog: AuditLog;
+  /** Jobs: the operator API, the plan driver and the agent job channel. */
+  readonly jobs: JobService;
 }
