@@ -11,6 +11,7 @@ import type { AppState, AppContext } from './api/app-state.js';
 import { agentRoutes } from './api/agent-routes.js';
 import { operatorRoutes } from './api/operator-routes.js';
 import { scriptRoutes } from './api/script-routes.js';
+import { scheduleRoutes } from './api/schedule-routes.js';
 import { jobAgentRoutes, jobRoutes } from './api/job-routes.js';
 import { authenticateAgent, authenticateOperator, type AuthDeps } from './api/auth.js';
 import { errorMiddleware } from './api/error-middleware.js';
@@ -98,7 +99,7 @@ export function createApp(opts: AppOptions): SteadApp {
   const version = opts.version ?? '0.1.0';
   const metrics = createMetrics(services, { defaultMetrics: opts.defaultMetrics ?? true });
   let routes: RouteSpec[] = [];
-  routes = [...systemRoutes(metrics, () => routes, version), ...agentRoutes, ...jobAgentRoutes, ...operatorRoutes, ...scriptRoutes, ...jobRoutes];
+  routes = [...systemRoutes(metrics, () => routes, version), ...agentRoutes, ...jobAgentRoutes, ...operatorRoutes, ...scriptRoutes, ...jobRoutes, ...scheduleRoutes];
   const deps: AuthDeps = { enrollment: services.enrollment, operators: services.operators, nonces: services.nonces, clock: services.clock, skewMs: opts.skewMs ?? 5 * 60_000 };
 
   const bodyBudget = new ByteBudget(opts.unauthenticatedBodyBytes ?? defaultUnauthenticatedBodyBytes);

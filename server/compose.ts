@@ -25,6 +25,10 @@ import { EnrollmentService } from './services/enrollment-service.js';
 import { HostStateService } from './services/host-state-service.js';
 import { OperatorAuthService } from './services/operator-auth-service.js';
 import { ReportService } from './services/report-service.js';
+import type { JobLauncher } from './services/schedules/job-launcher.js';
+import type { ScheduleRunnerOptions } from './services/schedules/schedule-runner.js';
+import { ScheduleService } from './services/schedules/schedule-service.js';
+import { systemTimer, type Timer } from './services/schedules/timer.js';
 import { RevisionService } from './services/revision-service.js';
 import { SharedNonceStore } from './services/shared-nonce-store.js';
 import { AccountService } from './services/scripts/account-service.js';
@@ -90,6 +94,13 @@ export interface ServerConfig {
   /** Replace the compiler (tests of the server alone never do; kept for embedding). */
   readonly compiler?: CompilerPort;
   readonly version?: string;
+  /**
+   * Launches the jobs schedules fire (the job service). Without it schedules are kept and
+   * previewed but never fire, and the runner does not start.
+   */
+  readonly jobLauncher?: JobLauncher;
+  /** The schedule runner's timing (poll, grace, lease) and its timer (tests: a ManualClock's). */
+  readonly schedules?: ScheduleRunnerOptions & { readonly timer?: Timer };
   /**
    * Ports of the job core (tests and embedding). Anything not given is the real service when
    * it exists, else a fail-closed stand-in (server/services/jobs/unwired.ts).
@@ -190,6 +201,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       compliance: await ComplianceService.open(store, reports, revisions, clock, config.staleAfterMs !== undefined ? { staleAfterMs: config.staleAfterMs } : {}),
       scripts,
       accounts: await AccountService.open(store, clock),
+      schedules: await ScheduleService.open(store, clock, config.jobLauncher ? { launcher: config.jobLauncher } : {}),
       auditLog,
       jobs: new JobService(jobCollections, clock, jobPorts, jobTargets, planDriver, jobChannel, auditLog),
     };
@@ -206,6 +218,10 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       privateDirs: [resolve(config.dataDir), await fsp.realpath(config.dataDir)],
     });
     const housekeeping = new Housekeeping(services, log.child({ component: 'housekeeping' }), config.housekeeping);
+    if (config.jobLauncher) {
+      const { timer, ...runnerOpts } = config.schedules ?? {};
+      services.schedules.startRunner(timer ?? systemTimer, log.child({ component: 'schedules' }), runnerOpts);
+    }
     // Running jobs resume here: the driver's first tick re-drives every running job.
     planDriver.start();
     return {
@@ -219,6 +235,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
         jobChannel.close();
         await planDriver.stop();
         await housekeeping.stop();
+        await services.schedules.stopRunner();
         await worker?.close();
         await store.close();
       },

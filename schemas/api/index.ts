@@ -7,4 +7,5 @@ export * from './revision.js';
 export * from './hosts.js';
 export * from './compliance.js';
 export * from './scripts.js';
+export * from './schedules.js';
 export * from './jobs.js';

@@ -9,6 +9,7 @@ import type { EnrollmentService } from './enrollment-service.js';
 import type { HostStateService } from './host-state-service.js';
 import type { OperatorAuthService } from './operator-auth-service.js';
 import type { ReportService } from './report-service.js';
+import type { ScheduleService } from './schedules/schedule-service.js';
 import type { RevisionService } from './revision-service.js';
 import type { SharedNonceStore } from './shared-nonce-store.js';
 import type { AccountService } from './scripts/account-service.js';
@@ -36,6 +37,8 @@ export interface Services {
   readonly scripts: ScriptService;
   /** Execution accounts (run-as users of jobs). */
   readonly accounts: AccountService;
+  /** Schedules (ADR 0014); they fire only on a server given a job launcher. */
+  readonly schedules: ScheduleService;
   /** Who did what: launches, approvals, cancels, … */
   readonly auditLog: AuditLog;
   /** Jobs: the operator API, the plan driver and the agent job channel. */

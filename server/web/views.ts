@@ -66,9 +66,12 @@ button.approve{background:var(--in-sync);border-color:var(--in-sync);color:#fff}
 .strip a.in-sync{background:var(--in-sync)}.strip a.changed{background:var(--accent)}.strip a.would-change{background:var(--drifted)}.strip a.failed{background:var(--failing)}
 .strip a.drift{box-shadow:inset 0 -5px 0 var(--drifted)}
 footer{color:var(--muted);font-size:12px;margin-top:1.5rem}
+.scroll{overflow-x:auto}
+@media (max-width:600px){header{flex-wrap:wrap;gap:.4rem 1rem;padding:.6rem .8rem}header .who{margin-left:0}main{padding:1rem .8rem}}
 `;
 
-const layout = (body: string): string => `<!doctype html>
+/** The page frame (head, nav, footer) around a view's body; shared by every console view. */
+export const layout = (body: string): string => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{% if title %}{{ title }} · {% endif %}Stead</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 {% if refresh %}<meta http-equiv="refresh" content="{{ refresh }}">{% endif %}
@@ -77,6 +80,7 @@ const layout = (body: string): string => `<!doctype html>
 <a href="/"{% if nav == "overview" %} class="on"{% endif %}>Overview</a>
 <a href="/enrollment"{% if nav == "enrollment" %} class="on"{% endif %}>Enrollment{% if pendingCount %} <span class="s pending">{{ pendingCount }}</span>{% endif %}</a>
 <a href="/revisions"{% if nav == "revisions" %} class="on"{% endif %}>Revisions</a>
+<a href="/schedules"{% if nav == "schedules" %} class="on"{% endif %}>Schedules</a>
 </nav><div class="who"><span>{{ operator }} ({{ role }})</span>
 <form class="inline" method="post" action="/logout"><button type="submit">Log out</button></form></div></header>{% endif %}
 <main>${body}
