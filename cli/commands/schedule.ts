@@ -90,18 +90,14 @@ export async function scheduleBody(args: string[], io: CliIo): Promise<{ body: R
   if (what !== 1) throw new UsageError('give one of --command CMD, --script FILE or --plan P');
   if (values.lang !== undefined && values.plan !== undefined) throw new UsageError('--lang applies to --command and --script, not --plan');
   const spec = { ...(values.cron !== undefined ? { cron: values.cron } : { text: values.at! }), ...(values.tz !== undefined ? { tz: values.tz } : {}) };
-  let launch: Record<string, unknown>;
-  let plan: Record<string, unknown> = {};
   if (values.plan !== undefined) {
-    plan = { planId: oneId('plan', [values.plan]) };
-    launch = { targets: values.targets };
-  } else {
-    const source = values.command ?? (await readScript(io.cwd, values.script!));
-    if (source.trim() === '') throw new UsageError('the script is empty');
-    const scriptLang = lang(values.lang) ?? (values.script !== undefined ? langOfFile(values.script) : 'shell');
-    launch = { targets: values.targets, script: { lang: scriptLang, source } };
+    const plan = { id: oneId('plan', [values.plan]), body: { targets: values.targets } };
+    return { body: { name: values.name, spec, plan }, values };
   }
-  return { body: { name: values.name, spec, launch, ...plan }, values };
+  const source = values.command ?? (await readScript(io.cwd, values.script!));
+  if (source.trim() === '') throw new UsageError('the script is empty');
+  const scriptLang = lang(values.lang) ?? (values.script !== undefined ? langOfFile(values.script) : 'shell');
+  return { body: { name: values.name, spec, job: { targets: values.targets, script: { lang: scriptLang, source } } }, values };
 }
 
 async function create(args: string[], io: CliIo): Promise<number> {
@@ -111,8 +107,8 @@ async function create(args: string[], io: CliIo): Promise<number> {
     const created = await s.client.request<Record<string, unknown>>('POST', '/schedules', built.body);
     if (s.json) printJson(io, created);
     else {
-      writeLine(io.stdout, `Created schedule ${cell(created?.['name'] ?? built.body['name'], 100)}`);
-      const next = created?.['next'] ?? created?.['nextRuns'];
+      writeLine(io.stdout, `Created schedule ${cell(created?.['name'] ?? built.body['name'], 100)}: ${cell(created?.['description'] ?? when(built.body['spec']), 200)}`);
+      const next = created?.['nextRuns'];
       if (Array.isArray(next) && next.length > 0) writeLine(io.stdout, `Next runs: ${next.slice(0, 5).map((n) => cell(n, 40)).join(', ')}`);
     }
     return operatorExitCodes.ok;
@@ -131,7 +127,7 @@ async function list(args: string[], io: CliIo): Promise<number> {
     }
     const rows = Array.isArray(answer?.schedules) ? (answer.schedules as Record<string, unknown>[]) : [];
     if (rows.length === 0) writeLine(io.stdout, 'No schedules.');
-    else printLines(io, table(['NAME', 'WHEN', 'NEXT', 'LAST JOB', 'ENABLED'], rows.map((r) => [r['name'], when(r['spec']), first(r['next'] ?? r['nextRuns']), lastJob(r['last']), r['enabled']])));
+    else printLines(io, table(['NAME', 'WHEN', 'NEXT RUN', 'LAST RUN', 'ENABLED'], rows.map((r) => [r['name'], r['description'] ?? when(r['spec']), first(r['nextRuns']), lastRun(r['lastRun']), r['enabled'] === false ? 'no' : 'yes']), 60));
     return operatorExitCodes.ok;
   });
 }
@@ -161,8 +157,10 @@ function first(v: unknown): unknown {
   return Array.isArray(v) ? v[0] : v;
 }
 
-function lastJob(v: unknown): unknown {
+/** "j0mw… succeeded" or "error: …" of a schedule's newest fire. */
+function lastRun(v: unknown): unknown {
   if (typeof v !== 'object' || v === null) return undefined;
   const o = v as Record<string, unknown>;
-  return o['jobId'] ?? (typeof o['error'] === 'string' ? `error: ${o['error']}` : undefined);
+  if (typeof o['error'] === 'string') return `error: ${o['error']}`;
+  return typeof o['jobId'] === 'string' ? `${o['jobId']}${typeof o['jobState'] === 'string' ? ` ${o['jobState']}` : ''}` : undefined;
 }

@@ -75,11 +75,11 @@ t.test('a script file: regular, at most 1 MiB, UTF-8', async (t) => {
 t.test('schedule create: name, when (cron or words, zone), what', async (t) => {
   const dir = t.testdir({ 'backup.sh': 'tar czf /backup/db.tgz /var/lib/db\n', 'empty.sh': '\n' });
   const a = await scheduleBody(['--name', 'nightly-backup', '--at', 'every day at 03:30', '--tz', 'Europe/Berlin', '--targets', 'group:db', '--script', 'backup.sh'], io(dir));
-  t.same(a !== 'help' && a.body, { name: 'nightly-backup', spec: { text: 'every day at 03:30', tz: 'Europe/Berlin' }, launch: { targets: 'group:db', script: { lang: 'shell', source: 'tar czf /backup/db.tgz /var/lib/db\n' } } });
+  t.same(a !== 'help' && a.body, { name: 'nightly-backup', spec: { text: 'every day at 03:30', tz: 'Europe/Berlin' }, job: { targets: 'group:db', script: { lang: 'shell', source: 'tar czf /backup/db.tgz /var/lib/db\n' } } });
   const b = await scheduleBody(['--name', 'hourly-check', '--cron', '0 * * * *', '--targets', 'group:web', '--command', 'curl -fsS localhost/health'], io(dir));
-  t.same(b !== 'help' && b.body, { name: 'hourly-check', spec: { cron: '0 * * * *' }, launch: { targets: 'group:web', script: { lang: 'shell', source: 'curl -fsS localhost/health' } } });
+  t.same(b !== 'help' && b.body, { name: 'hourly-check', spec: { cron: '0 * * * *' }, job: { targets: 'group:web', script: { lang: 'shell', source: 'curl -fsS localhost/health' } } });
   const c = await scheduleBody(['--name', 'rr', '--cron', '@daily', '--targets', 'group:web', '--plan', 'rolling-restart'], io(dir));
-  t.same(c !== 'help' && c.body, { name: 'rr', spec: { cron: '@daily' }, launch: { targets: 'group:web' }, planId: 'rolling-restart' });
+  t.same(c !== 'help' && c.body, { name: 'rr', spec: { cron: '@daily' }, plan: { id: 'rolling-restart', body: { targets: 'group:web' } } });
   t.equal(await scheduleBody(['-h'], io(dir)), 'help');
   const base = ['--name', 'n', '--targets', 'g:x'];
   for (const [args, message] of [

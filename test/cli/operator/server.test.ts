@@ -265,3 +265,32 @@ t.test('Ctrl-C while waiting: exit 130, the job keeps running', async (t) => {
   const shown = JSON.parse((await stead(['job', 'show', id, '--json'])).stdout) as { state: string };
   t.equal(shown.state, 'running');
 });
+
+t.test('schedule create (words and zone, or cron), list, delete against the schedule routes', async (t) => {
+  const words = await stead(['schedule', 'create', '--name', 'nightly-backup', '--at', 'every day at 03:30', '--tz', 'Europe/Berlin', '--targets', 'group:web', '--script', 'hello.sh']);
+  t.equal(words.code, 0, words.stderr);
+  t.match(words.stdout, /^Created schedule nightly-backup: .*03:30.*Europe\/Berlin.*\nNext runs: \d{4}-\d\d-\d\dT0[12]:30:00(\.000)?Z, /);
+  const cron = await stead(['schedule', 'create', '--name', 'hourly-check', '--cron', '0 * * * *', '--targets', 'group:web', '--command', 'true', '--json']);
+  t.equal(cron.code, 0, cron.stderr);
+  const view = JSON.parse(cron.stdout) as { name: string; spec: unknown; job: unknown; nextRuns: string[] };
+  t.same([view.name, view.spec, view.job], ['hourly-check', { cron: '0 * * * *' }, { targets: 'group:web', script: { lang: 'shell', source: 'true' } }]);
+  t.equal(view.nextRuns.length, 5);
+  const list = await stead(['schedule', 'list']);
+  t.equal(list.code, 0, list.stderr);
+  t.match(list.stdout, /^NAME +WHEN +NEXT RUN +LAST RUN +ENABLED\n/);
+  t.match(list.stdout, /^hourly-check +.+ +\d{4}-.+ +- +yes$/m);
+  t.match(list.stdout, /^nightly-backup +.*Europe\/Berlin.* +yes$/m);
+  const taken = await stead(['schedule', 'create', '--name', 'hourly-check', '--cron', '0 * * * *', '--targets', 'group:web', '--command', 'true']);
+  t.equal(taken.code, 2, 'the name is taken');
+  const unreadable = await stead(['schedule', 'create', '--name', 'never', '--at', 'when pigs fly', '--targets', 'group:web', '--command', 'true']);
+  t.equal(unreadable.code, 2);
+  t.match(unreadable.stderr, /^stead schedule create: BAD_REQUEST: /);
+  const del = await stead(['schedule', 'delete', 'hourly-check']);
+  t.equal(del.code, 0, del.stderr);
+  t.equal(del.stdout, 'Deleted schedule hourly-check\n');
+  const names = (JSON.parse((await stead(['schedule', 'list', '--json'])).stdout) as { schedules: { name: string }[] }).schedules.map((s) => s.name);
+  t.same(names, ['nightly-backup']);
+  const gone = await stead(['schedule', 'delete', 'hourly-check']);
+  t.equal(gone.code, 2);
+  t.match(gone.stderr, /NOT_FOUND/);
+});
