@@ -106,6 +106,8 @@ export interface ServerConfig {
    * it exists, else a fail-closed stand-in (server/services/jobs/unwired.ts).
    */
   readonly jobs?: Partial<JobPorts> & { readonly driver?: PlanDriverOptions; readonly pollRecheckMs?: number };
+  /** The folder of base scripts seeded at start (default: the one shipped beside the server, ScriptService). */
+  readonly baseScriptsDir?: string;
 }
 
 export interface ComposedServer {
@@ -171,8 +173,13 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
     const sharedNonces = await SharedNonceStore.open(store);
     const scripts = await ScriptService.open(store, clock, log.child({ component: 'scripts' }));
     // Base scripts ship with the server: created or brought up to date at every start (idempotent).
-    const seeded = await scripts.seedBase();
-    if (seeded.created.length + seeded.updated.length > 0) log.info('base scripts seeded', seeded);
+    // A missing or broken base folder (a packaging error) is logged; the library works without it.
+    try {
+      const seeded = await scripts.seedBase(config.baseScriptsDir);
+      if (seeded.created.length + seeded.updated.length > 0) log.info('base scripts seeded', seeded);
+    } catch (err) {
+      log.error('the base scripts could not be seeded', { err: (err as Error).message });
+    }
     const catalogs = await CatalogService.open(store, revisions, hostStates, log.child({ component: 'catalogs' }));
     const enrollment = await EnrollmentService.open(store, clock, { ...(config.identityTtlMs !== undefined ? { identityTtlMs: config.identityTtlMs } : {}), ...(config.pendingKeyTtlMs !== undefined ? { pendingKeyTtlMs: config.pendingKeyTtlMs } : {}) });
     const auditLog = await AuditLog.open(store, clock);

@@ -32,6 +32,8 @@ import { schedulePages } from './schedule-pages.js';
 import { factRows, runView } from './run-model.js';
 import { enrollmentView, errorView, hostView, loginView, overviewView, revisionsView } from './views.js';
 import { SHORT_REVISION_ID } from '../services/revision-service.js';
+import type { ConsoleKit } from './console-kit.js';
+import { scriptPages } from './scripts/script-pages.js';
 
 const refreshSeconds = 5;
 const chartHours = 48;
@@ -109,11 +111,22 @@ export function consoleRouter(services: Services, opts: { secureCookies: boolean
     return op;
   };
 
-  const readForm = async (ctx: AppContext): Promise<URLSearchParams> => {
+  const readForm = async (ctx: AppContext, limit = 8 * 1024): Promise<URLSearchParams> => {
     if (!sameOrigin(ctx)) throw new ApiError('FORBIDDEN', 'cross-origin form post refused');
     requireMediaType(ctx, ['application/x-www-form-urlencoded']);
-    return new URLSearchParams((await readRawBody(ctx, 8 * 1024)).toString('utf8'));
+    return new URLSearchParams((await readRawBody(ctx, limit)).toString('utf8'));
   };
+
+  const kit: ConsoleKit = {
+    services,
+    operator,
+    readForm,
+    html,
+    async frame(ctx, op, nav) {
+      return frame(ctx, services, op, nav, pendingKeys(await services.enrollment.list()).length, false);
+    },
+  };
+  scriptPages(router, kit);
 
   router.get('/', async (ctx) => {
     ctx.state.routeName = '/';

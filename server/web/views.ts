@@ -66,11 +66,19 @@ button.approve{background:var(--in-sync);border-color:var(--in-sync);color:#fff}
 .strip a.in-sync{background:var(--in-sync)}.strip a.changed{background:var(--accent)}.strip a.would-change{background:var(--drifted)}.strip a.failed{background:var(--failing)}
 .strip a.drift{box-shadow:inset 0 -5px 0 var(--drifted)}
 footer{color:var(--muted);font-size:12px;margin-top:1.5rem}
-.scroll{overflow-x:auto}
+header{flex-wrap:wrap}header nav{display:flex;flex-wrap:wrap;row-gap:.2rem}
+.scroll{overflow-x:auto;max-width:100%}pre.code{background:#f6f8fa;border:1px solid var(--line);border-radius:6px;padding:.6rem .8rem;overflow:auto;max-width:100%;max-height:70vh;margin:.5rem 0;white-space:pre}
+.form label{display:block;font-weight:600;margin:.7rem 0 .2rem}.form input[type=text],.form select,.form textarea{width:100%;max-width:100%;padding:.4rem;border:1px solid var(--line);border-radius:6px;font:inherit}
+.form textarea{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px;min-height:18rem}
+.form .row{display:flex;flex-wrap:wrap;gap:.4rem;margin-bottom:.4rem}.form .row>*{flex:1 1 8rem;min-width:0}
+button.primary{background:var(--accent);color:#fff;border:0;border-radius:6px;padding:.45rem 1rem;cursor:pointer}
+.tags a,.tag{display:inline-block;background:#ddf4ff;color:var(--accent);border-radius:1rem;padding:0 .5rem;margin:0 .25rem .25rem 0;font-size:12px}.tags a.on{background:var(--accent);color:#fff}
+.wrap{overflow-wrap:anywhere}
+@media (max-width:640px){header{padding:.6rem .8rem;gap:.5rem 1rem}header .who{margin-left:0}main{padding:1rem .8rem}.meta{grid-template-columns:1fr}.hide-narrow{display:none}}
 @media (max-width:600px){header{flex-wrap:wrap;gap:.4rem 1rem;padding:.6rem .8rem}header .who{margin-left:0}main{padding:1rem .8rem}}
 `;
 
-/** The page frame (head, nav, footer) around a view's body; shared by every console view. */
+/** The page frame (head, style, nav, footer) around a view's body; feature views (scripts, jobs) use it too. */
 export const layout = (body: string): string => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{% if title %}{{ title }} · {% endif %}Stead</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -81,6 +89,8 @@ export const layout = (body: string): string => `<!doctype html>
 <a href="/enrollment"{% if nav == "enrollment" %} class="on"{% endif %}>Enrollment{% if pendingCount %} <span class="s pending">{{ pendingCount }}</span>{% endif %}</a>
 <a href="/revisions"{% if nav == "revisions" %} class="on"{% endif %}>Revisions</a>
 <a href="/schedules"{% if nav == "schedules" %} class="on"{% endif %}>Schedules</a>
+<a href="/scripts"{% if nav == "scripts" %} class="on"{% endif %}>Scripts</a>
+<a href="/accounts"{% if nav == "accounts" %} class="on"{% endif %}>Accounts</a>
 </nav><div class="who"><span>{{ operator }} ({{ role }})</span>
 <form class="inline" method="post" action="/logout"><button type="submit">Log out</button></form></div></header>{% endif %}
 <main>${body}

@@ -40,6 +40,8 @@ export function buildOnce(): Promise<void> {
       await promisify(execFile)(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', join(repoRoot, 'tsconfig.json')], { cwd: repoRoot, maxBuffer: 64 * 1024 * 1024 }).catch(() => undefined);
       // The precompiled schema validators (as `npm run build` does); a failure here is a broken build.
       await promisify(execFile)(process.execPath, [join(repoRoot, 'dist/schemas/standalone-build.js')], { cwd: repoRoot, maxBuffer: 16 * 1024 * 1024 });
+      // Run-time assets beside the compiled modules (base scripts), as `npm run build` does.
+      await promisify(execFile)(process.execPath, [join(repoRoot, 'tools/copy-assets.mjs')], { cwd: repoRoot });
     }
     for (const f of ['dist/cli/main.js', 'dist/cli/commands/agent.js']) await fsp.access(join(repoRoot, f));
     const snap = await fsp.mkdtemp(join(os.tmpdir(), 'stead-e2e-'));

@@ -28,6 +28,7 @@ const tagPattern = /^[a-z0-9][a-z0-9._-]{0,31}$/;
 export function slugOf(name: string): string {
   const slug = name
     .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')

@@ -26,12 +26,15 @@ case $DEPTH in ''|*[!0-9]*) stead_fail "DEPTH must be a whole number, not '$DEPT
 [ -d "$DIR" ] || stead_fail "$DIR is not a directory"
 [ ! -L "$DIR" ] || stead_fail "$DIR is a symbolic link; name the real directory"
 
+# -print before -delete: each deleted file is listed (and counted) once.
 if [ "$DRY_RUN" = yes ]; then
-  count=$(find -P "${DIR:?}" -xdev -maxdepth "$DEPTH" -type f -name '*.log' -mtime +"$DAYS" -print | tee /dev/stderr | wc -l)
+  count=$(find -P "${DIR:?}" -xdev -maxdepth "$DEPTH" -type f -name '*.log' -mtime +"$DAYS" -print | tee /dev/stderr | wc -l | tr -d ' ')
+  deleted=0
   stead_log "would delete $count file(s) under $DIR"
 else
-  count=$(find -P "${DIR:?}" -xdev -maxdepth "$DEPTH" -type f -name '*.log' -mtime +"$DAYS" -print -delete | wc -l)
+  count=$(find -P "${DIR:?}" -xdev -maxdepth "$DEPTH" -type f -name '*.log' -mtime +"$DAYS" -print -delete | wc -l | tr -d ' ')
+  deleted=$count
   stead_log "deleted $count file(s) under $DIR"
 fi
-stead_result deleted "$( [ "$DRY_RUN" = yes ] && echo 0 || echo "$count" )"
 stead_result matched "$count"
+stead_result deleted "$deleted"
