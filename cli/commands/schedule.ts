@@ -107,7 +107,7 @@ async function create(args: string[], io: CliIo): Promise<number> {
     const created = await s.client.request<Record<string, unknown>>('POST', '/schedules', built.body);
     if (s.json) printJson(io, created);
     else {
-      writeLine(io.stdout, `Created schedule ${cell(created?.['name'] ?? built.body['name'], 100)}: ${cell(created?.['description'] ?? when(built.body['spec']), 200)}`);
+      writeLine(io.stdout, `Created schedule ${cell(created?.['name'] ?? built.body['name'], 100)}${typeof created?.['description'] === 'string' ? `: ${cell(created['description'], 200)}` : ''}`);
       const next = created?.['nextRuns'];
       if (Array.isArray(next) && next.length > 0) writeLine(io.stdout, `Next runs: ${next.slice(0, 5).map((n) => cell(n, 40)).join(', ')}`);
     }
@@ -127,7 +127,7 @@ async function list(args: string[], io: CliIo): Promise<number> {
     }
     const rows = Array.isArray(answer?.schedules) ? (answer.schedules as Record<string, unknown>[]) : [];
     if (rows.length === 0) writeLine(io.stdout, 'No schedules.');
-    else printLines(io, table(['NAME', 'WHEN', 'NEXT RUN', 'LAST RUN', 'ENABLED'], rows.map((r) => [r['name'], r['description'] ?? when(r['spec']), first(r['nextRuns']), lastRun(r['lastRun']), r['enabled'] === false ? 'no' : 'yes']), 60));
+    else printLines(io, table(['NAME', 'WHEN', 'NEXT RUN', 'LAST RUN', 'ENABLED'], rows.map((r) => [r['name'], r['description'], first(r['nextRuns']), lastRun(r['lastRun']), r['enabled'] === false ? 'no' : 'yes']), 60));
     return operatorExitCodes.ok;
   });
 }
@@ -144,21 +144,12 @@ async function remove(args: string[], io: CliIo): Promise<number> {
   });
 }
 
-/** "cron 30 3 * * * (Europe/Berlin)" or the words of the schedule. */
-function when(spec: unknown): string {
-  if (typeof spec !== 'object' || spec === null) return '-';
-  const o = spec as Record<string, unknown>;
-  const tz = typeof o['tz'] === 'string' ? ` (${o['tz']})` : '';
-  for (const k of ['text', 'cron', 'once', 'daily', 'weekdays']) if (typeof o[k] === 'string') return `${k === 'text' ? '' : `${k} `}${o[k] as string}${tz}`;
-  return JSON.stringify(o).slice(0, 60);
-}
-
 function first(v: unknown): unknown {
   return Array.isArray(v) ? v[0] : v;
 }
 
 /** "j0mw… succeeded" or "error: …" of a schedule's newest fire. */
-function lastRun(v: unknown): unknown {
+export function lastRun(v: unknown): unknown {
   if (typeof v !== 'object' || v === null) return undefined;
   const o = v as Record<string, unknown>;
   if (typeof o['error'] === 'string') return `error: ${o['error']}`;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { launchBody } from '../../../cli/commands/job.js';
 import { planRunRequest, run as planRun } from '../../../cli/commands/plan.js';
-import { scheduleBody } from '../../../cli/commands/schedule.js';
+import { lastRun, scheduleBody } from '../../../cli/commands/schedule.js';
 import { scriptBody } from '../../../cli/commands/script.js';
 import { UsageError, type CliIo } from '../../../cli/io.js';
 import { keyValues, oneId, readScript, seconds } from '../../../cli/operator/args.js';
@@ -150,4 +150,20 @@ t.test('stead job|schedule|script|plan: no action prints usage (64); unknown act
     t.match(String(stderr.read()), new RegExp(`^Usage: stead ${name}`));
     if (name !== 'plan') await t.rejects(mod.run(['frob'], io('/')), { name: 'UsageError', message: /unknown action "frob"/ });
   }
+});
+
+t.test('every action answers --help with the command\'s usage; a schedule\'s last run in words', async (t) => {
+  for (const [name, actions] of [['job', ['run', 'redo', 'show', 'list', 'cancel']], ['schedule', ['create', 'list', 'delete']], ['script', ['add', 'list', 'show']], ['plan', ['run']]] as const) {
+    const mod = (await import(`../../../cli/commands/${name}.js`)) as { run(a: string[], io: CliIo): Promise<number> };
+    for (const action of actions) {
+      const stdout = new PassThrough();
+      t.equal(await mod.run([action, '--help'], { stdout, stderr: new PassThrough(), cwd: '/', env: {} }), 0, `${name} ${action} --help`);
+      t.match(String(stdout.read()), new RegExp(`^Usage: stead ${name}`));
+    }
+  }
+  t.equal(lastRun({ jobId: 'j1', jobState: 'succeeded' }), 'j1 succeeded');
+  t.equal(lastRun({ jobId: 'j1' }), 'j1');
+  t.equal(lastRun({ error: 'no host matched' }), 'error: no host matched');
+  t.equal(lastRun({}), undefined);
+  t.equal(lastRun(undefined), undefined);
 });
