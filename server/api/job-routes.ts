@@ -23,8 +23,11 @@ const confirmGuard: Guard<JobConfirm> = compileGuard(jobConfirmSchema);
 const resultGuard: Guard<JobResult> = compileGuard(jobResultSchema);
 
 const err = (description: string) => ({ description, schema: errorBodySchema });
-/** A launch carries whole scripts and files (content up to 16 MiB per file). */
-export const launchBodyLimit = 32 * 1024 * 1024;
+/**
+ * A launch carries whole scripts and files, and is stored as one job document: kept under
+ * MongoDB's 16 MB document limit. Larger files belong in the file-distribution blobs.
+ */
+export const launchBodyLimit = 12 * 1024 * 1024;
 /** A result carries stdout and stderr (1 MiB each) and file outcomes. */
 export const resultBodyLimit = 4 * 1024 * 1024;
 const jobIdRe = /^[A-Za-z0-9_-]{1,64}$/;

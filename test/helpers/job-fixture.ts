@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import net from 'node:net';
 import type { JobResult } from '../../schemas/job-protocol.js';
 import type { ServerConfig } from '../../server/compose.js';
+import { ApiError } from '../../server/domain/errors.js';
 import { compilerAdapter } from '../../server/services/compiler-adapter.js';
 import type { AccountSource, JobPorts, ResolvedScript, ScriptAuditor, ScriptSource, StepRunners } from '../../server/services/jobs/ports.js';
 import { demoSecretKey, startServer, type RawResponse, type ServerFixture, type TestAgent } from './server-fixture.js';
@@ -34,7 +35,7 @@ export function testScripts(scripts: ResolvedScript[]): ScriptSource {
     async resolve(id, version) {
       const all = scripts.filter((s) => s.id === id && (version === undefined || s.version === version));
       const s = all.sort((a, b) => b.version - a.version)[0];
-      if (!s) throw Object.assign(new Error(`no script ${id}`), { status: 404 });
+      if (!s) throw new ApiError('NOT_FOUND', `no script ${id}${version !== undefined ? ` version ${version}` : ''}`);
       return s;
     },
   };

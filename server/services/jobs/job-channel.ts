@@ -2,9 +2,9 @@
  * The server side of the agent job channel (schemas/job-protocol.ts): the long-poll, start
  * and result. A poll answers at once when the host has dispatches offered and not yet started,
  * or running ones being cancelled; otherwise it waits, woken in-process (an EventEmitter keyed
- * by host) when work is created here, and re-reading the store every second for work another
- * server created. One waiting poll per host: a newer poll replaces the older, which answers
- * empty lists at once.
+ * by host) when work is created here. Work another server created is found by one store query
+ * a second for all the hosts waiting here (not one per poll), which wakes those hosts. One
+ * waiting poll per host: a newer poll replaces the older, which answers empty lists at once.
  */
 import { EventEmitter } from 'node:events';
 import type { JobPollResponse, JobResult, JobResultAck, JobStartResponse, JobWork } from '../../../schemas/job-protocol.js';
@@ -21,7 +21,7 @@ export const maxWorkPerPoll = 100;
 export const maxPollWaitSeconds = 55;
 
 export interface JobChannelOptions {
-  /** Store re-check interval of a waiting poll (ms). Default 1000. */
+  /** Interval of the store query that finds work other servers created for waiting hosts (ms). Default 1000. */
   readonly recheckMs?: number;
 }
 
@@ -32,6 +32,8 @@ export class JobChannel {
   /** host → wake count, for hosts with a waiting poll (closes the check-then-wait race). */
   readonly #wakes = new Map<string, number>();
   readonly #recheckMs: number;
+  #recheckTimer: NodeJS.Timeout | undefined;
+  #rechecking = false;
   #onProgress: (jobId: string) => void = () => {};
 
   constructor(
@@ -81,13 +83,41 @@ export class JobChannel {
         const left = until - performance.now();
         if (left <= 0 || mine.signal.aborted || signal.aborted) return r;
         if ((this.#wakes.get(host) ?? 0) !== seen) continue;
-        await this.#sleep(host, Math.min(this.#recheckMs, left), mine.signal, signal);
+        this.#startRechecks();
+        await this.#sleep(host, left, mine.signal, signal);
       }
     } finally {
       if (this.#waiting.get(host) === mine) {
         this.#waiting.delete(host);
         this.#wakes.delete(host);
       }
+    }
+  }
+
+  #startRechecks(): void {
+    if (this.#recheckTimer) return;
+    this.#recheckTimer = setInterval(() => void this.recheck(), this.#recheckMs);
+    this.#recheckTimer.unref();
+  }
+
+  /** Wakes every host waiting here that has work in the store (created by any server). */
+  async recheck(): Promise<void> {
+    if (this.#rechecking) return;
+    this.#rechecking = true;
+    try {
+      const hosts = [...this.#waiting.keys()];
+      if (hosts.length === 0 && this.#recheckTimer) {
+        clearInterval(this.#recheckTimer);
+        this.#recheckTimer = undefined;
+      }
+      for (let i = 0; i < hosts.length; i += 1000) {
+        const found = await this.c.dispatches.find({ host: { $in: hosts.slice(i, i + 1000) }, runner: 'agent', state: { $in: ['dispatched', 'cancelling'] } }, { projection: { host: 1 } });
+        for (const h of new Set(found.map((d) => d.host))) this.wake(h);
+      }
+    } catch {
+      // The store is unreachable: the next recheck tries again; polls end at their deadline.
+    } finally {
+      this.#rechecking = false;
     }
   }
 
@@ -161,6 +191,8 @@ export class JobChannel {
 
   /** Ends every waiting poll (server shutdown). */
   close(): void {
+    if (this.#recheckTimer) clearInterval(this.#recheckTimer);
+    this.#recheckTimer = undefined;
     for (const ac of this.#waiting.values()) ac.abort();
   }
 }

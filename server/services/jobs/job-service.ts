@@ -6,7 +6,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { JobLaunch, JobRedo, JobConfirm, JobStep } from '../../../schemas/api/jobs.js';
-import type { OperatorPrincipal } from '../../api/app-state.js';
 import type { Clock } from '../../domain/clock.js';
 import { ApiError } from '../../domain/errors.js';
 import type { AuditLog } from '../audit-log.js';
@@ -21,9 +20,9 @@ import { jobSummary, jobView, type JobSummaryView, type JobViewOut } from './job
 
 export const defaultStepTimeoutSeconds = 600;
 
-/** Who acts, and from where (for the audit log). */
+/** Who acts (an operator: the API's principal fits), and from where (for the audit log). */
 export interface Actor {
-  readonly principal: OperatorPrincipal;
+  readonly principal: { readonly name: string; readonly role: 'admin' | 'readonly' };
   readonly address?: string;
 }
 

@@ -12,7 +12,7 @@ import type { Clock } from '../../domain/clock.js';
 import { isDuplicateKey, type Filter } from '../../store/types.js';
 import type { Logger } from '../../log.js';
 import { answerGraceMs, type JobChannel } from './job-channel.js';
-import { dispatchIdOf, failedStates, resultsMap, serverHost, terminalJobStates, toStoredResult, type DispatchDoc, type JobCollections, type JobDoc, type StoredStep } from './job-model.js';
+import { dispatchIdOf, failedStates, inFlightStates, resultsMap, serverHost, toStoredResult, type DispatchDoc, type JobCollections, type JobDoc, type StoredStep } from './job-model.js';
 import type { StepRunners } from './ports.js';
 import type { TargetResolver } from './targets.js';
 import { resultEnv, varsEnv } from './script-env.js';
@@ -279,7 +279,7 @@ export class PlanDriver {
     await this.c.dispatches.updateMany({ ...mine, state: 'running', runDeadline: { $lt: now } }, { $set: { state: 'timeout', finishedAt: now, message: 'no result: the agent never answered within the timeout and its grace' } });
     await this.#runServerWork(job, step);
     const counts = await this.c.dispatches.countBy('state', mine);
-    if (counts.some((g) => ['queued', 'dispatched', 'running', 'cancelling'].includes(String(g.value)) && g.count > 0)) return false;
+    if (counts.some((g) => (inFlightStates as readonly string[]).includes(String(g.value)) && g.count > 0)) return false;
     const failed = counts.some((g) => (failedStates as readonly string[]).includes(String(g.value)) && g.count > 0);
     return this.#finishStep(job, step, failed);
   }
@@ -368,10 +368,6 @@ export class PlanDriver {
   /** Aborts this process's server work of a job (cancel). */
   abortJob(jobId: string): void {
     for (const [id, ac] of this.#tasks) if (id.startsWith(`${jobId}.`)) ac.abort(new Error('cancelled'));
-  }
-
-  static isTerminal(job: JobDoc): boolean {
-    return terminalJobStates.includes(job.state);
   }
 }
 

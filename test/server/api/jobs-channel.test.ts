@@ -4,7 +4,13 @@
  * a newer poll replacing an older one; job blobs served to the dispatch's host only.
  */
 import t from 'tap';
+import { jobListSchema, jobPreviewSchema, jobViewSchema } from '../../../schemas/api/jobs.js';
+import { jobPollResponseSchema, jobProtocolSchemas, jobResultAckSchema, jobStartResponseSchema } from '../../../schemas/job-protocol.js';
+import { compileGuard, registerSchemas } from '../../../schemas/validate.js';
 import { agentRound, result, startJobServer } from '../../helpers/job-fixture.js';
+
+registerSchemas(jobProtocolSchemas);
+const guards = { view: compileGuard(jobViewSchema), list: compileGuard(jobListSchema), preview: compileGuard(jobPreviewSchema), poll: compileGuard(jobPollResponseSchema), start: compileGuard(jobStartResponseSchema), ack: compileGuard(jobResultAckSchema) };
 
 t.test('launch, poll, start, result: the job succeeds', async (t) => {
   const fx = await startJobServer(t);
@@ -12,10 +18,12 @@ t.test('launch, poll, start, result: the job succeeds', async (t) => {
   const l = await fx.launch({ targets: 'host:web-1', script: { lang: 'shell', source: 'echo hi\n' }, vars: { region: 'sz' } });
   t.equal(l.status, 201, l.body.toString());
   const job = l.json();
+  t.same(guards.view.check(job), [], 'the launch answer is a JobView');
   t.equal(job.state, 'running');
   t.same(job.steps.map((s: any) => s.state), ['running']);
   const poll = await web1.request('GET', '/api/v1/hosts/web-1/jobs?wait=0');
   t.equal(poll.status, 200);
+  t.same(guards.poll.check(poll.json()), [], 'the poll answer matches the wire contract');
   const { work, cancel } = poll.json();
   t.same(cancel, []);
   t.equal(work.length, 1);
@@ -28,6 +36,7 @@ t.test('launch, poll, start, result: the job succeeds', async (t) => {
 
   const s1 = await web1.request('POST', `/api/v1/hosts/web-1/jobs/${w.id}/start`, {});
   t.same(s1.json(), { run: true });
+  t.same(guards.start.check(s1.json()), []);
   const s2 = await web1.request('POST', `/api/v1/hosts/web-1/jobs/${w.id}/start`, {});
   t.same(s2.json(), { run: true }, 'a retried start answers run: true again');
   t.same((await web1.request('GET', '/api/v1/hosts/web-1/jobs?wait=0')).json(), { work: [], cancel: [] }, 'a started dispatch is not offered again');
@@ -39,6 +48,7 @@ t.test('launch, poll, start, result: the job succeeds', async (t) => {
 
   const r1 = await web1.request('POST', `/api/v1/hosts/web-1/jobs/${w.id}/result`, result('succeeded', { stdout: 'hi\n', results: { 'app.version': '1.2' } }));
   t.same(r1.json(), { stored: true, duplicate: false });
+  t.same(guards.ack.check(r1.json()), []);
   const r2 = await web1.request('POST', `/api/v1/hosts/web-1/jobs/${w.id}/result`, result('failed', { stdout: 'other' }));
   t.same(r2.json(), { stored: false, duplicate: true }, 'the first result is kept');
   const bad = await web1.request('POST', `/api/v1/hosts/web-1/jobs/${w.id}/result`, { state: 'nope' });
@@ -49,7 +59,11 @@ t.test('launch, poll, start, result: the job succeeds', async (t) => {
   t.same(late.json(), { run: false, reason: 'already succeeded' });
 
   const done = await fx.job(job.id);
+  t.same(guards.view.check(done), [], 'the view with output matches jobViewSchema');
   t.equal(done.state, 'succeeded');
+  t.same(guards.list.check((await fx.json('GET', '/api/v1/jobs')).json()), []);
+  const preview = await fx.json('POST', '/api/v1/jobs/preview', { targets: 'group:web,host:nowhere', steps: [{ kind: 'script', script: { lang: 'shell', source: 'rm -rf /' } }, { kind: 'confirm', message: 'ok?' }] });
+  t.same(guards.preview.check(preview.json()), [], 'the preview matches jobPreviewSchema');
   t.ok(done.finishedAt);
   t.equal(done.hosts.length, 1);
   t.match(done.hosts[0], { host: 'web-1', state: 'succeeded', exitCode: 0, stdout: 'hi\n', results: { 'app.version': '1.2' } });
@@ -117,4 +131,28 @@ t.test('job blobs are served to the dispatch host while in flight', async (t) =>
   const job = await fx.job(l.json().id);
   t.equal(job.state, 'succeeded');
   t.same(job.hosts[0].files, [{ path: '/etc/motd', outcome: 'changed' }]);
+});
+
+t.test('without wired ports, jobs fail closed', async (t) => {
+  const fx = await startJobServer(t, { jobs: { driver: { tickMs: 3_600_000 } } });
+  const script = await fx.launch({ targets: 'host:web-1', script: { lang: 'shell', source: 'true' } });
+  t.equal(script.status, 503, 'no script runs unaudited');
+  t.match(script.json().error.message, /safety audit is not available/);
+  t.equal((await fx.json('POST', '/api/v1/jobs/preview', { targets: 'host:web-1', script: { scriptId: 'x' } })).status, 503);
+  t.equal((await fx.launch({ targets: 'host:web-1', steps: [{ kind: 'files', files: [{ path: '/a', content: 'x' }] }] })).status, 201);
+  const l = await fx.launch({
+    targets: 'host:web-1',
+    steps: [
+      { kind: 'files', onFailure: 'ignore', files: [{ path: '/a', content: 'x' }] },
+      { kind: 'probe', onFailure: 'ignore', probe: { tcp: { port: 22 } } },
+    ],
+  });
+  t.equal(l.status, 201);
+  await fx.settle();
+  const v = await fx.job(l.json().id);
+  t.same(v.steps.map((s: any) => s.state), ['failed', 'failed']);
+  t.match(v.hosts[0].steps[0].message, /the files could not be prepared: file distribution is not available/);
+  t.match(v.hosts[0].steps[1].message, /probes is not available/);
+  const acc = await fx.json('POST', '/api/v1/jobs/preview', { targets: 'host:web-1', steps: [{ kind: 'script', script: { lang: 'shell', source: 'x', account: 'a' } }] });
+  t.equal(acc.status, 503);
 });

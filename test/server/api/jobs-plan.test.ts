@@ -5,7 +5,11 @@
  */
 import net from 'node:net';
 import t from 'tap';
+import { jobViewSchema } from '../../../schemas/api/jobs.js';
+import { compileGuard } from '../../../schemas/validate.js';
 import { agentRound, result, startJobServer, type JobFixture } from '../../helpers/job-fixture.js';
+
+const viewGuard = compileGuard(jobViewSchema);
 
 const ok = () => result('succeeded');
 /** web-2 fails, everyone else succeeds. */
@@ -209,6 +213,7 @@ t.test('confirm steps and dry runs', async (t) => {
   });
   t.equal(w.work.length, 1);
   const dv = await fx.job(dry.id);
+  t.same(viewGuard.check(dv), [], 'a view with every step kind matches jobViewSchema');
   t.equal(dv.state, 'succeeded');
   t.same(dv.steps.map((s: any) => s.state), ['would-run', 'would-run', 'would-run', 'would-run']);
   t.match(dv.steps[1].message, /look at the dashboards/);
@@ -330,6 +335,8 @@ t.test('library scripts, parameters and accounts', async (t) => {
     t.match(r.json().error.message, re);
   };
   await bad({ scriptId: 'greet' }, /parameter WHO of script greet is required/);
+  const missing = await fx.launch({ targets: 'host:web-1', script: { scriptId: 'greet', version: 9 } });
+  t.equal(missing.status, 404, 'the library\'s NOT_FOUND passes through');
   await bad({ scriptId: 'greet', params: { WHO: 'x', NOPE: '1' } }, /has no parameter NOPE/);
   await bad({ scriptId: 'greet', lang: 'python', params: { WHO: 'x' } }, /is shell, not python/);
   await bad({ scriptId: 'greet', source: 'x' }, /source or scriptId/);
@@ -363,6 +370,7 @@ t.test('probes and local steps run on the server', async (t) => {
   });
   await fx.settle();
   const v = await fx.job(job.id);
+  t.same(viewGuard.check(v), []);
   t.same(Object.fromEntries(v.hosts.map((h: any) => [h.host, h.state])), { 'web-1': 'succeeded', 'web-2': 'failed' }, 'web-2 (127.0.0.2) has nothing on the port');
   t.match(v.hosts.find((h: any) => h.host === 'web-1').message, /connected to 127\.0\.0\.1/);
   t.match(v.steps[1].localRun, { state: 'succeeded', exitCode: 0, stdout: 'hello ops\n' });

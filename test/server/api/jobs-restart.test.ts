@@ -64,3 +64,26 @@ t.test('two drivers on one store make each transition once', async (t) => {
   t.equal(job.version, 1 + 3 * 2 + 1, 'start and finish of each step, and the job\'s end: one CAS each');
   await other.stop();
 });
+
+t.test('a poll finds work another server created', async (t) => {
+  const fx = await startJobServer(t);
+  const s = fx.server.services;
+  await s.jobs.driver.stop(); // this server no longer drives jobs: another one will
+  const c = await openJobCollections(fx.server.store);
+  const other = new PlanDriver(c, fx.clock, new TargetResolver(s.revisions, s.enrollment, s.hostStates), testRunners, new JobChannel(c, fx.clock), createLogger({ write: () => {} }));
+  const l = await fx.launch({ targets: 'host:web-1', script: { lang: 'shell', source: 'x' } });
+  t.equal(l.status, 201);
+  t.same(l.json().hosts, [], 'nothing dispatched yet');
+  const order: string[] = [];
+  const poll = fx.agents['web-1']!.request('GET', '/api/v1/hosts/web-1/jobs?wait=55').then((r) => {
+    order.push('poll answered');
+    return r;
+  });
+  while (!s.jobs.channel.waitingHosts().includes('web-1')) await new Promise((r) => setImmediate(r));
+  order.push('other server dispatches');
+  await other.kick(l.json().id);
+  const r = await poll;
+  t.same(order, ['other server dispatches', 'poll answered']);
+  t.equal(r.json().work[0]?.id, `${l.json().id}.0.web-1`, 'found by the store recheck');
+  await other.stop();
+});

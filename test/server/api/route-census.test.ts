@@ -29,6 +29,9 @@ t.test('route census', async (t) => {
     'GET /api/v1/agents/status',
     'GET /api/v1/blobs/:sha256',
     'GET /api/v1/hosts/:host/catalog',
+    'GET /api/v1/hosts/:host/jobs',
+    'POST /api/v1/hosts/:host/jobs/:id/result',
+    'POST /api/v1/hosts/:host/jobs/:id/start',
     'POST /api/v1/hosts/:host/reports',
     'PUT /api/v1/hosts/:host/facts',
   ].sort(), 'agent routes');
