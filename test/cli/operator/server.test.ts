@@ -252,10 +252,14 @@ t.test('Ctrl-C while waiting: exit 130, the job keeps running', async (t) => {
   });
   const child = spawn(process.execPath, [steadMain, 'job', 'run', '--targets', 'group:web', '--command', 'true', '--wait'], { cwd: w.dir, env: { ...process.env, ...w.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
+  let sent = false;
   const code = await new Promise<number | null>((resolve) => {
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
       stderr += d;
-      if (/^job \S+ running/m.test(stderr)) child.kill('SIGINT');
+      if (!sent && /^job \S+ running/m.test(stderr)) {
+        sent = true; // once: a second Ctrl-C after the wait stopped would end the process by the signal
+        child.kill('SIGINT');
+      }
     });
     child.on('close', (c) => resolve(c));
   });
