@@ -21,6 +21,10 @@ export const commands = {
   agent: 'Run the agent: pull the catalog, converge, report',
   demo: 'Run a local demonstration',
   backup: 'List, show and restore file contents the engine backed up',
+  job: 'Run a script on hosts, follow it, show, redo and cancel jobs',
+  schedule: 'Create, list and delete scheduled jobs',
+  script: 'Add, list and show scripts of the server\'s library',
+  plan: 'Launch a job from a saved job plan',
 } as const;
 export type CommandName = keyof typeof commands;
 

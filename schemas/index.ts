@@ -19,3 +19,4 @@ export * from './repo/index.js';
 export * from './api/index.js';
 export * from './protocol.js';
 export * from './job-protocol.js';
+export * from './schedule-spec.js';

@@ -13,6 +13,7 @@ import { operatorRoutes } from './api/operator-routes.js';
 import { planRoutes } from './api/plan-routes.js';
 import { scriptRoutes } from './api/script-routes.js';
 import { auditRoutes } from './api/audit-routes.js';
+import { scheduleRoutes } from './api/schedule-routes.js';
 import { jobAgentRoutes, jobRoutes } from './api/job-routes.js';
 import { authenticateAgent, authenticateOperator, type AuthDeps } from './api/auth.js';
 import { errorMiddleware } from './api/error-middleware.js';
@@ -100,7 +101,7 @@ export function createApp(opts: AppOptions): SteadApp {
   const version = opts.version ?? '0.1.0';
   const metrics = createMetrics(services, { defaultMetrics: opts.defaultMetrics ?? true });
   let routes: RouteSpec[] = [];
-  routes = [...systemRoutes(metrics, () => routes, version), ...agentRoutes, ...jobAgentRoutes, ...operatorRoutes, ...jobRoutes, ...planRoutes, ...scriptRoutes, ...auditRoutes];
+  routes = [...systemRoutes(metrics, () => routes, version), ...agentRoutes, ...jobAgentRoutes, ...operatorRoutes, ...jobRoutes, ...planRoutes, ...scriptRoutes, ...auditRoutes, ...scheduleRoutes];
   const deps: AuthDeps = { enrollment: services.enrollment, operators: services.operators, nonces: services.nonces, clock: services.clock, skewMs: opts.skewMs ?? 5 * 60_000 };
 
   const bodyBudget = new ByteBudget(opts.unauthenticatedBodyBytes ?? defaultUnauthenticatedBodyBytes);

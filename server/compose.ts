@@ -29,6 +29,10 @@ import { PlanService } from './services/jobs/plan-service.js';
 import { TransferLimiter } from './services/jobs/transfer-limiter.js';
 import { OperatorAuthService } from './services/operator-auth-service.js';
 import { ReportService } from './services/report-service.js';
+import type { JobLauncher } from './services/schedules/job-launcher.js';
+import type { ScheduleRunnerOptions } from './services/schedules/schedule-runner.js';
+import { ScheduleService } from './services/schedules/schedule-service.js';
+import { systemTimer, type Timer } from './services/schedules/timer.js';
 import { RevisionService } from './services/revision-service.js';
 import { SharedNonceStore } from './services/shared-nonce-store.js';
 import { AccountService } from './services/scripts/account-service.js';
@@ -43,6 +47,7 @@ import { PlanDriver, type PlanDriverOptions } from './services/jobs/plan-driver.
 import type { JobPorts } from './services/jobs/ports.js';
 import { TargetResolver } from './services/jobs/targets.js';
 import { realStepRunners } from './services/jobs/step-runners.js';
+import { scheduleLauncher } from './services/jobs/schedule-launcher.js';
 
 export interface ServerConfig {
   /** Data directory: embedded store, revision checkouts, admin-token. */
@@ -102,6 +107,13 @@ export interface ServerConfig {
   readonly jobTransfer?: { readonly concurrency?: number; readonly bytesPerSecond?: number };
   /** The folder of base scripts seeded at start (default: the one shipped beside the server, ScriptService). */
   readonly baseScriptsDir?: string;
+  /**
+   * Launches the jobs schedules fire. Default: the job service (server/services/jobs/
+   * schedule-launcher.ts); tests may record launches instead.
+   */
+  readonly jobLauncher?: JobLauncher;
+  /** The schedule runner's timing (poll, grace, lease) and its timer (tests: a ManualClock's). */
+  readonly schedules?: ScheduleRunnerOptions & { readonly timer?: Timer };
   /**
    * Ports of the job core (tests and embedding). Anything not given is the real service: the
    * safety audit, the script library, execution accounts and the step runners.
@@ -198,6 +210,10 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       runners: config.jobs?.runners ?? realStepRunners({ templates: jobTemplates, clock }),
     };
     const planDriver = new PlanDriver(jobCollections, clock, jobTargets, jobPorts.runners, jobChannel, log.child({ component: 'jobs' }), config.jobs?.driver ?? {});
+    const jobs = new JobService(jobCollections, clock, jobPorts, jobTargets, planDriver, jobChannel, auditLog);
+    const plans = await PlanService.open(store, clock);
+    // Schedules fire through the job service unless a test passes its own launcher.
+    const jobLauncher = config.jobLauncher ?? scheduleLauncher(jobs, plans);
     const services: Services = {
       clock,
       nonces: new NonceCache(config.skewMs ?? 5 * 60_000, (key, exp, now) => sharedNonces.claim(key, exp, now)),
@@ -211,14 +227,15 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       revisions,
       catalogs,
       compliance: await ComplianceService.open(store, reports, revisions, clock, config.staleAfterMs !== undefined ? { staleAfterMs: config.staleAfterMs } : {}),
-      plans: await PlanService.open(store, clock),
+      plans,
       jobTemplates,
       jobTransfers: new TransferLimiter({ maxConcurrent: config.jobTransfer?.concurrency ?? defaultJobTransferConcurrency, bytesPerSecond: config.jobTransfer?.bytesPerSecond ?? 0 }),
       scripts,
       accounts,
       audit,
+      schedules: await ScheduleService.open(store, clock, { launcher: jobLauncher }),
       auditLog,
-      jobs: new JobService(jobCollections, clock, jobPorts, jobTargets, planDriver, jobChannel, auditLog),
+      jobs,
     };
     const adminToken = await ensureAdminTokenFile(config.dataDir);
     await services.operators.ensureToken(adminToken.token, 'admin', 'admin');
@@ -233,6 +250,8 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       privateDirs: [resolve(config.dataDir), await fsp.realpath(config.dataDir)],
     });
     const housekeeping = new Housekeeping(services, log.child({ component: 'housekeeping' }), config.housekeeping);
+    const { timer, ...runnerOpts } = config.schedules ?? {};
+    services.schedules.startRunner(timer ?? systemTimer, log.child({ component: 'schedules' }), runnerOpts);
     // Running jobs resume here: the driver's first tick re-drives every running job.
     planDriver.start();
     return {
@@ -246,6 +265,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
         jobChannel.close();
         await planDriver.stop();
         await housekeeping.stop();
+        await services.schedules.stopRunner();
         await worker?.close();
         await store.close();
       },

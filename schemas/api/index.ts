@@ -9,4 +9,5 @@ export * from './compliance.js';
 export * from './plans.js';
 export * from './scripts.js';
 export * from './audit.js';
+export * from './schedules.js';
 export * from './jobs.js';

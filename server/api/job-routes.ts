@@ -95,12 +95,13 @@ export const jobRoutes: readonly RouteSpec[] = [
     path: '/api/v1/plans/:id/run',
     auth: 'write',
     tag: 'jobs',
-    summary: 'Launch a job from a saved plan (its steps, targets and variables; the body overrides targets, variables, dry run, name or version). Answers like POST /api/v1/jobs.',
+    summary: 'Launch a job from a saved plan, named by its id or its name (its steps, targets and variables; the body overrides targets, variables, dry run, name or version). Answers like POST /api/v1/jobs.',
     body: { types: ['application/json'], limit: 64 * 1024, schema: planRunSchema, optional: true },
     responses: { 201: { description: 'the job', schema: jobViewSchema }, 400: err('invalid body or selector, blocked by the audit, no runnable host'), 404: err('no such plan or version') },
     async handler(ctx, s) {
-      const id = ctx.params['id'] ?? '';
-      if (!/^pl_[A-Za-z0-9_-]{1,64}$/.test(id)) throw new ApiError('BAD_REQUEST', 'a plan id is "pl_" and 1-64 letters, digits, "_" or "-" (GET /api/v1/plans lists them)');
+      const given = ctx.params['id'] ?? '';
+      const id = await s.plans.resolveId(given);
+      if (id === undefined) throw new ApiError('NOT_FOUND', `no plan with the id or name ${JSON.stringify(given.slice(0, 100))} (GET /api/v1/plans lists them)`);
       const raw = await readRawBody(ctx, 64 * 1024);
       const over: PlanRun = raw.length === 0 ? {} : await jsonBody(ctx, planRunGuard, 64 * 1024);
       const { approve, ...overrides } = over;

@@ -13,6 +13,7 @@ import type { PlanService } from './jobs/plan-service.js';
 import type { TransferLimiter } from './jobs/transfer-limiter.js';
 import type { OperatorAuthService } from './operator-auth-service.js';
 import type { ReportService } from './report-service.js';
+import type { ScheduleService } from './schedules/schedule-service.js';
 import type { RevisionService } from './revision-service.js';
 import type { SharedNonceStore } from './shared-nonce-store.js';
 import type { AccountService } from './scripts/account-service.js';
@@ -48,6 +49,8 @@ export interface Services {
   readonly accounts: AccountService;
   /** The script safety audit and its rule settings (issue 9). */
   readonly audit: AuditService;
+  /** Schedules (ADR 0014); they fire only on a server given a job launcher. */
+  readonly schedules: ScheduleService;
   /** Who did what: launches, approvals, cancels, … */
   readonly auditLog: AuditLog;
   /** Jobs: the operator API, the plan driver and the agent job channel. */

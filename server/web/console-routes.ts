@@ -9,6 +9,7 @@
  *   POST /enrollment/approve|reject|delete  form posts (admin role, same origin)
  *   GET  /revisions                published revisions, the live one marked
  *   /jobs…, /plans…                job and plan pages (server/web/jobs/)
+ *   GET  /schedules, POST /schedules/create|delete|enable|disable   schedules (schedule-pages.ts)
  *   GET/POST /login, POST /logout
  * Login with an operator token sets an HttpOnly, SameSite=Strict session cookie (Secure under
  * TLS). Every form post must come from the same origin (Origin/Referer check); failed logins are
@@ -28,6 +29,7 @@ import { sessionCookie } from '../api/auth.js';
 import { readRawBody, requireMediaType } from '../api/body.js';
 import { requestSignal } from '../api/request-signal.js';
 import { complianceChart } from './compliance-chart.js';
+import { schedulePages } from './schedule-pages.js';
 import { factRows, runView } from './run-model.js';
 import { enrollmentView, errorView, hostView, loginView, overviewView, revisionsView } from './views.js';
 import { SHORT_REVISION_ID } from '../services/revision-service.js';
@@ -301,6 +303,16 @@ export function consoleRouter(services: Services, opts: { secureCookies: boolean
         revisions: revisions.map((r) => ({ ...r, createdAt: isoAt(r.createdAt) })),
       }),
     );
+  });
+
+  schedulePages(router, {
+    services,
+    operator,
+    readForm,
+    async render(ctx, op, nav, body, ctxObj, status = 200) {
+      const agents = await services.enrollment.list();
+      html(ctx, body({ ...frame(ctx, services, op, nav, pendingKeys(agents).length, false), ...ctxObj }), status);
+    },
   });
 
   router.get('/login', async (ctx) => {

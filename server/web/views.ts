@@ -76,6 +76,7 @@ button.primary{background:var(--accent);color:#fff;border:0;border-radius:6px;pa
 .tags a,.tag{display:inline-block;background:#ddf4ff;color:var(--accent);border-radius:1rem;padding:0 .5rem;margin:0 .25rem .25rem 0;font-size:12px}.tags a.on{background:var(--accent);color:#fff}
 .wrap{overflow-wrap:anywhere}
 @media (max-width:640px){header{padding:.6rem .8rem;gap:.5rem 1rem}header .who{margin-left:0}main{padding:1rem .8rem}.meta{grid-template-columns:1fr}.hide-narrow{display:none}}
+@media (max-width:600px){header{flex-wrap:wrap;gap:.4rem 1rem;padding:.6rem .8rem}header .who{margin-left:0}main{padding:1rem .8rem}}
 `;
 
 /** The page frame (header, nav, footer) around a view's body; `extraStyle` is appended to the stylesheet. */
@@ -88,6 +89,7 @@ export const layout = (body: string, extraStyle = ''): string => `<!doctype html
 <a href="/"{% if nav == "overview" %} class="on"{% endif %}>Overview</a>
 <a href="/enrollment"{% if nav == "enrollment" %} class="on"{% endif %}>Enrollment{% if pendingCount %} <span class="s pending">{{ pendingCount }}</span>{% endif %}</a>
 <a href="/revisions"{% if nav == "revisions" %} class="on"{% endif %}>Revisions</a>
+<a href="/schedules"{% if nav == "schedules" %} class="on"{% endif %}>Schedules</a>
 <a href="/scripts"{% if nav == "scripts" %} class="on"{% endif %}>Scripts</a>
 <a href="/accounts"{% if nav == "accounts" %} class="on"{% endif %}>Accounts</a>
 <a href="/jobs"{% if nav == "jobs" %} class="on"{% endif %}>Jobs</a>

@@ -198,6 +198,14 @@ export class PlanService {
     return d ? toRecord(d, id) : undefined;
   }
 
+  /** The id of the plan with this id or, failing that, this name (the CLI's `stead plan run NAME`). */
+  async resolveId(idOrName: string): Promise<string | undefined> {
+    if (idRe.test(idOrName) && (await this.plans.findOne({ _id: idOrName }, { projection: { _id: 1 } }))) return idOrName;
+    if (idOrName.length > 100) return undefined;
+    const d = await this.plans.findOne({ name: idOrName }, { projection: { _id: 1 } });
+    return d?._id;
+  }
+
   /** Every plan, by name (at most `limit`). */
   async list(limit = 1000): Promise<PlanRecord[]> {
     return (await this.plans.find({}, { sort: { name: 1 }, limit })).map((d) => toRecord(d, d._id));
