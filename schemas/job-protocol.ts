@@ -78,7 +78,7 @@ export const jobWorkSchema = {
     timeoutSeconds: { type: 'integer', minimum: 1, maximum: 604800, description: 'Kill the process group after this long (result state timeout).' },
     script: { $ref: 'urn:stead:job:script', description: 'A script step: what to run.' },
     files: { type: 'array', maxItems: 1000, items: { $ref: 'urn:stead:job:file' }, description: 'A files step: the files to put in place.' },
-    blobs: { type: 'object', additionalProperties: { type: 'integer', minimum: 0 }, description: 'Size of every blob the files reference.' },
+    blobs: { type: 'object', additionalProperties: { type: 'integer', minimum: 0 }, description: 'Size of every blob the files reference, by "sha256:<hex>" (as a catalog\'s blobs).' },
   },
 } as const;
 export type JobWork = FromSchema<typeof jobWorkSchema, { references: [typeof jobScriptSchema, typeof jobFileSchema] }>;

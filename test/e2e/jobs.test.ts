@@ -152,7 +152,8 @@ t.test('jobs through real agent daemons', { skip: ready ? false : 'the build has
     t.equal((await server.api('POST', `/api/v1/jobs/${id}/cancel`)).status, 200);
     const j = await finished(server, id, 'cancelled');
     t.equal(j.state, 'cancelled');
-    t.equal(host(j, 'b1').state, 'cancelled');
+    // The job is cancelled at once; the host's own state follows when its agent reports the kill.
+    await waitFor('b1 reports the cancel', async () => host(await job(server, id), 'b1').state === 'cancelled');
     await waitFor('the grandchild is gone', () => {
       try {
         process.kill(pid, 0);
@@ -185,6 +186,34 @@ t.test('jobs through real agent daemons', { skip: ready ? false : 'the build has
     t.equal((await server.api('POST', `/api/v1/jobs/${pause}/confirm`, { step: 1, action: 'continue' })).status, 200);
     await finished(server, pause, 'pause plan');
     t.same(await lines(join(marks, 'pause-a2')), ['x'], 'continued after the confirmation');
+  });
+
+  await t.test('file distribution: a template per host, hosts already in sync skipped, a dry run shows the diff', async (t) => {
+    type FileOutcome = { path: string; outcome: string; diff?: string };
+    type FilesHost = { files?: FileOutcome[]; steps: { files?: FileOutcome[] }[] };
+    const outcomes = (j: JobView, h: string): { path: string; outcome: string; diff?: string }[] => {
+      const x = host(j, h) as unknown as FilesHost;
+      return x.files ?? x.steps.flatMap((s) => s.files ?? []);
+    };
+    const step = { kind: 'files', files: [{ path: '/srv/app/dist.conf', template: 'greeting.j2', mode: '0640' }, { path: '/srv/app/static.txt', content: 'same everywhere\n' }] };
+    const first = await finished(server, launched(await server.api('POST', '/api/v1/jobs', { targets: 'host:a1,host:b1', steps: [step] }), 'files'), 'files');
+    t.equal(first.state, 'succeeded', JSON.stringify(first.hosts));
+    t.equal(await agents.a1.read('srv/app/dist.conf'), 'greeting=hello-alpha\n', 'rendered with a1\'s variables');
+    t.equal(await agents.b1.read('srv/app/dist.conf'), 'greeting=hello-beta\n', 'rendered with b1\'s variables');
+    t.equal(((await fsp.stat(join(dir, 'a1/root/srv/app/dist.conf'))).mode & 0o777).toString(8), '640');
+    t.same(outcomes(first, 'a1').map((f) => f.outcome), ['changed', 'changed']);
+    await fsp.writeFile(join(dir, 'b1/root/srv/app/static.txt'), 'edited\n');
+    const again = await finished(server, launched(await server.api('POST', '/api/v1/jobs', { targets: 'host:a1,host:b1', steps: [step] }), 'files again'), 'files again');
+    t.same(outcomes(again, 'a1').map((f) => f.outcome), ['in-sync', 'in-sync'], 'a1 already had both: skipped by checksum');
+    t.same(outcomes(again, 'b1').map((f) => f.outcome), ['in-sync', 'changed'], 'only b1\'s edited file is sent again');
+    t.equal(await agents.b1.read('srv/app/static.txt'), 'same everywhere\n');
+    const dry = await finished(server, launched(await server.api('POST', '/api/v1/jobs', { targets: 'host:a1', dryRun: true, vars: { greeting: 'job-wins' }, steps: [step, { kind: 'script', script: { lang: 'shell', source: `echo ran >> ${marks}/dry-run` } }] }), 'dry run'), 'dry run');
+    const files = outcomes(dry, 'a1');
+    t.equal(files[0]?.outcome, 'would-change', 'job variables are the top layer');
+    t.match(files[0]?.diff, /-greeting=hello-alpha\n\+greeting=job-wins/);
+    t.equal(await agents.a1.read('srv/app/dist.conf'), 'greeting=hello-alpha\n', 'a dry run changes nothing');
+    t.equal(host(dry, 'a1').steps[1]?.state, 'would-run', 'the script step is marked, not run');
+    t.same(await lines(join(marks, 'dry-run')), [], 'the script did not run');
   });
 
   await t.test('a server killed mid-job and restarted: every host ran its step exactly once', async (t) => {

@@ -57,7 +57,7 @@ export const testRunners: StepRunners = {
       const data = Buffer.from(f.content ?? f.template ?? '', 'utf8');
       const sha = createHash('sha256').update(data).digest('hex');
       await ctx.blobs.put(sha, data);
-      blobs[sha] = data.length;
+      blobs[`sha256:${sha}`] = data.length;
       files.push({ path: f.path, source: `sha256:${sha}`, ...(f.mode !== undefined ? { mode: f.mode } : {}) });
     }
     return { files, blobs };

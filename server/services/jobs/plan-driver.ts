@@ -254,7 +254,7 @@ export class PlanDriver {
         try {
           const prepared = await this.runners.files({ files: step.files ?? [] }, host, { jobId: job._id, step: step.index, vars: job.vars, dryRun: job.dryRun, blobs: this.c.blobs, signal: AbortSignal.timeout(step.timeoutSeconds * 1000) });
           const work: JobWork = { id: base._id, jobId: job._id, step: step.index, kind: 'files', noop: job.dryRun, timeoutSeconds: step.timeoutSeconds, files: prepared.files, blobs: prepared.blobs };
-          return { ...base, runner: 'agent', kind: 'files', state: 'dispatched', work, blobIds: Object.keys(prepared.blobs) };
+          return { ...base, runner: 'agent', kind: 'files', state: 'dispatched', work, blobIds: Object.keys(prepared.blobs).map((k) => k.replace(/^sha256:/, '')) };
         } catch (err) {
           return { ...base, runner: 'agent', kind: 'files', state: 'failed', finishedAt: now, message: `the files could not be prepared: ${(err as Error)?.message ?? String(err)}`.slice(0, 4000) };
         }

@@ -119,7 +119,7 @@ t.test('job blobs are served to the dispatch host while in flight', async (t) =>
   const w = poll.work[0];
   t.equal(w.kind, 'files');
   const sha = w.files[0].source.slice('sha256:'.length);
-  t.equal(w.blobs[sha], 11);
+  t.equal(w.blobs[`sha256:${sha}`], 11);
   const got = await fx.agents['web-1']!.request('GET', `/api/v1/blobs/${sha}`);
   t.equal(got.status, 200);
   t.equal(got.body.toString(), 'hello jobs\n');
