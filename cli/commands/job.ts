@@ -4,12 +4,13 @@
  */
 import { UsageError, writeLine, type CliIo } from '../io.js';
 import { keyValues, lang, langOfFile, noPositionals, oneId, parse, readScript, seconds, count } from '../operator/args.js';
-import { connectionOptions, connectionUsage } from '../operator/connection.js';
+import { connectionUsage } from '../operator/connection.js';
 import { operatorExitCodes } from '../operator/errors.js';
 import { afterLaunch, getJob } from '../operator/launch.js';
 import { asJobView, formatJob, progressLine } from '../operator/job-view.js';
 import { printJson, printLines, table, cell } from '../operator/output.js';
 import { withSession } from '../operator/session.js';
+import { commonOptions, runAction } from '../operator/actions.js';
 
 export const usage = `Usage: stead job <run|redo|show|list|cancel> [options]
 
@@ -49,28 +50,10 @@ Exit codes:
   64  usage error
   130 interrupted while waiting (the job keeps running)`;
 
-const common = { ...connectionOptions, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
+const common = commonOptions;
 
 export async function run(args: string[], io: CliIo): Promise<number> {
-  const [action, ...rest] = args;
-  if (action === undefined || action === '-h' || action === '--help') {
-    writeLine(action === undefined ? io.stderr : io.stdout, usage);
-    return action === undefined ? operatorExitCodes.usage : operatorExitCodes.ok;
-  }
-  switch (action) {
-    case 'run':
-      return runJob(rest, io);
-    case 'redo':
-      return redo(rest, io);
-    case 'show':
-      return show(rest, io);
-    case 'list':
-      return list(rest, io);
-    case 'cancel':
-      return cancel(rest, io);
-    default:
-      throw new UsageError(`unknown action ${JSON.stringify(action.slice(0, 50))}: run, redo, show, list or cancel`);
-  }
+  return runAction(args, io, usage, { run: runJob, redo, show, list, cancel });
 }
 
 function help(io: CliIo): number {

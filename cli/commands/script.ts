@@ -5,10 +5,11 @@
 import { basename, extname } from 'node:path';
 import { UsageError, writeLine, type CliIo } from '../io.js';
 import { count, keyValues, lang, langOfFile, noPositionals, oneId, parse, readScript } from '../operator/args.js';
-import { connectionOptions, connectionUsage } from '../operator/connection.js';
+import { connectionUsage } from '../operator/connection.js';
 import { operatorExitCodes } from '../operator/errors.js';
 import { cell, inert, printJson, printLines, table } from '../operator/output.js';
 import { withSession } from '../operator/session.js';
+import { commonOptions, runAction } from '../operator/actions.js';
 
 export const usage = `Usage: stead script <add|list|show> [options]
 
@@ -39,24 +40,10 @@ Exit codes:
   4   the server could not be reached, timed out or failed
   64  usage error`;
 
-const common = { ...connectionOptions, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
+const common = commonOptions;
 
 export async function run(args: string[], io: CliIo): Promise<number> {
-  const [action, ...rest] = args;
-  if (action === undefined || action === '-h' || action === '--help') {
-    writeLine(action === undefined ? io.stderr : io.stdout, usage);
-    return action === undefined ? operatorExitCodes.usage : operatorExitCodes.ok;
-  }
-  switch (action) {
-    case 'add':
-      return add(rest, io);
-    case 'list':
-      return list(rest, io);
-    case 'show':
-      return show(rest, io);
-    default:
-      throw new UsageError(`unknown action ${JSON.stringify(action.slice(0, 50))}: add, list or show`);
-  }
+  return runAction(args, io, usage, { add, list, show });
 }
 
 function help(io: CliIo): number {
