@@ -70,10 +70,34 @@ function request(base: URL, agent: http.Agent | false, method: string, path: str
   });
 }
 
-function signedRequest(base: URL, s: Sim, method: string, path: string, value?: unknown): Promise<Res> {
+let retries = 0;
+
+/**
+ * A signed request, sent again (freshly signed) when the connection was reset (the server
+ * closes keep-alive connections idle for 5 s, and a request can cross that close) or answered
+ * 408/503 (a burst the server could not read in time), after a short random pause, as a real
+ * agent retries. Every request of the channel is safe to repeat (a repeated
+ * start answers run: true again, a repeated result duplicate: true).
+ */
+async function signedRequest(base: URL, s: Sim, method: string, path: string, value?: unknown): Promise<Res> {
   const body = value === undefined ? undefined : Buffer.from(JSON.stringify(value));
-  const headers = signRequest({ method, pathWithQuery: path, body, host: s.host, timeMs: Date.now(), nonce: newNonce() }, s.key);
-  return request(base, s.agent, method, path, { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) }, body);
+  for (let attempt = 0; ; attempt++) {
+    const headers = signRequest({ method, pathWithQuery: path, body, host: s.host, timeMs: Date.now(), nonce: newNonce() }, s.key);
+    try {
+      const r = await request(base, s.agent, method, path, { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) }, body);
+      // 408: the server cut a request it could not read in time; 503: busy. An agent backs off and retries.
+      if ((r.status === 408 || r.status === 503) && attempt < 5) {
+        retries++;
+        await new Promise((res) => setTimeout(res, 200 + Math.random() * 800));
+        continue;
+      }
+      return r;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (attempt >= 5 || (code !== 'ECONNRESET' && code !== 'EPIPE')) throw err;
+      retries++;
+    }
+  }
 }
 
 function pct(sorted: readonly number[], p: number): number {
@@ -126,7 +150,8 @@ async function runAgent(base: URL, s: Sim, clock: { t0: number }, sent: () => vo
     const w = work[0]!;
     const outcome = w.kind === 'files' ? { exitCode: null, files: (w.files ?? []).map((f) => ({ path: f.path, outcome: 'changed' })) } : { exitCode: 0 };
     const res = await signedRequest(base, s, 'POST', `/api/v1/hosts/${s.host}/jobs/${id}/result`, { state: 'succeeded', ...outcome, stdout: '', stderr: '', startedAt: now, finishedAt: now });
-    if (res.status !== 200 || (JSON.parse(res.body.toString()) as { stored: boolean }).stored !== true) throw new Error(`result ${s.host}: ${res.status} ${res.body.toString().slice(0, 200)}`);
+    const ack = res.status === 200 ? (JSON.parse(res.body.toString()) as { stored: boolean; duplicate: boolean }) : undefined;
+    if (!ack || !(ack.stored || ack.duplicate)) throw new Error(`result ${s.host}: ${res.status} ${res.body.toString().slice(0, 200)}`);
     return { started, stored: ms(clock.t0) };
   }
 }
@@ -219,10 +244,11 @@ async function main(): Promise<void> {
           allResultsStoredOverBaselineMax: round((j['allResultsStoredMs'] as number) / b.maxMs),
         },
       });
-      progress(`${size} agents done`);
+      progress(`${size} agents done: ${JSON.stringify(rounds[rounds.length - 1])}`);
     }
     out['rounds'] = rounds;
     out['loadAverageAtEnd'] = os.loadavg().map((l) => +l.toFixed(2));
+    out['connectionResetRetries'] = retries;
   } finally {
     for (const s of sims) s.agent.destroy();
     child.kill('SIGTERM');
