@@ -212,6 +212,8 @@ t.test('the service: names, bodies, limits, errors', async (t) => {
 
 t.test('the system timer sleeps for real and ends early on abort', async (t) => {
   const { systemTimer } = await import('../../../../server/services/schedules/timer.js');
+  const keepAlive = setInterval(() => undefined, 1000); // its timers are unref'd: the server's sockets keep the process up
+  t.teardown(() => clearInterval(keepAlive));
   await systemTimer.sleep(1, new AbortController().signal);
   const ac = new AbortController();
   const slept = systemTimer.sleep(60_000, ac.signal);
