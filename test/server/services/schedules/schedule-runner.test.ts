@@ -209,3 +209,15 @@ t.test('the service: names, bodies, limits, errors', async (t) => {
   const p = svc.preview({ text: 'weekdays at 09:00 in Europe/Berlin' });
   t.same(p, { description: 'weekdays at 09:00 (Europe/Berlin)', tz: 'Europe/Berlin', nextRuns: [at('2026-03-09T08:00:00Z'), at('2026-03-10T08:00:00Z'), at('2026-03-11T08:00:00Z'), at('2026-03-12T08:00:00Z'), at('2026-03-13T08:00:00Z')] });
 });
+
+t.test('the system timer sleeps for real and ends early on abort', async (t) => {
+  const { systemTimer } = await import('../../../../server/services/schedules/timer.js');
+  const keepAlive = setInterval(() => undefined, 1000); // its timers are unref'd: the server's sockets keep the process up
+  t.teardown(() => clearInterval(keepAlive));
+  await systemTimer.sleep(1, new AbortController().signal);
+  const ac = new AbortController();
+  const slept = systemTimer.sleep(60_000, ac.signal);
+  ac.abort();
+  await slept;
+  t.pass('an aborted sleep resolves');
+});
