@@ -1,9 +1,8 @@
 /**
  * The server process of bench:jobs: the real composition root (composeServer, embedded store,
  * createHttpServer with its timeouts) on 127.0.0.1, with a repository published at start.
- * One port differs from `stead server`: the script safety audit is a pass-through here, because
- * the job core refuses every script while no audit is wired (unwired.ts) and bench:jobs
- * measures the job channel, not the audit. Remove that override once compose wires the audit.
+ * Everything is as `stead server` wires it, the script safety audit included (the launch of the
+ * benchmark's script pays for its audit, once per launch).
  *
  * Usage (by jobs-bench.ts): node jobs-bench-server.js <data-dir> <repo.json>
  * Prints {"event":"listening","url":…} on stdout; stops on SIGTERM.
@@ -21,7 +20,6 @@ async function main(): Promise<void> {
     dataDir,
     log: createLogger({ level: 'warn', write: (l) => void process.stderr.write(`${l}\n`) }),
     defaultMetrics: false,
-    jobs: { auditor: { check: async () => ({ verdict: 'pass', findings: [] }) } },
   });
   const files = filesFromJson(JSON.parse(readFileSync(repoJson, 'utf8')) as Record<string, string>, 'utf8');
   await server.services.revisions.publish(files, { createdBy: 'bench:jobs', message: 'bench' }, AbortSignal.timeout(600_000));

@@ -4,7 +4,8 @@
  * own key and its own keep-alive connection and speaks the job channel with signed requests
  * (long-poll GET /api/v1/hosts/:host/jobs, POST …/start, POST …/result), "running" the script in
  * no time. The server is jobs-bench-server.ts: the real composition root in its own process,
- * with the script audit passed through (no audit is wired on this branch yet). For each fleet size (1,000 and 10,000 by default):
+ * exactly as `stead server` wires it (the script safety audit included). For each fleet size
+ * (1,000 and 10,000 by default):
  *
  *   1. baseline: every agent sends one plain signed no-op request at once (a poll with wait=0,
  *      answered with empty lists); the time from the round's start until each agent has its
@@ -18,7 +19,8 @@
  * so they say what the job machinery costs above one signed round trip per agent. The agents
  * share the machine's cores with the server: the absolute times are an upper bound.
  *
- * Run: npm run bench:jobs   (env: JOB_AGENTS=1000,10000)
+ * Run: npm run bench:jobs   (env: JOB_AGENTS=1000,10000; JOB_PROF=DIR writes the server's CPU
+ * profile to DIR)
  */
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
@@ -192,7 +194,7 @@ async function jobRound(base: URL, op: Record<string, string>, sims: readonly Si
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(os.tmpdir(), 'stead-bench-jobs-'));
   writeFileSync(join(dir, 'repo.json'), JSON.stringify(repo(MAX)));
-  const child = spawn(process.execPath, [serverJs, join(dir, 'data'), join(dir, 'repo.json')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...(process.env['JOB_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['JOB_PROF']}`] : []), serverJs, join(dir, 'data'), join(dir, 'repo.json')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     let buf = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {

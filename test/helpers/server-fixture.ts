@@ -129,7 +129,8 @@ interface TapLike {
 
 export async function startServer(t: TapLike, config: Partial<ServerConfig> = {}): Promise<ServerFixture> {
   const dataDir = t.testdir();
-  const clock = new ManualClock(Date.parse('2026-11-26T10:00:00Z'));
+  // A test that drives time itself passes its ManualClock; the fixture's agents sign with it too.
+  const clock = config.clock instanceof ManualClock ? config.clock : new ManualClock(Date.parse('2026-11-26T10:00:00Z'));
   const logs: string[] = [];
   const server = await composeServer({
     dataDir,

@@ -72,6 +72,8 @@ export type JobDoc = {
   dryRun: boolean;
   redoOf?: string;
   scheduleId?: string;
+  /** The schedule fire that launched it (`<scheduleId>@<ms>`): unique, so a fire launches once. */
+  fireId?: string;
   targets: string;
   vars: Record<string, string>;
   /** Runnable hosts of `targets` at launch. */
@@ -130,6 +132,8 @@ export async function openJobCollections(store: DocumentStore): Promise<JobColle
     jobs: await store.collection<JobDoc>('jobs', [
       { name: 'state', fields: { state: 1 } },
       { name: 'redo_of', fields: { redoOf: 1 }, partialExists: true },
+      // One job per schedule fire, whichever server launches it (a retried fire finds it).
+      { name: 'fire_id', fields: { fireId: 1 }, unique: true, partialExists: true },
     ]),
     dispatches: await store.collection<DispatchDoc>('job_dispatches', [
       { name: 'host_state', fields: { host: 1, state: 1 } },

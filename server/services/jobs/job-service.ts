@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { JobLaunch, JobRedo, JobConfirm, JobStep } from '../../../schemas/api/jobs.js';
 import type { Clock } from '../../domain/clock.js';
 import { ApiError } from '../../domain/errors.js';
+import { isDuplicateKey } from '../../store/types.js';
 import type { AuditLog } from '../audit-log.js';
 import { failedStates, serverHost, type DispatchDoc, type JobCollections, type JobDoc, type StoredScript, type StoredStep } from './job-model.js';
 import type { JobPorts, ScriptLang, AuditVerdict } from './ports.js';
@@ -42,6 +43,8 @@ interface Prepared {
 export interface LaunchOptions {
   /** The schedule that launched it (schedules service). */
   readonly scheduleId?: string;
+  /** The schedule fire: a second launch of the same fire answers the job the first made. */
+  readonly fireId?: string;
 }
 
 export class JobService {
@@ -75,6 +78,10 @@ export class JobService {
 
   /** Launches a job; resolves its view. 400 for a bad body, a blocked script without approval, no runnable host. */
   async launch(body: JobLaunch, actor: Actor, opts: LaunchOptions = {}): Promise<JobViewOut> {
+    if (opts.fireId !== undefined) {
+      const earlier = await this.c.jobs.findOne({ fireId: opts.fireId }, { projection: { _id: 1 } });
+      if (earlier) return this.get(earlier._id, false);
+    }
     const p = await this.#prepare(body, actor);
     const blocked = p.audit.filter((a) => a.verdict === 'block');
     if (blocked.length > 0) {
@@ -94,6 +101,7 @@ export class JobService {
       createdAt: this.clock.now(),
       dryRun: body.dryRun ?? false,
       ...(opts.scheduleId !== undefined ? { scheduleId: opts.scheduleId } : {}),
+      ...(opts.fireId !== undefined ? { fireId: opts.fireId } : {}),
       targets: body.targets,
       vars: { ...(body.vars ?? {}) },
       hosts: p.hosts,
@@ -102,7 +110,14 @@ export class JobService {
       steps: p.steps,
       ...(blocked.length > 0 && body.approve ? { approval: { by: actor.principal.name, reason: body.approve.reason } } : {}),
     };
-    await this.c.jobs.insertOne(job);
+    try {
+      await this.c.jobs.insertOne(job);
+    } catch (err) {
+      // Another server launched this schedule fire first: its job is the one.
+      const earlier = opts.fireId !== undefined && isDuplicateKey(err) ? await this.c.jobs.findOne({ fireId: opts.fireId }, { projection: { _id: 1 } }) : null;
+      if (earlier) return this.get(earlier._id, false);
+      throw err;
+    }
     if (blocked.length > 0 && body.approve) {
       await this.auditLog.record({ actor: actor.principal.name, action: 'job.approve-blocked', target: `job:${id}`, address: actor.address, details: { reason: body.approve.reason, audit: blocked } });
     }

@@ -25,6 +25,8 @@ export interface PlanDriverOptions {
 }
 
 const cancelGraceMs = 30_000;
+/** Dispatches written in one store transaction. */
+const dispatchBatch = 500;
 
 export class PlanDriver {
   readonly #chains = new Map<string, { queued: boolean; promise: Promise<void> }>();
@@ -207,14 +209,26 @@ export class PlanDriver {
     if (missing.length === 0) return;
     const results = step.kind === 'script' && !step.local ? await this.#earlierResults(job, step.index) : new Map<string, Record<string, string>>();
     const addresses = step.kind === 'probe' ? new Map((await this.targets.inventory(AbortSignal.timeout(60_000))).map((h) => [h.name, h.ip ?? h.name] as const)) : new Map<string, string>();
-    for (const host of missing) {
-      const doc = await this.#dispatchFor(job, step, host, results.get(host) ?? {}, addresses.get(host) ?? host);
+    // Inserted in batches, one store transaction each (one per host made a 1,000-host launch
+    // take seconds); a batch that meets a dispatch another server inserted meanwhile is retried
+    // one by one. Hosts are woken batch by batch, so the first agents start while later batches
+    // are still being written.
+    for (let i = 0; i < missing.length; i += dispatchBatch) {
+      const docs: DispatchDoc[] = [];
+      for (const host of missing.slice(i, i + dispatchBatch)) docs.push(await this.#dispatchFor(job, step, host, results.get(host) ?? {}, addresses.get(host) ?? host));
       try {
-        await this.c.dispatches.insertOne(doc);
+        await this.c.dispatches.insertMany(docs);
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
+        for (const doc of docs) {
+          try {
+            await this.c.dispatches.insertOne(doc);
+          } catch (e) {
+            if (!isDuplicateKey(e)) throw e;
+          }
+        }
       }
-      if (doc.runner === 'agent' && doc.state === 'dispatched') this.channel.wake(host);
+      for (const doc of docs) if (doc.runner === 'agent' && doc.state === 'dispatched') this.channel.wake(doc.host);
     }
   }
 

@@ -3,7 +3,8 @@
  * fire launches its stored launch body, or a saved plan with its stored run body, exactly as
  * POST /api/v1/jobs and POST /api/v1/plans/:id/run would, validated again (a plan or the
  * library may have changed since the schedule was saved). The job is launched in the name of
- * the operator who created the schedule, from the address "schedule:<id>".
+ * the operator who created the schedule, from the address "schedule:<id>". A fire launched
+ * again (its server died before recording the launch) answers the job of the first launch.
  */
 import { jobLaunchSchema, type JobLaunch } from '../../../schemas/api/jobs.js';
 import { planRunSchema, type PlanRun } from '../../../schemas/api/plans.js';
@@ -35,7 +36,7 @@ export function scheduleLauncher(jobs: JobService, plans: PlanService): JobLaunc
       } else {
         launch = checked(launchGuard, body, 'launch body');
       }
-      const job = await jobs.launch(launch, actor, { scheduleId: meta.scheduleId });
+      const job = await jobs.launch(launch, actor, { scheduleId: meta.scheduleId, fireId: meta.fireId });
       return { id: job.id };
     },
     async state(jobId: string): Promise<string | undefined> {

@@ -204,7 +204,7 @@ t.test('errors: a refused token, a missing role, an unknown job, a route the ser
   t.match(unknown.stderr, /^stead job show: NOT_FOUND: /);
   const noRoute = await stead(['plan', 'run', 'nightly', '--json']);
   t.equal(noRoute.code, 2);
-  t.match(noRoute.stderr, new RegExp(`has no POST /api/v1/plans/nightly/run: is it an older Stead\\?`));
+  t.match(noRoute.stderr, /NOT_FOUND: no plan with the id or name "nightly"/);
   t.match(JSON.parse(noRoute.stdout), { error: { code: 'NOT_FOUND', status: 404 } });
   const badTargets = await stead(['job', 'run', '--targets', 'nosuchkind:x', '--command', 'id']);
   t.equal(badTargets.code, 2);

@@ -11,6 +11,7 @@ import { ManualClock } from '../../../server/domain/clock.js';
 import { ManualTimer, until } from '../../helpers/manual-timer.js';
 import { RecordingLauncher } from '../../helpers/recording-launcher.js';
 import { rawRequest, startServer } from '../../helpers/server-fixture.js';
+import { ScheduleService } from '../../../server/services/schedules/schedule-service.js';
 
 const view = compileGuard(scheduleViewSchema);
 const list = compileGuard(scheduleListSchema);
@@ -104,8 +105,10 @@ t.test('the last run is shown after a fire, with the job state from the launcher
   t.same(last, { at: '2026-11-26T11:00:00.000Z', firedAt: '2026-11-26T11:00:00.000Z', missedRuns: 0, jobId: 'job-1', jobState: 'running' });
 });
 
-t.test('without a launcher, schedules are kept but do not fire', async (t) => {
+t.test('the composed server fires schedules through the job service; a service without a launcher keeps them unfired', async (t) => {
   const fx = await startServer(t);
   t.equal((await fx.json('POST', '/api/v1/schedules', { name: 'kept', spec: { daily: '03:00' }, job })).status, 201);
-  t.equal((await fx.json('GET', '/api/v1/schedules')).json().firing, false);
+  t.equal((await fx.json('GET', '/api/v1/schedules')).json().firing, true);
+  const bare = await ScheduleService.open(fx.server.store, fx.clock);
+  t.equal(bare.firing, false);
 });
