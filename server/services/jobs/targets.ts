@@ -44,7 +44,7 @@ export class TargetResolver {
     const byName = new Map(inv.map((h) => [h.name, h] as const));
     const unavailable: { host: string; reason: string }[] = [];
     for (const t of terms) if (t.kind === 'host' && !byName.has(t.key) && !unavailable.some((u) => u.host === t.key)) unavailable.push({ host: t.key, reason: 'not in the inventory of the live revision' });
-    const status = await this.enrollmentStatus();
+    const status = await this.enrollment.statusOf(selected.map((h) => h.name));
     const hosts: string[] = [];
     for (const h of selected) {
       const s = status.get(h.name);
@@ -56,7 +56,7 @@ export class TargetResolver {
 
   /** Which of `names` can run now (enrolled and approved), and why the others cannot. */
   async runnable(names: readonly string[]): Promise<{ hosts: string[]; unavailable: { host: string; reason: string }[] }> {
-    const status = await this.enrollmentStatus();
+    const status = await this.enrollment.statusOf(names);
     const hosts: string[] = [];
     const unavailable: { host: string; reason: string }[] = [];
     for (const n of names) {
@@ -65,10 +65,5 @@ export class TargetResolver {
       else unavailable.push({ host: n, reason: s === undefined ? 'not enrolled' : s === 'pending' ? 'enrollment pending approval' : 'enrollment revoked' });
     }
     return { hosts, unavailable };
-  }
-
-  /** Enrollment status by host name (approved, pending, revoked). */
-  async enrollmentStatus(): Promise<Map<string, string>> {
-    return new Map((await this.enrollment.list()).map((a) => [a.host, a.status] as const));
   }
 }
