@@ -11,6 +11,8 @@ export const targetSelector = {
   type: 'string',
   minLength: 1,
   maxLength: 4096,
+  // eslint-disable-next-line no-control-regex
+  pattern: '^[^\\u0000-\\u001f\\u007f]+$',
   description: 'Hosts: comma-separated terms host:NAME, group:NAME, idc:NAME, tag:NAME, set:NAME, env:NAME, ip:ADDR, attr:KEY=VALUE, fact:dotted.key=VALUE; the union of all terms.',
 } as const;
 
@@ -44,7 +46,7 @@ const jobScriptSpec = {
   additionalProperties: false,
   properties: {
     lang: { enum: ['shell', 'python'], description: 'Required with source; with scriptId it must match the library script when given.' },
-    source: { type: 'string', minLength: 1, maxLength: 1048576 },
+    source: { type: 'string', minLength: 1, maxLength: 1048576, description: 'The script text (at most 1 MiB).' },
     scriptId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$', description: 'A script of the library (instead of source).' },
     version: { type: 'integer', minimum: 1, description: 'The library version (default the newest).' },
     params: {
@@ -65,9 +67,9 @@ const scriptStep = {
   additionalProperties: false,
   required: ['kind', 'script'],
   properties: {
-    kind: { const: 'script' },
+    kind: { const: 'script', description: 'Run a script.' },
     ...stepCommon,
-    script: jobScriptSpec,
+    script: { ...jobScriptSpec, description: 'The script: inline source or a library script.' },
     local: { type: 'boolean', description: 'Run once on the server itself instead of on the targets (admin only).' },
   },
 } as const;
@@ -92,9 +94,9 @@ const filesStep = {
   additionalProperties: false,
   required: ['kind', 'files'],
   properties: {
-    kind: { const: 'files' },
+    kind: { const: 'files', description: 'Distribute files.' },
     ...stepCommon,
-    files: { type: 'array', minItems: 1, maxItems: 1000, items: distributedFile },
+    files: { type: 'array', minItems: 1, maxItems: 1000, items: distributedFile, description: 'The files to put in place.' },
   },
 } as const;
 
@@ -103,26 +105,27 @@ const probeStep = {
   additionalProperties: false,
   required: ['kind', 'probe'],
   properties: {
-    kind: { const: 'probe' },
+    kind: { const: 'probe', description: 'Check a port or an HTTP status from the server.' },
     ...stepCommon,
     probe: {
       type: 'object',
       additionalProperties: false,
       description: 'Checked by the server against every target\'s address (inventory ip, else its name).',
       properties: {
-        tcp: { type: 'object', additionalProperties: false, required: ['port'], properties: { port: { type: 'integer', minimum: 1, maximum: 65535 } } },
+        tcp: { type: 'object', additionalProperties: false, required: ['port'], properties: { port: { type: 'integer', minimum: 1, maximum: 65535, description: 'TCP port.' } }, description: 'A TCP connect to the port.' },
         http: {
           type: 'object',
           additionalProperties: false,
           required: ['port'],
+          description: 'An HTTP GET and its status.',
           properties: {
-            port: { type: 'integer', minimum: 1, maximum: 65535 },
-            path: { type: 'string', pattern: '^/', maxLength: 2048 },
-            status: { type: 'integer', minimum: 100, maximum: 599 },
-            https: { type: 'boolean' },
+            port: { type: 'integer', minimum: 1, maximum: 65535, description: 'TCP port.' },
+            path: { type: 'string', pattern: '^/', maxLength: 2048, description: 'Request path (default "/").' },
+            status: { type: 'integer', minimum: 100, maximum: 599, description: 'Expected HTTP status (default 200).' },
+            https: { type: 'boolean', description: 'Use TLS (the certificate is not verified).' },
           },
         },
-        timeoutSeconds: { type: 'integer', minimum: 1, maximum: 300 },
+        timeoutSeconds: { type: 'integer', minimum: 1, maximum: 300, description: 'Deadline in seconds.' },
       },
     },
   },
@@ -133,7 +136,7 @@ const confirmStep = {
   additionalProperties: false,
   required: ['kind', 'message'],
   properties: {
-    kind: { const: 'confirm' },
+    kind: { const: 'confirm', description: 'Wait for an operator\'s confirmation.' },
     ...stepCommon,
     message: { type: 'string', minLength: 1, maxLength: 4096, description: 'What the operator confirms.' },
   },
@@ -155,7 +158,7 @@ export const jobLaunchSchema = {
   required: ['targets'],
   description: 'A launch: `steps`, or the one-script shorthand `script` (+ timeoutSeconds).',
   properties: {
-    name: { type: 'string', minLength: 1, maxLength: 200 },
+    name: { type: 'string', minLength: 1, maxLength: 200, description: 'Name.' },
     targets: targetSelector,
     vars: varsMap,
     dryRun: { type: 'boolean', description: 'Scripts are not run (would-run), files report what would change; probe, local and confirm steps are described, not run.' },
@@ -163,11 +166,11 @@ export const jobLaunchSchema = {
       type: 'object',
       additionalProperties: false,
       required: ['reason'],
-      properties: { reason: { type: 'string', minLength: 1, maxLength: 1000 } },
+      properties: { reason: { type: 'string', minLength: 1, maxLength: 1000, description: 'Why the blocked script may run (written to the audit log).' } },
       description: 'Admin approval of scripts the safety audit blocks (written to the audit log).',
     },
-    steps: { type: 'array', minItems: 1, maxItems: 100, items: jobStep },
-    script: jobScriptSpec,
+    steps: { type: 'array', minItems: 1, maxItems: 100, items: jobStep, description: 'The steps, in order.' },
+    script: { ...jobScriptSpec, description: 'The script: inline source or a library script.' },
     timeoutSeconds: stepCommon.timeoutSeconds,
   },
 } as const;
@@ -178,12 +181,12 @@ const finding = {
   additionalProperties: false,
   required: ['rule', 'mode', 'line', 'column', 'message', 'excerpt'],
   properties: {
-    rule: { type: 'string' },
-    mode: { enum: ['scan', 'block'] },
-    line: { type: 'integer' },
-    column: { type: 'integer' },
-    message: { type: 'string' },
-    excerpt: { type: 'string' },
+    rule: { type: 'string', description: 'The audit rule.' },
+    mode: { enum: ['scan', 'block'], description: 'scan (logged) or block (refused unless approved).' },
+    line: { type: 'integer', description: '1-based line in the script.' },
+    column: { type: 'integer', description: '1-based column in the script.' },
+    message: { type: 'string', description: 'What happened, in a sentence.' },
+    excerpt: { type: 'string', description: 'The offending text.' },
   },
 } as const;
 
@@ -193,9 +196,9 @@ const auditVerdict = {
   additionalProperties: false,
   required: ['step', 'verdict', 'findings'],
   properties: {
-    step: { type: 'integer', minimum: 0 },
-    verdict: { enum: ['pass', 'warn', 'block'] },
-    findings: { type: 'array', items: finding },
+    step: { type: 'integer', minimum: 0, description: 'Index of the step.' },
+    verdict: { enum: ['pass', 'warn', 'block'], description: 'pass, warn (scan findings) or block.' },
+    findings: { type: 'array', items: finding, description: 'What the audit found.' },
   },
 } as const;
 export const jobAuditVerdictSchema = { $id: 'urn:stead:api:job-audit-verdict', ...auditVerdict } as const;
@@ -207,7 +210,7 @@ const unavailable = {
     type: 'object',
     additionalProperties: false,
     required: ['host', 'reason'],
-    properties: { host: { type: 'string' }, reason: { type: 'string', description: 'not in the inventory, not enrolled, pending approval, revoked.' } },
+    properties: { host: { type: 'string', description: 'Host name.' }, reason: { type: 'string', description: 'not in the inventory, not enrolled, pending approval, revoked.' } },
   },
   description: 'Selected hosts that cannot run.',
 } as const;
@@ -221,20 +224,21 @@ export const jobPreviewSchema = {
   properties: {
     targets: {
       type: 'array',
+      description: 'The hosts of each step.',
       items: {
         type: 'object',
         additionalProperties: false,
         required: ['step', 'hosts'],
         properties: {
-          step: { type: 'integer' },
-          hosts: { type: 'array', items: hostName },
+          step: { type: 'integer', description: 'Index of the step.' },
+          hosts: { type: 'array', items: hostName, description: 'Per host.' },
           local: { type: 'boolean', description: 'Runs once on the server.' },
           failedOf: { type: 'integer', description: 'Known only when the earlier step has run.' },
         },
       },
     },
     unavailable,
-    audit: { type: 'array', items: auditVerdict },
+    audit: { type: 'array', items: auditVerdict, description: 'The safety audit of each script step.' },
   },
 } as const;
 
@@ -250,13 +254,13 @@ const hostStepView = {
   additionalProperties: false,
   required: ['step', 'state', 'exitCode', 'startAcks'],
   properties: {
-    step: { type: 'integer' },
-    state: dispatchState,
-    exitCode: { type: ['integer', 'null'] },
-    startedAt: isoTime,
-    finishedAt: isoTime,
+    step: { type: 'integer', description: 'Index of the step.' },
+    state: { ...dispatchState, description: 'State.' },
+    exitCode: { type: ['integer', 'null'], description: 'Exit code; null when killed by a signal or not run.' },
+    startedAt: { ...isoTime, description: 'When it started.' },
+    finishedAt: { ...isoTime, description: 'When it ended.' },
     startAcks: { type: 'integer', description: 'Start acknowledgements (more than 1: the agent retried a lost answer).' },
-    message: { type: 'string' },
+    message: { type: 'string', description: 'What happened, in a sentence.' },
   },
 } as const;
 
@@ -265,17 +269,17 @@ const jobHostView = {
   additionalProperties: false,
   required: ['host', 'state', 'exitCode', 'steps'],
   properties: {
-    host: hostName,
-    state: dispatchState,
-    exitCode: { type: ['integer', 'null'] },
-    stdout: { type: 'string' },
-    stderr: { type: 'string' },
-    stdoutTruncated: { type: 'boolean' },
-    stderrTruncated: { type: 'boolean' },
-    results: stringMap,
-    files: { type: 'array', items: { type: 'object' } },
-    message: { type: 'string' },
-    steps: { type: 'array', items: hostStepView },
+    host: { ...hostName, description: 'Host name.' },
+    state: { ...dispatchState, description: 'State.' },
+    exitCode: { type: ['integer', 'null'], description: 'Exit code; null when killed by a signal or not run.' },
+    stdout: { type: 'string', description: 'Standard output, bounded (a marker shows a cut).' },
+    stderr: { type: 'string', description: 'Standard error, bounded (a marker shows a cut).' },
+    stdoutTruncated: { type: 'boolean', description: 'stdout was cut to its bound.' },
+    stderrTruncated: { type: 'boolean', description: 'stderr was cut to its bound.' },
+    results: { ...stringMap, description: 'key=value results the script emitted.' },
+    files: { type: 'array', items: { type: 'object' }, description: 'The files to put in place.' },
+    message: { type: 'string', description: 'What happened, in a sentence.' },
+    steps: { type: 'array', items: hostStepView, description: 'The steps, in order.' },
   },
 } as const;
 
@@ -284,11 +288,11 @@ const localRunView = {
   additionalProperties: false,
   required: ['state', 'exitCode'],
   properties: {
-    state: dispatchState,
-    exitCode: { type: ['integer', 'null'] },
-    stdout: { type: 'string' },
-    stderr: { type: 'string' },
-    message: { type: 'string' },
+    state: { ...dispatchState, description: 'State.' },
+    exitCode: { type: ['integer', 'null'], description: 'Exit code; null when killed by a signal or not run.' },
+    stdout: { type: 'string', description: 'Standard output, bounded (a marker shows a cut).' },
+    stderr: { type: 'string', description: 'Standard error, bounded (a marker shows a cut).' },
+    message: { type: 'string', description: 'What happened, in a sentence.' },
   },
 } as const;
 
@@ -297,18 +301,18 @@ const stepView = {
   additionalProperties: false,
   required: ['index', 'name', 'kind', 'state', 'onFailure', 'counts'],
   properties: {
-    index: { type: 'integer' },
-    name: { type: 'string' },
-    kind: { enum: ['script', 'files', 'probe', 'confirm'] },
-    local: { type: 'boolean' },
+    index: { type: 'integer', description: 'Index of the step.' },
+    name: { type: 'string', description: 'Name.' },
+    kind: { enum: ['script', 'files', 'probe', 'confirm'], description: 'The kind of step.' },
+    local: { type: 'boolean', description: 'Runs once on the server.' },
     state: stepState,
-    onFailure: { enum: ['stop', 'ignore', 'pause'] },
+    onFailure: { enum: ['stop', 'ignore', 'pause'], description: 'Failure policy: stop, ignore or pause.' },
     counts: { type: 'object', additionalProperties: { type: 'integer' }, description: 'Dispatches per state.' },
     message: { type: 'string', description: 'A confirm step\'s message, or what happened to the step.' },
-    startedAt: isoTime,
-    finishedAt: isoTime,
-    confirmedBy: { type: 'string' },
-    localRun: localRunView,
+    startedAt: { ...isoTime, description: 'When it started.' },
+    finishedAt: { ...isoTime, description: 'When it ended.' },
+    confirmedBy: { type: 'string', description: 'Operator who answered the confirmation.' },
+    localRun: { ...localRunView, description: 'The run of a local step on the server.' },
   },
 } as const;
 
@@ -319,20 +323,20 @@ export const jobViewSchema = {
   additionalProperties: false,
   required: ['id', 'name', 'state', 'createdBy', 'createdAt', 'dryRun', 'targets', 'steps', 'hosts'],
   properties: {
-    id: { type: 'string' },
-    name: { type: 'string' },
-    state: jobState,
-    createdBy: { type: 'string' },
-    createdAt: isoTime,
-    finishedAt: isoTime,
-    dryRun: { type: 'boolean' },
-    redoOf: { type: 'string' },
-    scheduleId: { type: 'string' },
-    targets: { type: 'string' },
-    vars: stringMap,
+    id: { type: 'string', description: 'Job id.' },
+    name: { type: 'string', description: 'Name.' },
+    state: { ...jobState, description: 'State.' },
+    createdBy: { type: 'string', description: 'Operator who launched it.' },
+    createdAt: { ...isoTime, description: 'When it was launched.' },
+    finishedAt: { ...isoTime, description: 'When it ended.' },
+    dryRun: { type: 'boolean', description: 'A dry run: nothing changed on any host.' },
+    redoOf: { type: 'string', description: 'The job this one redoes.' },
+    scheduleId: { type: 'string', description: 'The schedule that launched it.' },
+    targets: { type: 'string', description: 'The target selector as given.' },
+    vars: { ...stringMap, description: 'Job variables.' },
     unavailable,
-    steps: { type: 'array', items: stepView },
-    hosts: { type: 'array', items: jobHostView },
+    steps: { type: 'array', items: stepView, description: 'The steps, in order.' },
+    hosts: { type: 'array', items: jobHostView, description: 'Per host.' },
   },
 } as const;
 
@@ -341,18 +345,18 @@ const jobSummary = {
   additionalProperties: false,
   required: ['id', 'name', 'state', 'createdBy', 'createdAt', 'dryRun', 'targets', 'hostCount', 'stepCount'],
   properties: {
-    id: { type: 'string' },
-    name: { type: 'string' },
-    state: jobState,
-    createdBy: { type: 'string' },
-    createdAt: isoTime,
-    finishedAt: isoTime,
-    dryRun: { type: 'boolean' },
-    redoOf: { type: 'string' },
-    scheduleId: { type: 'string' },
-    targets: { type: 'string' },
-    hostCount: { type: 'integer' },
-    stepCount: { type: 'integer' },
+    id: { type: 'string', description: 'Job id.' },
+    name: { type: 'string', description: 'Name.' },
+    state: { ...jobState, description: 'State.' },
+    createdBy: { type: 'string', description: 'Operator who launched it.' },
+    createdAt: { ...isoTime, description: 'When it was launched.' },
+    finishedAt: { ...isoTime, description: 'When it ended.' },
+    dryRun: { type: 'boolean', description: 'A dry run: nothing changed on any host.' },
+    redoOf: { type: 'string', description: 'The job this one redoes.' },
+    scheduleId: { type: 'string', description: 'The schedule that launched it.' },
+    targets: { type: 'string', description: 'The target selector as given.' },
+    hostCount: { type: 'integer', description: 'Hosts targeted.' },
+    stepCount: { type: 'integer', description: 'Number of steps.' },
   },
 } as const;
 
@@ -362,7 +366,7 @@ export const jobListSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['jobs'],
-  properties: { jobs: { type: 'array', items: jobSummary }, next: { type: 'string' } },
+  properties: { jobs: { type: 'array', items: jobSummary, description: 'Jobs, newest first.' }, next: { type: 'string', description: 'Pass as `before` for the next page.' } },
 } as const;
 
 /** POST /api/v1/jobs/:id/redo. */
@@ -386,7 +390,7 @@ export const jobConfirmSchema = {
   required: ['step', 'action'],
   properties: {
     step: { type: 'integer', minimum: 0, maximum: 99, description: 'The waiting step.' },
-    action: { enum: ['continue', 'stop'] },
+    action: { enum: ['continue', 'stop'], description: 'continue: go on; stop: end the job.' },
   },
 } as const;
 export type JobConfirm = FromSchema<typeof jobConfirmSchema>;
