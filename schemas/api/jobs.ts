@@ -316,6 +316,20 @@ const stepView = {
   },
 } as const;
 
+/** What the job view and the job list say of every job. */
+const jobFields = {
+  id: { type: 'string', description: 'Job id.' },
+  name: { type: 'string', description: 'Name.' },
+  state: { ...jobState, description: 'State.' },
+  createdBy: { type: 'string', description: 'Operator who launched it.' },
+  createdAt: { ...isoTime, description: 'When it was launched.' },
+  finishedAt: { ...isoTime, description: 'When it ended.' },
+  dryRun: { type: 'boolean', description: 'A dry run: nothing changed on any host.' },
+  redoOf: { type: 'string', description: 'The job this one redoes.' },
+  scheduleId: { type: 'string', description: 'The schedule that launched it.' },
+  targets: { type: 'string', description: 'The target selector as given.' },
+} as const;
+
 /** GET /api/v1/jobs/:id — a job, its steps and its hosts. */
 export const jobViewSchema = {
   $id: 'urn:stead:api:job-view',
@@ -323,16 +337,7 @@ export const jobViewSchema = {
   additionalProperties: false,
   required: ['id', 'name', 'state', 'createdBy', 'createdAt', 'dryRun', 'targets', 'steps', 'hosts'],
   properties: {
-    id: { type: 'string', description: 'Job id.' },
-    name: { type: 'string', description: 'Name.' },
-    state: { ...jobState, description: 'State.' },
-    createdBy: { type: 'string', description: 'Operator who launched it.' },
-    createdAt: { ...isoTime, description: 'When it was launched.' },
-    finishedAt: { ...isoTime, description: 'When it ended.' },
-    dryRun: { type: 'boolean', description: 'A dry run: nothing changed on any host.' },
-    redoOf: { type: 'string', description: 'The job this one redoes.' },
-    scheduleId: { type: 'string', description: 'The schedule that launched it.' },
-    targets: { type: 'string', description: 'The target selector as given.' },
+    ...jobFields,
     vars: { ...stringMap, description: 'Job variables.' },
     unavailable,
     steps: { type: 'array', items: stepView, description: 'The steps, in order.' },
@@ -345,16 +350,7 @@ const jobSummary = {
   additionalProperties: false,
   required: ['id', 'name', 'state', 'createdBy', 'createdAt', 'dryRun', 'targets', 'hostCount', 'stepCount'],
   properties: {
-    id: { type: 'string', description: 'Job id.' },
-    name: { type: 'string', description: 'Name.' },
-    state: { ...jobState, description: 'State.' },
-    createdBy: { type: 'string', description: 'Operator who launched it.' },
-    createdAt: { ...isoTime, description: 'When it was launched.' },
-    finishedAt: { ...isoTime, description: 'When it ended.' },
-    dryRun: { type: 'boolean', description: 'A dry run: nothing changed on any host.' },
-    redoOf: { type: 'string', description: 'The job this one redoes.' },
-    scheduleId: { type: 'string', description: 'The schedule that launched it.' },
-    targets: { type: 'string', description: 'The target selector as given.' },
+    ...jobFields,
     hostCount: { type: 'integer', description: 'Hosts targeted.' },
     stepCount: { type: 'integer', description: 'Number of steps.' },
   },
