@@ -3,17 +3,16 @@
  * change the rule settings (admin). The audit itself runs off the event loop (AuditService).
  */
 import { auditCheckRequestSchema, auditRulesUpdateSchema, auditRulesViewSchema, auditVerdictSchema, type AuditCheckRequest, type AuditRulesUpdate } from '../../schemas/api/audit.js';
-import { errorBodySchema } from '../../schemas/api/error.js';
 import { compileGuard, type Guard } from '../../schemas/validate.js';
-import { ApiError } from '../domain/errors.js';
 import type { AuditRulesState } from '../services/audit-service.js';
 import type { AppContext } from './app-state.js';
 import { jsonBody } from './body.js';
+import { errorResponse, operatorOf } from './route-helpers.js';
 import type { RouteSpec } from './route-spec.js';
 
 const checkGuard: Guard<AuditCheckRequest> = compileGuard(auditCheckRequestSchema);
 const rulesGuard: Guard<AuditRulesUpdate> = compileGuard(auditRulesUpdateSchema);
-const err = (description: string) => ({ description, schema: errorBodySchema });
+const err = errorResponse;
 
 /** A script of 1 MiB, JSON-escaped, fits. */
 const checkLimit = 8 * 1024 * 1024;
@@ -23,9 +22,7 @@ function rulesView(s: AuditRulesState): unknown {
 }
 
 function operatorName(ctx: AppContext): string {
-  const p = ctx.state.principal;
-  if (!p || p.kind !== 'operator') throw new ApiError('UNAUTHENTICATED', 'an operator token is required');
-  return p.name;
+  return operatorOf(ctx).name;
 }
 
 export const auditRoutes: readonly RouteSpec[] = [

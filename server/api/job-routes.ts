@@ -4,7 +4,6 @@
  * result; signed, own host only).
  */
 import { jobConfirmSchema, jobLaunchSchema, jobListSchema, jobPreviewSchema, jobRedoSchema, jobViewSchema, type JobConfirm, type JobLaunch, type JobRedo } from '../../schemas/api/jobs.js';
-import { errorBodySchema } from '../../schemas/api/error.js';
 import { planRunSchema, type PlanRun } from '../../schemas/api/plans.js';
 import { jobPollResponseSchema, jobProtocolSchemas, jobResultAckSchema, jobResultSchema, jobStartResponseSchema, type JobResult } from '../../schemas/job-protocol.js';
 import { compileGuard, registerSchemas, type Guard } from '../../schemas/validate.js';
@@ -15,6 +14,7 @@ import { ownHost } from './agent-routes.js';
 import type { AppContext } from './app-state.js';
 import { jsonBody, readRawBody } from './body.js';
 import { requestSignal } from './request-signal.js';
+import { errorResponse, operatorOf } from './route-helpers.js';
 import type { RouteSpec } from './route-spec.js';
 
 registerSchemas(jobProtocolSchemas);
@@ -24,7 +24,7 @@ const redoGuard: Guard<JobRedo> = compileGuard(jobRedoSchema);
 const confirmGuard: Guard<JobConfirm> = compileGuard(jobConfirmSchema);
 const resultGuard: Guard<JobResult> = compileGuard(jobResultSchema);
 
-const err = (description: string) => ({ description, schema: errorBodySchema });
+const err = errorResponse;
 /**
  * A launch carries whole scripts and files, and is stored as one job document: kept under
  * MongoDB's 16 MB document limit. Larger files belong in the file-distribution blobs.
@@ -36,9 +36,7 @@ const jobIdRe = /^[A-Za-z0-9_-]{1,64}$/;
 const dispatchIdRe = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,319}$/;
 
 function actor(ctx: AppContext): Actor {
-  const p = ctx.state.principal;
-  if (!p || p.kind !== 'operator') throw new ApiError('UNAUTHENTICATED', 'an operator token is required');
-  return { principal: p, address: ctx.ip };
+  return { principal: operatorOf(ctx), address: ctx.ip };
 }
 
 function jobIdParam(ctx: AppContext): string {

@@ -18,7 +18,6 @@ import {
   type OperatorTokenRequest,
 } from '../../schemas/api/agents.js';
 import { complianceHistorySchema, complianceSummarySchema } from '../../schemas/api/compliance.js';
-import { errorBodySchema } from '../../schemas/api/error.js';
 import { hostListSchema, hostViewSchema } from '../../schemas/api/hosts.js';
 import { revisionListSchema, revisionUploadSchema, revisionViewSchema, type RevisionUpload } from '../../schemas/api/revision.js';
 import { runReportSchema, type RunReport } from '../../schemas/report.js';
@@ -35,6 +34,7 @@ import type { RevisionInfo } from '../services/revision-service.js';
 import type { AppContext, OperatorPrincipal } from './app-state.js';
 import { jsonBody, readRawBody, requireMediaType } from './body.js';
 import { requestSignal } from './request-signal.js';
+import { errorResponse, operatorOf } from './route-helpers.js';
 import type { RouteSpec } from './route-spec.js';
 
 const approveGuard: Guard<ApproveRequest> = compileGuard(approveRequestSchema);
@@ -50,14 +50,12 @@ const rejectSchema = {
 } as const;
 const rejectGuard: Guard<{ fingerprint: string }> = compileGuard(rejectSchema);
 
-const err = (description: string) => ({ description, schema: errorBodySchema });
+const err = errorResponse;
 const uploadLimit = 64 * 1024 * 1024;
 const gzipTypes = ['application/gzip', 'application/x-gzip', 'application/x-tar+gzip', 'application/tar+gzip'];
 
 function operator(ctx: AppContext): OperatorPrincipal {
-  const p = ctx.state.principal;
-  if (!p || p.kind !== 'operator') throw new ApiError('UNAUTHENTICATED', 'an operator token is required');
-  return p;
+  return operatorOf(ctx);
 }
 
 function hostParam(ctx: AppContext): string {

@@ -3,7 +3,6 @@
  * operator role; writing needs admin. Running a plan (POST /api/v1/plans/:id/run) belongs to
  * the job routes: they build the launch body with services.plans.toLaunchBody().
  */
-import { errorBodySchema } from '../../schemas/api/error.js';
 import { planListSchema, planViewSchema, planWriteSchema, type PlanWrite } from '../../schemas/api/plans.js';
 import { compileGuard, type Guard } from '../../schemas/validate.js';
 import { isoAt } from '../domain/clock.js';
@@ -11,10 +10,11 @@ import { ApiError } from '../domain/errors.js';
 import type { PlanRecord } from '../services/jobs/plan-service.js';
 import type { AppContext } from './app-state.js';
 import { jsonBody } from './body.js';
+import { errorResponse, operatorOf } from './route-helpers.js';
 import type { RouteSpec } from './route-spec.js';
 
 const planGuard: Guard<PlanWrite> = compileGuard(planWriteSchema);
-const err = (description: string) => ({ description, schema: errorBodySchema });
+const err = errorResponse;
 
 /** Largest plan body (a files step may carry content inline). */
 export const planBodyLimit = 8 * 1024 * 1024;
@@ -36,9 +36,7 @@ export function planView(p: PlanRecord): unknown {
 }
 
 function operatorName(ctx: AppContext): string {
-  const p = ctx.state.principal;
-  if (!p || p.kind !== 'operator') throw new ApiError('UNAUTHENTICATED', 'an operator token is required');
-  return p.name;
+  return operatorOf(ctx).name;
 }
 
 function planId(ctx: AppContext): string {

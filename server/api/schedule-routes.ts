@@ -3,7 +3,6 @@
  * spec's next runs. Reading needs any operator token; changing needs admin. Jobs a schedule
  * launches run as the operator who created it.
  */
-import { errorBodySchema } from '../../schemas/api/error.js';
 import {
   scheduleCreateSchema,
   scheduleListSchema,
@@ -15,15 +14,15 @@ import {
 } from '../../schemas/api/schedules.js';
 import { compileGuard, type Guard } from '../../schemas/validate.js';
 import { isoAt } from '../domain/clock.js';
-import { ApiError } from '../domain/errors.js';
 import type { ScheduleInfo } from '../services/schedules/schedule-service.js';
 import type { AppContext } from './app-state.js';
 import { jsonBody } from './body.js';
+import { errorResponse, operatorOf } from './route-helpers.js';
 import type { RouteSpec } from './route-spec.js';
 
 const createGuard: Guard<ScheduleCreate> = compileGuard(scheduleCreateSchema);
 const previewGuard: Guard<SchedulePreviewRequest> = compileGuard(schedulePreviewRequestSchema);
-const err = (description: string) => ({ description, schema: errorBodySchema });
+const err = errorResponse;
 const bodyLimit = 512 * 1024;
 
 /** The API form of a schedule. */
@@ -49,9 +48,7 @@ export function scheduleView(s: ScheduleInfo): unknown {
 }
 
 function operatorName(ctx: AppContext): string {
-  const p = ctx.state.principal;
-  if (!p || p.kind !== 'operator') throw new ApiError('UNAUTHENTICATED', 'an operator token is required');
-  return p.name;
+  return operatorOf(ctx).name;
 }
 
 const nameParam = (ctx: AppContext): string => ctx.params['name'] ?? '';

@@ -18,7 +18,6 @@ import {
   type ScriptCreateRequest,
   type ScriptVersionRequest,
 } from '../../schemas/api/scripts.js';
-import { errorBodySchema } from '../../schemas/api/error.js';
 import { compileGuard, type Guard } from '../../schemas/validate.js';
 import { isoAt } from '../domain/clock.js';
 import { ApiError } from '../domain/errors.js';
@@ -26,6 +25,7 @@ import type { ExecAccountRecord } from '../services/scripts/account-service.js';
 import type { ScriptDetail, ScriptRecord, VersionInfo } from '../services/scripts/script-service.js';
 import type { AppContext, OperatorPrincipal } from './app-state.js';
 import { jsonBody, readRawBody, requireMediaType } from './body.js';
+import { errorResponse, operatorOf } from './route-helpers.js';
 import type { RouteSpec } from './route-spec.js';
 
 const createGuard: Guard<ScriptCreateRequest> = compileGuard(scriptCreateRequestSchema);
@@ -33,15 +33,13 @@ const versionGuard: Guard<ScriptVersionRequest> = compileGuard(scriptVersionRequ
 const cloneGuard: Guard<ScriptCloneRequest> = compileGuard(scriptCloneRequestSchema);
 const accountGuard: Guard<AccountCreateRequest> = compileGuard(accountCreateRequestSchema);
 
-const err = (description: string) => ({ description, schema: errorBodySchema });
+const err = errorResponse;
 /** A JSON body carries the source escaped: room for 1 MiB of source plus escaping and the rest. */
 const scriptBodyLimit = 3 * MAX_SCRIPT_SOURCE_BYTES;
 const uploadTypes = ['text/x-shellscript', 'text/x-python', 'text/plain'];
 
 function operator(ctx: AppContext): OperatorPrincipal {
-  const p = ctx.state.principal;
-  if (!p || p.kind !== 'operator') throw new ApiError('UNAUTHENTICATED', 'an operator token is required');
-  return p;
+  return operatorOf(ctx);
 }
 
 /** An integer query parameter in [min, max], `def` when absent. */
