@@ -161,7 +161,7 @@ t.test('jobs through real agent daemons', { skip: ready ? false : 'the build has
       } catch {
         return true;
       }
-    }, 10_000);
+    }, 120_000);
   });
 
   await t.test('a three-step plan under each failure policy', async (t) => {

@@ -49,7 +49,7 @@ export class ManualTimer implements Timer {
 }
 
 /** Resolves when `cond()` holds, checking after each turn of the event loop (fails after `ms` of real time). */
-export async function until(cond: () => boolean, ms = 5000): Promise<void> {
+export async function until(cond: () => boolean, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error('condition not met in time');

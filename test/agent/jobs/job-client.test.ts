@@ -30,7 +30,7 @@ const send = (res: http.ServerResponse, status: number, body: unknown): void => 
 t.test('client calls: paths, validation of answers, errors', async (t) => {
   let next: (res: http.ServerResponse) => void = (res) => send(res, 200, { work: [scriptWork('true', { id: 'a.0.web-1' })], cancel: ['b.1.web-1'] });
   const { client, urls } = await server(t, (_req, res) => next(res));
-  const signal = AbortSignal.timeout(10_000);
+  const signal = AbortSignal.timeout(120_000);
   const poll = await client.pollJobs(99.7, signal);
   t.equal(poll.work[0]?.id, 'a.0.web-1');
   t.same(poll.cancel, ['b.1.web-1']);

@@ -60,7 +60,7 @@ t.test('long-poll: work created while the poll waits runs at once; its result is
   await r.stub.until(() => r.stub.requests.includes('GET /jobs?wait=30'));
   const w = scriptWork('. "$STEAD_LIB/stead.sh"; echo hello; stead_result answer 42');
   r.stub.add(w);
-  await r.stub.until(() => r.stub.dispatches.get(w.id)?.state === 'done', 10_000);
+  await r.stub.until(() => r.stub.dispatches.get(w.id)?.state === 'done', 120_000);
   const d = r.stub.dispatches.get(w.id)!;
   t.equal(d.startAcks, 1);
   t.equal(d.results.length, 1);
@@ -85,15 +85,15 @@ t.test('cancel: the running script is killed and answered cancelled; a claimed o
   const marker = join(r.dir, 'started');
   const w = scriptWork(`touch ${marker}; sleep 300`);
   r.stub.add(w);
-  await r.stub.until(() => existsSync(marker), 10_000);
+  await r.stub.until(() => existsSync(marker), 120_000);
   r.stub.cancel(w.id);
-  await r.stub.until(() => r.stub.dispatches.get(w.id)?.state === 'done', 10_000);
+  await r.stub.until(() => r.stub.dispatches.get(w.id)?.state === 'done', 120_000);
   t.equal(r.stub.dispatches.get(w.id)?.results[0]?.state, 'cancelled');
   // A cancel for a dispatch this agent never saw: answered cancelled, nothing runs.
   const ghost = scriptWork('touch /tmp/never');
   r.stub.dispatches.set(ghost.id, { work: ghost, state: 'cancelling', startAcks: 1, results: [] });
   r.stub.add(scriptWork('true')); // wakes the poll
-  await r.stub.until(() => r.stub.dispatches.get(ghost.id)?.results.length === 1, 10_000);
+  await r.stub.until(() => r.stub.dispatches.get(ghost.id)?.results.length === 1, 120_000);
   t.equal(r.stub.dispatches.get(ghost.id)?.results[0]?.state, 'cancelled');
   t.match(r.stub.dispatches.get(ghost.id)?.results[0]?.message, /not running on this host/);
   await loop.stop();
@@ -110,7 +110,7 @@ t.test('errors back off and recover; a lost start answer is asked again; a resul
   r.stub.loseStartAnswers(1);
   const w = scriptWork('echo once >> "$0.count"; echo ran');
   r.stub.add(w);
-  await r.stub.until(() => r.stub.dispatches.get(w.id)?.state === 'done', 15_000);
+  await r.stub.until(() => r.stub.dispatches.get(w.id)?.state === 'done', 120_000);
   const d = r.stub.dispatches.get(w.id)!;
   t.equal(d.startAcks, 2, 'the start was retried after the answer was lost');
   t.equal(d.results.length, 1);
@@ -122,8 +122,8 @@ t.test('errors back off and recover; a lost start answer is asked again; a resul
   r.stub.add(w2);
   await r.stub.until(() => r.stub.requests.slice(before).some((q) => q === `POST start ${w2.id}`));
   r.stub.failNext(1);
-  await r.stub.until(() => r.stub.requests.slice(before).includes(`FAIL POST /api/v1/hosts/web-1/jobs/${w2.id}/result`) || r.stub.dispatches.get(w2.id)?.state === 'done', 10_000);
-  await r.stub.until(() => r.stub.dispatches.get(w2.id)?.state === 'done', 15_000);
+  await r.stub.until(() => r.stub.requests.slice(before).includes(`FAIL POST /api/v1/hosts/web-1/jobs/${w2.id}/result`) || r.stub.dispatches.get(w2.id)?.state === 'done', 120_000);
+  await r.stub.until(() => r.stub.dispatches.get(w2.id)?.state === 'done', 120_000);
   t.equal(r.stub.dispatches.get(w2.id)?.results[0]?.stdout, 'two\n');
   await r.stub.until(() => r.ledger.state(w2.id) === 'delivered');
   await loop.stop();
@@ -135,7 +135,7 @@ t.test('at most maxConcurrent dispatches run at once; the rest wait for a slot',
   const go = join(r.dir, 'go');
   const works = Array.from({ length: 5 }, (_, i) => scriptWork(`touch ${r.dir}/running-${i}; while [ ! -e ${go} ]; do sleep 0.05; done; rm ${r.dir}/running-${i}`));
   for (const w of works) r.stub.add(w);
-  await r.stub.until(() => readdirSync(r.dir).filter((n) => n.startsWith('running-')).length === 2, 10_000);
+  await r.stub.until(() => readdirSync(r.dir).filter((n) => n.startsWith('running-')).length === 2, 120_000);
   await new Promise((res) => setTimeout(res, 500));
   t.equal(readdirSync(r.dir).filter((n) => n.startsWith('running-')).length, 2, 'two run, three wait');
   t.equal([...r.stub.dispatches.values()].filter((d) => d.state === 'dispatched').length, 3, 'the others are not even started');
@@ -151,7 +151,7 @@ t.test('stop: the loop ends promptly; a running script is killed and its interru
   const marker = join(r.dir, 'up');
   const w = scriptWork(`touch ${marker}; sleep 300`);
   r.stub.add(w);
-  await r.stub.until(() => existsSync(marker), 10_000);
+  await r.stub.until(() => existsSync(marker), 120_000);
   await loop.stop();
   const e = await r.ledger.get(w.id);
   t.equal(e?.state, 'finished', 'spooled, delivered by the next start');
@@ -174,7 +174,7 @@ t.test('restart: started → interrupted (never spawned), claimed → start retr
   for (const w of [started, claimed, finished]) r.stub.dispatches.set(w.id, { work: w, state: 'running', startAcks: 1, results: [] });
   r.stub.dispatches.set(refused.id, { work: refused, state: 'cancelled', startAcks: 0, results: [] });
   const loop = r.start();
-  await r.stub.until(() => [started, claimed, finished].every((w) => r.stub.dispatches.get(w.id)?.state === 'done'), 15_000);
+  await r.stub.until(() => [started, claimed, finished].every((w) => r.stub.dispatches.get(w.id)?.state === 'done'), 120_000);
   t.equal(r.stub.dispatches.get(started.id)?.results[0]?.state, 'interrupted');
   t.notOk(existsSync(marker), 'a dispatch marked started is never spawned again');
   t.equal(r.stub.dispatches.get(claimed.id)?.results[0]?.stdout, 'claimed-ran\n');
@@ -191,7 +191,7 @@ t.test('an agent-wide dry run (stead agent --noop) runs no script', async (t) =>
   const marker = join(r.dir, 'ran');
   const w = scriptWork(`touch ${marker}`);
   r.stub.add(w);
-  await r.stub.until(() => r.stub.dispatches.get(w.id)?.state === 'done', 10_000);
+  await r.stub.until(() => r.stub.dispatches.get(w.id)?.state === 'done', 120_000);
   t.equal(r.stub.dispatches.get(w.id)?.results[0]?.state, 'would-run');
   t.notOk(existsSync(marker));
   await loop.stop();
@@ -213,7 +213,7 @@ t.test('runJobAgent wires ledger, script dir and loop in the data dir; a server 
   const done = runJobAgent({ client, dataDir, host: createNodeHost({ root: '/' }), blobs, stateDir: join(dataDir, 'state'), log: createJsonLogger({ stream, level: 'debug', bindings: {} }), waitSeconds: 1, minBackoffMs: 50, maxBackoffMs: 100 }, ac.signal);
   const w = scriptWork('python3 -c "import stead" && echo "$STEAD_LIB"');
   stub.add(w);
-  await stub.until(() => stub.dispatches.get(w.id)?.state === 'done', 15_000);
+  await stub.until(() => stub.dispatches.get(w.id)?.state === 'done', 120_000);
   t.equal(stub.dispatches.get(w.id)?.results[0]?.stdout, `${JOB_LIB_DIR}\n`, 'the shipped helper libraries are on PYTHONPATH');
   t.same(readdirSync(join(dataDir, 'jobs', 'tmp')), [], 'leftover script files are removed at start');
   t.equal(statSync(join(dataDir, 'jobs', 'ledger')).mode & 0o777, 0o700);

@@ -21,7 +21,7 @@ t.test('a schedule fires on a fake clock and its job runs on the agent', async (
   t.same((await fx.json('GET', '/api/v1/jobs')).json().jobs, [], 'nothing before the fire time');
   timer.set(start + 59_000);
   let jobs: { id: string; scheduleId?: string }[] = [];
-  await until(() => jobs.length === 1 || (void fx.json('GET', '/api/v1/jobs').then((r) => (jobs = r.json().jobs)), false), 10_000);
+  await until(() => jobs.length === 1 || (void fx.json('GET', '/api/v1/jobs').then((r) => (jobs = r.json().jobs)), false), 120_000);
   await fx.settle();
   const round = await agentRound(fx.agents['web-1']!, () => result('succeeded', { stdout: 'up 3 days\n' }));
   t.equal(round.work.length, 1, 'the scheduled job reached the agent');
