@@ -31,7 +31,9 @@ export interface Teardown {
 
 /**
  * Compiles the project to dist/ once per process (tsc emits even when an unrelated file has a
- * type error). Set STEAD_E2E_SKIP_BUILD=1 when dist/ is known to be fresh.
+ * type error). Set STEAD_E2E_SKIP_BUILD=1 when dist/ is known to be fresh: `npm test` does, having
+ * just built, so no test process rewrites dist/ while another copies it into its snapshot (tsc and
+ * copy-assets write in place; a copy taken meanwhile held a half-written module).
  */
 let built: Promise<void> | undefined;
 export function buildOnce(): Promise<void> {
