@@ -11,3 +11,5 @@ export * from './scripts.js';
 export * from './audit.js';
 export * from './schedules.js';
 export * from './jobs.js';
+export * from './rollouts.js';
+export * from './fleet-plan.js';

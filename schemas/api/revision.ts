@@ -1,6 +1,7 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import { repoProblemSchema } from '../repo/problem.js';
 import { isoTime } from './fragments.js';
+import { rolloutPolicy } from './rollout-policy.js';
 
 /**
  * POST /api/v1/revisions with Content-Type application/json: a whole repository as a map
@@ -27,6 +28,7 @@ export const revisionUploadSchema = {
     },
     encoding: { enum: ['utf8', 'base64'], description: 'How file contents are encoded; default utf8.' },
     message: { type: 'string', maxLength: 1000, description: 'What changed, for the history.' },
+    rollout: { ...rolloutPolicy, description: 'Deliver the revision in batches (a canary rollout) instead of to every host at once.' },
   },
 } as const;
 export type RevisionUpload = FromSchema<typeof revisionUploadSchema>;
@@ -47,6 +49,10 @@ const revisionView = {
     fileCount: { type: 'integer', minimum: 0, description: 'Files in the repository.' },
     live: { type: 'boolean', description: 'This revision is what agents get now.' },
     createdBy: { type: 'string', description: 'Name of the operator token that uploaded it.' },
+    commit: { type: 'string', pattern: '^[0-9a-f]{40}$', description: 'The git commit of this history entry (/git/manifests.git).' },
+    parent: { type: 'string', pattern: '^[0-9a-f]{40}$', description: 'The commit before it in the history.' },
+    author: { type: 'string', description: 'Git author ("Name <email>") of the commit.' },
+    rollout: { type: 'object', description: 'Publish with a rollout: { id, state, batches } of the rollout delivering it.' },
   },
 } as const;
 

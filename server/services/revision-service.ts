@@ -47,6 +47,14 @@ export interface RevisionInfo {
   readonly live: boolean;
 }
 
+export interface PublishOptions {
+  /**
+   * false: validate and store the revision but leave the live pointer alone (a rollout delivers
+   * it batch by batch and flips the pointer when it completes). Default true.
+   */
+  readonly makeLive?: boolean;
+}
+
 export interface LiveRevision {
   readonly id: string;
   readonly loaded: LoadedRevision;
@@ -102,8 +110,8 @@ export class RevisionService {
    * Validates `files` as a whole and, when valid, stores them as a revision and makes it live.
    * Throws REVISION_INVALID (422) with every located problem otherwise; nothing changes then.
    */
-  async publish(files: ReadonlyMap<string, Buffer>, meta: { message?: string; createdBy: string }, signal: AbortSignal): Promise<RevisionInfo> {
-    const run = this.#uploadChain.then(() => this.#publish(files, meta, signal));
+  async publish(files: ReadonlyMap<string, Buffer>, meta: { message?: string; createdBy: string }, signal: AbortSignal, opts: PublishOptions = {}): Promise<RevisionInfo> {
+    const run = this.#uploadChain.then(() => this.#publish(files, meta, signal, opts));
     this.#uploadChain = run.catch(() => undefined);
     run.then(
       () => this.#published++,
@@ -119,7 +127,7 @@ export class RevisionService {
     return { published: this.#published, rejected: this.#rejected };
   }
 
-  async #publish(files: ReadonlyMap<string, Buffer>, meta: { message?: string; createdBy: string }, signal: AbortSignal): Promise<RevisionInfo> {
+  async #publish(files: ReadonlyMap<string, Buffer>, meta: { message?: string; createdBy: string }, signal: AbortSignal, opts: PublishOptions): Promise<RevisionInfo> {
     const { id, entries } = revisionId(files);
     let doc = await this.revisions.findOne({ _id: id });
     if (!doc) {
@@ -149,6 +157,10 @@ export class RevisionService {
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
       }
+    }
+    if (opts.makeLive === false) {
+      this.log.info('revision stored (not live: a rollout delivers it)', { revision: id, files: entries.length, by: meta.createdBy });
+      return info(doc, id === (await this.liveId()));
     }
     await this.#setLive(id);
     this.log.info('revision published', { revision: id, files: entries.length, by: meta.createdBy });
