@@ -25,6 +25,8 @@ export const commands = {
   schedule: 'Create, list and delete scheduled jobs',
   script: 'Add, list and show scripts of the server\'s library',
   plan: 'Launch a job from a saved job plan',
+  publish: 'Publish a manifest directory as a revision, at once or as a canary rollout',
+  rollout: 'List, show, continue, pause, abort and roll back rollouts',
 } as const;
 export type CommandName = keyof typeof commands;
 
