@@ -48,6 +48,7 @@ import type { JobPorts } from './services/jobs/ports.js';
 import { TargetResolver } from './services/jobs/targets.js';
 import { realStepRunners } from './services/jobs/step-runners.js';
 import { scheduleLauncher } from './services/jobs/schedule-launcher.js';
+import { FleetPlanService } from './services/fleet-plan/fleet-plan-service.js';
 
 export interface ServerConfig {
   /** Data directory: embedded store, revision checkouts, admin-token. */
@@ -236,6 +237,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       schedules: await ScheduleService.open(store, clock, { launcher: jobLauncher }),
       auditLog,
       jobs,
+      fleetPlans: await FleetPlanService.open(store, config.dataDir, { revisions, hostStates, reports, compiler, clock, log: log.child({ component: 'fleet-plan' }) }),
     };
     const adminToken = await ensureAdminTokenFile(config.dataDir);
     await services.operators.ensureToken(adminToken.token, 'admin', 'admin');
@@ -264,6 +266,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       async close() {
         jobChannel.close();
         await planDriver.stop();
+        await services.fleetPlans.close();
         await housekeeping.stop();
         await services.schedules.stopRunner();
         await worker?.close();

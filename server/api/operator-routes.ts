@@ -260,7 +260,10 @@ export const operatorRoutes: readonly RouteSpec[] = [
         const m = ctx.get('x-stead-message');
         if (m) message = m.slice(0, 1000);
       }
+      const before = await s.revisions.liveId();
       const r = await s.revisions.publish(files, { createdBy: op.name, ...(message !== undefined ? { message } : {}) }, requestSignal(ctx));
+      // Its plan against the revision live before it, computed and stored in the background (ADR 0017 §2).
+      void s.fleetPlans.planPublished(r.id, before);
       ctx.status = 201;
       ctx.body = revisionView(r);
     },

@@ -64,7 +64,11 @@ export interface ReportServiceOptions {
   readonly syncEveryMs?: number;
 }
 
+/** Told of every report stored for the first time (not of duplicates); must return at once (ingestion's hot path). */
+export type IngestListener = (host: string, report: RunReport) => void;
+
 export class ReportService {
+  readonly #listeners: IngestListener[] = [];
   #ingested = 0;
   #duplicates = 0;
   #queue: Pending[] = [];
@@ -129,8 +133,29 @@ export class ReportService {
     else {
       this.#ingested++;
       this.#note(summary, host);
+      for (const fn of this.#listeners) {
+        try {
+          fn(host, report);
+        } catch {
+          // a listener's failure is its own; the report is stored
+        }
+      }
     }
     return { runId: report.runId, duplicate };
+  }
+
+  /** Calls `fn` after each report stored for the first time (the fleet plan's surprise check). */
+  onIngested(fn: IngestListener): void {
+    this.#listeners.push(fn);
+  }
+
+  /**
+   * Reports of runs of `revision` received at or after `sinceMs`, oldest first, at most `limit`
+   * (over the receivedAt index): for passes that look at a revision's runs after the fact.
+   */
+  async ofRevisionSince(revision: string, sinceMs: number, limit = 1000): Promise<{ host: string; runId: string; receivedAtMs: number; json: string }[]> {
+    const docs = await this.reports.find({ receivedAtMs: { $gte: sinceMs }, revision }, { sort: { receivedAtMs: 1 }, limit: Math.min(Math.max(1, limit), 5000), projection: { host: 1, runId: 1, receivedAtMs: 1, json: 1 } });
+    return docs.map((d) => ({ host: d.host, runId: d.runId, receivedAtMs: d.receivedAtMs, json: d.json }));
   }
 
   /** Drains the queue in group commits: one insertMany per batch, duplicates filtered first. */
