@@ -20,6 +20,7 @@ import type { AccountService } from './scripts/account-service.js';
 import type { ScriptService } from './scripts/script-service.js';
 import type { AuditLog } from './audit-log.js';
 import type { JobService } from './jobs/job-service.js';
+import type { RolloutService } from './rollouts/rollout-service.js';
 
 export interface Services {
   readonly clock: Clock;
@@ -55,4 +56,6 @@ export interface Services {
   readonly auditLog: AuditLog;
   /** Jobs: the operator API, the plan driver and the agent job channel. */
   readonly jobs: JobService;
+  /** Canary rollouts of revisions and jobs (ADR 0017). */
+  readonly rollouts: RolloutService;
 }
