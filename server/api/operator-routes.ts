@@ -243,29 +243,43 @@ export const operatorRoutes: readonly RouteSpec[] = [
     path: '/api/v1/revisions',
     auth: 'write',
     tag: 'revisions',
-    summary: 'Publish a repository (JSON map of files, or a tar.gz) as a new revision after validating it as a whole. On failure the live revision is unchanged and every error is listed.',
+    summary: 'Publish a repository (JSON map of files, or a tar.gz) as a new revision after validating it as a whole. On failure the live revision is unchanged and every error is listed. With `rollout` (JSON only) the revision is stored without going live and delivered in batches; the answer then carries `rollout: { id, state, batches }`.',
     body: { types: ['application/json', ...gzipTypes], limit: uploadLimit, schema: revisionUploadSchema },
-    responses: { 201: { description: 'published and live', schema: revisionViewSchema }, 400: err('unsafe paths, bad archive'), 413: err('too large'), 415: err('not JSON or gzip'), 422: err('the repository has errors; details.problems lists them with file/line/path') },
+    responses: { 201: { description: 'published and live, or stored with a rollout started', schema: revisionViewSchema }, 400: err('unsafe paths, bad archive, bad batch expression'), 409: err('ROLLOUT_ACTIVE: a revision rollout is active'), 413: err('too large'), 415: err('not JSON or gzip'), 422: err('the repository has errors; details.problems lists them with file/line/path') },
     async handler(ctx, s) {
       const op = operator(ctx);
       const type = requireMediaType(ctx, ['application/json', ...gzipTypes]);
       let files: Map<string, Buffer>;
       let message: string | undefined;
+      let rollout: RevisionUpload['rollout'];
       if (type === 'application/json') {
         const body = await jsonBody(ctx, revisionGuard, uploadLimit);
         files = filesFromJson(body.files, body.encoding);
         message = body.message;
+        rollout = body.rollout;
       } else {
         files = await filesFromTarGz(await readRawBody(ctx, uploadLimit));
         const m = ctx.get('x-stead-message');
         if (m) message = m.slice(0, 1000);
       }
-      const before = await s.revisions.liveId();
-      const r = await s.revisions.publish(files, { createdBy: op.name, ...(message !== undefined ? { message } : {}) }, requestSignal(ctx));
-      // Its plan against the revision live before it, computed and stored in the background (ADR 0017 §2).
-      void s.fleetPlans.planPublished(r.id, before);
+      // One revision rollout at a time (ADR 0017): publishing while one is active is refused (409 ROLLOUT_ACTIVE).
+      await s.rollouts.assertNoActiveRevision();
+      const meta = { createdBy: op.name, ...(message !== undefined ? { message } : {}) };
+      const previous = await s.revisions.liveId();
+      if (rollout === undefined) {
+        const r = await s.revisions.publish(files, meta, requestSignal(ctx));
+        // Its plan against the revision live before it, computed and stored in the background (ADR 0017 §2).
+        void s.fleetPlans.planPublished(r.id, previous);
+        ctx.status = 201;
+        ctx.body = revisionView(r);
+        return;
+      }
+      const r = await s.revisions.publish(files, meta, requestSignal(ctx), { makeLive: false });
+      if (r.id === previous) throw new ApiError('CONFLICT', `revision ${r.id.slice(0, 12)} is already live: there is nothing to roll out`);
+      const ro = await s.rollouts.startRevision({ revision: r.id, previous, policy: rollout }, { name: op.name, address: ctx.ip });
+      void s.fleetPlans.planPublished(r.id, previous);
       ctx.status = 201;
-      ctx.body = revisionView(r);
+      ctx.body = { ...(revisionView(r) as object), rollout: { id: ro.id, state: ro.state, batches: ro.batches } };
     },
   },
   {

@@ -247,6 +247,23 @@ export class ReportService {
     return this.#lastRuns;
   }
 
+  /**
+   * The newest run of `revision` each of `hosts` reported, among reports received at or after
+   * `sinceMs` (a rollout batch's start): outcome and failed resources.
+   */
+  async newestOf(hosts: readonly string[], revision: string, sinceMs: number): Promise<Map<string, { runId: string; outcome: string; failed: number }>> {
+    const out = new Map<string, { runId: string; outcome: string; failed: number; receivedAtMs: number }>();
+    for (let i = 0; i < hosts.length; i += 500) {
+      const chunk = hosts.slice(i, i + 500);
+      const docs = await this.reports.find({ host: { $in: chunk }, revision, receivedAtMs: { $gte: sinceMs } }, { sort: { receivedAtMs: -1 }, limit: chunk.length * 20, projection: { host: 1, runId: 1, outcome: 1, failed: 1, receivedAtMs: 1 } });
+      for (const d of docs) {
+        const cur = out.get(d.host);
+        if (!cur || cur.receivedAtMs < d.receivedAtMs) out.set(d.host, { runId: d.runId, outcome: d.outcome, failed: d.failed, receivedAtMs: d.receivedAtMs });
+      }
+    }
+    return new Map([...out].map(([h, v]) => [h, { runId: v.runId, outcome: v.outcome, failed: v.failed }] as const));
+  }
+
   async list(filter: { host?: string; limit?: number; outcome?: string }): Promise<ReportListItem[]> {
     const f: Record<string, string> = {};
     if (filter.host !== undefined) f['host'] = filter.host;

@@ -21,6 +21,7 @@ import type { ScriptService } from './scripts/script-service.js';
 import type { AuditLog } from './audit-log.js';
 import type { JobService } from './jobs/job-service.js';
 import type { FleetPlanService } from './fleet-plan/fleet-plan-service.js';
+import type { RolloutService } from './rollouts/rollout-service.js';
 
 export interface Services {
   readonly clock: Clock;
@@ -58,4 +59,6 @@ export interface Services {
   readonly jobs: JobService;
   /** Fleet plans of revisions and uploads; plans stored at publish, and the surprises reported against them (ADR 0017 §2). */
   readonly fleetPlans: FleetPlanService;
+  /** Canary rollouts of revisions and jobs (ADR 0017). */
+  readonly rollouts: RolloutService;
 }
