@@ -153,11 +153,7 @@ export function deliveryPort(services: Services): DeliveryPort {
     return services.revisions.list(limit);
   };
   const diffFn = method(services, 'history', 'diff') ?? method(services, 'revisions', 'diff');
-  const fleetPlans = (services as unknown as { fleetPlans?: Services[keyof Services] }).fleetPlans as
-    | { planRevision(id: string, base: string | undefined, signal: AbortSignal): Promise<FleetPlan>; surprises(id: string): Promise<SurpriseListView> }
-    | undefined;
-  const rolloutList = method(services, 'rollouts', 'list');
-  const rolloutGet = method(services, 'rollouts', 'get');
+  const fleetPlans = services.fleetPlans;
   return {
     history,
     async revision(ref) {
@@ -168,27 +164,20 @@ export function deliveryPort(services: Services): DeliveryPort {
       return services.revisions.get(id);
     },
     diff: diffFn ? async (a, b, signal) => fileDiffs(await diffFn(a, b, signal)) : undefined,
-    plan: fleetPlans ? (id, base, signal) => fleetPlans.planRevision(id, base, signal) : undefined,
-    surprises: fleetPlans ? (id) => fleetPlans.surprises(id) : undefined,
+    plan: (id, base, signal) => fleetPlans.planRevision(id, base, signal),
+    surprises: (id) => fleetPlans.surprises(id),
     activate: async (id) => entry((await services.revisions.activate(id)) as unknown as Record<string, unknown>),
-    rollouts:
-      rolloutList && rolloutGet
-        ? {
-            list: async (q) => (await rolloutList(q)) as { rollouts: RolloutView[]; next?: string },
-            get: async (id) => {
-              try {
-                return (await rolloutGet(id)) as RolloutView | undefined;
-              } catch (err) {
-                if (err instanceof ApiError && err.status === 404) return undefined;
-                throw err;
-              }
-            },
-            act: async (id, action, reason, by) => {
-              const fn = method(services, 'rollouts', action);
-              if (!fn) throw new ApiError('SERVER_BUSY', `this server cannot ${action} rollouts`);
-              return (await fn(id, { ...(reason !== undefined ? { reason } : {}), by: by.name, actor: by })) as RolloutView;
-            },
-          }
-        : undefined,
+    rollouts: {
+      list: (q) => services.rollouts.list(q),
+      get: async (id) => {
+        try {
+          return await services.rollouts.get(id);
+        } catch (err) {
+          if (err instanceof ApiError && err.status === 404) return undefined;
+          throw err;
+        }
+      },
+      act: (id, action, reason, by) => services.rollouts[action](id, { name: by.name, ...(by.address !== undefined ? { address: by.address } : {}) }, reason),
+    },
   };
 }
