@@ -48,6 +48,7 @@ import type { JobPorts } from './services/jobs/ports.js';
 import { TargetResolver } from './services/jobs/targets.js';
 import { realStepRunners } from './services/jobs/step-runners.js';
 import { scheduleLauncher } from './services/jobs/schedule-launcher.js';
+import { GitService } from './services/git/git-service.js';
 
 export interface ServerConfig {
   /** Data directory: embedded store, revision checkouts, admin-token. */
@@ -119,6 +120,8 @@ export interface ServerConfig {
    * safety audit, the script library, execution accounts and the step runners.
    */
   readonly jobs?: Partial<JobPorts> & { readonly driver?: PlanDriverOptions; readonly pollRecheckMs?: number };
+  /** Where this server keeps its git mirror (GIT_PROJECT_ROOT). Default <dataDir>/git. */
+  readonly gitRootDir?: string;
 }
 
 /** Default of ServerConfig.jobTransfer.concurrency. */
@@ -181,6 +184,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
     const compiler = config.compiler ?? worker!;
     const revisions = await RevisionService.open(store, config.dataDir, compiler, clock, log.child({ component: 'revisions' }), config.liveTtlMs !== undefined ? { liveTtlMs: config.liveTtlMs } : {});
     const reports = await ReportService.open(store, clock);
+    const gitService = await GitService.open(store, config.dataDir, revisions, clock, log.child({ component: 'git' }), config.gitRootDir !== undefined ? { rootDir: config.gitRootDir } : {});
     // Nonces are claimed in the store as well as in memory, for the freshness window: a request
     // replayed after a restart, or to another server, finds its nonce taken (one insert per
     // signed request, group-committed; housekeeping prunes expired claims). ADR 0008.
@@ -236,6 +240,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       schedules: await ScheduleService.open(store, clock, { launcher: jobLauncher }),
       auditLog,
       jobs,
+      git: gitService,
     };
     const adminToken = await ensureAdminTokenFile(config.dataDir);
     await services.operators.ensureToken(adminToken.token, 'admin', 'admin');
@@ -267,6 +272,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
         await housekeeping.stop();
         await services.schedules.stopRunner();
         await worker?.close();
+        await gitService.close();
         await store.close();
       },
     };

@@ -20,6 +20,7 @@ import type { AccountService } from './scripts/account-service.js';
 import type { ScriptService } from './scripts/script-service.js';
 import type { AuditLog } from './audit-log.js';
 import type { JobService } from './jobs/job-service.js';
+import type { GitService } from './git/git-service.js';
 
 export interface Services {
   readonly clock: Clock;
@@ -55,4 +56,6 @@ export interface Services {
   readonly auditLog: AuditLog;
   /** Jobs: the operator API, the plan driver and the agent job channel. */
   readonly jobs: JobService;
+  /** The manifest history as git and /git/manifests.git (ADR 0017 §1); absent in embeddings without it. */
+  readonly git?: GitService;
 }
