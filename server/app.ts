@@ -26,6 +26,7 @@ import { ByteBudget } from './domain/byte-budget.js';
 import { pathRedactor } from './domain/redact-paths.js';
 import { defaultBodyLimit, type RouteSpec } from './api/route-spec.js';
 import { consoleRouter } from './web/console-routes.js';
+import { gitMiddleware } from './api/git-routes.js';
 
 export interface AppOptions {
   readonly services: Services;
@@ -157,6 +158,7 @@ export function createApp(opts: AppOptions): SteadApp {
     router.register(spec.path, [spec.method], mw as never);
   }
   const web = consoleRouter(services, { secureCookies: opts.secureCookies ?? false });
+  app.use(gitMiddleware(services, log));
   app.use(router.routes());
   app.use(router.allowedMethods());
   app.use(web.routes());

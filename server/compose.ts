@@ -55,6 +55,7 @@ import { RolloutService } from './services/rollouts/rollout-service.js';
 import { RevisionTarget } from './services/rollouts/revision-target.js';
 import { JobTarget } from './services/rollouts/job-target.js';
 import { rolloutProbe } from './services/rollouts/probes.js';
+import { GitService } from './services/git/git-service.js';
 
 export interface ServerConfig {
   /** Data directory: embedded store, revision checkouts, admin-token. */
@@ -128,6 +129,8 @@ export interface ServerConfig {
   readonly jobs?: Partial<JobPorts> & { readonly driver?: PlanDriverOptions; readonly pollRecheckMs?: number };
   /** The rollout driver's timing, and its health probes (tests); default: real probes. */
   readonly rollouts?: { readonly driver?: RolloutDriverOptions; readonly probe?: ProbeRunner };
+  /** Where this server keeps its git mirror (GIT_PROJECT_ROOT). Default <dataDir>/git. */
+  readonly gitRootDir?: string;
 }
 
 /** Default of ServerConfig.jobTransfer.concurrency. */
@@ -190,6 +193,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
     const compiler = config.compiler ?? worker!;
     const revisions = await RevisionService.open(store, config.dataDir, compiler, clock, log.child({ component: 'revisions' }), config.liveTtlMs !== undefined ? { liveTtlMs: config.liveTtlMs } : {});
     const reports = await ReportService.open(store, clock);
+    const gitService = await GitService.open(store, config.dataDir, revisions, clock, log.child({ component: 'git' }), config.gitRootDir !== undefined ? { rootDir: config.gitRootDir } : {});
     // Nonces are claimed in the store as well as in memory, for the freshness window: a request
     // replayed after a restart, or to another server, finds its nonce taken (one insert per
     // signed request, group-committed; housekeeping prunes expired claims). ADR 0008.
@@ -254,6 +258,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       jobs,
       fleetPlans: await FleetPlanService.open(store, config.dataDir, { revisions, hostStates, reports, compiler, clock, log: log.child({ component: 'fleet-plan' }) }),
       rollouts,
+      git: gitService,
     };
     const adminToken = await ensureAdminTokenFile(config.dataDir);
     await services.operators.ensureToken(adminToken.token, 'admin', 'admin');
@@ -289,6 +294,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
         await housekeeping.stop();
         await services.schedules.stopRunner();
         await worker?.close();
+        await gitService.close();
         await store.close();
       },
     };

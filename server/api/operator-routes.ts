@@ -19,7 +19,7 @@ import {
 } from '../../schemas/api/agents.js';
 import { complianceHistorySchema, complianceSummarySchema } from '../../schemas/api/compliance.js';
 import { hostListSchema, hostViewSchema } from '../../schemas/api/hosts.js';
-import { revisionListSchema, revisionUploadSchema, revisionViewSchema, type RevisionUpload } from '../../schemas/api/revision.js';
+import { revisionDiffSchema, revisionListSchema, revisionUploadSchema, revisionViewSchema, type RevisionUpload } from '../../schemas/api/revision.js';
 import { runReportSchema, type RunReport } from '../../schemas/report.js';
 import { compileGuard, type Guard } from '../../schemas/validate.js';
 import { isoAt } from '../domain/clock.js';
@@ -31,6 +31,9 @@ import type { LastRunSummary } from '../domain/compliance.js';
 import type { AgentRecord } from '../services/enrollment-service.js';
 import { filesFromJson, filesFromTarGz } from '../services/repository-files.js';
 import type { RevisionInfo } from '../services/revision-service.js';
+import type { HistoryEntry } from '../services/git/git-service.js';
+import { diffRevisions } from '../services/git/revision-diff.js';
+import type { Services } from '../services/services.js';
 import type { AppContext, OperatorPrincipal } from './app-state.js';
 import { jsonBody, readRawBody, requireMediaType } from './body.js';
 import { requestSignal } from './request-signal.js';
@@ -95,8 +98,29 @@ export function agentView(a: AgentRecord): unknown {
   };
 }
 
-function revisionView(r: RevisionInfo): unknown {
-  return { id: r.id, createdAt: isoAt(r.createdAt), createdBy: r.createdBy, ...(r.message !== undefined ? { message: r.message } : {}), fileCount: r.fileCount, live: r.live };
+function revisionView(r: RevisionInfo | HistoryEntry): unknown {
+  const h = r as HistoryEntry;
+  return {
+    id: r.id,
+    createdAt: isoAt(r.createdAt),
+    createdBy: r.createdBy,
+    ...(r.message !== undefined ? { message: r.message } : {}),
+    fileCount: r.fileCount,
+    live: r.live,
+    ...(h.commit !== undefined ? { commit: h.commit } : {}),
+    ...(h.parent !== undefined ? { parent: h.parent } : {}),
+    ...(h.author !== undefined ? { author: h.author } : {}),
+  };
+}
+
+/** A revision named in a path: its id, a unique prefix, or "live". */
+async function revisionParam(s: Services, ref: string): Promise<string> {
+  if (ref === 'live') {
+    const id = await s.revisions.liveId();
+    if (id === undefined) throw new ApiError('NO_LIVE_REVISION', 'no revision is live yet');
+    return id;
+  }
+  return s.revisions.resolveId(ref);
 }
 
 export function lastRunView(r: LastRunSummary): unknown {
@@ -266,17 +290,19 @@ export const operatorRoutes: readonly RouteSpec[] = [
       await s.rollouts.assertNoActiveRevision();
       const meta = { createdBy: op.name, ...(message !== undefined ? { message } : {}) };
       const previous = await s.revisions.liveId();
+      // A commit on the manifest history as well (ADR 0017), when the server has git.
+      const publish = (opts: { makeLive?: boolean }) => (s.git ? s.git.publish(files, meta, requestSignal(ctx), opts) : s.revisions.publish(files, meta, requestSignal(ctx), opts));
       if (rollout === undefined) {
-        const r = await s.revisions.publish(files, meta, requestSignal(ctx));
+        const r = await publish({});
         // Its plan against the revision live before it, computed and stored in the background (ADR 0017 §2).
         void s.fleetPlans.planPublished(r.id, previous);
         ctx.status = 201;
         ctx.body = revisionView(r);
         return;
       }
-      const r = await s.revisions.publish(files, meta, requestSignal(ctx), { makeLive: false });
+      const r = await publish({ makeLive: false });
       if (r.id === previous) throw new ApiError('CONFLICT', `revision ${r.id.slice(0, 12)} is already live: there is nothing to roll out`);
-      const ro = await s.rollouts.startRevision({ revision: r.id, previous, policy: rollout }, { name: op.name, address: ctx.ip });
+      const ro = await s.rollouts.startRevision({ revision: r.id, previous, policy: rollout, ...('commit' in r && typeof r.commit === 'string' ? { commit: r.commit } : {}) }, { name: op.name, address: ctx.ip });
       void s.fleetPlans.planPublished(r.id, previous);
       ctx.status = 201;
       ctx.body = { ...(revisionView(r) as object), rollout: { id: ro.id, state: ro.state, batches: ro.batches } };
@@ -287,11 +313,26 @@ export const operatorRoutes: readonly RouteSpec[] = [
     path: '/api/v1/revisions',
     auth: 'read',
     tag: 'revisions',
-    summary: 'Revisions, newest first.',
+    summary: 'The manifest history, newest first: one entry per commit (push, upload or activation) with its commit, parent and author; a revision appears again when it was re-activated.',
     query: { limit: { description: 'at most this many (1-500, default 50)', schema: { type: 'integer', minimum: 1, maximum: 500 } } },
     responses: { 200: { description: 'revisions', schema: revisionListSchema } },
     async handler(ctx, s) {
-      ctx.body = { revisions: (await s.revisions.list(intQuery(ctx, 'limit', 50, 1, 500))).map(revisionView) };
+      const limit = intQuery(ctx, 'limit', 50, 1, 500);
+      ctx.body = { revisions: (s.git ? await s.git.list(limit) : await s.revisions.list(limit)).map(revisionView) };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/revisions/:a/diff/:b',
+    auth: 'read',
+    tag: 'revisions',
+    summary: 'What changes from revision a to revision b, file by file (unified diffs, bounded). Each is an id, a unique prefix of at least 12 hex characters, or "live".',
+    responses: { 200: { description: 'the files that differ', schema: revisionDiffSchema }, 400: err('not an id'), 404: err('unknown'), 409: err('a prefix matches several revisions') },
+    async handler(ctx, s) {
+      const a = await revisionParam(s, ctx.params['a'] ?? '');
+      const b = await revisionParam(s, ctx.params['b'] ?? '');
+      const d = diffRevisions(await s.revisions.files(a), await s.revisions.files(b));
+      ctx.body = { a, b, files: d.files, ...(d.truncated ? { truncated: true } : {}) };
     },
   },
   {
@@ -318,11 +359,11 @@ export const operatorRoutes: readonly RouteSpec[] = [
     path: '/api/v1/revisions/:id/activate',
     auth: 'write',
     tag: 'revisions',
-    summary: 'Make an earlier (validated) revision live again (a rollback): its id, or a unique prefix of at least 12 hex characters (as the console shows it).',
+    summary: 'Make an earlier (validated) revision live again (a rollback): its id, or a unique prefix of at least 12 hex characters (as the console shows it). The history gets a new commit whose tree equals that revision.',
     responses: { 200: { description: 'live', schema: revisionViewSchema }, 400: err('not an id'), 404: err('unknown'), 409: err('the prefix matches several revisions') },
     async handler(ctx, s) {
       const id = await s.revisions.resolveId(ctx.params['id'] ?? '');
-      ctx.body = revisionView(await s.revisions.activate(id));
+      ctx.body = revisionView(s.git ? await s.git.activate(id, operator(ctx).name) : await s.revisions.activate(id));
     },
   },
   {

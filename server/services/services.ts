@@ -22,6 +22,7 @@ import type { AuditLog } from './audit-log.js';
 import type { JobService } from './jobs/job-service.js';
 import type { FleetPlanService } from './fleet-plan/fleet-plan-service.js';
 import type { RolloutService } from './rollouts/rollout-service.js';
+import type { GitService } from './git/git-service.js';
 
 export interface Services {
   readonly clock: Clock;
@@ -61,4 +62,6 @@ export interface Services {
   readonly fleetPlans: FleetPlanService;
   /** Canary rollouts of revisions and jobs (ADR 0017). */
   readonly rollouts: RolloutService;
+  /** The manifest history as git and /git/manifests.git (ADR 0017 §1); absent in embeddings without it. */
+  readonly git?: GitService;
 }
