@@ -8,6 +8,7 @@
 import type { FleetPlan } from '../../../schemas/api/fleet-plan.js';
 import type { RolloutView } from '../../../schemas/api/rollouts.js';
 import { ApiError } from '../../domain/errors.js';
+import { diffRevisions } from '../../services/git/revision-diff.js';
 import type { Services } from '../../services/services.js';
 
 /** Who acts (the session's operator). */
@@ -120,20 +121,6 @@ export function splitUnified(text: string): FileDiff[] {
   return out;
 }
 
-type AnyFn = (...args: unknown[]) => Promise<unknown>;
-
-/** A method of an optional service, when the composed services have it (the history and rollout services arrive with ADR 0017). */
-function method(services: Services, service: string, name: string): AnyFn | undefined {
-  const s = (services as unknown as Record<string, unknown>)[service];
-  if (s === null || typeof s !== 'object') return undefined;
-  const fn = (s as Record<string, unknown>)[name];
-  return typeof fn === 'function' ? (fn as AnyFn).bind(s) : undefined;
-}
-
-function entry(r: Record<string, unknown>): HistoryEntry {
-  return r as unknown as HistoryEntry;
-}
-
 /** The port over the composed services. */
 export function deliveryPort(services: Services): DeliveryPort {
   const resolve = async (ref: string): Promise<string | undefined> => {
@@ -145,14 +132,7 @@ export function deliveryPort(services: Services): DeliveryPort {
       throw err;
     }
   };
-  const historyList = method(services, 'history', 'list');
-  const revisionsHistory = method(services, 'revisions', 'history');
-  const history = async (limit: number): Promise<readonly HistoryEntry[]> => {
-    if (historyList) return ((await historyList(limit)) as Record<string, unknown>[]).map(entry);
-    if (revisionsHistory) return ((await revisionsHistory(limit)) as Record<string, unknown>[]).map(entry);
-    return services.revisions.list(limit);
-  };
-  const diffFn = method(services, 'history', 'diff') ?? method(services, 'revisions', 'diff');
+  const history = async (limit: number): Promise<readonly HistoryEntry[]> => (services.git ? services.git.list(limit) : services.revisions.list(limit));
   const fleetPlans = services.fleetPlans;
   return {
     history,
@@ -163,10 +143,14 @@ export function deliveryPort(services: Services): DeliveryPort {
       if (found) return found;
       return services.revisions.get(id);
     },
-    diff: diffFn ? async (a, b, signal) => fileDiffs(await diffFn(a, b, signal)) : undefined,
+    // The same diff as GET /api/v1/revisions/:a/diff/:b.
+    diff: async (a, b) => {
+      const d = diffRevisions(await services.revisions.files(a), await services.revisions.files(b));
+      return fileDiffs({ files: d.files });
+    },
     plan: (id, base, signal) => fleetPlans.planRevision(id, base, signal),
     surprises: (id) => fleetPlans.surprises(id),
-    activate: async (id) => entry((await services.revisions.activate(id)) as unknown as Record<string, unknown>),
+    activate: async (id, by) => (services.git ? services.git.activate(id, by.name) : services.revisions.activate(id)),
     rollouts: {
       list: (q) => services.rollouts.list(q),
       get: async (id) => {

@@ -67,6 +67,16 @@ t.test('history, revision, plan and a rollout steered from the console', async (
   t.equal(cmp.status, 302);
   t.equal(cmp.location, `/revisions/${v1}/diff/${v2}`);
 
+  const diff = await page(fx, cookie, `/revisions/${v1}/diff/${v2}`);
+  t.equal(diff.status, 200, diff.body.slice(0, 300));
+  t.same([...diff.body.matchAll(/<details class="file" data-path="([^"]+)"/g)].map((m) => m[1]), ['groups/web.yaml'], 'one file changed');
+  t.match(diff.body, /<span class="s dv-modified">modified<\/span>/);
+  t.match(diff.body, /<span class="del">-  greeting: hello<\/span><span class="add">\+  greeting: bonjour<\/span>/);
+  t.match(diff.body, /id="diff-summary">1 file\(s\) · <span class="add-n">\+1<\/span> <span class="del-n">−1<\/span>/);
+  if (fx.server.services.git && (await fx.server.services.git.available())) {
+    t.match(hist.body, new RegExp(`<tr data-revision="${v2}" data-live>\n<td data-label="Revision">.*\n<td data-label="Commit" class="mono">[0-9a-f]{12}</td>`), 'the commit of each entry');
+  }
+
   // The plan of v2 against v1: a change to the web group's variable touches exactly w1 and w2.
   const plan = await page(fx, cookie, `/revisions/${v2}/plan?base=${v1}`);
   t.equal(plan.status, 200, plan.body.slice(0, 500));
@@ -144,4 +154,14 @@ t.test('history, revision, plan and a rollout steered from the console', async (
   t.match(refused.body, /<p class="flash bad" role="alert">/);
   t.equal((await page(fx, cookie, '/rollouts/nope')).status, 404);
   t.equal((await rawRequest(fx.base, { method: 'GET', path: '/rollouts' })).status, 302, 'no session: to the login');
+
+  // Make v1 live again from its page (a rollback: a new history entry).
+  t.equal((await post(fx, ro, `/revisions/${v1}/activate`, {})).status, 403, 'not for a readonly operator');
+  const act = await post(fx, cookie, `/revisions/${v1}/activate`, {});
+  t.equal(act.status, 303);
+  t.equal(act.location, '/revisions?done=activated');
+  t.equal((await fx.json('GET', '/api/v1/revisions/live')).json().id, v1);
+  const after = await page(fx, cookie, '/revisions?done=activated');
+  t.match(after.body, /That revision is live again\./);
+  t.match(after.body, new RegExp(`<tr data-revision="${v1}" data-live>`));
 });
