@@ -126,6 +126,60 @@ t.test('stead publish and stead rollout against a real server', async (t) => {
     t.equal((await fx.json('GET', '/api/v1/revisions/live')).json().id, out['revision'], 'live now');
   });
 
+  await t.test('--batches: a rollout; --json prints exactly revision and rollout {id, state, batches}; rollout list/show/pause/continue/abort', async (t) => {
+    for (const h of ['web-1', 'web-2', 'db-1']) await fx.approvedAgent(h);
+    writeFileSync(join(good, 'files', 'robots.txt'), 'User-agent: canary\n');
+    const r = await stead(['publish', 'good', '--message', 'canary', '--batches', '1,100%', '--gate', 'manual', '--wait-between', '0', '--max-failures', '10%', '--json']);
+    t.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { revision: string; rollout: { id: string; state: string; batches: { hosts: string[] }[] } };
+    t.same(Object.keys(out), ['revision', 'rollout']);
+    t.same(Object.keys(out.rollout), ['id', 'state', 'batches']);
+    t.match(out.revision, /^[0-9a-f]{64}$/);
+    t.equal(out.rollout.batches.length, 2);
+    t.same(out.rollout.batches.map((b) => b.hosts.length), [1, 2], '1 host, then the rest');
+    const id = out.rollout.id;
+    const view = (await fx.json('GET', `/api/v1/rollouts/${id}`)).json() as { policy: unknown; revision: string };
+    t.same(view.policy, { batches: '1,100%', gate: 'manual', waitBetweenSeconds: 0, maxFailures: { percent: 10 } }, 'the policy the flags built');
+    t.equal(view.revision, out.revision);
+    t.not((await fx.json('GET', '/api/v1/revisions/live')).json().id, out.revision, 'not live on every host yet');
+
+    const again = await stead(['publish', 'good', '--batches', '1,100%']);
+    t.equal(again.code, 2, 'one revision rollout at a time');
+    t.match(again.stderr, /ROLLOUT_ACTIVE|already live/);
+
+    const list = await stead(['rollout', 'list']);
+    t.equal(list.code, 0, list.stderr);
+    t.match(list.stdout, /^ID +STATE +BATCHES +FAILED +CREATED +BY +WHAT\n/);
+    t.match(list.stdout, new RegExp(`^${id} +(running|waiting) +0/2 +0/3 .* admin +revision [0-9a-f]{12}$`, 'm'));
+    t.equal((JSON.parse((await stead(['rollout', 'list', '--json'])).stdout) as { rollouts: { id: string }[] }).rollouts[0]?.id, id);
+
+    const show = await stead(['rollout', 'show', id]);
+    t.equal(show.code, 0, show.stderr);
+    t.match(show.stdout, new RegExp(`^Rollout ${id} of revision ${out.revision}`));
+    t.match(show.stdout, /Policy: batches 1,100% · gate manual · wait 0 s · max failures 10%/);
+    t.match(show.stdout, /BATCH +HOSTS +STATE +PASSED +FAILED\n>0 +1 +running +\[\.{20}\] 0\/1 +0\n 1 +2 +pending +\[\.{20}\] 0\/2 +0/);
+    const showJson = JSON.parse((await stead(['rollout', 'show', id, '--json'])).stdout) as { id: string; kind: string };
+    t.equal(showJson.id, id);
+    t.equal(showJson.kind, 'revision');
+
+    const pause = await stead(['rollout', 'pause', id, '--reason', 'lunch']);
+    t.equal(pause.code, 0, pause.stderr);
+    t.match(pause.stdout, new RegExp(`^Paused rollout ${id}: now paused: lunch`));
+    const cont = await stead(['rollout', 'continue', id, '--json']);
+    t.equal(cont.code, 0, cont.stderr);
+    t.not((JSON.parse(cont.stdout) as { state: string }).state, 'paused');
+    const abort = await stead(['rollout', 'abort', id]);
+    t.equal(abort.code, 0, abort.stderr);
+    t.match(abort.stdout, new RegExp(`^Aborted rollout ${id}: now aborted`));
+    const refused = await stead(['rollout', 'pause', id]);
+    t.equal(refused.code, 2, 'an aborted rollout cannot be paused');
+    const none = await stead(['rollout', 'show', 'no-such-rollout']);
+    t.equal(none.code, 2);
+    t.match(none.stderr, /NOT_FOUND/);
+    const usage = await stead(['rollout', 'frob', id]);
+    t.equal(usage.code, 64);
+  });
+
   await t.test('a symbolic link in the directory is refused (usage error)', async (t) => {
     const linked = writeRepo(join(dir, 'linked'), smallRepo());
     symlinkSync('/etc/passwd', join(linked, 'files', 'passwd'));
