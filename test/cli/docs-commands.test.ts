@@ -88,6 +88,11 @@ const plans: Record<string, Plan> = {
   "docs/jobs.md: stead job redo JOB_ID --failed --wait": { notRun: 'needs a failed job on a Stead server; test/e2e/jobs.test.ts and test/cli/operator/server.test.ts redo failed hosts' },
   "docs/jobs.md: stead job cancel JOB_ID": { notRun: 'needs a running job on a Stead server; test/cli/operator/server.test.ts runs stead job cancel' },
   "docs/cli.md: stead plan run rolling-restart --targets group:web --var BATCH=2 --wait": { notRun: "needs a Stead server with saved plans; test/cli/operator/bodies.test.ts checks the request it sends" },
+  'docs/cli.md: stead publish manifests/ --message "alpha says bonjour"': { notRun: "needs a Stead server; test/cli/operator/publish.test.ts publishes a checkout against a real server (human and --json output, refused revisions)" },
+  'docs/cli.md: stead publish manifests/ --message canary --batches 1,10%,+20%,100% --gate manual --max-failures 5% --json': { notRun: "needs a Stead server with enrolled hosts; test/cli/operator/publish.test.ts starts a rollout with these flags against the real rollout engine" },
+  "docs/cli.md: stead rollout list": { notRun: "needs a Stead server; test/cli/operator/publish.test.ts" },
+  "docs/cli.md: stead rollout show r0mwxdsn40cfec1b6b": { notRun: "a rollout id of the reader's server; test/cli/operator/publish.test.ts (rollout show, human and --json)" },
+  'docs/cli.md: stead rollout continue r0mwxdsn40cfec1b6b --reason "canary looks fine"': { notRun: "a rollout id of the reader's server; test/cli/operator/publish.test.ts (pause, continue, abort)" },
   'docs/templates.md: stead render --template templates/nginx.conf.j2 --vars vars.yaml': { code: 0, check: ({ stdout }) => (stdout.includes('listen 8080;') ? undefined : `printed ${stdout}`) },
   'docs/templates.md: stead render --template t.j2 --vars vars.json --json': { code: 0, check: ({ stdout }) => ((JSON.parse(stdout) as { output?: string }).output === 'hello web-1\n' ? undefined : `printed ${stdout}`) },
 };

@@ -20,7 +20,7 @@ const deliveryStyle = `
 .batch.current{border-left-color:var(--accent)}.batch.failed{border-left-color:var(--failing)}.batch.succeeded{border-left-color:var(--in-sync)}
 .batch .hd{display:flex;flex-wrap:wrap;gap:.4rem .8rem;align-items:center;margin-bottom:.4rem}
 .batch .hosts{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px;color:var(--muted);overflow-wrap:anywhere;max-height:6rem;overflow-y:auto}
-.batch summary{min-height:40px;display:flex;align-items:center;cursor:pointer}
+.batch summary,details.card>summary{min-height:40px;display:flex;align-items:center;cursor:pointer}
 .gate{border-left:5px solid var(--drifted)}.gate.running{border-left-color:var(--accent)}.gate.done{border-left-color:var(--in-sync)}.gate.stopped{border-left-color:var(--failing)}
 details.file{background:var(--card);border:1px solid var(--line);border-radius:8px;margin-bottom:.5rem;min-width:0}
 details.file>summary{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;min-height:40px;padding:.3rem .8rem;cursor:pointer;overflow-wrap:anywhere}
