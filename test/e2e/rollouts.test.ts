@@ -27,7 +27,7 @@ function repository(greeting: string, failing: readonly string[] = []): Record<s
   const files: Record<string, string> = {
     'stead.yaml': 'stead: 1\nname: rollouts-e2e\n',
     'inventory/hosts.yaml': `hosts:\n${topo.map((h) => `  ${h.name}: { idc: ${h.idc}, set: ${h.set} }`).join('\n')}\n`,
-    'groups/all.yaml': `description: every host\nkind: custom\npriority: 10\nhosts: [${names.join(', ')}]\nroles: [app]\nvars:\n  greeting: ${greeting}\n`,
+    'groups/fleet.yaml': `description: every host\nkind: custom\npriority: 10\nhosts: [${names.join(', ')}]\nroles: [app]\nvars:\n  greeting: ${greeting}\n`,
     'roles/app/role.yaml': [
       'description: a small app',
       'resources:',
@@ -152,7 +152,7 @@ t.test('rollouts over 20 agent daemons', { skip: ready ? false : 'the build has 
   });
 
   await t.test('a job in batches: one ordinary job per batch', async (t) => {
-    const r = await server.api('POST', '/api/v1/rollouts', { job: { name: 'hello', targets: 'group:all', script: { lang: 'shell', source: 'echo "hello from $STEAD_HOST"' } }, policy: { batches: '50%' } });
+    const r = await server.api('POST', '/api/v1/rollouts', { job: { name: 'hello', targets: 'group:fleet', script: { lang: 'shell', source: 'echo "hello from $STEAD_HOST"' } }, policy: { batches: '50%' } });
     t.equal(r.status, 201, JSON.stringify(r.body).slice(0, 500));
     t.same(r.body.batches.map((b: any) => b.hosts.length), [10, 10]);
     const done = await until(r.body.id, 'completed', (x) => x.state === 'completed' || x.state === 'paused');
