@@ -228,3 +228,35 @@ t.test('a job rollout runs one job per batch', async (t) => {
   const pub = await fx.json('POST', '/api/v1/revisions', { files: repo('free') });
   t.equal(pub.status, 201, 'a job rollout does not block publishing');
 });
+
+t.test('two drivers on one store make each transition once', async (t) => {
+  const fx = await rollouts(t);
+  const s = fx.server.services;
+  const { openRollouts } = await import('../../../server/services/rollouts/rollout-model.js');
+  const { RolloutDriver } = await import('../../../server/services/rollouts/rollout-driver.js');
+  const { JobTarget } = await import('../../../server/services/rollouts/job-target.js');
+  const { TargetResolver } = await import('../../../server/services/jobs/targets.js');
+  const { createLogger } = await import('../../../server/log.js');
+  const resolver = new TargetResolver(s.revisions, s.enrollment, s.hostStates);
+  const other = new RolloutDriver(await openRollouts(fx.server.store), fx.clock, (d) => new JobTarget(d.job!, d.createdBy, s.jobs, resolver), async () => ({ ok: true, message: '' }), s.auditLog, createLogger({ write: () => {} }));
+  const r = await fx.json('POST', '/api/v1/rollouts', { job: { targets: 'group:web', script: { lang: 'shell', source: 'echo hi' } }, policy: { batches: '1,100%' } });
+  const id = r.json().id;
+  const both = async () => {
+    await Promise.all([s.rollouts.driver.kick(id), other.kick(id), s.rollouts.driver.kick(id), other.kick(id)]);
+    await Promise.all([s.rollouts.driver.settle(), other.settle()]);
+  };
+  await both();
+  for (const h of ['web-1', 'web-2']) {
+    await agentRound(fx.agents[h]!, () => result('succeeded'));
+    await fx.settle();
+    await both();
+  }
+  const v = (await fx.json('GET', `/api/v1/rollouts/${id}`)).json();
+  t.equal(v.state, 'completed');
+  const jobs = (await fx.json('GET', '/api/v1/jobs')).json().jobs;
+  t.equal(jobs.length, 2, 'one job per batch, whichever driver launched it');
+  const doc = await (await openRollouts(fx.server.store)).findOne({ _id: id });
+  // Before the first batch (current 0), then per batch: start (the intent), delivered, judged (which moves on).
+  t.equal(doc!.version, 1 + 1 + 2 * 3, 'each transition once');
+  await other.stop();
+});
