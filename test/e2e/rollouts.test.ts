@@ -152,6 +152,8 @@ t.test('rollouts over 20 agent daemons', { skip: ready ? false : 'the build has 
   });
 
   await t.test('a job in batches: one ordinary job per batch', async (t) => {
+    // A fresh request first: the harness's keep-alive socket may have idled past the server's keep-alive timeout.
+    await waitFor('the server answers', async () => (await server.api('GET', '/api/v1/rollouts')).status === 200);
     const r = await server.api('POST', '/api/v1/rollouts', { job: { name: 'hello', targets: 'group:fleet', script: { lang: 'shell', source: 'echo "hello from $STEAD_HOST"' } }, policy: { batches: '50%' } });
     t.equal(r.status, 201, JSON.stringify(r.body).slice(0, 500));
     t.same(r.body.batches.map((b: any) => b.hosts.length), [10, 10]);
