@@ -255,7 +255,8 @@ export class ReportService {
     const out = new Map<string, { runId: string; outcome: string; failed: number; receivedAtMs: number }>();
     for (let i = 0; i < hosts.length; i += 500) {
       const chunk = hosts.slice(i, i + 500);
-      const docs = await this.reports.find({ host: { $in: chunk }, revision, receivedAtMs: { $gte: sinceMs } }, { sort: { receivedAtMs: -1 }, limit: chunk.length * 20, projection: { host: 1, runId: 1, outcome: 1, failed: 1, receivedAtMs: 1 } });
+      // Catalogs (and so reports) name the revision by its first 16 characters; API clients may send it whole.
+      const docs = await this.reports.find({ host: { $in: chunk }, revision: { $in: [...new Set([revision, revision.slice(0, 16)])] }, receivedAtMs: { $gte: sinceMs } }, { sort: { receivedAtMs: -1 }, limit: chunk.length * 20, projection: { host: 1, runId: 1, outcome: 1, failed: 1, receivedAtMs: 1 } });
       for (const d of docs) {
         const cur = out.get(d.host);
         if (!cur || cur.receivedAtMs < d.receivedAtMs) out.set(d.host, { runId: d.runId, outcome: d.outcome, failed: d.failed, receivedAtMs: d.receivedAtMs });

@@ -310,7 +310,8 @@ export class RolloutDriver {
 
   async #finish(d: RolloutDoc): Promise<void> {
     const unset: Record<string, 1> = { gate: 1, nextAt: 1, activeSlot: 1 };
-    await this.cas(d, { state: 'completed', ...(d.kind === 'revision' ? { effects: ['activate-new' as const] } : {}) }, { $unset: unset });
+    const moved = await this.cas(d, { state: 'completed', ...(d.kind === 'revision' ? { effects: ['activate-new' as const] } : {}) }, { $unset: unset });
+    if (moved) await this.auditLog.record({ actor: 'system', action: 'rollout.complete', target: `rollout:${d._id}`, after: { state: 'completed', failures: failureCount(d) } });
   }
 
   /** Performs the side effects owed (idempotent), then clears them by CAS. */
