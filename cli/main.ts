@@ -25,6 +25,7 @@ export const commands = {
   schedule: 'Create, list and delete scheduled jobs',
   script: 'Add, list and show scripts of the server\'s library',
   plan: 'Launch a job from a saved job plan',
+  revisions: 'List the manifest history, diff two revisions, activate (roll back to) one',
 } as const;
 export type CommandName = keyof typeof commands;
 

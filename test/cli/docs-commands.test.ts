@@ -88,6 +88,12 @@ const plans: Record<string, Plan> = {
   "docs/jobs.md: stead job redo JOB_ID --failed --wait": { notRun: 'needs a failed job on a Stead server; test/e2e/jobs.test.ts and test/cli/operator/server.test.ts redo failed hosts' },
   "docs/jobs.md: stead job cancel JOB_ID": { notRun: 'needs a running job on a Stead server; test/cli/operator/server.test.ts runs stead job cancel' },
   "docs/cli.md: stead plan run rolling-restart --targets group:web --var BATCH=2 --wait": { notRun: "needs a Stead server with saved plans; test/cli/operator/bodies.test.ts checks the request it sends" },
+  'docs/cli.md: stead revisions list --limit 20': { notRun: 'needs a Stead server with a history; test/cli/revisions.test.ts runs it against a real one' },
+  'docs/cli.md: stead revisions diff 3f2a9c0d1e4b live': { notRun: "revision ids of the reader's server; test/cli/revisions.test.ts runs diff against a real one" },
+  'docs/cli.md: stead revisions activate 3f2a9c0d1e4b': { notRun: "a revision id of the reader's server; test/cli/revisions.test.ts runs activate against a real one" },
+  'docs/git.md: stead revisions list': { notRun: 'needs a Stead server with a history; test/cli/revisions.test.ts runs it against a real one' },
+  'docs/git.md: stead revisions diff 3f2a9c0d1e4b live': { notRun: "revision ids of the reader's server; test/cli/revisions.test.ts" },
+  'docs/git.md: stead revisions activate 3f2a9c0d1e4b': { notRun: "a revision id of the reader's server; test/cli/revisions.test.ts" },
   'docs/templates.md: stead render --template templates/nginx.conf.j2 --vars vars.yaml': { code: 0, check: ({ stdout }) => (stdout.includes('listen 8080;') ? undefined : `printed ${stdout}`) },
   'docs/templates.md: stead render --template t.j2 --vars vars.json --json': { code: 0, check: ({ stdout }) => ((JSON.parse(stdout) as { output?: string }).output === 'hello web-1\n' ? undefined : `printed ${stdout}`) },
 };
