@@ -27,6 +27,7 @@ export const commands = {
   plan: 'Launch a job from a saved job plan',
   publish: 'Publish a manifest directory as a revision, at once or as a canary rollout',
   rollout: 'List, show, continue, pause, abort and roll back rollouts',
+  revisions: 'List the manifest history, diff two revisions, activate (roll back to) one',
 } as const;
 export type CommandName = keyof typeof commands;
 

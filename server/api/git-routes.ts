@@ -72,6 +72,8 @@ export function gitMiddleware(services: Services, log: Logger): Middleware<AppSt
     if (contentLength !== '' && (!/^\d{1,12}$/.test(contentLength) || Number(contentLength) > gitBodyLimit)) return plain(ctx, 413, `the request body is larger than ${gitBodyLimit} bytes`);
 
     const push = kind.method === 'POST' && kind.service === 'git-receive-pack';
+    // A server that published revisions before it had a history starts it from the live one.
+    await gitService.bootstrap();
     let release: () => void = () => undefined;
     if (push) {
       // Hold the mirror for the whole push: a sync must not move main under it.
@@ -138,6 +140,7 @@ function runBackend(ctx: Parameters<Middleware<AppState>>[0], root: string, home
       child.kill('SIGKILL');
       if (!headersSent) {
         headersSent = true;
+        ctx.status = status;
         res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
         res.end(`${message}\n`);
       } else {
@@ -197,6 +200,7 @@ function runBackend(ctx: Parameters<Middleware<AppState>>[0], root: string, home
         else headers[k] = v;
       }
       headersSent = true;
+      ctx.status = status;
       res.writeHead(status, headers);
       const rest = head.subarray(end + sep);
       if (rest.length > 0) res.write(rest);

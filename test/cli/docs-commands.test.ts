@@ -93,6 +93,12 @@ const plans: Record<string, Plan> = {
   "docs/cli.md: stead rollout list": { notRun: "needs a Stead server; test/cli/operator/publish.test.ts" },
   "docs/cli.md: stead rollout show r0mwxdsn40cfec1b6b": { notRun: "a rollout id of the reader's server; test/cli/operator/publish.test.ts (rollout show, human and --json)" },
   'docs/cli.md: stead rollout continue r0mwxdsn40cfec1b6b --reason "canary looks fine"': { notRun: "a rollout id of the reader's server; test/cli/operator/publish.test.ts (pause, continue, abort)" },
+  'docs/cli.md: stead revisions list --limit 20': { notRun: 'needs a Stead server with a history; test/cli/revisions.test.ts runs it against a real one' },
+  'docs/cli.md: stead revisions diff 3f2a9c0d1e4b live': { notRun: "revision ids of the reader's server; test/cli/revisions.test.ts runs diff against a real one" },
+  'docs/cli.md: stead revisions activate 3f2a9c0d1e4b': { notRun: "a revision id of the reader's server; test/cli/revisions.test.ts runs activate against a real one" },
+  'docs/git.md: stead revisions list': { notRun: 'needs a Stead server with a history; test/cli/revisions.test.ts runs it against a real one' },
+  'docs/git.md: stead revisions diff 3f2a9c0d1e4b live': { notRun: "revision ids of the reader's server; test/cli/revisions.test.ts" },
+  'docs/git.md: stead revisions activate 3f2a9c0d1e4b': { notRun: "a revision id of the reader's server; test/cli/revisions.test.ts" },
   'docs/templates.md: stead render --template templates/nginx.conf.j2 --vars vars.yaml': { code: 0, check: ({ stdout }) => (stdout.includes('listen 8080;') ? undefined : `printed ${stdout}`) },
   'docs/templates.md: stead render --template t.j2 --vars vars.json --json': { code: 0, check: ({ stdout }) => ((JSON.parse(stdout) as { output?: string }).output === 'hello web-1\n' ? undefined : `printed ${stdout}`) },
 };

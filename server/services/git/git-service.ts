@@ -219,6 +219,17 @@ export class GitService {
     if (missing.length > 0) this.log.info('git mirror synced from the store', { commits: missing.length, head: head.commit });
   }
 
+  /**
+   * Starts the history from the live revision when there is none yet but a revision is live
+   * (published before the server had git): the first commit, by "stead".
+   */
+  async bootstrap(): Promise<void> {
+    if (await this.#head()) return;
+    const live = await this.revisions.liveId();
+    if (live === undefined) return;
+    await this.#commitFiles(live, await this.revisions.files(live), { by: 'stead', message: `import of revision ${live.slice(0, 12)}, live before the history began`, via: 'api', onlyWhenEmpty: true });
+  }
+
   /** A bundle of the objects `commit` adds to `parent` (header + pack; `git bundle unbundle` reads it). */
   async #bundle(commit: string, parent: string | undefined, env: Record<string, string> = {}): Promise<Buffer> {
     const header = `# v2 git bundle\n${parent ? `-${parent}\n` : ''}${commit} refs/heads/main\n\n`;
@@ -283,13 +294,14 @@ export class GitService {
   }
 
   /** Commits the tree of `files` on the head (nothing when the head already has this revision). */
-  async #commitFiles(revision: string, files: ReadonlyMap<string, Buffer>, meta: { by: string; message: string; via: HistoryDoc['via'] }): Promise<{ commit: string; parent?: string; author: string }> {
+  async #commitFiles(revision: string, files: ReadonlyMap<string, Buffer>, meta: { by: string; message: string; via: HistoryDoc['via']; onlyWhenEmpty?: boolean }): Promise<{ commit: string; parent?: string; author: string } | undefined> {
     return this.withMirror(async () => {
       for (let attempt = 0; attempt < 10; attempt++) {
         await this.sync();
         const head = await this.#head();
         if (head) {
           const cur = await this.history.findOne({ _id: head.commit });
+          if (meta.onlyWhenEmpty) return undefined;
           if (cur?.revision === revision) return { commit: cur._id, ...(cur.parent ? { parent: cur.parent } : {}), author: cur.author };
         }
         const tree = await this.#writeTree(files);

@@ -249,3 +249,44 @@ t.test('authentication: 401 without a valid token, 403 for a readonly push', asy
   t.equal(refs.status, 403);
   t.equal((await rawRequest(fx.base, { method: 'GET', path: '/git/manifests.git/HEAD', headers: { authorization: `Basic ${Buffer.from(`x:${fx.adminToken}`).toString('base64')}` } })).status, 404, 'the dumb protocol is not served');
 });
+
+t.test('push options: a rollout starter gets the policy; without one the push is refused', async (t) => {
+  const fx = await startServer(t);
+  t.equal((await fx.publish(smallRepo())).status, 201);
+  const work = await clone(t, fx);
+  writeFileSync(join(work, 'files/robots.txt'), 'canary\n');
+  await ok(work, ['commit', '--quiet', '-am', 'canary change']);
+  const liveBefore = await live(fx);
+  const refused = await gitIn(work, ['push', '-o', 'batches=1,50%,100%', 'origin', 'main']);
+  t.not(refused.code, 0);
+  t.match(refused.stderr, /remote: stead: this server cannot start rollouts/);
+  const bad = await gitIn(work, ['push', '-o', 'batches=1', '-o', 'gate=sometimes', 'origin', 'main']);
+  t.not(bad.code, 0);
+  t.match(bad.stderr, /remote: stead: push options do not form a valid rollout policy/);
+
+  const started: unknown[] = [];
+  fx.server.services.git!.setRolloutStarter(async (revision, policy, by) => {
+    started.push({ revision, policy, by });
+    return { id: 'r-test' };
+  });
+  const pushed = await gitIn(work, ['push', '-o', 'batches=1,50%,100%', '-o', 'gate=manual', '-o', 'max-failures=10%', 'origin', 'main']);
+  t.equal(pushed.code, 0, pushed.stderr);
+  t.match(pushed.stderr, /remote: stead: rollout r-test started/);
+  t.equal(started.length, 1);
+  t.same(started[0], { revision: (await fx.json('GET', '/api/v1/revisions')).json().revisions[0].id, policy: { batches: '1,50%,100%', gate: 'manual', maxFailures: { percent: 10 } }, by: 'admin' });
+  t.equal(await live(fx), liveBefore, 'a rollout delivers it: live does not move at once');
+});
+
+t.test('revisions published before the history: the first git request imports the live one', async (t) => {
+  const fx = await startServer(t);
+  const files = new Map(Object.entries(smallRepo()).map(([p, c]) => [p, Buffer.from(c)]));
+  const before = await fx.server.services.revisions.publish(files, { createdBy: 'admin', message: 'before git' }, AbortSignal.timeout(120_000));
+  t.equal((await fx.json('GET', '/api/v1/revisions')).json().revisions[0].commit, undefined, 'no commit yet');
+  const work = await clone(t, fx);
+  t.equal((await ok(work, ['log', '--format=%an|%s'])).trim(), `stead|import of revision ${before.id.slice(0, 12)}, live before the history began`);
+  t.equal(readFileSync(join(work, 'groups/web.yaml'), 'utf8'), smallRepo()['groups/web.yaml']);
+  const list = (await fx.json('GET', '/api/v1/revisions')).json().revisions;
+  t.equal(list.length, 1);
+  t.equal(list[0].id, before.id);
+  t.match(list[0].commit, /^[0-9a-f]{40}$/);
+});
