@@ -24,7 +24,7 @@ export const commands = {
   job: 'Run a script on hosts, follow it, show, redo and cancel jobs',
   schedule: 'Create, list and delete scheduled jobs',
   script: 'Add, list and show scripts of the server\'s library',
-  plan: 'Launch a job from a saved job plan',
+  plan: 'Show what a manifest directory would change on the fleet; launch a saved job plan (run)',
 } as const;
 export type CommandName = keyof typeof commands;
 

@@ -48,7 +48,7 @@ import type { JobPorts } from './services/jobs/ports.js';
 import { TargetResolver } from './services/jobs/targets.js';
 import { realStepRunners } from './services/jobs/step-runners.js';
 import { scheduleLauncher } from './services/jobs/schedule-launcher.js';
-import { FleetPlanService } from './services/fleet-plan/fleet-plan-service.js';
+import { FleetPlanService, type FleetPlanOptions } from './services/fleet-plan/fleet-plan-service.js';
 
 export interface ServerConfig {
   /** Data directory: embedded store, revision checkouts, admin-token. */
@@ -120,6 +120,8 @@ export interface ServerConfig {
    * safety audit, the script library, execution accounts and the step runners.
    */
   readonly jobs?: Partial<JobPorts> & { readonly driver?: PlanDriverOptions; readonly pollRecheckMs?: number };
+  /** Bounds of fleet plans (compile concurrency, deadlines, diff budget): FleetPlanService's defaults otherwise. */
+  readonly fleetPlan?: FleetPlanOptions;
 }
 
 /** Default of ServerConfig.jobTransfer.concurrency. */
@@ -237,7 +239,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       schedules: await ScheduleService.open(store, clock, { launcher: jobLauncher }),
       auditLog,
       jobs,
-      fleetPlans: await FleetPlanService.open(store, config.dataDir, { revisions, hostStates, reports, compiler, clock, log: log.child({ component: 'fleet-plan' }) }),
+      fleetPlans: await FleetPlanService.open(store, config.dataDir, { revisions, hostStates, reports, compiler, clock, log: log.child({ component: 'fleet-plan' }) }, config.fleetPlan ?? {}),
     };
     const adminToken = await ensureAdminTokenFile(config.dataDir);
     await services.operators.ensureToken(adminToken.token, 'admin', 'admin');

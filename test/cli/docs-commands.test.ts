@@ -87,6 +87,8 @@ const plans: Record<string, Plan> = {
   "docs/jobs.md: stead job show JOB_ID": { notRun: 'needs a job on a Stead server; test/cli/operator/server.test.ts runs stead job show' },
   "docs/jobs.md: stead job redo JOB_ID --failed --wait": { notRun: 'needs a failed job on a Stead server; test/e2e/jobs.test.ts and test/cli/operator/server.test.ts redo failed hosts' },
   "docs/jobs.md: stead job cancel JOB_ID": { notRun: 'needs a running job on a Stead server; test/cli/operator/server.test.ts runs stead job cancel' },
+  "docs/cli.md: stead plan manifests/ --json": { notRun: "needs a Stead server with a live revision and an admin token; test/e2e/fleet-plan.test.ts runs stead plan DIR --json against a real server" },
+  "docs/plan.md: stead plan manifests/": { notRun: "needs a Stead server with a live revision and an admin token; test/e2e/fleet-plan.test.ts runs stead plan DIR against a real server" },
   "docs/cli.md: stead plan run rolling-restart --targets group:web --var BATCH=2 --wait": { notRun: "needs a Stead server with saved plans; test/cli/operator/bodies.test.ts checks the request it sends" },
   'docs/templates.md: stead render --template templates/nginx.conf.j2 --vars vars.yaml': { code: 0, check: ({ stdout }) => (stdout.includes('listen 8080;') ? undefined : `printed ${stdout}`) },
   'docs/templates.md: stead render --template t.j2 --vars vars.json --json': { code: 0, check: ({ stdout }) => ((JSON.parse(stdout) as { output?: string }).output === 'hello web-1\n' ? undefined : `printed ${stdout}`) },

@@ -56,7 +56,7 @@ export interface SurpriseList {
 export interface FleetPlanOptions {
   /** Hosts compiled at once by one plan. Default 2. */
   readonly compileConcurrency?: number;
-  /** One host's two compiles (queue wait included). Default 60 s. */
+  /** One host's two compiles (waiting for a compile worker included). Default 120 s. */
   readonly hostDeadlineMs?: number;
   /** A whole plan. Default 15 min. */
   readonly planDeadlineMs?: number;
@@ -214,7 +214,7 @@ export class FleetPlanService {
     const inBase = new Set(base?.loaded.hosts.map((h) => h.name) ?? []);
     const names = [...new Set([...inTarget, ...inBase])].sort();
     const budget = { left: this.opts.diffBudgetBytes ?? 8 * 1024 * 1024 };
-    const hostMs = this.opts.hostDeadlineMs ?? 60_000;
+    const hostMs = this.opts.hostDeadlineMs ?? 120_000;
     const results = new Array<HostPlan>(names.length);
     let next = 0;
     const worker = async (): Promise<void> => {
