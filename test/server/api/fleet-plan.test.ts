@@ -8,6 +8,8 @@ import { create as tarCreate } from 'tar';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { encryptSecret } from '../../../compiler/vars/secret-box.js';
+import { fleetPlanSchema, surpriseListSchema } from '../../../schemas/api/fleet-plan.js';
+import { compileGuard } from '../../../schemas/validate.js';
 import { demoSecretKey, rawRequest, startServer } from '../../helpers/server-fixture.js';
 import { smallRepo } from '../../helpers/server-repo.js';
 import { makeReport } from '../../helpers/server-reports.js';
@@ -16,6 +18,9 @@ type Plan = { base: string | null; target: string; summary: Record<string, numbe
 
 /** Compiles in the test process load TypeScript on the fly and the machine may be busy: generous deadlines, one worker. */
 const slow = { compileTimeoutMs: 300_000, compileWorkers: 1, fleetPlan: { hostDeadlineMs: 600_000 } };
+
+const planGuard = compileGuard(fleetPlanSchema);
+const surpriseGuard = compileGuard(surpriseListSchema);
 
 const planOf = (plan: Plan, host: string) => plan.hosts.find((h) => h.host === host)!;
 
@@ -32,6 +37,7 @@ t.test('the plan of an upload: exactly the hosts of the changed group, with diff
   const r = await fx.json('POST', '/api/v1/revisions/plan', { files: smallRepo({ webPort: 9090 }) });
   t.equal(r.status, 200, r.body.toString().slice(0, 500));
   const plan = r.json() as Plan;
+  t.same(planGuard.check(plan), [], 'the answer is a fleet plan (schemas/api/fleet-plan.ts)');
   t.equal(plan.base, live, 'the base is the live revision');
   t.match(plan.target, /^[0-9a-f]{64}$/);
   t.same(plan.summary, { hosts: 3, changed: 2, unchanged: 1, failed: 0, resources: 2 });
@@ -73,6 +79,7 @@ t.test('failing hosts, refused repositories, hosts entering and leaving', async 
   const r = await fx.json('POST', '/api/v1/revisions/plan', { files: broken });
   t.equal(r.status, 200, r.body.toString().slice(0, 500));
   const plan = r.json() as Plan;
+  t.same(planGuard.check(plan), [], 'a plan with failing hosts is a fleet plan too');
   t.equal(plan.summary.failed, 2);
   t.same(plan.hosts.map((h) => [h.host, h.status]), [['web-1', 'fails'], ['web-2', 'fails'], ['db-1', 'unchanged']]);
   const p = planOf(plan, 'web-1').problems![0]!;
@@ -132,7 +139,7 @@ t.test('the plan stored at publish, and surprises from reports', async (t) => {
   // A run of the first revision (planned against nothing: every host added).
   const report = (host: string, runId: string, revision: string, changed: { id: string; routine?: boolean; refreshed?: boolean }[]) => {
     const r = makeReport(host, runId) as Record<string, any>;
-    r.revision = revision;
+    r.revision = revision.slice(0, 16); // as catalogs name it
     r.resources = changed.map((c) => ({ id: c.id, type: c.id.split(':')[0], state: 'changed', changes: c.refreshed ? [] : [{ property: 'content', corrective: false, ...(c.routine ? { routine: true } : {}) }], durationMs: 1, ...(c.refreshed ? { refreshed: true } : {}) }));
     r.outcome = 'changed';
     r.counts = { total: changed.length, inSync: 0, changed: changed.length, wouldChange: 0, failed: 0, skipped: 0, corrective: 0 };
@@ -159,19 +166,26 @@ t.test('the plan stored at publish, and surprises from reports', async (t) => {
   const drift = report('web-1', 'drift', revB, [{ id: 'file:/srv/app/robots.txt' }]);
   await web1.request('POST', '/api/v1/hosts/web-1/reports', drift);
   await web1.request('POST', '/api/v1/hosts/web-1/reports', drift);
+  // A host the plan leaves unchanged keeps its catalog, which names the base revision: judged against the new plan.
+  await db1.request('POST', '/api/v1/hosts/db-1/reports', report('db-1', 'kept-catalog', revA, [{ id: 'file:/srv/app/robots.txt' }]));
+  // A host planned to change that still runs the base's catalog: judged against the base's own plan (robots.txt is created there).
+  await web1.request('POST', '/api/v1/hosts/web-1/reports', report('web-1', 'not-yet', revA, [{ id: 'file:/srv/app/robots.txt' }]));
   await fx.server.services.fleetPlans.idle();
   const s = await fx.json('GET', `/api/v1/revisions/${revB.slice(0, 12)}/surprises`);
   t.equal(s.status, 200);
   const body = s.json() as { revision: string; planned: boolean; surprises: { host: string; resource: string; runId: string; reason: string; at: string }[] };
+  t.same(surpriseGuard.check(body), [], 'the answer is a surprise list');
   t.equal(body.revision, revB);
   t.equal(body.planned, true);
   t.same(
     body.surprises.map((x) => [x.host, x.resource, x.runId, x.reason]).sort(),
     [
+      ['db-1', 'file:/srv/app/robots.txt', 'kept-catalog', 'the plan predicted no change'],
       ['db-1', 'file:/srv/app/static.txt', 'early', 'the plan predicted no change'],
       ['web-1', 'file:/srv/app/robots.txt', 'drift', 'not in the plan of this host'],
     ],
   );
+  t.same((await fx.json('GET', `/api/v1/revisions/${revA}/surprises`)).json().surprises, [], 'nothing against the base');
   // Re-publishing the live revision does not replace its plan.
   t.equal((await fx.publish(smallRepo({ webPort: 9090 }))).status, 201);
   await fx.server.services.fleetPlans.idle();
