@@ -456,13 +456,22 @@ export class FleetPlanService {
     return found.length === 1 ? found[0]! : null;
   }
 
-  /** Judges every stored run of `revision` received since `sinceMs` (bounded: 100 pages of 1000). */
+  /**
+   * Judges the stored runs of a just-planned revision: those naming it (reports name the
+   * revision as their catalog did: the first 16 hex characters of the id) received since a
+   * minute before `sinceMs` (servers' clocks differ a little), and those naming the base —
+   * hosts the plan leaves unchanged keep its catalog — received since `sinceMs` (runs before the
+   * publish are the base's own). Bounded: 100 pages of 1000 each.
+   */
   async #rescan(revision: string, base: string | undefined, sinceMs: number): Promise<void> {
-    let since = sinceMs - 60_000;
+    await this.#rescanNames([revision, revision.slice(0, 16)], sinceMs - 60_000);
+    if (base) await this.#rescanNames([base, base.slice(0, 16)], sinceMs);
+  }
+
+  async #rescanNames(names: readonly string[], sinceMs: number): Promise<void> {
+    let since = sinceMs;
     for (let page = 0; page < 100 && !this.#stop.signal.aborted; page++) {
-      // Reports name the revision as their catalog did: the first 16 hex characters of the id;
-      // hosts the plan leaves unchanged keep naming the base.
-      const docs = await this.reports.ofRevisionSince([revision, revision.slice(0, 16), ...(base ? [base, base.slice(0, 16)] : [])], since, 1000);
+      const docs = await this.reports.ofRevisionSince(names, since, 1000);
       for (const d of docs) {
         const report = JSON.parse(d.json) as RunReport;
         const changed = changedResources(report);
