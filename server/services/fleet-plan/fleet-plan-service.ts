@@ -96,6 +96,8 @@ interface PlanIndex {
   readonly revision: string;
   /** The base it was planned against. */
   readonly base: string | null;
+  /** When the revision was published (the plan started): runs received before are the base's. */
+  readonly publishedAt: number;
   readonly blob: string;
   readonly hosts: ReadonlyMap<string, { readonly status: HostPlan['status']; readonly resources: ReadonlySet<string> }>;
 }
@@ -312,7 +314,7 @@ export class FleetPlanService {
     const blob = sha256Hex(json);
     await this.blobs.put(blob, json);
     await this.plans.updateOne({ _id: revision, startedAt }, { $set: { state: 'ready', blob, computedAt: this.clock.now() } });
-    const index = indexOf(plan, revision, blob);
+    const index = indexOf(plan, revision, blob, startedAt);
     this.#cache.delete(revision.slice(0, 16));
     this.#cache.set(revision, { at: this.clock.now(), index, state: 'ready' });
     this.#latestPlan = { at: this.clock.now(), index };
@@ -368,18 +370,19 @@ export class FleetPlanService {
       return;
     }
     const at = Date.parse(report.startedAt);
-    const p = this.#judge(host, report.revision, report.runId, Number.isFinite(at) ? at : this.clock.now(), changed).catch((err: unknown) => this.log.warn('a surprise check failed', { host, runId: report.runId, err: (err as Error).message }));
+    const now = this.clock.now();
+    const p = this.#judge(host, report.revision, report.runId, Number.isFinite(at) ? at : now, now, changed).catch((err: unknown) => this.log.warn('a surprise check failed', { host, runId: report.runId, err: (err as Error).message }));
     this.#background.add(p);
     void p.finally(() => this.#background.delete(p));
   }
 
   /** `ref`: the revision as the report names it (catalogs carry the first 16 hex characters of the id). */
-  async #judge(host: string, ref: string, runId: string, at: number, changed: readonly string[]): Promise<void> {
+  async #judge(host: string, ref: string, runId: string, at: number, receivedAt: number, changed: readonly string[]): Promise<void> {
     // A host the newest plan leaves unchanged keeps its catalog, and so reports the base
     // revision's name (catalog ids do not depend on the revision): its runs are runs of the
     // newest revision as much as of the base, and are judged against the newest plan.
     const latest = await this.#latest();
-    const viaLatest = latest?.base != null && ref.length >= 12 && latest.base.startsWith(ref) && latest.hosts.get(host)?.status === 'unchanged';
+    const viaLatest = latest?.base != null && receivedAt >= latest.publishedAt && ref.length >= 12 && latest.base.startsWith(ref) && latest.hosts.get(host)?.status === 'unchanged';
     const index = viaLatest ? latest : (await this.#index(ref)).index;
     if (!index) return;
     const revision = index.revision;
@@ -437,7 +440,7 @@ export class FleetPlanService {
         else if (hit?.index?.blob === doc.blob) entry = { ...hit, at: this.clock.now() };
         else {
           const data = await this.blobs.get(doc.blob);
-          entry = { at: this.clock.now(), index: data ? indexOf(JSON.parse(data.toString('utf8')) as FleetPlan, doc._id, doc.blob) : undefined, state: data ? 'ready' : 'none' };
+          entry = { at: this.clock.now(), index: data ? indexOf(JSON.parse(data.toString('utf8')) as FleetPlan, doc._id, doc.blob, doc.startedAt) : undefined, state: data ? 'ready' : 'none' };
         }
         this.#cache.set(revision, entry);
         while (this.#cache.size > 8) this.#cache.delete(this.#cache.keys().next().value!);
@@ -449,10 +452,10 @@ export class FleetPlanService {
   }
 
   /** The plan document of a revision named by its id or a prefix of at least 12 hex characters (one match only). */
-  async #planDoc(ref: string): Promise<Pick<PlanDoc, '_id' | 'state' | 'blob'> | null> {
-    if (ref.length === 64) return this.plans.findOne({ _id: ref }, { projection: { state: 1, blob: 1 } });
+  async #planDoc(ref: string): Promise<Pick<PlanDoc, '_id' | 'state' | 'blob' | 'startedAt'> | null> {
+    if (ref.length === 64) return this.plans.findOne({ _id: ref }, { projection: { state: 1, blob: 1, startedAt: 1 } });
     if (!/^[0-9a-f]{12,63}$/.test(ref)) return null;
-    const found = await this.plans.find({ _id: { $gte: ref, $lt: `${ref}g` } }, { projection: { state: 1, blob: 1 }, limit: 2 });
+    const found = await this.plans.find({ _id: { $gte: ref, $lt: `${ref}g` } }, { projection: { state: 1, blob: 1, startedAt: 1 }, limit: 2 });
     return found.length === 1 ? found[0]! : null;
   }
 
@@ -477,7 +480,7 @@ export class FleetPlanService {
         const changed = changedResources(report);
         if (changed.length === 0) continue;
         const at = Date.parse(report.startedAt);
-        await this.#judge(d.host, report.revision, d.runId, Number.isFinite(at) ? at : d.receivedAtMs, changed);
+        await this.#judge(d.host, report.revision, d.runId, Number.isFinite(at) ? at : d.receivedAtMs, d.receivedAtMs, changed);
       }
       if (docs.length < 1000) return;
       const last = docs[docs.length - 1]!.receivedAtMs;
@@ -514,10 +517,10 @@ export function changedResources(report: Pick<RunReport, 'resources'>): string[]
   return out;
 }
 
-function indexOf(plan: FleetPlan, revision: string, blob: string): PlanIndex {
+function indexOf(plan: FleetPlan, revision: string, blob: string, publishedAt: number): PlanIndex {
   const hosts = new Map<string, { status: HostPlan['status']; resources: Set<string> }>();
   for (const h of plan.hosts) hosts.set(h.host, { status: h.status, resources: new Set(h.changes.map((c) => c.resource)) });
-  return { revision, base: plan.base, blob, hosts };
+  return { revision, base: plan.base, publishedAt, blob, hosts };
 }
 
 type Side = { ok: true; side: CatalogSide } | { ok: false; problems: Problem[] };
