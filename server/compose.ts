@@ -48,7 +48,7 @@ import type { JobPorts } from './services/jobs/ports.js';
 import { TargetResolver } from './services/jobs/targets.js';
 import { realStepRunners } from './services/jobs/step-runners.js';
 import { scheduleLauncher } from './services/jobs/schedule-launcher.js';
-import { FleetPlanService } from './services/fleet-plan/fleet-plan-service.js';
+import { FleetPlanService, type FleetPlanOptions } from './services/fleet-plan/fleet-plan-service.js';
 import { openRollouts } from './services/rollouts/rollout-model.js';
 import { RolloutDriver, type ProbeRunner, type RolloutDriverOptions, type TargetFor } from './services/rollouts/rollout-driver.js';
 import { RolloutService } from './services/rollouts/rollout-service.js';
@@ -131,6 +131,8 @@ export interface ServerConfig {
   readonly rollouts?: { readonly driver?: RolloutDriverOptions; readonly probe?: ProbeRunner };
   /** Where this server keeps its git mirror (GIT_PROJECT_ROOT). Default <dataDir>/git. */
   readonly gitRootDir?: string;
+  /** Bounds of fleet plans (compile concurrency, deadlines, diff budget): FleetPlanService's defaults otherwise. */
+  readonly fleetPlan?: FleetPlanOptions;
 }
 
 /** Default of ServerConfig.jobTransfer.concurrency. */
@@ -256,7 +258,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       schedules: await ScheduleService.open(store, clock, { launcher: jobLauncher }),
       auditLog,
       jobs,
-      fleetPlans: await FleetPlanService.open(store, config.dataDir, { revisions, hostStates, reports, compiler, clock, log: log.child({ component: 'fleet-plan' }) }),
+      fleetPlans: await FleetPlanService.open(store, config.dataDir, { revisions, hostStates, reports, compiler, clock, log: log.child({ component: 'fleet-plan' }) }, config.fleetPlan ?? {}),
       rollouts,
       git: gitService,
     };

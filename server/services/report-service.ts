@@ -150,11 +150,11 @@ export class ReportService {
   }
 
   /**
-   * Reports of runs of `revision` received at or after `sinceMs`, oldest first, at most `limit`
+   * Reports of runs of one of `revisions` (as reports name them) received at or after `sinceMs`, oldest first, at most `limit`
    * (over the receivedAt index): for passes that look at a revision's runs after the fact.
    */
-  async ofRevisionSince(revision: string, sinceMs: number, limit = 1000): Promise<{ host: string; runId: string; receivedAtMs: number; json: string }[]> {
-    const docs = await this.reports.find({ receivedAtMs: { $gte: sinceMs }, revision }, { sort: { receivedAtMs: 1 }, limit: Math.min(Math.max(1, limit), 5000), projection: { host: 1, runId: 1, receivedAtMs: 1, json: 1 } });
+  async ofRevisionSince(revisions: readonly string[], sinceMs: number, limit = 1000): Promise<{ host: string; runId: string; receivedAtMs: number; json: string }[]> {
+    const docs = await this.reports.find({ receivedAtMs: { $gte: sinceMs }, revision: { $in: [...revisions] } }, { sort: { receivedAtMs: 1 }, limit: Math.min(Math.max(1, limit), 5000), projection: { host: 1, runId: 1, receivedAtMs: 1, json: 1 } });
     return docs.map((d) => ({ host: d.host, runId: d.runId, receivedAtMs: d.receivedAtMs, json: d.json }));
   }
 

@@ -87,6 +87,8 @@ const plans: Record<string, Plan> = {
   "docs/jobs.md: stead job show JOB_ID": { notRun: 'needs a job on a Stead server; test/cli/operator/server.test.ts runs stead job show' },
   "docs/jobs.md: stead job redo JOB_ID --failed --wait": { notRun: 'needs a failed job on a Stead server; test/e2e/jobs.test.ts and test/cli/operator/server.test.ts redo failed hosts' },
   "docs/jobs.md: stead job cancel JOB_ID": { notRun: 'needs a running job on a Stead server; test/cli/operator/server.test.ts runs stead job cancel' },
+  "docs/cli.md: stead plan manifests/ --json": { notRun: "needs a Stead server with a live revision and an admin token; test/e2e/fleet-plan.test.ts runs stead plan DIR --json against a real server" },
+  "docs/plan.md: stead plan manifests/": { notRun: "needs a Stead server with a live revision and an admin token; test/e2e/fleet-plan.test.ts runs stead plan DIR against a real server" },
   "docs/cli.md: stead plan run rolling-restart --targets group:web --var BATCH=2 --wait": { notRun: "needs a Stead server with saved plans; test/cli/operator/bodies.test.ts checks the request it sends" },
   'docs/cli.md: stead publish manifests/ --message "alpha says bonjour"': { notRun: "needs a Stead server; test/cli/operator/publish.test.ts publishes a checkout against a real server (human and --json output, refused revisions)" },
   'docs/cli.md: stead publish manifests/ --message canary --batches 1,10%,+20%,100% --gate manual --max-failures 5% --json': { notRun: "needs a Stead server with enrolled hosts; test/cli/operator/publish.test.ts starts a rollout with these flags against the real rollout engine" },

@@ -56,7 +56,7 @@ export interface SurpriseList {
 export interface FleetPlanOptions {
   /** Hosts compiled at once by one plan. Default 2. */
   readonly compileConcurrency?: number;
-  /** One host's two compiles (queue wait included). Default 60 s. */
+  /** One host's two compiles (waiting for a compile worker included). Default 120 s. */
   readonly hostDeadlineMs?: number;
   /** A whole plan. Default 15 min. */
   readonly planDeadlineMs?: number;
@@ -92,6 +92,12 @@ type SurpriseDoc = {
 
 /** What the surprise check needs of a stored plan: per host its status and predicted resources. */
 interface PlanIndex {
+  /** The revision's full id. */
+  readonly revision: string;
+  /** The base it was planned against. */
+  readonly base: string | null;
+  /** When the revision was published (the plan started): runs received before are the base's. */
+  readonly publishedAt: number;
   readonly blob: string;
   readonly hosts: ReadonlyMap<string, { readonly status: HostPlan['status']; readonly resources: ReadonlySet<string> }>;
 }
@@ -105,6 +111,8 @@ interface CacheEntry {
 
 /** Most surprises stored for one run. */
 const maxSurprisesPerRun = 100;
+/** Surprise checks waiting at once; beyond, a check is dropped. */
+const maxPendingChecks = 10_000;
 /** Surprises a list answers with at most. */
 const maxSurprisesListed = 1000;
 
@@ -116,6 +124,10 @@ export class FleetPlanService {
   readonly #stop = new AbortController();
   readonly #scratch: string;
   #running = 0;
+  #dropped = 0;
+  #latestPlan: { at: number; index: PlanIndex | undefined } | undefined;
+  #latestLoading: Promise<PlanIndex | undefined> | undefined;
+  #uploads = 0;
   #uploadChain: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -135,7 +147,7 @@ export class FleetPlanService {
   }
 
   static async open(store: DocumentStore, dataDir: string, deps: { revisions: RevisionService; hostStates: HostStateService; reports: ReportService; compiler: CompilerPort; clock: Clock; log: Logger }, opts: FleetPlanOptions = {}): Promise<FleetPlanService> {
-    const plans = await store.collection<PlanDoc>('fleet_plans');
+    const plans = await store.collection<PlanDoc>('fleet_plans', [{ name: 'by_started', fields: { startedAt: -1 } }]);
     const surprises = await store.collection<SurpriseDoc>('plan_surprises', [{ name: 'by_revision_at', fields: { revision: 1, at: -1 } }]);
     const svc = new FleetPlanService(plans, surprises, await store.blobs('fleet_plan_json'), dataDir, deps.revisions, deps.hostStates, deps.reports, deps.compiler, deps.clock, deps.log, opts);
     // Uploads a killed process was planning: never needed again.
@@ -163,9 +175,12 @@ export class FleetPlanService {
    * 422, as publishing would); a host whose catalog does not compile is a "fails" host.
    */
   async planUpload(files: ReadonlyMap<string, Buffer>, base: string | undefined, signal: AbortSignal): Promise<FleetPlan> {
+    // One upload is planned at a time (validation is CPU heavy); one more may wait, holding its files.
+    if (this.#uploads >= 2) throw new ApiError('SERVER_BUSY', 'another uploaded repository is being planned on this server; try again shortly').retryAfter(10);
+    this.#uploads++;
     const run = this.#uploadChain.then(() => this.#slot(() => this.#planUpload(files, base, signal)));
     this.#uploadChain = run.catch(() => undefined);
-    return run;
+    return run.finally(() => this.#uploads--);
   }
 
   async #planUpload(files: ReadonlyMap<string, Buffer>, base: string | undefined, signal: AbortSignal): Promise<FleetPlan> {
@@ -214,7 +229,7 @@ export class FleetPlanService {
     const inBase = new Set(base?.loaded.hosts.map((h) => h.name) ?? []);
     const names = [...new Set([...inTarget, ...inBase])].sort();
     const budget = { left: this.opts.diffBudgetBytes ?? 8 * 1024 * 1024 };
-    const hostMs = this.opts.hostDeadlineMs ?? 60_000;
+    const hostMs = this.opts.hostDeadlineMs ?? 120_000;
     const results = new Array<HostPlan>(names.length);
     let next = 0;
     const worker = async (): Promise<void> => {
@@ -299,14 +314,17 @@ export class FleetPlanService {
     const blob = sha256Hex(json);
     await this.blobs.put(blob, json);
     await this.plans.updateOne({ _id: revision, startedAt }, { $set: { state: 'ready', blob, computedAt: this.clock.now() } });
-    this.#cache.set(revision, { at: this.clock.now(), index: indexOf(plan, blob), state: 'ready' });
+    const index = indexOf(plan, revision, blob, startedAt);
+    this.#cache.delete(revision.slice(0, 16));
+    this.#cache.set(revision, { at: this.clock.now(), index, state: 'ready' });
+    this.#latestPlan = { at: this.clock.now(), index };
     this.log.info('fleet plan stored', { revision, base: base ?? null, ...plan.summary });
     // Runs reported before the plan was ready (here or on another server): judged now, and once
     // more after every server's cache has seen the plan.
-    await this.#rescan(revision, startedAt);
+    await this.#rescan(revision, base, startedAt);
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
-      const again = this.#rescan(revision, startedAt).catch((err: unknown) => this.log.warn('a second look at runs of a planned revision failed', { revision, err: (err as Error).message }));
+      const again = this.#rescan(revision, base, startedAt).catch((err: unknown) => this.log.warn('a second look at runs of a planned revision failed', { revision, err: (err as Error).message }));
       this.#background.add(again);
       void again.finally(() => this.#background.delete(again));
     }, this.opts.rescanDelayMs ?? 15_000);
@@ -346,16 +364,29 @@ export class FleetPlanService {
   onReport(host: string, report: RunReport): void {
     const changed = changedResources(report);
     if (changed.length === 0) return;
+    // A store too slow to keep up: checks are dropped (and counted) rather than queued without bound.
+    if (this.#background.size >= maxPendingChecks) {
+      this.#dropped++;
+      return;
+    }
     const at = Date.parse(report.startedAt);
-    const p = this.#judge(host, report.revision, report.runId, Number.isFinite(at) ? at : this.clock.now(), changed).catch((err: unknown) => this.log.warn('a surprise check failed', { host, runId: report.runId, err: (err as Error).message }));
+    const now = this.clock.now();
+    const p = this.#judge(host, report.revision, report.runId, Number.isFinite(at) ? at : now, now, changed).catch((err: unknown) => this.log.warn('a surprise check failed', { host, runId: report.runId, err: (err as Error).message }));
     this.#background.add(p);
     void p.finally(() => this.#background.delete(p));
   }
 
-  async #judge(host: string, revision: string, runId: string, at: number, changed: readonly string[]): Promise<void> {
-    const entry = await this.#index(revision);
-    if (!entry.index) return;
-    const planned = entry.index.hosts.get(host);
+  /** `ref`: the revision as the report names it (catalogs carry the first 16 hex characters of the id). */
+  async #judge(host: string, ref: string, runId: string, at: number, receivedAt: number, changed: readonly string[]): Promise<void> {
+    // A host the newest plan leaves unchanged keeps its catalog, and so reports the base
+    // revision's name (catalog ids do not depend on the revision): its runs are runs of the
+    // newest revision as much as of the base, and are judged against the newest plan.
+    const latest = await this.#latest();
+    const viaLatest = latest?.base != null && receivedAt >= latest.publishedAt && ref.length >= 12 && latest.base.startsWith(ref) && latest.hosts.get(host)?.status === 'unchanged';
+    const index = viaLatest ? latest : (await this.#index(ref)).index;
+    if (!index) return;
+    const revision = index.revision;
+    const planned = index.hosts.get(host);
     const fresh: SurpriseDoc[] = [];
     for (const resource of changed) {
       if (planned?.resources.has(resource)) continue;
@@ -373,7 +404,27 @@ export class FleetPlanService {
     if (fresh.length > 0) this.log.warn('a run changed what its revision\'s plan did not predict', { host, revision, runId, surprises: fresh.length, first: fresh[0]!.resource });
   }
 
-  /** The plan index of `revision`, cached: no plan is re-asked after 10 s, a computing one after 1 s, a ready one after 60 s. */
+  /** The index of the newest stored plan (re-asked every 10 s; set at once when this server stores one). */
+  async #latest(): Promise<PlanIndex | undefined> {
+    const now = this.clock.now();
+    if (this.#latestPlan && now - this.#latestPlan.at < 10_000) return this.#latestPlan.index;
+    this.#latestLoading ??= (async () => {
+      try {
+        const [doc] = await this.plans.find({ state: 'ready' }, { sort: { startedAt: -1 }, limit: 1, projection: { _id: 1 } });
+        const index = doc ? (await this.#index(doc._id)).index : undefined;
+        this.#latestPlan = { at: this.clock.now(), index };
+        return index;
+      } finally {
+        this.#latestLoading = undefined;
+      }
+    })();
+    return this.#latestLoading;
+  }
+
+  /**
+   * The plan index of the revision `revision` names (its id, or the prefix catalogs and reports
+   * carry), cached: no plan is re-asked after 10 s, a computing one after 1 s, a ready one after 60 s.
+   */
   async #index(revision: string): Promise<CacheEntry> {
     const now = this.clock.now();
     const hit = this.#cache.get(revision);
@@ -382,14 +433,14 @@ export class FleetPlanService {
     let p = this.#loading.get(revision);
     if (!p) {
       p = (async (): Promise<CacheEntry> => {
-        const doc = await this.plans.findOne({ _id: revision }, { projection: { state: 1, blob: 1 } });
+        const doc = await this.#planDoc(revision);
         let entry: CacheEntry;
         if (!doc) entry = { at: this.clock.now(), index: undefined, state: 'none' };
         else if (doc.state !== 'ready' || !doc.blob) entry = { at: this.clock.now(), index: undefined, state: doc.state };
         else if (hit?.index?.blob === doc.blob) entry = { ...hit, at: this.clock.now() };
         else {
           const data = await this.blobs.get(doc.blob);
-          entry = { at: this.clock.now(), index: data ? indexOf(JSON.parse(data.toString('utf8')) as FleetPlan, doc.blob) : undefined, state: data ? 'ready' : 'none' };
+          entry = { at: this.clock.now(), index: data ? indexOf(JSON.parse(data.toString('utf8')) as FleetPlan, doc._id, doc.blob, doc.startedAt) : undefined, state: data ? 'ready' : 'none' };
         }
         this.#cache.set(revision, entry);
         while (this.#cache.size > 8) this.#cache.delete(this.#cache.keys().next().value!);
@@ -400,23 +451,47 @@ export class FleetPlanService {
     return p;
   }
 
-  /** Judges every stored run of `revision` received since `sinceMs` (bounded: 100 pages of 1000). */
-  async #rescan(revision: string, sinceMs: number): Promise<void> {
-    let since = sinceMs - 60_000;
+  /** The plan document of a revision named by its id or a prefix of at least 12 hex characters (one match only). */
+  async #planDoc(ref: string): Promise<Pick<PlanDoc, '_id' | 'state' | 'blob' | 'startedAt'> | null> {
+    if (ref.length === 64) return this.plans.findOne({ _id: ref }, { projection: { state: 1, blob: 1, startedAt: 1 } });
+    if (!/^[0-9a-f]{12,63}$/.test(ref)) return null;
+    const found = await this.plans.find({ _id: { $gte: ref, $lt: `${ref}g` } }, { projection: { state: 1, blob: 1, startedAt: 1 }, limit: 2 });
+    return found.length === 1 ? found[0]! : null;
+  }
+
+  /**
+   * Judges the stored runs of a just-planned revision: those naming it (reports name the
+   * revision as their catalog did: the first 16 hex characters of the id) received since a
+   * minute before `sinceMs` (servers' clocks differ a little), and those naming the base —
+   * hosts the plan leaves unchanged keep its catalog — received since `sinceMs` (runs before the
+   * publish are the base's own). Bounded: 100 pages of 1000 each.
+   */
+  async #rescan(revision: string, base: string | undefined, sinceMs: number): Promise<void> {
+    await this.#rescanNames([revision, revision.slice(0, 16)], sinceMs - 60_000);
+    if (base) await this.#rescanNames([base, base.slice(0, 16)], sinceMs);
+  }
+
+  async #rescanNames(names: readonly string[], sinceMs: number): Promise<void> {
+    let since = sinceMs;
     for (let page = 0; page < 100 && !this.#stop.signal.aborted; page++) {
-      const docs = await this.reports.ofRevisionSince(revision, since, 1000);
+      const docs = await this.reports.ofRevisionSince(names, since, 1000);
       for (const d of docs) {
         const report = JSON.parse(d.json) as RunReport;
         const changed = changedResources(report);
         if (changed.length === 0) continue;
         const at = Date.parse(report.startedAt);
-        await this.#judge(d.host, revision, d.runId, Number.isFinite(at) ? at : d.receivedAtMs, changed);
+        await this.#judge(d.host, report.revision, d.runId, Number.isFinite(at) ? at : d.receivedAtMs, d.receivedAtMs, changed);
       }
       if (docs.length < 1000) return;
       const last = docs[docs.length - 1]!.receivedAtMs;
       since = last > since ? last : since + 1;
       await yieldNow();
     }
+  }
+
+  /** Surprise checks dropped because too many were waiting (the store could not keep up). */
+  get counters(): { droppedChecks: number } {
+    return { droppedChecks: this.#dropped };
   }
 
   /** Waits for background work (stored plans, surprise checks) to settle: tests and shutdown. */
@@ -442,10 +517,10 @@ export function changedResources(report: Pick<RunReport, 'resources'>): string[]
   return out;
 }
 
-function indexOf(plan: FleetPlan, blob: string): PlanIndex {
+function indexOf(plan: FleetPlan, revision: string, blob: string, publishedAt: number): PlanIndex {
   const hosts = new Map<string, { status: HostPlan['status']; resources: Set<string> }>();
   for (const h of plan.hosts) hosts.set(h.host, { status: h.status, resources: new Set(h.changes.map((c) => c.resource)) });
-  return { blob, hosts };
+  return { revision, base: plan.base, publishedAt, blob, hosts };
 }
 
 type Side = { ok: true; side: CatalogSide } | { ok: false; problems: Problem[] };
