@@ -24,7 +24,10 @@ export const commands = {
   job: 'Run a script on hosts, follow it, show, redo and cancel jobs',
   schedule: 'Create, list and delete scheduled jobs',
   script: 'Add, list and show scripts of the server\'s library',
-  plan: 'Launch a job from a saved job plan',
+  plan: 'Show what a manifest directory would change on the fleet; launch a saved job plan (run)',
+  publish: 'Publish a manifest directory as a revision, at once or as a canary rollout',
+  rollout: 'List, show, continue, pause, abort and roll back rollouts',
+  revisions: 'List the manifest history, diff two revisions, activate (roll back to) one',
 } as const;
 export type CommandName = keyof typeof commands;
 

@@ -15,6 +15,8 @@ import { scriptRoutes } from './api/script-routes.js';
 import { auditRoutes } from './api/audit-routes.js';
 import { scheduleRoutes } from './api/schedule-routes.js';
 import { jobAgentRoutes, jobRoutes } from './api/job-routes.js';
+import { fleetPlanRoutes } from './api/fleet-plan-routes.js';
+import { rolloutRoutes } from './api/rollout-routes.js';
 import { authenticateAgent, authenticateOperator, type AuthDeps } from './api/auth.js';
 import { errorMiddleware } from './api/error-middleware.js';
 import { requestId } from './api/request-id.js';
@@ -24,6 +26,7 @@ import { ByteBudget } from './domain/byte-budget.js';
 import { pathRedactor } from './domain/redact-paths.js';
 import { defaultBodyLimit, type RouteSpec } from './api/route-spec.js';
 import { consoleRouter } from './web/console-routes.js';
+import { gitMiddleware } from './api/git-routes.js';
 
 export interface AppOptions {
   readonly services: Services;
@@ -101,7 +104,7 @@ export function createApp(opts: AppOptions): SteadApp {
   const version = opts.version ?? '0.1.0';
   const metrics = createMetrics(services, { defaultMetrics: opts.defaultMetrics ?? true });
   let routes: RouteSpec[] = [];
-  routes = [...systemRoutes(metrics, () => routes, version), ...agentRoutes, ...jobAgentRoutes, ...operatorRoutes, ...jobRoutes, ...planRoutes, ...scriptRoutes, ...auditRoutes, ...scheduleRoutes];
+  routes = [...systemRoutes(metrics, () => routes, version), ...agentRoutes, ...jobAgentRoutes, ...operatorRoutes, ...jobRoutes, ...planRoutes, ...scriptRoutes, ...auditRoutes, ...scheduleRoutes, ...fleetPlanRoutes, ...rolloutRoutes];
   const deps: AuthDeps = { enrollment: services.enrollment, operators: services.operators, nonces: services.nonces, clock: services.clock, skewMs: opts.skewMs ?? 5 * 60_000 };
 
   const bodyBudget = new ByteBudget(opts.unauthenticatedBodyBytes ?? defaultUnauthenticatedBodyBytes);
@@ -155,6 +158,7 @@ export function createApp(opts: AppOptions): SteadApp {
     router.register(spec.path, [spec.method], mw as never);
   }
   const web = consoleRouter(services, { secureCookies: opts.secureCookies ?? false });
+  app.use(gitMiddleware(services, log));
   app.use(router.routes());
   app.use(router.allowedMethods());
   app.use(web.routes());

@@ -48,6 +48,14 @@ import type { JobPorts } from './services/jobs/ports.js';
 import { TargetResolver } from './services/jobs/targets.js';
 import { realStepRunners } from './services/jobs/step-runners.js';
 import { scheduleLauncher } from './services/jobs/schedule-launcher.js';
+import { FleetPlanService, type FleetPlanOptions } from './services/fleet-plan/fleet-plan-service.js';
+import { openRollouts } from './services/rollouts/rollout-model.js';
+import { RolloutDriver, type ProbeRunner, type RolloutDriverOptions, type TargetFor } from './services/rollouts/rollout-driver.js';
+import { RolloutService } from './services/rollouts/rollout-service.js';
+import { RevisionTarget } from './services/rollouts/revision-target.js';
+import { JobTarget } from './services/rollouts/job-target.js';
+import { rolloutProbe } from './services/rollouts/probes.js';
+import { GitService } from './services/git/git-service.js';
 
 export interface ServerConfig {
   /** Data directory: embedded store, revision checkouts, admin-token. */
@@ -119,6 +127,12 @@ export interface ServerConfig {
    * safety audit, the script library, execution accounts and the step runners.
    */
   readonly jobs?: Partial<JobPorts> & { readonly driver?: PlanDriverOptions; readonly pollRecheckMs?: number };
+  /** The rollout driver's timing, and its health probes (tests); default: real probes. */
+  readonly rollouts?: { readonly driver?: RolloutDriverOptions; readonly probe?: ProbeRunner };
+  /** Where this server keeps its git mirror (GIT_PROJECT_ROOT). Default <dataDir>/git. */
+  readonly gitRootDir?: string;
+  /** Bounds of fleet plans (compile concurrency, deadlines, diff budget): FleetPlanService's defaults otherwise. */
+  readonly fleetPlan?: FleetPlanOptions;
 }
 
 /** Default of ServerConfig.jobTransfer.concurrency. */
@@ -181,6 +195,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
     const compiler = config.compiler ?? worker!;
     const revisions = await RevisionService.open(store, config.dataDir, compiler, clock, log.child({ component: 'revisions' }), config.liveTtlMs !== undefined ? { liveTtlMs: config.liveTtlMs } : {});
     const reports = await ReportService.open(store, clock);
+    const gitService = await GitService.open(store, config.dataDir, revisions, clock, log.child({ component: 'git' }), config.gitRootDir !== undefined ? { rootDir: config.gitRootDir } : {});
     // Nonces are claimed in the store as well as in memory, for the freshness window: a request
     // replayed after a restart, or to another server, finds its nonce taken (one insert per
     // signed request, group-committed; housekeeping prunes expired claims). ADR 0008.
@@ -212,6 +227,13 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
     const planDriver = new PlanDriver(jobCollections, clock, jobTargets, jobPorts.runners, jobChannel, log.child({ component: 'jobs' }), config.jobs?.driver ?? {});
     const jobs = new JobService(jobCollections, clock, jobPorts, jobTargets, planDriver, jobChannel, auditLog);
     const plans = await PlanService.open(store, clock);
+    // Rollouts (ADR 0017): one engine, a target per kind; hosts of started batches of the active
+    // revision rollout are served its catalog.
+    const rolloutDocs = await openRollouts(store);
+    const rolloutTarget: TargetFor = (d) => (d.kind === 'revision' ? new RevisionTarget(d.revision ?? '', d.previous, revisions, reports, jobTargets) : new JobTarget(d.job!, d.createdBy, jobs, jobTargets));
+    const rolloutDriver = new RolloutDriver(rolloutDocs, clock, rolloutTarget, config.rollouts?.probe ?? rolloutProbe(jobPorts.scripts, clock), auditLog, log.child({ component: 'rollouts' }), config.rollouts?.driver ?? {});
+    const rollouts = new RolloutService(rolloutDocs, clock, rolloutTarget, rolloutDriver, auditLog);
+    catalogs.setRevisionPin(rollouts);
     // Schedules fire through the job service unless a test passes its own launcher.
     const jobLauncher = config.jobLauncher ?? scheduleLauncher(jobs, plans);
     const services: Services = {
@@ -236,6 +258,9 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       schedules: await ScheduleService.open(store, clock, { launcher: jobLauncher }),
       auditLog,
       jobs,
+      fleetPlans: await FleetPlanService.open(store, config.dataDir, { revisions, hostStates, reports, compiler, clock, log: log.child({ component: 'fleet-plan' }) }, config.fleetPlan ?? {}),
+      rollouts,
+      git: gitService,
     };
     const adminToken = await ensureAdminTokenFile(config.dataDir);
     await services.operators.ensureToken(adminToken.token, 'admin', 'admin');
@@ -254,6 +279,8 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
     services.schedules.startRunner(timer ?? systemTimer, log.child({ component: 'schedules' }), runnerOpts);
     // Running jobs resume here: the driver's first tick re-drives every running job.
     planDriver.start();
+    // Rollouts resume here: the first tick re-drives every running or waiting rollout.
+    rolloutDriver.start();
     return {
       services,
       app,
@@ -263,10 +290,13 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       createHttpServer: (tls) => createHttpServer(app.app.callback(), config.http ?? {}, tls),
       async close() {
         jobChannel.close();
+        await rolloutDriver.stop();
         await planDriver.stop();
+        await services.fleetPlans.close();
         await housekeeping.stop();
         await services.schedules.stopRunner();
         await worker?.close();
+        await gitService.close();
         await store.close();
       },
     };

@@ -67,3 +67,32 @@ export const revisionListSchema = {
   required: ['revisions'],
   properties: { revisions: { type: 'array', items: revisionView, description: 'Revisions, newest first.' } },
 } as const;
+
+/** GET /api/v1/revisions/:a/diff/:b */
+export const revisionDiffSchema = {
+  $id: 'urn:stead:api:revision-diff',
+  type: 'object',
+  additionalProperties: false,
+  required: ['a', 'b', 'files'],
+  properties: {
+    a: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'The revision compared from (full id).' },
+    b: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'The revision compared to (full id).' },
+    files: {
+      type: 'array',
+      description: 'Files that differ, by path (at most 2000).',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['path', 'status', 'diff'],
+        description: 'One file that differs between a and b.',
+        properties: {
+          path: { type: 'string', description: 'Repository-relative path.' },
+          status: { enum: ['added', 'removed', 'modified'], description: 'added: only in b; removed: only in a; modified: in both with different content.' },
+          diff: { type: 'string', description: 'Unified diff from a to b (at most 64 KiB; binary files and files over 1 MiB are described, not diffed).' },
+        },
+      },
+    },
+    truncated: { type: 'boolean', description: 'Some files or diff text were left out to bound the answer.' },
+  },
+} as const;
+export type RevisionDiff = FromSchema<typeof revisionDiffSchema>;

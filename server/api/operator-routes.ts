@@ -19,7 +19,7 @@ import {
 } from '../../schemas/api/agents.js';
 import { complianceHistorySchema, complianceSummarySchema } from '../../schemas/api/compliance.js';
 import { hostListSchema, hostViewSchema } from '../../schemas/api/hosts.js';
-import { revisionListSchema, revisionUploadSchema, revisionViewSchema, type RevisionUpload } from '../../schemas/api/revision.js';
+import { revisionDiffSchema, revisionListSchema, revisionUploadSchema, revisionViewSchema, type RevisionUpload } from '../../schemas/api/revision.js';
 import { runReportSchema, type RunReport } from '../../schemas/report.js';
 import { compileGuard, type Guard } from '../../schemas/validate.js';
 import { isoAt } from '../domain/clock.js';
@@ -31,6 +31,9 @@ import type { LastRunSummary } from '../domain/compliance.js';
 import type { AgentRecord } from '../services/enrollment-service.js';
 import { filesFromJson, filesFromTarGz } from '../services/repository-files.js';
 import type { RevisionInfo } from '../services/revision-service.js';
+import type { HistoryEntry } from '../services/git/git-service.js';
+import { diffRevisions } from '../services/git/revision-diff.js';
+import type { Services } from '../services/services.js';
 import type { AppContext, OperatorPrincipal } from './app-state.js';
 import { jsonBody, readRawBody, requireMediaType } from './body.js';
 import { requestSignal } from './request-signal.js';
@@ -95,8 +98,29 @@ export function agentView(a: AgentRecord): unknown {
   };
 }
 
-function revisionView(r: RevisionInfo): unknown {
-  return { id: r.id, createdAt: isoAt(r.createdAt), createdBy: r.createdBy, ...(r.message !== undefined ? { message: r.message } : {}), fileCount: r.fileCount, live: r.live };
+function revisionView(r: RevisionInfo | HistoryEntry): unknown {
+  const h = r as HistoryEntry;
+  return {
+    id: r.id,
+    createdAt: isoAt(r.createdAt),
+    createdBy: r.createdBy,
+    ...(r.message !== undefined ? { message: r.message } : {}),
+    fileCount: r.fileCount,
+    live: r.live,
+    ...(h.commit !== undefined ? { commit: h.commit } : {}),
+    ...(h.parent !== undefined ? { parent: h.parent } : {}),
+    ...(h.author !== undefined ? { author: h.author } : {}),
+  };
+}
+
+/** A revision named in a path: its id, a unique prefix, or "live". */
+async function revisionParam(s: Services, ref: string): Promise<string> {
+  if (ref === 'live') {
+    const id = await s.revisions.liveId();
+    if (id === undefined) throw new ApiError('NO_LIVE_REVISION', 'no revision is live yet');
+    return id;
+  }
+  return s.revisions.resolveId(ref);
 }
 
 export function lastRunView(r: LastRunSummary): unknown {
@@ -243,26 +267,45 @@ export const operatorRoutes: readonly RouteSpec[] = [
     path: '/api/v1/revisions',
     auth: 'write',
     tag: 'revisions',
-    summary: 'Publish a repository (JSON map of files, or a tar.gz) as a new revision after validating it as a whole. On failure the live revision is unchanged and every error is listed.',
+    summary: 'Publish a repository (JSON map of files, or a tar.gz) as a new revision after validating it as a whole. On failure the live revision is unchanged and every error is listed. With `rollout` (JSON only) the revision is stored without going live and delivered in batches; the answer then carries `rollout: { id, state, batches }`.',
     body: { types: ['application/json', ...gzipTypes], limit: uploadLimit, schema: revisionUploadSchema },
-    responses: { 201: { description: 'published and live', schema: revisionViewSchema }, 400: err('unsafe paths, bad archive'), 413: err('too large'), 415: err('not JSON or gzip'), 422: err('the repository has errors; details.problems lists them with file/line/path') },
+    responses: { 201: { description: 'published and live, or stored with a rollout started', schema: revisionViewSchema }, 400: err('unsafe paths, bad archive, bad batch expression'), 409: err('ROLLOUT_ACTIVE: a revision rollout is active'), 413: err('too large'), 415: err('not JSON or gzip'), 422: err('the repository has errors; details.problems lists them with file/line/path') },
     async handler(ctx, s) {
       const op = operator(ctx);
       const type = requireMediaType(ctx, ['application/json', ...gzipTypes]);
       let files: Map<string, Buffer>;
       let message: string | undefined;
+      let rollout: RevisionUpload['rollout'];
       if (type === 'application/json') {
         const body = await jsonBody(ctx, revisionGuard, uploadLimit);
         files = filesFromJson(body.files, body.encoding);
         message = body.message;
+        rollout = body.rollout;
       } else {
         files = await filesFromTarGz(await readRawBody(ctx, uploadLimit));
         const m = ctx.get('x-stead-message');
         if (m) message = m.slice(0, 1000);
       }
-      const r = await s.revisions.publish(files, { createdBy: op.name, ...(message !== undefined ? { message } : {}) }, requestSignal(ctx));
+      // One revision rollout at a time (ADR 0017): publishing while one is active is refused (409 ROLLOUT_ACTIVE).
+      await s.rollouts.assertNoActiveRevision();
+      const meta = { createdBy: op.name, ...(message !== undefined ? { message } : {}) };
+      const previous = await s.revisions.liveId();
+      // A commit on the manifest history as well (ADR 0017), when the server has git.
+      const publish = (opts: { makeLive?: boolean }) => (s.git ? s.git.publish(files, meta, requestSignal(ctx), opts) : s.revisions.publish(files, meta, requestSignal(ctx), opts));
+      if (rollout === undefined) {
+        const r = await publish({});
+        // Its plan against the revision live before it, computed and stored in the background (ADR 0017 §2).
+        void s.fleetPlans.planPublished(r.id, previous);
+        ctx.status = 201;
+        ctx.body = revisionView(r);
+        return;
+      }
+      const r = await publish({ makeLive: false });
+      if (r.id === previous) throw new ApiError('CONFLICT', `revision ${r.id.slice(0, 12)} is already live: there is nothing to roll out`);
+      const ro = await s.rollouts.startRevision({ revision: r.id, previous, policy: rollout, ...('commit' in r && typeof r.commit === 'string' ? { commit: r.commit } : {}) }, { name: op.name, address: ctx.ip });
+      void s.fleetPlans.planPublished(r.id, previous);
       ctx.status = 201;
-      ctx.body = revisionView(r);
+      ctx.body = { ...(revisionView(r) as object), rollout: { id: ro.id, state: ro.state, batches: ro.batches } };
     },
   },
   {
@@ -270,11 +313,26 @@ export const operatorRoutes: readonly RouteSpec[] = [
     path: '/api/v1/revisions',
     auth: 'read',
     tag: 'revisions',
-    summary: 'Revisions, newest first.',
+    summary: 'The manifest history, newest first: one entry per commit (push, upload or activation) with its commit, parent and author; a revision appears again when it was re-activated.',
     query: { limit: { description: 'at most this many (1-500, default 50)', schema: { type: 'integer', minimum: 1, maximum: 500 } } },
     responses: { 200: { description: 'revisions', schema: revisionListSchema } },
     async handler(ctx, s) {
-      ctx.body = { revisions: (await s.revisions.list(intQuery(ctx, 'limit', 50, 1, 500))).map(revisionView) };
+      const limit = intQuery(ctx, 'limit', 50, 1, 500);
+      ctx.body = { revisions: (s.git ? await s.git.list(limit) : await s.revisions.list(limit)).map(revisionView) };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/revisions/:a/diff/:b',
+    auth: 'read',
+    tag: 'revisions',
+    summary: 'What changes from revision a to revision b, file by file (unified diffs, bounded). Each is an id, a unique prefix of at least 12 hex characters, or "live".',
+    responses: { 200: { description: 'the files that differ', schema: revisionDiffSchema }, 400: err('not an id'), 404: err('unknown'), 409: err('a prefix matches several revisions') },
+    async handler(ctx, s) {
+      const a = await revisionParam(s, ctx.params['a'] ?? '');
+      const b = await revisionParam(s, ctx.params['b'] ?? '');
+      const d = diffRevisions(await s.revisions.files(a), await s.revisions.files(b));
+      ctx.body = { a, b, files: d.files, ...(d.truncated ? { truncated: true } : {}) };
     },
   },
   {
@@ -301,11 +359,11 @@ export const operatorRoutes: readonly RouteSpec[] = [
     path: '/api/v1/revisions/:id/activate',
     auth: 'write',
     tag: 'revisions',
-    summary: 'Make an earlier (validated) revision live again (a rollback): its id, or a unique prefix of at least 12 hex characters (as the console shows it).',
+    summary: 'Make an earlier (validated) revision live again (a rollback): its id, or a unique prefix of at least 12 hex characters (as the console shows it). The history gets a new commit whose tree equals that revision.',
     responses: { 200: { description: 'live', schema: revisionViewSchema }, 400: err('not an id'), 404: err('unknown'), 409: err('the prefix matches several revisions') },
     async handler(ctx, s) {
       const id = await s.revisions.resolveId(ctx.params['id'] ?? '');
-      ctx.body = revisionView(await s.revisions.activate(id));
+      ctx.body = revisionView(s.git ? await s.git.activate(id, operator(ctx).name) : await s.revisions.activate(id));
     },
   },
   {

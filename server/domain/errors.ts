@@ -31,7 +31,8 @@ export type ErrorCode =
   | 'RATE_LIMITED'
   | 'SERVER_BUSY'
   | 'UNSUPPORTED_PROTOCOL'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  | 'ROLLOUT_ACTIVE';
 
 const statusOf: Record<ErrorCode, number> = {
   BAD_REQUEST: 400,
@@ -62,6 +63,7 @@ const statusOf: Record<ErrorCode, number> = {
   SERVER_BUSY: 503,
   UNSUPPORTED_PROTOCOL: 400,
   INTERNAL: 500,
+  ROLLOUT_ACTIVE: 409,
 };
 
 /** An error with a stable code that knows its HTTP response. */

@@ -12,7 +12,12 @@ import { ApiError, isApiError } from '../domain/errors.js';
 import type { Logger } from '../log.js';
 import type { CompileResult, LocatedProblem } from './compiler-port.js';
 import type { HostStateService } from './host-state-service.js';
-import type { RevisionService } from './revision-service.js';
+import type { LiveRevision, RevisionService } from './revision-service.js';
+
+/** Which revision a host is pinned to while a revision rollout is active (RolloutService.revisionFor). */
+export interface RevisionPin {
+  revisionFor(host: string): Promise<string | undefined>;
+}
 
 export interface ServedCatalog {
   readonly catalog: Catalog;
@@ -43,6 +48,7 @@ export class CatalogService {
   #hits = 0;
   #compiles = 0;
   #compileFailures = 0;
+  #pin: RevisionPin | undefined;
 
   private constructor(
     private readonly revisions: RevisionService,
@@ -60,9 +66,22 @@ export class CatalogService {
     return { hits: this.#hits, compiles: this.#compiles, compileFailures: this.#compileFailures, cached: this.#cache.size };
   }
 
+  /** Rollouts (ADR 0017): hosts of started batches of the active revision rollout get its revision. */
+  setRevisionPin(pin: RevisionPin): void {
+    this.#pin = pin;
+  }
+
+  /** The revision `host` is served: the one a rollout pins it to, else the live one. */
+  async #servedRevision(host: string, signal: AbortSignal): Promise<LiveRevision | undefined> {
+    const live = await this.revisions.live(signal);
+    const pinned = this.#pin ? await this.#pin.revisionFor(host) : undefined;
+    if (pinned !== undefined && pinned !== live?.id) return { id: pinned, loaded: await this.revisions.load(pinned, signal) };
+    return live;
+  }
+
   /** The catalog `host` should enforce now. 404 NO_LIVE_REVISION / NOT_FOUND, 422 COMPILE_FAILED. */
   async forHost(host: string, signal: AbortSignal): Promise<ServedCatalog> {
-    const live = await this.revisions.live(signal);
+    const live = await this.#servedRevision(host, signal);
     if (!live) throw new ApiError('NO_LIVE_REVISION', 'no manifest revision has been published yet');
     const inputs = live.loaded.usesFacts(host) ? ((await this.hostStates.factsHash(host)) ?? 'no-facts') : '-';
     const hit = this.#cache.get(host);
@@ -83,9 +102,9 @@ export class CatalogService {
 
 
   async #compile(host: string, revision: string, inputs: string, signal: AbortSignal): Promise<Entry> {
-    const live = await this.revisions.live(signal);
+    const live = await this.#servedRevision(host, signal);
     if (!live || live.id !== revision) return this.forHost(host, signal) as Promise<Entry>;
-    if (!live.loaded.hosts.some((h) => h.name === host)) throw new ApiError('NOT_FOUND', `host ${host} is not in the inventory of the live revision`);
+    if (!live.loaded.hosts.some((h) => h.name === host)) throw new ApiError('NOT_FOUND', `host ${host} is not in the inventory of the ${this.#pin && (await this.revisions.liveId()) !== revision ? `revision ${revision.slice(0, 12)} (being rolled out to it)` : 'live revision'}`);
     const facts = inputs === '-' ? undefined : await this.hostStates.facts(host);
     this.#compiles++;
     let result: CompileResult;

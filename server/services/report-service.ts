@@ -64,7 +64,11 @@ export interface ReportServiceOptions {
   readonly syncEveryMs?: number;
 }
 
+/** Told of every report stored for the first time (not of duplicates); must return at once (ingestion's hot path). */
+export type IngestListener = (host: string, report: RunReport) => void;
+
 export class ReportService {
+  readonly #listeners: IngestListener[] = [];
   #ingested = 0;
   #duplicates = 0;
   #queue: Pending[] = [];
@@ -129,8 +133,29 @@ export class ReportService {
     else {
       this.#ingested++;
       this.#note(summary, host);
+      for (const fn of this.#listeners) {
+        try {
+          fn(host, report);
+        } catch {
+          // a listener's failure is its own; the report is stored
+        }
+      }
     }
     return { runId: report.runId, duplicate };
+  }
+
+  /** Calls `fn` after each report stored for the first time (the fleet plan's surprise check). */
+  onIngested(fn: IngestListener): void {
+    this.#listeners.push(fn);
+  }
+
+  /**
+   * Reports of runs of one of `revisions` (as reports name them) received at or after `sinceMs`, oldest first, at most `limit`
+   * (over the receivedAt index): for passes that look at a revision's runs after the fact.
+   */
+  async ofRevisionSince(revisions: readonly string[], sinceMs: number, limit = 1000): Promise<{ host: string; runId: string; receivedAtMs: number; json: string }[]> {
+    const docs = await this.reports.find({ receivedAtMs: { $gte: sinceMs }, revision: { $in: [...revisions] } }, { sort: { receivedAtMs: 1 }, limit: Math.min(Math.max(1, limit), 5000), projection: { host: 1, runId: 1, receivedAtMs: 1, json: 1 } });
+    return docs.map((d) => ({ host: d.host, runId: d.runId, receivedAtMs: d.receivedAtMs, json: d.json }));
   }
 
   /** Drains the queue in group commits: one insertMany per batch, duplicates filtered first. */
@@ -220,6 +245,24 @@ export class ReportService {
   async lastRuns(): Promise<ReadonlyMap<string, LastRunSummary>> {
     await this.#sync();
     return this.#lastRuns;
+  }
+
+  /**
+   * The newest run of `revision` each of `hosts` reported, among reports received at or after
+   * `sinceMs` (a rollout batch's start): outcome and failed resources.
+   */
+  async newestOf(hosts: readonly string[], revision: string, sinceMs: number): Promise<Map<string, { runId: string; outcome: string; failed: number }>> {
+    const out = new Map<string, { runId: string; outcome: string; failed: number; receivedAtMs: number }>();
+    for (let i = 0; i < hosts.length; i += 500) {
+      const chunk = hosts.slice(i, i + 500);
+      // Catalogs (and so reports) name the revision by its first 16 characters; API clients may send it whole.
+      const docs = await this.reports.find({ host: { $in: chunk }, revision: { $in: [...new Set([revision, revision.slice(0, 16)])] }, receivedAtMs: { $gte: sinceMs } }, { sort: { receivedAtMs: -1 }, limit: chunk.length * 20, projection: { host: 1, runId: 1, outcome: 1, failed: 1, receivedAtMs: 1 } });
+      for (const d of docs) {
+        const cur = out.get(d.host);
+        if (!cur || cur.receivedAtMs < d.receivedAtMs) out.set(d.host, { runId: d.runId, outcome: d.outcome, failed: d.failed, receivedAtMs: d.receivedAtMs });
+      }
+    }
+    return new Map([...out].map(([h, v]) => [h, { runId: v.runId, outcome: v.outcome, failed: v.failed }] as const));
   }
 
   async list(filter: { host?: string; limit?: number; outcome?: string }): Promise<ReportListItem[]> {

@@ -232,6 +232,11 @@ export class RevisionService {
   }
 
   async #materialise(id: string, dir: string): Promise<void> {
+    await writeCheckout(dir, await this.files(id));
+  }
+
+  /** The files of a stored revision, path → bytes (NOT_FOUND when there is no such revision). */
+  async files(id: string): Promise<Map<string, Buffer>> {
     const doc = await this.revisions.findOne({ _id: id });
     if (!doc) throw new ApiError('NOT_FOUND', `no revision ${id}`);
     const files = new Map<string, Buffer>();
@@ -240,7 +245,7 @@ export class RevisionService {
       if (!data) throw new Error(`revision ${id}: blob ${e.sha256} of ${e.path} is missing from the store`);
       files.set(e.path, data);
     }
-    await writeCheckout(dir, files);
+    return files;
   }
 
   /**

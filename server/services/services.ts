@@ -20,6 +20,9 @@ import type { AccountService } from './scripts/account-service.js';
 import type { ScriptService } from './scripts/script-service.js';
 import type { AuditLog } from './audit-log.js';
 import type { JobService } from './jobs/job-service.js';
+import type { FleetPlanService } from './fleet-plan/fleet-plan-service.js';
+import type { RolloutService } from './rollouts/rollout-service.js';
+import type { GitService } from './git/git-service.js';
 
 export interface Services {
   readonly clock: Clock;
@@ -55,4 +58,10 @@ export interface Services {
   readonly auditLog: AuditLog;
   /** Jobs: the operator API, the plan driver and the agent job channel. */
   readonly jobs: JobService;
+  /** Fleet plans of revisions and uploads; plans stored at publish, and the surprises reported against them (ADR 0017 §2). */
+  readonly fleetPlans: FleetPlanService;
+  /** Canary rollouts of revisions and jobs (ADR 0017). */
+  readonly rollouts: RolloutService;
+  /** The manifest history as git and /git/manifests.git (ADR 0017 §1); absent in embeddings without it. */
+  readonly git?: GitService;
 }

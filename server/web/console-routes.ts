@@ -7,7 +7,7 @@
  *   GET  /hosts/:host/runs/:runId  the same page for one stored run
  *   GET  /enrollment               pending keys with approve/reject forms; every agent
  *   POST /enrollment/approve|reject|delete  form posts (admin role, same origin)
- *   GET  /revisions                published revisions, the live one marked
+ *   /revisions…, /rollouts…        history, diffs, fleet plans, rollouts (server/web/delivery/)
  *   /jobs…, /plans…                job and plan pages (server/web/jobs/)
  *   GET  /schedules, POST /schedules/create|delete|enable|disable   schedules (schedule-pages.ts)
  *   GET/POST /login, POST /logout
@@ -31,12 +31,13 @@ import { requestSignal } from '../api/request-signal.js';
 import { complianceChart } from './compliance-chart.js';
 import { schedulePages } from './schedule-pages.js';
 import { factRows, runView } from './run-model.js';
-import { enrollmentView, errorView, hostView, loginView, overviewView, revisionsView } from './views.js';
+import { enrollmentView, errorView, hostView, loginView, overviewView } from './views.js';
 import { SHORT_REVISION_ID } from '../services/revision-service.js';
 import type { ConsoleKit } from './console-kit.js';
 import { scriptPages } from './scripts/script-pages.js';
 import { mountJobPages } from './jobs/job-pages.js';
 import { mountPlanPages } from './jobs/plan-pages.js';
+import { mountDeliveryPages } from './delivery/delivery-pages.js';
 
 const refreshSeconds = 5;
 const chartHours = 48;
@@ -132,6 +133,7 @@ export function consoleRouter(services: Services, opts: { secureCookies: boolean
   scriptPages(router, kit);
   mountJobPages(router, kit);
   mountPlanPages(router, kit);
+  mountDeliveryPages(router, kit);
 
   router.get('/', async (ctx) => {
     ctx.state.routeName = '/';
@@ -289,21 +291,6 @@ export function consoleRouter(services: Services, opts: { secureCookies: boolean
       ctx.redirect(`/enrollment?done=${doneOf[action]}`);
     });
   }
-
-  router.get('/revisions', async (ctx) => {
-    ctx.state.routeName = '/revisions';
-    const op = operator(ctx);
-    if (!op) return;
-    const [revisions, agents] = await Promise.all([services.revisions.list(100), services.enrollment.list()]);
-    html(
-      ctx,
-      revisionsView({
-        ...frame(ctx, services, op, 'revisions', pendingKeys(agents).length, false),
-        title: 'Revisions',
-        revisions: revisions.map((r) => ({ ...r, createdAt: isoAt(r.createdAt) })),
-      }),
-    );
-  });
 
   schedulePages(router, {
     services,

@@ -89,6 +89,7 @@ export const layout = (body: string, extraStyle = ''): string => `<!doctype html
 <a href="/"{% if nav == "overview" %} class="on"{% endif %}>Overview</a>
 <a href="/enrollment"{% if nav == "enrollment" %} class="on"{% endif %}>Enrollment{% if pendingCount %} <span class="s pending">{{ pendingCount }}</span>{% endif %}</a>
 <a href="/revisions"{% if nav == "revisions" %} class="on"{% endif %}>Revisions</a>
+<a href="/rollouts"{% if nav == "rollouts" %} class="on"{% endif %}>Rollouts</a>
 <a href="/schedules"{% if nav == "schedules" %} class="on"{% endif %}>Schedules</a>
 <a href="/scripts"{% if nav == "scripts" %} class="on"{% endif %}>Scripts</a>
 <a href="/accounts"{% if nav == "accounts" %} class="on"{% endif %}>Accounts</a>

@@ -74,6 +74,9 @@ export type JobDoc = {
   scheduleId?: string;
   /** The schedule fire that launched it (`<scheduleId>@<ms>`): unique, so a fire launches once. */
   fireId?: string;
+  /** A batch of a job rollout (ADR 0017): the rollout and the batch index. */
+  rolloutId?: string;
+  batch?: number;
   targets: string;
   vars: Record<string, string>;
   /** Runnable hosts of `targets` at launch. */

@@ -45,6 +45,10 @@ export interface LaunchOptions {
   readonly scheduleId?: string;
   /** The schedule fire: a second launch of the same fire answers the job the first made. */
   readonly fireId?: string;
+  /** A rollout batch (ADR 0017): the job runs on these of its targets' hosts only. */
+  readonly restrictTo?: readonly string[];
+  /** The rollout and batch that launched it. */
+  readonly rollout?: { readonly id: string; readonly batch: number };
 }
 
 export class JobService {
@@ -83,6 +87,12 @@ export class JobService {
       if (earlier) return this.get(earlier._id, false);
     }
     const p = await this.#prepare(body, actor);
+    if (opts.restrictTo !== undefined) {
+      const allowed = new Set(opts.restrictTo);
+      p.hosts = p.hosts.filter((h) => allowed.has(h));
+      p.unavailable = [...p.unavailable.filter((u) => allowed.has(u.host)), ...opts.restrictTo.filter((h) => !p.hosts.includes(h) && !p.unavailable.some((u) => u.host === h)).map((host) => ({ host, reason: 'not a runnable host of the targets now' }))];
+      if (p.hosts.length === 0) throw new ApiError('BAD_REQUEST', `none of the ${opts.restrictTo.length} hosts can run now: ${p.unavailable.slice(0, 5).map((u) => `${u.host} (${u.reason})`).join(', ')}`, { unavailable: p.unavailable.slice(0, 1000) });
+    }
     const blocked = p.audit.filter((a) => a.verdict === 'block');
     if (blocked.length > 0) {
       if (!body.approve) {
@@ -102,6 +112,8 @@ export class JobService {
       dryRun: body.dryRun ?? false,
       ...(opts.scheduleId !== undefined ? { scheduleId: opts.scheduleId } : {}),
       ...(opts.fireId !== undefined ? { fireId: opts.fireId } : {}),
+      ...(opts.restrictTo !== undefined ? { restrictTo: [...p.hosts] } : {}),
+      ...(opts.rollout !== undefined ? { rolloutId: opts.rollout.id, batch: opts.rollout.batch } : {}),
       targets: body.targets,
       vars: { ...(body.vars ?? {}) },
       hosts: p.hosts,

@@ -9,7 +9,7 @@
 import { view } from '../ui-env.js';
 import { layout } from '../views.js';
 
-const jobStyle = `
+export const jobStyle = `
 .s[class*=" jb-"]{background:var(--not-reporting)}
 .s.jb-succeeded,.s.jb-would-run{background:var(--in-sync)}.s.jb-failed,.s.jb-timeout,.s.jb-unreachable,.s.jb-interrupted{background:var(--failing)}
 .s.jb-running,.s.jb-dispatched,.s.jb-cancelling{background:var(--accent)}.s.jb-paused,.s.jb-waiting{background:var(--drifted)}

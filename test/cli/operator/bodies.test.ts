@@ -108,15 +108,18 @@ t.test('script add: name from the file, language, tags, declared parameters', as
   t.equal(await scriptBody(['--help'], io(dir)), 'help');
 });
 
-t.test('plan run: the plan, targets, variables; other stead plan forms are "not yet"', async (t) => {
+t.test('plan run: the plan, targets, variables; any other first word is a manifest directory', async (t) => {
   const r = planRunRequest(['rolling-restart', '--targets', 'group:web', '--var', 'BATCH=2', '--wait']);
   t.same(r !== 'help' && [r.id, r.body, r.wait], ['rolling-restart', { targets: 'group:web', vars: { BATCH: '2' } }, true]);
   const bare = planRunRequest(['nightly']);
   t.same(bare !== 'help' && bare.body, {});
   t.throws(() => planRunRequest([]), /plan NAME is required/);
   t.throws(() => planRunRequest(['p', '--targets', '']), /--targets is empty/);
-  await t.rejects(planRun(['manifests/'], io('/')), { name: 'UsageError', message: /"stead plan manifests\/" is not available yet: stead plan run NAME/ });
-  await t.rejects(planRun(['constructor'], io('/')), /is not available yet/, 'not an inherited property');
+  const dir = t.testdir({ empty: {} });
+  await t.rejects(planRun(['no-such-dir/'], io(dir)), { name: 'UsageError', message: /cannot read the manifest directory no-such-dir\/: ENOENT/ });
+  await t.rejects(planRun(['constructor'], io(dir)), /cannot read the manifest directory constructor/, 'not an inherited property: a directory');
+  await t.rejects(planRun(['empty'], io(dir)), /empty holds no files/);
+  await t.rejects(planRun(['a', 'b'], io(dir)), /takes one directory, got 2/);
 });
 
 const res = (status: number, body: unknown) => ({ status, headers: {}, body: Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)) });

@@ -78,7 +78,7 @@ t.test('overview, chart history, host and run pages', async (t) => {
   t.match(failing.body, /APPLY_FAILED<\/b>: disk full/);
 
   const revs = await page(fx, cookie, '/revisions');
-  t.match(revs.body, /<tr data-live><td class="mono">[0-9a-f]+<\/td><td><span class="s live">live/);
+  t.match(revs.body, /<tr data-revision="[0-9a-f]{64}" data-live>\n<td data-label="Revision"><a class="mono" href="\/revisions\/[0-9a-f]{64}">[0-9a-f]{12}<\/a> <span class="s live">live/);
   for (const path of ['/', '/hosts/h1', '/enrollment', '/revisions']) {
     const anon = await rawRequest(fx.base, { method: 'GET', path });
     t.equal(anon.status, 302, `${path} without a session goes to the login`);
