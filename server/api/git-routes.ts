@@ -89,7 +89,7 @@ export function gitMiddleware(services: Services, log: Logger): Middleware<AppSt
     let pushEnv: ReturnType<typeof gitService.pushEnvironment> | undefined;
     try {
       if (push) await gitService.sync();
-      else await gitService.withMirror(() => gitService.sync());
+      else if (!(await gitService.upToDate())) await gitService.withMirror(() => gitService.sync());
       pushEnv = push ? gitService.pushEnvironment(op.name) : undefined;
       await runBackend(ctx, gitService.root, gitService.home, kind, op.name, pushEnv?.env ?? {}, log);
     } finally {

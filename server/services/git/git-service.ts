@@ -187,6 +187,13 @@ export class GitService {
     return (await this.#git(['cat-file', '-e', `${commit}^{commit}`], { okCodes: [1, 128] })).code === 0;
   }
 
+  /** Whether the mirror is at the store's head (a fetch then needs no sync and no wait for a push in progress). */
+  async upToDate(): Promise<boolean> {
+    await this.ready();
+    const head = await this.#head();
+    return head === null ? (await this.#localHead()) === undefined : (await this.#localHead()) === head.commit;
+  }
+
   /** Brings the mirror to the store's head. Call inside withMirror. */
   async sync(): Promise<void> {
     await this.ready();
