@@ -268,10 +268,11 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       async close() {
         jobChannel.close();
         await planDriver.stop();
-        await services.fleetPlans.close();
+        services.fleetPlans.close();
         await housekeeping.stop();
         await services.schedules.stopRunner();
         await worker?.close();
+        await services.fleetPlans.idle(10_000);
         await store.close();
       },
     };
