@@ -292,11 +292,12 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
         jobChannel.close();
         await rolloutDriver.stop();
         await planDriver.stop();
-        await services.fleetPlans.close();
+        services.fleetPlans.close();
         await housekeeping.stop();
         await services.schedules.stopRunner();
         await worker?.close();
         await gitService.close();
+        await services.fleetPlans.idle(10_000);
         await store.close();
       },
     };

@@ -495,15 +495,24 @@ export class FleetPlanService {
   }
 
   /** Waits for background work (stored plans, surprise checks) to settle: tests and shutdown. */
-  async idle(): Promise<void> {
-    while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
+  async idle(maxWaitMs = Number.POSITIVE_INFINITY): Promise<void> {
+    const until = Date.now() + maxWaitMs;
+    while (this.#background.size > 0 && Date.now() < until) {
+      let timer: NodeJS.Timeout | undefined;
+      const limit = Number.isFinite(maxWaitMs) ? new Promise((r) => (timer = setTimeout(r, Math.max(0, until - Date.now())))) : undefined;
+      await Promise.race([Promise.allSettled([...this.#background]), ...(limit ? [limit] : [])]);
+      clearTimeout(timer);
+    }
   }
 
-  async close(): Promise<void> {
+  /**
+   * Stops background work: plans being computed end (a compile already running in a worker ends
+   * with it: close the compiler, then wait for idle() before closing the store).
+   */
+  close(): void {
     this.#stop.abort(new ApiError('SERVER_BUSY', 'the server is stopping'));
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
-    await this.idle();
   }
 }
 
