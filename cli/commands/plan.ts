@@ -18,6 +18,8 @@ import { readRepository } from './demo.js';
 export const usage = `Usage: stead plan DIR [--json]
        stead plan run NAME [--targets SEL] [--var K=V]... [--wait] [--json]
 
+Shows what a change will do to the fleet, or runs a saved job plan.
+
 stead plan DIR shows what the manifest checkout DIR would change on the fleet if it were
 published: every host compiled under it and under the live revision, the resources that
 differ and diffs of rendered files (files whose content depends on a secret show none), and
