@@ -262,6 +262,11 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       rollouts,
       git: gitService,
     };
+    // A push goes through the same rules as an upload (ADR 0017): refused while a revision
+    // rollout runs, `-o batches=…` starts a rollout, and its fleet plan is stored.
+    gitService.setPushGuard(() => rollouts.assertNoActiveRevision());
+    gitService.setRolloutStarter(async (revision, policy, by) => rollouts.startRevision({ revision, previous: await revisions.liveId(), policy }, { name: by }));
+    gitService.onPushAccepted((revision, previous) => void services.fleetPlans.planPublished(revision, previous));
     const adminToken = await ensureAdminTokenFile(config.dataDir);
     await services.operators.ensureToken(adminToken.token, 'admin', 'admin');
     const app = createApp({

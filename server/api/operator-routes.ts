@@ -360,10 +360,14 @@ export const operatorRoutes: readonly RouteSpec[] = [
     auth: 'write',
     tag: 'revisions',
     summary: 'Make an earlier (validated) revision live again (a rollback): its id, or a unique prefix of at least 12 hex characters (as the console shows it). The history gets a new commit whose tree equals that revision.',
-    responses: { 200: { description: 'live', schema: revisionViewSchema }, 400: err('not an id'), 404: err('unknown'), 409: err('the prefix matches several revisions') },
+    responses: { 200: { description: 'live', schema: revisionViewSchema }, 400: err('not an id'), 404: err('unknown'), 409: err('the prefix matches several revisions, or a revision rollout is in progress (ROLLOUT_ACTIVE)') },
     async handler(ctx, s) {
       const id = await s.revisions.resolveId(ctx.params['id'] ?? '');
+      // Moving live under a rollout would undo its batches: finish, abort or roll it back first.
+      await s.rollouts.assertNoActiveRevision();
+      const previous = await s.revisions.liveId();
       ctx.body = revisionView(s.git ? await s.git.activate(id, operator(ctx).name) : await s.revisions.activate(id));
+      if (id !== previous) void s.fleetPlans.planPublished(id, previous);
     },
   },
   {

@@ -58,6 +58,11 @@ export interface HistoryEntry extends RevisionInfo {
 /** What a server does with an accepted push that asked for a rollout (the rollout engine plugs in here). */
 export type PushRolloutStarter = (revision: string, policy: PushRolloutPolicy, by: string) => Promise<{ id: string } | void>;
 
+/** Checks a push must pass before it is validated (e.g. no revision rollout in progress); throws an ApiError to refuse. */
+export type PushGuard = () => Promise<void>;
+/** Told about every accepted push once its revision is recorded: the revision, and what was live before it. */
+export type PushAccepted = (revision: string, previous: string | undefined) => void;
+
 export interface GitServiceOptions {
   /** The mirror's parent directory (GIT_PROJECT_ROOT). Default <dataDir>/git. */
   readonly rootDir?: string;
@@ -69,6 +74,8 @@ export class GitService {
   #ready: Promise<void> | undefined;
   #hooks: HookServer | undefined;
   #rolloutStarter: PushRolloutStarter | undefined;
+  #pushGuard: PushGuard | undefined;
+  #pushAccepted: PushAccepted | undefined;
   readonly #pushes = new Map<string, { operator: string }>();
   /** GIT_PROJECT_ROOT of http-backend. */
   readonly root: string;
@@ -117,6 +124,16 @@ export class GitService {
   /** Plugs the rollout engine in: pushes with `-o batches=…` are handed to it instead of going live at once. */
   setRolloutStarter(starter: PushRolloutStarter | undefined): void {
     this.#rolloutStarter = starter;
+  }
+
+  /** A check every push must pass before validation (the server refuses pushes while a revision rollout runs). */
+  setPushGuard(guard: PushGuard | undefined): void {
+    this.#pushGuard = guard;
+  }
+
+  /** Called after each accepted push (the server stores the revision's fleet plan). */
+  onPushAccepted(fn: PushAccepted | undefined): void {
+    this.#pushAccepted = fn;
   }
 
   /** Runs `fn` with the mirror to itself (in this process). */
@@ -407,6 +424,13 @@ export class GitService {
       return refuse([`stead: ${(err as Error).message}`]);
     }
     if (policy && !this.#rolloutStarter) return refuse(['stead: this server cannot start rollouts (push without -o batches=…, or use stead publish --batches)']);
+    if (this.#pushGuard) {
+      try {
+        await this.#pushGuard();
+      } catch (err) {
+        return refuse([`stead: ${err instanceof ApiError ? err.message : (err as Error).message}`.slice(0, 2000)]);
+      }
+    }
     const head = await this.#head();
     const expectedOld = head?.commit ?? ZERO_COMMIT;
     if (u.old !== expectedOld) return refuse([`stead: main moved on the server (now ${expectedOld.slice(0, 12)}): fetch first, then push again`]);
@@ -436,6 +460,7 @@ export class GitService {
       }
       return refuse([`stead: ${err instanceof ApiError ? err.message : 'validation failed'}`.slice(0, 2000)]);
     }
+    const previous = await this.revisions.liveId();
     const won = await this.#record(u.new, head, { revision: revision.id, author, message, at: this.clock.now(), by: push.operator, via: 'push' }, env);
     if (!won) return refuse(['stead: main moved on the server during validation: fetch first, then push again']);
     const lines = [`stead: revision ${revision.id.slice(0, 12)} recorded as ${u.new.slice(0, 12)}`];
@@ -450,6 +475,7 @@ export class GitService {
       await this.revisions.activate(revision.id);
       lines.push('stead: live on every host');
     }
+    if (revision.id !== previous) this.#pushAccepted?.(revision.id, previous);
     this.log.info('git push accepted', { commit: u.new, revision: revision.id, by: push.operator });
     return { ok: true, lines };
   }
