@@ -32,6 +32,7 @@ import type { AgentRecord } from '../services/enrollment-service.js';
 import { filesFromJson, filesFromTarGz } from '../services/repository-files.js';
 import type { RevisionInfo } from '../services/revision-service.js';
 import type { HistoryEntry } from '../services/git/git-service.js';
+import { activateRevision } from '../services/activate-revision.js';
 import { diffRevisions } from '../services/git/revision-diff.js';
 import type { Services } from '../services/services.js';
 import type { AppContext, OperatorPrincipal } from './app-state.js';
@@ -363,11 +364,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
     responses: { 200: { description: 'live', schema: revisionViewSchema }, 400: err('not an id'), 404: err('unknown'), 409: err('the prefix matches several revisions, or a revision rollout is in progress (ROLLOUT_ACTIVE)') },
     async handler(ctx, s) {
       const id = await s.revisions.resolveId(ctx.params['id'] ?? '');
-      // Moving live under a rollout would undo its batches: finish, abort or roll it back first.
-      await s.rollouts.assertNoActiveRevision();
-      const previous = await s.revisions.liveId();
-      ctx.body = revisionView(s.git ? await s.git.activate(id, operator(ctx).name) : await s.revisions.activate(id));
-      if (id !== previous) void s.fleetPlans.planPublished(id, previous);
+      ctx.body = revisionView(await activateRevision(s, id, operator(ctx).name));
     },
   },
   {

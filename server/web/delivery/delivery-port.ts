@@ -8,6 +8,7 @@
 import type { FleetPlan } from '../../../schemas/api/fleet-plan.js';
 import type { RolloutView } from '../../../schemas/api/rollouts.js';
 import { ApiError } from '../../domain/errors.js';
+import { activateRevision } from '../../services/activate-revision.js';
 import { diffRevisions } from '../../services/git/revision-diff.js';
 import type { Services } from '../../services/services.js';
 
@@ -150,7 +151,7 @@ export function deliveryPort(services: Services): DeliveryPort {
     },
     plan: (id, base, signal) => fleetPlans.planRevision(id, base, signal),
     surprises: (id) => fleetPlans.surprises(id),
-    activate: async (id, by) => (services.git ? services.git.activate(id, by.name) : services.revisions.activate(id)),
+    activate: (id, by) => activateRevision(services, id, by.name),
     rollouts: {
       list: (q) => services.rollouts.list(q),
       get: async (id) => {
