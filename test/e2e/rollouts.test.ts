@@ -167,4 +167,8 @@ t.test('rollouts over 20 agent daemons', { skip: ready ? false : 'the build has 
       for (const h of j.hosts) t.match(h.stdout, `hello from ${h.host}`);
     }
   });
+
+  // Every process is gone before tap removes the test directory (an agent writing its spool meanwhile made that fail).
+  await Promise.all(Object.values(agents).map((a) => a.kill()));
+  await server.kill();
 });
