@@ -65,7 +65,7 @@ export const activeStates: readonly RolloutState[] = ['running', 'waiting', 'pau
 export async function openRollouts(store: DocumentStore): Promise<Collection<RolloutDoc>> {
   return store.collection<RolloutDoc>('rollouts', [
     { name: 'active_slot', fields: { activeSlot: 1 }, unique: true, partialExists: true },
-    { name: 'by_state', fields: { state: 1 } },
+    { name: 'by_state', fields: { state: 1, updatedAt: -1 } },
   ]);
 }
 

@@ -24,6 +24,8 @@ export interface RolloutActor {
 
 const revisionSlot = 'revision';
 const cacheMs = 1000;
+/** How long hosts of a completed revision rollout stay pinned to its revision while `live` moves. */
+const completedGraceMs = 10_000;
 
 export class RolloutService {
   #pin: { at: number; value: { revision: string; hosts: ReadonlySet<string> } | undefined } | undefined;
@@ -67,7 +69,13 @@ export class RolloutService {
       this.#pinLoading ??= (async () => {
         try {
           const a = await this.activeRevision();
-          const value = a && a.revision !== undefined ? { revision: a.revision, hosts: new Set(a.batches.filter((b) => b.state !== 'pending').flatMap((b) => b.hosts)) } : undefined;
+          let value = a && a.revision !== undefined ? { revision: a.revision, hosts: new Set(a.batches.filter((b) => b.state !== 'pending').flatMap((b) => b.hosts)) } : undefined;
+          if (!value) {
+            // Just completed: `live` moves right after (and other servers trust their live pointer for a
+            // couple of seconds), so its hosts stay pinned a little longer rather than flap to the old one.
+            const done = await this.rollouts.findOne({ kind: 'revision', state: 'completed', updatedAt: { $gte: this.clock.now() - completedGraceMs } }, { sort: { updatedAt: -1 } });
+            if (done?.revision !== undefined) value = { revision: done.revision, hosts: new Set(done.targets.map((x) => x.name)) };
+          }
           this.#pin = { at: this.clock.now(), value };
           return value;
         } finally {

@@ -260,3 +260,26 @@ t.test('two drivers on one store make each transition once', async (t) => {
   t.equal(doc!.version, 1 + 1 + 2 * 3, 'each transition once');
   await other.stop();
 });
+
+t.test('health probes after a batch: tcp and a saved script, run by the server against each host', async (t) => {
+  const fx = await rollouts(t);
+  const net = await import('node:net');
+  const listener = net.createServer((c) => c.destroy());
+  await new Promise<void>((resolve) => listener.listen(0, '0.0.0.0', resolve));
+  t.teardown(() => listener.close());
+  const port = (listener.address() as { port: number }).port;
+  const pub = await fx.json('POST', '/api/v1/revisions', { files: repo('probed'), rollout: { batches: '100%', maxFailures: { count: 1 }, probes: [{ tcp: { port } }, { script: 'greet', timeoutSeconds: 30 }] } });
+  t.equal(pub.status, 201, pub.body.toString());
+  const id = pub.json().rollout.id;
+  const b = pub.json().id;
+  await fx.drive(id);
+  for (const h of ['web-1', 'web-2', 'db-1']) await report(fx.agents[h]!, b);
+  let v = await fx.drive(id);
+  for (let i = 0; i < 50 && v.state === 'running'; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    v = await fx.drive(id);
+  }
+  t.equal(v.state, 'completed', JSON.stringify(v.batches[0]));
+  t.equal(v.batches[0].succeeded, 2, 'web-1 (127.0.0.1) and web-2 (127.0.0.2) answer, and the script passes');
+  t.match(v.batches[0].failures, [{ host: 'db-1', reason: new RegExp(`^probe tcp port ${port}: `) }], 'db-1 has no address but its name, which does not resolve');
+});
