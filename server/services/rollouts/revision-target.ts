@@ -20,6 +20,12 @@ export class RevisionTarget implements KindTarget {
     private readonly revisions: RevisionService,
     private readonly reports: ReportService,
     private readonly targets: TargetResolver,
+    /**
+     * Makes a revision live: through the manifest history when the server has git (a rollback is
+     * a new commit whose tree equals the old revision; the new revision's own commit is already
+     * the head), else RevisionService.activate.
+     */
+    private readonly activate: (id: string, by: string) => Promise<unknown> = (id) => revisions.activate(id),
   ) {}
 
   async hosts(): Promise<RolloutHost[]> {
@@ -43,8 +49,9 @@ export class RevisionTarget implements KindTarget {
     });
   }
 
-  async effect(effect: RolloutEffect, _doc: RolloutDoc): Promise<void> {
-    if (effect === 'activate-new') await this.revisions.activate(this.revision);
-    else if (effect === 'activate-previous' && this.previous !== undefined) await this.revisions.activate(this.previous);
+  async effect(effect: RolloutEffect, doc: RolloutDoc): Promise<void> {
+    const by = doc.createdBy;
+    if (effect === 'activate-new') await this.activate(this.revision, by);
+    else if (effect === 'activate-previous' && this.previous !== undefined) await this.activate(this.previous, by);
   }
 }
