@@ -111,6 +111,12 @@ t.test('a revision rollout: pinning, the manual gate, the threshold, continue, c
   await fx.drive(ro.id);
   t.equal((await fx.json('GET', '/api/v1/revisions/live')).json().id, a, 'rollback makes the previous revision live');
   t.equal((await fx.json('POST', `/api/v1/rollouts/${ro.id}/rollback`)).status, 409);
+  // The manifest history records it (ADR 0017): the canary's commit, then a new commit equal to the previous revision.
+  const history = (await fx.json('GET', '/api/v1/revisions?limit=3')).json().revisions as { id: string; commit?: string; parent?: string; live: boolean }[];
+  t.equal(history[0]!.id, a, 'the newest history entry is the rollback, equal to the previous revision');
+  t.equal(history[0]!.live, true);
+  t.equal(history[1]!.id, b, 'on top of the rolled-out revision\'s own commit');
+  t.equal(history[0]!.parent, history[1]!.commit, 'one linear history');
 
   const actions = (await fx.server.services.auditLog.list({ target: `rollout:${ro.id}` })).map((e) => e.action);
   for (const x of ['rollout.start', 'rollout.continue', 'rollout.threshold', 'rollout.complete', 'rollout.rollback']) t.ok(actions.includes(x), `audit: ${x}`);
