@@ -265,7 +265,10 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
     // A push goes through the same rules as an upload (ADR 0017): refused while a revision
     // rollout runs, `-o batches=…` starts a rollout, and its fleet plan is stored.
     gitService.setPushGuard(() => rollouts.assertNoActiveRevision());
-    gitService.setRolloutStarter(async (revision, policy, by) => rollouts.startRevision({ revision, previous: await revisions.liveId(), policy }, { name: by }));
+    gitService.setRolloutStarter(
+      async (revision, policy, by) => rollouts.startRevision({ revision, previous: await revisions.liveId(), policy }, { name: by }),
+      async (revision, policy) => rollouts.checkRevision({ revision, previous: await revisions.liveId(), policy }),
+    );
     gitService.onPushAccepted((revision, previous) => void services.fleetPlans.planPublished(revision, previous));
     const adminToken = await ensureAdminTokenFile(config.dataDir);
     await services.operators.ensureToken(adminToken.token, 'admin', 'admin');

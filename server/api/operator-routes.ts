@@ -292,7 +292,12 @@ export const operatorRoutes: readonly RouteSpec[] = [
       const meta = { createdBy: op.name, ...(message !== undefined ? { message } : {}) };
       const previous = await s.revisions.liveId();
       // A commit on the manifest history as well (ADR 0017), when the server has git.
-      const publish = (opts: { makeLive?: boolean }) => (s.git ? s.git.publish(files, meta, requestSignal(ctx), opts) : s.revisions.publish(files, meta, requestSignal(ctx), opts));
+      const publish = async (opts: { makeLive?: boolean; check?: (revision: string) => Promise<void> }) => {
+        if (s.git) return s.git.publish(files, meta, requestSignal(ctx), opts);
+        const r = await s.revisions.publish(files, meta, requestSignal(ctx), { makeLive: false });
+        await opts.check?.(r.id);
+        return opts.makeLive === false ? r : s.revisions.activate(r.id);
+      };
       if (rollout === undefined) {
         const r = await publish({});
         // Its plan against the revision live before it, computed and stored in the background (ADR 0017 §2).
@@ -301,7 +306,8 @@ export const operatorRoutes: readonly RouteSpec[] = [
         ctx.body = revisionView(r);
         return;
       }
-      const r = await publish({ makeLive: false });
+      // A rollout that could not start (no host to deliver to, a bad policy) refuses the publish before the revision enters the history.
+      const r = await publish({ makeLive: false, check: (id) => (id === previous ? Promise.resolve() : s.rollouts.checkRevision({ revision: id, previous, policy: rollout })) });
       if (r.id === previous) throw new ApiError('CONFLICT', `revision ${r.id.slice(0, 12)} is already live: there is nothing to roll out`);
       const ro = await s.rollouts.startRevision({ revision: r.id, previous, policy: rollout, ...('commit' in r && typeof r.commit === 'string' ? { commit: r.commit } : {}) }, { name: op.name, address: ctx.ip });
       void s.fleetPlans.planPublished(r.id, previous);

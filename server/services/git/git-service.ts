@@ -57,6 +57,8 @@ export interface HistoryEntry extends RevisionInfo {
 
 /** What a server does with an accepted push that asked for a rollout (the rollout engine plugs in here). */
 export type PushRolloutStarter = (revision: string, policy: PushRolloutPolicy, by: string) => Promise<{ id: string } | void>;
+/** Throws (with a message for the pusher) when a rollout of this stored revision could not start. */
+export type PushRolloutCheck = (revision: string, policy: PushRolloutPolicy) => Promise<void>;
 
 /** Checks a push must pass before it is validated (e.g. no revision rollout in progress); throws an ApiError to refuse. */
 export type PushGuard = () => Promise<void>;
@@ -74,6 +76,7 @@ export class GitService {
   #ready: Promise<void> | undefined;
   #hooks: HookServer | undefined;
   #rolloutStarter: PushRolloutStarter | undefined;
+  #rolloutCheck: PushRolloutCheck | undefined;
   #pushGuard: PushGuard | undefined;
   #pushAccepted: PushAccepted | undefined;
   readonly #pushes = new Map<string, { operator: string }>();
@@ -122,8 +125,9 @@ export class GitService {
   }
 
   /** Plugs the rollout engine in: pushes with `-o batches=…` are handed to it instead of going live at once. */
-  setRolloutStarter(starter: PushRolloutStarter | undefined): void {
+  setRolloutStarter(starter: PushRolloutStarter | undefined, check?: PushRolloutCheck): void {
     this.#rolloutStarter = starter;
+    this.#rolloutCheck = check;
   }
 
   /** A check every push must pass before validation (the server refuses pushes while a revision rollout runs). */
@@ -298,8 +302,10 @@ export class GitService {
    * history's head; makes the revision live unless `opts.makeLive` is false. Without git the
    * revision is published as before, without a commit.
    */
-  async publish(files: ReadonlyMap<string, Buffer>, meta: { message?: string; createdBy: string }, signal: AbortSignal, opts: PublishOptions = {}): Promise<HistoryEntry> {
+  async publish(files: ReadonlyMap<string, Buffer>, meta: { message?: string; createdBy: string }, signal: AbortSignal, opts: PublishOptions & { check?: (revision: string) => Promise<void> } = {}): Promise<HistoryEntry> {
     const info = await this.revisions.publish(files, meta, signal, { makeLive: false });
+    // A check of the stored revision before it enters the history (a rollout that could not start).
+    await opts.check?.(info.id);
     if (!(await this.available())) {
       if (opts.makeLive === false) return info;
       return { ...info, ...(await this.revisions.activate(info.id)) };
@@ -459,6 +465,13 @@ export class GitService {
         return refuse([...problems.map(problemLine), `stead: the push is refused (${problems.length} error(s)); the live revision is unchanged`]);
       }
       return refuse([`stead: ${err instanceof ApiError ? err.message : 'validation failed'}`.slice(0, 2000)]);
+    }
+    if (policy && this.#rolloutCheck) {
+      try {
+        await this.#rolloutCheck(revision.id, policy);
+      } catch (err) {
+        return refuse([`stead: the rollout cannot start: ${err instanceof ApiError ? err.message : (err as Error).message}`.slice(0, 2000), 'stead: the push is refused; the live revision is unchanged']);
+      }
     }
     const previous = await this.revisions.liveId();
     const won = await this.#record(u.new, head, { revision: revision.id, author, message, at: this.clock.now(), by: push.operator, via: 'push' }, env);

@@ -94,12 +94,37 @@ export class RolloutService {
     return this.#create(spec, input.policy, actor);
   }
 
+  /**
+   * Throws what startRevision would throw (a bad policy, no host to deliver to, an active rollout)
+   * without starting anything: publishing checks it before the revision enters the history.
+   */
+  async checkRevision(input: { revision: string; previous?: string | undefined; policy: RolloutPolicy }): Promise<void> {
+    await this.assertNoActiveRevision();
+    await this.#prepare({ kind: 'revision', revision: input.revision, ...(input.previous !== undefined ? { previous: input.previous } : {}) }, input.policy, { name: 'check' });
+  }
+
   /** Runs a job batch by batch. */
   async startJob(job: JobLaunch, policy: RolloutPolicy, actor: RolloutActor): Promise<RolloutView> {
     return this.#create({ kind: 'job', job }, policy, actor);
   }
 
   async #create(spec: Pick<RolloutDoc, 'kind' | 'revision' | 'previous' | 'commit' | 'job'>, policy: RolloutPolicy, actor: RolloutActor): Promise<RolloutView> {
+    const doc = await this.#prepare(spec, policy, actor);
+    const id = doc._id;
+    try {
+      await this.rollouts.insertOne(doc);
+    } catch (err) {
+      if (isDuplicateKey(err)) await this.assertNoActiveRevision();
+      throw err;
+    }
+    this.#pin = undefined;
+    await this.auditLog.record({ actor: actor.name, action: 'rollout.start', target: `rollout:${id}`, address: actor.address, after: { kind: doc.kind, ...(doc.revision !== undefined ? { revision: doc.revision } : {}), policy, hosts: doc.targets.length, batches: doc.batches.map((b) => b.hosts.length) } });
+    await this.driver.kick(id);
+    return this.get(id);
+  }
+
+  /** The rollout document a start would insert: the policy checked, the hosts resolved and cut into batches. */
+  async #prepare(spec: Pick<RolloutDoc, 'kind' | 'revision' | 'previous' | 'commit' | 'job'>, policy: RolloutPolicy, actor: RolloutActor): Promise<RolloutDoc> {
     const terms = parseBatches(policy.batches);
     for (const p of policy.probes ?? []) {
       const kinds = (p.tcp ? 1 : 0) + (p.http ? 1 : 0) + (p.script !== undefined ? 1 : 0);
@@ -111,7 +136,7 @@ export class RolloutService {
     if (hosts.length === 0) throw new ApiError('BAD_REQUEST', spec.kind === 'revision' ? 'the revision has no enrolled host to deliver to' : 'the job targets no runnable host');
     const batches = planBatches(hosts, terms);
     const now = this.clock.now();
-    const doc: RolloutDoc = {
+    return {
       ...base,
       state: 'running',
       version: 1,
@@ -123,16 +148,6 @@ export class RolloutService {
       targets: batches.flat().map((h) => ({ name: h.name, address: h.address })),
       ...(spec.kind === 'revision' ? { activeSlot: revisionSlot } : {}),
     };
-    try {
-      await this.rollouts.insertOne(doc);
-    } catch (err) {
-      if (isDuplicateKey(err)) await this.assertNoActiveRevision();
-      throw err;
-    }
-    this.#pin = undefined;
-    await this.auditLog.record({ actor: actor.name, action: 'rollout.start', target: `rollout:${id}`, address: actor.address, after: { kind: doc.kind, ...(doc.revision !== undefined ? { revision: doc.revision } : {}), policy, hosts: doc.targets.length, batches: doc.batches.map((b) => b.hosts.length) } });
-    await this.driver.kick(id);
-    return this.get(id);
   }
 
   async get(id: string): Promise<RolloutView> {

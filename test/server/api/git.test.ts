@@ -250,21 +250,26 @@ t.test('authentication: 401 without a valid token, 403 for a readonly push', asy
   t.equal((await rawRequest(fx.base, { method: 'GET', path: '/git/manifests.git/HEAD', headers: { authorization: `Basic ${Buffer.from(`x:${fx.adminToken}`).toString('base64')}` } })).status, 404, 'the dumb protocol is not served');
 });
 
-t.test('push options: a rollout starter gets the policy; without one the push is refused', async (t) => {
+t.test('push options: a rollout that cannot start refuses the push; a rollout starter gets the policy', async (t) => {
   const fx = await startServer(t);
   t.equal((await fx.publish(smallRepo())).status, 201);
   const work = await clone(t, fx);
   writeFileSync(join(work, 'files/robots.txt'), 'canary\n');
   await ok(work, ['commit', '--quiet', '-am', 'canary change']);
   const liveBefore = await live(fx);
+  const commits = async () => ((await fx.json('GET', '/api/v1/revisions')).json().revisions as { commit?: string }[]).filter((r) => r.commit !== undefined).length;
+  const historyBefore = await commits();
   const refused = await gitIn(work, ['push', '-o', 'batches=1,50%,100%', 'origin', 'main']);
   t.not(refused.code, 0);
-  t.match(refused.stderr, /remote: stead: this server cannot start rollouts/);
+  t.match(refused.stderr, /remote: stead: the rollout cannot start: the revision has no enrolled host to deliver to/, 'no agent is enrolled: nothing to deliver to');
+  t.equal(await live(fx), liveBefore, 'the live revision is unchanged');
+  t.equal(await commits(), historyBefore, 'and the history has no commit for the refused push');
   const bad = await gitIn(work, ['push', '-o', 'batches=1', '-o', 'gate=sometimes', 'origin', 'main']);
   t.not(bad.code, 0);
   t.match(bad.stderr, /remote: stead: push options do not form a valid rollout policy/);
 
   const started: unknown[] = [];
+  // A starter of the test's own (the server's needs enrolled agents: test/e2e/rollouts.test.ts and the rollouts API tests have them).
   fx.server.services.git!.setRolloutStarter(async (revision, policy, by) => {
     started.push({ revision, policy, by });
     return { id: 'r-test' };
