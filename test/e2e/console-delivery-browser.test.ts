@@ -12,7 +12,7 @@ import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import type { Page } from 'playwright-core';
-import { chromiumMissing, openBrowser } from '../helpers/browser.js';
+import { chromiumMissing, openBrowser, layoutProblems } from '../helpers/browser.js';
 import { AgentProcess, buildOnce, fleetRepository, freePort, hasCommand, ServerProcess, waitFor } from '../helpers/e2e-fleet.js';
 
 await buildOnce();
@@ -24,24 +24,6 @@ function ranRevision(shown: string | undefined, id: string): boolean {
   return shown !== undefined && shown.length >= 12 && id.startsWith(shown);
 }
 
-/** Page width the document needs, controls shorter than 40 px, and what sticks out. */
-async function layoutProblems(page: Page): Promise<{ scrollWidth: number; small: string[]; wide: string[] }> {
-  return page.evaluate(`(() => {
-    const small = [];
-    const sel = 'button, select, textarea, input:not([type=hidden]):not([type=checkbox]):not([type=radio]), summary, a.btn, header nav a';
-    for (const el of document.querySelectorAll(sel)) {
-      const r = el.getBoundingClientRect();
-      if (r.width === 0 && r.height === 0) continue;
-      if (r.height < 40 - 0.5) small.push(el.tagName.toLowerCase() + ' ' + (el.textContent || '').trim().slice(0, 30) + ' (' + Math.round(r.height) + ' px)');
-    }
-    const wide = [];
-    for (const el of document.querySelectorAll('main *')) {
-      const r = el.getBoundingClientRect();
-      if (r.right > window.innerWidth + 0.5 && wide.length < 5) wide.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className ? '.' + String(el.className).split(' ').join('.') : '') + ' right=' + Math.round(r.right));
-    }
-    return { scrollWidth: document.scrollingElement.scrollWidth, small, wide };
-  })()`);
-}
 
 t.test('revision history, diff, plan and rollouts in the console (real Chromium, real agents)', { skip }, async (t) => {
   const dir = t.testdir({ server: {}, shots: {}, a1: { root: {} }, a2: { root: {} }, b1: { root: {} } });

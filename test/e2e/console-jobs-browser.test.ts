@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import type { Page } from 'playwright-core';
 import { newNonce, signRequest } from '../../agent/identity/request-signature.js';
-import { chromiumMissing, openBrowser } from '../helpers/browser.js';
+import { chromiumMissing, openBrowser, layoutProblems } from '../helpers/browser.js';
 import { buildOnce, freePort, hasCommand, ServerProcess, waitFor } from '../helpers/e2e-fleet.js';
 
 await buildOnce();
@@ -67,24 +67,6 @@ class SigningHost {
   }
 }
 
-/** Page width the document needs, controls shorter than 40 px (visible ones), and what sticks out (for the message). */
-async function layoutProblems(page: Page): Promise<{ scrollWidth: number; small: string[]; wide: string[] }> {
-  return page.evaluate(`(() => {
-    const small = [];
-    const sel = 'button, select, textarea, input:not([type=hidden]):not([type=checkbox]):not([type=radio]), label.check, summary, a.btn, header nav a';
-    for (const el of document.querySelectorAll(sel)) {
-      const r = el.getBoundingClientRect();
-      if (r.width === 0 && r.height === 0) continue;
-      if (r.height < 40 - 0.5) small.push(el.tagName.toLowerCase() + (el.getAttribute('name') ? '[name=' + el.getAttribute('name') + ']' : '') + ' ' + (el.textContent || '').trim().slice(0, 30) + ' (' + Math.round(r.height) + ' px)');
-    }
-    const wide = [];
-    for (const el of document.querySelectorAll('main *')) {
-      const r = el.getBoundingClientRect();
-      if (r.right > window.innerWidth + 0.5 && wide.length < 5) wide.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className ? '.' + String(el.className).split(' ').join('.') : '') + ' right=' + Math.round(r.right));
-    }
-    return { scrollWidth: document.scrollingElement.scrollWidth, small, wide };
-  })()`);
-}
 
 t.test('jobs in the console: launch, live progress, output, plans; 390 px (real Chromium)', { skip }, async (t) => {
   const dir = t.testdir({ server: {}, shots: {} });

@@ -6,26 +6,15 @@
  * on a host (drift the plan could not predict) shows as a surprise, on a host planned to change
  * and on one planned unchanged.
  */
-import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
 import t from 'tap';
-import { AgentProcess, buildOnce, fleetRepository, freePort, hasCommand, mainJs, ServerProcess, waitFor } from '../helpers/e2e-fleet.js';
+import { AgentProcess, buildOnce, fleetRepository, freePort, hasCommand, mainJs, ServerProcess, waitFor, steadAsOperator } from '../helpers/e2e-fleet.js';
 
 await buildOnce();
 const ready = await hasCommand('server');
 
-function stead(server: ServerProcess, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [mainJs, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', STEAD_SERVER: server.url, STEAD_TOKEN: server.adminToken } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const stead = steadAsOperator;
 
 async function writeRepo(dir: string, files: Record<string, string>): Promise<void> {
   for (const [p, c] of Object.entries(files)) {

@@ -8,8 +8,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { spawn } from 'node:child_process';
-import { AgentProcess, buildOnce, fleetRepository, freePort, hasCommand, mainJs, ServerProcess, waitFor, type ApiAnswer } from '../helpers/e2e-fleet.js';
+import { AgentProcess, buildOnce, fleetRepository, freePort, hasCommand, mainJs, ServerProcess, waitFor, type ApiAnswer, steadAsOperator } from '../helpers/e2e-fleet.js';
 
 await buildOnce();
 const ready = await hasCommand('server');
@@ -42,18 +41,7 @@ function host(j: JobView, name: string): JobView['hosts'][number] {
   return h;
 }
 
-/** Runs the built `stead` as an operator would, with the server and token from the environment. */
-function stead(server: ServerProcess, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [mainJs, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', STEAD_SERVER: server.url, STEAD_TOKEN: server.adminToken } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const stead = steadAsOperator;
 
 async function lines(path: string): Promise<string[]> {
   try {

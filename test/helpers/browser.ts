@@ -49,3 +49,26 @@ export async function openBrowser(t: TapLike, opts: { width?: number; height?: n
   });
   return { context, page, errors };
 }
+
+/**
+ * What makes a page unusable on a phone: the width the document needs (more than the viewport
+ * means sideways scrolling), visible controls shorter than 40 px (touch targets), and the first
+ * few elements of <main> that stick out (for the message).
+ */
+export async function layoutProblems(page: Page): Promise<{ scrollWidth: number; small: string[]; wide: string[] }> {
+  return page.evaluate(`(() => {
+    const small = [];
+    const sel = 'button, select, textarea, input:not([type=hidden]):not([type=checkbox]):not([type=radio]), label.check, summary, a.btn, header nav a';
+    for (const el of document.querySelectorAll(sel)) {
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 && r.height === 0) continue;
+      if (r.height < 40 - 0.5) small.push(el.tagName.toLowerCase() + (el.getAttribute('name') ? '[name=' + el.getAttribute('name') + ']' : '') + ' ' + (el.textContent || '').trim().slice(0, 30) + ' (' + Math.round(r.height) + ' px)');
+    }
+    const wide = [];
+    for (const el of document.querySelectorAll('main *')) {
+      const r = el.getBoundingClientRect();
+      if (r.right > window.innerWidth + 0.5 && wide.length < 5) wide.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className ? '.' + String(el.className).split(' ').join('.') : '') + ' right=' + Math.round(r.right));
+    }
+    return { scrollWidth: document.scrollingElement.scrollWidth, small, wide };
+  })()`);
+}

@@ -335,3 +335,16 @@ export function fleetRepository(opts: { alphaGreeting?: string; betaGreeting?: s
     'vars/global.yaml': 'greeting: default\n',
   };
 }
+
+/** Runs the built `stead` as an operator would, with the server and its admin token from the environment. */
+export function steadAsOperator(server: ServerProcess, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [mainJs, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', STEAD_SERVER: server.url, STEAD_TOKEN: server.adminToken } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
