@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { runStead, type SteadResult } from '../../helpers/cli.js';
 import { AgentProcess, buildOnce, freePort, hasCommand, ServerProcess, waitFor } from '../../helpers/e2e-fleet.js';
+import { rolloutProgress, rolloutSucceeded } from '../../../cli/operator/rollout-launch.js';
 
 await buildOnce();
 const ready = await hasCommand('server');
@@ -38,6 +39,17 @@ interface Rollout {
   batches: Batch[];
   failures: number;
 }
+
+t.test('progress lines: one per batch change and per rollout state; success is completed with no failure', async (t) => {
+  const v1 = { id: 'r1', state: 'running', batches: [{ index: 0, hosts: ['a'], state: 'running', failures: [] }, { index: 1, hosts: ['b', 'c'], state: 'pending', failures: [] }] };
+  t.same(rolloutProgress(undefined, v1), ['batch 1/2 (1 host): running', 'rollout r1: running'], 'pending batches are not announced');
+  t.same(rolloutProgress(v1, v1), [], 'nothing changed, nothing printed');
+  const v2 = { ...v1, state: 'waiting', gate: 'manual', batches: [{ ...v1.batches[0]!, state: 'succeeded', jobId: 'j\x1b[2J' }, v1.batches[1]!] };
+  t.same(rolloutProgress(v1, v2), ['batch 1/2 (1 host): succeeded · job j\\x1b[2J', 'rollout r1: waiting for approval of the next batch (stead rollout continue r1)'], 'inert');
+  t.ok(rolloutSucceeded({ state: 'completed', failures: 0, batches: [] }));
+  t.notOk(rolloutSucceeded({ state: 'completed', failures: 1, batches: [] }), 'a failure tolerated by the threshold is still a failure');
+  t.notOk(rolloutSucceeded({ state: 'paused', failures: 0, batches: [] }));
+});
 
 t.test('stead job run --batches against a real server and agent daemons', { skip: ready ? false : 'the build has no `stead server` command' }, async (t) => {
   const dir = t.testdir({ server: {}, cli: {}, ...Object.fromEntries(hosts.map((h) => [h, { root: {}, data: {} }])) });
