@@ -7,6 +7,8 @@ import { keyValues, lang, langOfFile, noPositionals, oneId, parse, readScript, s
 import { connectionUsage } from '../operator/connection.js';
 import { operatorExitCodes } from '../operator/errors.js';
 import { afterLaunch, getJob } from '../operator/launch.js';
+import { afterRolloutLaunch, refuseRolloutOption } from '../operator/rollout-launch.js';
+import { RolloutOptionError, rolloutPolicyFromFlags, type PolicyBody } from '../operator/rollout-view.js';
 import { asJobView, formatJob, progressLine } from '../operator/job-view.js';
 import { printJson, printLines, table, cell } from '../operator/output.js';
 import { withSession } from '../operator/session.js';
@@ -18,6 +20,7 @@ Runs a script on hosts chosen from the inventory, follows it, shows and redoes j
 
   stead job run --targets SEL (--command CMD | --script FILE) [--lang shell|python]
                 [--as ACCOUNT] [--param K=V]... [--timeout S] [--dry-run] [--wait] [--json]
+                [--batches EXPR [--gate manual|auto] [--wait-between S] [--max-failures N|P%]]
   stead job redo ID (--failed | --all) [--wait] [--json]
   stead job show ID [--json]
   stead job list [--limit N] [--before CURSOR] [--json]
@@ -32,23 +35,36 @@ Options:
   --param K=V        a script parameter (repeatable)
   --timeout S        the script's time limit on each host, in seconds
   --dry-run          show what would run on which host; nothing runs
-  --wait             follow the job (a progress line per change on stderr) until it ends
+  --wait             follow the job (a progress line per change on stderr) until it ends;
+                     with --batches: follow the rollout until it completes, is aborted or
+                     rolled back, or pauses (a line per batch state change on stderr)
+  --batches EXPR     run in batches, one job per batch (a rollout): cumulative counts,
+                     percentages and "+" steps: 1,10%,+20%,100% = one host, 10 %, then 20 %
+                     more each time, the rest
+  --gate G           manual: every batch after the first waits for stead rollout continue;
+                     auto (default): the next batch follows when the last one succeeded
+  --wait-between S   seconds to wait after a healthy batch (default 0)
+  --max-failures N|P%  pause when failures exceed N hosts or P % of the hosts (per batch and
+                     overall); default: any failure pauses
   --failed, --all    redo: the hosts that did not succeed, or every host
   --limit N          list: at most N jobs (default 20); --before CURSOR: the next page
   --json             JSON on stdout (run/redo --wait: {id, state, hosts: [{host, state,
-                     exitCode, stdout, stderr}]})
+                     exitCode, stdout, stderr}]}; run --batches: the rollout, as stead
+                     rollout show ID --json prints it, with --wait the final one)
   -h, --help         show this help
 
 ${connectionUsage}
 
 Exit codes:
-  0   done; with --wait: every host succeeded
-  1   --wait: the job failed, was cancelled or did not succeed on every host
-  2   the server refused the request (invalid, not found, refused by the safety audit)
+  0   done; with --wait: every host succeeded (--batches: the rollout completed, no failure)
+  1   --wait: the job failed, was cancelled or did not succeed on every host (--batches: the
+      rollout paused, was aborted or had a failed host)
+  2   the server refused the request (invalid, not found, refused by the safety audit), or an
+      invalid --batches, --gate, --wait-between or --max-failures
   3   the token was refused or lacks the role
   4   the server could not be reached, timed out or failed
   64  usage error
-  130 interrupted while waiting (the job keeps running)`;
+  130 interrupted while waiting (the job or rollout keeps running)`;
 
 const common = commonOptions;
 
@@ -74,6 +90,10 @@ export async function launchBody(args: string[], io: CliIo): Promise<{ body: Rec
     timeout: { type: 'string' },
     'dry-run': { type: 'boolean' },
     wait: { type: 'boolean' },
+    batches: { type: 'string' },
+    gate: { type: 'string' },
+    'wait-between': { type: 'string' },
+    'max-failures': { type: 'string' },
   });
   if (values.help) return 'help';
   noPositionals(positionals);
@@ -104,13 +124,25 @@ export async function launchBody(args: string[], io: CliIo): Promise<{ body: Rec
     ...(timeout !== undefined ? { timeoutSeconds: timeout } : {}),
     ...(values['dry-run'] ? { dryRun: true } : {}),
   };
+  if (values['dry-run'] && values.batches !== undefined) throw new UsageError('--dry-run and --batches do not go together: a dry run changes nothing, there is nothing to deliver in batches');
   return { body, wait: values.wait === true, values };
 }
 
 async function runJob(args: string[], io: CliIo): Promise<number> {
   const launch = await launchBody(args, io);
   if (launch === 'help') return help(io);
-  return withSession(io, 'job run', launch.values, async (s) => afterLaunch(s, await s.client.request('POST', '/jobs', launch.body), launch.wait));
+  const { body, wait, values } = launch;
+  let policy: PolicyBody | undefined;
+  try {
+    policy = rolloutPolicyFromFlags(values);
+  } catch (err) {
+    // A bad --batches, --gate, … exits 2 before anything is sent, like the server's 400.
+    if (!(err instanceof RolloutOptionError)) throw err;
+    return refuseRolloutOption(io, 'job run', err, values['json'] === true);
+  }
+  // --batches: one job per batch, through the rollout engine (ADR 0017 §3).
+  if (policy) return withSession(io, 'job run', values, async (s) => afterRolloutLaunch(s, await s.client.request('POST', '/rollouts', { job: body, policy }), wait));
+  return withSession(io, 'job run', values, async (s) => afterLaunch(s, await s.client.request('POST', '/jobs', body), wait));
 }
 
 async function redo(args: string[], io: CliIo): Promise<number> {

@@ -9,6 +9,7 @@ import { connectionUsage } from '../operator/connection.js';
 import { OperatorError, operatorExitCodes } from '../operator/errors.js';
 import { cell, jsonText, printJson } from '../operator/output.js';
 import { readRepositoryFiles } from '../operator/repo-files.js';
+import { refuseRolloutOption } from '../operator/rollout-launch.js';
 import { RolloutOptionError, rolloutPolicyFromFlags, stateLine } from '../operator/rollout-view.js';
 import { withSession } from '../operator/session.js';
 
@@ -97,10 +98,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     policy = rolloutPolicyFromFlags(values);
   } catch (err) {
     if (!(err instanceof RolloutOptionError)) throw err;
-    writeLine(io.stderr, `stead publish: ${err.message}`);
-    writeLine(io.stderr, 'Run "stead publish --help" for usage.');
-    if (values.json) writeLine(io.stdout, jsonText({ error: { code: 'BAD_REQUEST', message: err.message } }));
-    return operatorExitCodes.refused;
+    return refuseRolloutOption(io, 'publish', err, values.json === true);
   }
   const files = await readRepositoryFiles(io.cwd, positionals[0]!);
   const body = { files, encoding: 'base64', ...(values.message !== undefined ? { message: values.message } : {}), ...(policy ? { rollout: policy } : {}) };

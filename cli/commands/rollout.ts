@@ -13,13 +13,15 @@ import { withSession } from '../operator/session.js';
 
 export const usage = `Usage: stead rollout <list|show|continue|pause|abort|rollback> [options]
 
-Follows and steers canary rollouts (stead publish DIR --batches EXPR starts one).
+Follows and steers canary rollouts (stead publish DIR --batches EXPR starts one of a revision,
+stead job run ... --batches EXPR one of a job).
 
   stead rollout list [--limit N] [--json]
   stead rollout show ID [--json]
   stead rollout continue ID [--reason R] [--json]   approve the next batch (manual gate) or resume
   stead rollout pause ID [--reason R] [--json]      stop starting batches
   stead rollout abort ID [--reason R] [--json]      stop; every host back on the previous revision
+                                                    (a job: its running batch job is cancelled)
   stead rollout rollback ID [--reason R] [--json]   make the previous revision live again
 
 Options:

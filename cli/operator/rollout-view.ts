@@ -46,11 +46,11 @@ export function maxFailures(v: string): { count: number } | { percent: number } 
   throw new RolloutOptionError(`--max-failures takes a number of hosts (3) or a percentage (10%), got ${JSON.stringify(v.slice(0, 50))}`);
 }
 
-/** The rollout policy of `stead publish`, or undefined without --batches (published to every host at once). */
+/** The rollout policy of `stead publish` and `stead job run`, or undefined without --batches (to every host at once). */
 export function rolloutPolicyFromFlags(f: RolloutFlags): PolicyBody | undefined {
   if (f.batches === undefined) {
     const stray = (['gate', 'wait-between', 'max-failures'] as const).find((k) => f[k] !== undefined);
-    if (stray) throw new RolloutOptionError(`--${stray} needs --batches EXPR (without it the revision goes to every host at once)`);
+    if (stray) throw new RolloutOptionError(`--${stray} needs --batches EXPR (without it everything goes to every host at once)`);
     return undefined;
   }
   const batches = f.batches.trim();

@@ -3,7 +3,9 @@
  *   GET  /jobs                   jobs newest first (?before= pages), state, progress, who/when
  *   GET  /jobs/new               the launch form; POST /jobs/new with action=preview re-renders it
  *                                with the resolved hosts, who cannot run and the audit verdict;
- *                                action=launch launches and redirects to the job (admin)
+ *                                action=launch launches and redirects to the job (admin); with
+ *                                "Deliver in batches" filled it starts a job rollout instead and
+ *                                redirects to the rollout (/rollouts/:id)
  *   GET  /jobs/:id               steps with counts, progress bar, hosts (?state=, ?page=) and their
  *                                output; refreshes itself while the job runs (?refresh=0 pauses)
  *   POST /jobs/:id/cancel|redo|confirm   actions (admin, same origin)
@@ -21,7 +23,7 @@ import { sendPage } from './send-page.js';
 import { cannotRun, jobPageModel, summaryRow } from './job-model.js';
 import { errorView } from '../views.js';
 import { jobsListView, jobView, launchView } from './job-views.js';
-import { emptyLaunch, launchBody, launchFormLimit, readLaunchFields, type LaunchFields } from './launch-form.js';
+import { emptyLaunch, launchBody, launchFormLimit, launchPolicy, readLaunchFields, type LaunchFields } from './launch-form.js';
 import { jobsPort, type Actor, type AuditFinding, type JobsApi, type PreviewAnswer } from './jobs-port.js';
 
 const jobIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
@@ -165,9 +167,18 @@ export function mountJobPages(router: Router<AppState>, kit: ConsoleKit): void {
     let preview: PreviewAnswer | undefined;
     try {
       const body = launchBody(f);
+      const policy = launchPolicy(f);
       if (!launching) {
         preview = await jobs.preview(body, actor(op, ctx));
         await launchPage(ctx, op, f, { preview });
+        return;
+      }
+      if (policy) {
+        // Deliver in batches: a job rollout, each batch one ordinary job (ADR 0017 §3).
+        const r = await port.rollout(body, policy, actor(op, ctx));
+        ctx.state.log.info('console job rollout', { rollout: r.id, operator: op.name, targets: f.targets, batches: policy.batches, approved: f.approve });
+        ctx.status = 303;
+        ctx.redirect(`/rollouts/${encodeURIComponent(r.id)}`);
         return;
       }
       const job = await jobs.launch(body, actor(op, ctx));

@@ -138,6 +138,22 @@ ${pickList('picks.tags', 'Add tags')}
 <textarea id="vars" class="code" name="vars" spellcheck="false" style="min-height:4rem">{{ f.vars }}</textarea>
 <label class="check"><input type="checkbox" name="dryRun"{% if f.dryRun %} checked{% endif %}>Dry run (report what would run; change nothing)</label>
 
+<fieldset id="batches-set"><legend>Deliver in batches <span class="muted">(optional)</span></legend>
+<p class="hint" id="batches-hint">Run on a few hosts first: each batch is one job on its hosts, and the next starts when it succeeded (or when you continue it). Empty: every host at once. You follow it on the rollout page.</p>
+<label for="batches">Batches</label>
+<input id="batches" type="text" name="batches" value="{{ f.batches }}" maxlength="200" autocomplete="off" spellcheck="false" placeholder="1,10%,+20%,100%" aria-describedby="batches-hint batches-expr">
+<p class="hint" id="batches-expr">Cumulative counts and percentages, "+" steps: <code>1,10%,+20%,100%</code> = one host, 10 %, then 20 % more each time, the rest.</p>
+<div class="grid2">
+<div><label for="gate">Between batches</label>
+<select id="gate" name="gate"><option value="auto"{% if f.gate != "manual" %} selected{% endif %}>go on when healthy (auto)</option><option value="manual"{% if f.gate == "manual" %} selected{% endif %}>wait for me to continue (manual)</option></select></div>
+<div><label for="waitBetween">Wait between (seconds)</label>
+<input id="waitBetween" type="number" name="waitBetween" min="0" max="604800" value="{{ f.waitBetween }}" placeholder="0"></div>
+<div><label for="maxFailures">Failures tolerated</label>
+<input id="maxFailures" type="text" name="maxFailures" value="{{ f.maxFailures }}" maxlength="12" autocomplete="off" placeholder="0, 3 or 10%" aria-describedby="maxFailures-hint">
+<p class="hint" id="maxFailures-hint">Hosts or a percentage, per batch and overall; more pauses the rollout. Empty: any failure pauses.</p></div>
+</div>
+</fieldset>
+
 {% if audit %}<div class="card verdict{% if audit.blocked %} blocked{% elif audit.findings.length %} warn{% endif %}" id="audit">
 <strong>Safety audit: {% if audit.blocked %}<span class="err">blocked</span>{% elif audit.findings.length %}allowed with warnings{% else %}nothing found{% endif %}</strong>
 {% if audit.findings.length %}<div class="box"><table class="cards"><thead><tr><th>Rule</th><th>Line</th><th>Action</th><th>Message</th><th>Code</th></tr></thead><tbody>

@@ -6,6 +6,7 @@
  * the page says so (503) instead of failing.
  */
 import { jobLaunchSchema, type JobLaunch } from '../../../schemas/api/jobs.js';
+import { jobRolloutRequestSchema, type JobRolloutRequest } from '../../../schemas/api/rollouts.js';
 import { compileGuard, type Guard } from '../../../schemas/validate.js';
 import { ApiError } from '../../domain/errors.js';
 import type { Services } from '../../services/services.js';
@@ -181,6 +182,8 @@ export interface LibraryScript {
 export interface JobsPort {
   readonly jobs: JobsApi;
   readonly plans: PlansApi;
+  /** Runs the launch batch by batch (POST /api/v1/rollouts, ADR 0017 §3); answers the rollout's id. */
+  rollout(body: LaunchBody, policy: JobRolloutRequest['policy'], by: Actor): Promise<{ id: string }>;
   /** Execution account names. */
   accounts(): Promise<readonly string[]>;
   /** The script library (id, name, newest version). */
@@ -199,6 +202,8 @@ function checked(body: LaunchBody): JobLaunch {
   launchGuard.assert(body);
   return body;
 }
+
+const rolloutGuard: Guard<JobRolloutRequest> = compileGuard(jobRolloutRequestSchema);
 
 /** The port over the composed services: the job service, saved plans, the script library, accounts. */
 export function jobsPort(services: Services): JobsPort {
@@ -228,6 +233,13 @@ export function jobsPort(services: Services): JobsPort {
   return {
     jobs,
     plans,
+    rollout: async (body, policy, by) => {
+      // The same bounds as POST /api/v1/rollouts.
+      const req = { job: body, policy };
+      rolloutGuard.assert(req);
+      const r = await services.rollouts.startJob(req.job, req.policy, { name: by.name, ...(by.address !== undefined ? { address: by.address } : {}) });
+      return { id: r.id };
+    },
     accounts: async () => (await services.accounts.list()).map((a) => a.name),
     scripts: async () => (await services.scripts.list({ limit: 500 })).scripts.map((s) => ({ id: s.id, name: s.name, lang: s.lang, latestVersion: s.latest })),
   };

@@ -1,8 +1,10 @@
 /**
  * The launch form: its fields (kept as typed so a re-rendered form shows what was entered),
- * the pick-lists that add to the target selector, and the launch body built from it. Every
- * field is bounded here; the job service validates the body again with its schema.
+ * the pick-lists that add to the target selector, the launch body built from it, and the
+ * rollout policy of its optional "Deliver in batches" part (ADR 0017 §3). Every field is bounded
+ * here; the job and rollout services validate the body again with their schemas.
  */
+import { rolloutPolicy } from '../../../schemas/api/rollout-policy.js';
 import { ApiError } from '../../domain/errors.js';
 import type { LaunchBody, ScriptSpec } from './jobs-port.js';
 
@@ -34,6 +36,11 @@ export interface LaunchFields {
   dryRun: boolean;
   approve: boolean;
   reason: string;
+  /** Deliver in batches: the batch expression (empty: every host at once), gate, wait, threshold. */
+  batches: string;
+  gate: 'auto' | 'manual';
+  waitBetween: string;
+  maxFailures: string;
 }
 
 export const emptyLaunch: LaunchFields = {
@@ -52,6 +59,10 @@ export const emptyLaunch: LaunchFields = {
   dryRun: false,
   approve: false,
   reason: '',
+  batches: '',
+  gate: 'auto',
+  waitBetween: '',
+  maxFailures: '',
 };
 
 function field(form: URLSearchParams, name: string, max: number, label: string): string {
@@ -89,6 +100,10 @@ export function readLaunchFields(form: URLSearchParams): LaunchFields {
     dryRun: form.get('dryRun') === 'on',
     approve: form.get('approve') === 'on',
     reason: field(form, 'reason', 1000, 'the approval reason').trim(),
+    batches: field(form, 'batches', rolloutPolicy.properties.batches.maxLength, 'the batches').trim(),
+    gate: form.get('gate') === 'manual' ? 'manual' : 'auto',
+    waitBetween: field(form, 'waitBetween', 10, 'the wait between batches').trim(),
+    maxFailures: field(form, 'maxFailures', 12, 'the failures tolerated').trim(),
   };
 }
 
@@ -142,4 +157,42 @@ export function launchBody(f: LaunchFields): LaunchBody {
     ...(f.approve ? { approve: { reason: f.reason } } : {}),
     steps: [{ kind: 'script', script, ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}) }],
   };
+}
+
+/** The rollout policy a filled "Deliver in batches" part asks for (schemas/api/rollout-policy.ts). */
+export interface LaunchPolicy {
+  batches: string;
+  gate?: 'manual' | 'auto';
+  waitBetweenSeconds?: number;
+  maxFailures?: { count: number } | { percent: number };
+}
+
+const batchesPattern = new RegExp(rolloutPolicy.properties.batches.pattern);
+const maxWait = rolloutPolicy.properties.waitBetweenSeconds.maximum;
+const maxCount = rolloutPolicy.properties.maxFailures.properties.count.maximum;
+
+/**
+ * The rollout policy of the form, or undefined when no batches are given (the job runs on every
+ * host at once). Throws BAD_REQUEST naming the field, as the CLI's --batches, --wait-between and
+ * --max-failures do: "1,10%,+20%,100%", whole seconds, "3" hosts or "10%".
+ */
+export function launchPolicy(f: LaunchFields): LaunchPolicy | undefined {
+  if (f.batches === '') {
+    if (f.gate === 'manual' || f.waitBetween !== '' || f.maxFailures !== '') throw new ApiError('BAD_REQUEST', 'write the batches (such as 1,10%,100%) to deliver in batches, or clear the gate, wait and failures');
+    return undefined;
+  }
+  if (!batchesPattern.test(f.batches)) throw new ApiError('BAD_REQUEST', 'the batches are comma-separated counts, percentages and "+" steps, such as 1,10%,+20%,100%');
+  if (f.dryRun) throw new ApiError('BAD_REQUEST', 'a dry run is not delivered in batches: clear one of them');
+  const policy: LaunchPolicy = { batches: f.batches, gate: f.gate };
+  if (f.waitBetween !== '') {
+    if (!/^[0-9]{1,7}$/.test(f.waitBetween) || Number(f.waitBetween) > maxWait) throw new ApiError('BAD_REQUEST', `the wait between batches must be a whole number of seconds from 0 to ${maxWait}`);
+    policy.waitBetweenSeconds = Number(f.waitBetween);
+  }
+  if (f.maxFailures !== '') {
+    const pct = /^([0-9]{1,3}(?:\.[0-9]{1,4})?)\s*%$/.exec(f.maxFailures);
+    if (pct && Number(pct[1]) <= 100) policy.maxFailures = { percent: Number(pct[1]) };
+    else if (/^[0-9]{1,7}$/.test(f.maxFailures) && Number(f.maxFailures) <= maxCount) policy.maxFailures = { count: Number(f.maxFailures) };
+    else throw new ApiError('BAD_REQUEST', 'the failures tolerated are a number of hosts (3) or a percentage up to 100% (10%)');
+  }
+  return policy;
 }
