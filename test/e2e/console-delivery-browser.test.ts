@@ -129,7 +129,9 @@ t.test('revision history, diff, plan and rollouts in the console (real Chromium,
   await narrow.page.waitForSelector('h1 .s.dv-completed', { timeout: 120_000 });
   t.equal(await narrow.page.locator('meta[http-equiv=refresh]').count(), 0, 'a completed rollout stops refreshing');
   t.equal(await narrow.page.locator('li.batch[data-state=succeeded]').count(), 2);
-  t.equal((await server.api('GET', '/api/v1/revisions/live')).body.id, v3id, 'the new revision is live once the rollout completed');
+  // Moving live is the completion's side effect, done by the driver just after the state change.
+  await waitFor('v3 live', async () => (await server.api('GET', '/api/v1/revisions/live')).body.id === v3id, 120_000);
+  t.pass('the new revision is live once the rollout completed');
   for (const h of hosts) await agents[h].waitForRun('runs the new revision', (r) => ranRevision(r.revision, v3id) && r.outcome !== 'failed', 0, 120_000);
   t.equal(await agents.b1.read('srv/app/greeting.conf'), 'greeting=hallo-beta\n');
   t.ok(canary, `the canary was ${canary}`);
