@@ -7,6 +7,7 @@
  * transition once. It is kicked when a dispatch starts or finishes, and every second by a timer
  * (which also resumes running jobs after a restart).
  */
+import { CoalescingChains } from '../coalescing-chains.js';
 import type { JobWork } from '../../../schemas/job-protocol.js';
 import type { Clock } from '../../domain/clock.js';
 import { isDuplicateKey, type Filter } from '../../store/types.js';
@@ -29,7 +30,7 @@ const cancelGraceMs = 30_000;
 const dispatchBatch = 500;
 
 export class PlanDriver {
-  readonly #chains = new Map<string, { queued: boolean; promise: Promise<void> }>();
+  readonly #chains = new CoalescingChains();
   /** Probes and local scripts running in this process: dispatch id → controller. */
   readonly #tasks = new Map<string, AbortController>();
   readonly #taskPromises = new Set<Promise<void>>();
@@ -75,26 +76,15 @@ export class PlanDriver {
 
   /** Advances a job soon; calls for one job run one after another, and queued calls coalesce. */
   kick(jobId: string): Promise<void> {
-    const cur = this.#chains.get(jobId);
-    if (cur?.queued) return cur.promise;
-    const entry = { queued: true, promise: Promise.resolve() };
-    entry.promise = (cur?.promise ?? Promise.resolve())
-      .then(async () => {
-        entry.queued = false;
-        if (!this.#closed) await this.advance(jobId);
-      })
-      .catch((err: unknown) => this.log.error('job driver failed', { jobId, err: (err as Error)?.message ?? String(err) }))
-      .finally(() => {
-        if (this.#chains.get(jobId) === entry) this.#chains.delete(jobId);
-      });
-    this.#chains.set(jobId, entry);
-    return entry.promise;
+    return this.#chains.kick(jobId, async (k) => {
+      if (!this.#closed) await this.advance(k);
+    }, (err: unknown) => this.log.error('job driver failed', { jobId: jobId, err: (err as Error)?.message ?? String(err) }));
   }
 
   /** Resolves when no advance, tick or server task of this process is in flight (tests, shutdown). */
   async settle(): Promise<void> {
     for (let i = 0; i < 1000; i++) {
-      const pending = [...[...this.#chains.values()].map((e) => e.promise), ...this.#taskPromises, ...(this.#ticking ? [this.#ticking] : [])];
+      const pending = [...this.#chains.pending(), ...this.#taskPromises, ...(this.#ticking ? [this.#ticking] : [])];
       if (pending.length === 0) return;
       await Promise.allSettled(pending);
     }

@@ -7,6 +7,7 @@
  * rollout make each transition once. A timer ticks every second on every server; its first tick
  * after a start resumes what the store says.
  */
+import { CoalescingChains } from '../coalescing-chains.js';
 import type { Clock } from '../../domain/clock.js';
 import type { Logger } from '../../log.js';
 import type { Collection, Update } from '../../store/types.js';
@@ -35,7 +36,7 @@ export interface RolloutDriverOptions {
 export const defaultBatchTimeoutSeconds = 600;
 
 export class RolloutDriver {
-  readonly #chains = new Map<string, { queued: boolean; promise: Promise<void> }>();
+  readonly #chains = new CoalescingChains();
   readonly #verifying = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> | undefined;
@@ -77,7 +78,7 @@ export class RolloutDriver {
   /** Resolves when no advance or tick of this process is in flight (tests, shutdown). */
   async settle(): Promise<void> {
     for (let i = 0; i < 1000; i++) {
-      const pending = [...[...this.#chains.values()].map((e) => e.promise), ...(this.#ticking ? [this.#ticking] : [])];
+      const pending = [...this.#chains.pending(), ...(this.#ticking ? [this.#ticking] : [])];
       if (pending.length === 0) return;
       await Promise.allSettled(pending);
     }
@@ -100,20 +101,9 @@ export class RolloutDriver {
 
   /** Advances a rollout soon; calls for one rollout run one after another, and queued calls coalesce. */
   kick(id: string): Promise<void> {
-    const cur = this.#chains.get(id);
-    if (cur?.queued) return cur.promise;
-    const entry = { queued: true, promise: Promise.resolve() };
-    entry.promise = (cur?.promise ?? Promise.resolve())
-      .then(async () => {
-        entry.queued = false;
-        if (!this.#closed) await this.advance(id);
-      })
-      .catch((err: unknown) => this.log.error('rollout driver failed', { rollout: id, err: (err as Error)?.message ?? String(err) }))
-      .finally(() => {
-        if (this.#chains.get(id) === entry) this.#chains.delete(id);
-      });
-    this.#chains.set(id, entry);
-    return entry.promise;
+    return this.#chains.kick(id, async (k) => {
+      if (!this.#closed) await this.advance(k);
+    }, (err: unknown) => this.log.error('rollout driver failed', { rollout: id, err: (err as Error)?.message ?? String(err) }));
   }
 
   /** Compare-and-swap of a transition; resolves the new document or null when another writer won. */
