@@ -20,3 +20,4 @@ export * from './api/index.js';
 export * from './protocol.js';
 export * from './job-protocol.js';
 export * from './schedule-spec.js';
+export * from './inventory-protocol.js';

@@ -1,6 +1,8 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import { absolutePath, accountName, fileMode, group, owner, sha256Ref } from './defs.js';
 import { isoTime } from './api/fragments.js';
+import { packageResourceSchema } from './resources/package.js';
+import { serviceResourceSchema } from './resources/service.js';
 
 /**
  * The job channel between the server and an agent (docs/adr/0014-jobs.md). A job step on one
@@ -73,15 +75,21 @@ export const jobWorkSchema = {
     id: { ...dispatchId, description: 'This dispatch (job step on this host).' },
     jobId: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'The job (exported as STEAD_JOB_ID).' },
     step: { type: 'integer', minimum: 0, maximum: 999, description: 'Index of the step in the job.' },
-    kind: { enum: ['script', 'files'], description: 'What to do.' },
+    kind: { enum: ['script', 'files', 'resources'], description: 'What to do.' },
     noop: { type: 'boolean', description: 'Dry run: files report what would change (with diffs); a script is not run and is reported "would-run".' },
     timeoutSeconds: { type: 'integer', minimum: 1, maximum: 604800, description: 'Kill the process group after this long (result state timeout).' },
     script: { $ref: 'urn:stead:job:script', description: 'A script step: what to run.' },
     files: { type: 'array', maxItems: 1000, items: { $ref: 'urn:stead:job:file' }, description: 'A files step: the files to put in place.' },
     blobs: { type: 'object', additionalProperties: { type: 'integer', minimum: 0 }, description: 'Size of every blob the files reference, by "sha256:<hex>" (as a catalog\'s blobs).' },
+    resources: {
+      type: 'array',
+      maxItems: 100,
+      items: { anyOf: [{ $ref: 'urn:stead:resource:package' }, { $ref: 'urn:stead:resource:service' }] },
+      description: 'A resources step: package/service resources the engine applies once, in order (noop: reports would-change).',
+    },
   },
 } as const;
-export type JobWork = FromSchema<typeof jobWorkSchema, { references: [typeof jobScriptSchema, typeof jobFileSchema] }>;
+export type JobWork = FromSchema<typeof jobWorkSchema, { references: [typeof jobScriptSchema, typeof jobFileSchema, typeof packageResourceSchema, typeof serviceResourceSchema] }>;
 
 /** GET /api/v1/hosts/:host/jobs?wait=S — answered at once when there is work or a cancel, else after S seconds. */
 export const jobPollResponseSchema = {
@@ -94,7 +102,7 @@ export const jobPollResponseSchema = {
     cancel: { type: 'array', maxItems: 1000, items: dispatchId, description: 'Running dispatches to cancel (kill the process group, answer cancelled).' },
   },
 } as const;
-export type JobPollResponse = FromSchema<typeof jobPollResponseSchema, { references: [typeof jobWorkSchema, typeof jobScriptSchema, typeof jobFileSchema] }>;
+export type JobPollResponse = FromSchema<typeof jobPollResponseSchema, { references: [typeof jobWorkSchema, typeof jobScriptSchema, typeof jobFileSchema, typeof packageResourceSchema, typeof serviceResourceSchema] }>;
 
 /** POST …/jobs/:id/start answer: whether the agent may spawn now. */
 export const jobStartResponseSchema = {
@@ -147,6 +155,22 @@ export const jobResultSchema = {
       description: 'key=value results the script emitted (helper library stead_result), for later steps.',
     },
     files: { type: 'array', maxItems: 1000, items: { $ref: 'urn:stead:job:file-outcome' }, description: 'Per file of a files step: what happened.' },
+    resources: {
+      type: 'array',
+      maxItems: 100,
+      description: 'Per resource of a resources step: what happened.',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['resource', 'outcome'],
+        properties: {
+          resource: { type: 'string', maxLength: 512, description: 'type[title], e.g. package[nginx].' },
+          outcome: { enum: ['in-sync', 'changed', 'would-change', 'failed'], description: 'What happened to it.' },
+          changes: { type: 'array', maxItems: 64, items: { type: 'string', maxLength: 1024 }, description: 'What changed, e.g. "version 1.0-1 -> 1.1-1".' },
+          message: { type: 'string', maxLength: 4096, description: 'Why it failed, or a note.' },
+        },
+      },
+    },
     message: { type: 'string', maxLength: 4096, description: 'Why it failed, in a sentence, when not the script\'s own exit.' },
     startedAt: isoTime,
     finishedAt: isoTime,
@@ -164,4 +188,4 @@ export const jobResultAckSchema = {
 export type JobResultAck = FromSchema<typeof jobResultAckSchema>;
 
 /** Every schema of the job channel, for registration with ajv. */
-export const jobProtocolSchemas = [jobScriptSchema, jobFileSchema, jobWorkSchema, jobPollResponseSchema, jobStartResponseSchema, jobFileOutcomeSchema, jobResultSchema, jobResultAckSchema] as const;
+export const jobProtocolSchemas = [packageResourceSchema, serviceResourceSchema, jobScriptSchema, jobFileSchema, jobWorkSchema, jobPollResponseSchema, jobStartResponseSchema, jobFileOutcomeSchema, jobResultSchema, jobResultAckSchema] as const;

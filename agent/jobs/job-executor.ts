@@ -19,6 +19,8 @@ export async function executeDispatch(work: JobWork, ctx: JobContext, stop: Abor
         return await runScript(work, ctx, stop, onSpawn);
       case 'files':
         return await runFiles(work, ctx, stop);
+      case 'resources': // TODO(issue 11, agent helper): run through the engine
+        throw new Error('resources steps are not supported by this agent yet');
       default:
         return work.kind satisfies never;
     }

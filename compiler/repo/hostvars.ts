@@ -17,7 +17,9 @@ export function inventoryVar(host: HostEntry): VarMap {
   const r = host.record;
   const out: VarMap = {};
   setOwn(out, 'name', host.name);
-  for (const k of ['idc', 'set', 'env', 'ip'] as const) if (r[k] !== undefined) setOwn(out, k, r[k]);
+  for (const k of ['idc', 'set', 'env', 'ip', 'rack', 'business', 'kind', 'parent'] as const) if (r[k] !== undefined) setOwn(out, k, r[k]);
+  if (r.ips !== undefined) setOwn(out, 'ips', [...r.ips]);
+  setOwn(out, 'lifecycle', r.lifecycle ?? 'online');
   setOwn(out, 'tags', [...(r.tags ?? [])]);
   setOwn(out, 'attributes', { ...(r.attributes ?? {}) });
   return out;

@@ -5,6 +5,7 @@
  * line, column and JSON pointer; loading itself only throws for an aborted signal. A repository
  * whose `problems` hold an error compiles nothing (compileHost refuses it as a whole).
  */
+import { createHash } from 'node:crypto';
 import { lstat, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { RepoProblem } from '../../schemas/repo/problem.js';
@@ -18,6 +19,7 @@ import type { ManifestProblem } from '../manifest/manifest-problem.js';
 import { FORBIDDEN_KEYS, findForbiddenKeys, isVarMap, setOwn, type VarMap } from '../vars/merge.js';
 import { isSecretValue } from '../vars/secret-value.js';
 import { checkRepository } from './check-repository.js';
+import { mergeInventoryRecord, OVERLAY_FILE, type InventoryOverlay } from './inventory-overlay.js';
 import { groupGuard, inventoryFileGuard, roleGuard, steadConfigGuard } from './repo-guards.js';
 import { normalizeProblems, problemAt } from './repo-problem.js';
 import type { GroupEntry, HostEntry, Repository, RoleEntry } from './repository.js';
@@ -30,6 +32,8 @@ export interface LoadRepositoryOptions {
   readonly secretKey?: Buffer;
   /** Revision label for catalogs (e.g. a git commit); default: first 16 hex digits of the content hash. */
   readonly revision?: string;
+  /** The store's inventory records merged over inventory/*.yaml (compiler/repo/inventory-overlay.ts). */
+  readonly inventoryOverlay?: InventoryOverlay;
 }
 
 const YAML = /\.ya?ml$/;
@@ -66,7 +70,8 @@ export async function loadRepository(dir: string, opts: LoadRepositoryOptions = 
   for (const f of tree.files) {
     if (f.size > maxRepoFileBytes) problems.push({ code: 'READ_FAILED', severity: 'error', file: f.path, path: '', message: `the file is ${f.size} bytes; the limit is ${maxRepoFileBytes}` });
   }
-  const contentHash = await hashTree(root, tree.files, opts.signal);
+  const treeHash = await hashTree(root, tree.files, opts.signal);
+  const contentHash = opts.inventoryOverlay ? createHash('sha256').update(treeHash).update('\0inventory\0').update(opts.inventoryOverlay.digest).digest('hex') : treeHash;
 
   const read = async (rel: string): Promise<YamlFile | undefined> => {
     let text: string;
@@ -180,8 +185,14 @@ export async function loadRepository(dir: string, opts: LoadRepositoryOptions = 
     roles.set(name, { name, file: rel, def, manifest });
   }
 
+  if (opts.inventoryOverlay) {
+    for (const [name, store] of opts.inventoryOverlay.records) {
+      const prev = hosts.get(name);
+      hosts.set(name, { name, file: prev?.file ?? OVERLAY_FILE, record: mergeInventoryRecord(prev?.record, store) });
+    }
+  }
   problems.push(...checkRepository({ hosts, groups, roles, globalVars, yamlFiles }));
-  const revision = opts.revision ?? contentHash.slice(0, 16);
+  const revision = opts.revision ?? treeHash.slice(0, 16);
   return { ...base, revision, contentHash, config, hosts: sortMap(hosts), groups: sortMap(groups), roles: sortMap(roles), globalVars, yamlFiles, problems: normalizeProblems(problems) };
 }
 

@@ -67,6 +67,22 @@ export function attribute(host: HostEntry, key: string): unknown {
       return r.env;
     case 'ip':
       return r.ip;
+    case 'ips':
+      return r.ips ?? (r.ip !== undefined ? [r.ip] : []);
+    case 'rack':
+      return r.rack;
+    case 'business':
+      return r.business;
+    case 'product':
+      return r.business?.split('/')[0];
+    case 'module':
+      return r.business?.includes('/') ? r.business.slice(r.business.indexOf('/') + 1) : undefined;
+    case 'kind':
+      return r.kind;
+    case 'parent':
+      return r.parent;
+    case 'lifecycle':
+      return r.lifecycle ?? 'online';
     case 'tags':
       return r.tags ?? [];
     default: {

@@ -13,3 +13,5 @@ export * from './schedules.js';
 export * from './jobs.js';
 export * from './rollouts.js';
 export * from './fleet-plan.js';
+export * from './inventory.js';
+export * from './software.js';

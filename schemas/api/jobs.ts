@@ -5,6 +5,12 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import { absolutePath, accountName, fileMode, group, owner } from '../defs.js';
 import { hostName, isoTime } from './fragments.js';
+import { packageResourceSchema } from '../resources/package.js';
+import { serviceResourceSchema } from '../resources/service.js';
+import { registerSchemas } from '../validate.js';
+
+// A resources step references the resource schemas by $id: the runtime fallback must know them.
+registerSchemas([packageResourceSchema, serviceResourceSchema]);
 
 /** A target selector: comma-separated terms (union), e.g. "group:web,host:db-1,fact:os.family=debian". */
 export const targetSelector = {
@@ -142,13 +148,31 @@ const confirmStep = {
   },
 } as const;
 
+/** Package and service resources applied once through the agent's engine (ADR 0018: "upgrade to approved"). */
+const resourcesStep = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['kind', 'resources'],
+  properties: {
+    kind: { const: 'resources', description: 'Apply package/service resources once, through the engine.' },
+    ...stepCommon,
+    resources: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 100,
+      items: { anyOf: [{ $ref: 'urn:stead:resource:package' }, { $ref: 'urn:stead:resource:service' }] },
+      description: 'Resources as in a manifest (type package or service), applied in order; a dry run reports what would change.',
+    },
+  },
+} as const;
+
 /** One step of a job (and of a saved plan, schemas/api/plans.ts). */
 export const jobStep = {
-  anyOf: [scriptStep, filesStep, probeStep, confirmStep],
-  description: 'A step: script, files, probe or confirm.',
+  anyOf: [scriptStep, filesStep, probeStep, confirmStep, resourcesStep],
+  description: 'A step: script, files, probe, confirm or resources.',
 } as const;
 export const jobStepSchema = { $id: 'urn:stead:api:job-step', ...jobStep } as const;
-export type JobStep = FromSchema<typeof jobStepSchema>;
+export type JobStep = FromSchema<typeof jobStepSchema, { references: [typeof packageResourceSchema, typeof serviceResourceSchema] }>;
 
 /** POST /api/v1/jobs and /jobs/preview. */
 export const jobLaunchSchema = {
@@ -162,6 +186,7 @@ export const jobLaunchSchema = {
     targets: targetSelector,
     vars: varsMap,
     dryRun: { type: 'boolean', description: 'Scripts are not run (would-run), files report what would change; probe, local and confirm steps are described, not run.' },
+    includeInactive: { type: 'boolean', description: 'Also run on hosts whose inventory lifecycle is not online (default: they are left out and listed as unavailable).' },
     approve: {
       type: 'object',
       additionalProperties: false,
@@ -174,7 +199,7 @@ export const jobLaunchSchema = {
     timeoutSeconds: stepCommon.timeoutSeconds,
   },
 } as const;
-export type JobLaunch = FromSchema<typeof jobLaunchSchema>;
+export type JobLaunch = FromSchema<typeof jobLaunchSchema, { references: [typeof packageResourceSchema, typeof serviceResourceSchema] }>;
 
 const finding = {
   type: 'object',
@@ -303,7 +328,7 @@ const stepView = {
   properties: {
     index: { type: 'integer', description: 'Index of the step.' },
     name: { type: 'string', description: 'Name.' },
-    kind: { enum: ['script', 'files', 'probe', 'confirm'], description: 'The kind of step.' },
+    kind: { enum: ['script', 'files', 'probe', 'confirm', 'resources'], description: 'The kind of step.' },
     local: { type: 'boolean', description: 'Runs once on the server.' },
     state: stepState,
     onFailure: { enum: ['stop', 'ignore', 'pause'], description: 'Failure policy: stop, ignore or pause.' },

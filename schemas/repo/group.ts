@@ -35,9 +35,9 @@ export const matchConditionSchema = {
 export const matchRuleSchema = {
   $id: 'urn:stead:repo:match-rule',
   type: 'object',
-  description: 'All conditions must hold. Keys: name, idc, set, env, ip, tags, attributes.<k>; facts: { <dotted.path>: condition } marks the rule fact-based.',
+  description: 'All conditions must hold. Keys: name, idc, set, env, ip, ips, rack, business, product, module, kind, parent, lifecycle, tags, attributes.<k>; facts: { <dotted.path>: condition } marks the rule fact-based.',
   minProperties: 1,
-  propertyNames: { pattern: '^(name|idc|set|env|ip|tags|facts|attributes\\.[A-Za-z0-9_-]+)$', 'x-hint': 'must be name, idc, set, env, ip, tags, facts or attributes.<name>' },
+  propertyNames: { pattern: '^(name|idc|set|env|ip|ips|rack|business|product|module|kind|parent|lifecycle|tags|facts|attributes\\.[A-Za-z0-9_-]+)$', 'x-hint': 'must be name, idc, set, env, ip, ips, rack, business, product, module, kind, parent, lifecycle, tags, facts or attributes.<name>' },
   properties: {
     facts: {
       type: 'object',

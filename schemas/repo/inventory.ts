@@ -16,6 +16,12 @@ export const inventoryHostSchema = {
     set: { type: 'string', minLength: 1, maxLength: 64, description: 'Deployment set (BlueKing "set"): a slice of a service.' },
     env: { type: 'string', minLength: 1, maxLength: 64, description: 'Environment: prod, staging, dev, …' },
     ip: { type: 'string', minLength: 1, maxLength: 64, description: 'Management address.' },
+    ips: { type: 'array', maxItems: 32, items: { type: 'string', minLength: 1, maxLength: 64 }, description: 'Every address the inventory knows (the store\'s CMDB record sets this; ip is its first).' },
+    rack: { type: 'string', minLength: 1, maxLength: 64, description: 'Rack.' },
+    business: { type: 'string', minLength: 1, maxLength: 129, pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}(/[A-Za-z0-9_][A-Za-z0-9_.-]{0,63})?$', description: 'Business line "product/module" (or "product").', 'x-hint': 'must be "product/module" or "product"' },
+    kind: { enum: ['physical', 'mgmt-vm', 'vm', 'db-instance'], description: 'What the host is (ADR 0018).' },
+    parent: { type: 'string', minLength: 1, maxLength: 253, description: 'The physical host a VM or DB instance runs on.' },
+    lifecycle: { enum: ['deploying', 'standby', 'online', 'maintenance', 'faulty', 'retired'], description: 'Lifecycle state; absent means online. The store record (stead hosts set) wins over this.' },
     tags: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 64 }, description: 'Free-form labels for group rules.' },
     attributes: {
       type: 'object',

@@ -168,6 +168,8 @@ export class JobService {
   }
 
   async #resolveStep(s: JobStep, index: number, body: JobLaunch, actor: Actor): Promise<StoredStep> {
+    // TODO(issue 11, software helper): resources steps are stored and dispatched; until then refused.
+    if (s.kind === 'resources') throw new ApiError('BAD_REQUEST', `step ${index}: resources steps are not supported by this server yet`);
     if (typeof s.targets === 'object' && s.targets.failedOf >= index) throw new ApiError('BAD_REQUEST', `step ${index}: targets.failedOf must name an earlier step (0…${index - 1})`);
     if (typeof s.targets === 'string') parseSelector(s.targets);
     const common = {
