@@ -230,7 +230,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
     // Rollouts (ADR 0017): one engine, a target per kind; hosts of started batches of the active
     // revision rollout are served its catalog.
     const rolloutDocs = await openRollouts(store);
-    const rolloutTarget: TargetFor = (d) => (d.kind === 'revision' ? new RevisionTarget(d.revision ?? '', d.previous, revisions, reports, jobTargets, (id, by) => gitService.activate(id, by)) : new JobTarget(d.job!, d.createdBy, jobs, jobTargets));
+    const rolloutTarget: TargetFor = (d) => (d.kind === 'revision' ? new RevisionTarget(d.revision ?? '', d.previous, revisions, reports, jobTargets, (id, by) => gitService.activate(id, by), d.policy.includeInactive === true) : new JobTarget(d.policy.includeInactive === true ? { ...d.job!, includeInactive: true } : d.job!, d.createdBy, jobs, jobTargets));
     const rolloutDriver = new RolloutDriver(rolloutDocs, clock, rolloutTarget, config.rollouts?.probe ?? rolloutProbe(jobPorts.scripts, clock), auditLog, log.child({ component: 'rollouts' }), config.rollouts?.driver ?? {});
     const rollouts = new RolloutService(rolloutDocs, clock, rolloutTarget, rolloutDriver, auditLog);
     catalogs.setRevisionPin(rollouts);

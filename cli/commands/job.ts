@@ -19,7 +19,8 @@ export const usage = `Usage: stead job <run|redo|show|list|cancel> [options]
 Runs a script on hosts chosen from the inventory, follows it, shows and redoes jobs.
 
   stead job run --targets SEL (--command CMD | --script FILE) [--lang shell|python]
-                [--as ACCOUNT] [--param K=V]... [--timeout S] [--dry-run] [--wait] [--json]
+                [--as ACCOUNT] [--param K=V]... [--timeout S] [--dry-run] [--include-inactive]
+                [--wait] [--json]
                 [--batches EXPR [--gate manual|auto] [--wait-between S] [--max-failures N|P%]]
   stead job redo ID (--failed | --all) [--wait] [--json]
   stead job show ID [--json]
@@ -35,6 +36,8 @@ Options:
   --param K=V        a script parameter (repeatable)
   --timeout S        the script's time limit on each host, in seconds
   --dry-run          show what would run on which host; nothing runs
+  --include-inactive also run on hosts whose lifecycle is not online (by default they are
+                     left out and listed as unavailable)
   --wait             follow the job (a progress line per change on stderr) until it ends;
                      with --batches: follow the rollout until it completes, is aborted or
                      rolled back, or pauses (a line per batch state change on stderr)
@@ -89,6 +92,7 @@ export async function launchBody(args: string[], io: CliIo): Promise<{ body: Rec
     param: { type: 'string', multiple: true },
     timeout: { type: 'string' },
     'dry-run': { type: 'boolean' },
+    'include-inactive': { type: 'boolean' },
     wait: { type: 'boolean' },
     batches: { type: 'string' },
     gate: { type: 'string' },
@@ -123,6 +127,7 @@ export async function launchBody(args: string[], io: CliIo): Promise<{ body: Rec
     script,
     ...(timeout !== undefined ? { timeoutSeconds: timeout } : {}),
     ...(values['dry-run'] ? { dryRun: true } : {}),
+    ...(values['include-inactive'] ? { includeInactive: true } : {}),
   };
   if (values['dry-run'] && values.batches !== undefined) throw new UsageError('--dry-run and --batches do not go together: a dry run changes nothing, there is nothing to deliver in batches');
   return { body, wait: values.wait === true, values };

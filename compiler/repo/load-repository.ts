@@ -188,7 +188,7 @@ export async function loadRepository(dir: string, opts: LoadRepositoryOptions = 
   if (opts.inventoryOverlay) {
     for (const [name, store] of opts.inventoryOverlay.records) {
       const prev = hosts.get(name);
-      hosts.set(name, { name, file: prev?.file ?? OVERLAY_FILE, record: mergeInventoryRecord(prev?.record, store) });
+      hosts.set(name, { name, file: prev?.file ?? OVERLAY_FILE, record: mergeInventoryRecord(prev?.record, store), ...(prev ? { repositoryRecord: prev.record } : {}), inStore: true });
     }
   }
   problems.push(...checkRepository({ hosts, groups, roles, globalVars, yamlFiles }));

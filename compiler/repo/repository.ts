@@ -19,6 +19,10 @@ export interface HostEntry {
   /** The inventory file it is declared in. */
   readonly file: string;
   readonly record: InventoryHost;
+  /** When the store's inventory was merged in (ADR 0018): the record as the files declare it (undefined: a store-only host, or no overlay). */
+  readonly repositoryRecord?: InventoryHost;
+  /** The store's inventory has a record of this host. */
+  readonly inStore?: boolean;
 }
 
 export interface GroupEntry {

@@ -37,6 +37,8 @@ export interface ServedCatalog {
 
 interface Entry extends ServedCatalog {
   readonly inputs: string;
+  /** LiveRevision.key: the revision and the inventory it was compiled under. */
+  readonly loadKey: string;
 }
 
 export class CatalogService {
@@ -75,7 +77,7 @@ export class CatalogService {
   async #servedRevision(host: string, signal: AbortSignal): Promise<LiveRevision | undefined> {
     const live = await this.revisions.live(signal);
     const pinned = this.#pin ? await this.#pin.revisionFor(host) : undefined;
-    if (pinned !== undefined && pinned !== live?.id) return { id: pinned, loaded: await this.revisions.load(pinned, signal) };
+    if (pinned !== undefined && pinned !== live?.id) return this.revisions.loadRevision(pinned, signal);
     return live;
   }
 
@@ -85,25 +87,26 @@ export class CatalogService {
     if (!live) throw new ApiError('NO_LIVE_REVISION', 'no manifest revision has been published yet');
     const inputs = live.loaded.usesFacts(host) ? ((await this.hostStates.factsHash(host)) ?? 'no-facts') : '-';
     const hit = this.#cache.get(host);
-    if (hit && hit.revision === live.id && hit.inputs === inputs) {
+    if (hit && hit.loadKey === live.key && hit.inputs === inputs) {
       this.#hits++;
       return hit;
     }
-    const key = `${host}\u0000${live.id}\u0000${inputs}`;
+    const key = `${host}\u0000${live.key}\u0000${inputs}`;
     let p = this.#inflight.get(key);
     if (!p) {
       // One compile serves every concurrent poll of this host: it must not die with the first
       // caller's request (the worker's own deadline bounds it); each caller waits on its own signal.
-      p = this.#compile(host, live.id, inputs, this.#shared.signal).finally(() => this.#inflight.delete(key));
+      p = this.#compile(host, live.key, inputs, this.#shared.signal).finally(() => this.#inflight.delete(key));
       this.#inflight.set(key, p);
     }
     return untilAborted(p, signal);
   }
 
 
-  async #compile(host: string, revision: string, inputs: string, signal: AbortSignal): Promise<Entry> {
+  async #compile(host: string, loadKey: string, inputs: string, signal: AbortSignal): Promise<Entry> {
     const live = await this.#servedRevision(host, signal);
-    if (!live || live.id !== revision) return this.forHost(host, signal) as Promise<Entry>;
+    if (!live || live.key !== loadKey) return this.forHost(host, signal) as Promise<Entry>;
+    const revision = live.id;
     if (!live.loaded.hosts.some((h) => h.name === host)) throw new ApiError('NOT_FOUND', `host ${host} is not in the inventory of the ${this.#pin && (await this.revisions.liveId()) !== revision ? `revision ${revision.slice(0, 12)} (being rolled out to it)` : 'live revision'}`);
     const facts = inputs === '-' ? undefined : await this.hostStates.facts(host);
     this.#compiles++;
@@ -140,7 +143,7 @@ export class CatalogService {
         this.#stored.add(id);
       }
     }
-    const entry: Entry = { catalog: result.catalog, body: Buffer.from(JSON.stringify(result.catalog)), etag: result.catalog.id, blobIds, memoryBlobs, revision, inputs };
+    const entry: Entry = { catalog: result.catalog, body: Buffer.from(JSON.stringify(result.catalog)), etag: result.catalog.id, blobIds, memoryBlobs, revision, inputs, loadKey };
     if (this.#cache.size > 500_000) this.#cache.clear();
     this.#cache.set(host, entry);
     return entry;

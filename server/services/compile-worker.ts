@@ -8,7 +8,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { compilerAdapter } from './compiler-adapter.js';
 import type { Resource } from '../../schemas/resource.js';
-import type { LoadedRevision } from './compiler-port.js';
+import type { InventoryRecord } from '../../schemas/api/inventory.js';
+import type { InventoryOverlayInput, LoadedRevision } from './compiler-port.js';
 
 interface Request {
   readonly id: number;
@@ -21,6 +22,9 @@ interface Request {
   readonly resources?: readonly Resource[];
   readonly launchVars?: Record<string, unknown>;
   readonly origin?: string;
+  /** The store's inventory merged in (ADR 0018): its digest on every call, its records when the sender is not sure this worker has them. */
+  readonly overlayDigest?: string;
+  readonly overlayRecords?: readonly InventoryRecord[];
 }
 
 const data = workerData as { secretKeyHex?: string };
@@ -28,21 +32,40 @@ const port = compilerAdapter(data.secretKeyHex ? { secretKey: Buffer.from(data.s
 const loaded = new Map<string, Promise<LoadedRevision>>();
 const never = new AbortController().signal;
 
-function load(dir: string, revision: string): Promise<LoadedRevision> {
-  let p = loaded.get(revision);
+/** Overlays by digest (the newest few). */
+const overlays = new Map<string, InventoryOverlayInput>();
+
+/** The overlay a call names; OVERLAY_UNKNOWN when this worker has not been given it (WorkerCompiler resends it). */
+function overlayOf(m: Request): InventoryOverlayInput | undefined {
+  if (m.overlayDigest === undefined) return undefined;
+  if (m.overlayRecords) {
+    overlays.delete(m.overlayDigest);
+    overlays.set(m.overlayDigest, { digest: m.overlayDigest, records: new Map(m.overlayRecords.map((r) => [r.hostname, r])) });
+    while (overlays.size > 4) overlays.delete(overlays.keys().next().value!);
+  }
+  const o = overlays.get(m.overlayDigest);
+  if (!o) throw Object.assign(new Error('this compile worker does not hold that inventory overlay'), { code: 'OVERLAY_UNKNOWN' });
+  return o;
+}
+
+function loadWith(dir: string, revision: string, overlay: InventoryOverlayInput | undefined): Promise<LoadedRevision> {
+  const key = overlay ? `${revision}@${overlay.digest}` : revision;
+  let p = loaded.get(key);
   if (!p) {
-    p = port.load(dir, revision, never);
-    p.catch(() => loaded.delete(revision));
-    loaded.set(revision, p);
+    p = port.load(dir, revision, never, overlay);
+    p.catch(() => loaded.delete(key));
+    loaded.set(key, p);
     while (loaded.size > 4) loaded.delete(loaded.keys().next().value!);
   }
   return p;
 }
 
 async function handle(m: Request): Promise<unknown> {
+  const overlay = overlayOf(m);
+  const load = (dir: string, revision: string): Promise<LoadedRevision> => loadWith(dir, revision, overlay);
   switch (m.op) {
     case 'validate':
-      return port.validate(m.dir, m.revision, never);
+      return port.validate(m.dir, m.revision, never, overlay);
     case 'load':
       return { hosts: (await load(m.dir, m.revision)).hosts };
     case 'compile': {

@@ -16,7 +16,9 @@ import { flattenVars } from '../../compiler/vars/flatten.js';
 import type { VarMap } from '../../compiler/vars/merge.js';
 import { parseKeyPath } from '../../compiler/vars/key-path.js';
 import { isSecretValue } from '../../compiler/vars/secret-value.js';
-import type { CompilerPort, InventoryHost, LoadedRevision, LocatedProblem, VariablesView } from './compiler-port.js';
+import type { InventoryHost as RepositoryInventoryRecord } from '../../schemas/repo/inventory.js';
+import { OVERLAY_FILE } from '../../compiler/repo/inventory-overlay.js';
+import type { CompilerPort, InventoryHost, InventoryOverlayInput, LoadedRevision, LocatedProblem, VariablesView } from './compiler-port.js';
 
 export interface CompilerAdapterOptions {
   /** The 32-byte secret key; without it, compiles that need a secret fail (SECRET_KEY_MISSING). */
@@ -38,30 +40,49 @@ function redact(v: unknown): unknown {
   return v;
 }
 
+function withoutVars(r: RepositoryInventoryRecord): RepositoryInventoryRecord {
+  const { vars: _vars, ...rest } = r;
+  return JSON.parse(JSON.stringify(rest)) as RepositoryInventoryRecord;
+}
+
 export function compilerAdapter(opts: CompilerAdapterOptions = {}): CompilerPort {
   const cache = new CompileCache({ maxEntries: opts.cacheEntries ?? 50_000 });
-  const loadOpts = (revision: string, signal: AbortSignal) => ({ signal, revision: revision.slice(0, 16), ...(opts.secretKey ? { secretKey: opts.secretKey } : {}) });
+  const loadOpts = (revision: string, signal: AbortSignal, overlay: InventoryOverlayInput | undefined) => ({ signal, revision: revision.slice(0, 16), ...(opts.secretKey ? { secretKey: opts.secretKey } : {}), ...(overlay ? { inventoryOverlay: overlay } : {}) });
   return {
-    async validate(dir, revision, signal): Promise<readonly LocatedProblem[]> {
-      const repo = await loadRepository(dir, loadOpts(revision, signal));
+    async validate(dir, revision, signal, overlay): Promise<readonly LocatedProblem[]> {
+      const repo = await loadRepository(dir, loadOpts(revision, signal, overlay));
       const v = validateRepository(repo, opts.factsFor ? { factsFor: opts.factsFor } : {});
       return v.problems;
     },
-    async load(dir, revision, signal): Promise<LoadedRevision> {
-      const repo: Repository = await loadRepository(dir, loadOpts(revision, signal));
+    async load(dir, revision, signal, overlay): Promise<LoadedRevision> {
+      const repo: Repository = await loadRepository(dir, loadOpts(revision, signal, overlay));
       const members = inventoryGroupMembers(repo);
       const groupsOf = new Map<string, string[]>();
       for (const [g, hs] of members) for (const h of hs) groupsOf.set(h, [...(groupsOf.get(h) ?? []), g]);
-      const hosts: InventoryHost[] = [...repo.hosts.values()].map(({ name, record: r }) => ({
-        name,
-        groups: (groupsOf.get(name) ?? []).sort(),
-        ...(r.idc !== undefined ? { idc: r.idc } : {}),
-        ...(r.set !== undefined ? { set: r.set } : {}),
-        ...(r.env !== undefined ? { env: r.env } : {}),
-        ...(r.ip !== undefined ? { ip: r.ip } : {}),
-        ...(r.tags !== undefined ? { tags: [...r.tags] } : {}),
-        ...(r.attributes !== undefined ? { attributes: { ...r.attributes } } : {}),
-      }));
+      const hosts: InventoryHost[] = [...repo.hosts.values()].map((e) => {
+        const r = e.record;
+        const inFiles = e.file !== OVERLAY_FILE;
+        const repositoryRecord = e.repositoryRecord ?? (inFiles ? r : undefined);
+        return {
+          name: e.name,
+          groups: (groupsOf.get(e.name) ?? []).sort(),
+          ...(r.idc !== undefined ? { idc: r.idc } : {}),
+          ...(r.set !== undefined ? { set: r.set } : {}),
+          ...(r.env !== undefined ? { env: r.env } : {}),
+          ...(r.ip !== undefined ? { ip: r.ip } : {}),
+          ...(r.tags !== undefined ? { tags: [...r.tags] } : {}),
+          ...(r.attributes !== undefined ? { attributes: { ...r.attributes } } : {}),
+          ...(r.ips !== undefined ? { ips: [...r.ips] } : {}),
+          ...(r.rack !== undefined ? { rack: r.rack } : {}),
+          ...(r.business !== undefined ? { business: r.business } : {}),
+          ...(r.kind !== undefined ? { kind: r.kind } : {}),
+          ...(r.parent !== undefined ? { parent: r.parent } : {}),
+          ...(r.lifecycle !== undefined ? { lifecycle: r.lifecycle } : {}),
+          source: e.inStore ? (inFiles ? 'both' : 'store') : 'repository',
+          // Without vars: they may hold secrets, and this list leaves the worker and reaches the API.
+          ...(repositoryRecord !== undefined ? { repositoryRecord: withoutVars(repositoryRecord) } : {}),
+        };
+      });
       return {
         hosts,
         // Facts may select groups or appear in templates; the facts hash is part of the compile

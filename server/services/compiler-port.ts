@@ -5,6 +5,15 @@
  */
 import type { Catalog } from '../../schemas/catalog.js';
 import type { Resource } from '../../schemas/resource.js';
+import type { InventoryRecord } from '../../schemas/api/inventory.js';
+import type { InventoryHost as RepositoryInventoryRecord } from '../../schemas/repo/inventory.js';
+
+/** The store's inventory records merged over a revision's inventory files (ADR 0018, compiler/repo/inventory-overlay.ts). */
+export interface InventoryOverlayInput {
+  readonly records: ReadonlyMap<string, InventoryRecord>;
+  /** Equal digests mean equal records. */
+  readonly digest: string;
+}
 
 /** A located problem (file/line/path), as the compiler reports them. */
 export interface LocatedProblem {
@@ -29,6 +38,17 @@ export interface InventoryHost {
   readonly ip?: string;
   readonly tags?: readonly string[];
   readonly attributes?: Readonly<Record<string, string | number | boolean>>;
+  /** CMDB fields (ADR 0018): every address, rack, business line, kind, parent, lifecycle (absent = online). */
+  readonly ips?: readonly string[];
+  readonly rack?: string;
+  readonly business?: string;
+  readonly kind?: string;
+  readonly parent?: string;
+  readonly lifecycle?: string;
+  /** Where the record comes from: the revision's inventory files, the store, or both merged. */
+  readonly source?: 'repository' | 'store' | 'both';
+  /** The record as the revision's files declare it (before the store's was merged over it). */
+  readonly repositoryRecord?: RepositoryInventoryRecord;
 }
 
 export interface CompileResult {
@@ -65,7 +85,7 @@ export interface LoadedRevision {
 
 export interface CompilerPort {
   /** Validates a whole repository checkout: schema, references and a compile of every host. */
-  validate(dir: string, revision: string, signal: AbortSignal): Promise<readonly LocatedProblem[]>;
-  /** Loads a validated checkout for inventory and compiles. */
-  load(dir: string, revision: string, signal: AbortSignal): Promise<LoadedRevision>;
+  validate(dir: string, revision: string, signal: AbortSignal, overlay?: InventoryOverlayInput): Promise<readonly LocatedProblem[]>;
+  /** Loads a validated checkout for inventory and compiles; `overlay`: the store's inventory merged in. */
+  load(dir: string, revision: string, signal: AbortSignal, overlay?: InventoryOverlayInput): Promise<LoadedRevision>;
 }

@@ -16,7 +16,7 @@ import { isDuplicateKey } from '../store/types.js';
 import type { Clock } from '../domain/clock.js';
 import { ApiError } from '../domain/errors.js';
 import type { Logger } from '../log.js';
-import type { CompilerPort, LoadedRevision, LocatedProblem } from './compiler-port.js';
+import type { CompilerPort, InventoryOverlayInput, LoadedRevision, LocatedProblem } from './compiler-port.js';
 import { cleanCheckouts } from './checkout-cleanup.js';
 import { exists, revisionId, writeCheckout } from './repository-files.js';
 
@@ -58,6 +58,16 @@ export interface PublishOptions {
 export interface LiveRevision {
   readonly id: string;
   readonly loaded: LoadedRevision;
+  /**
+   * What the load depended on: the revision id, and the inventory overlay's digest when the
+   * store's inventory is merged in (ADR 0018). Two equal keys compile alike.
+   */
+  readonly key: string;
+}
+
+/** The store's inventory as RevisionService needs it (InventoryService implements it). */
+export interface InventoryOverlaySource {
+  overlay(signal?: AbortSignal): Promise<InventoryOverlayInput & { readonly generation: number }>;
 }
 
 export interface RevisionServiceOptions {
@@ -69,6 +79,7 @@ export class RevisionService {
   #live: { at: number; value: LiveRevision | undefined } | undefined;
   #loading: Promise<LiveRevision | undefined> | undefined;
   readonly #loaded = new Map<string, Promise<LoadedRevision>>();
+  #inventory: InventoryOverlaySource | undefined;
   readonly #liveTtl: number;
   /** Serialises uploads in this process (validation is CPU heavy; one at a time is enough). */
   #uploadChain: Promise<unknown> = Promise.resolve();
@@ -122,6 +133,22 @@ export class RevisionService {
     return run;
   }
 
+  /**
+   * ADR 0018: revisions load with the store's inventory merged over their inventory files; a
+   * change of the inventory (a new generation) is a new load, seen within the live TTL.
+   */
+  setInventory(source: InventoryOverlaySource): void {
+    this.#inventory = source;
+    this.#live = undefined;
+  }
+
+  /** The store's inventory overlay revisions load under now (undefined: none). */
+  async inventoryOverlay(signal: AbortSignal): Promise<InventoryOverlayInput | undefined> {
+    if (!this.#inventory) return undefined;
+    const o = await this.#inventory.overlay(signal);
+    return o.generation === 0 && o.records.size === 0 ? undefined : o;
+  }
+
   /** Publishes by this process: accepted, and refused as invalid (REVISION_INVALID, COMPILE_FAILED). */
   get counters(): { published: number; rejected: number } {
     return { published: this.#published, rejected: this.#rejected };
@@ -136,7 +163,7 @@ export class RevisionService {
       if (fresh) await writeCheckout(dir, files);
       let problems: readonly LocatedProblem[];
       try {
-        problems = await this.compiler.validate(dir, id, signal);
+        problems = await this.compiler.validate(dir, id, signal, await this.inventoryOverlay(signal));
       } catch (err) {
         if (fresh) await fsp.rm(dir, { recursive: true, force: true });
         throw err;
@@ -205,7 +232,7 @@ export class RevisionService {
     this.#loading ??= (async () => {
       try {
         const id = await this.liveId();
-        const value = id === undefined ? undefined : { id, loaded: await this.load(id, signal) };
+        const value = id === undefined ? undefined : await this.loadRevision(id, signal);
         this.#live = { at: this.clock.now(), value };
         return value;
       } finally {
@@ -215,20 +242,27 @@ export class RevisionService {
     return this.#loading;
   }
 
-  /** A revision loaded by the compiler (memoised; the newest few are kept). */
-  load(id: string, signal: AbortSignal): Promise<LoadedRevision> {
-    let p = this.#loaded.get(id);
+  /** A revision loaded by the compiler (memoised; the newest few are kept), under the current inventory. */
+  async load(id: string, signal: AbortSignal): Promise<LoadedRevision> {
+    return (await this.loadRevision(id, signal)).loaded;
+  }
+
+  /** A revision loaded under the current inventory overlay, with the key of that load. */
+  async loadRevision(id: string, signal: AbortSignal): Promise<LiveRevision> {
+    const overlay = await this.inventoryOverlay(signal);
+    const key = overlay ? `${id}@${overlay.digest}` : id;
+    let p = this.#loaded.get(key);
     if (!p) {
       p = (async () => {
         const dir = join(this.root, id);
         if (!(await exists(dir))) await this.#materialise(id, dir);
-        return this.compiler.load(dir, id, signal);
+        return this.compiler.load(dir, id, signal, overlay);
       })();
-      p.catch(() => this.#loaded.delete(id));
-      this.#loaded.set(id, p);
+      p.catch(() => this.#loaded.delete(key));
+      this.#loaded.set(key, p);
       while (this.#loaded.size > 4) this.#loaded.delete(this.#loaded.keys().next().value!);
     }
-    return p;
+    return { id, key, loaded: await p };
   }
 
   async #materialise(id: string, dir: string): Promise<void> {

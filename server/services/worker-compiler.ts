@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import type { Catalog } from '../../schemas/catalog.js';
 import { ApiError } from '../domain/errors.js';
 import type { Logger } from '../log.js';
-import type { CompilerPort, CompileResult, InventoryHost, LoadedRevision, LocatedProblem, VariablesView } from './compiler-port.js';
+import type { CompilerPort, CompileResult, InventoryHost, InventoryOverlayInput, LoadedRevision, LocatedProblem, VariablesView } from './compiler-port.js';
 
 export interface WorkerCompilerOptions {
   readonly secretKey?: Buffer;
@@ -173,12 +173,28 @@ export class WorkerCompiler implements CompilerPort {
 
   // Loading and validating are shared by every caller waiting for the revision (RevisionService
   // memoises them): one caller's signal must not cancel them, so they run to their deadline.
-  async validate(dir: string, revision: string): Promise<readonly LocatedProblem[]> {
-    return this.#call<LocatedProblem[]>({ op: 'validate', dir, revision }, this.#opts.validateTimeoutMs ?? 600_000, `validating revision ${revision.slice(0, 12)}`);
+  /**
+   * A call under an inventory overlay (ADR 0018): the message names the overlay by digest; a
+   * worker that does not hold it (a new or replaced worker) answers OVERLAY_UNKNOWN and the call
+   * is sent again once with the records, so 100,000 records cross to a worker once per change,
+   * not with every compile.
+   */
+  async #overlayCall<T>(overlay: InventoryOverlayInput | undefined, msg: Record<string, unknown>, timeoutMs: number, label: string, signal?: AbortSignal): Promise<T> {
+    if (!overlay) return this.#call<T>(msg, timeoutMs, label, signal);
+    try {
+      return await this.#call<T>({ ...msg, overlayDigest: overlay.digest }, timeoutMs, label, signal);
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'OVERLAY_UNKNOWN') throw err;
+      return this.#call<T>({ ...msg, overlayDigest: overlay.digest, overlayRecords: [...overlay.records.values()] }, timeoutMs, label, signal);
+    }
   }
 
-  async load(dir: string, revision: string): Promise<LoadedRevision> {
-    const { hosts } = await this.#call<{ hosts: InventoryHost[] }>({ op: 'load', dir, revision }, this.#opts.validateTimeoutMs ?? 600_000, `loading revision ${revision.slice(0, 12)}`);
+  async validate(dir: string, revision: string, _signal?: AbortSignal, overlay?: InventoryOverlayInput): Promise<readonly LocatedProblem[]> {
+    return this.#overlayCall<LocatedProblem[]>(overlay, { op: 'validate', dir, revision }, this.#opts.validateTimeoutMs ?? 600_000, `validating revision ${revision.slice(0, 12)}`);
+  }
+
+  async load(dir: string, revision: string, _signal?: AbortSignal, overlay?: InventoryOverlayInput): Promise<LoadedRevision> {
+    const { hosts } = await this.#overlayCall<{ hosts: InventoryHost[] }>(overlay, { op: 'load', dir, revision }, this.#opts.validateTimeoutMs ?? 600_000, `loading revision ${revision.slice(0, 12)}`);
     const compileMs = this.#opts.compileTimeoutMs ?? 30_000;
     return {
       hosts,
@@ -186,16 +202,16 @@ export class WorkerCompiler implements CompilerPort {
       // A compile's signal is its caller's own (CatalogService shares compiles under a signal
       // that never aborts): a caller that gives up while the compile is queued removes it.
       compile: async (host, facts, sig): Promise<CompileResult> => {
-        const r = await this.#call<{ catalog: Catalog | undefined; problems: LocatedProblem[]; blobs: [string, Uint8Array][] }>({ op: 'compile', dir, revision, host, facts }, compileMs, `compiling ${host}`, sig);
+        const r = await this.#overlayCall<{ catalog: Catalog | undefined; problems: LocatedProblem[]; blobs: [string, Uint8Array][] }>(overlay, { op: 'compile', dir, revision, host, facts }, compileMs, `compiling ${host}`, sig);
         return { catalog: r.catalog, problems: r.problems, blobs: new Map(r.blobs.map(([k, v]) => [k, Buffer.from(v.buffer, v.byteOffset, v.byteLength)])) };
       },
       compileResources: async (host, resources, o, sig): Promise<CompileResult> => {
-        const r = await this.#call<{ catalog: Catalog | undefined; problems: LocatedProblem[]; blobs: [string, Uint8Array][] }>({ op: 'compileResources', dir, revision, host, resources, facts: o.facts, launchVars: o.launchVars, origin: o.origin }, compileMs, `rendering ${o.origin} for ${host}`, sig);
+        const r = await this.#overlayCall<{ catalog: Catalog | undefined; problems: LocatedProblem[]; blobs: [string, Uint8Array][] }>(overlay, { op: 'compileResources', dir, revision, host, resources, facts: o.facts, launchVars: o.launchVars, origin: o.origin }, compileMs, `rendering ${o.origin} for ${host}`, sig);
         return { catalog: r.catalog, problems: r.problems, blobs: new Map(r.blobs.map(([k, v]) => [k, Buffer.from(v.buffer, v.byteOffset, v.byteLength)])) };
       },
       variables: async (host, facts): Promise<VariablesView> => {
-        const v = await this.#call<{ yaml: string; flat: Record<string, unknown> }>({ op: 'variables', dir, revision, host, facts }, compileMs, `computing the variables of ${host}`);
-        return { yaml: v.yaml, flat: v.flat, explain: (key) => this.#call<unknown>({ op: 'explain', dir, revision, host, facts, key }, compileMs, `explaining ${key} for ${host}`) };
+        const v = await this.#overlayCall<{ yaml: string; flat: Record<string, unknown> }>(overlay, { op: 'variables', dir, revision, host, facts }, compileMs, `computing the variables of ${host}`);
+        return { yaml: v.yaml, flat: v.flat, explain: (key) => this.#overlayCall<unknown>(overlay, { op: 'explain', dir, revision, host, facts, key }, compileMs, `explaining ${key} for ${host}`) };
       },
     };
   }

@@ -191,12 +191,13 @@ export class FleetPlanService {
     const dir = join(this.#scratch, key);
     await writeCheckout(dir, files);
     try {
-      const problems = await this.compiler.validate(dir, key, signal);
+      const overlay = await this.revisions.inventoryOverlay(signal);
+      const problems = await this.compiler.validate(dir, key, signal, overlay);
       const repoErrors = problems.filter((p) => (p.severity ?? 'error') === 'error' && p.host === undefined);
       if (repoErrors.length > 0) {
         throw new ApiError('REVISION_INVALID', `the repository has ${repoErrors.length} error(s) and cannot be planned. First: ${describe(repoErrors[0]!)}`, { problems: repoErrors.slice(0, 500).map(toProblem) });
       }
-      const loaded = await this.compiler.load(dir, key, signal);
+      const loaded = await this.compiler.load(dir, key, signal, overlay);
       const baseId = base ?? (await this.revisions.liveId());
       const b = baseId === undefined ? undefined : { id: baseId, loaded: await this.revisions.load(baseId, signal) };
       return await this.#compute({ id, loaded }, b, signal);

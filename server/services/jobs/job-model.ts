@@ -84,6 +84,8 @@ export type JobDoc = {
   unavailable: { host: string; reason: string }[];
   /** A redo: every step runs on at most these hosts. */
   restrictTo?: string[];
+  /** The launch included hosts whose lifecycle is not online (ADR 0018). */
+  includeInactive?: boolean;
   /** Index of the step the driver is at (steps.length when done). */
   current: number;
   steps: StoredStep[];

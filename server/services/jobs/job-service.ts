@@ -74,7 +74,7 @@ export class JobService {
       if (s.kind === 'script' && s.local) targets.push({ step: s.index, hosts: [], local: true });
       else if (s.kind === 'confirm') targets.push({ step: s.index, hosts: [] });
       else if (s.targets === undefined) targets.push({ step: s.index, hosts: p.hosts });
-      else if (typeof s.targets === 'string') targets.push({ step: s.index, hosts: (await this.targets.resolve(s.targets, AbortSignal.timeout(60_000))).hosts });
+      else if (typeof s.targets === 'string') targets.push({ step: s.index, hosts: (await this.targets.resolve(s.targets, AbortSignal.timeout(60_000), { includeInactive: body.includeInactive })).hosts });
       else targets.push({ step: s.index, hosts: [], failedOf: s.targets.failedOf });
     }
     return { targets, unavailable: p.unavailable, audit: p.audit };
@@ -113,6 +113,7 @@ export class JobService {
       ...(opts.scheduleId !== undefined ? { scheduleId: opts.scheduleId } : {}),
       ...(opts.fireId !== undefined ? { fireId: opts.fireId } : {}),
       ...(opts.restrictTo !== undefined ? { restrictTo: [...p.hosts] } : {}),
+      ...(body.includeInactive === true ? { includeInactive: true } : {}),
       ...(opts.rollout !== undefined ? { rolloutId: opts.rollout.id, batch: opts.rollout.batch } : {}),
       targets: body.targets,
       vars: { ...(body.vars ?? {}) },
@@ -149,7 +150,7 @@ export class JobService {
     for (let i = 0; i < raw.length; i++) steps.push(await this.#resolveStep(raw[i]!, i, body, actor));
     const audit: Prepared['audit'] = [];
     for (const s of steps) if (s.script) audit.push({ step: s.index, ...(await this.ports.auditor.check({ lang: s.script.lang, source: s.script.source })) });
-    const resolved = await this.targets.resolve(body.targets, AbortSignal.timeout(60_000));
+    const resolved = await this.targets.resolve(body.targets, AbortSignal.timeout(60_000), { includeInactive: body.includeInactive });
     const needsJobTargets = steps.some((s) => s.targets === undefined && (s.kind === 'files' || s.kind === 'probe' || (s.kind === 'script' && !s.local)));
     if (needsJobTargets && resolved.hosts.length === 0) {
       throw new ApiError('BAD_REQUEST', `no host of "${body.targets.slice(0, 200)}" can run: ${resolved.unavailable.length === 0 ? 'the selector matches no host of the live revision' : resolved.unavailable.slice(0, 5).map((u) => `${u.host} (${u.reason})`).join(', ')}`, { unavailable: resolved.unavailable.slice(0, 1000) });
@@ -313,7 +314,7 @@ export class JobService {
     else hosts = [...orig.hosts, ...dispatches.filter((d) => d.host !== serverHost).map((d) => d.host)];
     hosts = [...new Set(hosts)];
     if (hosts.length === 0) throw new ApiError('BAD_REQUEST', req.hosts === 'failed' ? `job ${id} has no failed host${req.steps ? ' in those steps' : ''}` : `job ${id} ran on no host`);
-    const run = await this.targets.runnable(hosts);
+    const run = await this.targets.runnable(hosts, { includeInactive: orig.includeInactive });
     if (run.hosts.length === 0) throw new ApiError('BAD_REQUEST', `none of the hosts can run now: ${run.unavailable.slice(0, 5).map((u) => `${u.host} (${u.reason})`).join(', ')}`);
     const steps: StoredStep[] = orig.steps.map((s) => {
       const { state: _s, hosts: _h, startedAt: _a, deadline: _d, finishedAt: _f, confirmedBy: _c, note: _n, ...spec } = s;
@@ -334,6 +335,7 @@ export class JobService {
       hosts: run.hosts,
       unavailable: run.unavailable,
       restrictTo: run.hosts,
+      ...(orig.includeInactive === true ? { includeInactive: true } : {}),
       current: 0,
       steps,
       ...(orig.approval ? { approval: orig.approval } : {}),

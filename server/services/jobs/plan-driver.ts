@@ -179,7 +179,7 @@ export class PlanDriver {
     if (step.kind === 'script' && step.local) return [serverHost];
     let hosts: string[];
     if (step.targets === undefined) hosts = job.hosts;
-    else if (typeof step.targets === 'string') hosts = (await this.targets.resolve(step.targets, AbortSignal.timeout(60_000))).hosts;
+    else if (typeof step.targets === 'string') hosts = (await this.targets.resolve(step.targets, AbortSignal.timeout(60_000), { includeInactive: job.includeInactive })).hosts;
     else {
       const failed = await this.c.dispatches.find({ jobId: job._id, step: step.targets.failedOf, state: { $in: [...failedStates] } }, { projection: { host: 1 } });
       hosts = failed.map((d) => d.host).filter((h) => h !== serverHost);

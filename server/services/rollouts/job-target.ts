@@ -28,7 +28,7 @@ export class JobTarget implements KindTarget {
   async hosts(): Promise<RolloutHost[]> {
     // Refuses what a launch would refuse (unknown script, a blocked script without approval, …) before anything runs.
     await this.jobs.preview(this.job, this.#actor());
-    const r = await this.targets.resolve(this.job.targets, AbortSignal.timeout(60_000));
+    const r = await this.targets.resolve(this.job.targets, AbortSignal.timeout(60_000), { includeInactive: this.job.includeInactive });
     return r.hosts.map((name) => {
       const h = r.inventory.get(name);
       return { name, ...(h?.idc !== undefined ? { idc: h.idc } : {}), ...(h?.set !== undefined ? { set: h.set } : {}), address: h?.ip ?? name };

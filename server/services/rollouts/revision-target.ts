@@ -26,11 +26,17 @@ export class RevisionTarget implements KindTarget {
      * the head), else RevisionService.activate.
      */
     private readonly activate: (id: string, by: string) => Promise<unknown> = (id) => revisions.activate(id),
+    /**
+     * Deliver to hosts whose lifecycle is not online too (ADR 0018 §2). Left out, such a host is
+     * in no batch: it keeps the previous catalog until the rollout completes and moves live.
+     */
+    private readonly includeInactive = false,
   ) {}
 
   async hosts(): Promise<RolloutHost[]> {
     const loaded = await this.revisions.load(this.revision, AbortSignal.timeout(120_000));
-    const runnable = new Set((await this.targets.runnable(loaded.hosts.map((h) => h.name))).hosts);
+    const eligible = loaded.hosts.filter((h) => this.includeInactive || (h.lifecycle ?? 'online') === 'online');
+    const runnable = new Set((await this.targets.runnable(eligible.map((h) => h.name), { includeInactive: true })).hosts);
     return loaded.hosts.filter((h) => runnable.has(h.name)).map((h) => ({ name: h.name, ...(h.idc !== undefined ? { idc: h.idc } : {}), ...(h.set !== undefined ? { set: h.set } : {}), address: h.ip ?? h.name }));
   }
 

@@ -21,7 +21,7 @@ export interface KindTarget extends RolloutTarget {
   effect?(effect: RolloutEffect, doc: RolloutDoc): Promise<void>;
 }
 
-export type TargetFor = (doc: Pick<RolloutDoc, '_id' | 'kind' | 'revision' | 'previous' | 'job' | 'createdBy'>) => KindTarget;
+export type TargetFor = (doc: Pick<RolloutDoc, '_id' | 'kind' | 'revision' | 'previous' | 'job' | 'createdBy' | 'policy'>) => KindTarget;
 
 /** One health probe of the policy against one host. */
 export type ProbeRunner = (probe: NonNullable<RolloutDoc['policy']['probes']>[number], host: { name: string; address: string }, signal: AbortSignal) => Promise<{ ok: boolean; message: string }>;

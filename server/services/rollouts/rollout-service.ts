@@ -131,7 +131,7 @@ export class RolloutService {
       if (kinds !== 1) throw new ApiError('BAD_REQUEST', 'each probe is exactly one of tcp, http or script');
     }
     const id = this.#newId();
-    const base = { _id: id, createdBy: actor.name, ...spec };
+    const base = { _id: id, createdBy: actor.name, policy, ...spec };
     const hosts = await this.targetFor(base).hosts();
     if (hosts.length === 0) throw new ApiError('BAD_REQUEST', spec.kind === 'revision' ? 'the revision has no enrolled host to deliver to' : 'the job targets no runnable host');
     const batches = planBatches(hosts, terms);

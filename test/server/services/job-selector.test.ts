@@ -1,5 +1,5 @@
 import t from 'tap';
-import { parseSelector, selectHosts, termMatches, usesFacts } from '../../../server/services/jobs/selector.js';
+import { globMatches, parseSelector, selectHosts, termMatches, usesFacts } from '../../../server/services/jobs/selector.js';
 import { envKey, resultEnv, varsEnv } from '../../../server/services/jobs/script-env.js';
 
 t.test('parse', async (t) => {
@@ -47,4 +47,24 @@ t.test('script env names', async (t) => {
   t.equal(envKey('STEAD_RESULT_', 'a.b-c'), 'STEAD_RESULT_A_B_C');
   t.same(varsEnv({ region: 'sz' }), { STEAD_VAR_REGION: 'sz' });
   t.same(Object.keys(resultEnv(Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`k${i}`, 'v'])))).length, 64, 'at most 64 results');
+});
+
+t.test('CMDB terms (ADR 0018): lifecycle, rack, business globs, kind, parent, every ip', async (t) => {
+  const h = { name: 'pay-1', groups: [], ip: '10.0.0.1', ips: ['10.0.0.1', '192.168.1.9'], rack: 'r7', business: 'pay/gateway', kind: 'vm', parent: 'pm-1', lifecycle: 'maintenance' };
+  const m = (sel: string) => parseSelector(sel).every((term) => termMatches(term, h));
+  for (const sel of ['lifecycle:maintenance', 'rack:r7', 'business:pay/*', 'business:pay/gateway', 'business:*/gate*', 'business:p*y/*y', 'kind:vm', 'parent:pm-1', 'ip:192.168.1.9']) t.ok(m(sel), sel);
+  for (const sel of ['lifecycle:online', 'rack:r8', 'business:pay', 'business:pay/g', 'business:shop/*', 'business:*/gate', 'kind:physical', 'parent:pm-2', 'ip:192.168.1.8']) t.notOk(m(sel), sel);
+  t.ok(termMatches(parseSelector('lifecycle:online')[0]!, { name: 'x', groups: [] }), 'no lifecycle is online');
+  t.notOk(termMatches(parseSelector('business:*')[0]!, { name: 'x', groups: [] }), 'no business line matches no glob');
+  t.throws(() => parseSelector('business:pay/a/b'), /not a business line or glob/);
+  t.throws(() => parseSelector('lifecycle:'), /lifecycle: needs a value/);
+});
+
+t.test('globMatches is exact at both ends and never backtracks', async (t) => {
+  t.ok(globMatches('a*b*c', 'aXbYc'));
+  t.ok(globMatches('a**c', 'ac'));
+  t.notOk(globMatches('a*b', 'ab-'));
+  t.notOk(globMatches('ab*ba', 'aba'), 'prefix and suffix may not overlap');
+  t.ok(globMatches('*', ''));
+  t.notOk(globMatches(`${'*a'.repeat(30)}b`, 'a'.repeat(120)), 'a pathological glob ends at once');
 });
