@@ -95,3 +95,28 @@ t.test('with two workers a runaway compile holds one while the other compiles', 
   await hang;
   t.ok(hangSettled, 'closing the compiler ends it');
 });
+
+t.test('the inventory overlay crosses to each worker once: a worker that lacks it asks, and the call is resent with it (ADR 0018)', { skip }, async (t) => {
+  const dir = writeRepo(t.testdir(), {
+    'stead.yaml': 'stead: 1\nname: overlay-pool\n',
+    'inventory/hosts.yaml': 'hosts:\n  a-1: { idc: gz, tags: [app] }\n',
+    'groups/app.yaml': 'kind: custom\nmatch:\n  - tags: app\nroles: [app]\n',
+    'roles/app/role.yaml': 'resources:\n  - type: file\n    path: /etc/app.conf\n    template: app.conf.j2\n    mode: "0644"\n',
+    'templates/app.conf.j2': 'idc={{ inventory.idc }} business={{ inventory.business | default("-") }}\n',
+  });
+  const wc = new WorkerCompiler({ compileTimeoutMs: 120_000, validateTimeoutMs: 120_000, workerUrl: realWorker, workers: 2 });
+  t.teardown(() => wc.close());
+  const overlay = { digest: 'g1', records: new Map([['a-1', { hostname: 'a-1', idc: 'sz', business: 'pay/gw' }], ['b-1', { hostname: 'b-1', tags: ['app'] }]]) };
+  const rev = await wc.load(dir, 'r1', undefined, overlay);
+  t.same(rev.hosts.map((h) => [h.name, h.source, h.idc]), [['a-1', 'both', 'sz'], ['b-1', 'store', undefined]], 'merged and store-only hosts, with where they come from');
+  t.equal(rev.hosts[0]!.repositoryRecord?.idc, 'gz', 'the files\' record rides along');
+  const never = new AbortController().signal;
+  // Two compiles at once: the first goes to the warm worker, the second starts a new one that has never seen the overlay.
+  const [a, b] = await Promise.all([rev.compile('a-1', {}, never), rev.compile('b-1', {}, never)]);
+  t.equal(wc.workerCount, 2, 'a second worker served the second compile');
+  const text = (r: typeof a) => [...r.blobs.values()].map((x) => x.toString()).join('');
+  t.equal(text(a), 'idc=sz business=pay/gw\n');
+  t.equal(text(b), 'idc= business=-\n', 'the store-only host compiles on the new worker');
+  const plain = await wc.load(dir, 'r1');
+  t.equal(text(await plain.compile('a-1', {}, never)), 'idc=gz business=-\n', 'the same revision without the overlay is another load');
+});
