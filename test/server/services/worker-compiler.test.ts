@@ -102,7 +102,7 @@ t.test('the inventory overlay crosses to each worker once: a worker that lacks i
     'inventory/hosts.yaml': 'hosts:\n  a-1: { idc: gz, tags: [app] }\n',
     'groups/app.yaml': 'kind: custom\nmatch:\n  - tags: app\nroles: [app]\n',
     'roles/app/role.yaml': 'resources:\n  - type: file\n    path: /etc/app.conf\n    template: app.conf.j2\n    mode: "0644"\n',
-    'templates/app.conf.j2': 'idc={{ inventory.idc }} business={{ inventory.business | default("-") }}\n',
+    'templates/app.conf.j2': 'idc={{ inventory.idc | default("-") }} business={{ inventory.business | default("-") }}\n',
   });
   const wc = new WorkerCompiler({ compileTimeoutMs: 120_000, validateTimeoutMs: 120_000, workerUrl: realWorker, workers: 2 });
   t.teardown(() => wc.close());
@@ -116,7 +116,8 @@ t.test('the inventory overlay crosses to each worker once: a worker that lacks i
   t.equal(wc.workerCount, 2, 'a second worker served the second compile');
   const text = (r: typeof a) => [...r.blobs.values()].map((x) => x.toString()).join('');
   t.equal(text(a), 'idc=sz business=pay/gw\n');
-  t.equal(text(b), 'idc= business=-\n', 'the store-only host compiles on the new worker');
+  t.ok(b.catalog, JSON.stringify(b.problems));
+  t.equal(text(b), 'idc=- business=-\n', 'the store-only host compiles on the new worker');
   const plain = await wc.load(dir, 'r1');
   t.equal(text(await plain.compile('a-1', {}, never)), 'idc=gz business=-\n', 'the same revision without the overlay is another load');
 });
