@@ -16,7 +16,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { buildOnce, hasCommand, waitFor } from '../helpers/e2e-fleet.js';
-import { csvRecords, inventoryRepository, prepareRoot, startFleet, stead } from '../helpers/inventory-fleet.js';
+import { csvRecords, getBody, inventoryRepository, prepareRoot, startFleet, stead } from '../helpers/inventory-fleet.js';
 
 await buildOnce();
 const ready = await hasCommand('server');
@@ -221,9 +221,9 @@ t.test('a 10,000-host CMDB import through the CLI', { skip: ready ? false : 'the
   await t.test('a job on business:pay/* runs on the enrolled online pay host; every other pay host is unavailable', async (t) => {
     const pay = all.filter((x) => x.business.startsWith('pay/')).map((x) => x.hostname).sort();
     // The agents recompile on the new generation; wait until pay-1's catalog is the merged one (idc sz).
-    await waitFor('the agents see the imported inventory', async () => {
-      const h = await server.api('GET', '/api/v1/inventory/hosts/pay-1');
-      return h.status === 200 && h.body.effective?.idc === 'sz' && h.body.source === 'both';
+    await waitFor('the imported record of pay-1', async () => {
+      const h = await getBody(server, '/api/v1/inventory/hosts/pay-1');
+      return h?.effective?.idc === 'sz' && h?.source === 'both';
     }, 120_000);
     const r = await stead(server, ['job', 'run', '--targets', 'business:pay/*', '--command', 'echo "ran on $STEAD_HOST"', '--wait', '--json']);
     t.equal(r.code, 0, r.stderr);

@@ -19,7 +19,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { buildOnce, hasCommand, waitFor, type ServerProcess } from '../helpers/e2e-fleet.js';
-import { aptInstall, debRepository, dpkgInstalled, expectedStatus, inventoryRepository, prepareRoot, procView, startFleet, startSleeper, stead } from '../helpers/inventory-fleet.js';
+import { aptInstall, debRepository, dpkgInstalled, expectedStatus, getBody, inventoryRepository, must, prepareRoot, procView, startFleet, startSleeper, stead } from '../helpers/inventory-fleet.js';
 import { aptUnavailable } from '../helpers/os-apt-repo.js';
 
 await buildOnce();
@@ -40,9 +40,9 @@ type PackageRow = { host: string; name: string; manager: string; installed: stri
 type ServiceRow = { host: string; name: string; kind?: string; state: string; pid?: number | null; startedAt?: string | null; checkedAt?: string; user?: string | null; processes?: number; drift?: boolean };
 
 async function apiRows<T>(server: ServerProcess, path: string, key: string): Promise<T[]> {
-  const r = await server.api('GET', path);
-  if (r.status !== 200) throw new Error(`GET ${path}: ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
-  return r.body[key] as T[];
+  const body = await getBody(server, path);
+  if (body === undefined) throw new Error(`GET ${path} failed`);
+  return body[key] as T[];
 }
 
 t.test('inventory, packages and services reported by real agents', { skip: why ?? false }, async (t) => {
@@ -63,21 +63,8 @@ t.test('inventory, packages and services reported by real agents', { skip: why ?
   const fleet = await startFleet(t, dir, hosts, inventoryRepository(hosts.map((name) => ({ name }))));
   const { server } = fleet;
 
-  // Track the packages and two process services (one run as root, one as nobody).
-  for (const [name, version] of Object.entries(approved)) {
-    const r = await server.api('PUT', `/api/v1/software/packages/dpkg/${name}`, { name, manager: 'dpkg', approved: version });
-    t.ok(r.status === 200 || r.status === 201, `tracking ${name}: ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
-  }
-  const worker = startSleeper(t);
-  const nobody = startSleeper(t, { uid: 65534, gid: 65534 });
-  const services = { 'e2e-worker': worker, 'e2e-nobody': nobody };
-  for (const [name, p] of Object.entries(services)) {
-    const r = await server.api('PUT', `/api/v1/software/services/${name}`, { name, kind: 'process', pattern: p.pattern });
-    t.ok(r.status === 200 || r.status === 201, `tracking ${name}: ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
-  }
-
   await t.test('facts: what the agent reported is this machine; a recorded address it lacks is a mismatch', async (t) => {
-    await waitFor('inv-a facts', async () => (await server.api('GET', '/api/v1/inventory/hosts/inv-a')).body?.facts?.kernel !== undefined, 120_000);
+    await waitFor('inv-a facts', async () => (await getBody(server, '/api/v1/inventory/hosts/inv-a'))?.facts?.kernel !== undefined, 120_000);
     const show = await stead(server, ['hosts', 'show', 'inv-a', '--json']);
     t.equal(show.code, 0, show.stderr);
     const d = show.json();
@@ -91,14 +78,17 @@ t.test('inventory, packages and services reported by real agents', { skip: why ?
     const patch = await server.api('PATCH', '/api/v1/inventory/hosts/inv-a', { ips: ['10.255.255.1'], idc: 'sz' });
     t.equal(patch.status, 200, JSON.stringify(patch.body).slice(0, 300));
     const after = await waitFor('the ip mismatch', async () => {
-      const r = await server.api('GET', '/api/v1/inventory/hosts/inv-a');
-      return r.body?.mismatches?.length > 0 ? r.body : undefined;
+      const b = await getBody(server, '/api/v1/inventory/hosts/inv-a');
+      return b?.mismatches?.length > 0 ? b : undefined;
     }, 60_000);
     t.match(after.mismatches, [{ field: 'ip', recorded: '10.255.255.1' }], 'the recorded address the agent does not have is flagged');
     t.equal(after.effective.idc, 'sz', 'the store record wins over the repository\'s idc');
   });
 
   await t.test('packages: the table matches dpkg-query in each root', async (t) => {
+    for (const [name, version] of Object.entries(approved)) {
+      must(await server.api('PUT', `/api/v1/software/packages/dpkg/${name}`, { name, manager: 'dpkg', approved: version }), `tracking ${name}`);
+    }
     for (const h of hosts) {
       await waitFor(`${h}: every tracked package reported`, async () => {
         const rows = await apiRows<PackageRow>(server, `/api/v1/software/packages?host=${h}`, 'packages');
@@ -134,6 +124,13 @@ t.test('inventory, packages and services reported by real agents', { skip: why ?
   });
 
   await t.test('services: the table matches /proc; a killed process is drift', async (t) => {
+    // Two process services: one run as root, one as nobody.
+    const worker = startSleeper(t);
+    const nobody = startSleeper(t, { uid: 65534, gid: 65534 });
+    const services = { 'e2e-worker': worker, 'e2e-nobody': nobody };
+    for (const [name, p] of Object.entries(services)) {
+      must(await server.api('PUT', `/api/v1/software/services/${name}`, { name, kind: 'process', pattern: p.pattern }), `tracking ${name}`);
+    }
     const running = async (h: string): Promise<ServiceRow[] | undefined> => {
       const rows = await apiRows<ServiceRow>(server, `/api/v1/software/services?host=${h}`, 'services');
       return rows.length === 2 && rows.every((r) => r.state === 'running') ? rows : undefined;

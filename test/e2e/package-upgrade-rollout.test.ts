@@ -14,7 +14,7 @@
 import { join } from 'node:path';
 import t from 'tap';
 import { buildOnce, hasCommand, waitFor, type ServerProcess } from '../helpers/e2e-fleet.js';
-import { aptInstall, debRepository, dpkgInstalled, expectedStatus, inventoryRepository, prepareRoot, startFleet, stead, switchRepository } from '../helpers/inventory-fleet.js';
+import { aptInstall, debRepository, dpkgInstalled, expectedStatus, getBody, inventoryRepository, must, prepareRoot, startFleet, stead, switchRepository } from '../helpers/inventory-fleet.js';
 import { aptUnavailable } from '../helpers/os-apt-repo.js';
 
 await buildOnce();
@@ -28,9 +28,9 @@ const topo = names.map((name, i) => ({ name, idc: i % 2 === 0 ? 'x' : 'y', set: 
 type PackageRow = { host: string; name: string; installed: string | null; approved?: string; status: string; reportedAt?: string };
 
 async function table(server: ServerProcess): Promise<PackageRow[]> {
-  const r = await server.api('GET', `/api/v1/software/packages?name=${P}&manager=dpkg`);
-  if (r.status !== 200) throw new Error(`GET packages: ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
-  return r.body.packages as PackageRow[];
+  const body = await getBody(server, `/api/v1/software/packages?name=${P}&manager=dpkg`);
+  if (body === undefined) throw new Error('GET packages failed');
+  return body.packages as PackageRow[];
 }
 
 t.test('a package upgrade rollout over 10 agents stops at the failure threshold', { skip: why ?? false }, async (t) => {
@@ -52,8 +52,7 @@ t.test('a package upgrade rollout over 10 agents stops at the failure threshold'
   const { server } = fleet;
   const installed = (h: string): string | null => dpkgInstalled(root(h)).get(P)?.version ?? null;
 
-  const track = await server.api('PUT', `/api/v1/software/packages/dpkg/${P}`, { name: P, manager: 'dpkg', approved: '1.1-1' });
-  t.ok(track.status === 200 || track.status === 201, `tracked: ${track.status} ${JSON.stringify(track.body).slice(0, 200)}`);
+  must(await server.api('PUT', `/api/v1/software/packages/dpkg/${P}`, { name: P, manager: 'dpkg', approved: '1.1-1' }), `tracking ${P}`);
   await waitFor('every host reports 1.0-1, outdated', async () => {
     const rows = await table(server);
     return rows.length === names.length && rows.every((r) => r.installed === '1.0-1' && r.status === 'outdated');

@@ -9,7 +9,7 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AgentProcess, freePort, ServerProcess, steadAsOperator, waitFor, type Teardown } from './e2e-fleet.js';
+import { AgentProcess, freePort, ServerProcess, steadAsOperator, WaitAborted, waitFor, type ApiAnswer, type Teardown } from './e2e-fleet.js';
 import { buildRepo, makeAptRoot, type TestDeb } from './os-apt-repo.js';
 
 export interface FleetHost {
@@ -74,6 +74,22 @@ export async function startFleet(t: Teardown & { comment(...m: unknown[]): void;
       await server.kill();
     },
   };
+}
+
+/** The answer when its status is one of `ok`; else throws with the answer (a missing route ends the test at once, not after every wait). */
+export function must(r: ApiAnswer, what: string, ok: readonly number[] = [200, 201, 204]): ApiAnswer {
+  if (!ok.includes(r.status)) throw new Error(`${what}: ${r.status} ${JSON.stringify(r.body).slice(0, 500)}`);
+  return r;
+}
+
+/**
+ * GET `path` as the admin: the body on 200, undefined on another status (a probe keeps waiting),
+ * WaitAborted when the server has no such route (the feature is not there: waiting is pointless).
+ */
+export async function getBody(server: ServerProcess, path: string): Promise<any> {
+  const r = await server.api('GET', path);
+  if (r.status === 404 && /no route/.test(JSON.stringify(r.body))) throw new WaitAborted(`GET ${path}: the server has no such route`);
+  return r.status === 200 ? r.body : undefined;
 }
 
 /** Runs the built `stead` as the admin operator; `json` parses stdout (throws with the output when it is not JSON). */
