@@ -19,7 +19,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { buildOnce, hasCommand, waitFor, type ServerProcess } from '../helpers/e2e-fleet.js';
-import { aptInstall, debRepository, dpkgInstalled, expectedStatus, getBody, inventoryRepository, must, prepareRoot, procView, startFleet, startSleeper, stead } from '../helpers/inventory-fleet.js';
+import { aptInstall, collectOften, debRepository, dpkgInstalled, expectedStatus, getBody, inventoryRepository, must, prepareRoot, procView, startFleet, startSleeper, stead } from '../helpers/inventory-fleet.js';
 import { aptUnavailable } from '../helpers/os-apt-repo.js';
 
 await buildOnce();
@@ -62,6 +62,7 @@ t.test('inventory, packages and services reported by real agents', { skip: why ?
   }
   const fleet = await startFleet(t, dir, hosts, inventoryRepository(hosts.map((name) => ({ name }))));
   const { server } = fleet;
+  await collectOften(server, t);
 
   await t.test('facts: what the agent reported is this machine; a recorded address it lacks is a mismatch', async (t) => {
     await waitFor('inv-a facts', async () => (await getBody(server, '/api/v1/inventory/hosts/inv-a'))?.facts?.kernel !== undefined, 120_000);

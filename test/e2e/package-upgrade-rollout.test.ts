@@ -14,7 +14,7 @@
 import { join } from 'node:path';
 import t from 'tap';
 import { buildOnce, hasCommand, waitFor, type ServerProcess } from '../helpers/e2e-fleet.js';
-import { aptInstall, debRepository, dpkgInstalled, expectedStatus, getBody, inventoryRepository, must, prepareRoot, startFleet, stead, switchRepository } from '../helpers/inventory-fleet.js';
+import { aptInstall, collectOften, debRepository, dpkgInstalled, expectedStatus, getBody, inventoryRepository, must, prepareRoot, startFleet, stead, switchRepository } from '../helpers/inventory-fleet.js';
 import { aptUnavailable } from '../helpers/os-apt-repo.js';
 
 await buildOnce();
@@ -50,6 +50,7 @@ t.test('a package upgrade rollout over 10 agents stops at the failure threshold'
   }
   const fleet = await startFleet(t, dir, names, inventoryRepository(topo));
   const { server } = fleet;
+  await collectOften(server, t);
   const installed = (h: string): string | null => dpkgInstalled(root(h)).get(P)?.version ?? null;
 
   must(await server.api('PUT', `/api/v1/software/packages/dpkg/${P}`, { name: P, manager: 'dpkg', approved: '1.1-1' }), `tracking ${P}`);
