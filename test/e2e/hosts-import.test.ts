@@ -146,7 +146,7 @@ t.test('a 10,000-host CMDB import through the CLI', { skip: ready ? false : 'the
   await t.test('the fixed file: the dry run shows 10,000 added; the import applies every row', async (t) => {
     const dry = await stead(server, ['hosts', 'import', goodFile, '--dry-run']);
     t.equal(dry.code, 0, dry.stderr);
-    t.match(dry.stdout + dry.stderr, /10[,.\s]?000\b[^\n]*added|added[^\n]*\b10[,.\s]?000\b/i, `the dry run says 10,000 added: ${dry.stdout.slice(0, 300)}`);
+    t.match(dry.stdout + dry.stderr, /\badd\w*\b[^\n]*\b10[,.\s]?000\b|\b10[,.\s]?000\b[^\n]*\badd/i, `the dry run says 10,000 added: ${dry.stdout.slice(0, 300)}`);
     t.equal(await storeHosts(), 0, 'a dry run writes nothing');
     const apiDry = await server.fetch('POST', '/api/v1/inventory/import?format=csv&dryRun=true', { authorization: `Bearer ${server.adminToken}`, 'content-type': 'text/csv' }, good);
     const d = JSON.parse(apiDry.text);

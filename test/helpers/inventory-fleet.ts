@@ -66,14 +66,13 @@ export async function startFleet(t: Teardown & { comment(...m: unknown[]): void;
     if (ok.status !== 200) throw new Error(`approving ${h}: ${ok.status} ${JSON.stringify(ok.body)}`);
   }
   for (const h of hosts) await agents[h]!.waitForRun('the first converging run', (r) => r.outcome === 'changed' || r.outcome === 'in-sync', 0, 180_000);
-  return {
-    server,
-    agents,
-    async stop() {
-      await Promise.all(Object.values(agents).map((a) => a.kill()));
-      await server.kill();
-    },
+  const stop = async (): Promise<void> => {
+    await Promise.all(Object.values(agents).map((a) => a.kill()));
+    await server.kill();
   };
+  // Also when the test ends early: every process gone (and waited for) before tap removes the directory.
+  t.teardown(stop);
+  return { server, agents, stop };
 }
 
 /** The answer when its status is one of `ok`; else throws with the answer (a missing route ends the test at once, not after every wait). */
