@@ -95,7 +95,7 @@ t.test('a 10,000-host CMDB import through the CLI', { skip: ready ? false : 'the
   const goodFile = join(dir, 'files', 'cmdb.csv');
   writeFileSync(goodFile, good);
 
-  // Broken rows, each on a known line, each with a different mistake.
+  // Broken rows, each on a known line, each with a different mistake (none of them a parent of another row).
   const brokenLines = new Map<number, string>();
   const at = (k: number, edit: (r: Row) => Row | string): void => {
     const r = edit({ ...all[k]!, tags: [...all[k]!.tags], ip: [...all[k]!.ip] });
@@ -104,10 +104,10 @@ t.test('a 10,000-host CMDB import through the CLI', { skip: ready ? false : 'the
   at(17, (r) => ({ ...r, lifecycle: 'zombie' }));
   at(1_234, (r) => ({ ...r, ip: ['not-an-ip'] }));
   at(4_321, (r) => ({ ...r, business: 'pay//api' }));
-  at(5_000, (r) => ({ ...r, hostname: '' }));
+  at(5_001, (r) => ({ ...r, hostname: '' }));
   at(7_777, (r) => ({ ...r, kind: 'mainframe' }));
-  at(9_000, (r) => ({ ...r, tags: ['has space'] }));
-  at(9_500, (r) => `${line(r)},extra,fields`);
+  at(9_001, (r) => ({ ...r, tags: ['has space'] }));
+  at(9_501, (r) => `${line(r)},extra,fields`);
   const badFile = join(dir, 'files', 'cmdb-broken.csv');
   writeFileSync(badFile, csv(all, brokenLines));
   const badLines = [...brokenLines.keys()].sort((a, b) => a - b);

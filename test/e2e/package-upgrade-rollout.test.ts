@@ -99,7 +99,7 @@ t.test('a package upgrade rollout over 10 agents stops at the failure threshold'
   const job = (await server.api('GET', `/api/v1/jobs/${stopped.batches[1].jobId}?output=true`)).body;
   const failed = job.hosts.find((h: any) => h.host === failing);
   t.equal(failed?.state, 'failed');
-  t.match(JSON.stringify(failed), /preinst/, 'the job shows why: the preinst refused');
+  t.match(JSON.stringify(failed), /preinst|pre-installation/, 'the job shows why: the preinst refused');
 
   const upgraded = [...canary, ...second.filter((h) => h !== failing)];
   const kept = [failing, ...third];
