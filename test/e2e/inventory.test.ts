@@ -10,7 +10,8 @@
  *   status dpkg's own ordering gives (`dpkg --compare-versions`): outdated, up to date, ahead,
  *   missing; `--name P` gives the fleet view.
  * - Services: `stead services --host H --json` matches /proc (pid, user, start time) for a
- *   process run as root and one run as nobody; killing a tracked process shows as drift.
+ *   process run as root and one run as nobody; killing a tracked process shows as drift, and
+ *   `stead service stop` is not drift on the host it targeted.
  * - Lifecycle: `stead hosts set H lifecycle=maintenance` leaves H out of a job on every host
  *   (`group:all`) unless --include-inactive; each transition is recorded with who and when.
  */
@@ -173,6 +174,20 @@ t.test('inventory, packages and services reported by real agents', { skip: why ?
       t.equal(n.pid, nobody.pid);
       t.notOk(n.drift);
     }
+
+    // An operator's stop is not drift — on the host it targeted. Both agents watch this same
+    // machine, so inv-a sees the process go too, without anyone asking on inv-a: drift there.
+    const stop = await stead(server, ['service', 'stop', 'e2e-nobody', '--targets', 'host:inv-b', '--json']);
+    t.equal(stop.code, 0, `${stop.stdout}\n${stop.stderr}`);
+    await waitFor('the nobody process is gone', () => nobody.child.exitCode !== null || nobody.child.signalCode !== null, 120_000);
+    const rowOf = async (h: string): Promise<ServiceRow | undefined> => (await apiRows<ServiceRow>(server, `/api/v1/software/services?host=${h}`, 'services')).find((x) => x.name === 'e2e-nobody');
+    for (const h of hosts) await waitFor(`${h}: e2e-nobody reported stopped`, async () => (await rowOf(h))?.state === 'stopped', 180_000, 500);
+    const rows = async (h: string): Promise<ServiceRow[]> => (await stead(server, ['services', '--host', h, '--json'])).json().services as ServiceRow[];
+    const b = (await rows('inv-b')).find((x) => x.name === 'e2e-nobody') as ServiceRow & { lastAction?: { action: string; by: string } };
+    t.equal(b.drift, false, 'inv-b: stopped by an operator → not drift');
+    t.equal(b.lastAction?.action, 'stop', 'inv-b: the last action is the stop');
+    const a = (await rows('inv-a')).find((x) => x.name === 'e2e-nobody')!;
+    t.equal(a.drift, true, 'inv-a: nobody asked there → drift');
   });
 
   await t.test('lifecycle: maintenance leaves a host out of a job on every host unless --include-inactive; history recorded', async (t) => {
