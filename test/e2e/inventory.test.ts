@@ -177,7 +177,7 @@ t.test('inventory, packages and services reported by real agents', { skip: why ?
 
     // An operator's stop is not drift — on the host it targeted. Both agents watch this same
     // machine, so inv-a sees the process go too, without anyone asking on inv-a: drift there.
-    const stop = await stead(server, ['service', 'stop', 'e2e-nobody', '--targets', 'host:inv-b', '--json']);
+    const stop = await stead(server, ['service', 'stop', 'e2e-nobody', '--targets', 'host:inv-b']);
     t.equal(stop.code, 0, `${stop.stdout}\n${stop.stderr}`);
     await waitFor('the nobody process is gone', () => nobody.child.exitCode !== null || nobody.child.signalCode !== null, 120_000);
     const rowOf = async (h: string): Promise<ServiceRow | undefined> => (await apiRows<ServiceRow>(server, `/api/v1/software/services?host=${h}`, 'services')).find((x) => x.name === 'e2e-nobody');
