@@ -20,7 +20,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { buildOnce, hasCommand, waitFor, type ServerProcess } from '../helpers/e2e-fleet.js';
-import { aptInstall, collectOften, debRepository, dpkgInstalled, expectedStatus, getBody, inventoryRepository, must, prepareRoot, procView, startFleet, startSleeper, stead } from '../helpers/inventory-fleet.js';
+import { aptInstall, collectOften, debRepository, dpkgInstalled, expectedStatus, getBody, inventoryRepository, must, prepareRoot, procView, startFleet, startSleeper, stead, waitShowing } from '../helpers/inventory-fleet.js';
 import { aptUnavailable } from '../helpers/os-apt-repo.js';
 
 await buildOnce();
@@ -92,10 +92,10 @@ t.test('inventory, packages and services reported by real agents', { skip: why ?
       must(await server.api('PUT', `/api/v1/software/packages/dpkg/${name}`, { name, manager: 'dpkg', approved: version }), `tracking ${name}`);
     }
     for (const h of hosts) {
-      await waitFor(`${h}: every tracked package reported`, async () => {
+      await waitShowing(`${h}: every tracked package reported`, async () => {
         const rows = await apiRows<PackageRow>(server, `/api/v1/software/packages?host=${h}`, 'packages');
         return rows.length === Object.keys(approved).length && rows.every((r) => r.reportedAt !== undefined);
-      }, 180_000, 500);
+      }, 180_000, () => getBody(server, `/api/v1/software/hosts/${h}`));
       const r = await stead(server, ['packages', '--host', h, '--json']);
       t.equal(r.code, 0, r.stderr);
       const rows = r.json().packages as PackageRow[];
@@ -138,7 +138,7 @@ t.test('inventory, packages and services reported by real agents', { skip: why ?
       return rows.length === 2 && rows.every((r) => r.state === 'running') ? rows : undefined;
     };
     for (const h of hosts) {
-      await waitFor(`${h}: both services reported running`, () => running(h), 180_000, 500);
+      await waitShowing(`${h}: both services reported running`, () => running(h), 180_000, () => getBody(server, `/api/v1/software/hosts/${h}`));
       const r = await stead(server, ['services', '--host', h, '--json']);
       t.equal(r.code, 0, r.stderr);
       const rows = r.json().services as ServiceRow[];
@@ -160,10 +160,10 @@ t.test('inventory, packages and services reported by real agents', { skip: why ?
 
     await worker.kill();
     for (const h of hosts) {
-      await waitFor(`${h}: e2e-worker reported stopped`, async () => {
+      await waitShowing(`${h}: e2e-worker reported stopped`, async () => {
         const rows = await apiRows<ServiceRow>(server, `/api/v1/software/services?host=${h}`, 'services');
         return rows.find((x) => x.name === 'e2e-worker')?.state === 'stopped';
-      }, 180_000, 500);
+      }, 180_000, () => getBody(server, `/api/v1/software/hosts/${h}`));
       const rows = (await stead(server, ['services', '--host', h, '--json'])).json().services as ServiceRow[];
       const w = rows.find((x) => x.name === 'e2e-worker')!;
       t.equal(w.state, 'stopped');
@@ -181,7 +181,7 @@ t.test('inventory, packages and services reported by real agents', { skip: why ?
     t.equal(stop.code, 0, `${stop.stdout}\n${stop.stderr}`);
     await waitFor('the nobody process is gone', () => nobody.child.exitCode !== null || nobody.child.signalCode !== null, 120_000);
     const rowOf = async (h: string): Promise<ServiceRow | undefined> => (await apiRows<ServiceRow>(server, `/api/v1/software/services?host=${h}`, 'services')).find((x) => x.name === 'e2e-nobody');
-    for (const h of hosts) await waitFor(`${h}: e2e-nobody reported stopped`, async () => (await rowOf(h))?.state === 'stopped', 180_000, 500);
+    for (const h of hosts) await waitShowing(`${h}: e2e-nobody reported stopped`, async () => (await rowOf(h))?.state === 'stopped', 180_000, () => getBody(server, `/api/v1/software/hosts/${h}`));
     const rows = async (h: string): Promise<ServiceRow[]> => (await stead(server, ['services', '--host', h, '--json'])).json().services as ServiceRow[];
     const b = (await rows('inv-b')).find((x) => x.name === 'e2e-nobody') as ServiceRow & { lastAction?: { action: string; by: string } };
     t.equal(b.drift, false, 'inv-b: stopped by an operator → not drift');

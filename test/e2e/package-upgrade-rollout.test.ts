@@ -14,7 +14,7 @@
 import { join } from 'node:path';
 import t from 'tap';
 import { buildOnce, hasCommand, waitFor, type ServerProcess } from '../helpers/e2e-fleet.js';
-import { aptInstall, collectOften, debRepository, dpkgInstalled, expectedStatus, getBody, inventoryRepository, must, prepareRoot, startFleet, stead, switchRepository } from '../helpers/inventory-fleet.js';
+import { aptInstall, collectOften, debRepository, dpkgInstalled, expectedStatus, getBody, inventoryRepository, must, prepareRoot, startFleet, stead, switchRepository, waitShowing } from '../helpers/inventory-fleet.js';
 import { aptUnavailable } from '../helpers/os-apt-repo.js';
 
 await buildOnce();
@@ -54,10 +54,10 @@ t.test('a package upgrade rollout over 10 agents stops at the failure threshold'
   const installed = (h: string): string | null => dpkgInstalled(root(h)).get(P)?.version ?? null;
 
   must(await server.api('PUT', `/api/v1/software/packages/dpkg/${P}`, { name: P, manager: 'dpkg', approved: '1.1-1' }), `tracking ${P}`);
-  await waitFor('every host reports 1.0-1, outdated', async () => {
+  await waitShowing('every host reports 1.0-1, outdated', async () => {
     const rows = await table(server);
     return rows.length === names.length && rows.every((r) => r.installed === '1.0-1' && r.status === 'outdated');
-  }, 240_000, 1000);
+  }, 240_000, () => table(server));
   t.pass('the table shows 10 outdated hosts');
 
   const up = await stead(server, ['packages', 'upgrade', P, '--batches', '1,50%,100%', '--gate', 'manual', '--max-failures', '0', '--json']);
@@ -107,10 +107,10 @@ t.test('a package upgrade rollout over 10 agents stops at the failure threshold'
   for (const h of kept) t.equal(installed(h), '1.0-1', `${h} kept 1.0-1 (dpkg-query)`);
 
   // The table catches up with what the agents now report.
-  await waitFor('the table reports the upgraded hosts', async () => {
+  await waitShowing('the table reports the upgraded hosts', async () => {
     const rows = await table(server);
     return rows.length === names.length && rows.every((r) => r.installed === installed(r.host));
-  }, 300_000, 1000);
+  }, 300_000, () => table(server));
   const cli = await stead(server, ['packages', '--name', P, '--json']);
   t.equal(cli.code, 0, cli.stderr);
   const out = cli.json();

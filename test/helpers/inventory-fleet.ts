@@ -100,6 +100,24 @@ export async function collectOften(server: ServerProcess, t: { comment(...m: unk
   if (r.status !== 200 && r.status !== 204) t.comment(`PUT /api/v1/software/settings answered ${r.status}: agents collect at their default interval`);
 }
 
+/**
+ * waitFor, and when it times out, an error that also says what `context` finds then (the last
+ * table rows, the host's last report …), so a failure shows what the server did say.
+ */
+export async function waitShowing<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number, context: () => Promise<unknown>): Promise<T> {
+  try {
+    return await waitFor(what, probe, timeoutMs, 500);
+  } catch (err) {
+    let seen: string;
+    try {
+      seen = JSON.stringify(await context()).slice(0, 3000);
+    } catch (e) {
+      seen = `(context unavailable: ${String(e)})`;
+    }
+    throw new Error(`${(err as Error).message}; the server said: ${seen}`);
+  }
+}
+
 /** Runs the built `stead` as the admin operator; `json` parses stdout (throws with the output when it is not JSON). */
 export async function stead(server: ServerProcess, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; json: () => any }> {
   const r = await steadAsOperator(server, args);
