@@ -210,7 +210,9 @@ export interface StartedProcess {
  */
 export function startSleeper(t: Teardown, opts: { uid?: number; gid?: number } = {}): StartedProcess {
   const n = 900_000 + Math.floor(Math.random() * 99_999);
-  const child = spawn('sleep', [String(n)], { stdio: 'ignore', ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.gid ?? opts.uid } : {}) });
+  // Its own process group, as a daemon an init system started: the agent (spawned by this test
+  // process, so in its process group) never matches processes of its own group.
+  const child = spawn('sleep', [String(n)], { stdio: 'ignore', detached: true, ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.gid ?? opts.uid } : {}) });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const kill = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
