@@ -163,8 +163,11 @@ function columnOf(path: string, csv: boolean): string | undefined {
 function checkRecord(rec: unknown, line: number, csv: boolean, problems: Problems): rec is InventoryRecord {
   const found = recordGuard.check(rec);
   const hostname = typeof (rec as { hostname?: unknown }).hostname === 'string' ? (rec as { hostname: string }).hostname : undefined;
+  const seen = new Set<string>();
   for (const p of found) {
     const column = columnOf(p.path, csv);
+    if (seen.has(column ?? '')) continue;
+    seen.add(column ?? '');
     problems.add({ line, ...(column !== undefined ? { column } : {}), ...(hostname !== undefined ? { hostname: hostname.slice(0, 253) } : {}), message: `${column ?? 'record'}: ${p.message}` });
   }
   const attrs = (rec as { attributes?: unknown }).attributes;
