@@ -74,6 +74,13 @@ interface Snapshot {
 const CHUNK = 500;
 const MAX_GROUPS = 1000;
 const importActor = (a: Actor): string => a.name;
+let eventSeq = 0;
+
+/** Event ids sort by time, then by creation in this process (several events in one millisecond). */
+function eventId(at: number): string {
+  eventSeq = (eventSeq + 1) % 1_000_000;
+  return `ev_${at.toString(36).padStart(9, '0')}_${eventSeq.toString(36).padStart(4, '0')}_${randomUUID().slice(0, 8)}`;
+}
 
 function toRecord(name: string, r: RepoRecord): InventoryRecord {
   const ips = r.ips ?? (r.ip !== undefined ? [r.ip] : undefined);
@@ -244,11 +251,13 @@ export class InventoryService implements InventoryRecords, InventoryHosts {
       const record = canonical(next as InventoryRecord);
       if (record.attributes && Object.keys(record.attributes).length > 64) throw new ApiError('BAD_REQUEST', 'a record has at most 64 attributes');
       // The lifecycle a host had: its store record's, else the live repository record's, else online.
-      const fromLc = before?.lifecycle ?? (await this.#repositoryLifecycle(host));
-      const toLc = record.lifecycle ?? fromLc ?? 'online';
-      const lcChanged = patch.lifecycle !== undefined && (before === undefined || before.lifecycle !== patch.lifecycle) && (fromLc ?? 'online') !== toLc;
+      const repoLc = before?.lifecycle === undefined ? await this.#repositoryLifecycle(host) : undefined;
+      // null: the host was in no inventory before this record.
+      const fromLc: string | null = before?.lifecycle ?? repoLc?.lifecycle ?? (before !== undefined || repoLc !== undefined ? 'online' : null);
+      const toLc = record.lifecycle ?? repoLc?.lifecycle ?? 'online';
+      const lcChanged = patch.lifecycle !== undefined && fromLc !== toLc;
       const now = this.d.clock.now();
-      const pending = lcChanged ? { id: `ev_${randomUUID()}`, host, from: before === undefined && fromLc === undefined ? null : (fromLc ?? 'online'), to: toLc, by: actor.name, at: now, ...(patch.reason !== undefined ? { reason: patch.reason } : {}) } : undefined;
+      const pending = lcChanged ? { id: eventId(now), host, from: fromLc, to: toLc, by: actor.name, at: now, ...(patch.reason !== undefined ? { reason: patch.reason } : {}) } : undefined;
       const recordJson = JSON.stringify(record);
       if (cur && recordJson === cur.recordJson && !pending) return { record };
       const set = { recordJson, updatedAt: now, updatedBy: actor.name, ...(pending ? { pendingJson: JSON.stringify(pending) } : {}) };
@@ -274,11 +283,12 @@ export class InventoryService implements InventoryRecords, InventoryHosts {
     throw new ApiError('CONFLICT', `the record of ${host} kept changing; retry`);
   }
 
-  async #repositoryLifecycle(host: string): Promise<LifecycleState | undefined> {
+  /** The live repository's record of a host (undefined: the revision does not declare it). */
+  async #repositoryLifecycle(host: string): Promise<{ lifecycle: LifecycleState | undefined } | undefined> {
     const live = await this.d.revisions.live(AbortSignal.timeout(60_000)).catch(() => undefined);
     const h = live?.loaded.hosts.find((x) => x.name === host);
     const rr = h ? repositoryRecordOf(h) : undefined;
-    return rr?.lifecycle;
+    return rr ? { lifecycle: rr.lifecycle } : undefined;
   }
 
   /** Records the event of a transition written with its record, launches the on-online plan once, clears the mark. */
@@ -327,7 +337,7 @@ export class InventoryService implements InventoryRecords, InventoryHosts {
 
   /** Lifecycle events of a host, newest first. */
   async events(host: string, limit = 100): Promise<LifecycleEvent[]> {
-    return (await this.c.events.find({ host }, { sort: { at: -1 }, limit: Math.min(Math.max(limit, 1), 1000) })).map(eventView);
+    return (await this.c.events.find({ host }, { sort: { at: -1, _id: -1 }, limit: Math.min(Math.max(limit, 1), 1000) })).map(eventView);
   }
 
   // ---- settings ----
@@ -558,6 +568,7 @@ export class InventoryService implements InventoryRecords, InventoryHosts {
       try {
         const repoGroups = await this.#repositoryGroups(snap.revision);
         const merged = mergeInventoryRecord(repo, stored);
+        if (h.groups.includes('all')) groups.push({ group: 'all', source: 'repository', why: 'every host is in all' });
         for (const g of explainGroups(repoGroups, { name: host, file: '', record: merged }, facts)) groups.push({ group: g.group, source: 'repository', why: g.why });
         for (const g of h.groups) if (!groups.some((x) => x.group === g)) groups.push({ group: g, source: 'repository', why: 'member (by the compiler)' });
       } catch (err) {
