@@ -28,6 +28,7 @@ export const commands = {
   publish: 'Publish a manifest directory as a revision, at once or as a canary rollout',
   rollout: 'List, show, continue, pause, abort and roll back rollouts',
   revisions: 'List the manifest history, diff two revisions, activate (roll back to) one',
+  hosts: 'The inventory: import and export records, list with filters, show, set fields and lifecycle',
 } as const;
 export type CommandName = keyof typeof commands;
 
