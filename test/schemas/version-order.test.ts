@@ -5,7 +5,7 @@ import { compareDebianVersions, comparePep440, compareRpmVersions, compareSemver
 /** [a, b, expected sign of a vs b] — checked both ways. */
 type Case = readonly [string, string, -1 | 0 | 1];
 
-function both(t: typeof import('tap').default, cmp: (a: string, b: string) => number | undefined, cases: readonly Case[]): void {
+function both(t: { equal(found: unknown, wanted: unknown, message?: string): unknown }, cmp: (a: string, b: string) => number | undefined, cases: readonly Case[]): void {
   for (const [a, b, want] of cases) {
     t.equal(Math.sign(cmp(a, b) ?? NaN), want, `${a} vs ${b}`);
     t.equal(Math.sign(cmp(b, a) ?? NaN), -want || 0, `${b} vs ${a}`);
