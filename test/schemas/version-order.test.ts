@@ -5,7 +5,7 @@ import { compareDebianVersions, comparePep440, compareRpmVersions, compareSemver
 /** [a, b, expected sign of a vs b] — checked both ways. */
 type Case = readonly [string, string, -1 | 0 | 1];
 
-function both(t: { equal(found: unknown, wanted: unknown, message?: string): unknown }, cmp: (a: string, b: string) => number | undefined, cases: readonly Case[]): void {
+function both(t: { equal: (found: number, wanted: number, message: string) => unknown }, cmp: (a: string, b: string) => number | undefined, cases: readonly Case[]): void {
   for (const [a, b, want] of cases) {
     t.equal(Math.sign(cmp(a, b) ?? NaN), want, `${a} vs ${b}`);
     t.equal(Math.sign(cmp(b, a) ?? NaN), -want || 0, `${b} vs ${a}`);
@@ -13,7 +13,7 @@ function both(t: { equal(found: unknown, wanted: unknown, message?: string): unk
 }
 
 t.test('rpmvercmp: tildes, carets, letters against digits, separators, leading zeros (cases from rpm\'s rpmvercmp.at)', async (t) => {
-  both(t, rpmvercmp, [
+  both({ equal: (f, w, m) => t.equal(f, w, m) }, rpmvercmp, [
     ['1.0', '1.0', 0],
     ['1.0', '2.0', -1],
     ['2.0.1', '2.0.1', 0],
@@ -58,7 +58,7 @@ t.test('rpmvercmp: tildes, carets, letters against digits, separators, leading z
 });
 
 t.test('rpm EVR: epochs win, a missing release matches any release', async (t) => {
-  both(t, compareRpmVersions, [
+  both({ equal: (f, w, m) => t.equal(f, w, m) }, compareRpmVersions, [
     ['1:1.0-1', '2.0-1', 1],
     ['0:1.0-1', '1.0-1', 0],
     ['1.0-1.el9', '1.0-2.el9', -1],
@@ -72,8 +72,8 @@ t.test('rpm EVR: epochs win, a missing release matches any release', async (t) =
 t.test('semver: pre-release precedence of §11, build metadata ignored', async (t) => {
   // The chain of semver.org §11: each is older than the next.
   const chain = ['1.0.0-alpha', '1.0.0-alpha.1', '1.0.0-alpha.beta', '1.0.0-beta', '1.0.0-beta.2', '1.0.0-beta.11', '1.0.0-rc.1', '1.0.0'];
-  for (let i = 0; i + 1 < chain.length; i++) both(t, compareSemver, [[chain[i]!, chain[i + 1]!, -1]]);
-  both(t, compareSemver, [
+  for (let i = 0; i + 1 < chain.length; i++) both({ equal: (f, w, m) => t.equal(f, w, m) }, compareSemver, [[chain[i]!, chain[i + 1]!, -1]]);
+  both({ equal: (f, w, m) => t.equal(f, w, m) }, compareSemver, [
     ['1.0.0+build.1', '1.0.0+build.2', 0],
     ['v2.1.3', '2.1.3', 0],
     ['1.9.0', '1.10.0', -1],
@@ -90,8 +90,8 @@ t.test('semver: pre-release precedence of §11, build metadata ignored', async (
 const pepChain = ['1.dev0', '1.0.dev456', '1.0a1', '1.0a2.dev456', '1.0a12.dev456', '1.0a12', '1.0b1.dev456', '1.0b2', '1.0b2.post345.dev456', '1.0b2.post345', '1.0rc1.dev456', '1.0rc1', '1.0', '1.0+abc.5', '1.0+abc.7', '1.0+5', '1.0.post456.dev34', '1.0.post456', '1.0.15', '1.1.dev1'];
 
 t.test('PEP 440: the spec\'s ordering, normalised spellings, epochs, local versions', async (t) => {
-  for (let i = 0; i + 1 < pepChain.length; i++) both(t, comparePep440, [[pepChain[i]!, pepChain[i + 1]!, -1]]);
-  both(t, comparePep440, [
+  for (let i = 0; i + 1 < pepChain.length; i++) both({ equal: (f, w, m) => t.equal(f, w, m) }, comparePep440, [[pepChain[i]!, pepChain[i + 1]!, -1]]);
+  both({ equal: (f, w, m) => t.equal(f, w, m) }, comparePep440, [
     ['1.0', '1.0.0', 0],
     ['1.0-1', '1.0.post1', 0],
     ['1.0alpha1', '1.0a1', 0],
