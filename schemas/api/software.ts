@@ -168,6 +168,19 @@ export const serviceActionRequestSchema = {
   },
 } as const;
 
+/** POST /api/v1/software/services/:name/{start,stop,restart} — the action comes from the path. */
+export const serviceActionByPathSchema = {
+  $id: 'urn:stead:api:service-action-by-path',
+  type: 'object',
+  additionalProperties: false,
+  required: ['targets'],
+  properties: {
+    targets: serviceActionRequestSchema.properties.targets,
+    policy: serviceActionRequestSchema.properties.policy,
+    includeInactive: serviceActionRequestSchema.properties.includeInactive,
+  },
+} as const;
+
 /** The answer of an upgrade or a service action: the job or the rollout it started. */
 export const softwareActionResultSchema = {
   $id: 'urn:stead:api:software-action-result',
