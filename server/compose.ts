@@ -56,6 +56,7 @@ import { RevisionTarget } from './services/rollouts/revision-target.js';
 import { JobTarget } from './services/rollouts/job-target.js';
 import { rolloutProbe } from './services/rollouts/probes.js';
 import { GitService } from './services/git/git-service.js';
+import { SoftwareService, type SoftwareOptions } from './services/software/software-service.js';
 
 export interface ServerConfig {
   /** Data directory: embedded store, revision checkouts, admin-token. */
@@ -133,6 +134,8 @@ export interface ServerConfig {
   readonly gitRootDir?: string;
   /** Bounds of fleet plans (compile concurrency, deadlines, diff budget): FleetPlanService's defaults otherwise. */
   readonly fleetPlan?: FleetPlanOptions;
+  /** Software service timing (tracking config cache, table refresh, drift grace). */
+  readonly software?: SoftwareOptions;
 }
 
 /** Default of ServerConfig.jobTransfer.concurrency. */
@@ -261,6 +264,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       fleetPlans: await FleetPlanService.open(store, config.dataDir, { revisions, hostStates, reports, compiler, clock, log: log.child({ component: 'fleet-plan' }) }, config.fleetPlan ?? {}),
       rollouts,
       git: gitService,
+      software: await SoftwareService.open(store, clock, { jobs, rollouts, auditLog }, config.software ?? {}),
     };
     // A push goes through the same rules as an upload (ADR 0017): refused while a revision
     // rollout runs, `-o batches=…` starts a rollout, and its fleet plan is stored.
