@@ -58,6 +58,7 @@ import { rolloutProbe } from './services/rollouts/probes.js';
 import { GitService } from './services/git/git-service.js';
 import { InventoryService } from './services/inventory/inventory-service.js';
 import { planLauncher } from './services/inventory/plan-launcher.js';
+import { SoftwareService, type SoftwareOptions } from './services/software/software-service.js';
 
 export interface ServerConfig {
   /** Data directory: embedded store, revision checkouts, admin-token. */
@@ -135,6 +136,8 @@ export interface ServerConfig {
   readonly gitRootDir?: string;
   /** Bounds of fleet plans (compile concurrency, deadlines, diff budget): FleetPlanService's defaults otherwise. */
   readonly fleetPlan?: FleetPlanOptions;
+  /** Software service timing (tracking config cache, table refresh, drift grace). */
+  readonly software?: SoftwareOptions;
 }
 
 /** Default of ServerConfig.jobTransfer.concurrency. */
@@ -270,7 +273,12 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       rollouts,
       git: gitService,
       inventory,
+      software: await SoftwareService.open(store, clock, { jobs, rollouts, auditLog }, config.software ?? {}),
     };
+    // Agent reports (software) feed the host page's virtual resources; the tables list the
+    // effective inventory's hosts (ADR 0018 ports).
+    inventory.setAgentInventory(services.software);
+    services.software.setInventoryHosts(inventory);
     // A push goes through the same rules as an upload (ADR 0017): refused while a revision
     // rollout runs, `-o batches=…` starts a rollout, and its fleet plan is stored.
     gitService.setPushGuard(() => rollouts.assertNoActiveRevision());
