@@ -659,7 +659,8 @@ export class InventoryService implements InventoryRecords, InventoryHosts {
     if (ops.length === 0) return { ...result, applied: true, generation: await this.generation() };
     // Stage the whole diff first: chunks, then the intent that names them (a crash before the
     // intent leaves chunks no intent names: never applied; after it, open() finishes the import).
-    const id = `imp_${randomUUID()}`;
+    // Time-ordered like event ids, so the lifecycle events an import records sort after earlier ones.
+    const id = `imp_${eventId(this.d.clock.now()).slice(3)}`;
     const chunks: ImportChunkDoc[] = [];
     for (let i = 0; i < ops.length; i += CHUNK) chunks.push({ _id: `${id}.${chunks.length}`, importId: id, seq: chunks.length, opsJson: JSON.stringify(ops.slice(i, i + CHUNK)) });
     for (const c of chunks) await this.c.chunks.insertOne(c);
@@ -679,7 +680,7 @@ export class InventoryService implements InventoryRecords, InventoryHosts {
         this.opts.beforeImportWrite?.(index++);
         if (op.r === null) await this.c.hosts.deleteOne({ _id: op.h });
         else await this.c.hosts.updateOne({ _id: op.h }, { $set: { recordJson: op.r, updatedAt: now, updatedBy: by }, $inc: { version: 1 } }, { upsert: true });
-        if (op.lc) transitions.push({ id: `${id}.${op.h}`, host: op.h, from: op.lc.from, to: op.lc.to, by, at: now, reason: `import ${id}` });
+        if (op.lc) transitions.push({ id: `ev_${id.slice(4)}.${op.h}`, host: op.h, from: op.lc.from, to: op.lc.to, by, at: now, reason: `import ${id}` });
       }
     }
     const generation = await this.#bump();
