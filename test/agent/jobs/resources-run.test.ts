@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { dpkgCollector } from '../../../agent/inventory/packages.js';
+import { processCollector } from '../../../agent/inventory/services.js';
+import { killMatching, uniqueSleepSeconds } from '../../helpers/os-processes.js';
 import { executeDispatch } from '../../../agent/jobs/job-executor.js';
 import { compileGuard, jobProtocolSchemas, jobResultSchema, jobWorkSchema, registerSchemas, type Guard, type JobResult, type JobWork } from '../../../schemas/index.js';
 import { aptUnavailable, buildRepo, makeAptRoot } from '../../helpers/os-apt-repo.js';
@@ -69,4 +71,30 @@ t.test('a cancelled resources step stops before the next resource', async (t) =>
   isResult.assert(r);
   t.equal(r.state, 'cancelled');
   t.same(r.resources, []);
+});
+
+t.test('a resources step starts and stops a service (process provider); the inventory sees both', async (t) => {
+  const dir = tempDir(t);
+  const n = uniqueSleepSeconds();
+  t.teardown(() => killMatching(`sleep ${n}`));
+  const ctx = await jobCtx(t, dir, { root: dir });
+  const tracked = trackingConfig({ services: [{ name: 'sleeper', kind: 'process', pattern: `sleep ${n}` }] });
+  const seen = async () => (await processCollector.collect(tracked, inventoryEnv(join(dir, 'inv')))).services?.[0];
+
+  let r = await executeDispatch(resourcesWork([{ type: 'service', name: 'sleeper', ensure: 'running', start: `sleep ${n}` }]), ctx, never);
+  isResult.assert(r);
+  t.same(r.resources, [{ resource: 'service[sleeper]', outcome: 'changed', changes: ['ensure stopped -> running'] }]);
+  // The process provider starts it through /bin/sh: the shell's command line holds the pattern too.
+  const running = await seen();
+  t.match(running, { name: 'sleeper', state: 'running', pid: Number });
+  t.ok((running?.processes ?? 0) >= 1);
+
+  r = await executeDispatch(resourcesWork([{ type: 'service', name: 'sleeper', ensure: 'stopped', start: `sleep ${n}` }], true), ctx, never);
+  t.same(r.resources, [{ resource: 'service[sleeper]', outcome: 'would-change', changes: ['ensure running -> stopped'] }]);
+  t.match(await seen(), { state: 'running' }, 'a dry run stops nothing');
+
+  r = await executeDispatch(resourcesWork([{ type: 'service', name: 'sleeper', ensure: 'stopped', start: `sleep ${n}` }]), ctx, never);
+  t.same(r.resources, [{ resource: 'service[sleeper]', outcome: 'changed', changes: ['ensure running -> stopped'] }]);
+  t.equal(r.state, 'succeeded');
+  t.match(await seen(), { name: 'sleeper', state: 'stopped', pid: null, processes: 0 });
 });
