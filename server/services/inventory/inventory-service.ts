@@ -27,8 +27,9 @@ import type { AuditLog } from '../audit-log.js';
 import type { InventoryHost as LiveHost } from '../compiler-port.js';
 import type { HostStateService } from '../host-state-service.js';
 import type { RevisionService } from '../revision-service.js';
-import { parseFilter, type CompiledFilter, type FilterContext, type FilterHost } from './filter-expr.js';
+import { parseFilter, type CompiledFilter, type FilterHost } from './filter-expr.js';
 import { applyRow, canonical, changedFields, exportCsv, exportJson, parseCsvImport, parseJsonImport, type ImportRow } from './import-format.js';
+import { evaluateGroups, groupContext } from './dynamic-groups.js';
 import { GENERATION_ID, openInventoryCollections, type EventDoc, type HostDoc, type ImportChunkDoc, type ImportOp, type InventoryCollections } from './inventory-model.js';
 import { mismatchesOf, type Mismatch } from './mismatches.js';
 import type { AgentInventory, InventoryHosts, InventoryRecords, PlanLauncher } from './ports.js';
@@ -469,35 +470,9 @@ export class InventoryService implements InventoryRecords, InventoryHosts {
       }
     }
     const facts = [...filters.values()].some((f) => f.usesFacts) ? await this.#allFacts(sig) : undefined;
-    const value = this.#evaluateGroups(snap.hosts, filters, facts);
+    const value = evaluateGroups(snap.hosts, filters, facts);
     this.#members = { key: snap.key, groupsVersion: version, value };
     return value;
-  }
-
-  #evaluateGroups(hosts: readonly FilterHost[], filters: ReadonlyMap<string, CompiledFilter>, facts: Map<string, Record<string, unknown>> | undefined): Map<string, Set<string>> {
-    const value = new Map<string, Set<string>>();
-    for (const name of filters.keys()) value.set(name, new Set());
-    const ctx = this.#context(filters, facts);
-    for (const h of hosts) for (const [name, f] of filters) if (f.matches(h, ctx)) value.get(name)!.add(h.hostname);
-    return value;
-  }
-
-  #context(filters: ReadonlyMap<string, CompiledFilter>, facts: Map<string, Record<string, unknown>> | undefined): FilterContext {
-    const visiting = new Set<string>();
-    const ctx: FilterContext = {
-      facts: (h) => facts?.get(h),
-      inGroup: (h, g) => {
-        const f = filters.get(g);
-        if (!f || visiting.has(g)) return false;
-        visiting.add(g);
-        try {
-          return f.matches(h, ctx);
-        } finally {
-          visiting.delete(g);
-        }
-      },
-    };
-    return ctx;
   }
 
   async #groupFilters(): Promise<Map<string, CompiledFilter>> {
@@ -532,7 +507,7 @@ export class InventoryService implements InventoryRecords, InventoryHosts {
     const snap = await this.#snap(signal);
     const groupFilters = await this.#groupFilters();
     const facts = filter?.usesFacts || [...groupFilters.values()].some((f) => f.usesFacts && filter?.groups.length) ? await this.#allFacts(signal) : undefined;
-    const ctx = this.#context(groupFilters, facts);
+    const ctx = groupContext(groupFilters, facts);
     const members = await this.groupMembers(signal);
     let total = 0;
     const page: FilterHost[] = [];
