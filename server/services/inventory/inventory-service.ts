@@ -59,6 +59,8 @@ export interface InventoryServiceDeps {
   readonly auditLog: AuditLog;
   readonly clock: Clock;
   readonly log: Logger;
+  /** Launches the on-online plan (also for transitions finished at open); setPlanLauncher may set it later. */
+  readonly launcher?: PlanLauncher;
 }
 
 interface Snapshot {
@@ -132,7 +134,7 @@ export class InventoryService implements InventoryRecords, InventoryHosts {
   #overlayLoading: Promise<InventoryOverlay & { readonly generation: number }> | undefined;
   #snapshot: Snapshot | undefined;
   #snapshotLoading: { key: string; p: Promise<Snapshot> } | undefined;
-  #members: { key: string; groupsVersion: number; value: Map<string, Set<string>> } | undefined;
+  #members: { key: string; groupsVersion: number; at: number; value: Map<string, Set<string>> } | undefined;
   #groupsVersion = 0;
   #facts: { at: number; value: Map<string, Record<string, unknown>> } | undefined;
   #repoGroups: { revision: string; p: Promise<Awaited<ReturnType<typeof loadRepository>>['groups']> } | undefined;
@@ -149,6 +151,7 @@ export class InventoryService implements InventoryRecords, InventoryHosts {
   /** Opens the collections and finishes what a crash left: staged imports, pending transitions. */
   static async open(store: DocumentStore, deps: InventoryServiceDeps, opts: InventoryServiceOptions = {}): Promise<InventoryService> {
     const s = new InventoryService(await openInventoryCollections(store), deps, opts);
+    if (deps.launcher) s.setPlanLauncher(deps.launcher);
     await s.resume();
     return s;
   }
@@ -234,6 +237,11 @@ export class InventoryService implements InventoryRecords, InventoryHosts {
   async patch(host: string, patch: InventoryPatch, actor: Actor): Promise<{ record: InventoryRecord; event?: LifecycleEvent }> {
     for (let attempt = 0; attempt < 20; attempt++) {
       const cur = await this.c.hosts.findOne({ _id: host });
+      if (cur?.pendingJson) {
+        // An unfinished transition (a concurrent patch, or a crash) is finished before the next is written.
+        await this.#finishTransition(cur);
+        continue;
+      }
       const before = cur ? (JSON.parse(cur.recordJson) as InventoryRecord) : undefined;
       const next: Record<string, unknown> = { ...(before ?? { hostname: host }) };
       for (const [k, v] of Object.entries(patch)) {
@@ -459,7 +467,8 @@ export class InventoryService implements InventoryRecords, InventoryHosts {
     const sig = signal ?? AbortSignal.timeout(120_000);
     const snap = await this.#snap(sig);
     const version = this.#groupsVersion;
-    if (this.#members && this.#members.key === snap.key && this.#members.groupsVersion === version) return this.#members.value;
+    // Another server's group edits are seen within 10 s; this one's at once.
+    if (this.#members && this.#members.key === snap.key && this.#members.groupsVersion === version && this.d.clock.now() - this.#members.at < 10_000) return this.#members.value;
     const docs = await this.c.groups.find({}, { sort: { _id: 1 }, limit: MAX_GROUPS });
     const filters = new Map<string, CompiledFilter>();
     for (const d of docs) {
@@ -471,7 +480,7 @@ export class InventoryService implements InventoryRecords, InventoryHosts {
     }
     const facts = [...filters.values()].some((f) => f.usesFacts) ? await this.#allFacts(sig) : undefined;
     const value = evaluateGroups(snap.hosts, filters, facts);
-    this.#members = { key: snap.key, groupsVersion: version, value };
+    this.#members = { key: snap.key, groupsVersion: version, at: this.d.clock.now(), value };
     return value;
   }
 
