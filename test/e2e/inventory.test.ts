@@ -196,6 +196,14 @@ t.test('inventory, packages and services reported by real agents', { skip: why ?
   await t.test('lifecycle: maintenance leaves a host out of a job on every host unless --include-inactive; history recorded', async (t) => {
     const set = await stead(server, ['hosts', 'set', 'inv-a', 'lifecycle=maintenance']);
     t.equal(set.code, 0, set.stderr);
+    // Selectors read the live revision loaded under the inventory, cached for up to its TTL
+    // (RevisionService liveTtlMs, 2 s): wait until a preview sees the change, then launch.
+    const since = Date.now();
+    await waitFor('job targets see inv-a in maintenance', async () => {
+      const p = await server.api('POST', '/api/v1/jobs/preview', { targets: 'group:all', script: { lang: 'shell', source: 'true\n' } });
+      return p.status === 200 && !p.body.targets[0].hosts.includes('inv-a');
+    }, 30_000, 200);
+    t.comment(`job targets followed the lifecycle change after ${Date.now() - since} ms`);
     const run = await stead(server, ['job', 'run', '--targets', 'group:all', '--command', 'echo "on $STEAD_HOST"', '--wait', '--json']);
     t.equal(run.code, 0, run.stderr);
     const out = run.json();
