@@ -206,13 +206,15 @@ export interface StartedProcess {
 
 /**
  * Starts `sleep N` (N unique, so its command line "sleep N" is the pattern) as `uid`/`gid` (default:
- * this process's), killed at teardown.
+ * this process's), killed at teardown (and ending by itself within the hour).
  */
 export function startSleeper(t: Teardown, opts: { uid?: number; gid?: number } = {}): StartedProcess {
-  const n = 900_000 + Math.floor(Math.random() * 99_999);
+  // A unique command line, and a bounded life: if this test process dies without its teardown,
+  // the sleeper (in its own group, so not killed with it) ends within the hour by itself.
+  const n = `3600.${String(Math.floor(Math.random() * 1e6)).padStart(6, '0')}`;
   // Its own process group, as a daemon an init system started: the agent (spawned by this test
   // process, so in its process group) never matches processes of its own group.
-  const child = spawn('sleep', [String(n)], { stdio: 'ignore', detached: true, ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.gid ?? opts.uid } : {}) });
+  const child = spawn('sleep', [n], { stdio: 'ignore', detached: true, ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.gid ?? opts.uid } : {}) });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const kill = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
