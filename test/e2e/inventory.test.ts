@@ -14,8 +14,10 @@
  *   `stead service stop` is not drift on the host it targeted.
  * - Lifecycle: `stead hosts set H lifecycle=maintenance` leaves H out of a job on every host
  *   (`group:all`) unless --include-inactive; each transition is recorded with who and when.
+ * - Virtual resources: an operator collector script's database instance and a recorded child
+ *   show on the host's page, also once the host is faulty.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -234,6 +236,26 @@ t.test('inventory, packages and services reported by real agents', { skip: why ?
     await targetsFollow(true);
     const again = await stead(server, ['job', 'run', '--targets', 'group:all', '--command', 'true', '--wait', '--json']);
     t.same((again.json().hosts as { host: string }[]).map((h) => h.host).sort(), ['inv-a', 'inv-b'], 'online again: back in jobs');
+  });
+
+  await t.test('virtual resources: an operator collector\'s instances and recorded children show on the host page, faulty included', async (t) => {
+    const script = join(dir, 'dbprobe.sh');
+    writeFileSync(script, `#!/bin/sh\necho '{"resources":[{"kind":"db-instance","name":"mysql-3306","id":"m3306","state":"running","attributes":{"port":3306}}]}'\n`);
+    const set = await stead(server, ['collectors', 'set', 'dbprobe', '--file', script, '--lang', 'shell']);
+    t.equal(set.code, 0, `${set.stdout}\n${set.stderr}`);
+    must(await server.api('PATCH', '/api/v1/inventory/hosts/db-b-1', { kind: 'db-instance', parent: 'inv-b' }), 'a recorded DB instance on inv-b');
+    const page = await waitShowing('inv-b lists the collector\'s instance', async () => {
+      const b = await getBody(server, '/api/v1/inventory/hosts/inv-b');
+      return b?.virtuals?.some((v: { name: string }) => v.name === 'mysql-3306') ? b : undefined;
+    }, 180_000, () => getBody(server, '/api/v1/software/hosts/inv-b'));
+    t.match(page.virtuals, [{ kind: 'db-instance', name: 'mysql-3306', id: 'm3306', state: 'running', source: 'dbprobe' }]);
+    t.same(page.children, ['db-b-1'], 'the recorded DB instance is a child of inv-b');
+    const faulty = await stead(server, ['hosts', 'set', 'inv-b', 'lifecycle=faulty']);
+    t.equal(faulty.code, 0, faulty.stderr);
+    const show = (await stead(server, ['hosts', 'show', 'inv-b', '--json'])).json();
+    t.equal(show.effective.lifecycle, 'faulty');
+    t.same(show.children, ['db-b-1'], 'a faulty host still lists what ran on it');
+    t.ok(show.virtuals.some((v: { name: string }) => v.name === 'mysql-3306'));
   });
 
   await fleet.stop();
