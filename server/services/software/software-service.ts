@@ -338,7 +338,14 @@ export class SoftwareService implements AgentInventory {
 
   async #refresh(since: number): Promise<void> {
     const started = this.clock.now();
-    const docs = await this.hostDocs.find(since > 0 ? { receivedAt: { $gte: since } } : {});
+    // First only ids and times: documents this server ingested itself are already in the index,
+    // and reading their reports again would cost a parse each for nothing.
+    const stamps = since > 0 ? await this.hostDocs.find({ receivedAt: { $gte: since } }, { projection: { _id: 1, receivedAt: 1 } }) : undefined;
+    const newer = stamps?.filter((d) => (this.#index.get(d._id)?.receivedAt ?? -1) < d.receivedAt).map((d) => d._id);
+    for (const d of stamps ?? []) if (d.receivedAt > this.#watermark) this.#watermark = d.receivedAt;
+    const docs: HostDoc[] = [];
+    if (newer === undefined) docs.push(...(await this.hostDocs.find({})));
+    else for (let i = 0; i < newer.length; i += 500) docs.push(...(await this.hostDocs.find({ _id: { $in: newer.slice(i, i + 500) } })));
     for (const d of docs) {
       const known = this.#index.get(d._id);
       if (known && known.receivedAt >= d.receivedAt) continue;
@@ -360,7 +367,7 @@ export class SoftwareService implements AgentInventory {
   // Tables
   // ---------------------------------------------------------------------------------------------
 
-  #packageRow(h: IndexedHost, p: IndexedPackage, t: TrackedPackage): HostPackageRow {
+  #packageRow(h: IndexedHost, p: IndexedPackage, t: TrackedPackage, status?: (t: TrackedPackage, installed: string | null) => VersionStatus): HostPackageRow {
     const installed = installedVersion(p, t);
     return {
       host: h.host,
@@ -369,7 +376,7 @@ export class SoftwareService implements AgentInventory {
       installed,
       ...(p.arch !== undefined ? { arch: p.arch } : {}),
       ...(t.approved !== undefined ? { approved: t.approved } : {}),
-      status: versionStatus(t.manager, installed, t.approved),
+      status: status ? status(t, installed) : versionStatus(t.manager, installed, t.approved),
       reportedAt: iso(h.receivedAt),
     };
   }
@@ -388,6 +395,14 @@ export class SoftwareService implements AgentInventory {
     const rows: HostPackageRow[] = [];
     let total = 0;
     let next: string | undefined;
+    // A fleet runs few distinct versions of a package: each status is computed once per request.
+    const memo = new Map<string, VersionStatus>();
+    const status = (t: TrackedPackage, installed: string | null): VersionStatus => {
+      const k = `${t.manager}/${t.name}\u0000${installed ?? '\u0001'}`;
+      let st = memo.get(k);
+      if (st === undefined) memo.set(k, (st = versionStatus(t.manager, installed, t.approved)));
+      return st;
+    };
     const hosts = q.host !== undefined ? (this.#index.get(q.host) ? [q.host] : []) : this.#index.hosts();
     for (const host of hosts) {
       if (!inSet(host)) continue;
@@ -396,10 +411,10 @@ export class SoftwareService implements AgentInventory {
         const key = packageKey(t.manager, t.name);
         const p = h.packages.get(key);
         if (!p) continue;
-        if (q.status !== undefined && versionStatus(t.manager, installedVersion(p, t), t.approved) !== q.status) continue;
+        if (q.status !== undefined && status(t, installedVersion(p, t)) !== q.status) continue;
         total++;
         if (after && cmpPair(host, key, after[0] ?? '', after[1] ?? '') <= 0) continue;
-        if (rows.length < limit) rows.push(this.#packageRow(h, p, t));
+        if (rows.length < limit) rows.push(this.#packageRow(h, p, t, status));
         else next ??= encodeCursor([rows[rows.length - 1]!.host, packageKey(rows[rows.length - 1]!.manager, rows[rows.length - 1]!.name)]);
       }
     }
@@ -605,15 +620,30 @@ function installedVersion(p: IndexedPackage, t: TrackedPackage): string | null {
   return p.version;
 }
 
+/**
+ * Strings the index holds for every host (package names, managers, versions, users) are shared:
+ * JSON.parse makes a copy per report, and 10,000 hosts × 50 packages of copies is most of the
+ * index's memory. Bounded: past the cap, new strings are kept as they come.
+ */
+const pool = new Map<string, string>();
+const poolCap = 200_000;
+function intern<T extends string | null | undefined>(s: T): T {
+  if (typeof s !== 'string') return s;
+  const known = pool.get(s);
+  if (known !== undefined) return known as T;
+  if (pool.size < poolCap) pool.set(s, s);
+  return s;
+}
+
 function toIndexed(host: string, report: AgentInventoryReport, receivedAt: number, memories: HostDoc['services']): IndexedHost {
   const mem = new Map(memories.map((m) => [m.name, m] as const));
   const packages = new Map<string, IndexedPackage>();
-  for (const p of report.packages) packages.set(packageKey(p.manager, p.name), { name: p.name, manager: p.manager, version: p.version, ...(p.arch !== undefined ? { arch: p.arch } : {}), ...(p.sha256 !== undefined ? { sha256: p.sha256 } : {}) });
+  for (const p of report.packages) packages.set(intern(packageKey(p.manager, p.name)), { name: intern(p.name), manager: intern(p.manager), version: intern(p.version), ...(p.arch !== undefined ? { arch: intern(p.arch) } : {}), ...(p.sha256 !== undefined ? { sha256: p.sha256 } : {}) });
   const services = new Map<string, IndexedService>();
   for (const s of report.services) {
     const m = mem.get(s.name);
     const memory: ServiceMemory = { ...(m?.lastRunningAt !== undefined ? { lastRunningAt: m.lastRunningAt } : {}), ...(m?.stoppedSince !== undefined ? { stoppedSince: m.stoppedSince } : {}) };
-    services.set(s.name, { name: s.name, state: s.state as ServiceState, pid: s.pid ?? null, startedAt: s.startedAt ?? null, user: s.user ?? null, ...(s.processes !== undefined ? { processes: s.processes } : {}), memory });
+    services.set(intern(s.name), { name: intern(s.name), state: s.state as ServiceState, pid: s.pid ?? null, startedAt: intern(s.startedAt ?? null), user: intern(s.user ?? null), ...(s.processes !== undefined ? { processes: s.processes } : {}), memory });
   }
   return { host, receivedAt, collectedAt: report.collectedAt, packages, services };
 }
