@@ -25,6 +25,7 @@ import type { VirtualResource } from '../../../schemas/api/inventory.js';
 import type { AgentInventoryReport, Collector, TrackingConfig } from '../../../schemas/inventory-protocol.js';
 import { sortNewestFirst, versionStatus, type VersionStatus } from '../../../schemas/version-order.js';
 import type { Clock } from '../../domain/clock.js';
+import { RateLimiter } from '../../domain/rate-limiter.js';
 import { ApiError } from '../../domain/errors.js';
 import type { Collection, DocumentStore } from '../../store/types.js';
 import type { AuditLog } from '../audit-log.js';
@@ -63,6 +64,8 @@ export interface SoftwareOptions {
   readonly refreshMs?: number;
   /** Drift: how long before a service was first seen down a stop/restart still counts (drift.ts). */
   readonly actionGraceMs?: number;
+  /** Inventory reports accepted per host per minute (429 beyond). Default 20 (an agent sends at most one per interval, 10 s at least). */
+  readonly reportsPerMinute?: number;
 }
 
 export interface PackageQuery {
@@ -132,6 +135,7 @@ export class SoftwareService implements AgentInventory {
   readonly #configTtlMs: number;
   readonly #refreshMs: number;
   readonly #graceMs: number;
+  readonly #reportLimiter: RateLimiter;
 
   private constructor(
     private readonly tracking: Collection<TrackingDoc>,
@@ -144,6 +148,7 @@ export class SoftwareService implements AgentInventory {
     this.#configTtlMs = opts.configTtlMs ?? 1000;
     this.#refreshMs = opts.refreshMs ?? 1000;
     this.#graceMs = opts.actionGraceMs ?? defaultActionGraceMs;
+    this.#reportLimiter = new RateLimiter(clock, opts.reportsPerMinute ?? 20, 60_000);
   }
 
   static async open(store: DocumentStore, clock: Clock, deps: { readonly jobs: JobService; readonly rollouts: RolloutService; readonly auditLog: AuditLog }, opts: SoftwareOptions = {}): Promise<SoftwareService> {
@@ -290,6 +295,11 @@ export class SoftwareService implements AgentInventory {
   // ---------------------------------------------------------------------------------------------
   // Reports
   // ---------------------------------------------------------------------------------------------
+
+  /** Counts one report of `host` against its rate; false: refuse it (checked before the body is read). */
+  takeReport(host: string): boolean {
+    return this.#reportLimiter.take(host);
+  }
 
   /**
    * Stores `host`'s report (validated at the edge): the last one wins. Service drift memory moves
