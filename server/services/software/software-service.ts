@@ -328,8 +328,12 @@ export class SoftwareService implements AgentInventory {
   async virtualsOf(host: string): Promise<{ readonly virtuals: readonly VirtualResource[]; readonly updatedAt: string } | undefined> {
     const l = await this.latest(host);
     if (!l) return undefined;
-    const known = await this.#hostSet();
-    const names = known ?? new Set(this.#indexLoaded ? this.#index.hosts() : []);
+    let names = await this.#hostSet();
+    if (!names) {
+      // Without an inventory: the hosts that reported (read for these names only).
+      const wanted = [...new Set(l.report.virtuals.filter((v) => v.host === undefined).map((v) => v.name))].slice(0, 2000);
+      names = new Set(wanted.length === 0 ? [] : (await this.hostDocs.find({ _id: { $in: wanted } }, { projection: { _id: 1 } })).map((d) => d._id));
+    }
     const virtuals = l.report.virtuals.map((v) => (v.host === undefined && names.has(v.name) ? { ...v, host: v.name } : v));
     return { virtuals, updatedAt: l.receivedAt };
   }

@@ -112,6 +112,10 @@ t.test('inventory reports: validated, bounded, own host only; the tables read th
   t.same(services.services.map((s: any) => `${s.host} ${s.name} ${s.state} ${s.drift}`), ['web-1 nginx running false']);
   const latest = await fx.server.services.software.virtualsOf('web-1');
   t.equal(latest?.virtuals[0]?.name, 'redis-1', 'AgentInventory.virtualsOf');
+  t.equal(latest?.virtuals[0]?.host, undefined, 'no host of that name');
+  // A VM that is itself a reporting host is linked to it.
+  await put(fx.agents['web-2']!, { ...report([]), virtuals: [{ kind: 'vm', name: 'db-1', state: 'running', source: 'libvirt' }] });
+  t.equal((await fx.server.services.software.virtualsOf('web-2'))?.virtuals[0]?.host, 'db-1');
 });
 
 t.test('upgrade to approved: a job rollout whose batch job has one resources step', async (t) => {
