@@ -85,6 +85,8 @@ export const packageTableSchema = {
   },
 } as const;
 
+export type PackageTable = FromSchema<typeof packageTableSchema, { references: [typeof hostPackageRowSchema, typeof trackedPackageSchema] }>;
+
 /** POST /api/v1/software/packages/:manager/:name/upgrade — "upgrade to approved" as a canary rollout. */
 export const packageUpgradeRequestSchema = {
   $id: 'urn:stead:api:package-upgrade-request',
@@ -96,6 +98,8 @@ export const packageUpgradeRequestSchema = {
     version: { ...versionText, description: 'Default: the approved version.' },
   },
 } as const;
+
+export type PackageUpgradeRequest = FromSchema<typeof packageUpgradeRequestSchema, { references: [typeof rolloutPolicySchema] }>;
 
 /** A tracked service: a systemd unit or a process pattern. */
 export const trackedService = {
@@ -154,6 +158,8 @@ export const serviceTableSchema = {
   },
 } as const;
 
+export type ServiceTable = FromSchema<typeof serviceTableSchema, { references: [typeof hostServiceRowSchema, typeof trackedServiceSchema] }>;
+
 /** POST /api/v1/software/services/:name/actions — start/stop/restart as an audited one-shot job (a rollout when batches are given). */
 export const serviceActionRequestSchema = {
   $id: 'urn:stead:api:service-action-request',
@@ -168,6 +174,8 @@ export const serviceActionRequestSchema = {
   },
 } as const;
 
+export type ServiceActionRequest = FromSchema<typeof serviceActionRequestSchema, { references: [typeof rolloutPolicySchema] }>;
+
 /** The answer of an upgrade or a service action: the job or the rollout it started. */
 export const softwareActionResultSchema = {
   $id: 'urn:stead:api:software-action-result',
@@ -180,6 +188,8 @@ export const softwareActionResultSchema = {
     hosts: { type: 'array', items: hostName, description: 'Targeted hosts.' },
   },
 } as const;
+
+export type SoftwareActionResult = FromSchema<typeof softwareActionResultSchema>;
 
 // Referenced by $id above: the runtime fallback must know them.
 registerSchemas([rolloutPolicySchema, trackedPackageSchema, hostPackageRowSchema, trackedServiceSchema, hostServiceRowSchema]);
