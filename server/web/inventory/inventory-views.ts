@@ -16,9 +16,11 @@ export const inventoryStyle = `
 .s.sv-running{background:var(--in-sync)}.s.sv-stopped{background:var(--not-reporting)}.s.sv-failed{background:var(--failing)}.s.sv-restarting{background:var(--accent)}.s.sv-unknown{background:var(--unknown)}
 .flag{display:inline-block;color:var(--failing);font-weight:700;font-size:12px}
 .srcs{font-size:12px;color:var(--muted)}
+td.nw{overflow-wrap:normal;white-space:nowrap}
 form.filter{display:flex;flex-wrap:wrap;gap:.5rem;align-items:flex-end;margin:0 0 .8rem}
 form.filter>div{flex:1 1 16rem;min-width:0}form.filter label{display:block;font-weight:600;margin:0 0 .2rem}
-form.filter input{display:block;width:100%;min-height:40px;padding:.4rem .6rem;border:1px solid var(--line);border-radius:6px;font:inherit;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:13px}
+form.filter input,form.filter select{display:block;width:100%;min-height:40px;padding:.4rem .6rem;border:1px solid var(--line);border-radius:6px;font:inherit;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:13px}
+form.stack input[type=file]{display:block;width:100%;min-height:40px;padding:.45rem .6rem;border:1px dashed var(--line);border-radius:6px;background:#fff;font:inherit}
 .hint{font-size:12px;color:var(--muted);overflow-wrap:anywhere}
 .two{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,26rem),1fr));gap:0 1rem}.two>*{min-width:0}
 .alertcard{border-left:5px solid var(--failing)}
@@ -102,7 +104,7 @@ ${flash}
 {% for x in m.d.mismatches %}<li data-field="{{ x.field }}"><b>{{ x.field }}</b>: recorded <span class="mono">{{ x.recorded }}</span>, reported <span class="mono">{{ x.reported }}</span> — {{ x.message }}</li>{% endfor %}</ul></div>{% endif %}
 <div class="two"><section aria-labelledby="record-h"><h2 id="record-h">Record <span class="srcs">source: {{ m.d.source }}</span></h2>
 <table id="record" class="cards"><thead><tr><th>Field</th><th>Effective</th><th>Store</th><th>Repository</th><th>Agent</th></tr></thead><tbody>
-{% for f in m.fields %}<tr data-field="{{ f.field }}"{% if f.mismatch %} class="mismatch" data-mismatch{% endif %}><td data-label="Field" class="mono">{{ f.field }}</td>
+{% for f in m.fields %}<tr data-field="{{ f.field }}"{% if f.mismatch %} class="mismatch" data-mismatch{% endif %}><td data-label="Field" class="mono nw">{{ f.field }}</td>
 <td data-label="Effective" class="mono">{{ f.effective or "—" }}{% if f.from == "both" %} <span class="srcs">(merged)</span>{% endif %}</td>
 <td data-label="Store" class="mono">{{ f.stored or "—" }}</td><td data-label="Repository" class="mono">{{ f.repository or "—" }}</td>
 <td data-label="Agent">{% if f.mismatch %}<span class="flag" title="{{ f.mismatch }}">⚠ {{ f.reported }}</span>{% else %}<span class="muted">—</span>{% endif %}</td></tr>
@@ -118,7 +120,7 @@ ${flash}
 <p class="hint">Only online hosts take part in jobs and rollouts unless a launch includes inactive hosts.</p>
 <div class="actions"><button class="btn primary" type="submit">Change lifecycle</button></div></form>{% endif %}
 <table id="lifecycle-history" class="cards"><thead><tr><th>When</th><th>From</th><th>To</th><th>By</th><th>Reason</th></tr></thead><tbody>
-{% for e in m.history %}<tr><td data-label="When">{{ e.at }}</td><td data-label="From">{% if e.from %}${lifecycleBadge('e.from')}{% else %}<span class="muted">created</span>{% endif %}</td><td data-label="To">${lifecycleBadge('e.to')}</td><td data-label="By">{{ e.by }}</td><td data-label="Reason" class="wrap">{{ e.reason }}{% if e.planJob %} <a href="/jobs/{{ e.planJob | urlencode }}">plan job</a>{% endif %}</td></tr>
+{% for e in m.history %}<tr><td data-label="When">{{ e.at }}</td><td data-label="From">{% if e.from %}${lifecycleBadge('e.from')}{% else %}<span class="muted">created</span>{% endif %}</td><td data-label="To">${lifecycleBadge('e.to')}</td><td data-label="By" class="nw">{{ e.by }}</td><td data-label="Reason" class="wrap">{{ e.reason }}{% if e.planJob %} <a href="/jobs/{{ e.planJob | urlencode }}">plan job</a>{% endif %}</td></tr>
 {% else %}<tr><td colspan="5" class="muted empty">No lifecycle change recorded.</td></tr>{% endfor %}</tbody></table></section>
 <section aria-labelledby="groups-h"><h2 id="groups-h">Groups</h2>
 <table id="groups" class="cards"><thead><tr><th>Group</th><th>Source</th><th>Why</th></tr></thead><tbody>

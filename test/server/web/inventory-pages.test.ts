@@ -101,13 +101,13 @@ t.test('host page: record, agent, lifecycle, groups, what ran on it, software', 
   t.ok(ranOn > 0 && ranOn < p.body.indexOf('id="record"'), 'a faulty host lists what ran on it before anything else');
   t.match(p.body, /id="ran-on-list"[\s\S]*data-name="vm-1"><td data-label="Name"><a href="\/inventory\/hosts\/vm-1">vm-1<\/a>/, 'the VM, linked to its inventory host');
   t.match(p.body, /data-name="c&quot;&gt;&lt;img src=x onerror=alert\(2\)&gt;"/, 'a hostile name escaped inside an attribute');
-  t.match(p.body, /<tr data-field="idc"><td data-label="Field" class="mono">idc<\/td>\s*<td data-label="Effective" class="mono">sz <span class="srcs">\(merged\)<\/span><\/td>\s*<td data-label="Store" class="mono">sz<\/td><td data-label="Repository" class="mono">gz<\/td>/, 'store against repository, per field');
+  t.match(p.body, /<tr data-field="idc"><td data-label="Field" class="mono nw">idc<\/td>\s*<td data-label="Effective" class="mono">sz <span class="srcs">\(merged\)<\/span><\/td>\s*<td data-label="Store" class="mono">sz<\/td><td data-label="Repository" class="mono">gz<\/td>/, 'store against repository, per field');
   t.match(p.body, /<tr data-field="ips" class="mismatch" data-mismatch>[\s\S]*?<span class="flag" title="[^"]*">⚠ 10\.0\.0\.9<\/span>/, 'the agent\'s address beside the record, flagged');
   t.match(p.body, /<tr data-field="set">[\s\S]*?<td data-label="Repository" class="mono">s1<\/td>/, 'repository-only fields');
   t.match(p.body, /<li data-field="ip"><b>ip<\/b>: recorded <span class="mono">10\.0\.0\.1<\/span>, reported <span class="mono">10\.0\.0\.9<\/span>/);
   t.match(p.body, /<td class="mono">kernel<\/td><td class="mono">6\.1\.0<\/td>/, 'facts');
   t.match(p.body, /<tr data-group="web">[\s\S]*?rule 2 matched \(idc=sz, tags contains canary\)/, 'groups with why');
-  t.match(p.body, /<span class="s lc-online">online<\/span><\/td><td data-label="To"><span class="s lc-faulty">faulty<\/span><\/td><td data-label="By">admin<\/td>/, 'lifecycle history');
+  t.match(p.body, /<span class="s lc-online">online<\/span><\/td><td data-label="To"><span class="s lc-faulty">faulty<\/span><\/td><td data-label="By" class="nw">admin<\/td>/, 'lifecycle history');
   t.match(p.body, /<select id="lifecycle" name="lifecycle">[\s\S]*<option value="faulty" selected>/, 'the change form starts at the current state');
   t.match(p.body, /<tr data-package="nginx" data-status="outdated">/, 'the host\'s packages');
   t.match(p.body, /<tr data-service="nginx" data-state="failed" data-drift>/, 'the host\'s services, drift marked');
@@ -134,7 +134,7 @@ t.test('lifecycle form: guards, then the change in the history', async (t) => {
   t.match(inv.calls.at(-1)!, /^patch vm-1 \{"lifecycle":"maintenance","reason":"kernel upgrade <script>alert\(1\)<\/script>"\} by admin$/);
   const after = await get(fx, cookie, ok.location!);
   t.match(after.body, /role="status">Lifecycle changed\./);
-  t.match(after.body, /<span class="s lc-maintenance">maintenance<\/span><\/td><td data-label="By">admin<\/td><td data-label="Reason" class="wrap">kernel upgrade &lt;script&gt;/);
+  t.match(after.body, /<span class="s lc-maintenance">maintenance<\/span><\/td><td data-label="By" class="nw">admin<\/td><td data-label="Reason" class="wrap">kernel upgrade &lt;script&gt;/);
   escaped(t, after.body, 'after the change');
   const missing = await post(fx, cookie, '/inventory/hosts/ghost/lifecycle', { lifecycle: 'online' });
   t.equal(missing.status, 404, 'the service\'s refusal keeps its status');
