@@ -30,7 +30,7 @@ tr.mismatch td{background:#fff8f7}
 .vbars .b{height:14px;border-radius:3px;background:#eaeef2;overflow:hidden}.vbars .b i{display:block;height:100%;background:var(--unknown)}
 .vbars .b i.up-to-date{background:var(--in-sync)}.vbars .b i.outdated{background:var(--drifted)}.vbars .b i.missing{background:var(--failing)}.vbars .b i.ahead{background:var(--accent)}
 .vbars .n{text-align:right;font-variant-numeric:tabular-nums}
-form.rowact{display:flex;flex-wrap:wrap;gap:.3rem;margin:0}form.rowact .btn{min-height:40px;padding:0 .6rem;font-weight:500}
+form.rowact{display:flex;flex-wrap:wrap;gap:.3rem;margin:0}@media (min-width:701px){form.rowact{flex-wrap:nowrap}}form.rowact .btn{min-height:40px;padding:0 .6rem;font-weight:500}
 `;
 
 const style = jobStyle + inventoryStyle;
