@@ -16,6 +16,7 @@
 import type { Router } from '@koa/router';
 import type { AppContext, AppState } from '../../api/app-state.js';
 import { readRawBody } from '../../api/body.js';
+import { requestSignal } from '../../api/request-signal.js';
 import { ApiError } from '../../domain/errors.js';
 import type { Operator } from '../../services/operator-auth-service.js';
 import { hostName } from '../../../schemas/api/fragments.js';
@@ -77,7 +78,7 @@ export function mountInventoryPages(router: Router<AppState>, kit: ConsoleKit, p
     if (after !== undefined && !cursorPattern.test(after)) throw new ApiError('BAD_REQUEST', 'after: not a host cursor');
     let list;
     try {
-      list = await port.list({ ...(filter ? { filter } : {}), ...(after ? { after } : {}), limit: pageSize });
+      list = await port.list({ ...(filter ? { filter } : {}), ...(after ? { after } : {}), limit: pageSize }, requestSignal(ctx));
     } catch (err) {
       const r = refusal(err);
       if (!r) throw err;
@@ -95,7 +96,7 @@ export function mountInventoryPages(router: Router<AppState>, kit: ConsoleKit, p
     if (!hostPattern.test(host) || host.length > 253) return notFound(ctx, op, `${host.slice(0, 64)} is not a valid host name.`);
     const sw = ports.software;
     const [d, software] = await Promise.all([
-      port.detail(host),
+      port.detail(host, requestSignal(ctx)),
       sw
         ? Promise.all([sw.packages({ host, limit: softwareRows }), sw.services({ host, limit: softwareRows })]).then(
             ([p, s]) => ({ packages: p.packages, services: s.services }),

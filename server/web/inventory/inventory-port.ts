@@ -22,9 +22,9 @@ export interface ImportOptions {
 
 export interface InventoryPort {
   /** One page of hosts matching `filter` (a filter expression; absent: all), sorted by hostname, after the cursor `after`. A bad filter throws ApiError BAD_REQUEST. */
-  list(q: { filter?: string; after?: string; limit: number }): Promise<InventoryHostList>;
+  list(q: { filter?: string; after?: string; limit: number }, signal: AbortSignal): Promise<InventoryHostList>;
   /** Everything about one host; undefined when the server knows no such host. */
-  detail(host: string): Promise<InventoryHostDetail | undefined>;
+  detail(host: string, signal: AbortSignal): Promise<InventoryHostDetail | undefined>;
   /** Sets fields of the host's store record (creates it when missing); a lifecycle change is recorded with `by` and `patch.reason`. */
   patch(host: string, patch: InventoryPatch, by: InventoryActor): Promise<unknown>;
   /** Imports a CSV or JSON file: a dry run says what would change; any bad row means nothing is imported. */

@@ -31,7 +31,7 @@ import { packageSummaries, serviceRows } from './software-model.js';
 import { packageView, servicesView, softwareListView } from './software-views.js';
 
 const pageSize = 100;
-const cursorPattern = /^[A-Za-z0-9_.:@+~/-]{1,512}$/;
+const cursorPattern = /^[A-Za-z0-9_.:@+~/-]{1,2048}$/;
 const pkgPattern = new RegExp(trackedPackageSchema.properties.name.pattern);
 const servicePattern = new RegExp(trackedServiceSchema.properties.name.pattern);
 const hostPattern = new RegExp(hostName.pattern);
