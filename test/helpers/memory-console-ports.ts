@@ -90,6 +90,13 @@ export class MemoryInventory implements InventoryPort {
     }
   }
 
+  async exportFile(format: 'csv' | 'json'): Promise<string> {
+    this.calls.push(`export ${format}`);
+    const recs = [...this.hosts.values()].map((h) => h.record);
+    if (format === 'json') return `${JSON.stringify({ hosts: recs })}\n`;
+    return ['hostname,ip,idc,lifecycle,tags', ...recs.map((r) => [r.hostname, (r.ips ?? []).join(';'), r.idc ?? '', r.lifecycle ?? '', (r.tags ?? []).join(';')].join(','))].join('\n') + '\n';
+  }
+
   async importFile(body: Buffer, opts: { format: 'csv' | 'json'; dryRun: boolean; mode: 'merge' | 'replace' }, by: InventoryActor): Promise<ImportResult> {
     this.calls.push(`import ${JSON.stringify(opts)} by ${by.name}`);
     const problems: ImportResult['problems'] = [];

@@ -10,6 +10,7 @@
  *   POST /inventory/import                 multipart upload (file or pasted text): a dry run, showing what
  *                                          would be added/changed/removed or the refused lines
  *   POST /inventory/import/apply           applies the file of that dry run (field stash)
+ *   GET  /inventory/export?format=csv|json  the store's records as a download (the import's formats)
  * Data comes through the InventoryPort (and the SoftwarePort for the host's software); a refusal
  * of the service is shown on the page with its status.
  */
@@ -193,6 +194,22 @@ export function mountInventoryPages(router: Router<AppState>, kit: ConsoleKit, p
     const format: ImportOptions['format'] = fmt === 'csv' || fmt === 'json' ? fmt : /\.json$/i.test(file?.filename ?? '') || (!file && /^\s*[[{]/.test(body.subarray(0, 64).toString('utf8'))) ? 'json' : 'csv';
     const mode: ImportOptions['mode'] = field('mode') === 'replace' ? 'replace' : 'merge';
     await runImport(ctx, op, Buffer.from(body), { format, dryRun: true, mode });
+  });
+
+  router.get('/inventory/export', async (ctx) => {
+    ctx.state.routeName = '/inventory/export';
+    const op = kit.operator(ctx);
+    if (!op) return;
+    const port = ports.inventory;
+    if (!port) return unavailable(ctx, op);
+    const format = q(ctx, 'format') === 'json' ? 'json' : 'csv';
+    const text = await port.exportFile(format);
+    ctx.status = 200;
+    ctx.type = format === 'json' ? 'application/json; charset=utf-8' : 'text/csv; charset=utf-8';
+    ctx.set('Content-Disposition', `attachment; filename="inventory.${format}"`);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.body = text;
   });
 
   router.post('/inventory/import/apply', async (ctx) => {

@@ -29,4 +29,6 @@ export interface InventoryPort {
   patch(host: string, patch: InventoryPatch, by: InventoryActor): Promise<unknown>;
   /** Imports a CSV or JSON file: a dry run says what would change; any bad row means nothing is imported. */
   importFile(body: Buffer, opts: ImportOptions, by: InventoryActor): Promise<ImportResult>;
+  /** The store's records in an import format (GET /api/v1/inventory/export). */
+  exportFile(format: 'csv' | 'json'): Promise<string>;
 }

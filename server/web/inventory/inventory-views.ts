@@ -42,7 +42,7 @@ export const serviceBadge = (v: string): string => `<span class="s sv-{{ ${v} }}
 const flash = `{% if flash %}<p class="flash" role="status">{{ flash }}</p>{% endif %}
 {% if error %}<p class="flash bad" role="alert">{{ error }}</p>{% endif %}`;
 
-export const inventorySubnav = `<div class="actions"><a class="btn" href="/inventory">Hosts</a><a class="btn" href="/inventory/import">Import</a><a class="btn" href="/software">Software</a><a class="btn" href="/services">Services</a></div>`;
+export const inventorySubnav = `<div class="actions"><a class="btn" href="/inventory">Hosts</a><a class="btn" href="/inventory/import">Import</a><a class="btn" href="/inventory/export?format=csv" download>Export CSV</a><a class="btn" href="/software">Software</a><a class="btn" href="/services">Services</a></div>`;
 
 export const unavailableView = view(layout(`<h1>{{ heading }}</h1><p class="flash bad" role="alert">{{ message }}</p>${inventorySubnav}`, style));
 
@@ -158,7 +158,7 @@ ${flash}
 <div class="grid2"><div><label for="format">Format</label><select id="format" name="format"><option value="auto">From the file name (CSV unless .json)</option><option value="csv">CSV</option><option value="json">JSON</option></select></div>
 <div><label for="mode">Mode</label><select id="mode" name="mode"><option value="merge">Merge: rows add or change records</option><option value="replace">Replace: store records missing from the file are removed</option></select></div></div>
 <p class="hint">CSV columns by header name: hostname, ip (several separated by ;), idc, rack, business (product/module), kind, parent, lifecycle, tags (separated by ;); any other column becomes an attribute. JSON: {"hosts": [records]} or an array of records. A bad row refuses the whole file.</p>
-<div class="actions"><button class="btn primary" type="submit">Dry run</button></div></form>
+<div class="actions"><button class="btn primary" type="submit">Dry run</button><a class="btn" href="/inventory/export?format=csv" download>Export CSV</a><a class="btn" href="/inventory/export?format=json" download>Export JSON</a></div></form>
 {% else %}<p class="card muted">Importing needs the admin role.</p>{% endif %}`,
     style,
   ),

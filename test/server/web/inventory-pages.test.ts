@@ -174,6 +174,15 @@ t.test('import: dry run, refused lines, apply exactly once', async (t) => {
   t.match(json.body, /<b data-added>1<\/b> added/, 'pasted JSON is recognised');
   t.equal((await upload(fx, cookie, { text: '', format: 'csv', mode: 'merge' })).status, 400, 'nothing uploaded');
   t.equal((await upload(fx, cookie, { text: csv, format: 'csv', mode: 'merge' }, 'http://evil.example')).status, 403, 'cross-origin upload refused');
+  const exp = await rawRequest(fx.base, { method: 'GET', path: '/inventory/export?format=csv', headers: { cookie } });
+  t.equal(exp.status, 200);
+  t.match(String(exp.headers['content-type']), /^text\/csv/);
+  t.match(String(exp.headers['content-disposition']), /attachment; filename="inventory\.csv"/);
+  t.match(exp.body.toString(), /^hostname,ip,idc,lifecycle,tags\n[\s\S]*\nnew-1,10\.9\.0\.1,sz,,canary;web\n/, 'the export holds the imported host');
+  const expJson = await rawRequest(fx.base, { method: 'GET', path: '/inventory/export?format=json', headers: { cookie } });
+  t.match(String(expJson.headers['content-type']), /^application\/json/);
+  t.ok(Array.isArray(JSON.parse(expJson.body.toString()).hosts));
+  t.equal((await rawRequest(fx.base, { method: 'GET', path: '/inventory/export?format=csv' })).status, 302, 'no session: login first');
   const ro = await login(fx, await fx.token('readonly'));
   t.equal((await upload(fx, ro, { text: csv, format: 'csv', mode: 'merge' })).status, 403, 'readonly cannot import');
   t.equal((await post(fx, ro, '/inventory/import/apply', { stash: 'a'.repeat(32) })).status, 403);
