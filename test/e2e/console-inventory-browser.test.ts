@@ -57,6 +57,13 @@ t.test('inventory, software and services pages in Chromium, at 1280 and 390 px',
     const p = await layoutProblems(page);
     t.ok(p.scrollWidth <= 390, `${name} fits 390 px (scrollWidth ${p.scrollWidth})`, { wide: p.wide });
     t.same(p.small, [], `${name}: every control is at least 40 px tall`);
+    // Every field has a label a screen reader reads: a <label>, aria-label or aria-labelledby.
+    const unlabelled = await page.evaluate(`[...document.querySelectorAll('main input:not([type=hidden]), main select, main textarea')]
+      .filter((el) => el.labels.length === 0 && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
+      .map((el) => el.tagName.toLowerCase() + '[name=' + el.getAttribute('name') + ']')`);
+    t.same(unlabelled, [], `${name}: every field is labelled`);
+    const nameless = await page.evaluate(`[...document.querySelectorAll('main button, main a.btn')].filter((el) => !(el.getAttribute('aria-label') || el.textContent || '').trim()).length`);
+    t.equal(nameless, 0, `${name}: every button says what it does`);
   };
 
   // Desktop: the host list, its filter box and pages, the host page.
