@@ -17,6 +17,7 @@ export const inventoryStyle = `
 .flag{display:inline-block;color:var(--failing);font-weight:700;font-size:12px}
 .srcs{font-size:12px;color:var(--muted)}
 td.nw{overflow-wrap:normal;white-space:nowrap}
+@media (max-width:700px){table.cards td.nil{display:none}}
 form.filter{display:flex;flex-wrap:wrap;gap:.5rem;align-items:flex-end;margin:0 0 .8rem}
 form.filter>div{flex:1 1 16rem;min-width:0}form.filter label{display:block;font-weight:600;margin:0 0 .2rem}
 form.filter input,form.filter select{display:block;width:100%;min-height:40px;padding:.4rem .6rem;border:1px solid var(--line);border-radius:6px;font:inherit;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:13px}
@@ -106,8 +107,8 @@ ${flash}
 <table id="record" class="cards"><thead><tr><th>Field</th><th>Effective</th><th>Store</th><th>Repository</th><th>Agent</th></tr></thead><tbody>
 {% for f in m.fields %}<tr data-field="{{ f.field }}"{% if f.mismatch %} class="mismatch" data-mismatch{% endif %}><td data-label="Field" class="mono nw">{{ f.field }}</td>
 <td data-label="Effective" class="mono">{{ f.effective or "—" }}{% if f.from == "both" %} <span class="srcs">(merged)</span>{% endif %}</td>
-<td data-label="Store" class="mono">{{ f.stored or "—" }}</td><td data-label="Repository" class="mono">{{ f.repository or "—" }}</td>
-<td data-label="Agent">{% if f.mismatch %}<span class="flag" title="{{ f.mismatch }}">⚠ {{ f.reported }}</span>{% else %}<span class="muted">—</span>{% endif %}</td></tr>
+<td data-label="Store" class="mono{% if not f.stored %} nil{% endif %}">{{ f.stored or "—" }}</td><td data-label="Repository" class="mono{% if not f.repository %} nil{% endif %}">{{ f.repository or "—" }}</td>
+<td data-label="Agent"{% if not f.mismatch %} class="nil"{% endif %}>{% if f.mismatch %}<span class="flag" title="{{ f.mismatch }}">⚠ {{ f.reported }}</span>{% else %}<span class="muted">—</span>{% endif %}</td></tr>
 {% endfor %}</tbody></table>
 <p class="hint">The store wins per field; tags are the union; attributes merge per key (the store winning); set, env, roles and vars come from the repository only.</p></section>
 <section aria-labelledby="facts-h"><h2 id="facts-h">Agent facts</h2><p class="muted">{% if m.d.factsUpdatedAt %}Reported {{ m.d.factsUpdatedAt }}{% else %}The agent has not sent facts.{% endif %}</p>

@@ -101,7 +101,7 @@ t.test('host page: record, agent, lifecycle, groups, what ran on it, software', 
   t.ok(ranOn > 0 && ranOn < p.body.indexOf('id="record"'), 'a faulty host lists what ran on it before anything else');
   t.match(p.body, /id="ran-on-list"[\s\S]*data-name="vm-1"><td data-label="Name"><a href="\/inventory\/hosts\/vm-1">vm-1<\/a>/, 'the VM, linked to its inventory host');
   t.match(p.body, /data-name="c&quot;&gt;&lt;img src=x onerror=alert\(2\)&gt;"/, 'a hostile name escaped inside an attribute');
-  t.match(p.body, /<tr data-field="idc"><td data-label="Field" class="mono nw">idc<\/td>\s*<td data-label="Effective" class="mono">sz <span class="srcs">\(merged\)<\/span><\/td>\s*<td data-label="Store" class="mono">sz<\/td><td data-label="Repository" class="mono">gz<\/td>/, 'store against repository, per field');
+  t.match(p.body, /<tr data-field="idc"><td data-label="Field" class="mono nw">idc<\/td>\s*<td data-label="Effective" class="mono">sz <span class="srcs">\(merged\)<\/span><\/td>\s*<td data-label="Store" class="mono">sz<\/td><td data-label="Repository" class="mono">gz<\/td>\s*<td data-label="Agent" class="nil">/, 'store against repository, per field');
   t.match(p.body, /<tr data-field="ips" class="mismatch" data-mismatch>[\s\S]*?<span class="flag" title="[^"]*">⚠ 10\.0\.0\.9<\/span>/, 'the agent\'s address beside the record, flagged');
   t.match(p.body, /<tr data-field="set">[\s\S]*?<td data-label="Repository" class="mono">s1<\/td>/, 'repository-only fields');
   t.match(p.body, /<li data-field="ip"><b>ip<\/b>: recorded <span class="mono">10\.0\.0\.1<\/span>, reported <span class="mono">10\.0\.0\.9<\/span>/);
