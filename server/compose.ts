@@ -57,6 +57,9 @@ import { RevisionTarget } from './services/rollouts/revision-target.js';
 import { JobTarget } from './services/rollouts/job-target.js';
 import { rolloutProbe } from './services/rollouts/probes.js';
 import { GitService } from './services/git/git-service.js';
+import { InventoryService } from './services/inventory/inventory-service.js';
+import { planLauncher } from './services/inventory/plan-launcher.js';
+import { SoftwareService, type SoftwareOptions } from './services/software/software-service.js';
 
 export interface ServerConfig {
   /** Data directory: embedded store, revision checkouts, admin-token. */
@@ -136,6 +139,8 @@ export interface ServerConfig {
   readonly fleetPlan?: FleetPlanOptions;
   /** The console's inventory/software/services ports (tests; otherwise built from the services here). */
   readonly consolePorts?: ConsolePorts;
+  /** Software service timing (tracking config cache, table refresh, drift grace). */
+  readonly software?: SoftwareOptions;
 }
 
 /** Default of ServerConfig.jobTransfer.concurrency. */
@@ -230,6 +235,12 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
     const planDriver = new PlanDriver(jobCollections, clock, jobTargets, jobPorts.runners, jobChannel, log.child({ component: 'jobs' }), config.jobs?.driver ?? {});
     const jobs = new JobService(jobCollections, clock, jobPorts, jobTargets, planDriver, jobChannel, auditLog);
     const plans = await PlanService.open(store, clock);
+    // The inventory (ADR 0018): revisions load with its overlay, group: selectors see its dynamic
+    // groups, and a host moved to online runs the on-online plan.
+    const inventory = await InventoryService.open(store, { revisions, hostStates, auditLog, clock, log: log.child({ component: 'inventory' }) });
+    revisions.setInventory(inventory);
+    jobTargets.setInventoryGroups(inventory);
+    inventory.setPlanLauncher(planLauncher(jobs, plans));
     // Rollouts (ADR 0017): one engine, a target per kind; hosts of started batches of the active
     // revision rollout are served its catalog.
     const rolloutDocs = await openRollouts(store);
@@ -264,7 +275,13 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       fleetPlans: await FleetPlanService.open(store, config.dataDir, { revisions, hostStates, reports, compiler, clock, log: log.child({ component: 'fleet-plan' }) }, config.fleetPlan ?? {}),
       rollouts,
       git: gitService,
+      inventory,
+      software: await SoftwareService.open(store, clock, { jobs, rollouts, auditLog }, config.software ?? {}),
     };
+    // Agent reports (software) feed the host page's virtual resources; the tables list the
+    // effective inventory's hosts (ADR 0018 ports).
+    inventory.setAgentInventory(services.software);
+    services.software.setInventoryHosts(inventory);
     // A push goes through the same rules as an upload (ADR 0017): refused while a revision
     // rollout runs, `-o batches=…` starts a rollout, and its fleet plan is stored.
     gitService.setPushGuard(() => rollouts.assertNoActiveRevision());

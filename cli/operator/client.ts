@@ -15,7 +15,7 @@ export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 let errorGuard: Guard<ErrorBody> | undefined;
 
-export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export class OperatorClient {
   readonly #conn: Connection;
@@ -41,13 +41,14 @@ export class OperatorClient {
 
   /** Sends a JSON request; resolves the parsed JSON answer (undefined for an empty one). */
   async request<T = unknown>(method: Method, path: string, body?: unknown, signal: AbortSignal = new AbortController().signal): Promise<T> {
+    return body === undefined ? this.send<T>(method, path, undefined, undefined, signal) : this.send<T>(method, path, Buffer.from(JSON.stringify(body)), 'application/json', signal);
+  }
+
+  /** Sends a request with a raw body of `contentType` (a file upload); resolves the parsed JSON answer. */
+  async send<T = unknown>(method: Method, path: string, raw: Buffer | undefined, contentType: string | undefined, signal: AbortSignal = new AbortController().signal): Promise<T> {
     const url = this.url(path);
     const headers: Record<string, string> = { accept: 'application/json', authorization: `Bearer ${this.#conn.token}` };
-    let raw: Buffer | undefined;
-    if (body !== undefined) {
-      raw = Buffer.from(JSON.stringify(body));
-      headers['content-type'] = 'application/json';
-    }
+    if (raw !== undefined && contentType !== undefined) headers['content-type'] = contentType;
     let res: HttpResponse;
     try {
       res = await this.#transport.request(url, { method, headers, body: raw, signal });

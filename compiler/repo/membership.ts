@@ -129,3 +129,68 @@ export function conditionHolds(cond: unknown, value: unknown): boolean {
   }
   return false;
 }
+
+/** Why a host is in one group (ADR 0018: the host page lists every group with why). */
+export interface GroupExplanation {
+  readonly group: string;
+  /** "listed in hosts", "rule 2 matched (idc=sz, tags contains canary)", "member of child group web-sz". */
+  readonly why: string;
+}
+
+function describeCondition(key: string, cond: unknown): string {
+  const list = (v: unknown): string => (Array.isArray(v) ? v.map(String).join('|') : String(v));
+  if (typeof cond === 'string' || typeof cond === 'number' || typeof cond === 'boolean') return key === 'tags' ? `tags contains ${String(cond)}` : `${key}=${String(cond)}`;
+  if (Array.isArray(cond)) return `${key} in ${list(cond)}`;
+  if (isVarMap(cond)) {
+    if (cond['in'] !== undefined) return `${key} in ${list(cond['in'])}`;
+    if (cond['notIn'] !== undefined) return `${key} not in ${list(cond['notIn'])}`;
+    if (cond['regex'] !== undefined) return `${key} ~ /${String(cond['regex'])}/`;
+    if (cond['exists'] !== undefined) return cond['exists'] === true ? `${key} exists` : `no ${key}`;
+  }
+  return key;
+}
+
+/** A match rule as one line: "idc=sz, tags contains canary, facts.os.family=debian". */
+export function describeRule(rule: MatchRule): string {
+  const parts: string[] = [];
+  for (const [k, cond] of Object.entries(rule)) {
+    if (k === 'facts' && isVarMap(cond)) for (const [p, c] of Object.entries(cond)) parts.push(describeCondition(`facts.${p}`, c));
+    else parts.push(describeCondition(k, cond));
+  }
+  return parts.join(', ');
+}
+
+/**
+ * Every group `host` is in, with the first reason that puts it there (listed, a rule — 1-based —,
+ * or a child group), sorted by group name. Pure: the same answer as groupsOfHost.
+ */
+export function explainGroups(groups: Repository['groups'], host: HostEntry, facts: unknown): GroupExplanation[] {
+  const memo = new Map<string, string | null>();
+  const why = (name: string, seen: Set<string>): string | null => {
+    const known = memo.get(name);
+    if (known !== undefined) return known;
+    const g = groups.get(name);
+    if (!g || seen.has(name)) return null;
+    seen.add(name);
+    let out: string | null = null;
+    if ((g.def.hosts ?? []).includes(host.name)) out = 'listed in hosts';
+    if (out === null) {
+      const rules = g.def.match ?? [];
+      const i = rules.findIndex((rule) => ruleMatches(rule, host, facts));
+      if (i >= 0) out = `rule ${i + 1} matched (${describeRule(rules[i]!)})`;
+    }
+    if (out === null) {
+      const child = (g.def.children ?? []).find((c) => why(c, seen) !== null);
+      if (child !== undefined) out = `member of child group ${child}`;
+    }
+    seen.delete(name);
+    memo.set(name, out);
+    return out;
+  };
+  const out: GroupExplanation[] = [];
+  for (const name of [...groups.keys()].sort()) {
+    const w = why(name, new Set());
+    if (w !== null) out.push({ group: name, why: w });
+  }
+  return out;
+}

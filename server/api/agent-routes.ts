@@ -86,6 +86,8 @@ export const agentRoutes: readonly RouteSpec[] = [
     async handler(ctx, s) {
       const p = ownHost(ctx);
       const served = await s.catalogs.forHost(p.host, requestSignal(ctx));
+      // The agent refetches its tracking config when this differs from the version it holds (ADR 0018 §5).
+      ctx.set('X-Stead-Tracking', await s.software.trackingVersion());
       const etag = `"${served.etag}"`;
       ctx.set('ETag', etag);
       ctx.set('Cache-Control', 'private, no-cache');

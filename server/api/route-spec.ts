@@ -6,7 +6,7 @@ import type { Services } from '../services/services.js';
 import type { AppContext } from './app-state.js';
 import type { AuthKind } from './auth.js';
 
-export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface SchemaRef {
   readonly $id: string;

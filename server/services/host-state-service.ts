@@ -67,6 +67,13 @@ export class HostStateService {
     return doc ? toState(doc) : undefined;
   }
 
+  /** Every host's facts (inventory filters on fact. paths read them all at once). */
+  async allFacts(signal?: AbortSignal): Promise<Map<string, Record<string, unknown>>> {
+    const out = new Map<string, Record<string, unknown>>();
+    for (const d of await this.states.find({ factsJson: { $exists: true } }, { projection: { factsJson: 1 }, signal })) if (d.factsJson) out.set(d._id, JSON.parse(d.factsJson) as Record<string, unknown>);
+    return out;
+  }
+
   /** Every host's state, without facts (for lists and compliance). */
   async all(): Promise<HostState[]> {
     return (await this.states.find({}, { projection: { factsUpdatedAt: 1, factsHash: 1 }, sort: { _id: 1 } })).map(toState);

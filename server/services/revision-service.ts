@@ -265,6 +265,13 @@ export class RevisionService {
     return { id, key, loaded: await p };
   }
 
+  /** The checkout directory of a stored revision, written from the store when missing (read-only use). */
+  async checkoutDir(id: string): Promise<string> {
+    const dir = join(this.root, id);
+    if (!(await exists(dir))) await this.#materialise(id, dir);
+    return dir;
+  }
+
   async #materialise(id: string, dir: string): Promise<void> {
     await writeCheckout(dir, await this.files(id));
   }

@@ -23,6 +23,8 @@ import type { JobService } from './jobs/job-service.js';
 import type { FleetPlanService } from './fleet-plan/fleet-plan-service.js';
 import type { RolloutService } from './rollouts/rollout-service.js';
 import type { GitService } from './git/git-service.js';
+import type { InventoryService } from './inventory/inventory-service.js';
+import type { SoftwareService } from './software/software-service.js';
 
 export interface Services {
   readonly clock: Clock;
@@ -64,4 +66,8 @@ export interface Services {
   readonly rollouts: RolloutService;
   /** The manifest history as git and /git/manifests.git (ADR 0017 §1); absent in embeddings without it. */
   readonly git?: GitService;
+  /** The inventory (CMDB, ADR 0018): store records, lifecycle, dynamic groups, import/export, search. */
+  readonly inventory: InventoryService;
+  /** Software and services: tracking, agent inventory reports, tables, upgrades and service actions (ADR 0018). */
+  readonly software: SoftwareService;
 }
