@@ -45,7 +45,7 @@ export interface AppOptions {
   readonly unauthenticatedBodyBytes?: number;
   /** Directories never shown to clients (the data directory, configured and resolved): "<data-dir>" instead. */
   readonly privateDirs?: readonly string[];
-  /** What the console's inventory, software and services pages read through (absent: those pages answer 503). */
+  /** What the console's inventory, software and services pages read through (absent: adapters over services.inventory / services.software). */
   readonly consolePorts?: ConsolePorts;
 }
 

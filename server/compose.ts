@@ -137,7 +137,7 @@ export interface ServerConfig {
   readonly gitRootDir?: string;
   /** Bounds of fleet plans (compile concurrency, deadlines, diff budget): FleetPlanService's defaults otherwise. */
   readonly fleetPlan?: FleetPlanOptions;
-  /** The console's inventory/software/services ports (tests; otherwise built from the services here). */
+  /** The console's inventory/software/services ports (tests only; by default the console builds them from the services). */
   readonly consolePorts?: ConsolePorts;
   /** Software service timing (tracking config cache, table refresh, drift grace). */
   readonly software?: SoftwareOptions;

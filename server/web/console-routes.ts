@@ -39,7 +39,7 @@ import { scriptPages } from './scripts/script-pages.js';
 import { mountJobPages } from './jobs/job-pages.js';
 import { mountPlanPages } from './jobs/plan-pages.js';
 import { mountDeliveryPages } from './delivery/delivery-pages.js';
-import type { ConsolePorts } from './console-ports.js';
+import { consolePortsOf, type ConsolePorts } from './console-ports.js';
 import { mountInventoryPages } from './inventory/inventory-pages.js';
 import { mountSoftwarePages } from './software/software-pages.js';
 
@@ -139,8 +139,9 @@ export function consoleRouter(services: Services, opts: { secureCookies: boolean
   mountJobPages(router, kit);
   mountPlanPages(router, kit);
   mountDeliveryPages(router, kit);
-  mountInventoryPages(router, kit, opts.ports ?? {});
-  mountSoftwarePages(router, kit, opts.ports ?? {});
+  const ports = opts.ports ?? consolePortsOf(services);
+  mountInventoryPages(router, kit, ports);
+  mountSoftwarePages(router, kit, ports);
 
   router.get('/', async (ctx) => {
     ctx.state.routeName = '/';

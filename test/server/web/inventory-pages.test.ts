@@ -244,7 +244,7 @@ t.test('services: state per host, drift, start/stop/restart', async (t) => {
 });
 
 t.test('without ports the pages say so', async (t) => {
-  const fx = await startServer(t);
+  const fx = await startServer(t, { consolePorts: {} });
   const cookie = await login(fx);
   for (const path of ['/inventory', '/inventory/hosts/a1', '/inventory/import', '/software', '/services']) {
     const p = await get(fx, cookie, path);
