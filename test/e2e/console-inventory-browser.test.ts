@@ -1,15 +1,16 @@
 /**
  * The inventory, software and services pages in real headless Chromium against the real console
- * app (composeServer in-process on loopback, operator login with the admin token).
- * TEMPORARY: the pages read through the in-memory console ports of
- * test/helpers/memory-console-ports.ts until InventoryService and SoftwareService are on main;
- * switching to them = drop `consolePorts` below and seed the same data through the API (the
- * assertions read only the pages). In the browser: filter the host list and page through it,
- * open a faulty host (what ran on it first, the agent's mismatch flagged), change a lifecycle
- * with the form, import a CSV file (dry run, then apply), open the software and a package's page
- * and ask for an upgrade to approved, restart a service from its row. Every page fits 390 px
- * without horizontal scroll and its controls are at least 40 px tall; no page error. Screenshots
- * at both widths are kept in the test directory (and copied to STEAD_SCREENSHOT_DIR when set).
+ * app and the real InventoryService and SoftwareService (composeServer in-process on loopback,
+ * operator login with the admin token). The data goes in through the API and signed agent
+ * requests (test/helpers/console-inventory-seed.ts): a published repository, a CMDB CSV import
+ * of 122 hosts, a dynamic group, a faulty physical host whose agent reports another address, its
+ * VM and container, packages behind their approved version, a drifted service. In the browser:
+ * filter the host list and page through it, open the faulty host (what ran on it first, the
+ * mismatch flagged), change its lifecycle with the form, import a CSV file (dry run, then apply),
+ * open the software and a package's page and start an upgrade to approved (a real job rollout),
+ * restart a service from its row (a real job). Every page fits 390 px without horizontal scroll,
+ * its controls are at least 40 px tall, its fields labelled; no page error. Screenshots at both
+ * widths are kept in the test directory (and copied to STEAD_SCREENSHOT_DIR when set).
  */
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,22 +19,19 @@ import type { Page } from 'playwright-core';
 import { chromiumMissing, layoutProblems, openBrowser } from '../helpers/browser.js';
 import { startServer } from '../helpers/server-fixture.js';
 import { ManualClock } from '../../server/domain/clock.js';
-import { MemoryInventory, MemorySoftware } from '../helpers/memory-console-ports.js';
-import { seedInventory, seedSoftware } from '../helpers/console-inventory-data.js';
+import { seedConsoleInventory } from '../helpers/console-inventory-seed.js';
+import { buildOnce } from '../helpers/e2e-fleet.js';
 
-/**
- * Errors other than the answers a page is meant to give: the refused import's 422, and the 404 of
- * the job and rollout pages the in-memory port's made-up ids lead to.
- */
-const unexpected = (e: string): boolean => !/^console: Failed to load resource: the server responded with a status of (404|422) /.test(e);
+// Service actions are audited jobs: the safety audit runs its compiled worker under dist/.
+await buildOnce();
+
+/** Errors other than the answer a page is meant to give: the refused import's 422. */
+const unexpected = (e: string): boolean => !/^console: Failed to load resource: the server responded with a status of 422 /.test(e);
 
 t.test('inventory, software and services pages in Chromium, at 1280 and 390 px', { skip: chromiumMissing }, async (t) => {
-  const inv = new MemoryInventory(() => '2026-11-26T10:00:00.000Z');
-  const sw = new MemorySoftware();
-  seedInventory(inv, 120);
-  seedSoftware(sw);
   // The browser keeps the session cookie only while its expiry (from the server's clock) is ahead of real time.
-  const fx = await startServer(t, { clock: new ManualClock(Date.now()), consolePorts: { inventory: inv, software: sw } });
+  const fx = await startServer(t, { clock: new ManualClock(Date.now()) });
+  await seedConsoleInventory(fx, 120);
   const dir = t.testdir({ shots: {} });
   const shots = join(dir, 'shots');
   const keep = process.env['STEAD_SCREENSHOT_DIR'];
@@ -87,7 +85,7 @@ t.test('inventory, software and services pages in Chromium, at 1280 and 390 px',
   t.match(await page.locator('#ran-on').innerText(), /This host is faulty: what ran on it[\s\S]*vm-1/, 'the faulty host lists what ran on it');
   t.match(await page.locator('#record tr[data-field="ips"]').innerText(), /10\.0\.0\.9/, 'the agent\'s address beside the record');
   t.equal(await page.locator('#record tr[data-mismatch]').count(), 1, 'one mismatch flagged');
-  t.match(await page.locator('#groups tr[data-group="web"]').innerText(), /rule 2 matched/);
+  t.match(await page.locator('#groups tr[data-group="canaries"]').innerText(), /filter tag:canary/, 'a dynamic group and why');
   t.equal(await page.locator('script').count(), 0, 'hostile strings stay text: no script element');
   t.match(await page.locator('#host-packages tr[data-package="nginx"]').innerText(), /1\.22\.1-9[\s\S]*outdated/);
   await shoot(page, 'inventory-host');
@@ -97,7 +95,8 @@ t.test('inventory, software and services pages in Chromium, at 1280 and 390 px',
   await page.getByLabel('Reason').fill('disk replaced, under test');
   await page.click('button:text-is("Change lifecycle")');
   await page.waitForSelector('.flash[role=status]');
-  t.match(await page.locator('#lifecycle-history tbody tr').first().innerText(), /faulty[\s\S]*maintenance[\s\S]*admin[\s\S]*disk replaced, under test/, 'the change heads the history');
+  t.match(await page.locator('#lifecycle-history').innerText(), /faulty[\s\S]*maintenance[\s\S]*admin[\s\S]*disk replaced, under test/, 'the change is in the history');
+  t.equal((await fx.json('GET', '/api/v1/inventory/hosts/pm-1')).json().effective.lifecycle, 'maintenance', 'the service has it');
   t.notOk(await page.locator('#ran-on').count(), 'no longer faulty');
 
   // Import a file: dry run, then apply.
@@ -109,31 +108,38 @@ t.test('inventory, software and services pages in Chromium, at 1280 and 390 px',
   await page.waitForSelector('#import-result');
   t.equal(await page.locator('#import-counts [data-added]').innerText(), '1');
   t.equal(await page.locator('#import-counts [data-changed]').innerText(), '1');
-  t.notOk(inv.hosts.has('new-1'), 'the dry run wrote nothing');
+  t.equal((await fx.json('GET', '/api/v1/inventory/hosts/new-1')).status, 404, 'the dry run wrote nothing');
   await page.click('button:text-is("Apply this import")');
   await page.waitForSelector('#import-result[data-applied="true"]');
-  t.ok(inv.hosts.has('new-1'), 'applied');
+  const added = (await fx.json('GET', '/api/v1/inventory/hosts/new-1')).json();
+  t.match(added.effective, { idc: 'sz', rack: 'r9', lifecycle: 'deploying', tags: ['canary', 'new'], attributes: { owner: 'team-a' } }, 'applied');
 
   // Software: the fleet, a package, "upgrade to approved".
   await page.click('header nav a:text-is("Software")');
   await page.waitForSelector('#packages');
-  t.equal(await page.locator('section[data-package="nginx"] li[data-version]').count(), 3, 'three bars for nginx');
+  t.equal(await page.locator('section[data-package="nginx"] li[data-version="1.22.1-9"]').getAttribute('data-hosts'), '2', 'the fleet chart: two hosts run 1.22.1-9');
   await shoot(page, 'software');
   await page.click('section[data-package="nginx"] h2 a');
   await page.waitForSelector('#package-hosts');
   await page.getByLabel('Gate between batches').selectOption('manual');
   await page.click('button:has-text("Upgrade")');
-  await page.waitForURL(/\/rollouts\/r-mem-1$/);
-  t.match(sw.calls.at(-1)!, /^upgrade dpkg\/nginx \{"version":"1\.24\.0-2","policy":\{"batches":"1,50%,100%","gate":"manual"\}\} by admin$/, 'a canary rollout with the batches of the form');
+  await page.waitForURL(/\/rollouts\/[^/?]+$/);
+  await page.waitForSelector('#batches');
+  const rollout = (await fx.json('GET', `/api/v1/rollouts/${decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!)}`)).json();
+  t.match(rollout, { kind: 'job', policy: { batches: '1,50%,100%', gate: 'manual' } }, 'a job rollout with the batch settings of the form');
+  t.match(JSON.stringify(rollout), /vm-1/, 'of the online host running an old nginx');
 
   // Services: restart from a row.
   await page.goto(`${fx.base}/services`);
   await page.waitForSelector('#services');
   t.equal(await page.locator('#services tr[data-drift]').count(), 1, 'one drifted service');
   await shoot(page, 'services');
-  await page.click('button[aria-label="restart nginx on pm-1"]');
-  await page.waitForURL(/\/jobs\/j-mem-\d+$/);
-  t.match(sw.calls.at(-1)!, /^service nginx \{"action":"restart","targets":"host:pm-1"\} by admin$/);
+  await page.click('button[aria-label="restart nginx on vm-1"]');
+  await page.waitForURL(/\/jobs\/[^/?]+$/);
+  await page.waitForSelector('h1');
+  const job = (await fx.json('GET', `/api/v1/jobs/${decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!)}`)).json();
+  t.ok(/restart/.test(JSON.stringify(job)) && /nginx/.test(JSON.stringify(job)), 'a restart job of nginx', { job });
+  t.match(JSON.stringify(job), /vm-1/, 'on vm-1');
   t.same(errors.filter(unexpected), [], 'no page errors');
 
   // Phone: every new page fits 390 px.
