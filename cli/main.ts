@@ -29,6 +29,10 @@ export const commands = {
   rollout: 'List, show, continue, pause, abort and roll back rollouts',
   revisions: 'List the manifest history, diff two revisions, activate (roll back to) one',
   hosts: 'The inventory: import and export records, list with filters, show, set fields and lifecycle',
+  packages: 'List tracked packages per host and their versions; track, untrack, upgrade to approved',
+  services: 'List tracked services per host with drift; track, untrack',
+  service: 'Start, stop or restart a tracked service on hosts (a job, or a rollout in batches)',
+  collectors: 'List, set and remove collector scripts agents run to find virtual resources',
 } as const;
 export type CommandName = keyof typeof commands;
 

@@ -54,6 +54,7 @@ export const trackingConfigSchema = {
           name: { type: 'string', minLength: 1, maxLength: 128, description: 'Package name.' },
           manager: packageManager,
           path: { type: 'string', maxLength: 1024, description: 'artifact: absolute path.' },
+          versions: { type: 'object', maxProperties: 256, propertyNames: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9.+~:_-]+$' }, additionalProperties: { type: 'string', pattern: '^[0-9a-f]{64}$' }, description: 'artifact: known versions by sha256 (the tracked package\'s `versions`), so the agent reports a label instead of "sha256:<first 12>".' },
         },
       },
     },

@@ -18,6 +18,7 @@ import { jobAgentRoutes, jobRoutes } from './api/job-routes.js';
 import { fleetPlanRoutes } from './api/fleet-plan-routes.js';
 import { inventoryRoutes } from './api/inventory-routes.js';
 import { rolloutRoutes } from './api/rollout-routes.js';
+import { softwareRoutes } from './api/software-routes.js';
 import { authenticateAgent, authenticateOperator, type AuthDeps } from './api/auth.js';
 import { errorMiddleware } from './api/error-middleware.js';
 import { requestId } from './api/request-id.js';
@@ -27,6 +28,7 @@ import { ByteBudget } from './domain/byte-budget.js';
 import { pathRedactor } from './domain/redact-paths.js';
 import { defaultBodyLimit, type RouteSpec } from './api/route-spec.js';
 import { consoleRouter } from './web/console-routes.js';
+import type { ConsolePorts } from './web/console-ports.js';
 import { gitMiddleware } from './api/git-routes.js';
 
 export interface AppOptions {
@@ -43,6 +45,8 @@ export interface AppOptions {
   readonly unauthenticatedBodyBytes?: number;
   /** Directories never shown to clients (the data directory, configured and resolved): "<data-dir>" instead. */
   readonly privateDirs?: readonly string[];
+  /** What the console's inventory, software and services pages read through (absent: adapters over services.inventory / services.software). */
+  readonly consolePorts?: ConsolePorts;
 }
 
 /** Default of AppOptions.unauthenticatedBodyBytes. */
@@ -105,7 +109,7 @@ export function createApp(opts: AppOptions): SteadApp {
   const version = opts.version ?? '0.1.0';
   const metrics = createMetrics(services, { defaultMetrics: opts.defaultMetrics ?? true });
   let routes: RouteSpec[] = [];
-  routes = [...systemRoutes(metrics, () => routes, version), ...agentRoutes, ...jobAgentRoutes, ...operatorRoutes, ...jobRoutes, ...planRoutes, ...scriptRoutes, ...auditRoutes, ...scheduleRoutes, ...fleetPlanRoutes, ...rolloutRoutes, ...inventoryRoutes];
+  routes = [...systemRoutes(metrics, () => routes, version), ...agentRoutes, ...jobAgentRoutes, ...operatorRoutes, ...jobRoutes, ...planRoutes, ...scriptRoutes, ...auditRoutes, ...scheduleRoutes, ...fleetPlanRoutes, ...rolloutRoutes, ...inventoryRoutes, ...softwareRoutes];
   const deps: AuthDeps = { enrollment: services.enrollment, operators: services.operators, nonces: services.nonces, clock: services.clock, skewMs: opts.skewMs ?? 5 * 60_000 };
 
   const bodyBudget = new ByteBudget(opts.unauthenticatedBodyBytes ?? defaultUnauthenticatedBodyBytes);
@@ -158,7 +162,7 @@ export function createApp(opts: AppOptions): SteadApp {
     };
     router.register(spec.path, [spec.method], mw as never);
   }
-  const web = consoleRouter(services, { secureCookies: opts.secureCookies ?? false });
+  const web = consoleRouter(services, { secureCookies: opts.secureCookies ?? false, ...(opts.consolePorts ? { ports: opts.consolePorts } : {}) });
   app.use(gitMiddleware(services, log));
   app.use(router.routes());
   app.use(router.allowedMethods());

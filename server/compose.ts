@@ -10,6 +10,7 @@ import { openStore, SQLITE_FILE_NAME } from './store/open.js';
 import { corrupt } from './store/sqlite/integrity-check.js';
 import type { DocumentStore } from './store/types.js';
 import { createApp, type SteadApp } from './app.js';
+import type { ConsolePorts } from './web/console-ports.js';
 import { createHttpServer, type HttpTimeouts } from './api/http-server.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { NonceCache } from './domain/nonce-cache.js';
@@ -58,6 +59,7 @@ import { rolloutProbe } from './services/rollouts/probes.js';
 import { GitService } from './services/git/git-service.js';
 import { InventoryService } from './services/inventory/inventory-service.js';
 import { planLauncher } from './services/inventory/plan-launcher.js';
+import { SoftwareService, type SoftwareOptions } from './services/software/software-service.js';
 
 export interface ServerConfig {
   /** Data directory: embedded store, revision checkouts, admin-token. */
@@ -135,6 +137,10 @@ export interface ServerConfig {
   readonly gitRootDir?: string;
   /** Bounds of fleet plans (compile concurrency, deadlines, diff budget): FleetPlanService's defaults otherwise. */
   readonly fleetPlan?: FleetPlanOptions;
+  /** The console's inventory/software/services ports (tests only; by default the console builds them from the services). */
+  readonly consolePorts?: ConsolePorts;
+  /** Software service timing (tracking config cache, table refresh, drift grace). */
+  readonly software?: SoftwareOptions;
 }
 
 /** Default of ServerConfig.jobTransfer.concurrency. */
@@ -269,7 +275,12 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       rollouts,
       git: gitService,
       inventory,
+      software: await SoftwareService.open(store, clock, { jobs, rollouts, auditLog }, config.software ?? {}),
     };
+    // Agent reports (software) feed the host page's virtual resources; the tables list the
+    // effective inventory's hosts (ADR 0018 ports).
+    inventory.setAgentInventory(services.software);
+    services.software.setInventoryHosts(inventory);
     // A push goes through the same rules as an upload (ADR 0017): refused while a revision
     // rollout runs, `-o batches=…` starts a rollout, and its fleet plan is stored.
     gitService.setPushGuard(() => rollouts.assertNoActiveRevision());
@@ -289,6 +300,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       ...(config.secureCookies !== undefined ? { secureCookies: config.secureCookies } : {}),
       ...(config.unauthenticatedBodyBytes !== undefined ? { unauthenticatedBodyBytes: config.unauthenticatedBodyBytes } : {}),
       privateDirs: [resolve(config.dataDir), await fsp.realpath(config.dataDir)],
+      ...(config.consolePorts ? { consolePorts: config.consolePorts } : {}),
     });
     const housekeeping = new Housekeeping(services, log.child({ component: 'housekeeping' }), config.housekeeping);
     const { timer, ...runnerOpts } = config.schedules ?? {};

@@ -13,7 +13,7 @@
  */
 import type { ResourceContext } from '../resources/resource.js';
 import { aptConfineArgs, writeAptConfineFile } from './apt-confine.js';
-import { compareDebianVersions, parseDebianVersion } from './dpkg-version.js';
+import { compareDebianVersions, parseDebianVersion } from '../../schemas/version-order.js';
 import { runCommand } from './run-command.js';
 import { ProviderError, type PackageProvider } from './types.js';
 

@@ -8,7 +8,7 @@
  */
 import type { PackageResource } from '../../schemas/resources/package.js';
 import { aptProvider, detectPackageFacts, pickPackageProvider } from '../providers/apt.js';
-import { compareDebianVersions } from '../providers/dpkg-version.js';
+import { compareDebianVersions } from '../../schemas/version-order.js';
 import type { PackageProvider } from '../providers/types.js';
 import type { Change, Problem, ResourceContext, ResourceImpl } from './resource.js';
 

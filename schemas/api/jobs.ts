@@ -303,6 +303,7 @@ const jobHostView = {
     stderrTruncated: { type: 'boolean', description: 'stderr was cut to its bound.' },
     results: { ...stringMap, description: 'key=value results the script emitted.' },
     files: { type: 'array', items: { type: 'object' }, description: 'The files to put in place.' },
+    resources: { type: 'array', items: { type: 'object' }, description: 'A resources step: per resource, what happened (resource, outcome, changes, message).' },
     message: { type: 'string', description: 'What happened, in a sentence.' },
     steps: { type: 'array', items: hostStepView, description: 'The steps, in order.' },
   },

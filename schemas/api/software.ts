@@ -85,6 +85,8 @@ export const packageTableSchema = {
   },
 } as const;
 
+export type PackageTable = FromSchema<typeof packageTableSchema, { references: [typeof hostPackageRowSchema, typeof trackedPackageSchema] }>;
+
 /** POST /api/v1/software/packages/:manager/:name/upgrade — "upgrade to approved" as a canary rollout. */
 export const packageUpgradeRequestSchema = {
   $id: 'urn:stead:api:package-upgrade-request',
@@ -96,6 +98,8 @@ export const packageUpgradeRequestSchema = {
     version: { ...versionText, description: 'Default: the approved version.' },
   },
 } as const;
+
+export type PackageUpgradeRequest = FromSchema<typeof packageUpgradeRequestSchema, { references: [typeof rolloutPolicySchema] }>;
 
 /** A tracked service: a systemd unit or a process pattern. */
 export const trackedService = {
@@ -154,6 +158,8 @@ export const serviceTableSchema = {
   },
 } as const;
 
+export type ServiceTable = FromSchema<typeof serviceTableSchema, { references: [typeof hostServiceRowSchema, typeof trackedServiceSchema] }>;
+
 /** POST /api/v1/software/services/:name/actions — start/stop/restart as an audited one-shot job (a rollout when batches are given). */
 export const serviceActionRequestSchema = {
   $id: 'urn:stead:api:service-action-request',
@@ -168,6 +174,21 @@ export const serviceActionRequestSchema = {
   },
 } as const;
 
+export type ServiceActionRequest = FromSchema<typeof serviceActionRequestSchema, { references: [typeof rolloutPolicySchema] }>;
+
+/** POST /api/v1/software/services/:name/{start,stop,restart} — the action comes from the path. */
+export const serviceActionByPathSchema = {
+  $id: 'urn:stead:api:service-action-by-path',
+  type: 'object',
+  additionalProperties: false,
+  required: ['targets'],
+  properties: {
+    targets: serviceActionRequestSchema.properties.targets,
+    policy: serviceActionRequestSchema.properties.policy,
+    includeInactive: serviceActionRequestSchema.properties.includeInactive,
+  },
+} as const;
+
 /** The answer of an upgrade or a service action: the job or the rollout it started. */
 export const softwareActionResultSchema = {
   $id: 'urn:stead:api:software-action-result',
@@ -178,6 +199,60 @@ export const softwareActionResultSchema = {
     job: { type: 'string', description: 'The job id (no batches).' },
     rollout: { type: 'string', description: 'The rollout id (batches).' },
     hosts: { type: 'array', items: hostName, description: 'Targeted hosts.' },
+  },
+} as const;
+
+export type SoftwareActionResult = FromSchema<typeof softwareActionResultSchema>;
+
+/** GET /api/v1/software/hosts/:host — one host's tracked packages and services, and what its last report said. */
+export const softwareHostSchema = {
+  $id: 'urn:stead:api:software-host',
+  type: 'object',
+  additionalProperties: false,
+  required: ['host', 'packages', 'services'],
+  properties: {
+    host: hostName,
+    reportedAt: { ...isoTime, description: 'When the last report arrived (absent: the host never reported).' },
+    collectedAt: { ...isoTime, description: 'The agent clock of the last report.' },
+    configVersion: { type: 'string', description: 'The tracking config the last report answered.' },
+    packages: { type: 'array', items: { $ref: 'urn:stead:api:host-package-row' }, description: 'Tracked packages, by name.' },
+    services: { type: 'array', items: { $ref: 'urn:stead:api:host-service-row' }, description: 'Tracked services, by name.' },
+    virtuals: { type: 'array', items: { type: 'object' }, description: 'Virtual resources the host reported (libvirt, containers, collectors).' },
+    errors: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['source', 'message'], properties: { source: { type: 'string', description: 'What failed.' }, message: { type: 'string', description: 'Why.' } } }, description: 'Sources that failed in the last report.' },
+  },
+} as const;
+
+/** GET/PUT /api/v1/software/settings — how agents collect. */
+export const softwareSettingsSchema = {
+  $id: 'urn:stead:api:software-settings',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    intervalSeconds: { type: 'integer', minimum: 10, maximum: 86400, description: 'How often agents collect (default 60).' },
+    virtuals: { type: 'boolean', description: 'Agents look for libvirt domains and containers (default true).' },
+  },
+} as const;
+export type SoftwareSettings = FromSchema<typeof softwareSettingsSchema>;
+
+/** GET /api/v1/software/collectors (admin only: collectors run as root on every agent). */
+export const collectorListSchema = {
+  $id: 'urn:stead:api:collector-list',
+  type: 'object',
+  additionalProperties: false,
+  required: ['collectors'],
+  properties: {
+    collectors: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['name', 'lang', 'source'], properties: { name: { type: 'string', description: 'Collector name.' }, lang: { type: 'string', description: 'shell or python.' }, source: { type: 'string', description: 'The script.' }, timeoutSeconds: { type: 'integer', description: 'Deadline.' }, description: { type: 'string', description: 'Free text.' }, updatedAt: isoTime, updatedBy: { type: 'string', description: 'Operator.' } } }, description: 'Collector scripts, by name.' },
+  },
+} as const;
+
+/** GET /api/v1/software/services/tracked and …/packages/tracked: the tracking lists alone. */
+export const trackedListSchema = {
+  $id: 'urn:stead:api:tracked-list',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    packages: { type: 'array', items: { $ref: 'urn:stead:api:tracked-package' }, description: 'Tracked packages.' },
+    services: { type: 'array', items: { $ref: 'urn:stead:api:tracked-service' }, description: 'Tracked services.' },
   },
 } as const;
 

@@ -24,6 +24,7 @@ import type { FleetPlanService } from './fleet-plan/fleet-plan-service.js';
 import type { RolloutService } from './rollouts/rollout-service.js';
 import type { GitService } from './git/git-service.js';
 import type { InventoryService } from './inventory/inventory-service.js';
+import type { SoftwareService } from './software/software-service.js';
 
 export interface Services {
   readonly clock: Clock;
@@ -67,4 +68,6 @@ export interface Services {
   readonly git?: GitService;
   /** The inventory (CMDB, ADR 0018): store records, lifecycle, dynamic groups, import/export, search. */
   readonly inventory: InventoryService;
+  /** Software and services: tracking, agent inventory reports, tables, upgrades and service actions (ADR 0018). */
+  readonly software: SoftwareService;
 }

@@ -6,15 +6,20 @@
  * states by compare-and-swap on `state` alone.
  */
 import type { JobResult, JobWork } from '../../../schemas/job-protocol.js';
+import type { PackageResource } from '../../../schemas/resources/package.js';
+import type { ServiceResource } from '../../../schemas/resources/service.js';
 import type { BlobStore, Collection, DocumentStore } from '../../store/types.js';
 import type { FilesStepFile, ProbeSpec, ScriptLang } from './ports.js';
 
 export type JobState = 'running' | 'paused' | 'succeeded' | 'failed' | 'cancelled';
 export type StepState = 'pending' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'skipped' | 'cancelled' | 'would-run';
 export type DispatchState = 'queued' | 'dispatched' | 'running' | 'cancelling' | 'succeeded' | 'failed' | 'timeout' | 'cancelled' | 'interrupted' | 'would-run' | 'skipped' | 'unreachable';
-export type StepKind = 'script' | 'files' | 'probe' | 'confirm';
+export type StepKind = 'script' | 'files' | 'probe' | 'confirm' | 'resources';
 export type FailurePolicy = 'stop' | 'ignore' | 'pause';
 export type StepTargets = string | { failedOf: number };
+
+/** One resource of a resources step, as the launch gave it (validated by the job step schema). */
+export type StepResource = PackageResource | ServiceResource;
 
 /** The host name of a local step's one dispatch (never a valid host name, so never an agent's). */
 export const serverHost = ':server';
@@ -47,6 +52,8 @@ export interface StoredStep {
   script?: StoredScript;
   files?: FilesStepFile[];
   probe?: ProbeSpec;
+  /** A resources step: package/service resources the agent's engine applies once (ADR 0018). */
+  resources?: StepResource[];
   message?: string;
   /** false: a redo that did not choose this step (it is skipped). */
   selected: boolean;
@@ -102,7 +109,7 @@ export type DispatchDoc = {
   host: string;
   /** agent: offered over the job channel; server: a probe or local script run by a server. */
   runner: 'agent' | 'server';
-  kind: 'script' | 'files' | 'probe' | 'local';
+  kind: 'script' | 'files' | 'probe' | 'local' | 'resources';
   state: DispatchState;
   noop: boolean;
   createdAt: number;

@@ -151,7 +151,7 @@ export class JobService {
     const audit: Prepared['audit'] = [];
     for (const s of steps) if (s.script) audit.push({ step: s.index, ...(await this.ports.auditor.check({ lang: s.script.lang, source: s.script.source })) });
     const resolved = await this.targets.resolve(body.targets, AbortSignal.timeout(60_000), { includeInactive: body.includeInactive });
-    const needsJobTargets = steps.some((s) => s.targets === undefined && (s.kind === 'files' || s.kind === 'probe' || (s.kind === 'script' && !s.local)));
+    const needsJobTargets = steps.some((s) => s.targets === undefined && (s.kind === 'files' || s.kind === 'probe' || s.kind === 'resources' || (s.kind === 'script' && !s.local)));
     if (needsJobTargets && resolved.hosts.length === 0) {
       throw new ApiError('BAD_REQUEST', `no host of "${body.targets.slice(0, 200)}" can run: ${resolved.unavailable.length === 0 ? 'the selector matches no host of the live revision' : resolved.unavailable.slice(0, 5).map((u) => `${u.host} (${u.reason})`).join(', ')}`, { unavailable: resolved.unavailable.slice(0, 1000) });
     }
@@ -169,8 +169,6 @@ export class JobService {
   }
 
   async #resolveStep(s: JobStep, index: number, body: JobLaunch, actor: Actor): Promise<StoredStep> {
-    // TODO(issue 11, software helper): resources steps are stored and dispatched; until then refused.
-    if (s.kind === 'resources') throw new ApiError('BAD_REQUEST', `step ${index}: resources steps are not supported by this server yet`);
     if (typeof s.targets === 'object' && s.targets.failedOf >= index) throw new ApiError('BAD_REQUEST', `step ${index}: targets.failedOf must name an earlier step (0…${index - 1})`);
     if (typeof s.targets === 'string') parseSelector(s.targets);
     const common = {
@@ -201,6 +199,15 @@ export class JobService {
       case 'probe':
         if ((s.probe.tcp === undefined) === (s.probe.http === undefined)) throw new ApiError('BAD_REQUEST', `step ${index}: a probe checks exactly one of tcp, http`);
         return { ...common, probe: s.probe };
+      case 'resources': {
+        const seen = new Set<string>();
+        for (const r of s.resources) {
+          const key = `${r.type}[${r.name}]`;
+          if (seen.has(key)) throw new ApiError('BAD_REQUEST', `step ${index}: ${key} appears twice`);
+          seen.add(key);
+        }
+        return { ...common, resources: s.resources.map((r) => ({ ...r })) };
+      }
       case 'confirm':
         if (s.targets !== undefined) throw new ApiError('BAD_REQUEST', `step ${index}: a confirm step takes no targets`);
         return { ...common, message: s.message };

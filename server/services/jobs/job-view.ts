@@ -79,6 +79,7 @@ export function jobView(j: JobDoc, dispatches: readonly DispatchDoc[], output: b
       return m ? { ...(acc ?? {}), ...m } : acc;
     }, undefined);
     const files = [...ds].reverse().find((d) => d.result?.files)?.result?.files;
+    const resources = [...ds].reverse().find((d) => d.result?.resources)?.result?.resources;
     const msg = messageOf(main);
     return {
       host,
@@ -87,6 +88,7 @@ export function jobView(j: JobDoc, dispatches: readonly DispatchDoc[], output: b
       ...(output && r ? { stdout: r.stdout, stderr: r.stderr, ...(r.stdoutTruncated ? { stdoutTruncated: true } : {}), ...(r.stderrTruncated ? { stderrTruncated: true } : {}) } : {}),
       ...(results ? { results } : {}),
       ...(files ? { files: files as unknown as Record<string, unknown>[] } : {}),
+      ...(resources ? { resources: resources as unknown as Record<string, unknown>[] } : {}),
       ...(msg !== undefined ? { message: msg } : {}),
       steps: ds.map((d) => ({
         step: d.step,

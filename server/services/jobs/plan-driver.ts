@@ -263,6 +263,10 @@ export class PlanDriver {
           return { ...base, runner: 'agent', kind: 'files', state: 'failed', finishedAt: now, message: `the files could not be prepared: ${(err as Error)?.message ?? String(err)}`.slice(0, 4000) };
         }
       }
+      case 'resources': {
+        const work: JobWork = { id: base._id, jobId: job._id, step: step.index, kind: 'resources', noop: job.dryRun, timeoutSeconds: step.timeoutSeconds, resources: (step.resources ?? []).map((r) => ({ ...r })) };
+        return { ...base, runner: 'agent', kind: 'resources', state: 'dispatched', work };
+      }
       case 'probe':
       default: {
         const p = step.probe ?? {};

@@ -34,6 +34,8 @@ t.test('route census', async (t) => {
     'POST /api/v1/hosts/:host/jobs/:id/start',
     'POST /api/v1/hosts/:host/reports',
     'PUT /api/v1/hosts/:host/facts',
+    'GET /api/v1/hosts/:host/tracking',
+    'PUT /api/v1/hosts/:host/inventory',
   ].sort(), 'agent routes');
 
   const revoked = await fx.approvedAgent('web-2');

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import t from 'tap';
-import { compareDebianVersions, DebianVersionError, parseDebianVersion } from '../../../agent/providers/dpkg-version.js';
+import { compareDebianVersions, DebianVersionError, parseDebianVersion } from '../../schemas/version-order.js';
 
 /** Pairs chosen to hit every branch of dpkg's algorithm: epochs, "~", revisions, letters, zeros, symbols. */
 const pairs: [string, string][] = [
