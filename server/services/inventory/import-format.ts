@@ -18,6 +18,8 @@ import { compileGuard, type Guard } from '../../../schemas/validate.js';
 export const IMPORT_MAX_ROWS = 200_000;
 export const IMPORT_MAX_COLUMNS = 128;
 export const IMPORT_MAX_CELL = 64 * 1024;
+/** Largest record (as JSON) an import writes. */
+export const IMPORT_MAX_RECORD = 256 * 1024;
 /** Problems kept (the answer says how many there were). */
 export const IMPORT_MAX_PROBLEMS = 1000;
 
@@ -168,8 +170,19 @@ function checkRecord(rec: unknown, line: number, csv: boolean, problems: Problem
     problems.add({ line, ...(column !== undefined ? { column } : {}), ...(hostname !== undefined ? { hostname: hostname.slice(0, 253) } : {}), message: `${column ?? 'record'}: ${p.message}` });
   }
   const attrs = (rec as { attributes?: unknown }).attributes;
-  if (attrs && typeof attrs === 'object') for (const k of Object.keys(attrs)) if (forbiddenKeys.has(k)) problems.add({ line, column: k, message: `attribute name "${k}" is not allowed` });
-  return found.length === 0;
+  let bad = found.length > 0;
+  if (attrs && typeof attrs === 'object') {
+    for (const k of Object.keys(attrs)) {
+      if (!forbiddenKeys.has(k)) continue;
+      problems.add({ line, column: k, message: `attribute name "${k}" is not allowed` });
+      bad = true;
+    }
+  }
+  if (!bad && JSON.stringify(rec).length > IMPORT_MAX_RECORD) {
+    problems.add({ line, ...(hostname !== undefined ? { hostname: hostname.slice(0, 253) } : {}), message: `the record is larger than ${IMPORT_MAX_RECORD / 1024} KiB` });
+    bad = true;
+  }
+  return !bad;
 }
 
 export function parseCsvImport(text: string): ParsedImport {

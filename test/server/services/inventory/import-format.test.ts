@@ -30,6 +30,7 @@ t.test('JSON: both shapes, the line of each record', async (t) => {
   t.same(p.problems.map((x) => [x.line, x.column ?? null]), [[4, null], [5, 'tags']]);
   t.match(parseJsonImport('{"hosts": [').problems, [{ line: 1, message: /not valid JSON/ }]);
   t.match(parseJsonImport('[{"hostname":"a","attributes":{"__proto__":1}}]').problems, [{ column: '__proto__' }]);
+  t.match(parseJsonImport(JSON.stringify([{ hostname: 'a' }, { hostname: 'big', attributes: { blob: 'x'.repeat(300_000) } }])).problems, [{ hostname: 'big', message: /larger than 256 KiB/ }], 'a record is bounded');
 });
 
 t.test('merge keeps what the row does not give; replace is the row', async (t) => {
