@@ -147,5 +147,7 @@ t.test('the tracking config: sorted, versioned by content, collectors admin-only
   await t.rejects(sw.putCollector('vms', { name: 'vms', lang: 'shell', source: 'echo {}' }, { name: 'bob', role: 'readonly' }), { code: 'FORBIDDEN' });
   await t.rejects(sw.trackPackage('dpkg', 'curl', { name: 'curl', manager: 'dpkg', approved: 'not a version' }, admin), { code: 'BAD_REQUEST' });
   await t.rejects(sw.trackPackage('artifact', 'app', { name: 'app', manager: 'artifact' }, admin), { code: 'BAD_REQUEST' }, 'an artifact needs a path');
+  await sw.trackPackage('artifact', 'app', { name: 'app', manager: 'artifact', path: '/opt/app', approved: 'r2', versions: { r1: 'a'.repeat(64), r2: 'b'.repeat(64) } }, admin);
+  t.same((await sw.trackingConfig()).packages.find((p) => p.name === 'app'), { name: 'app', manager: 'artifact', path: '/opt/app', versions: { r1: 'a'.repeat(64), r2: 'b'.repeat(64) } }, 'artifacts carry their known versions to the agent');
   await t.rejects(sw.untrackService('nope', admin), { code: 'NOT_FOUND' });
 });
