@@ -237,10 +237,9 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
     const plans = await PlanService.open(store, clock);
     // The inventory (ADR 0018): revisions load with its overlay, group: selectors see its dynamic
     // groups, and a host moved to online runs the on-online plan.
-    const inventory = await InventoryService.open(store, { revisions, hostStates, auditLog, clock, log: log.child({ component: 'inventory' }) });
+    const inventory = await InventoryService.open(store, { revisions, hostStates, auditLog, clock, log: log.child({ component: 'inventory' }), launcher: planLauncher(jobs, plans) });
     revisions.setInventory(inventory);
     jobTargets.setInventoryGroups(inventory);
-    inventory.setPlanLauncher(planLauncher(jobs, plans));
     // Rollouts (ADR 0017): one engine, a target per kind; hosts of started batches of the active
     // revision rollout are served its catalog.
     const rolloutDocs = await openRollouts(store);

@@ -9,7 +9,7 @@
  */
 import { createHash, type KeyObject } from 'node:crypto';
 import { agentStatusSchema, enrollResponseSchema, reportAckSchema, type AgentStatus, type EnrollRequest as EnrollBody, type EnrollResponse } from '../../schemas/api/index.js';
-import { catalogSchema, compileGuard, isResourceType, jobPollResponseSchema, jobProtocolSchemas, jobResultAckSchema, jobStartResponseSchema, registerSchemas, resourceSchemas, runReportSchema, type Catalog, type Guard, type JobPollResponse, type JobResult, type JobResultAck, type JobStartResponse, type RunReport } from '../../schemas/index.js';
+import { catalogSchema, compileGuard, inventoryAckSchema, trackingConfigSchema, type AgentInventoryReport, type TrackingConfig, isResourceType, jobPollResponseSchema, jobProtocolSchemas, jobResultAckSchema, jobStartResponseSchema, registerSchemas, resourceSchemas, runReportSchema, type Catalog, type Guard, type JobPollResponse, type JobResult, type JobResultAck, type JobStartResponse, type RunReport } from '../../schemas/index.js';
 import { newNonce, signRequest } from '../identity/request-signature.js';
 import { ApiError, apiErrorFrom } from './api-error.js';
 import { HttpTransport, type HttpResponse, type TransportOptions } from './http-transport.js';
@@ -32,6 +32,15 @@ export type CatalogAnswer =
   | { readonly kind: 'not-modified' }
   | { readonly kind: 'catalog'; readonly catalog: Catalog; readonly etag: string };
 
+export type TrackingAnswer =
+  | { readonly kind: 'not-modified' }
+  | { readonly kind: 'config'; readonly config: TrackingConfig; readonly etag: string };
+
+export interface InventoryAck {
+  readonly accepted: boolean;
+  readonly configVersion: string;
+}
+
 export interface RawRequest {
   readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Path with query, starting with "/". */
@@ -53,6 +62,8 @@ registerSchemas(jobProtocolSchemas);
 const isJobPoll: Guard<JobPollResponse> = compileGuard(jobPollResponseSchema);
 const isJobStart: Guard<JobStartResponse> = compileGuard(jobStartResponseSchema);
 const isJobResultAck: Guard<JobResultAck> = compileGuard(jobResultAckSchema);
+const isTrackingConfig: Guard<TrackingConfig> = compileGuard(trackingConfigSchema);
+const isInventoryAck: Guard<InventoryAck> = compileGuard(inventoryAckSchema);
 /** The longest long-poll the server holds (ADR 0014: wait 0–55 s). */
 export const MAX_JOB_WAIT_SECONDS = 55;
 /** How much longer than the wait the long-poll request may take before it counts as lost. */
@@ -93,6 +104,11 @@ export class AgentClient {
   #key: KeyObject;
   readonly #now: () => number;
   readonly #transport: HttpTransport;
+  /**
+   * Called with the X-Stead-Tracking header of every catalog answer that carries one (the
+   * server's current tracking config version): the inventory loop refetches when it changed.
+   */
+  onTrackingHint: ((version: string) => void) | undefined;
 
   constructor(opts: AgentClientOptions) {
     this.#base = new URL(opts.serverUrl);
@@ -155,6 +171,8 @@ export class AgentClient {
   async fetchCatalog(cachedId: string | undefined, signal: AbortSignal): Promise<CatalogAnswer> {
     const headers: Record<string, string> = cachedId ? { 'if-none-match': `"${cachedId}"` } : {};
     const res = await this.request({ method: 'GET', path: `/api/v1/hosts/${encodeURIComponent(this.host)}/catalog`, headers }, signal);
+    const hint = res.headers['x-stead-tracking'];
+    if (typeof hint === 'string' && hint !== '' && hint.length <= 128) this.onTrackingHint?.(hint);
     if (res.status === 304) return { kind: 'not-modified' };
     if (res.status !== 200) throw apiErrorFrom(res.status, res.body, 'catalog');
     const data = parseJson(res, 'catalog');
@@ -233,6 +251,31 @@ export class AgentClient {
     if (res.status !== 200 && res.status !== 201) throw apiErrorFrom(res.status, res.body, `job ${id} result`);
     const data = parseJson(res, `job ${id} result`);
     if (!isJobResultAck.is(data)) throw new ApiError('BAD_RESPONSE', 0, `job ${id} result: unexpected answer: ${problems(isJobResultAck, data)}`);
+    return data;
+  }
+
+  /**
+   * GET /api/v1/hosts/:host/tracking (ADR 0018 §5), conditional on the cached config's ETag.
+   * A 200 answer is checked against trackingConfigSchema. Other statuses throw ApiError (404:
+   * a server without the inventory routes).
+   */
+  async fetchTracking(etag: string | undefined, signal: AbortSignal): Promise<TrackingAnswer> {
+    const headers: Record<string, string> = etag ? { 'if-none-match': `"${etag}"` } : {};
+    const res = await this.request({ method: 'GET', path: `/api/v1/hosts/${encodeURIComponent(this.host)}/tracking`, headers }, signal);
+    if (res.status === 304) return { kind: 'not-modified' };
+    if (res.status !== 200) throw apiErrorFrom(res.status, res.body, 'tracking config');
+    const data = parseJson(res, 'tracking config');
+    if (!isTrackingConfig.is(data)) throw new ApiError('BAD_RESPONSE', 0, `tracking config: unexpected answer: ${problems(isTrackingConfig, data)}`);
+    const tag = String(res.headers.etag ?? '').replace(/^W\//, '').replace(/^"|"$/g, '');
+    return { kind: 'config', config: data, etag: tag || data.version };
+  }
+
+  /** PUT /api/v1/hosts/:host/inventory: the whole current picture (idempotent). */
+  async putInventory(report: AgentInventoryReport, signal: AbortSignal): Promise<InventoryAck> {
+    const res = await this.request({ method: 'PUT', path: `/api/v1/hosts/${encodeURIComponent(this.host)}/inventory`, body: report }, signal);
+    if (res.status !== 200 && res.status !== 201 && res.status !== 202) throw apiErrorFrom(res.status, res.body, 'inventory');
+    const data = parseJson(res, 'inventory');
+    if (!isInventoryAck.is(data)) throw new ApiError('BAD_RESPONSE', 0, `inventory: unexpected answer: ${problems(isInventoryAck, data)}`);
     return data;
   }
 

@@ -11,7 +11,7 @@
  *   pip   python3 -m pip list --format json --disable-pip-version-check
  */
 import type { TrackingConfig } from '../../schemas/index.js';
-import { errorEntry, messageOf, runTool, SAFE_PACKAGE_NAME, type CollectEnv, type CollectorOutput, type ErrorEntry, type InventoryCollector, type PackageEntry } from './collector.js';
+import { errorEntry, messageOf, runTool, SAFE_PACKAGE_NAME, type CollectorOutput, type ErrorEntry, type InventoryCollector, type PackageEntry } from './collector.js';
 
 type Manager = PackageEntry['manager'];
 type Tracked = TrackingConfig['packages'][number];
@@ -163,10 +163,3 @@ export const pipCollector: InventoryCollector = {
     return { packages: names.map((n) => entry(n, 'pip', found.get(normalizePipName(n)) ?? null)), errors };
   },
 };
-
-/** Used by collect.ts and the docs: every package collector but artifacts (artifact.ts). */
-export function trackedPackages(config: TrackingConfig, manager: Manager): Tracked[] {
-  return trackedOf(config, manager);
-}
-
-export type { CollectEnv };

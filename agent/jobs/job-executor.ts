@@ -1,6 +1,6 @@
 /**
- * Runs one started dispatch to its result: a script step (script-run.ts) or a files step
- * (files-run.ts). Never throws for what the work does; an unexpected error becomes a `failed`
+ * Runs one started dispatch to its result: a script step (script-run.ts), a files step
+ * (files-run.ts) or a resources step (resources-run.ts). Never throws for what the work does; an unexpected error becomes a `failed`
  * result that says so. `stop` aborts with reason 'cancel' (the server cancelled the dispatch)
  * or 'shutdown' (the agent is stopping): the result is then `cancelled` or `interrupted`.
  * `onSpawn` learns the script's process group id (the ledger records it, to kill a group an agent
@@ -8,6 +8,7 @@
  */
 import type { JobResult, JobWork } from '../../schemas/index.js';
 import { runFiles } from './files-run.js';
+import { runResources } from './resources-run.js';
 import { isoTime, type JobContext } from './job-context.js';
 import { runScript } from './script-run.js';
 
@@ -19,8 +20,8 @@ export async function executeDispatch(work: JobWork, ctx: JobContext, stop: Abor
         return await runScript(work, ctx, stop, onSpawn);
       case 'files':
         return await runFiles(work, ctx, stop);
-      case 'resources': // TODO(issue 11, agent helper): run through the engine
-        throw new Error('resources steps are not supported by this agent yet');
+      case 'resources':
+        return await runResources(work, ctx, stop);
       default:
         return work.kind satisfies never;
     }

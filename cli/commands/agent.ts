@@ -28,6 +28,7 @@ import { checkDataDir } from '../../agent/daemon/data-dir.js';
 import { lockDataDir } from '../../agent/daemon/data-dir-lock.js';
 import { EnrollmentRefusedError, ensureEnrolled, keyRefusedForGood, renewKey } from '../../agent/daemon/enrollment.js';
 import { FactsReporter } from '../../agent/daemon/facts-reporter.js';
+import { TrackingLoop } from '../../agent/daemon/tracking-loop.js';
 import { createJsonLogger, errorFields, type LogLevel } from '../../agent/daemon/json-logger.js';
 import { runPullLoop } from '../../agent/daemon/pull-loop.js';
 import { runJobAgent } from '../../agent/jobs/job-agent.js';
@@ -66,6 +67,11 @@ Options:
                                scripts are reported would-run, their files would-change)
   --no-jobs                    do not take jobs (scripts, file distribution) from the server;
                                by default the daemon long-polls for them beside its runs
+  --no-inventory               do not report packages, services and virtual resources (the
+                               tracking config's collectors); by default the daemon collects
+                               what the server tracks every interval it sets, beside its runs
+  --libvirt-uri URI            the libvirt connection the inventory lists domains of (when
+                               virsh is installed); default qemu:///system
   --ca FILE                    PEM CA bundle to trust for an https:// server
   --log-level LEVEL            debug | info | warn | error; default info
   --json                       one JSON summary per run on stdout instead of a line of text
@@ -98,6 +104,8 @@ interface AgentOptions {
   giveUpMs: number;
   noop: boolean;
   jobs: boolean;
+  inventory: boolean;
+  libvirtUri: string;
   ca: Buffer | undefined;
   json: boolean;
   logLevel: LogLevel;
@@ -108,6 +116,12 @@ function seconds(flag: string, v: string | undefined, fallback: number): number 
   const n = Number(v);
   if (!Number.isFinite(n) || n < 0 || n > 86400 * 7) throw new UsageError(`${flag} must be a number of seconds between 0 and 604800, got ${JSON.stringify(v)}`);
   return n;
+}
+
+function libvirtUri(v: string | undefined): string {
+  if (v === undefined) return 'qemu:///system';
+  if (!/^[a-z][a-z0-9+.-]*:\/\/[^\s]*$/.test(v) || v.length > 1024) throw new UsageError(`--libvirt-uri must be a libvirt URI such as qemu:///system, got ${JSON.stringify(v)}`);
+  return v;
 }
 
 async function parseOptions(args: string[], io: CliIo): Promise<AgentOptions | 'help'> {
@@ -130,6 +144,8 @@ async function parseOptions(args: string[], io: CliIo): Promise<AgentOptions | '
         'give-up-after': { type: 'string' },
         noop: { type: 'boolean', default: false },
         'no-jobs': { type: 'boolean', default: false },
+        'no-inventory': { type: 'boolean', default: false },
+        'libvirt-uri': { type: 'string' },
         ca: { type: 'string' },
         json: { type: 'boolean', default: false },
         'log-level': { type: 'string' },
@@ -193,6 +209,8 @@ async function parseOptions(args: string[], io: CliIo): Promise<AgentOptions | '
     giveUpMs: giveUp * 1000,
     noop: v.noop === true,
     jobs: v['no-jobs'] !== true,
+    inventory: v['no-inventory'] !== true,
+    libvirtUri: libvirtUri(v['libvirt-uri']),
     ca,
     json: v.json === true,
     logLevel: level as LogLevel,
@@ -348,11 +366,15 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       return result.report.outcome === 'failed' ? agentExitCodes.failed : agentExitCodes.ok;
     }
 
-    log.info('agent started', { server: client.server, root: opts.root, intervalSeconds: opts.intervalMs / 1000, splaySeconds: opts.splayMs / 1000, noop: opts.noop, jobs: opts.jobs });
+    log.info('agent started', { server: client.server, root: opts.root, intervalSeconds: opts.intervalMs / 1000, splaySeconds: opts.splayMs / 1000, noop: opts.noop, jobs: opts.jobs, inventory: opts.inventory });
     // The job channel runs beside the pull loop (never waits on a run) until the daemon stops.
     const jobsStop = new AbortController();
     const stopJobs = (): void => jobsStop.abort();
     signal.addEventListener('abort', stopJobs, { once: true });
+    // The inventory loop too: its own timers and processes, never waited on by a run.
+    const tracking = opts.inventory ? new TrackingLoop({ client, host, dataDir, log: log.child({ component: 'inventory' }), libvirtUri: opts.libvirtUri, destination }) : undefined;
+    if (tracking) client.onTrackingHint = (v) => tracking.hint(v);
+    const inventory = tracking?.run(jobsStop.signal).catch((err: unknown) => log.error('the inventory loop failed; inventory is not reported until the agent restarts', { err: errorFields(err) }));
     const jobs = opts.jobs ? runJobAgent({ client, dataDir, host, blobs, stateDir, log, noop: opts.noop }, jobsStop.signal).catch((err: unknown) => log.error('the job channel failed; jobs are not taken until the agent restarts', { err: errorFields(err) })) : undefined;
     try {
       let exit = await runPullLoop({ ...deps, onRun: print }, { intervalMs: opts.intervalMs, splayMs: opts.splayMs, noop: opts.noop }, signal);
@@ -371,6 +393,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       jobsStop.abort();
       signal.removeEventListener('abort', stopJobs);
       await jobs;
+      await inventory;
     }
     log.info('agent stopped');
     return agentExitCodes.ok;

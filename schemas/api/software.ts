@@ -241,7 +241,7 @@ export const collectorListSchema = {
   additionalProperties: false,
   required: ['collectors'],
   properties: {
-    collectors: { type: 'array', items: { type: 'object', required: ['name', 'lang', 'source'], properties: { name: { type: 'string', description: 'Collector name.' }, lang: { type: 'string', description: 'shell or python.' }, source: { type: 'string', description: 'The script.' }, timeoutSeconds: { type: 'integer', description: 'Deadline.' }, description: { type: 'string', description: 'Free text.' }, updatedAt: isoTime, updatedBy: { type: 'string', description: 'Operator.' } } }, description: 'Collector scripts, by name.' },
+    collectors: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['name', 'lang', 'source'], properties: { name: { type: 'string', description: 'Collector name.' }, lang: { type: 'string', description: 'shell or python.' }, source: { type: 'string', description: 'The script.' }, timeoutSeconds: { type: 'integer', description: 'Deadline.' }, description: { type: 'string', description: 'Free text.' }, updatedAt: isoTime, updatedBy: { type: 'string', description: 'Operator.' } } }, description: 'Collector scripts, by name.' },
   },
 } as const;
 

@@ -16,7 +16,7 @@
  * parseFilter compiles to closures once; evaluation over an in-memory snapshot is a tight loop.
  */
 import { ApiError } from '../../domain/errors.js';
-import { globMatches } from '../jobs/selector.js';
+import { compileGlob } from '../jobs/selector.js';
 import type { EffectiveHost } from './ports.js';
 
 export const FILTER_MAX_CHARS = 4096;
@@ -325,7 +325,7 @@ function reader(field: FilterField): Values {
 }
 
 function valueTest(value: string): (text: string) => boolean {
-  return value.includes('*') ? (text) => globMatches(value, text) : (text) => text === value;
+  return value.includes('*') ? compileGlob(value) : (text) => text === value;
 }
 
 function anyValue(v: unknown, test: (text: string) => boolean): boolean {

@@ -11,7 +11,8 @@
  * Every row is checked against the record schema and reported with its line and column;
  * parsing is bounded (rows, columns, cell size) and linear.
  */
-import { inventoryRecordSchema, type InventoryRecord } from '../../../schemas/api/inventory.js';
+import type { FromSchema } from 'json-schema-to-ts';
+import { inventoryRecordSchema, type importProblemSchema, type InventoryRecord } from '../../../schemas/api/inventory.js';
 import { compileGuard, type Guard } from '../../../schemas/validate.js';
 
 export const IMPORT_MAX_ROWS = 200_000;
@@ -20,12 +21,8 @@ export const IMPORT_MAX_CELL = 64 * 1024;
 /** Problems kept (the answer says how many there were). */
 export const IMPORT_MAX_PROBLEMS = 1000;
 
-export interface ImportProblem {
-  line: number;
-  column?: string;
-  hostname?: string;
-  message: string;
-}
+/** One problem of a file (schemas/api/inventory.ts importProblemSchema). */
+export type ImportProblem = FromSchema<typeof importProblemSchema>;
 
 /** One row of a file: the record it states and which fields it speaks for (merge mode). */
 export interface ImportRow {

@@ -46,6 +46,8 @@ export type ImportDoc = {
   mode: 'merge' | 'replace';
   chunks: number;
   createdAt: number;
+  /** The generation when it was staged (orders its events after earlier changes). */
+  baseGeneration?: number;
   finishedAt?: number;
   counts: { added: number; changed: number; removed: number };
 };

@@ -18,18 +18,19 @@ import type { ImportResult, InventoryGroup, InventoryPatch, InventoryRecord, Inv
 import { mergeInventoryRecord, type InventoryOverlay } from '../../../compiler/repo/inventory-overlay.js';
 import { loadRepository } from '../../../compiler/repo/load-repository.js';
 import { explainGroups } from '../../../compiler/repo/membership.js';
-import type { InventoryHost as RepoRecord } from '../../../schemas/repo/inventory.js';
 import { isoAt, type Clock } from '../../domain/clock.js';
 import { ApiError } from '../../domain/errors.js';
 import type { Logger } from '../../log.js';
 import { isDuplicateKey, type DocumentStore } from '../../store/types.js';
 import type { AuditLog } from '../audit-log.js';
-import type { InventoryHost as LiveHost } from '../compiler-port.js';
 import type { HostStateService } from '../host-state-service.js';
 import type { RevisionService } from '../revision-service.js';
-import { parseFilter, type CompiledFilter, type FilterContext, type FilterHost } from './filter-expr.js';
-import { applyRow, canonical, changedFields, exportCsv, exportJson, parseCsvImport, parseJsonImport, type ImportRow } from './import-format.js';
-import { GENERATION_ID, openInventoryCollections, type EventDoc, type HostDoc, type ImportChunkDoc, type ImportOp, type InventoryCollections } from './inventory-model.js';
+import { parseFilter, type CompiledFilter, type FilterHost } from './filter-expr.js';
+import { canonical, exportCsv, exportJson, parseCsvImport, parseJsonImport } from './import-format.js';
+import { ImportIntents, planImport } from './import-intents.js';
+import { evaluateGroups, groupContext } from './dynamic-groups.js';
+import { buildSnapshot, repositoryRecordOf, type Snapshot } from './effective-hosts.js';
+import { GENERATION_ID, openInventoryCollections, type EventDoc, type HostDoc, type InventoryCollections } from './inventory-model.js';
 import { mismatchesOf, type Mismatch } from './mismatches.js';
 import type { AgentInventory, InventoryHosts, InventoryRecords, PlanLauncher } from './ports.js';
 
@@ -58,53 +59,18 @@ export interface InventoryServiceDeps {
   readonly auditLog: AuditLog;
   readonly clock: Clock;
   readonly log: Logger;
+  /** Launches the on-online plan (also for transitions finished at open); setPlanLauncher may set it later. */
+  readonly launcher?: PlanLauncher;
 }
 
-interface Snapshot {
-  readonly key: string;
-  readonly revision: string | undefined;
-  /** Sorted by hostname. */
-  readonly hosts: readonly FilterHost[];
-  readonly byName: ReadonlyMap<string, FilterHost>;
-  /** Live hosts by name (repository records, groups). */
-  readonly live: ReadonlyMap<string, LiveHost>;
-  readonly stored: ReadonlyMap<string, InventoryRecord>;
-}
 
-const CHUNK = 500;
 const MAX_GROUPS = 1000;
-const importActor = (a: Actor): string => a.name;
 let eventSeq = 0;
 
 /** Event ids sort by time, then by creation in this process (several events in one millisecond). */
 function eventId(at: number): string {
   eventSeq = (eventSeq + 1) % 1_000_000;
   return `ev_${at.toString(36).padStart(9, '0')}_${eventSeq.toString(36).padStart(4, '0')}_${randomUUID().slice(0, 8)}`;
-}
-
-function toRecord(name: string, r: RepoRecord): InventoryRecord {
-  const ips = r.ips ?? (r.ip !== undefined ? [r.ip] : undefined);
-  return canonical({
-    hostname: name,
-    ...(ips !== undefined ? { ips } : {}),
-    ...(r.idc !== undefined ? { idc: r.idc } : {}),
-    ...(r.rack !== undefined ? { rack: r.rack } : {}),
-    ...(r.business !== undefined ? { business: r.business } : {}),
-    ...(r.kind !== undefined ? { kind: r.kind } : {}),
-    ...(r.parent !== undefined ? { parent: r.parent } : {}),
-    ...(r.lifecycle !== undefined ? { lifecycle: r.lifecycle } : {}),
-    ...(r.tags !== undefined ? { tags: r.tags } : {}),
-    ...(r.attributes !== undefined ? { attributes: r.attributes } : {}),
-  });
-}
-
-/** The repository's record of a live host (before the store's was merged over it). */
-function repositoryRecordOf(h: LiveHost): RepoRecord | undefined {
-  if (h.source === 'store') return undefined;
-  if (h.repositoryRecord) return h.repositoryRecord;
-  if (h.source === 'both') return undefined;
-  const { name: _n, groups: _g, source: _s, repositoryRecord: _r, ...rest } = h;
-  return rest as RepoRecord;
 }
 
 function digestOf(records: ReadonlyMap<string, InventoryRecord>): string {
@@ -131,23 +97,27 @@ export class InventoryService implements InventoryRecords, InventoryHosts {
   #overlayLoading: Promise<InventoryOverlay & { readonly generation: number }> | undefined;
   #snapshot: Snapshot | undefined;
   #snapshotLoading: { key: string; p: Promise<Snapshot> } | undefined;
-  #members: { key: string; groupsVersion: number; value: Map<string, Set<string>> } | undefined;
+  #members: { key: string; groupsVersion: number; at: number; value: Map<string, Set<string>> } | undefined;
   #groupsVersion = 0;
   #facts: { at: number; value: Map<string, Record<string, unknown>> } | undefined;
   #repoGroups: { revision: string; p: Promise<Awaited<ReturnType<typeof loadRepository>>['groups']> } | undefined;
   #agent: AgentInventory | undefined;
   #launcher: PlanLauncher | undefined;
   #importChain: Promise<unknown> = Promise.resolve();
+  readonly #intents: ImportIntents;
 
   private constructor(
     private readonly c: InventoryCollections,
     private readonly d: InventoryServiceDeps,
     private readonly opts: InventoryServiceOptions,
-  ) {}
+  ) {
+    this.#intents = new ImportIntents(c, { clock: d.clock, log: d.log, generation: () => this.generation(), bump: () => this.#bump(), recordEvent: (t) => this.#recordEvent(t), beforeWrite: opts.beforeImportWrite });
+  }
 
   /** Opens the collections and finishes what a crash left: staged imports, pending transitions. */
   static async open(store: DocumentStore, deps: InventoryServiceDeps, opts: InventoryServiceOptions = {}): Promise<InventoryService> {
     const s = new InventoryService(await openInventoryCollections(store), deps, opts);
+    if (deps.launcher) s.setPlanLauncher(deps.launcher);
     await s.resume();
     return s;
   }
@@ -164,9 +134,9 @@ export class InventoryService implements InventoryRecords, InventoryHosts {
 
   /** Finishes staged imports and pending lifecycle transitions (called at open; idempotent). */
   async resume(): Promise<void> {
-    for (const imp of await this.c.imports.find({ state: 'applying' }, { sort: { createdAt: 1 } })) {
-      this.d.log.warn('finishing an inventory import a stopped server left staged', { import: imp._id, by: imp.by });
-      await this.#applyImport(imp._id, imp.by);
+    for (const imp of await this.#intents.unfinished()) {
+      this.d.log.warn('finishing an inventory import a stopped server left staged', { import: imp.id, by: imp.by });
+      await this.#intents.apply(imp.id, imp.by);
     }
     for (const doc of await this.c.hosts.find({ pendingJson: { $exists: true } })) await this.#finishTransition(doc);
   }
@@ -233,6 +203,11 @@ export class InventoryService implements InventoryRecords, InventoryHosts {
   async patch(host: string, patch: InventoryPatch, actor: Actor): Promise<{ record: InventoryRecord; event?: LifecycleEvent }> {
     for (let attempt = 0; attempt < 20; attempt++) {
       const cur = await this.c.hosts.findOne({ _id: host });
+      if (cur?.pendingJson) {
+        // An unfinished transition (a concurrent patch, or a crash) is finished before the next is written.
+        await this.#finishTransition(cur);
+        continue;
+      }
       const before = cur ? (JSON.parse(cur.recordJson) as InventoryRecord) : undefined;
       const next: Record<string, unknown> = { ...(before ?? { hostname: host }) };
       for (const [k, v] of Object.entries(patch)) {
@@ -370,20 +345,7 @@ export class InventoryService implements InventoryRecords, InventoryHosts {
     if (this.#snapshot?.key === key) return this.#snapshot;
     if (this.#snapshotLoading?.key === key) return this.#snapshotLoading.p;
     const p = Promise.resolve().then(() => {
-      const liveHosts = new Map<string, LiveHost>((live?.loaded.hosts ?? []).map((h) => [h.name, h] as const));
-      const names = new Set<string>();
-      for (const h of liveHosts.values()) if (h.source !== 'store') names.add(h.name);
-      for (const n of overlay.records.keys()) names.add(n);
-      const hosts: FilterHost[] = [];
-      for (const name of [...names].sort()) {
-        const lh = liveHosts.get(name);
-        const repo = lh ? repositoryRecordOf(lh) : undefined;
-        const stored = overlay.records.get(name);
-        const merged = mergeInventoryRecord(repo, stored);
-        const source = repo !== undefined && stored !== undefined ? 'both' : stored !== undefined ? 'store' : 'repository';
-        hosts.push({ hostname: name, record: toRecord(name, merged), lifecycle: merged.lifecycle ?? 'online', source, groups: lh?.groups ?? [], set: merged.set, env: merged.env });
-      }
-      const snap: Snapshot = { key, revision: live?.id, hosts, byName: new Map(hosts.map((h) => [h.hostname, h] as const)), live: liveHosts, stored: overlay.records };
+      const snap = buildSnapshot(key, live, overlay.records);
       this.#snapshot = snap;
       return snap;
     });
@@ -458,7 +420,8 @@ export class InventoryService implements InventoryRecords, InventoryHosts {
     const sig = signal ?? AbortSignal.timeout(120_000);
     const snap = await this.#snap(sig);
     const version = this.#groupsVersion;
-    if (this.#members && this.#members.key === snap.key && this.#members.groupsVersion === version) return this.#members.value;
+    // Another server's group edits are seen within 10 s; this one's at once.
+    if (this.#members && this.#members.key === snap.key && this.#members.groupsVersion === version && this.d.clock.now() - this.#members.at < 10_000) return this.#members.value;
     const docs = await this.c.groups.find({}, { sort: { _id: 1 }, limit: MAX_GROUPS });
     const filters = new Map<string, CompiledFilter>();
     for (const d of docs) {
@@ -469,35 +432,9 @@ export class InventoryService implements InventoryRecords, InventoryHosts {
       }
     }
     const facts = [...filters.values()].some((f) => f.usesFacts) ? await this.#allFacts(sig) : undefined;
-    const value = this.#evaluateGroups(snap.hosts, filters, facts);
-    this.#members = { key: snap.key, groupsVersion: version, value };
+    const value = evaluateGroups(snap.hosts, filters, facts);
+    this.#members = { key: snap.key, groupsVersion: version, at: this.d.clock.now(), value };
     return value;
-  }
-
-  #evaluateGroups(hosts: readonly FilterHost[], filters: ReadonlyMap<string, CompiledFilter>, facts: Map<string, Record<string, unknown>> | undefined): Map<string, Set<string>> {
-    const value = new Map<string, Set<string>>();
-    for (const name of filters.keys()) value.set(name, new Set());
-    const ctx = this.#context(filters, facts);
-    for (const h of hosts) for (const [name, f] of filters) if (f.matches(h, ctx)) value.get(name)!.add(h.hostname);
-    return value;
-  }
-
-  #context(filters: ReadonlyMap<string, CompiledFilter>, facts: Map<string, Record<string, unknown>> | undefined): FilterContext {
-    const visiting = new Set<string>();
-    const ctx: FilterContext = {
-      facts: (h) => facts?.get(h),
-      inGroup: (h, g) => {
-        const f = filters.get(g);
-        if (!f || visiting.has(g)) return false;
-        visiting.add(g);
-        try {
-          return f.matches(h, ctx);
-        } finally {
-          visiting.delete(g);
-        }
-      },
-    };
-    return ctx;
   }
 
   async #groupFilters(): Promise<Map<string, CompiledFilter>> {
@@ -532,7 +469,7 @@ export class InventoryService implements InventoryRecords, InventoryHosts {
     const snap = await this.#snap(signal);
     const groupFilters = await this.#groupFilters();
     const facts = filter?.usesFacts || [...groupFilters.values()].some((f) => f.usesFacts && filter?.groups.length) ? await this.#allFacts(signal) : undefined;
-    const ctx = this.#context(groupFilters, facts);
+    const ctx = groupContext(groupFilters, facts);
     const members = await this.groupMembers(signal);
     let total = 0;
     const page: FilterHost[] = [];
@@ -622,73 +559,15 @@ export class InventoryService implements InventoryRecords, InventoryHosts {
     }
     const current = new Map<string, InventoryRecord>();
     for (const d of await this.c.hosts.find({}, { projection: { recordJson: 1 } })) current.set(d._id, JSON.parse(d.recordJson) as InventoryRecord);
-    const ops: ImportOp[] = [];
-    const added: string[] = [];
-    const changed: { hostname: string; fields: string[] }[] = [];
-    const removed: string[] = [];
-    let unchanged = 0;
-    const lifecycleOf = (r: InventoryRecord | undefined): string | null => r?.lifecycle ?? null;
-    const rowsByName = new Map<string, ImportRow>(parsed.rows.map((r) => [r.record.hostname, r] as const));
-    for (const row of parsed.rows) {
-      const name = row.record.hostname;
-      const before = current.get(name);
-      const after = applyRow(before, row, o.mode);
-      const lc = lifecycleOf(before) !== lifecycleOf(after) && after.lifecycle !== undefined ? { lc: { from: before?.lifecycle ?? null, to: after.lifecycle } } : {};
-      if (!before) {
-        added.push(name);
-        ops.push({ h: name, r: JSON.stringify(after), ...lc });
-      } else {
-        const fields = changedFields(canonical(before), after);
-        if (fields.length === 0) unchanged++;
-        else {
-          changed.push({ hostname: name, fields });
-          ops.push({ h: name, r: JSON.stringify(after), ...lc });
-        }
-      }
-    }
-    if (o.mode === 'replace') {
-      for (const name of [...current.keys()].sort()) {
-        if (rowsByName.has(name)) continue;
-        removed.push(name);
-        ops.push({ h: name, r: null });
-      }
-    }
-    const counts = { added: added.length, changed: changed.length, removed: removed.length };
-    const result: ImportResult = { ...base, applied: false, added: added.slice(0, 1000), changed: changed.slice(0, 1000), removed: removed.slice(0, 1000), unchanged, counts, problems: [] };
+    const plan = planImport(current, parsed.rows, o.mode);
+    const counts = { added: plan.added.length, changed: plan.changed.length, removed: plan.removed.length };
+    const result: ImportResult = { ...base, applied: false, added: plan.added.slice(0, 1000), changed: plan.changed.slice(0, 1000), removed: plan.removed.slice(0, 1000), unchanged: plan.unchanged, counts, problems: [] };
     if (o.dryRun) return result;
-    if (ops.length === 0) return { ...result, applied: true, generation: await this.generation() };
-    // Stage the whole diff first: chunks, then the intent that names them (a crash before the
-    // intent leaves chunks no intent names: never applied; after it, open() finishes the import).
-    const id = `imp_${randomUUID()}`;
-    const chunks: ImportChunkDoc[] = [];
-    for (let i = 0; i < ops.length; i += CHUNK) chunks.push({ _id: `${id}.${chunks.length}`, importId: id, seq: chunks.length, opsJson: JSON.stringify(ops.slice(i, i + CHUNK)) });
-    for (const c of chunks) await this.c.chunks.insertOne(c);
-    await this.c.imports.insertOne({ _id: id, state: 'applying', by: importActor(actor), mode: o.mode, chunks: chunks.length, createdAt: this.d.clock.now(), counts });
-    const generation = await this.#applyImport(id, importActor(actor));
-    await this.d.auditLog.record({ actor: actor.name, action: 'inventory.import', target: `inventory-import:${id}`, address: actor.address, after: { mode: o.mode, format: o.format, ...counts, unchanged }, details: { added: added.slice(0, 100), changed: changed.slice(0, 100).map((c) => c.hostname), removed: removed.slice(0, 100) } });
+    if (plan.ops.length === 0) return { ...result, applied: true, generation: await this.generation() };
+    const id = await this.#intents.stage(plan, actor.name, o.mode);
+    const generation = await this.#intents.apply(id, actor.name);
+    await this.d.auditLog.record({ actor: actor.name, action: 'inventory.import', target: `inventory-import:${id}`, address: actor.address, after: { mode: o.mode, format: o.format, ...counts, unchanged: plan.unchanged }, details: { added: plan.added.slice(0, 100), changed: plan.changed.slice(0, 100).map((c) => c.hostname), removed: plan.removed.slice(0, 100) } });
     return { ...result, applied: true, generation };
-  }
-
-  /** Applies a staged import (idempotent: each write sets the final value), then moves the generation once. */
-  async #applyImport(id: string, by: string): Promise<number> {
-    let index = 0;
-    const transitions: { id: string; host: string; from: string | null; to: string; by: string; at: number; reason: string }[] = [];
-    const now = this.d.clock.now();
-    for (const chunk of await this.c.chunks.find({ importId: id }, { sort: { seq: 1 } })) {
-      for (const op of JSON.parse(chunk.opsJson) as ImportOp[]) {
-        this.opts.beforeImportWrite?.(index++);
-        if (op.r === null) await this.c.hosts.deleteOne({ _id: op.h });
-        else await this.c.hosts.updateOne({ _id: op.h }, { $set: { recordJson: op.r, updatedAt: now, updatedBy: by }, $inc: { version: 1 } }, { upsert: true });
-        if (op.lc) transitions.push({ id: `${id}.${op.h}`, host: op.h, from: op.lc.from, to: op.lc.to, by, at: now, reason: `import ${id}` });
-      }
-    }
-    const generation = await this.#bump();
-    await this.c.imports.updateOne({ _id: id }, { $set: { state: 'done', finishedAt: this.d.clock.now() } });
-    await this.c.chunks.deleteMany({ importId: id });
-    // Events after the generation moved: the hosts are in their new state when a plan launches.
-    for (const t of transitions) await this.#recordEvent(t);
-    this.d.log.info('inventory import applied', { import: id, by, generation });
-    return generation;
   }
 
   /** The store records as CSV or JSON (the import formats). */

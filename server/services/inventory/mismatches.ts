@@ -2,14 +2,11 @@
  * Where the agent contradicts the inventory record (ADR 0018 §1): a recorded address the agent
  * does not report, another hostname, or a kind contradicted by the virtualisation fact.
  */
-import type { InventoryRecord } from '../../../schemas/api/inventory.js';
+import type { FromSchema } from 'json-schema-to-ts';
+import type { InventoryRecord, inventoryMismatchSchema } from '../../../schemas/api/inventory.js';
 
-export interface Mismatch {
-  field: 'ip' | 'hostname' | 'kind';
-  recorded: string;
-  reported: string;
-  message: string;
-}
+/** One contradiction (schemas/api/inventory.ts inventoryMismatchSchema). */
+export type Mismatch = FromSchema<typeof inventoryMismatchSchema>;
 
 function strings(v: unknown): string[] {
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
