@@ -70,6 +70,10 @@ t.test('inventory API', async (t) => {
   t.same((await q('tag:web and not tag:blue')).json().hosts.map((h: { hostname: string }) => h.hostname), ['ghost-1', 'web-2'], 'tags are the union of repository and store');
   const row = (await q('hostname=web-1')).json().hosts[0];
   t.match(row, { hostname: 'web-1', source: 'both', lifecycle: 'online', idc: 'gz', tags: ['web', 'canary', 'blue'], groups: ['all', 'web'] });
+  t.notOk('os' in row || 'mismatches' in row, 'no facts yet: no OS, no mismatch count');
+  // Facts as the agent's facts report stores them: the row shows the OS and how many fields the agent contradicts.
+  await fx.server.services.hostStates.putFacts('web-1', { hostname: 'other-name', os: { prettyName: 'Debian GNU/Linux 12 (bookworm)' } });
+  t.match((await q('hostname=web-1')).json().hosts[0], { hostname: 'web-1', os: 'Debian GNU/Linux 12 (bookworm)', mismatches: 1 });
   const bad = await q('idc=gz and');
   t.equal(bad.status, 400);
   t.equal(bad.json().error.details.column, 11);
