@@ -28,6 +28,7 @@ import { ByteBudget } from './domain/byte-budget.js';
 import { pathRedactor } from './domain/redact-paths.js';
 import { defaultBodyLimit, type RouteSpec } from './api/route-spec.js';
 import { consoleRouter } from './web/console-routes.js';
+import type { ConsolePorts } from './web/console-ports.js';
 import { gitMiddleware } from './api/git-routes.js';
 
 export interface AppOptions {
@@ -44,6 +45,8 @@ export interface AppOptions {
   readonly unauthenticatedBodyBytes?: number;
   /** Directories never shown to clients (the data directory, configured and resolved): "<data-dir>" instead. */
   readonly privateDirs?: readonly string[];
+  /** What the console's inventory, software and services pages read through (absent: adapters over services.inventory / services.software). */
+  readonly consolePorts?: ConsolePorts;
 }
 
 /** Default of AppOptions.unauthenticatedBodyBytes. */
@@ -159,7 +162,7 @@ export function createApp(opts: AppOptions): SteadApp {
     };
     router.register(spec.path, [spec.method], mw as never);
   }
-  const web = consoleRouter(services, { secureCookies: opts.secureCookies ?? false });
+  const web = consoleRouter(services, { secureCookies: opts.secureCookies ?? false, ...(opts.consolePorts ? { ports: opts.consolePorts } : {}) });
   app.use(gitMiddleware(services, log));
   app.use(router.routes());
   app.use(router.allowedMethods());

@@ -10,6 +10,7 @@ import { openStore, SQLITE_FILE_NAME } from './store/open.js';
 import { corrupt } from './store/sqlite/integrity-check.js';
 import type { DocumentStore } from './store/types.js';
 import { createApp, type SteadApp } from './app.js';
+import type { ConsolePorts } from './web/console-ports.js';
 import { createHttpServer, type HttpTimeouts } from './api/http-server.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { NonceCache } from './domain/nonce-cache.js';
@@ -136,6 +137,8 @@ export interface ServerConfig {
   readonly gitRootDir?: string;
   /** Bounds of fleet plans (compile concurrency, deadlines, diff budget): FleetPlanService's defaults otherwise. */
   readonly fleetPlan?: FleetPlanOptions;
+  /** The console's inventory/software/services ports (tests only; by default the console builds them from the services). */
+  readonly consolePorts?: ConsolePorts;
   /** Software service timing (tracking config cache, table refresh, drift grace). */
   readonly software?: SoftwareOptions;
 }
@@ -297,6 +300,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       ...(config.secureCookies !== undefined ? { secureCookies: config.secureCookies } : {}),
       ...(config.unauthenticatedBodyBytes !== undefined ? { unauthenticatedBodyBytes: config.unauthenticatedBodyBytes } : {}),
       privateDirs: [resolve(config.dataDir), await fsp.realpath(config.dataDir)],
+      ...(config.consolePorts ? { consolePorts: config.consolePorts } : {}),
     });
     const housekeeping = new Housekeeping(services, log.child({ component: 'housekeeping' }), config.housekeeping);
     const { timer, ...runnerOpts } = config.schedules ?? {};

@@ -47,6 +47,10 @@ export async function runCommand(ctx: ResourceContext, file: string, args: reado
   if (r.code !== null && ok.includes(r.code)) return r;
   const what = opts.describe ?? [file, ...args].join(' ');
   const how = r.timedOut ? 'timed out' : r.code === null ? `was killed by ${r.signal ?? 'a signal'}` : `exited with code ${r.code}`;
-  const out = tail(r.stderr) || tail(r.stdout);
+  // The reason is often printed before the last line (apt's "E: Sub-process /usr/bin/dpkg returned
+  // an error code" follows dpkg's own "dpkg: error processing …" on stdout): keep the lines that
+  // say error from the output too.
+  const errLines = r.stderr.trim() ? r.stdout.split('\n').filter((l) => /error|fail/i.test(l)).slice(-4).join('\n') : '';
+  const out = [tail(errLines, 600), tail(r.stderr) || tail(r.stdout)].filter((x) => x !== '').join('\n');
   throw new ProviderError('COMMAND_FAILED', `${what} ${how}${out ? `: ${out}` : ''}`);
 }

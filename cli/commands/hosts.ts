@@ -76,7 +76,9 @@ async function importHosts(args: string[], io: CliIo): Promise<number> {
     writeLine(io.stdout, usage);
     return operatorExitCodes.ok;
   }
-  const file = oneId('FILE', positionals);
+  // FILE is any path (absolute or relative to the working directory), not an id.
+  if (positionals.length !== 1 || positionals[0] === '') throw new UsageError('stead hosts import takes one FILE (a CSV or JSON export of your CMDB)');
+  const file = positionals[0]!;
   const format = values.format ?? (extname(file).toLowerCase() === '.json' ? 'json' : 'csv');
   if (format !== 'csv' && format !== 'json') throw new UsageError('--format is csv or json');
   const path = resolve(io.cwd, file);

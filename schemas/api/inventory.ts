@@ -179,6 +179,8 @@ export const inventoryHostDetailSchema = {
   },
 } as const;
 
+export type InventoryHostDetail = FromSchema<typeof inventoryHostDetailSchema, { references: [typeof inventoryMismatchSchema, typeof groupReasonSchema, typeof lifecycleEventSchema, typeof virtualResourceSchema] }>;
+
 /** PATCH /api/v1/inventory/hosts/:host — set fields; null removes one. Creates the record when missing. */
 export const inventoryPatchSchema = {
   $id: 'urn:stead:api:inventory-patch',

@@ -85,6 +85,8 @@ export const packageTableSchema = {
   },
 } as const;
 
+export type PackageTable = FromSchema<typeof packageTableSchema, { references: [typeof hostPackageRowSchema, typeof trackedPackageSchema] }>;
+
 /** POST /api/v1/software/packages/:manager/:name/upgrade — "upgrade to approved" as a canary rollout. */
 export const packageUpgradeRequestSchema = {
   $id: 'urn:stead:api:package-upgrade-request',
@@ -96,6 +98,8 @@ export const packageUpgradeRequestSchema = {
     version: { ...versionText, description: 'Default: the approved version.' },
   },
 } as const;
+
+export type PackageUpgradeRequest = FromSchema<typeof packageUpgradeRequestSchema, { references: [typeof rolloutPolicySchema] }>;
 
 /** A tracked service: a systemd unit or a process pattern. */
 export const trackedService = {
@@ -154,6 +158,8 @@ export const serviceTableSchema = {
   },
 } as const;
 
+export type ServiceTable = FromSchema<typeof serviceTableSchema, { references: [typeof hostServiceRowSchema, typeof trackedServiceSchema] }>;
+
 /** POST /api/v1/software/services/:name/actions — start/stop/restart as an audited one-shot job (a rollout when batches are given). */
 export const serviceActionRequestSchema = {
   $id: 'urn:stead:api:service-action-request',
@@ -167,6 +173,8 @@ export const serviceActionRequestSchema = {
     includeInactive: { type: 'boolean', description: 'Also hosts whose lifecycle is not online.' },
   },
 } as const;
+
+export type ServiceActionRequest = FromSchema<typeof serviceActionRequestSchema, { references: [typeof rolloutPolicySchema] }>;
 
 /** POST /api/v1/software/services/:name/{start,stop,restart} — the action comes from the path. */
 export const serviceActionByPathSchema = {
@@ -193,6 +201,8 @@ export const softwareActionResultSchema = {
     hosts: { type: 'array', items: hostName, description: 'Targeted hosts.' },
   },
 } as const;
+
+export type SoftwareActionResult = FromSchema<typeof softwareActionResultSchema>;
 
 /** GET /api/v1/software/hosts/:host — one host's tracked packages and services, and what its last report said. */
 export const softwareHostSchema = {
@@ -231,7 +241,7 @@ export const collectorListSchema = {
   additionalProperties: false,
   required: ['collectors'],
   properties: {
-    collectors: { type: 'array', items: { type: 'object', required: ['name', 'lang', 'source'], properties: { name: { type: 'string', description: 'Collector name.' }, lang: { type: 'string', description: 'shell or python.' }, source: { type: 'string', description: 'The script.' }, timeoutSeconds: { type: 'integer', description: 'Deadline.' }, description: { type: 'string', description: 'Free text.' }, updatedAt: isoTime, updatedBy: { type: 'string', description: 'Operator.' } } }, description: 'Collector scripts, by name.' },
+    collectors: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['name', 'lang', 'source'], properties: { name: { type: 'string', description: 'Collector name.' }, lang: { type: 'string', description: 'shell or python.' }, source: { type: 'string', description: 'The script.' }, timeoutSeconds: { type: 'integer', description: 'Deadline.' }, description: { type: 'string', description: 'Free text.' }, updatedAt: isoTime, updatedBy: { type: 'string', description: 'Operator.' } } }, description: 'Collector scripts, by name.' },
   },
 } as const;
 

@@ -87,7 +87,9 @@ export const agentRoutes: readonly RouteSpec[] = [
       const p = ownHost(ctx);
       const served = await s.catalogs.forHost(p.host, requestSignal(ctx));
       // The agent refetches its tracking config when this differs from the version it holds (ADR 0018 §5).
-      ctx.set('X-Stead-Tracking', await s.software.trackingVersion());
+      // A tracking config that cannot be read now does not cost the agent its catalog.
+      const tracking = await s.software.trackingVersion().catch(() => undefined);
+      if (tracking !== undefined) ctx.set('X-Stead-Tracking', tracking);
       const etag = `"${served.etag}"`;
       ctx.set('ETag', etag);
       ctx.set('Cache-Control', 'private, no-cache');

@@ -148,10 +148,12 @@ export const softwareRoutes: readonly RouteSpec[] = [
     tag: 'agents',
     summary: 'Replace the calling host\'s inventory report (packages, services, virtual resources, errors). The answer carries the current tracking config version: refetch when it differs.',
     body: { types: ['application/json'], limit: inventoryReportMaxBytes, schema: agentInventoryReportSchema },
-    responses: { 200: { description: 'stored', schema: inventoryAckSchema }, 400: err('invalid report'), 403: err('another host'), 413: err('larger than 4 MiB') },
+    responses: { 200: { description: 'stored', schema: inventoryAckSchema }, 400: err('invalid report'), 403: err('another host'), 413: err('larger than 4 MiB'), 429: err('more than 20 reports from this host in a minute; retry after Retry-After seconds') },
     async handler(ctx, s) {
       checkProtocol(ctx);
       const p = ownHost(ctx);
+      // The rate is checked before the body is read: a refused report costs no parsing.
+      if (!s.software.takeReport(p.host)) throw new ApiError('RATE_LIMITED', `host ${p.host} sent more inventory reports this minute than allowed; retry in a minute`).retryAfter(60);
       const report = await jsonBody(ctx, reportGuard, inventoryReportMaxBytes);
       ctx.body = await s.software.ingest(p.host, report);
     },

@@ -67,6 +67,14 @@ export class HostStateService {
     return doc ? toState(doc) : undefined;
   }
 
+  /** The facts of the given hosts (a page of the inventory list); hosts without facts are absent. */
+  async factsOf(hosts: readonly string[], signal?: AbortSignal): Promise<Map<string, Record<string, unknown>>> {
+    const out = new Map<string, Record<string, unknown>>();
+    if (hosts.length === 0) return out;
+    for (const d of await this.states.find({ _id: { $in: [...hosts] }, factsJson: { $exists: true } }, { projection: { factsJson: 1 }, signal })) if (d.factsJson) out.set(d._id, JSON.parse(d.factsJson) as Record<string, unknown>);
+    return out;
+  }
+
   /** Every host's facts (inventory filters on fact. paths read them all at once). */
   async allFacts(signal?: AbortSignal): Promise<Map<string, Record<string, unknown>>> {
     const out = new Map<string, Record<string, unknown>>();

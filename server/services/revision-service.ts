@@ -68,6 +68,8 @@ export interface LiveRevision {
 /** The store's inventory as RevisionService needs it (InventoryService implements it). */
 export interface InventoryOverlaySource {
   overlay(signal?: AbortSignal): Promise<InventoryOverlayInput & { readonly generation: number }>;
+  /** The current generation (cheap; a change made by this server is seen at once). */
+  generation?(signal?: AbortSignal): Promise<number>;
 }
 
 export interface RevisionServiceOptions {
@@ -76,7 +78,7 @@ export interface RevisionServiceOptions {
 }
 
 export class RevisionService {
-  #live: { at: number; value: LiveRevision | undefined } | undefined;
+  #live: { at: number; generation: number | undefined; value: LiveRevision | undefined } | undefined;
   #loading: Promise<LiveRevision | undefined> | undefined;
   readonly #loaded = new Map<string, Promise<LoadedRevision>>();
   #inventory: InventoryOverlaySource | undefined;
@@ -228,12 +230,15 @@ export class RevisionService {
   /** The live revision, loaded; from memory unless older than the TTL. */
   async live(signal: AbortSignal): Promise<LiveRevision | undefined> {
     const now = this.clock.now();
-    if (this.#live && now - this.#live.at < this.#liveTtl) return this.#live.value;
+    // An inventory change made here (a lifecycle move, say) is seen by the next selector at once,
+    // not after the TTL: `stead hosts set H lifecycle=maintenance && stead job run …` leaves H out.
+    const generation = await this.#inventory?.generation?.(signal);
+    if (this.#live && now - this.#live.at < this.#liveTtl && this.#live.generation === generation) return this.#live.value;
     this.#loading ??= (async () => {
       try {
         const id = await this.liveId();
         const value = id === undefined ? undefined : await this.loadRevision(id, signal);
-        this.#live = { at: this.clock.now(), value };
+        this.#live = { at: this.clock.now(), generation, value };
         return value;
       } finally {
         this.#loading = undefined;

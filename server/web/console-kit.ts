@@ -13,6 +13,8 @@ export interface ConsoleKit {
   operator(ctx: AppContext): Operator | undefined;
   /** A same-origin application/x-www-form-urlencoded body (FORBIDDEN cross-origin, 415 other types, 413 beyond `limit`, default 8 KiB). */
   readForm(ctx: AppContext, limit?: number): Promise<URLSearchParams>;
+  /** Whether a post comes from this origin (Origin, else Referer); forms read another way than readForm must check it. */
+  sameOrigin(ctx: AppContext): boolean;
   /** Answers HTML with the console's CSP and cache headers. */
   html(ctx: AppContext, body: string, status?: number): void;
   /** The layout's context (operator, nav, pending count, now); a `refreshable` page reloads itself every few seconds unless `?refresh=0`. */

@@ -9,6 +9,7 @@
  *   POST /enrollment/approve|reject|delete  form posts (admin role, same origin)
  *   /revisions…, /rollouts…        history, diffs, fleet plans, rollouts (server/web/delivery/)
  *   /jobs…, /plans…                job and plan pages (server/web/jobs/)
+ *   /inventory…, /software…, /services   inventory, packages and services (server/web/inventory/, software/)
  *   GET  /schedules, POST /schedules/create|delete|enable|disable   schedules (schedule-pages.ts)
  *   GET/POST /login, POST /logout
  * Login with an operator token sets an HttpOnly, SameSite=Strict session cookie (Secure under
@@ -38,6 +39,9 @@ import { scriptPages } from './scripts/script-pages.js';
 import { mountJobPages } from './jobs/job-pages.js';
 import { mountPlanPages } from './jobs/plan-pages.js';
 import { mountDeliveryPages } from './delivery/delivery-pages.js';
+import { consolePortsOf, type ConsolePorts } from './console-ports.js';
+import { mountInventoryPages } from './inventory/inventory-pages.js';
+import { mountSoftwarePages } from './software/software-pages.js';
 
 const refreshSeconds = 5;
 const chartHours = 48;
@@ -98,7 +102,7 @@ function pendingKeys(agents: Awaited<ReturnType<Services['enrollment']['list']>>
   return out;
 }
 
-export function consoleRouter(services: Services, opts: { secureCookies: boolean }): Router<AppState> {
+export function consoleRouter(services: Services, opts: { secureCookies: boolean; ports?: ConsolePorts }): Router<AppState> {
   const router = new Router<AppState>();
   const failures = new Map<string, { count: number; since: number }>();
 
@@ -125,6 +129,7 @@ export function consoleRouter(services: Services, opts: { secureCookies: boolean
     services,
     operator,
     readForm,
+    sameOrigin,
     html,
     async frame(ctx, op, nav, refreshable = false) {
       return frame(ctx, services, op, nav, pendingKeys(await services.enrollment.list()).length, refreshable);
@@ -134,6 +139,9 @@ export function consoleRouter(services: Services, opts: { secureCookies: boolean
   mountJobPages(router, kit);
   mountPlanPages(router, kit);
   mountDeliveryPages(router, kit);
+  const ports = opts.ports ?? consolePortsOf(services);
+  mountInventoryPages(router, kit, ports);
+  mountSoftwarePages(router, kit, ports);
 
   router.get('/', async (ctx) => {
     ctx.state.routeName = '/';

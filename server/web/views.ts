@@ -88,6 +88,9 @@ export const layout = (body: string, extraStyle = ''): string => `<!doctype html
 {% if operator %}<header><a class="brand" href="/">Stead</a><nav>
 <a href="/"{% if nav == "overview" %} class="on"{% endif %}>Overview</a>
 <a href="/enrollment"{% if nav == "enrollment" %} class="on"{% endif %}>Enrollment{% if pendingCount %} <span class="s pending">{{ pendingCount }}</span>{% endif %}</a>
+<a href="/inventory"{% if nav == "inventory" %} class="on"{% endif %}>Inventory</a>
+<a href="/software"{% if nav == "software" %} class="on"{% endif %}>Software</a>
+<a href="/services"{% if nav == "services" %} class="on"{% endif %}>Services</a>
 <a href="/revisions"{% if nav == "revisions" %} class="on"{% endif %}>Revisions</a>
 <a href="/rollouts"{% if nav == "rollouts" %} class="on"{% endif %}>Rollouts</a>
 <a href="/schedules"{% if nav == "schedules" %} class="on"{% endif %}>Schedules</a>

@@ -108,6 +108,12 @@ const plans: Record<string, Plan> = {
   'docs/git.md: stead revisions list': { notRun: 'needs a Stead server with a history; test/cli/revisions.test.ts runs it against a real one' },
   'docs/git.md: stead revisions diff 3f2a9c0d1e4b live': { notRun: "revision ids of the reader's server; test/cli/revisions.test.ts" },
   'docs/git.md: stead revisions activate 3f2a9c0d1e4b': { notRun: "a revision id of the reader's server; test/cli/revisions.test.ts" },
+  'docs/software.md: stead packages': { notRun: 'needs a Stead server with agents reporting; test/cli/operator/software.test.ts runs the software commands against a real server' },
+  'docs/software.md: stead packages --name openssl': { notRun: 'needs a Stead server with agents reporting; test/cli/operator/software.test.ts runs the software commands against a real server' },
+  'docs/software.md: stead services --drift': { notRun: 'needs a Stead server with agents reporting; test/cli/operator/software.test.ts runs the software commands against a real server' },
+  'docs/software.md: stead packages upgrade openssl --batches 1,10%,100% --gate manual --wait': { notRun: 'needs a Stead server with agents reporting; test/cli/operator/software.test.ts runs the software commands against a real server' },
+  'docs/software.md: stead service restart nginx --targets group:web --batches 1,25%,100% --wait': { notRun: 'needs a Stead server with agents reporting; test/cli/operator/software.test.ts runs the software commands against a real server' },
+  'docs/software.md: stead collectors set vms --file list-vms.sh --timeout 20': { notRun: 'needs a Stead server with agents reporting; test/cli/operator/software.test.ts runs the software commands against a real server' },
   'docs/templates.md: stead render --template templates/nginx.conf.j2 --vars vars.yaml': { code: 0, check: ({ stdout }) => (stdout.includes('listen 8080;') ? undefined : `printed ${stdout}`) },
   'docs/templates.md: stead render --template t.j2 --vars vars.json --json': { code: 0, check: ({ stdout }) => ((JSON.parse(stdout) as { output?: string }).output === 'hello web-1\n' ? undefined : `printed ${stdout}`) },
 };

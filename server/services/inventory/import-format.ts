@@ -18,6 +18,8 @@ import { compileGuard, type Guard } from '../../../schemas/validate.js';
 export const IMPORT_MAX_ROWS = 200_000;
 export const IMPORT_MAX_COLUMNS = 128;
 export const IMPORT_MAX_CELL = 64 * 1024;
+/** Largest record (as JSON) an import writes. */
+export const IMPORT_MAX_RECORD = 256 * 1024;
 /** Problems kept (the answer says how many there were). */
 export const IMPORT_MAX_PROBLEMS = 1000;
 
@@ -43,7 +45,7 @@ export interface ParsedImport {
 
 const recordGuard: Guard<InventoryRecord> = compileGuard(inventoryRecordSchema);
 export const RECORD_FIELDS = ['ips', 'idc', 'rack', 'business', 'kind', 'parent', 'lifecycle', 'tags', 'attributes'] as const;
-const csvColumns: Record<string, string> = { hostname: 'hostname', ip: 'ips', ips: 'ips', idc: 'idc', rack: 'rack', business: 'business', kind: 'kind', parent: 'parent', lifecycle: 'lifecycle', tags: 'tags' };
+const csvColumns = new Map<string, string>(Object.entries({ hostname: 'hostname', ip: 'ips', ips: 'ips', idc: 'idc', rack: 'rack', business: 'business', kind: 'kind', parent: 'parent', lifecycle: 'lifecycle', tags: 'tags' }));
 const attrNameRe = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
 const forbiddenKeys = new Set(['__proto__', 'constructor', 'prototype']);
 
@@ -145,7 +147,7 @@ function unneutralise(cell: string): string {
 }
 
 function splitList(cell: string): string[] {
-  return cell.split(';').map((s) => s.trim()).filter((s) => s !== '');
+  return cell.split(/[;,]/).map((s) => s.trim()).filter((s) => s !== '');
 }
 
 /** Maps a schema problem path ("/ips/0", "/attributes/x") to the CSV column or JSON field. */
@@ -168,8 +170,19 @@ function checkRecord(rec: unknown, line: number, csv: boolean, problems: Problem
     problems.add({ line, ...(column !== undefined ? { column } : {}), ...(hostname !== undefined ? { hostname: hostname.slice(0, 253) } : {}), message: `${column ?? 'record'}: ${p.message}` });
   }
   const attrs = (rec as { attributes?: unknown }).attributes;
-  if (attrs && typeof attrs === 'object') for (const k of Object.keys(attrs)) if (forbiddenKeys.has(k)) problems.add({ line, column: k, message: `attribute name "${k}" is not allowed` });
-  return found.length === 0;
+  let bad = found.length > 0;
+  if (attrs && typeof attrs === 'object') {
+    for (const k of Object.keys(attrs)) {
+      if (!forbiddenKeys.has(k)) continue;
+      problems.add({ line, column: k, message: `attribute name "${k}" is not allowed` });
+      bad = true;
+    }
+  }
+  if (!bad && JSON.stringify(rec).length > IMPORT_MAX_RECORD) {
+    problems.add({ line, ...(hostname !== undefined ? { hostname: hostname.slice(0, 253) } : {}), message: `the record is larger than ${IMPORT_MAX_RECORD / 1024} KiB` });
+    bad = true;
+  }
+  return !bad;
 }
 
 export function parseCsvImport(text: string): ParsedImport {
@@ -183,9 +196,10 @@ export function parseCsvImport(text: string): ParsedImport {
   const header = records[0]!;
   const cols = header.cells.map((h) => {
     const name = h.trim();
-    const known = csvColumns[name.toLowerCase()];
+    const known = csvColumns.get(name.toLowerCase());
     return known !== undefined ? { field: known, attr: undefined } : { field: 'attributes', attr: name };
   });
+  const before = problems.count;
   const seen = new Set<string>();
   header.cells.forEach((h, i) => {
     const c = cols[i]!;
@@ -195,7 +209,8 @@ export function parseCsvImport(text: string): ParsedImport {
     if (c.attr !== undefined && (!attrNameRe.test(c.attr) || forbiddenKeys.has(c.attr))) problems.add({ line: header.line, column: h.slice(0, 64), message: `"${h.slice(0, 64)}" is neither a known column (hostname, ip, idc, rack, business, kind, parent, lifecycle, tags) nor a valid attribute name (letters, digits, "_" or "-", starting with a letter or "_")` });
   });
   if (!cols.some((c) => c.field === 'hostname')) problems.add({ line: header.line, column: 'hostname', message: 'the header has no hostname column' });
-  if (problems.count > 0) return { rows, problems: problems.list, problemCount: problems.count };
+  // A bad header makes every row meaningless; a broken row further down does not stop the others' checks.
+  if (problems.count > before) return { rows, problems: problems.list, problemCount: problems.count };
   const fields = new Set(cols.filter((c) => c.field !== 'hostname' && c.field !== 'attributes').map((c) => c.field));
   const attrNames = new Set(cols.filter((c) => c.attr !== undefined).map((c) => c.attr!));
   for (const r of records.slice(1)) {

@@ -13,6 +13,7 @@ import { applyRow, canonical, changedFields, type ImportRow } from './import-for
 import type { ImportChunkDoc, ImportOp, InventoryCollections } from './inventory-model.js';
 
 const CHUNK = 500;
+const CHUNK_BYTES = 4 * 1024 * 1024;
 
 export interface ImportPlan {
   readonly ops: ImportOp[];
@@ -88,7 +89,22 @@ export class ImportIntents {
   async stage(plan: ImportPlan, by: string, mode: 'merge' | 'replace'): Promise<string> {
     const id = `imp_${randomUUID()}`;
     const chunks: ImportChunkDoc[] = [];
-    for (let i = 0; i < plan.ops.length; i += CHUNK) chunks.push({ _id: `${id}.${chunks.length}`, importId: id, seq: chunks.length, opsJson: JSON.stringify(plan.ops.slice(i, i + CHUNK)) });
+    // At most CHUNK ops and about CHUNK_BYTES of JSON a chunk (a MongoDB document holds 16 MiB).
+    let batch: string[] = [];
+    let bytes = 0;
+    const flush = (): void => {
+      if (batch.length === 0) return;
+      chunks.push({ _id: `${id}.${chunks.length}`, importId: id, seq: chunks.length, opsJson: `[${batch.join(',')}]` });
+      batch = [];
+      bytes = 0;
+    };
+    for (const op of plan.ops) {
+      const json = JSON.stringify(op);
+      if (batch.length >= CHUNK || (batch.length > 0 && bytes + json.length > CHUNK_BYTES)) flush();
+      batch.push(json);
+      bytes += json.length;
+    }
+    flush();
     // A crash before the intent leaves chunks no intent names: never applied.
     for (const c of chunks) await this.c.chunks.insertOne(c);
     await this.c.imports.insertOne({ _id: id, state: 'applying', by, mode, chunks: chunks.length, createdAt: this.d.clock.now(), baseGeneration: await this.d.generation(), counts: { added: plan.added.length, changed: plan.changed.length, removed: plan.removed.length } });

@@ -481,10 +481,14 @@ export class InventoryService implements InventoryRecords, InventoryHosts {
       if (page.length < limit) page.push(h);
       else more = true;
     }
+    // The page's facts only (not the fleet's): the OS column and the mismatch count of each row.
+    const pageFacts = facts ?? (await this.d.hostStates.factsOf(page.map((h) => h.hostname), signal));
     const rows = page.map((h) => {
       const dyn = [...members].filter(([, set]) => set.has(h.hostname)).map(([g]) => g);
       const { hostname: _h, ...fields } = h.record;
-      return { hostname: h.hostname, ...fields, lifecycle: h.lifecycle, source: h.source, groups: [...h.groups, ...dyn] };
+      const f = pageFacts.get(h.hostname);
+      const os = f ? osText(f) : undefined;
+      return { hostname: h.hostname, ...fields, lifecycle: h.lifecycle, source: h.source, groups: [...h.groups, ...dyn], ...(os ? { os } : {}), ...(f ? { mismatches: mismatchesOf(h.hostname, h.record, f).length } : {}) };
     });
     return { hosts: rows, total, ...(more && page.length > 0 ? { next: page[page.length - 1]!.hostname } : {}) };
   }
@@ -575,4 +579,13 @@ export class InventoryService implements InventoryRecords, InventoryHosts {
     const records = (await this.c.hosts.find({}, { projection: { recordJson: 1 }, sort: { _id: 1 } })).map((d) => JSON.parse(d.recordJson) as InventoryRecord);
     return format === 'csv' ? exportCsv(records) : exportJson(records);
   }
+}
+
+/** "Debian GNU/Linux 12 (bookworm)" from the agent's os facts (prettyName, else name and version). */
+function osText(facts: Record<string, unknown>): string | undefined {
+  const os = facts['os'];
+  if (typeof os !== 'object' || os === null) return undefined;
+  const o = os as Record<string, unknown>;
+  const text = typeof o['prettyName'] === 'string' && o['prettyName'] !== '' ? o['prettyName'] : [o['name'], o['versionId']].filter((x) => typeof x === 'string' && x !== '').join(' ');
+  return typeof text === 'string' && text !== '' ? text.slice(0, 200) : undefined;
 }

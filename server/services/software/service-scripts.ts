@@ -26,10 +26,23 @@ export function patternRegex(pattern: string): string {
   return pattern.replace(/[\\^$.|?*+()[\]{}]/g, (c) => `\\${c}`);
 }
 
+/**
+ * SIGTERM to every process whose command line matches the pattern (and user), except the shell
+ * running this script and its parent: run as `sh -c SCRIPT`, the shell's own command line
+ * contains the pattern. pgrep writes to a file (no command substitution: a forked subshell
+ * would carry the script's command line too). Nothing running is success.
+ */
 function defaultStop(s: TrackedService): string {
   const user = s.user !== undefined ? ` -u ${shQuote(s.user)}` : '';
-  // pkill exits 1 when nothing matched: already stopped is success.
-  return `pkill -TERM${user} -f -- ${shQuote(patternRegex(s.pattern ?? ''))} || [ $? -eq 1 ]`;
+  return [
+    'tmp=$(mktemp)',
+    'trap \'rm -f "$tmp"\' EXIT',
+    `pgrep${user} -f -- ${shQuote(patternRegex(s.pattern ?? ''))} > "$tmp" || [ $? -eq 1 ]`,
+    'while read -r pid; do',
+    '  if [ "$pid" = "$$" ] || [ "$pid" = "$PPID" ]; then continue; fi',
+    '  kill -TERM "$pid" 2>/dev/null || echo "process $pid could not be signalled (gone, or not ours)" >&2',
+    'done < "$tmp"',
+  ].join('\n');
 }
 
 /** The script that performs `action` on the service (BAD_REQUEST when a process service lacks what it needs). */

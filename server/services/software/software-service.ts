@@ -25,6 +25,7 @@ import type { VirtualResource } from '../../../schemas/api/inventory.js';
 import type { AgentInventoryReport, Collector, TrackingConfig } from '../../../schemas/inventory-protocol.js';
 import { sortNewestFirst, versionStatus, type VersionStatus } from '../../../schemas/version-order.js';
 import type { Clock } from '../../domain/clock.js';
+import { RateLimiter } from '../../domain/rate-limiter.js';
 import { ApiError } from '../../domain/errors.js';
 import type { Collection, DocumentStore } from '../../store/types.js';
 import type { AuditLog } from '../audit-log.js';
@@ -63,6 +64,8 @@ export interface SoftwareOptions {
   readonly refreshMs?: number;
   /** Drift: how long before a service was first seen down a stop/restart still counts (drift.ts). */
   readonly actionGraceMs?: number;
+  /** Inventory reports accepted per host per minute (429 beyond). Default 20 (an agent sends at most one per interval, 10 s at least). */
+  readonly reportsPerMinute?: number;
 }
 
 export interface PackageQuery {
@@ -132,6 +135,7 @@ export class SoftwareService implements AgentInventory {
   readonly #configTtlMs: number;
   readonly #refreshMs: number;
   readonly #graceMs: number;
+  readonly #reportLimiter: RateLimiter;
 
   private constructor(
     private readonly tracking: Collection<TrackingDoc>,
@@ -144,6 +148,7 @@ export class SoftwareService implements AgentInventory {
     this.#configTtlMs = opts.configTtlMs ?? 1000;
     this.#refreshMs = opts.refreshMs ?? 1000;
     this.#graceMs = opts.actionGraceMs ?? defaultActionGraceMs;
+    this.#reportLimiter = new RateLimiter(clock, opts.reportsPerMinute ?? 20, 60_000);
   }
 
   static async open(store: DocumentStore, clock: Clock, deps: { readonly jobs: JobService; readonly rollouts: RolloutService; readonly auditLog: AuditLog }, opts: SoftwareOptions = {}): Promise<SoftwareService> {
@@ -291,6 +296,11 @@ export class SoftwareService implements AgentInventory {
   // Reports
   // ---------------------------------------------------------------------------------------------
 
+  /** Counts one report of `host` against its rate; false: refuse it (checked before the body is read). */
+  takeReport(host: string): boolean {
+    return this.#reportLimiter.take(host);
+  }
+
   /**
    * Stores `host`'s report (validated at the edge): the last one wins. Service drift memory moves
    * with it. Resolves the ack with the current config version (the agent refetches on a change).
@@ -318,8 +328,12 @@ export class SoftwareService implements AgentInventory {
   async virtualsOf(host: string): Promise<{ readonly virtuals: readonly VirtualResource[]; readonly updatedAt: string } | undefined> {
     const l = await this.latest(host);
     if (!l) return undefined;
-    const known = await this.#hostSet();
-    const names = known ?? new Set(this.#indexLoaded ? this.#index.hosts() : []);
+    let names = await this.#hostSet();
+    if (!names) {
+      // Without an inventory: the hosts that reported (read for these names only).
+      const wanted = [...new Set(l.report.virtuals.filter((v) => v.host === undefined).map((v) => v.name))].slice(0, 2000);
+      names = new Set(wanted.length === 0 ? [] : (await this.hostDocs.find({ _id: { $in: wanted } }, { projection: { _id: 1 } })).map((d) => d._id));
+    }
     const virtuals = l.report.virtuals.map((v) => (v.host === undefined && names.has(v.name) ? { ...v, host: v.name } : v));
     return { virtuals, updatedAt: l.receivedAt };
   }
@@ -338,7 +352,14 @@ export class SoftwareService implements AgentInventory {
 
   async #refresh(since: number): Promise<void> {
     const started = this.clock.now();
-    const docs = await this.hostDocs.find(since > 0 ? { receivedAt: { $gte: since } } : {});
+    // First only ids and times: documents this server ingested itself are already in the index,
+    // and reading their reports again would cost a parse each for nothing.
+    const stamps = since > 0 ? await this.hostDocs.find({ receivedAt: { $gte: since } }, { projection: { _id: 1, receivedAt: 1 } }) : undefined;
+    const newer = stamps?.filter((d) => (this.#index.get(d._id)?.receivedAt ?? -1) < d.receivedAt).map((d) => d._id);
+    for (const d of stamps ?? []) if (d.receivedAt > this.#watermark) this.#watermark = d.receivedAt;
+    const docs: HostDoc[] = [];
+    if (newer === undefined) docs.push(...(await this.hostDocs.find({})));
+    else for (let i = 0; i < newer.length; i += 500) docs.push(...(await this.hostDocs.find({ _id: { $in: newer.slice(i, i + 500) } })));
     for (const d of docs) {
       const known = this.#index.get(d._id);
       if (known && known.receivedAt >= d.receivedAt) continue;
@@ -360,7 +381,7 @@ export class SoftwareService implements AgentInventory {
   // Tables
   // ---------------------------------------------------------------------------------------------
 
-  #packageRow(h: IndexedHost, p: IndexedPackage, t: TrackedPackage): HostPackageRow {
+  #packageRow(h: IndexedHost, p: IndexedPackage, t: TrackedPackage, status?: (t: TrackedPackage, installed: string | null) => VersionStatus): HostPackageRow {
     const installed = installedVersion(p, t);
     return {
       host: h.host,
@@ -369,7 +390,7 @@ export class SoftwareService implements AgentInventory {
       installed,
       ...(p.arch !== undefined ? { arch: p.arch } : {}),
       ...(t.approved !== undefined ? { approved: t.approved } : {}),
-      status: versionStatus(t.manager, installed, t.approved),
+      status: status ? status(t, installed) : versionStatus(t.manager, installed, t.approved),
       reportedAt: iso(h.receivedAt),
     };
   }
@@ -388,6 +409,14 @@ export class SoftwareService implements AgentInventory {
     const rows: HostPackageRow[] = [];
     let total = 0;
     let next: string | undefined;
+    // A fleet runs few distinct versions of a package: each status is computed once per request.
+    const memo = new Map<string, VersionStatus>();
+    const status = (t: TrackedPackage, installed: string | null): VersionStatus => {
+      const k = `${t.manager}/${t.name}\u0000${installed ?? '\u0001'}`;
+      let st = memo.get(k);
+      if (st === undefined) memo.set(k, (st = versionStatus(t.manager, installed, t.approved)));
+      return st;
+    };
     const hosts = q.host !== undefined ? (this.#index.get(q.host) ? [q.host] : []) : this.#index.hosts();
     for (const host of hosts) {
       if (!inSet(host)) continue;
@@ -396,10 +425,10 @@ export class SoftwareService implements AgentInventory {
         const key = packageKey(t.manager, t.name);
         const p = h.packages.get(key);
         if (!p) continue;
-        if (q.status !== undefined && versionStatus(t.manager, installedVersion(p, t), t.approved) !== q.status) continue;
+        if (q.status !== undefined && status(t, installedVersion(p, t)) !== q.status) continue;
         total++;
         if (after && cmpPair(host, key, after[0] ?? '', after[1] ?? '') <= 0) continue;
-        if (rows.length < limit) rows.push(this.#packageRow(h, p, t));
+        if (rows.length < limit) rows.push(this.#packageRow(h, p, t, status));
         else next ??= encodeCursor([rows[rows.length - 1]!.host, packageKey(rows[rows.length - 1]!.manager, rows[rows.length - 1]!.name)]);
       }
     }
@@ -605,15 +634,30 @@ function installedVersion(p: IndexedPackage, t: TrackedPackage): string | null {
   return p.version;
 }
 
+/**
+ * Strings the index holds for every host (package names, managers, versions, users) are shared:
+ * JSON.parse makes a copy per report, and 10,000 hosts × 50 packages of copies is most of the
+ * index's memory. Bounded: past the cap, new strings are kept as they come.
+ */
+const pool = new Map<string, string>();
+const poolCap = 200_000;
+function intern<T extends string | null | undefined>(s: T): T {
+  if (typeof s !== 'string') return s;
+  const known = pool.get(s);
+  if (known !== undefined) return known as T;
+  if (pool.size < poolCap) pool.set(s, s);
+  return s;
+}
+
 function toIndexed(host: string, report: AgentInventoryReport, receivedAt: number, memories: HostDoc['services']): IndexedHost {
   const mem = new Map(memories.map((m) => [m.name, m] as const));
   const packages = new Map<string, IndexedPackage>();
-  for (const p of report.packages) packages.set(packageKey(p.manager, p.name), { name: p.name, manager: p.manager, version: p.version, ...(p.arch !== undefined ? { arch: p.arch } : {}), ...(p.sha256 !== undefined ? { sha256: p.sha256 } : {}) });
+  for (const p of report.packages) packages.set(intern(packageKey(p.manager, p.name)), { name: intern(p.name), manager: intern(p.manager), version: intern(p.version), ...(p.arch !== undefined ? { arch: intern(p.arch) } : {}), ...(p.sha256 !== undefined ? { sha256: p.sha256 } : {}) });
   const services = new Map<string, IndexedService>();
   for (const s of report.services) {
     const m = mem.get(s.name);
     const memory: ServiceMemory = { ...(m?.lastRunningAt !== undefined ? { lastRunningAt: m.lastRunningAt } : {}), ...(m?.stoppedSince !== undefined ? { stoppedSince: m.stoppedSince } : {}) };
-    services.set(s.name, { name: s.name, state: s.state as ServiceState, pid: s.pid ?? null, startedAt: s.startedAt ?? null, user: s.user ?? null, ...(s.processes !== undefined ? { processes: s.processes } : {}), memory });
+    services.set(intern(s.name), { name: intern(s.name), state: s.state as ServiceState, pid: s.pid ?? null, startedAt: intern(s.startedAt ?? null), user: intern(s.user ?? null), ...(s.processes !== undefined ? { processes: s.processes } : {}), memory });
   }
   return { host, receivedAt, collectedAt: report.collectedAt, packages, services };
 }

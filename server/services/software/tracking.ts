@@ -29,7 +29,7 @@ export function buildTrackingConfig(packages: readonly TrackedPackage[], service
     virtuals: settings.virtuals ?? true,
     packages: [...packages]
       .sort((a, b) => cmp(`${a.manager}/${a.name}`, `${b.manager}/${b.name}`))
-      .map((p) => ({ name: p.name, manager: p.manager, ...(p.path !== undefined ? { path: p.path } : {}), ...(p.versions !== undefined ? { versions: { ...p.versions } } : {}) })),
+      .map((p) => ({ name: p.name, manager: p.manager, ...(p.path !== undefined ? { path: p.path } : {}), ...(p.manager === 'artifact' && p.versions !== undefined ? { versions: { ...p.versions } } : {}) })),
     services: [...services].sort((a, b) => cmp(a.name, b.name)).map((s) => ({ ...s })),
     collectors: [...collectors].sort((a, b) => cmp(a.name, b.name)).map((c) => ({ ...c })),
   };

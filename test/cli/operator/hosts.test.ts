@@ -26,7 +26,8 @@ t.test('stead hosts import, list, show, set', async (t) => {
   t.match(bad.stderr, /nothing was imported/);
 
   writeFileSync(join(dir, 'hosts.csv'), `hostname,ip,idc,kind,business,lifecycle,tags,owner\n${rows.join('\n')}\n`);
-  const dry = await stead(['hosts', 'import', 'hosts.csv', '--dry-run']);
+  const dry = await stead(['hosts', 'import', join(dir, 'hosts.csv'), '--dry-run']);
+  t.equal(dry.code, 0, 'FILE may be any path, here an absolute one');
   t.equal(dry.code, 0, dry.stderr);
   t.match(dry.stdout, /would import: 1500 added, 0 changed, 0 removed/);
   const applied = await stead(['hosts', 'import', 'hosts.csv', '--format', 'csv']);

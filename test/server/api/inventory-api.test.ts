@@ -25,7 +25,7 @@ async function appConf(a: TestAgent): Promise<string> {
 }
 
 t.test('inventory API', async (t) => {
-  const fx = await startJobServer(t, {}, { publish: false });
+  const fx = await startJobServer(t, { liveTtlMs: 3_600_000 }, { publish: false });
   t.equal((await fx.publish(repo())).status, 201);
   const web1 = fx.agents['web-1']!;
   t.equal(await appConf(web1), 'idc=sz lifecycle=online\n');
@@ -40,6 +40,10 @@ t.test('inventory API', async (t) => {
   const m = await fx.json('PATCH', '/api/v1/inventory/hosts/web-2', { lifecycle: 'maintenance', reason: 'disk swap' });
   t.equal(m.status, 200, m.body.toString());
   t.match(m.json().event, { host: 'web-2', from: 'online', to: 'maintenance', by: 'admin', reason: 'disk swap' });
+  // The very next selector sees it (the clock stands still: no TTL expiry hides a stale live revision).
+  const left = (await fx.json('POST', '/api/v1/jobs/preview', { targets: 'group:web', script: { lang: 'shell', source: 'true\n' } })).json();
+  t.notOk(left.targets[0].hosts.includes('web-2'), 'a host moved to maintenance is left out of the next job at once');
+  t.match(left.unavailable, [{ host: 'web-2', reason: /lifecycle maintenance/ }]);
   t.equal(await appConf(fx.agents['web-2']!), 'idc=sz lifecycle=maintenance\n', 'catalogs are still served to hosts not online');
 
   // On-online plan: launched once, keyed by the event.
@@ -66,6 +70,10 @@ t.test('inventory API', async (t) => {
   t.same((await q('tag:web and not tag:blue')).json().hosts.map((h: { hostname: string }) => h.hostname), ['ghost-1', 'web-2'], 'tags are the union of repository and store');
   const row = (await q('hostname=web-1')).json().hosts[0];
   t.match(row, { hostname: 'web-1', source: 'both', lifecycle: 'online', idc: 'gz', tags: ['web', 'canary', 'blue'], groups: ['all', 'web'] });
+  t.notOk('os' in row || 'mismatches' in row, 'no facts yet: no OS, no mismatch count');
+  // Facts as the agent's facts report stores them: the row shows the OS and how many fields the agent contradicts.
+  await fx.server.services.hostStates.putFacts('web-1', { hostname: 'other-name', os: { prettyName: 'Debian GNU/Linux 12 (bookworm)' } });
+  t.match((await q('hostname=web-1')).json().hosts[0], { hostname: 'web-1', os: 'Debian GNU/Linux 12 (bookworm)', mismatches: 1 });
   const bad = await q('idc=gz and');
   t.equal(bad.status, 400);
   t.equal(bad.json().error.details.column, 11);

@@ -84,6 +84,15 @@ t.test('inventory reports: validated, bounded, own host only; the tables read th
   t.equal(tooBig.status, 413, 'over 4 MiB');
   const other = await web1.request('PUT', '/api/v1/hosts/web-2/inventory', report([]));
   t.equal(other.status, 403, 'only its own host');
+  const flood = await startJobServer(t, { software: { reportsPerMinute: 2 } });
+  const fa = flood.agents['web-1']!;
+  t.equal((await fa.request('PUT', '/api/v1/hosts/web-1/inventory', report([]))).status, 200);
+  t.equal((await fa.request('PUT', '/api/v1/hosts/web-1/inventory', report([]))).status, 200);
+  const limited = await fa.request('PUT', '/api/v1/hosts/web-1/inventory', report([]));
+  t.equal(limited.status, 429, 'over the per-host rate');
+  t.equal(limited.headers['retry-after'], '60');
+  flood.clock.advance(61_000);
+  t.equal((await fa.request('PUT', '/api/v1/hosts/web-1/inventory', report([]))).status, 200, 'a minute later');
   const tooMany = await web1.request('PUT', '/api/v1/hosts/web-1/inventory', report(Array.from({ length: 1001 }, (_, i) => ({ name: `p${i}`, manager: 'dpkg' as const, version: '1' }))));
   t.equal(tooMany.status, 400, 'more than 1,000 packages');
 
@@ -103,19 +112,23 @@ t.test('inventory reports: validated, bounded, own host only; the tables read th
   t.same(services.services.map((s: any) => `${s.host} ${s.name} ${s.state} ${s.drift}`), ['web-1 nginx running false']);
   const latest = await fx.server.services.software.virtualsOf('web-1');
   t.equal(latest?.virtuals[0]?.name, 'redis-1', 'AgentInventory.virtualsOf');
+  t.equal(latest?.virtuals[0]?.host, undefined, 'no host of that name');
+  // A VM that is itself a reporting host is linked to it.
+  await put(fx.agents['web-2']!, { ...report([]), virtuals: [{ kind: 'vm', name: 'db-1', state: 'running', source: 'libvirt' }] });
+  t.equal((await fx.server.services.software.virtualsOf('web-2'))?.virtuals[0]?.host, 'db-1');
 });
 
 t.test('upgrade to approved: a job rollout whose batch job has one resources step', async (t) => {
   const fx = await server(t);
   await fx.json('PUT', '/api/v1/software/packages/dpkg/curl', { name: 'curl', manager: 'dpkg', approved: '7.88.1-10+deb12u12' });
   await put(fx.agents['web-1']!, report([{ name: 'curl', manager: 'dpkg', version: '7.88.1-10+deb12u5' }]));
-  await put(fx.agents['web-2']!, report([{ name: 'curl', manager: 'dpkg', version: '7.88.1-10+deb12u12' }]));
+  await put(fx.agents['web-2']!, report([{ name: 'curl', manager: 'dpkg', version: '1:7.0-1' }]));
   await put(fx.agents['db-1']!, report([{ name: 'curl', manager: 'dpkg', version: null }]));
   t.equal((await fx.json('POST', '/api/v1/software/packages/pip/requests/upgrade', {})).status, 404, 'not tracked');
   const up = await fx.json('POST', '/api/v1/software/packages/dpkg/curl/upgrade', { policy: { batches: '1,100%' } });
   t.equal(up.status, 201, up.body.toString());
   const { rollout, hosts } = up.json();
-  t.same([...hosts].sort(), ['db-1', 'web-1'], 'the hosts behind: outdated and missing, not the up-to-date one');
+  t.same([...hosts].sort(), ['db-1', 'web-1'], 'the hosts behind: outdated and missing, not web-2 which is ahead (epoch 1)');
   const d = fx.server.services.rollouts.driver;
   await d.kick(rollout);
   await d.settle();

@@ -147,5 +147,17 @@ t.test('the tracking config: sorted, versioned by content, collectors admin-only
   await t.rejects(sw.putCollector('vms', { name: 'vms', lang: 'shell', source: 'echo {}' }, { name: 'bob', role: 'readonly' }), { code: 'FORBIDDEN' });
   await t.rejects(sw.trackPackage('dpkg', 'curl', { name: 'curl', manager: 'dpkg', approved: 'not a version' }, admin), { code: 'BAD_REQUEST' });
   await t.rejects(sw.trackPackage('artifact', 'app', { name: 'app', manager: 'artifact' }, admin), { code: 'BAD_REQUEST' }, 'an artifact needs a path');
+  await sw.trackPackage('artifact', 'app', { name: 'app', manager: 'artifact', path: '/opt/app', approved: 'r2', versions: { r1: 'a'.repeat(64), r2: 'b'.repeat(64) } }, admin);
+  t.same((await sw.trackingConfig()).packages.find((p) => p.name === 'app'), { name: 'app', manager: 'artifact', path: '/opt/app', versions: { r1: 'a'.repeat(64), r2: 'b'.repeat(64) } }, 'artifacts carry their known versions to the agent');
   await t.rejects(sw.untrackService('nope', admin), { code: 'NOT_FOUND' });
+});
+
+t.test('upgrade: a default target list longer than a selector can carry is refused with the count', async (t) => {
+  const { sw } = await open(t);
+  await sw.trackPackage('dpkg', 'curl', { name: 'curl', manager: 'dpkg', approved: '8.0-1' }, admin);
+  for (let i = 0; i < 201; i++) await sw.ingest(`host-${String(i).padStart(3, '0')}`, report([{ name: 'curl', manager: 'dpkg', version: '7.0-1' }]));
+  await t.rejects(sw.upgrade('dpkg', 'curl', {}, admin), { code: 'BAD_REQUEST', message: /201 hosts are behind/ });
+  await t.rejects(sw.upgrade('rpm', 'curl', {}, admin), { code: 'NOT_FOUND' });
+  await sw.trackPackage('npm', 'pm2', { name: 'pm2', manager: 'npm', approved: '5.3.0' }, admin);
+  await t.rejects(sw.upgrade('npm', 'pm2', {}, admin), { code: 'BAD_REQUEST', message: /dpkg/ }, 'only dpkg goes through the engine');
 });
