@@ -15,6 +15,8 @@ export interface TestDeb {
   readonly version: string;
   /** Files the package ships: manifest path → content. */
   readonly files: Readonly<Record<string, string>>;
+  /** Maintainer scripts (preinst, postinst, prerm, postrm): name → script text (made executable). */
+  readonly scripts?: Readonly<Record<string, string>>;
 }
 
 /** Why the apt world cannot be built here, or undefined when dpkg-deb, dpkg and apt-get exist. */
@@ -43,6 +45,7 @@ export function buildRepo(dir: string, debs: readonly TestDeb[]): string {
       mkdirSync(join(real, '..'), { recursive: true });
       writeFileSync(real, content);
     }
+    for (const [name, text] of Object.entries(d.scripts ?? {})) writeFileSync(join(tree, 'DEBIAN', name), text, { mode: 0o755 });
     const file = `${d.name}_${d.version}_all.deb`;
     execFileSync('dpkg-deb', ['--root-owner-group', '-Zgzip', '--build', tree, join(repo, file)], { stdio: 'ignore' });
     const bytes = readFileSync(join(repo, file));
