@@ -21,7 +21,8 @@ export interface SteadResult {
 }
 
 /** Runs `node dist/cli/main.js ...args`; resolves when it exits (killed after timeoutMs, default 120 s). */
-export function runStead(args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {}): Promise<SteadResult> {
+/** `onStderr` sees the stderr so far after each chunk (a test can act once the command printed a line). */
+export function runStead(args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string; onStderr?: (soFar: string) => void } = {}): Promise<SteadResult> {
   if (!existsSync(steadMain)) throw new Error(`${steadMain} is missing: build first (npx tsc -p tsconfig.json)`);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [steadMain, ...args], {
@@ -32,7 +33,10 @@ export function runStead(args: readonly string[], opts: { cwd?: string; env?: No
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      opts.onStderr?.(stderr);
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
     child.on('error', (err) => {
       clearTimeout(timer);

@@ -124,12 +124,16 @@ t.test('stead job run --batches against a real server and agent daemons', { skip
 
   await t.test('--wait follows the rollout through the manual gate to its end: exit 0, a line per batch change', async (t) => {
     const before = new Set(((await server.api('GET', '/api/v1/rollouts')).body.rollouts as Rollout[]).map((r) => r.id));
-    const waiting = stead([...run, '--batches', '1,100%', '--gate', 'manual', '--wait']);
+    // Continue only once the waiting command has printed the gate: it polls, and a continue sent
+    // before its next poll would let it miss the waiting state (a race under load, not a bug).
+    let sawGate = false;
+    const waiting = runStead([...run, '--batches', '1,100%', '--gate', 'manual', '--wait'], { cwd: join(dir, 'cli'), env, timeoutMs: 180_000, onStderr: (s) => (sawGate ||= /waiting for approval of the next batch/.test(s)) });
     const started = await waitFor('the --wait rollout at its gate', async () => {
       const list = (await server.api('GET', '/api/v1/rollouts')).body.rollouts as Rollout[];
       return list.find((r) => !before.has(r.id) && (r.state === 'waiting' || r.state === 'paused'));
     }, 120_000, 250);
     t.equal(started.state, 'waiting');
+    await waitFor('the waiting command to print the gate', async () => sawGate || undefined, 120_000, 100);
     const cont = await stead(['rollout', 'continue', started.id, '--json']);
     t.equal(cont.code, 0, cont.stderr);
     const r = await waiting;
