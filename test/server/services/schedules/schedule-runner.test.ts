@@ -69,6 +69,9 @@ t.test('a schedule firing on a fake clock', async (t) => {
   t.same((await svc.get('soon')).nextRuns, [], 'a once schedule has no next run after it fired');
 
   // Disabled: nothing fires; enabled again: the runs it slept through are not "missed".
+  // The tick that fired 'soon' must be over first: a tick that read the schedules before the
+  // disable and the clock after the jump would fire nightly (a race of the test, not a missed disable).
+  await until(() => timer.sleeping === 1);
   await svc.setEnabled('nightly', false);
   timer.set(at('2026-03-10T10:00:00Z'));
   await until(() => timer.sleeping === 1);
