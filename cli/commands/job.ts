@@ -8,7 +8,7 @@ import { connectionUsage } from '../operator/connection.js';
 import { operatorExitCodes } from '../operator/errors.js';
 import { afterLaunch, getJob } from '../operator/launch.js';
 import { afterRolloutLaunch, refuseRolloutOption } from '../operator/rollout-launch.js';
-import { RolloutOptionError, rolloutPolicyFromFlags, type PolicyBody } from '../operator/rollout-view.js';
+import { RolloutOptionError, rolloutFlagOptions, rolloutPolicyFromFlags, type PolicyBody } from '../operator/rollout-view.js';
 import { asJobView, formatJob, progressLine } from '../operator/job-view.js';
 import { printJson, printLines, table, cell } from '../operator/output.js';
 import { withSession } from '../operator/session.js';
@@ -94,10 +94,7 @@ export async function launchBody(args: string[], io: CliIo): Promise<{ body: Rec
     'dry-run': { type: 'boolean' },
     'include-inactive': { type: 'boolean' },
     wait: { type: 'boolean' },
-    batches: { type: 'string' },
-    gate: { type: 'string' },
-    'wait-between': { type: 'string' },
-    'max-failures': { type: 'string' },
+    ...rolloutFlagOptions,
   });
   if (values.help) return 'help';
   noPositionals(positionals);

@@ -10,7 +10,7 @@ import { connectionUsage } from '../operator/connection.js';
 import { OperatorError, operatorExitCodes } from '../operator/errors.js';
 import { cell, printJson, printLines } from '../operator/output.js';
 import { afterRolloutLaunch, refuseRolloutOption } from '../operator/rollout-launch.js';
-import { RolloutOptionError, rolloutPolicyFromFlags } from '../operator/rollout-view.js';
+import { RolloutOptionError, rolloutFlagOptions, rolloutPolicyFromFlags } from '../operator/rollout-view.js';
 import { withSession } from '../operator/session.js';
 import { packageLines, versionLines } from '../operator/software-view.js';
 
@@ -148,10 +148,7 @@ async function upgrade(args: string[], io: CliIo): Promise<number> {
     targets: { type: 'string' },
     to: { type: 'string' },
     wait: { type: 'boolean' },
-    batches: { type: 'string' },
-    gate: { type: 'string' },
-    'wait-between': { type: 'string' },
-    'max-failures': { type: 'string' },
+    ...rolloutFlagOptions,
   });
   if (values.help) return help(io);
   const name = oneId('package NAME', positionals);

@@ -10,7 +10,7 @@ import { OperatorError, operatorExitCodes } from '../operator/errors.js';
 import { cell, jsonText, printJson } from '../operator/output.js';
 import { readRepositoryFiles } from '../operator/repo-files.js';
 import { refuseRolloutOption } from '../operator/rollout-launch.js';
-import { RolloutOptionError, rolloutPolicyFromFlags, stateLine } from '../operator/rollout-view.js';
+import { RolloutOptionError, rolloutFlagOptions, rolloutPolicyFromFlags, stateLine } from '../operator/rollout-view.js';
 import { withSession } from '../operator/session.js';
 
 export const usage = `Usage: stead publish DIR [--message M] [--batches EXPR] [--gate manual|auto]
@@ -81,10 +81,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, {
     ...commonOptions,
     message: { type: 'string', short: 'm' },
-    batches: { type: 'string' },
-    gate: { type: 'string' },
-    'wait-between': { type: 'string' },
-    'max-failures': { type: 'string' },
+    ...rolloutFlagOptions,
   });
   if (values.help) {
     writeLine(io.stdout, usage);

@@ -10,7 +10,7 @@ import { connectionUsage } from '../operator/connection.js';
 import { OperatorError, operatorExitCodes } from '../operator/errors.js';
 import { afterLaunch } from '../operator/launch.js';
 import { afterRolloutLaunch, refuseRolloutOption } from '../operator/rollout-launch.js';
-import { RolloutOptionError, rolloutPolicyFromFlags } from '../operator/rollout-view.js';
+import { RolloutOptionError, rolloutFlagOptions, rolloutPolicyFromFlags } from '../operator/rollout-view.js';
 import { withSession } from '../operator/session.js';
 
 export const usage = `Usage: stead service <start|stop|restart> NAME --targets SEL [options]
@@ -57,10 +57,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     targets: { type: 'string' },
     'include-inactive': { type: 'boolean' },
     wait: { type: 'boolean' },
-    batches: { type: 'string' },
-    gate: { type: 'string' },
-    'wait-between': { type: 'string' },
-    'max-failures': { type: 'string' },
+    ...rolloutFlagOptions,
   });
   if (values.help) {
     writeLine(io.stdout, usage);

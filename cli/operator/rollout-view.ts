@@ -46,6 +46,14 @@ export function maxFailures(v: string): { count: number } | { percent: number } 
   throw new RolloutOptionError(`--max-failures takes a number of hosts (3) or a percentage (10%), got ${JSON.stringify(v.slice(0, 50))}`);
 }
 
+/** The batch flags every rollout-starting command takes (parse options; read by rolloutPolicyFromFlags). */
+export const rolloutFlagOptions = {
+  batches: { type: 'string' },
+  gate: { type: 'string' },
+  'wait-between': { type: 'string' },
+  'max-failures': { type: 'string' },
+} as const;
+
 /** The rollout policy of `stead publish` and `stead job run`, or undefined without --batches (to every host at once). */
 export function rolloutPolicyFromFlags(f: RolloutFlags): PolicyBody | undefined {
   if (f.batches === undefined) {

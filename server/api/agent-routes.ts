@@ -16,6 +16,7 @@ import { checkProtocol } from './protocol.js';
 import { serveBlob, serveBlobLimited } from './blob-response.js';
 import { requestSignal } from './request-signal.js';
 import type { RouteSpec } from './route-spec.js';
+import { answerNotModified } from './route-helpers.js';
 
 const enrollGuard: Guard<EnrollRequest> = compileGuard(enrollRequestSchema);
 const reportGuard: Guard<RunReport> = compileGuard(runReportSchema);
@@ -90,14 +91,7 @@ export const agentRoutes: readonly RouteSpec[] = [
       // A tracking config that cannot be read now does not cost the agent its catalog.
       const tracking = await s.software.trackingVersion().catch(() => undefined);
       if (tracking !== undefined) ctx.set('X-Stead-Tracking', tracking);
-      const etag = `"${served.etag}"`;
-      ctx.set('ETag', etag);
-      ctx.set('Cache-Control', 'private, no-cache');
-      const inm = ctx.get('if-none-match');
-      if (inm && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag || t.trim() === '*')) {
-        ctx.status = 304;
-        return;
-      }
+      if (answerNotModified(ctx, served.etag)) return;
       ctx.type = 'application/json';
       ctx.body = served.body;
     },

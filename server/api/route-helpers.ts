@@ -12,3 +12,19 @@ export function operatorOf(ctx: AppContext): OperatorPrincipal {
   if (!p || p.kind !== 'operator') throw new ApiError('UNAUTHENTICATED', 'an operator token is required');
   return p;
 }
+
+/**
+ * Sets a strong ETag (and private, no-cache) and answers 304 when If-None-Match names it (or *).
+ * Returns true when the 304 is set: the handler writes no body.
+ */
+export function answerNotModified(ctx: AppContext, tag: string): boolean {
+  const etag = `"${tag}"`;
+  ctx.set('ETag', etag);
+  ctx.set('Cache-Control', 'private, no-cache');
+  const inm = ctx.get('if-none-match');
+  if (inm && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag || t.trim() === '*')) {
+    ctx.status = 304;
+    return true;
+  }
+  return false;
+}

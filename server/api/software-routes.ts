@@ -34,7 +34,7 @@ import { ownHost } from './agent-routes.js';
 import type { AppContext } from './app-state.js';
 import { jsonBody } from './body.js';
 import { checkProtocol } from './protocol.js';
-import { errorResponse as err, operatorOf } from './route-helpers.js';
+import { answerNotModified, errorResponse as err, operatorOf } from './route-helpers.js';
 import type { RouteSpec } from './route-spec.js';
 
 type UpgradeRequest = { targets?: string; policy?: RolloutPolicy; version?: string };
@@ -130,14 +130,7 @@ export const softwareRoutes: readonly RouteSpec[] = [
       checkProtocol(ctx);
       ownHost(ctx);
       const config = await s.software.trackingConfig();
-      const etag = `"${config.version}"`;
-      ctx.set('ETag', etag);
-      ctx.set('Cache-Control', 'private, no-cache');
-      const inm = ctx.get('if-none-match');
-      if (inm && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag || t.trim() === '*')) {
-        ctx.status = 304;
-        return;
-      }
+      if (answerNotModified(ctx, config.version)) return;
       ctx.body = config;
     },
   },

@@ -12,7 +12,7 @@ import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import type { Page } from 'playwright-core';
-import { chromiumMissing, openBrowser, layoutProblems } from '../helpers/browser.js';
+import { consoleLogin, chromiumMissing, openBrowser, layoutProblems } from '../helpers/browser.js';
 import { AgentProcess, buildOnce, fleetRepository, freePort, hasCommand, ServerProcess, waitFor } from '../helpers/e2e-fleet.js';
 
 await buildOnce();
@@ -58,12 +58,7 @@ t.test('revision history, diff, plan and rollouts in the console (real Chromium,
       copyFileSync(file, join(keep, `${name}.png`));
     }
   };
-  const login = async (page: Page): Promise<void> => {
-    await page.goto(`${server.url}/login`);
-    await page.fill('input[name=token]', server.adminToken);
-    await page.click('button[type=submit]');
-    await page.waitForSelector('#compliance-chart', { timeout: 60_000 });
-  };
+  const login = (page: Page): Promise<void> => consoleLogin(page, server.url, server.adminToken);
   const fits = async (page: Page, name: string): Promise<void> => {
     const p = await layoutProblems(page);
     t.ok(p.scrollWidth <= 390, `${name} fits 390 px (scrollWidth ${p.scrollWidth})`, { wide: p.wide });

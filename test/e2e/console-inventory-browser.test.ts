@@ -16,7 +16,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import type { Page } from 'playwright-core';
-import { chromiumMissing, layoutProblems, openBrowser } from '../helpers/browser.js';
+import { consoleLogin, chromiumMissing, layoutProblems, openBrowser } from '../helpers/browser.js';
 import { startServer } from '../helpers/server-fixture.js';
 import { ManualClock } from '../../server/domain/clock.js';
 import { seedConsoleInventory } from '../helpers/console-inventory-seed.js';
@@ -45,12 +45,7 @@ t.test('inventory, software and services pages in Chromium, at 1280 and 390 px',
       copyFileSync(file, join(keep, `${name}.png`));
     }
   };
-  const login = async (page: Page): Promise<void> => {
-    await page.goto(`${fx.base}/login`);
-    await page.fill('input[name=token]', fx.adminToken);
-    await page.click('button[type=submit]');
-    await page.waitForSelector('#compliance-chart', { timeout: 60_000 });
-  };
+  const login = (page: Page): Promise<void> => consoleLogin(page, fx.base, fx.adminToken);
   const fits = async (page: Page, name: string): Promise<void> => {
     const p = await layoutProblems(page);
     t.ok(p.scrollWidth <= 390, `${name} fits 390 px (scrollWidth ${p.scrollWidth})`, { wide: p.wide });

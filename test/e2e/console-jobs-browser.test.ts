@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import type { Page } from 'playwright-core';
 import { newNonce, signRequest } from '../../agent/identity/request-signature.js';
-import { chromiumMissing, openBrowser, layoutProblems } from '../helpers/browser.js';
+import { consoleLogin, chromiumMissing, openBrowser, layoutProblems } from '../helpers/browser.js';
 import { buildOnce, freePort, hasCommand, ServerProcess, waitFor } from '../helpers/e2e-fleet.js';
 
 await buildOnce();
@@ -103,12 +103,7 @@ t.test('jobs in the console: launch, live progress, output, plans; 390 px (real 
       copyFileSync(file, join(keep, `${name}.png`));
     }
   };
-  const login = async (page: Page): Promise<void> => {
-    await page.goto(`${server.url}/login`);
-    await page.fill('input[name=token]', server.adminToken);
-    await page.click('button[type=submit]');
-    await page.waitForSelector('#compliance-chart', { timeout: 60_000 });
-  };
+  const login = (page: Page): Promise<void> => consoleLogin(page, server.url, server.adminToken);
 
   const { page, errors } = await openBrowser(t);
   await login(page);

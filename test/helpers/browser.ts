@@ -72,3 +72,11 @@ export async function layoutProblems(page: Page): Promise<{ scrollWidth: number;
     return { scrollWidth: document.scrollingElement.scrollWidth, small, wide };
   })()`);
 }
+
+/** Logs in to the console with an operator token and waits for the dashboard. */
+export async function consoleLogin(page: Page, base: string, token: string): Promise<void> {
+  await page.goto(`${base}/login`);
+  await page.fill('input[name=token]', token);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('#compliance-chart', { timeout: 60_000 });
+}
