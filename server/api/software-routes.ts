@@ -29,6 +29,7 @@ import type { RolloutPolicy } from '../../schemas/api/rollouts.js';
 import { compileGuard, type Guard } from '../../schemas/validate.js';
 import type { VersionStatus } from '../../schemas/version-order.js';
 import { ApiError } from '../domain/errors.js';
+import { hostNamePatternSource } from '../domain/host-name.js';
 import type { SoftwareActor } from '../services/software/software-service.js';
 import { ownHost } from './agent-routes.js';
 import type { AppContext } from './app-state.js';
@@ -60,7 +61,8 @@ const statuses = packageStatus.enum as readonly string[];
 const nameRe = /^[A-Za-z0-9@][A-Za-z0-9@+._/-]{0,127}$/;
 const serviceRe = /^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,127}$/;
 const collectorRe = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-const hostRe = /^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/;
+// Host names follow the one rule of server/domain/host-name.ts (as every other route does).
+const hostRe = new RegExp(hostNamePatternSource);
 
 function actor(ctx: AppContext): SoftwareActor {
   const p = operatorOf(ctx);

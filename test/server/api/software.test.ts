@@ -103,6 +103,9 @@ t.test('inventory reports: validated, bounded, own host only; the tables read th
   t.same(one.packages.map((r: any) => r.host), ['web-1']);
   t.equal((await fx.json('GET', '/api/v1/software/packages/dpkg/nope')).status, 404);
   t.equal((await fx.json('GET', '/api/v1/software/packages?status=weird')).status, 400);
+  // Host names follow the API's one rule: "_" is allowed (as in enrollment), "a..b" is not.
+  t.equal((await fx.json('GET', '/api/v1/software/packages?host=db_1')).status, 200);
+  t.equal((await fx.json('GET', '/api/v1/software/services?host=a..b')).status, 400);
   const host = (await fx.json('GET', '/api/v1/software/hosts/web-1')).json();
   t.equal(host.packages[0].arch, 'amd64');
   t.equal(host.services[0].state, 'running');
