@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Folders of run-time assets. Add a line for a new one. */
-const assetDirs = ['server/services/scripts/base', 'agent/jobs/lib'];
+const assetDirs = ['server/services/scripts/base', 'agent/jobs/lib', 'server/web/assets'];
 
 for (const dir of assetDirs) {
   const from = join(root, dir);

@@ -42,6 +42,7 @@ import { mountDeliveryPages } from './delivery/delivery-pages.js';
 import { consolePortsOf, type ConsolePorts } from './console-ports.js';
 import { mountInventoryPages } from './inventory/inventory-pages.js';
 import { mountSoftwarePages } from './software/software-pages.js';
+import { mountAssets } from './assets.js';
 
 const refreshSeconds = 5;
 const chartHours = 48;
@@ -63,10 +64,13 @@ function sameOrigin(ctx: AppContext): boolean {
   }
 }
 
+/** Scripts and styles only from this origin (the asset route); no inline script, no eval (ADR 0019). */
+export const consoleCsp = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
 function html(ctx: AppContext, body: string, status = 200): void {
   ctx.status = status;
   ctx.type = 'text/html; charset=utf-8';
-  ctx.set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+  ctx.set('Content-Security-Policy', consoleCsp);
   ctx.set('Cache-Control', 'no-store');
   // Same-origin form posts must carry a real Origin (no-referrer would make it "null").
   ctx.set('Referrer-Policy', 'same-origin');
@@ -135,6 +139,7 @@ export function consoleRouter(services: Services, opts: { secureCookies: boolean
       return frame(ctx, services, op, nav, pendingKeys(await services.enrollment.list()).length, refreshable);
     },
   };
+  mountAssets(router);
   scriptPages(router, kit);
   mountJobPages(router, kit);
   mountPlanPages(router, kit);

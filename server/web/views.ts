@@ -84,7 +84,9 @@ export const layout = (body: string, extraStyle = ''): string => `<!doctype html
 <html lang="en"><head><meta charset="utf-8"><title>{% if title %}{{ title }} · {% endif %}Stead</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 {% if refresh %}<meta http-equiv="refresh" content="{{ refresh }}">{% endif %}
-<style>${style}${extraStyle}</style></head><body>
+<style>${style}${extraStyle}</style>
+{% for s in styles %}<link rel="stylesheet" href="/assets/{{ s }}">{% endfor %}
+<script src="/assets/console.js" defer></script>{% for s in scripts %}<script src="/assets/{{ s }}" defer></script>{% endfor %}</head><body>
 {% if operator %}<header><a class="brand" href="/">Stead</a><nav>
 <a href="/"{% if nav == "overview" %} class="on"{% endif %}>Overview</a>
 <a href="/enrollment"{% if nav == "enrollment" %} class="on"{% endif %}>Enrollment{% if pendingCount %} <span class="s pending">{{ pendingCount }}</span>{% endif %}</a>
@@ -98,6 +100,9 @@ export const layout = (body: string, extraStyle = ''): string => `<!doctype html
 <a href="/accounts"{% if nav == "accounts" %} class="on"{% endif %}>Accounts</a>
 <a href="/jobs"{% if nav == "jobs" %} class="on"{% endif %}>Jobs</a>
 <a href="/plans"{% if nav == "plans" %} class="on"{% endif %}>Plans</a>
+<a href="/manifests"{% if nav == "manifests" %} class="on"{% endif %}>Manifests</a>
+<a href="/audit"{% if nav == "audit" %} class="on"{% endif %}>Audit</a>
+{% if role == "admin" %}<a href="/users"{% if nav == "users" %} class="on"{% endif %}>Users</a>{% endif %}
 </nav><div class="who"><span>{{ operator }} ({{ role }})</span>
 <form class="inline" method="post" action="/logout"><button type="submit">Log out</button></form></div></header>{% endif %}
 <main>${body}
