@@ -22,8 +22,7 @@ export const scopeSchema = {
 const password = { type: 'string', minLength: 1, maxLength: 1024, description: '12–1024 bytes of UTF-8.' } as const;
 const userName = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z][A-Za-z0-9._-]*$', description: 'A letter, then letters, digits, . _ -' } as const;
 
-export const userSchema = {
-  $id: 'urn:stead:api:user',
+const userObject = {
   type: 'object',
   additionalProperties: false,
   required: ['name', 'role', 'disabled', 'createdAt', 'updatedAt', 'passwordChangedAt'],
@@ -38,6 +37,8 @@ export const userSchema = {
     lastLoginAt: isoTime,
   },
 } as const;
+
+export const userSchema = { $id: 'urn:stead:api:user', ...userObject } as const;
 export type User = FromSchema<typeof userSchema>;
 
 export const userListSchema = {
@@ -45,7 +46,7 @@ export const userListSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['users'],
-  properties: { users: { type: 'array', items: userSchema, description: 'Every user, by name.' } },
+  properties: { users: { type: 'array', items: userObject, description: 'Every user, by name.' } },
 } as const;
 
 export const userCreateSchema = {
