@@ -38,6 +38,7 @@ import { enrollmentView, errorView, hostView, loginView, overviewView } from './
 import { SHORT_REVISION_ID } from '../services/revision-service.js';
 import type { ConsoleKit } from './console-kit.js';
 import { scriptPages } from './scripts/script-pages.js';
+import { mountUserPages } from './users/user-pages.js';
 import { mountJobPages } from './jobs/job-pages.js';
 import { mountPlanPages } from './jobs/plan-pages.js';
 import { mountDeliveryPages } from './delivery/delivery-pages.js';
@@ -151,6 +152,7 @@ export function consoleRouter(services: Services, opts: { secureCookies: boolean
   };
   mountAssets(router);
   scriptPages(router, kit);
+  mountUserPages(router, kit);
   mountJobPages(router, kit);
   mountPlanPages(router, kit);
   mountDeliveryPages(router, kit);
@@ -340,15 +342,18 @@ export function consoleRouter(services: Services, opts: { secureCookies: boolean
     requireMediaType(ctx, ['application/x-www-form-urlencoded']);
     const form = new URLSearchParams((await readRawBody(ctx, 8 * 1024)).toString('utf8'));
     const token = form.get('token') ?? '';
+    const user = (form.get('user') ?? '').trim();
     let session;
     try {
-      session = await services.operators.login(token);
-    } catch {
+      // A user name and password, or (the second form) an operator token.
+      session = token !== '' ? await services.operators.login(token, ip) : await services.operators.loginPassword(user, form.get('password') ?? '', ip);
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.status !== 401) throw err;
       const cur = f && now - f.since < 60_000 ? f : { count: 0, since: now };
       cur.count++;
       failures.set(ip, cur);
       if (failures.size > 10_000) failures.clear();
-      html(ctx, loginView({ title: 'Log in', error: 'That token is not valid.' }), 401);
+      html(ctx, loginView({ title: 'Log in', user, error: token !== '' ? 'That token is not valid.' : 'The user name or password is not right.' }), 401);
       return;
     }
     failures.delete(ip);
@@ -360,7 +365,7 @@ export function consoleRouter(services: Services, opts: { secureCookies: boolean
     ctx.state.routeName = '/logout';
     if (!sameOrigin(ctx)) throw new ApiError('FORBIDDEN', 'cross-origin form post refused');
     const sid = ctx.cookies.get(sessionCookie);
-    if (sid) services.operators.logout(sid);
+    if (sid) await services.operators.logout(sid, ctx.ip);
     ctx.cookies.set(sessionCookie, '', { httpOnly: true, sameSite: 'strict', secure: opts.secureCookies, path: '/', expires: new Date(0), overwrite: true });
     ctx.redirect('/login');
   });
