@@ -29,6 +29,12 @@ export async function hashPassword(password: string): Promise<string> {
 
 let dummy: Promise<string> | undefined;
 
+/** The hash an unknown user's password is verified against (same algorithm and parameters as real ones). */
+export function dummyHash(): Promise<string> {
+  dummy ??= hash('stead-dummy-password-never-matches', options);
+  return dummy;
+}
+
 /**
  * Whether `password` matches `stored`; with `stored` undefined (no such user) a dummy hash is
  * verified instead and the answer is false. A password outside the bounds is false at once
@@ -37,8 +43,7 @@ let dummy: Promise<string> | undefined;
 export async function verifyPassword(stored: string | undefined, password: string): Promise<boolean> {
   const n = Buffer.byteLength(password, 'utf8');
   if (n < minPasswordBytes || n > maxPasswordBytes) return false;
-  dummy ??= hash('stead-dummy-password-never-matches', options);
-  const target = stored ?? (await dummy);
+  const target = stored ?? (await dummyHash());
   let ok = false;
   try {
     ok = await verify(target, password);
