@@ -21,7 +21,14 @@ Options:
   --json       JSON on stdout
   -h, --help   show this help
 
-${connectionUsage}`;
+${connectionUsage}
+
+Exit codes:
+  0   logged out
+  2   the server refused the request (an operator token, not a session)
+  3   the session had already ended
+  4   the server could not be reached, timed out or failed
+  64  usage error`;
 
 export async function run(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, commonOptions);
