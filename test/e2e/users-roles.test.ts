@@ -39,7 +39,7 @@ async function login(server: ServerProcess, user: string, password: string): Pro
 }
 
 t.test('users, roles and scopes with real agents', { skip: ready ? false : 'the build has no `stead server` command' }, async (t) => {
-  const dir = t.testdir({ fleet: {}, home: {} });
+  const dir = t.testdir({ fleet: { 'pay-1': { root: {}, data: {} }, 'shop-1': { root: {}, data: {} } }, home: {} });
   const hosts = [{ name: 'pay-1' }, { name: 'shop-1' }];
   const fleet = await startFleet(t, join(dir, 'fleet'), hosts.map((h) => h.name), inventoryRepository(hosts), 30);
   const server = fleet.server;
