@@ -8,11 +8,13 @@ export interface CliIo {
   readonly stderr: NodeJS.WritableStream;
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
+  /** Standard input (passwords piped to `stead login`); absent: none. */
+  readonly stdin?: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
 }
 
 /** The CliIo of the running process. */
 export function processIo(): CliIo {
-  return { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), env: process.env };
+  return { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), env: process.env, stdin: process.stdin };
 }
 
 /** Writes one line (a newline is added). */

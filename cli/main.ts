@@ -33,6 +33,9 @@ export const commands = {
   services: 'List tracked services per host with drift; track, untrack',
   service: 'Start, stop or restart a tracked service on hosts (a job, or a rollout in batches)',
   collectors: 'List, set and remove collector scripts agents run to find virtual resources',
+  login: 'Log in with a user name and password; saves a session token for the other commands',
+  logout: 'End the saved login session and delete its token file',
+  users: 'List, add, change and delete console and CLI users (admins)',
 } as const;
 export type CommandName = keyof typeof commands;
 

@@ -29,6 +29,8 @@ import { JobTemplates } from './services/jobs/job-templates.js';
 import { PlanService } from './services/jobs/plan-service.js';
 import { TransferLimiter } from './services/jobs/transfer-limiter.js';
 import { OperatorAuthService } from './services/operator-auth-service.js';
+import { UserService } from './services/users/user-service.js';
+import { ScopeGuard } from './services/users/scope-guard.js';
 import { ReportService } from './services/report-service.js';
 import type { JobLauncher } from './services/schedules/job-launcher.js';
 import type { ScheduleRunnerOptions } from './services/schedules/schedule-runner.js';
@@ -233,11 +235,15 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       runners: config.jobs?.runners ?? realStepRunners({ templates: jobTemplates, clock }),
     };
     const planDriver = new PlanDriver(jobCollections, clock, jobTargets, jobPorts.runners, jobChannel, log.child({ component: 'jobs' }), config.jobs?.driver ?? {});
-    const jobs = new JobService(jobCollections, clock, jobPorts, jobTargets, planDriver, jobChannel, auditLog);
+    // Scoped operators' targets are checked against the inventory (made below, read late).
+    let inventoryRef: InventoryService | undefined;
+    const scopes = new ScopeGuard(async (signal) => (inventoryRef ? inventoryRef.all(signal) : []));
+    const jobs = new JobService(jobCollections, clock, jobPorts, jobTargets, planDriver, jobChannel, auditLog, scopes);
     const plans = await PlanService.open(store, clock);
     // The inventory (ADR 0018): revisions load with its overlay, group: selectors see its dynamic
     // groups, and a host moved to online runs the on-online plan.
     const inventory = await InventoryService.open(store, { revisions, hostStates, auditLog, clock, log: log.child({ component: 'inventory' }), launcher: planLauncher(jobs, plans) });
+    inventoryRef = inventory;
     revisions.setInventory(inventory);
     jobTargets.setInventoryGroups(inventory);
     // Rollouts (ADR 0017): one engine, a target per kind; hosts of started batches of the active
@@ -245,7 +251,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
     const rolloutDocs = await openRollouts(store);
     const rolloutTarget: TargetFor = (d) => (d.kind === 'revision' ? new RevisionTarget(d.revision ?? '', d.previous, revisions, reports, jobTargets, (id, by) => gitService.activate(id, by), d.policy.includeInactive === true) : new JobTarget(d.policy.includeInactive === true ? { ...d.job!, includeInactive: true } : d.job!, d.createdBy, jobs, jobTargets));
     const rolloutDriver = new RolloutDriver(rolloutDocs, clock, rolloutTarget, config.rollouts?.probe ?? rolloutProbe(jobPorts.scripts, clock), auditLog, log.child({ component: 'rollouts' }), config.rollouts?.driver ?? {});
-    const rollouts = new RolloutService(rolloutDocs, clock, rolloutTarget, rolloutDriver, auditLog);
+    const rollouts = new RolloutService(rolloutDocs, clock, rolloutTarget, rolloutDriver, auditLog, scopes);
     catalogs.setRevisionPin(rollouts);
     // Schedules fire through the job service unless a test passes its own launcher.
     const jobLauncher = config.jobLauncher ?? scheduleLauncher(jobs, plans);
@@ -255,7 +261,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       sharedNonces,
       enrollLimiter: new RateLimiter(clock, config.enrollPerMinute ?? 120, 60_000),
       enrollment,
-      operators: await OperatorAuthService.open(store, clock, config.identityTtlMs !== undefined ? { cacheTtlMs: config.identityTtlMs } : {}),
+      operators: await OperatorAuthService.open(store, clock, { users: await UserService.open(store, clock, auditLog), auditLog }, config.identityTtlMs !== undefined ? { cacheTtlMs: config.identityTtlMs } : {}),
       hostStates,
       reports,
       reportQuota: new ReportQuota(clock, config.reports ?? {}),

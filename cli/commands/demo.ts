@@ -12,6 +12,7 @@
  * demo behaves exactly like a deployment. Server and agent logs go to <dir>/server.log and
  * <dir>/agent.log.
  */
+import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, promises as fsp } from 'node:fs';
@@ -227,6 +228,11 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     const bootFile = join(dir, 'bootstrap-token');
     await fsp.writeFile(bootFile, `${boot.body.token as string}\n`, { mode: 0o600 });
 
+    // A console user "demo" (admin) with a random password, printed below (a second run keeps the first's).
+    const demoPassword = randomBytes(12).toString('base64url');
+    const demoUser = await http.call('POST', '/api/v1/users', { name: 'demo', role: 'admin', password: demoPassword });
+    const login = demoUser.status === 201 ? `user demo, password ${demoPassword}` : undefined;
+
     // 4. The agent.
     const agentLog = createWriteStream(join(dir, 'agent.log'), { flags: 'a', mode: 0o600 });
     agent = spawn(process.execPath, [MAIN_JS, 'agent', '--server', url, '--data-dir', agentDir, '--root', root, '--host', 'demo-1', '--interval', String(interval), '--splay', '0', '--bootstrap-token-file', bootFile], { cwd: io.cwd, env: { MALLOC_ARENA_MAX: '2', ...io.env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -239,6 +245,8 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     say('');
     say('Stead demo is running.');
     say(`  Console and API:   ${url}/   (admin token in ${rel(tokenFile)})`);
+    if (login) say(`  Console login:     ${login}   (or the admin token)`);
+    else say(`  Console login:     the admin token, or user demo with the password printed by the first run`);
     say(`  Sandbox root:      ${rel(root)}   (host demo-1 lives here; /srv/shop is under it)`);
     say(`  Logs:              ${rel(join(dir, 'server.log'))}, ${rel(join(dir, 'agent.log'))}`);
     say(`  Agent runs every ${interval} s; each run prints a line below.`);

@@ -47,7 +47,7 @@ export class OperatorClient {
   /** Sends a request with a raw body of `contentType` (a file upload); resolves the parsed JSON answer. */
   async send<T = unknown>(method: Method, path: string, raw: Buffer | undefined, contentType: string | undefined, signal: AbortSignal = new AbortController().signal): Promise<T> {
     const url = this.url(path);
-    const headers: Record<string, string> = { accept: 'application/json', authorization: `Bearer ${this.#conn.token}` };
+    const headers: Record<string, string> = { accept: 'application/json', ...(this.#conn.token !== '' ? { authorization: `Bearer ${this.#conn.token}` } : {}) };
     if (raw !== undefined && contentType !== undefined) headers['content-type'] = contentType;
     let res: HttpResponse;
     try {

@@ -21,7 +21,8 @@ export const connectionOptions = {
 export const connectionUsage = `Connection:
   --server URL             the Stead server; default $STEAD_SERVER
   --token-file FILE        file holding an operator token; default $STEAD_TOKEN_FILE, else the
-                           token itself in $STEAD_TOKEN (a file others can read is refused)
+                           token itself in $STEAD_TOKEN, else the file \`stead login\` wrote
+                           (~/.config/stead/token; a file others can read is refused)
   --ca FILE                PEM CA bundle to trust for an https:// server (also --ca-file);
                            default $STEAD_CA_FILE
   --request-timeout S      give up on a request the server does not answer within S seconds;
@@ -97,7 +98,12 @@ async function resolveToken(flag: string | undefined, io: CliIo, warnings: strin
     source = 'STEAD_TOKEN';
     token = io.env['STEAD_TOKEN']!.trim();
   } else {
-    throw new UsageError('no operator token: give --token-file FILE, or set STEAD_TOKEN_FILE or STEAD_TOKEN');
+    const saved = defaultTokenFile(io.env);
+    if (saved === undefined || !(await fsp.stat(saved).then((st) => st.isFile(), () => false))) {
+      throw new UsageError('no operator token: give --token-file FILE, set STEAD_TOKEN_FILE or STEAD_TOKEN, or log in with `stead login --user NAME`');
+    }
+    source = `the saved login (${saved})`;
+    token = await readTokenFile(saved, source, warnings);
   }
   if (token === '') throw new UsageError(`the token in ${source} is empty`);
   if (token.length > 1024 || !TOKEN.test(token)) throw new UsageError(`the token in ${source} is not a token (expected one line of letters, digits and - _ . ~ + /)`);
@@ -132,6 +138,12 @@ export async function readTokenFile(path: string, source: string, warnings: stri
   } finally {
     await fh.close();
   }
+}
+
+/** Where `stead login` saves its session token by default: $XDG_CONFIG_HOME/stead/token, else ~/.config/stead/token. */
+export function defaultTokenFile(env: NodeJS.ProcessEnv): string | undefined {
+  const config = nonEmpty(env['XDG_CONFIG_HOME']) ?? (nonEmpty(env['HOME']) !== undefined ? `${env['HOME']}/.config` : undefined);
+  return config === undefined ? undefined : `${config}/stead/token`;
 }
 
 function requestTimeout(v: string | undefined): number {

@@ -1,3 +1,4 @@
+import { operatorRoleSchema, scopeSchema } from './users.js';
 import type { FromSchema } from 'json-schema-to-ts';
 import { enrollmentStatus, hostName, isoTime } from './fragments.js';
 
@@ -89,7 +90,8 @@ export const operatorTokenRequestSchema = {
   required: ['name', 'role'],
   properties: {
     name: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.@-]+$', description: 'Who or what holds the token.' },
-    role: { enum: ['admin', 'readonly'], description: 'readonly may only read.' },
+    role: { enum: ['admin', 'operator', 'viewer', 'readonly'], description: 'viewer (alias: readonly) may only read; operator acts on hosts within its scope; admin does everything.' },
+    scope: scopeSchema,
   },
 } as const;
 export type OperatorTokenRequest = FromSchema<typeof operatorTokenRequestSchema>;
@@ -101,7 +103,8 @@ export const operatorTokenResponseSchema = {
   required: ['name', 'role', 'token'],
   properties: {
     name: { type: 'string', description: 'Who or what holds the token.' },
-    role: { enum: ['admin', 'readonly'], description: 'readonly may only read.' },
+    role: operatorRoleSchema,
+    scope: scopeSchema,
     token: { type: 'string', description: 'Shown once; the server keeps only its hash.' },
   },
 } as const;
@@ -122,7 +125,8 @@ export const operatorTokenListSchema = {
         required: ['name', 'role', 'createdAt', 'revoked'],
         properties: {
           name: { type: 'string', description: 'Who or what holds the token ("admin": the <data-dir>/admin-token file).' },
-          role: { enum: ['admin', 'readonly'], description: 'readonly may only read.' },
+          role: operatorRoleSchema,
+          scope: scopeSchema,
           createdAt: { ...isoTime, description: 'When the token was created.' },
           revoked: { type: 'boolean', description: 'A revoked token authenticates nothing.' },
         },

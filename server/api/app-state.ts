@@ -5,6 +5,7 @@ import type { RouterContext } from '@koa/router';
 import type { ByteBudget } from '../domain/byte-budget.js';
 import type { PathRedactor } from '../domain/redact-paths.js';
 import type { Logger } from '../log.js';
+import type { Role, Scope } from '../domain/roles.js';
 
 /** An agent proven by a signed request (identity from the signature only, never from the body). */
 export interface AgentPrincipal {
@@ -15,12 +16,14 @@ export interface AgentPrincipal {
   readonly status: 'approved' | 'pending';
 }
 
-export type OperatorRole = 'admin' | 'readonly';
+export type OperatorRole = Role;
 
 export interface OperatorPrincipal {
   readonly kind: 'operator';
   readonly name: string;
   readonly role: OperatorRole;
+  /** Business lines and IDCs the operator may act on (absent: all). */
+  readonly scope?: Scope;
   /** How the operator authenticated: a bearer token or a console session cookie. */
   readonly via: 'token' | 'session';
 }

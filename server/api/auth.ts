@@ -6,7 +6,10 @@
  *   agent         a signed request from an approved host key (ADR 0003)
  *   agent-any     a signed request from an approved or pending key (enrollment status)
  *   read          an operator (bearer token), any role
- *   write         an operator with role admin; readonly gets 403
+ *   write         an operator or admin; a viewer gets 403. The handler's service checks the
+ *                 operator's scope against the hosts it would touch (ADR 0020)
+ *   fleet         a change that reaches the whole fleet: an admin or an unscoped operator
+ *   admin         an admin only (users, tokens, settings, collectors, audit rules)
  *
  * Agent requests first pass the protocol check (protocol.ts: a missing X-Stead-Protocol is 1,
  * an unsupported explicit version is 400). Agent identity comes only from the signature: X-Stead-Host names the key to verify with, and
@@ -25,8 +28,10 @@ import type { OperatorAuthService } from '../services/operator-auth-service.js';
 import type { AgentPrincipal, AppContext, OperatorPrincipal } from './app-state.js';
 import { readRawBody } from './body.js';
 import { checkProtocol } from './protocol.js';
+import { canChange, isAdmin, isScoped, type Scope } from '../domain/roles.js';
 
-export type AuthKind = 'public' | 'agent' | 'agent-any' | 'read' | 'write';
+export type AuthKind = 'public' | 'agent' | 'agent-any' | 'read' | 'write' | 'fleet' | 'admin';
+export type OperatorNeed = 'read' | 'write' | 'fleet' | 'admin';
 
 export interface AuthDeps {
   readonly enrollment: EnrollmentService;
@@ -88,7 +93,7 @@ export async function authenticateAgent(ctx: AppContext, deps: AuthDeps, allowPe
 const bearer = /^Bearer ([A-Za-z0-9_\-.~+/]+=*)$/;
 
 /** Operator from `Authorization: Bearer <token>` (API) or, when allowed, the console session cookie. */
-export async function authenticateOperator(ctx: AppContext, deps: AuthDeps, needWrite: boolean, allowCookie: boolean): Promise<OperatorPrincipal> {
+export async function authenticateOperator(ctx: AppContext, deps: AuthDeps, need: OperatorNeed, allowCookie: boolean): Promise<OperatorPrincipal> {
   const header = ctx.get('authorization');
   let principal: OperatorPrincipal | undefined;
   if (header) {
@@ -96,16 +101,24 @@ export async function authenticateOperator(ctx: AppContext, deps: AuthDeps, need
     if (!m) throw new ApiError('UNAUTHENTICATED', 'Authorization must be "Bearer <token>"');
     const op = await deps.operators.authenticate(m[1]!);
     if (!op) throw new ApiError('UNAUTHENTICATED', 'the bearer token is not valid');
-    principal = { kind: 'operator', name: op.name, role: op.role, via: 'token' };
+    principal = { kind: 'operator', name: op.name, role: op.role, ...(op.scope ? { scope: op.scope } : {}), via: 'token' };
   } else if (allowCookie) {
     const sid = ctx.cookies.get(sessionCookie);
-    const op = sid ? deps.operators.session(sid) : undefined;
-    if (op) principal = { kind: 'operator', name: op.name, role: op.role, via: 'session' };
+    const op = sid ? await deps.operators.session(sid) : undefined;
+    if (op) principal = { kind: 'operator', name: op.name, role: op.role, ...(op.scope ? { scope: op.scope } : {}), via: 'session' };
   }
   if (!principal) throw new ApiError('UNAUTHENTICATED', 'this route needs an operator token (Authorization: Bearer <token>)');
   ctx.state.principal = principal;
-  if (needWrite && principal.role !== 'admin') throw new ApiError('FORBIDDEN', `role ${principal.role} may not change anything`);
+  authorize(principal, need);
   return principal;
 }
 
 export const sessionCookie = 'stead_session';
+
+/** Throws FORBIDDEN unless the principal's role (and scope) meets `need` (ADR 0020). */
+export function authorize(p: { role: string; scope?: Scope | undefined }, need: OperatorNeed): void {
+  if (need === 'read') return;
+  if (!canChange(p.role)) throw new ApiError('FORBIDDEN', `role ${p.role} may not change anything`);
+  if (need === 'admin' && !isAdmin(p.role)) throw new ApiError('FORBIDDEN', 'only an admin may do this');
+  if (need === 'fleet' && !isAdmin(p.role) && isScoped(p.scope)) throw new ApiError('FORBIDDEN', 'this change reaches the whole fleet: it needs an admin or an operator without a scope');
+}

@@ -9,6 +9,7 @@
  *   POST /git/manifests.git/git-upload-pack
  *   POST /git/manifests.git/git-receive-pack
  */
+import { canChange, isAdmin, isScoped, type Scope } from '../domain/roles.js';
 import { spawn } from 'node:child_process';
 import type { Middleware } from 'koa';
 import type { AppState } from './app-state.js';
@@ -43,7 +44,7 @@ function plain(ctx: Parameters<Middleware<AppState>>[0], status: number, text: s
 }
 
 /** Operator from HTTP Basic (any user name, the token as password). */
-async function basicOperator(header: string, services: Services): Promise<{ name: string; role: string } | undefined> {
+async function basicOperator(header: string, services: Services): Promise<{ name: string; role: string; scope?: Scope } | undefined> {
   const m = /^Basic ([A-Za-z0-9+/=]{1,4096})$/.exec(header);
   if (!m) return undefined;
   const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
@@ -66,7 +67,8 @@ export function gitMiddleware(services: Services, log: Logger): Middleware<AppSt
       ctx.set('WWW-Authenticate', 'Basic realm="stead"');
       return plain(ctx, 401, 'authentication required: any user name, an operator token as password');
     }
-    if (kind.service === 'git-receive-pack' && op.role !== 'admin') return plain(ctx, 403, `role ${op.role} may not push; pushing needs an admin token`);
+    // A push publishes to the whole fleet: an admin or an unscoped operator (ADR 0020).
+    if (kind.service === 'git-receive-pack' && (!canChange(op.role) || (!isAdmin(op.role) && isScoped(op.scope)))) return plain(ctx, 403, `role ${op.role}${isScoped(op.scope) ? ' with a scope' : ''} may not push; pushing needs an admin or an operator without a scope`);
     if (!gitService || !(await gitService.available())) return plain(ctx, 503, 'git is not installed on this server (install the "git" package); the manifest repository is unavailable');
     const contentLength = ctx.get('content-length');
     if (contentLength !== '' && (!/^\d{1,12}$/.test(contentLength) || Number(contentLength) > gitBodyLimit)) return plain(ctx, 413, `the request body is larger than ${gitBodyLimit} bytes`);

@@ -35,7 +35,8 @@ export const inventoryImportLimit = 64 * 1024 * 1024;
 const smallBody = 64 * 1024;
 
 function actor(ctx: AppContext): Actor {
-  return { name: operatorOf(ctx).name, address: ctx.ip };
+  const p = operatorOf(ctx);
+  return { name: p.name, address: ctx.ip, scope: p.scope };
 }
 
 function hostParam(ctx: AppContext): string {
@@ -220,7 +221,7 @@ export const inventoryRoutes: readonly RouteSpec[] = [
   {
     method: 'PUT',
     path: '/api/v1/inventory/groups/:name',
-    auth: 'write',
+    auth: 'fleet',
     tag: 'inventory',
     summary: 'Create or replace a dynamic group (a filter); the name may not be a repository group\'s.',
     body: { types: ['application/json'], limit: smallBody, schema: inventoryGroupSchema },
@@ -238,7 +239,7 @@ export const inventoryRoutes: readonly RouteSpec[] = [
   {
     method: 'DELETE',
     path: '/api/v1/inventory/groups/:name',
-    auth: 'write',
+    auth: 'fleet',
     tag: 'inventory',
     summary: 'Delete a dynamic group.',
     responses: { 204: { description: 'deleted' }, 404: err('no such group') },
@@ -262,7 +263,7 @@ export const inventoryRoutes: readonly RouteSpec[] = [
   {
     method: 'PUT',
     path: '/api/v1/inventory/settings',
-    auth: 'write',
+    auth: 'admin',
     tag: 'inventory',
     summary: 'Set the inventory settings.',
     body: { types: ['application/json'], limit: smallBody, schema: inventorySettingsSchema },

@@ -24,6 +24,8 @@ import { runReportSchema, type RunReport } from '../../schemas/report.js';
 import { compileGuard, type Guard } from '../../schemas/validate.js';
 import { isoAt } from '../domain/clock.js';
 import { ApiError } from '../domain/errors.js';
+import { isAdmin, roleOf } from '../domain/roles.js';
+import { normalizeScope } from '../domain/scope.js';
 import { redactDeep } from '../domain/redact-paths.js';
 import { hideRedactionDigests, hideSensitiveDigests } from '../domain/secret-digests.js';
 import { assertHostName } from '../domain/host-name.js';
@@ -156,7 +158,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
   {
     method: 'POST',
     path: '/api/v1/agents/:host/approve',
-    auth: 'write',
+    auth: 'fleet',
     tag: 'agents',
     summary: 'Approve a pending key (the only one, or the named fingerprint; approving a second key retires the first).',
     body: { types: ['application/json'], limit: 64 * 1024, schema: approveRequestSchema, optional: true },
@@ -170,7 +172,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
   {
     method: 'POST',
     path: '/api/v1/agents/:host/revoke',
-    auth: 'write',
+    auth: 'fleet',
     tag: 'agents',
     summary: 'Revoke a host: every later request it signs gets 403.',
     responses: { 200: { description: 'agent', schema: agentViewSchema }, 404: err('unknown host') },
@@ -181,7 +183,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
   {
     method: 'POST',
     path: '/api/v1/agents/:host/reject',
-    auth: 'write',
+    auth: 'fleet',
     tag: 'agents',
     summary: 'Reject a pending key for good.',
     body: { types: ['application/json'], limit: 64 * 1024, schema: rejectSchema },
@@ -195,7 +197,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
   {
     method: 'DELETE',
     path: '/api/v1/agents/:host/keys/:fingerprint',
-    auth: 'write',
+    auth: 'fleet',
     tag: 'agents',
     summary: 'Delete a key (pending, rejected, retired, or the approved key of a revoked host). Deleting the last key forgets the host.',
     responses: { 200: { description: 'the host after the deletion', schema: agentViewSchema }, 204: { description: 'the last key was deleted: the host is forgotten' }, 400: err('not a fingerprint'), 404: err('unknown host or key'), 409: err('the approved key of a host that is not revoked') },
@@ -212,7 +214,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
   {
     method: 'POST',
     path: '/api/v1/bootstrap-tokens',
-    auth: 'write',
+    auth: 'fleet',
     tag: 'agents',
     summary: 'Create a single-use, expiring bootstrap token (optionally bound to one host name).',
     body: { types: ['application/json'], limit: 64 * 1024, schema: bootstrapTokenRequestSchema, optional: true },
@@ -227,46 +229,53 @@ export const operatorRoutes: readonly RouteSpec[] = [
   {
     method: 'POST',
     path: '/api/v1/operator-tokens',
-    auth: 'write',
+    auth: 'admin',
     tag: 'operators',
-    summary: 'Create an operator token with role admin or readonly.',
+    summary: 'Create an operator token with role admin, operator or viewer (readonly is taken as viewer) and an optional scope. Admin only.',
     body: { types: ['application/json'], limit: 64 * 1024, schema: operatorTokenRequestSchema },
     responses: { 201: { description: 'token (shown once)', schema: operatorTokenResponseSchema }, 409: err('a token with this name exists (revoked ones included)') },
     async handler(ctx, s) {
       const body = await jsonBody(ctx, operatorTokenGuard, 64 * 1024);
       ctx.status = 201;
-      ctx.body = { name: body.name, role: body.role, token: await s.operators.createToken(body.name, body.role) };
+      let scope;
+      try {
+        scope = normalizeScope(body.scope);
+      } catch (e) {
+        throw new ApiError('BAD_REQUEST', (e as Error).message);
+      }
+      const token = await s.operators.createToken(body.name, body.role, scope, { name: operator(ctx).name, address: ctx.ip });
+      ctx.body = { name: body.name, role: roleOf(body.role), ...(scope ? { scope } : {}), token };
     },
   },
   {
     method: 'GET',
     path: '/api/v1/operator-tokens',
-    auth: 'write',
+    auth: 'admin',
     tag: 'operators',
     summary: 'List operator tokens (names, roles, revoked or not; never the tokens). Admin only.',
     responses: { 200: { description: 'tokens', schema: operatorTokenListSchema } },
     async handler(ctx, s) {
       ctx.set('Cache-Control', 'no-store');
-      ctx.body = { tokens: (await s.operators.list()).map((t) => ({ name: t.name, role: t.role, createdAt: isoAt(t.createdAt), revoked: t.revoked })) };
+      ctx.body = { tokens: (await s.operators.list()).map((t) => ({ name: t.name, role: t.role, ...(t.scope ? { scope: t.scope } : {}), createdAt: isoAt(t.createdAt), revoked: t.revoked })) };
     },
   },
   {
     method: 'POST',
     path: '/api/v1/operator-tokens/:name/revoke',
-    auth: 'write',
+    auth: 'admin',
     tag: 'operators',
     summary: 'Revoke every token of this name and end its console sessions (other servers notice within their 5 s token cache).',
     responses: { 200: { description: 'revoked', schema: operatorTokenRevokeSchema }, 404: err('no token has this name') },
     async handler(ctx, s) {
       const name = ctx.params['name'] ?? '';
       if (!(await s.operators.list()).some((t) => t.name === name)) throw new ApiError('NOT_FOUND', `no operator token is named ${JSON.stringify(name.slice(0, 64))}`);
-      ctx.body = { name, revoked: await s.operators.revokeByName(name) };
+      ctx.body = { name, revoked: await s.operators.revokeByName(name, { name: operator(ctx).name, address: ctx.ip }) };
     },
   },
   {
     method: 'POST',
     path: '/api/v1/revisions',
-    auth: 'write',
+    auth: 'fleet',
     tag: 'revisions',
     summary: 'Publish a repository (JSON map of files, or a tar.gz) as a new revision after validating it as a whole. On failure the live revision is unchanged and every error is listed. With `rollout` (JSON only) the revision is stored without going live and delivered in batches; the answer then carries `rollout: { id, state, batches }`.',
     body: { types: ['application/json', ...gzipTypes], limit: uploadLimit, schema: revisionUploadSchema },
@@ -364,7 +373,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
   {
     method: 'POST',
     path: '/api/v1/revisions/:id/activate',
-    auth: 'write',
+    auth: 'fleet',
     tag: 'revisions',
     summary: 'Make an earlier (validated) revision live again (a rollback): its id, or a unique prefix of at least 12 hex characters (as the console shows it). The history gets a new commit whose tree equals that revision.',
     responses: { 200: { description: 'live', schema: revisionViewSchema }, 400: err('not an id'), 404: err('unknown'), 409: err('the prefix matches several revisions, or a revision rollout is in progress (ROLLOUT_ACTIVE)') },
@@ -449,7 +458,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
       const r = await s.catalogs.preview(hostParam(ctx), requestSignal(ctx));
       const redact = ctx.state.redactPaths ?? ((x: string) => x);
       // Readonly operators get no digest of secret-bearing content (ADR 0008).
-      const catalog = r.catalog && operator(ctx).role !== 'admin' ? hideSensitiveDigests(r.catalog) : r.catalog;
+      const catalog = r.catalog && !isAdmin(operator(ctx).role) ? hideSensitiveDigests(r.catalog) : r.catalog;
       ctx.body = { revision: r.revision, ...(catalog ? { catalog } : {}), problems: redactDeep(r.problems, redact) };
     },
   },
@@ -541,7 +550,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
       const stored = await s.reports.getJson(host, runId);
       if (stored === undefined) throw new ApiError('NOT_FOUND', `no report ${runId} for ${host}`);
       // Readonly operators get no digest of redacted (secret) values (ADR 0008).
-      const json = operator(ctx).role === 'admin' ? stored : hideRedactionDigests(stored);
+      const json = isAdmin(operator(ctx).role) ? stored : hideRedactionDigests(stored);
       ctx.type = 'application/json';
       if (!paged) {
         // The stored text as is: no parse and no serialisation on the event loop.

@@ -19,7 +19,8 @@ const err = errorResponse;
 const idRe = /^[A-Za-z0-9_-]{1,64}$/;
 
 function actor(ctx: AppContext): RolloutActor {
-  return { name: operatorOf(ctx).name, address: ctx.ip };
+  const p = operatorOf(ctx);
+  return { name: p.name, address: ctx.ip, scope: p.scope };
 }
 
 function idParam(ctx: AppContext): string {

@@ -68,7 +68,7 @@ export const scheduleRoutes: readonly RouteSpec[] = [
   {
     method: 'POST',
     path: '/api/v1/schedules',
-    auth: 'write',
+    auth: 'fleet',
     tag: 'schedules',
     summary: 'Create a schedule that launches a job body or a saved plan.',
     body: { types: ['application/json'], limit: bodyLimit, schema: scheduleCreateSchema },
@@ -120,7 +120,7 @@ export const scheduleRoutes: readonly RouteSpec[] = [
   {
     method: 'DELETE',
     path: '/api/v1/schedules/:name',
-    auth: 'write',
+    auth: 'fleet',
     tag: 'schedules',
     summary: 'Delete a schedule (jobs it launched stay).',
     responses: { 204: { description: 'deleted' }, 404: err('no such schedule') },
@@ -135,7 +135,7 @@ export const scheduleRoutes: readonly RouteSpec[] = [
     (action): RouteSpec => ({
       method: 'POST',
       path: `/api/v1/schedules/:name/${action}`,
-      auth: 'write',
+      auth: 'fleet',
       tag: 'schedules',
       summary: action === 'enable' ? 'Enable a schedule (runs that fell while it was disabled are not run).' : 'Disable a schedule: it does not fire until enabled.',
       responses: { 200: { description: 'the schedule', schema: scheduleViewSchema }, 404: err('no such schedule') },

@@ -127,7 +127,7 @@ export const scriptRoutes: readonly RouteSpec[] = [
   {
     method: 'POST',
     path: '/api/v1/scripts',
-    auth: 'write',
+    auth: 'fleet',
     tag: 'scripts',
     summary: 'Create a user script (version 1): a JSON body, or an upload of the file itself (text/x-shellscript, text/x-python or text/plain with ?name= and, when the type does not say, ?lang=; optional ?description=, ?tags=a,b, ?message=).',
     body: { types: ['application/json', ...uploadTypes], limit: scriptBodyLimit, schema: scriptCreateRequestSchema },
@@ -176,7 +176,7 @@ export const scriptRoutes: readonly RouteSpec[] = [
   {
     method: 'POST',
     path: '/api/v1/scripts/:id/versions',
-    auth: 'write',
+    auth: 'fleet',
     tag: 'scripts',
     summary: 'Save a new version of a user script: created only when the source or the parameters changed (201, else 200 with created false); description and tags are updated either way.',
     body: { types: ['application/json'], limit: scriptBodyLimit, schema: scriptVersionRequestSchema },
@@ -212,7 +212,7 @@ export const scriptRoutes: readonly RouteSpec[] = [
   {
     method: 'POST',
     path: '/api/v1/scripts/:id/clone',
-    auth: 'write',
+    auth: 'fleet',
     tag: 'scripts',
     summary: 'Create a user script from a version of another (base or user): its source, parameters, language, and by default description and tags.',
     body: { types: ['application/json'], limit: 64 * 1024, schema: scriptCloneRequestSchema },
@@ -230,7 +230,7 @@ export const scriptRoutes: readonly RouteSpec[] = [
   {
     method: 'DELETE',
     path: '/api/v1/scripts/:id',
-    auth: 'write',
+    auth: 'fleet',
     tag: 'scripts',
     summary: 'Delete a user script and all its versions (base scripts cannot be deleted).',
     responses: { 204: { description: 'deleted' }, 403: err('a base script'), 404: err('unknown script') },
@@ -255,7 +255,7 @@ export const scriptRoutes: readonly RouteSpec[] = [
   {
     method: 'POST',
     path: '/api/v1/accounts',
-    auth: 'write',
+    auth: 'admin',
     tag: 'scripts',
     summary: 'Add an execution account (an alias for a POSIX user on the hosts).',
     body: { types: ['application/json'], limit: 64 * 1024, schema: accountCreateRequestSchema },
@@ -272,7 +272,7 @@ export const scriptRoutes: readonly RouteSpec[] = [
   {
     method: 'DELETE',
     path: '/api/v1/accounts/:name',
-    auth: 'write',
+    auth: 'admin',
     tag: 'scripts',
     summary: 'Remove an execution account (root is built in and stays).',
     responses: { 204: { description: 'deleted' }, 404: err('unknown account'), 409: err('the built-in root account') },

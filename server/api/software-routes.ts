@@ -66,7 +66,7 @@ const hostRe = new RegExp(hostNamePatternSource);
 
 function actor(ctx: AppContext): SoftwareActor {
   const p = operatorOf(ctx);
-  return { name: p.name, role: p.role, address: ctx.ip };
+  return { name: p.name, role: p.role, scope: p.scope, address: ctx.ip };
 }
 
 function param(ctx: AppContext, name: string, re: RegExp, what: string): string {
@@ -109,7 +109,7 @@ function actionRoute(action: 'start' | 'stop' | 'restart'): RouteSpec {
     tag: 'software',
     summary: `${action[0]!.toUpperCase()}${action.slice(1)} a tracked service on the targets: an audited job (systemctl ${action} UNIT, or the tracked commands of a process service), a job rollout when policy is given. Hosts whose lifecycle is not online are left out unless includeInactive.`,
     body: { types: ['application/json'], limit: smallBody, schema: serviceActionByPathSchema },
-    responses: { 201: { description: 'the job or rollout', schema: softwareActionResultSchema }, 400: err('bad body, bad selector, no runnable host, or the safety audit blocks the script'), 403: err('readonly'), 404: err('the service is not tracked') },
+    responses: { 201: { description: 'the job or rollout', schema: softwareActionResultSchema }, 400: err('bad body, bad selector, no runnable host, or the safety audit blocks the script'), 403: err('a viewer, or a host outside the scope'), 404: err('the service is not tracked') },
     async handler(ctx, s) {
       const name = param(ctx, 'name', serviceRe, 'service name');
       const body = await jsonBody(ctx, actionByPathGuard, smallBody);
@@ -255,11 +255,11 @@ export const softwareRoutes: readonly RouteSpec[] = [
   {
     method: 'PUT',
     path: '/api/v1/software/packages/:manager/:name',
-    auth: 'write',
+    auth: 'fleet',
     tag: 'software',
     summary: 'Track a package (with its approved version; artifacts: path and known versions by sha256). 201 new, 200 replaced.',
     body: { types: ['application/json'], limit: smallBody, schema: trackedPackageSchema },
-    responses: { 200: { description: 'replaced', schema: trackedPackageSchema }, 201: { description: 'tracked', schema: trackedPackageSchema }, 400: err('bad body, or it names another package'), 403: err('readonly') },
+    responses: { 200: { description: 'replaced', schema: trackedPackageSchema }, 201: { description: 'tracked', schema: trackedPackageSchema }, 400: err('bad body, or it names another package'), 403: err('a viewer, or a host outside the scope') },
     async handler(ctx, s) {
       const manager = managerParam(ctx);
       const name = param(ctx, 'name', nameRe, 'package name');
@@ -271,10 +271,10 @@ export const softwareRoutes: readonly RouteSpec[] = [
   {
     method: 'DELETE',
     path: '/api/v1/software/packages/:manager/:name',
-    auth: 'write',
+    auth: 'fleet',
     tag: 'software',
     summary: 'Stop tracking a package.',
-    responses: { 204: { description: 'untracked' }, 403: err('readonly'), 404: err('not tracked') },
+    responses: { 204: { description: 'untracked' }, 403: err('a viewer, or a host outside the scope'), 404: err('not tracked') },
     async handler(ctx, s) {
       await s.software.untrackPackage(managerParam(ctx), param(ctx, 'name', nameRe, 'package name'), actor(ctx));
       ctx.status = 204;
@@ -287,7 +287,7 @@ export const softwareRoutes: readonly RouteSpec[] = [
     tag: 'software',
     summary: 'Upgrade to approved: a job rollout whose one step is a resources step (the package at the approved version) over the targets, by default every reporting host that is outdated or lacks it. dpkg packages only.',
     body: { types: ['application/json'], limit: smallBody, schema: packageUpgradeRequestSchema },
-    responses: { 201: { description: 'the rollout', schema: softwareActionResultSchema }, 400: err('bad body, no approved version, not dpkg, nothing to upgrade, too many hosts for a default selector'), 403: err('readonly'), 404: err('not tracked') },
+    responses: { 201: { description: 'the rollout', schema: softwareActionResultSchema }, 400: err('bad body, no approved version, not dpkg, nothing to upgrade, too many hosts for a default selector'), 403: err('a viewer, or a host outside the scope'), 404: err('not tracked') },
     async handler(ctx, s) {
       const manager = managerParam(ctx);
       const name = param(ctx, 'name', nameRe, 'package name');
@@ -299,11 +299,11 @@ export const softwareRoutes: readonly RouteSpec[] = [
   {
     method: 'PUT',
     path: '/api/v1/software/services/:name',
-    auth: 'write',
+    auth: 'fleet',
     tag: 'software',
     summary: 'Track a service (a systemd unit or a process pattern). 201 new, 200 replaced.',
     body: { types: ['application/json'], limit: smallBody, schema: trackedServiceSchema },
-    responses: { 200: { description: 'replaced', schema: trackedServiceSchema }, 201: { description: 'tracked', schema: trackedServiceSchema }, 400: err('bad body'), 403: err('readonly') },
+    responses: { 200: { description: 'replaced', schema: trackedServiceSchema }, 201: { description: 'tracked', schema: trackedServiceSchema }, 400: err('bad body'), 403: err('a viewer, or a host outside the scope') },
     async handler(ctx, s) {
       const name = param(ctx, 'name', serviceRe, 'service name');
       const body = await jsonBody(ctx, trackedServiceGuard, smallBody);
@@ -314,10 +314,10 @@ export const softwareRoutes: readonly RouteSpec[] = [
   {
     method: 'DELETE',
     path: '/api/v1/software/services/:name',
-    auth: 'write',
+    auth: 'fleet',
     tag: 'software',
     summary: 'Stop tracking a service.',
-    responses: { 204: { description: 'untracked' }, 403: err('readonly'), 404: err('not tracked') },
+    responses: { 204: { description: 'untracked' }, 403: err('a viewer, or a host outside the scope'), 404: err('not tracked') },
     async handler(ctx, s) {
       await s.software.untrackService(param(ctx, 'name', serviceRe, 'service name'), actor(ctx));
       ctx.status = 204;
@@ -330,7 +330,7 @@ export const softwareRoutes: readonly RouteSpec[] = [
     tag: 'software',
     summary: 'Start, stop or restart a tracked service on the targets (the action in the body); as …/start, …/stop, …/restart.',
     body: { types: ['application/json'], limit: smallBody, schema: serviceActionRequestSchema },
-    responses: { 201: { description: 'the job or rollout', schema: softwareActionResultSchema }, 400: err('bad body, bad selector, no runnable host'), 403: err('readonly'), 404: err('the service is not tracked') },
+    responses: { 201: { description: 'the job or rollout', schema: softwareActionResultSchema }, 400: err('bad body, bad selector, no runnable host'), 403: err('a viewer, or a host outside the scope'), 404: err('the service is not tracked') },
     async handler(ctx, s) {
       const name = param(ctx, 'name', serviceRe, 'service name');
       const body = await jsonBody(ctx, actionGuard, smallBody);
@@ -344,7 +344,7 @@ export const softwareRoutes: readonly RouteSpec[] = [
   {
     method: 'GET',
     path: '/api/v1/software/collectors',
-    auth: 'write',
+    auth: 'admin',
     tag: 'software',
     summary: 'Collector scripts (admin only: they run as root on every agent).',
     responses: { 200: { description: 'the collectors', schema: collectorListSchema }, 403: err('not an admin') },
@@ -355,7 +355,7 @@ export const softwareRoutes: readonly RouteSpec[] = [
   {
     method: 'PUT',
     path: '/api/v1/software/collectors/:name',
-    auth: 'write',
+    auth: 'admin',
     tag: 'software',
     summary: 'Define a collector script (admin only). Agents run it each interval and report the virtual resources it prints. 201 new, 200 replaced.',
     body: { types: ['application/json'], limit: collectorBody, schema: collectorSchema },
@@ -370,7 +370,7 @@ export const softwareRoutes: readonly RouteSpec[] = [
   {
     method: 'DELETE',
     path: '/api/v1/software/collectors/:name',
-    auth: 'write',
+    auth: 'admin',
     tag: 'software',
     summary: 'Remove a collector script (admin only).',
     responses: { 204: { description: 'removed' }, 403: err('not an admin'), 404: err('no such collector') },
@@ -393,11 +393,11 @@ export const softwareRoutes: readonly RouteSpec[] = [
   {
     method: 'PUT',
     path: '/api/v1/software/settings',
-    auth: 'write',
+    auth: 'admin',
     tag: 'software',
     summary: 'Set how agents collect (they pick it up with the tracking config).',
     body: { types: ['application/json'], limit: smallBody, schema: softwareSettingsSchema },
-    responses: { 200: { description: 'the settings', schema: softwareSettingsSchema }, 400: err('bad body'), 403: err('readonly') },
+    responses: { 200: { description: 'the settings', schema: softwareSettingsSchema }, 400: err('bad body'), 403: err('a viewer, or a host outside the scope') },
     async handler(ctx, s) {
       const body = await jsonBody(ctx, settingsGuard, smallBody);
       ctx.body = await s.software.putSettings(body, actor(ctx));

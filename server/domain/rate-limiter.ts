@@ -27,4 +27,10 @@ export class RateLimiter {
     w.count++;
     return w.count <= this.limit;
   }
+
+  /** Whether `key` is under its limit now, without counting an event. */
+  peek(key: string): boolean {
+    const w = this.#windows.get(key);
+    return !w || this.clock.now() - w.start >= this.windowMs || w.count < this.limit;
+  }
 }

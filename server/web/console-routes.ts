@@ -17,6 +17,8 @@
  * rate-limited per client address. Overview and host pages refresh every 5 s (meta refresh;
  * `?refresh=0` pauses).
  */
+import { may, requireRole } from './console-auth.js';
+import { isAdmin } from '../domain/roles.js';
 import { Router } from '@koa/router';
 import { isoAt } from '../domain/clock.js';
 import { complianceStates } from '../domain/compliance.js';
@@ -36,6 +38,7 @@ import { enrollmentView, errorView, hostView, loginView, overviewView } from './
 import { SHORT_REVISION_ID } from '../services/revision-service.js';
 import type { ConsoleKit } from './console-kit.js';
 import { scriptPages } from './scripts/script-pages.js';
+import { mountUserPages } from './users/user-pages.js';
 import { mountJobPages } from './jobs/job-pages.js';
 import { mountPlanPages } from './jobs/plan-pages.js';
 import { mountDeliveryPages } from './delivery/delivery-pages.js';
@@ -109,17 +112,25 @@ function pendingKeys(agents: Awaited<ReturnType<Services['enrollment']['list']>>
 export function consoleRouter(services: Services, opts: { secureCookies: boolean; ports?: ConsolePorts }): Router<AppState> {
   const router = new Router<AppState>();
   const failures = new Map<string, { count: number; since: number }>();
+  // The session is read from the store (cached a few seconds) before any page runs, so pages
+  // ask for their operator synchronously.
+  const sessions = new WeakMap<object, Operator>();
+  router.use(async (ctx, next) => {
+    const sid = ctx.cookies.get(sessionCookie);
+    const op = sid ? await services.operators.session(sid) : undefined;
+    if (op) sessions.set(ctx, op);
+    await next();
+  });
 
   /** The session's operator, or a redirect to /login (undefined). */
   const operator = (ctx: AppContext): Operator | undefined => {
-    const sid = ctx.cookies.get(sessionCookie);
-    const op = sid ? services.operators.session(sid) : undefined;
+    const op = sessions.get(ctx);
     if (!op) {
       if (ctx.method === 'GET') ctx.redirect('/login');
       else throw new ApiError('UNAUTHENTICATED', 'log in first');
       return undefined;
     }
-    ctx.state.principal = { kind: 'operator', name: op.name, role: op.role, via: 'session' };
+    ctx.state.principal = { kind: 'operator', name: op.name, role: op.role, ...(op.scope ? { scope: op.scope } : {}), via: 'session' };
     return op;
   };
 
@@ -141,6 +152,7 @@ export function consoleRouter(services: Services, opts: { secureCookies: boolean
   };
   mountAssets(router);
   scriptPages(router, kit);
+  mountUserPages(router, kit);
   mountJobPages(router, kit);
   mountPlanPages(router, kit);
   mountDeliveryPages(router, kit);
@@ -219,7 +231,7 @@ export function consoleRouter(services: Services, opts: { secureCookies: boolean
     const wanted = runId ?? h?.lastRun?.runId;
     const stored = wanted !== undefined ? await services.reports.getJson(host, wanted) : undefined;
     // Readonly operators get no digest of redacted (secret) values (ADR 0008).
-    const report = stored === undefined ? undefined : (JSON.parse(op.role === 'admin' ? stored : hideRedactionDigests(stored)) as RunReport);
+    const report = stored === undefined ? undefined : (JSON.parse(isAdmin(op.role) ? stored : hideRedactionDigests(stored)) as RunReport);
     if (runId !== undefined && !report) {
       html(ctx, errorView({ ...frame(ctx, services, op, 'overview', pending, false), title: 'Not found', heading: 'No such run', message: `No stored run ${runId} for ${host} (raw reports are kept for the retention period).` }), 404);
       return;
@@ -262,7 +274,7 @@ export function consoleRouter(services: Services, opts: { secureCookies: boolean
       enrollmentView({
         ...frame(ctx, services, op, 'enrollment', pending.length, false),
         title: 'Enrollment',
-        canWrite: op.role === 'admin',
+        canWrite: may(op, 'fleet'),
         pending,
         agents: agents.map((a) => ({ host: a.host, status: a.status, keys: a.keys })),
         ...extra,
@@ -286,7 +298,7 @@ export function consoleRouter(services: Services, opts: { secureCookies: boolean
       const form = await readForm(ctx);
       const op = operator(ctx);
       if (!op) return;
-      if (op.role !== 'admin') throw new ApiError('FORBIDDEN', 'a readonly operator cannot approve, reject or delete agent keys');
+      requireRole(op, 'fleet', 'approve, reject or delete agent keys');
       const host = form.get('host') ?? '';
       const fingerprint = form.get('fingerprint') ?? '';
       if (!fingerprint) throw new ApiError('BAD_REQUEST', 'fingerprint is required');
@@ -330,15 +342,18 @@ export function consoleRouter(services: Services, opts: { secureCookies: boolean
     requireMediaType(ctx, ['application/x-www-form-urlencoded']);
     const form = new URLSearchParams((await readRawBody(ctx, 8 * 1024)).toString('utf8'));
     const token = form.get('token') ?? '';
+    const user = (form.get('user') ?? '').trim();
     let session;
     try {
-      session = await services.operators.login(token);
-    } catch {
+      // A user name and password, or (the second form) an operator token.
+      session = token !== '' ? await services.operators.login(token, ip) : await services.operators.loginPassword(user, form.get('password') ?? '', ip);
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.status !== 401) throw err;
       const cur = f && now - f.since < 60_000 ? f : { count: 0, since: now };
       cur.count++;
       failures.set(ip, cur);
       if (failures.size > 10_000) failures.clear();
-      html(ctx, loginView({ title: 'Log in', error: 'That token is not valid.' }), 401);
+      html(ctx, loginView({ title: 'Log in', user, error: token !== '' ? 'That token is not valid.' : 'The user name or password is not right.' }), 401);
       return;
     }
     failures.delete(ip);
@@ -350,7 +365,7 @@ export function consoleRouter(services: Services, opts: { secureCookies: boolean
     ctx.state.routeName = '/logout';
     if (!sameOrigin(ctx)) throw new ApiError('FORBIDDEN', 'cross-origin form post refused');
     const sid = ctx.cookies.get(sessionCookie);
-    if (sid) services.operators.logout(sid);
+    if (sid) await services.operators.logout(sid, ctx.ip);
     ctx.cookies.set(sessionCookie, '', { httpOnly: true, sameSite: 'strict', secure: opts.secureCookies, path: '/', expires: new Date(0), overwrite: true });
     ctx.redirect('/login');
   });

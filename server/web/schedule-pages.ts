@@ -6,6 +6,7 @@
  *   POST /schedules/delete|enable|disable   one schedule by name (admin)
  * Form posts go through the console's guards (session, same origin, form media type).
  */
+import { may, requireRole } from './console-auth.js';
 import type { Router } from '@koa/router';
 import { scheduleSpecSchema, type ScheduleSpec } from '../../schemas/schedule-spec.js';
 import { compileGuard, type Guard } from '../../schemas/validate.js';
@@ -102,7 +103,7 @@ export function schedulePages(router: Router<AppState>, deps: SchedulePageDeps):
   const { services } = deps;
   const show = async (ctx: AppContext, op: Operator, extra: Record<string, unknown>, status = 200): Promise<void> => {
     const list = await services.schedules.list();
-    await deps.render(ctx, op, 'schedules', schedulesView, { title: 'Schedules', canWrite: op.role === 'admin', firing: services.schedules.firing, schedules: list.map(row), form: values(undefined), ...extra }, status);
+    await deps.render(ctx, op, 'schedules', schedulesView, { title: 'Schedules', canWrite: may(op, 'fleet'), firing: services.schedules.firing, schedules: list.map(row), form: values(undefined), ...extra }, status);
   };
 
   router.get('/schedules', async (ctx) => {
@@ -117,7 +118,7 @@ export function schedulePages(router: Router<AppState>, deps: SchedulePageDeps):
     const form = await deps.readForm(ctx);
     const op = deps.operator(ctx);
     if (!op) return undefined;
-    if (op.role !== 'admin') throw new ApiError('FORBIDDEN', 'a readonly operator cannot change schedules');
+    requireRole(op, 'fleet', 'change schedules');
     return { op, form };
   };
 

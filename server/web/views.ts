@@ -109,7 +109,7 @@ export const layout = (body: string, extraStyle = ''): string => `<!doctype html
 <a href="/manifests"{% if nav == "manifests" %} class="on"{% endif %}>Manifests</a>
 <a href="/audit"{% if nav == "audit" %} class="on"{% endif %}>Audit</a>
 {% if role == "admin" %}<a href="/users"{% if nav == "users" %} class="on"{% endif %}>Users</a>{% endif %}
-</nav><div class="who"><span>{{ operator }} ({{ role }})</span>
+</nav><div class="who"><a href="/account" style="color:inherit">{{ operator }} ({{ role }})</a>
 <form class="inline" method="post" action="/logout"><button type="submit">Log out</button></form></div></header>{% endif %}
 <main>${body}
 {% if operator %}<footer>{% if refreshable %}{% if refresh %}Refreshes every {{ refresh }} s · <a href="?{{ pauseQuery }}">pause</a>{% else %}Auto-refresh paused · <a href="?{{ resumeQuery }}">resume</a>{% endif %} · {% endif %}{{ now }}</footer>{% endif %}
@@ -118,10 +118,17 @@ export const layout = (body: string, extraStyle = ''): string => `<!doctype html
 export const loginView = view(
   layout(`<div class="login card"><h1>Stead console</h1>
 {% if error %}<p class="flash bad" role="alert">{{ error }}</p>{% endif %}
-<form method="post" action="/login">
-<label for="token">Operator token</label>
-<input id="token" type="password" name="token" autocomplete="current-password" required autofocus>
+<form method="post" action="/login" id="password-login">
+<label for="user">User name</label>
+<input id="user" type="text" name="user" autocomplete="username" required autofocus maxlength="64" value="{{ user }}">
+<label for="password">Password</label>
+<input id="password" type="password" name="password" autocomplete="current-password" required maxlength="1024">
 <button type="submit">Log in</button></form>
+<h2>Or with an operator token</h2>
+<form method="post" action="/login" id="token-login">
+<label for="token">Operator token</label>
+<input id="token" type="password" name="token" autocomplete="off" required>
+<button type="submit">Log in with the token</button></form>
 <p class="muted">The admin token was written to <code>&lt;data-dir&gt;/admin-token</code> at first start.</p></div>`),
 );
 

@@ -123,10 +123,10 @@ t.test('a newcomer watches the fleet in the console (real Chromium)', { skip }, 
   await page.goto(`${server.url}/`);
   await page.waitForSelector('input[name=token]');
   await page.fill('input[name=token]', 'not-the-token-at-all');
-  await page.click('button[type=submit]');
+  await page.click('#token-login button[type=submit]');
   await page.waitForSelector('text=That token is not valid.');
   await page.fill('input[name=token]', server.adminToken);
-  await page.click('button[type=submit]');
+  await page.click('#token-login button[type=submit]');
   await page.waitForSelector('#compliance-chart', { timeout: 60_000 });
   errors.length = 0; // the refused login above answered 401, as it should
   t.match(await page.title(), /Overview/);

@@ -41,6 +41,7 @@ t.test('stead demo converges demo-1, repairs drift, and stops on Ctrl-C', { skip
   });
   t.ok(out.some((l) => l.includes(`http://127.0.0.1:${port}/`)), 'prints the console URL');
   t.ok(out.some((l) => l.includes('admin token in')), 'prints where the admin token is');
+  t.ok(out.some((l) => /Console login: +user demo, password \S{12,}/.test(l)), 'prints a console login (user demo and a random password)');
   t.ok(out.some((l) => l.includes('Sandbox root')), 'prints the sandbox root');
   t.ok(out.some((l) => l.startsWith('  echo tampered > ')), 'suggests drift to try');
 

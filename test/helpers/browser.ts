@@ -77,7 +77,16 @@ export async function layoutProblems(page: Page): Promise<{ scrollWidth: number;
 export async function consoleLogin(page: Page, base: string, token: string): Promise<void> {
   await page.goto(`${base}/login`);
   await page.fill('input[name=token]', token);
-  await page.click('button[type=submit]');
+  await page.click('#token-login button[type=submit]');
+  await page.waitForSelector('#compliance-chart', { timeout: 60_000 });
+}
+
+/** Logs the page in with a user name and password (the login page's first form). */
+export async function consolePasswordLogin(page: Page, base: string, user: string, password: string): Promise<void> {
+  await page.goto(`${base}/login`);
+  await page.fill('#user', user);
+  await page.fill('#password', password);
+  await page.click('#password-login button[type=submit]');
   await page.waitForSelector('#compliance-chart', { timeout: 60_000 });
 }
 

@@ -114,7 +114,7 @@ export interface ServerFixture {
   json(method: string, path: string, body?: unknown, token?: string | null, headers?: Record<string, string>): Promise<RawResponse>;
   agent(host: string): TestAgent;
   /** Creates a token of `role` and returns it. */
-  token(role: 'admin' | 'readonly', name?: string): Promise<string>;
+  token(role: 'admin' | 'readonly' | 'operator' | 'viewer', name?: string, scope?: { business?: string[]; idc?: string[] }): Promise<string>;
   /** Publishes a repository given as path → content; resolves the response. */
   publish(files: Record<string, string>): Promise<RawResponse>;
   /** Enrolls `host` with a bootstrap token: an approved agent. */
@@ -163,8 +163,8 @@ export async function startServer(t: TapLike, config: Partial<ServerConfig> = {}
       });
     },
     agent: (host) => new TestAgent(fx, host),
-    async token(role, name = `${role}-user`) {
-      const r = await fx.json('POST', '/api/v1/operator-tokens', { name, role });
+    async token(role, name = `${role}-user`, scope) {
+      const r = await fx.json('POST', '/api/v1/operator-tokens', { name, role, ...(scope ? { scope } : {}) });
       if (r.status !== 201) throw new Error(`token: ${r.status} ${r.body.toString()}`);
       return r.json().token as string;
     },

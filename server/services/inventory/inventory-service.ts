@@ -20,6 +20,9 @@ import { loadRepository } from '../../../compiler/repo/load-repository.js';
 import { explainGroups } from '../../../compiler/repo/membership.js';
 import { isoAt, type Clock } from '../../domain/clock.js';
 import { ApiError } from '../../domain/errors.js';
+import { isScoped, type Scope } from '../../domain/roles.js';
+import { scopeTest } from '../../domain/scope.js';
+import { outsideScopeError } from '../users/scope-guard.js';
 import type { Logger } from '../../log.js';
 import { isDuplicateKey, type DocumentStore } from '../../store/types.js';
 import type { AuditLog } from '../audit-log.js';
@@ -37,6 +40,8 @@ import type { AgentInventory, InventoryHosts, InventoryRecords, PlanLauncher } f
 export interface Actor {
   readonly name: string;
   readonly address?: string | undefined;
+  /** An operator's scope: edits must leave and keep the record inside it (ADR 0020). */
+  readonly scope?: Scope | undefined;
 }
 
 export interface StoredRecord {
@@ -201,6 +206,10 @@ export class InventoryService implements InventoryRecords, InventoryHosts {
 
   /** Sets fields of a host's record (null removes one), creating it when missing; a lifecycle change is recorded. */
   async patch(host: string, patch: InventoryPatch, actor: Actor): Promise<{ record: InventoryRecord; event?: LifecycleEvent }> {
+    if (isScoped(actor.scope)) {
+      const cur = await this.c.hosts.findOne({ _id: host });
+      await this.#checkScope(actor, [{ host, after: { ...(cur ? (JSON.parse(cur.recordJson) as InventoryRecord) : { hostname: host }), ...(patch as Record<string, unknown>) } as InventoryRecord }], `editing ${host}`);
+    }
     for (let attempt = 0; attempt < 20; attempt++) {
       const cur = await this.c.hosts.findOne({ _id: host });
       if (cur?.pendingJson) {
@@ -303,6 +312,7 @@ export class InventoryService implements InventoryRecords, InventoryHosts {
   async remove(host: string, actor: Actor): Promise<boolean> {
     const cur = await this.c.hosts.findOne({ _id: host });
     if (!cur) return false;
+    await this.#checkScope(actor, [{ host, after: null }], `removing ${host}`);
     const n = await this.c.hosts.deleteOne({ _id: host });
     if (n === 0) return false;
     await this.#bump();
@@ -332,6 +342,26 @@ export class InventoryService implements InventoryRecords, InventoryHosts {
   }
 
   // ---- effective hosts ----
+
+  /**
+   * A scoped operator's edit must find each host inside its scope before (its effective record,
+   * if it has one) and leave it inside after (the new store record over the repository's).
+   * A null `after` removes the store record.
+   */
+  async #checkScope(actor: Actor, edits: readonly { host: string; after: InventoryRecord | null }[], what: string): Promise<void> {
+    if (!isScoped(actor.scope) || edits.length === 0) return;
+    const test = scopeTest(actor.scope);
+    const effective = new Map<string, FilterHost>();
+    for (const h of await this.all()) effective.set(h.hostname, h);
+    const outside: string[] = [];
+    for (const e of edits) {
+      const before = effective.get(e.host)?.record;
+      // A field the store record leaves out (or a patch removes: null) falls back to the current effective value.
+      const after = e.after === null ? undefined : { business: e.after.business ?? before?.business, idc: e.after.idc ?? before?.idc };
+      if ((before && !test(before)) || (after && !test(after))) outside.push(e.host);
+    }
+    if (outside.length > 0) throw outsideScopeError(actor.scope, outside, edits.length, what);
+  }
 
   /** Every effective host, sorted by hostname (InventoryHosts). */
   async all(signal?: AbortSignal): Promise<readonly FilterHost[]> {
@@ -564,6 +594,7 @@ export class InventoryService implements InventoryRecords, InventoryHosts {
     const current = new Map<string, InventoryRecord>();
     for (const d of await this.c.hosts.find({}, { projection: { recordJson: 1 } })) current.set(d._id, JSON.parse(d.recordJson) as InventoryRecord);
     const plan = planImport(current, parsed.rows, o.mode);
+    await this.#checkScope(actor, plan.ops.map((op) => ({ host: op.h, after: op.r === null ? null : (JSON.parse(op.r) as InventoryRecord) })), 'this import');
     const counts = { added: plan.added.length, changed: plan.changed.length, removed: plan.removed.length };
     const result: ImportResult = { ...base, applied: false, added: plan.added.slice(0, 1000), changed: plan.changed.slice(0, 1000), removed: plan.removed.slice(0, 1000), unchanged: plan.unchanged, counts, problems: [] };
     if (o.dryRun) return result;

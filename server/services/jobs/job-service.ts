@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { JobLaunch, JobRedo, JobConfirm, JobStep } from '../../../schemas/api/jobs.js';
 import type { Clock } from '../../domain/clock.js';
+import { isAdmin, type Role, type Scope } from '../../domain/roles.js';
 import { ApiError } from '../../domain/errors.js';
 import { isDuplicateKey } from '../../store/types.js';
 import type { AuditLog } from '../audit-log.js';
@@ -16,6 +17,8 @@ import type { PlanDriver } from './plan-driver.js';
 import { cancelGraceMs } from './plan-driver.js';
 import type { JobChannel } from './job-channel.js';
 import type { TargetResolver } from './targets.js';
+import { checkScope, type ScopeGuard } from '../users/scope-guard.js';
+import { isScoped } from '../../domain/roles.js';
 import { parseSelector } from './selector.js';
 import { jobSummary, jobView, type JobSummaryView, type JobViewOut } from './job-view.js';
 
@@ -23,7 +26,7 @@ export const defaultStepTimeoutSeconds = 600;
 
 /** Who acts (an operator: the API's principal fits), and from where (for the audit log). */
 export interface Actor {
-  readonly principal: { readonly name: string; readonly role: 'admin' | 'readonly' };
+  readonly principal: { readonly name: string; readonly role: Role; readonly scope?: Scope | undefined };
   readonly address?: string;
 }
 
@@ -60,7 +63,32 @@ export class JobService {
     readonly driver: PlanDriver,
     readonly channel: JobChannel,
     private readonly auditLog: AuditLog,
+    /** Checks scoped operators' targets (ADR 0020); without it a scoped operator is refused. */
+    private readonly scopes?: ScopeGuard,
   ) {}
+
+  /** Refuses a scoped operator whose job would reach a host outside its scope. */
+  async #checkScope(actor: Actor, hosts: readonly string[], what: string): Promise<void> {
+    await checkScope(this.scopes, actor.principal.scope, hosts, what);
+  }
+
+  /** A scoped operator may act on a job only when all its hosts (targets and dispatches) are in scope. */
+  async #checkJobScope(job: JobDoc, actor: Actor, what: string): Promise<void> {
+    if (!isScoped(actor.principal.scope)) return;
+    const hosts = new Set(job.hosts);
+    for (const d of await this.c.dispatches.find({ jobId: job._id }, { projection: { host: 1 }, limit: 200_000 })) if (d.host !== serverHost) hosts.add(d.host);
+    if (job.steps.some((s) => s.local)) throw new ApiError('FORBIDDEN', `${what}: the job runs a script on the server; only an admin or an unscoped operator may act on it`);
+    await this.#checkScope(actor, [...hosts], what);
+  }
+
+  /** Every host a prepared job can reach: its targets and each step's own selector. */
+  async #reach(p: Prepared, includeInactive: boolean | undefined): Promise<string[]> {
+    const all = new Set(p.hosts);
+    for (const s of p.steps) {
+      if (typeof s.targets === 'string') for (const h of (await this.targets.resolve(s.targets, AbortSignal.timeout(60_000), { includeInactive })).hosts) all.add(h);
+    }
+    return [...all];
+  }
 
   #newId(): string {
     return `j${this.clock.now().toString(36).padStart(9, '0')}${randomBytes(5).toString('hex')}`;
@@ -93,13 +121,14 @@ export class JobService {
       p.unavailable = [...p.unavailable.filter((u) => allowed.has(u.host)), ...opts.restrictTo.filter((h) => !p.hosts.includes(h) && !p.unavailable.some((u) => u.host === h)).map((host) => ({ host, reason: 'not a runnable host of the targets now' }))];
       if (p.hosts.length === 0) throw new ApiError('BAD_REQUEST', `none of the ${opts.restrictTo.length} hosts can run now: ${p.unavailable.slice(0, 5).map((u) => `${u.host} (${u.reason})`).join(', ')}`, { unavailable: p.unavailable.slice(0, 1000) });
     }
+    if (isScoped(actor.principal.scope)) await this.#checkScope(actor, await this.#reach(p, body.includeInactive), 'this job');
     const blocked = p.audit.filter((a) => a.verdict === 'block');
     if (blocked.length > 0) {
       if (!body.approve) {
         const f = blocked[0]!.findings.find((x) => x.mode === 'block') ?? blocked[0]!.findings[0];
         throw new ApiError('BAD_REQUEST', `the safety audit blocks step ${blocked[0]!.step}${f ? `: rule ${f.rule} at line ${f.line}: ${f.message}` : ''}; an admin may launch it with approve: {reason}`, { audit: blocked });
       }
-      if (actor.principal.role !== 'admin') throw new ApiError('FORBIDDEN', 'only an admin may approve a script the safety audit blocks');
+      if (!isAdmin(actor.principal.role)) throw new ApiError('FORBIDDEN', 'only an admin may approve a script the safety audit blocks');
     }
     const id = this.#newId();
     const job: JobDoc = {
@@ -185,7 +214,7 @@ export class JobService {
     switch (s.kind) {
       case 'script': {
         if (s.local) {
-          if (actor.principal.role !== 'admin') throw new ApiError('FORBIDDEN', `step ${index}: a local script runs on the server; only an admin may launch it`);
+          if (!isAdmin(actor.principal.role)) throw new ApiError('FORBIDDEN', `step ${index}: a local script runs on the server; only an admin may launch it`);
           if (s.targets !== undefined) throw new ApiError('BAD_REQUEST', `step ${index}: a local script runs once on the server and takes no targets`);
         }
         return { ...common, local: s.local ?? false, script: await this.#resolveScript(s.script, index) };
@@ -292,6 +321,7 @@ export class JobService {
   async cancel(id: string, actor: Actor): Promise<JobViewOut> {
     for (let round = 0; round < 20; round++) {
       const job = await this.#job(id);
+      if (round === 0) await this.#checkJobScope(job, actor, `cancelling job ${id}`);
       if (job.state === 'cancelled') return this.get(id, false);
       if (job.state !== 'running' && job.state !== 'paused') throw new ApiError('CONFLICT', `job ${id} already ${job.state}`);
       const now = this.clock.now();
@@ -321,6 +351,7 @@ export class JobService {
     else hosts = [...orig.hosts, ...dispatches.filter((d) => d.host !== serverHost).map((d) => d.host)];
     hosts = [...new Set(hosts)];
     if (hosts.length === 0) throw new ApiError('BAD_REQUEST', req.hosts === 'failed' ? `job ${id} has no failed host${req.steps ? ' in those steps' : ''}` : `job ${id} ran on no host`);
+    await this.#checkScope(actor, [...new Set([...hosts, ...orig.hosts])], `redoing job ${id}`);
     const run = await this.targets.runnable(hosts, { includeInactive: orig.includeInactive });
     if (run.hosts.length === 0) throw new ApiError('BAD_REQUEST', `none of the hosts can run now: ${run.unavailable.slice(0, 5).map((u) => `${u.host} (${u.reason})`).join(', ')}`);
     const steps: StoredStep[] = orig.steps.map((s) => {
@@ -356,6 +387,7 @@ export class JobService {
   /** Answers a waiting step (a confirm step, or a failure under the pause policy). */
   async confirm(id: string, req: JobConfirm, actor: Actor): Promise<JobViewOut> {
     const job = await this.#job(id);
+    await this.#checkJobScope(job, actor, `confirming job ${id}`);
     const step = job.steps[req.step];
     if (job.state !== 'paused' || job.current !== req.step || step?.state !== 'waiting') throw new ApiError('CONFLICT', `job ${id} is not waiting for a confirmation of step ${req.step} (job ${job.state}, at step ${job.current})`);
     const now = this.clock.now();

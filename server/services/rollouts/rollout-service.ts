@@ -13,6 +13,8 @@ import { ApiError } from '../../domain/errors.js';
 import { isDuplicateKey, type Collection } from '../../store/types.js';
 import type { AuditLog } from '../audit-log.js';
 import { parseBatches } from './batches.js';
+import { isScoped, type Scope } from '../../domain/roles.js';
+import { checkScope, type ScopeGuard } from '../users/scope-guard.js';
 import type { RolloutDriver, TargetFor } from './rollout-driver.js';
 import { activeStates, rolloutView, type RolloutDoc } from './rollout-model.js';
 import { planBatches } from './topology.js';
@@ -20,6 +22,8 @@ import { planBatches } from './topology.js';
 export interface RolloutActor {
   readonly name: string;
   readonly address?: string | undefined;
+  /** A scoped operator's scope: job rollouts must stay inside it; revision rollouts are refused (ADR 0020). */
+  readonly scope?: Scope | undefined;
 }
 
 const revisionSlot = 'revision';
@@ -37,6 +41,7 @@ export class RolloutService {
     private readonly targetFor: TargetFor,
     readonly driver: RolloutDriver,
     private readonly auditLog: AuditLog,
+    private readonly scopes?: ScopeGuard,
   ) {
     driver.onChange = () => {
       this.#pin = undefined;
@@ -132,7 +137,9 @@ export class RolloutService {
     }
     const id = this.#newId();
     const base = { _id: id, createdBy: actor.name, policy, ...spec };
+    if (spec.kind === 'revision' && isScoped(actor.scope)) throw new ApiError('FORBIDDEN', 'a revision rollout reaches the whole fleet: it needs an admin or an operator without a scope');
     const hosts = await this.targetFor(base).hosts();
+    await checkScope(this.scopes, actor.scope, hosts.map((h) => h.name), 'this rollout');
     if (hosts.length === 0) throw new ApiError('BAD_REQUEST', spec.kind === 'revision' ? 'the revision has no enrolled host to deliver to' : 'the job targets no runnable host');
     const batches = planBatches(hosts, terms);
     const now = this.clock.now();
@@ -209,6 +216,10 @@ export class RolloutService {
   async #act(id: string, action: string, actor: RolloutActor, reason: string | undefined, plan: (d: RolloutDoc) => { set: Partial<RolloutDoc>; unset: Record<string, 1> }): Promise<RolloutView> {
     for (let i = 0; i < 20; i++) {
       const d = await this.#doc(id);
+      if (i === 0 && isScoped(actor.scope)) {
+        if (d.kind === 'revision') throw new ApiError('FORBIDDEN', `rollout ${id} delivers a revision to the whole fleet: it needs an admin or an operator without a scope`);
+        await checkScope(this.scopes, actor.scope, d.targets.map((t) => t.name), `rollout ${id}`);
+      }
       const { set, unset } = plan(d);
       // An action of the operator never reads a batch as delivered that was not: only state, position and effects change.
       const moved = await this.driver.cas(d, set, Object.keys(unset).length > 0 ? { $unset: unset } : {});

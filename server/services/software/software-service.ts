@@ -27,6 +27,7 @@ import { sortNewestFirst, versionStatus, type VersionStatus } from '../../../sch
 import type { Clock } from '../../domain/clock.js';
 import { RateLimiter } from '../../domain/rate-limiter.js';
 import { ApiError } from '../../domain/errors.js';
+import { isAdmin, type Role, type Scope } from '../../domain/roles.js';
 import type { Collection, DocumentStore } from '../../store/types.js';
 import type { AuditLog } from '../audit-log.js';
 import type { AgentInventory, InventoryHosts } from '../inventory/ports.js';
@@ -40,7 +41,8 @@ import { buildTrackingConfig } from './tracking.js';
 /** Who acts: the operator (name, role) and the client address. */
 export interface SoftwareActor {
   readonly name: string;
-  readonly role: 'admin' | 'readonly';
+  readonly role: Role;
+  readonly scope?: Scope | undefined;
   readonly address?: string | undefined;
 }
 
@@ -260,13 +262,13 @@ export class SoftwareService implements AgentInventory {
   }
 
   async putCollector(name: string, body: Collector, actor: SoftwareActor): Promise<boolean> {
-    if (actor.role !== 'admin') throw new ApiError('FORBIDDEN', 'only an admin may define collectors: they run as root on every agent');
+    if (!isAdmin(actor.role)) throw new ApiError('FORBIDDEN', 'only an admin may define collectors: they run as root on every agent');
     if (body.name !== name) throw new ApiError('BAD_REQUEST', `the body names ${body.name}, the path ${name}`);
     return this.#put(`collector:${name}`, 'collector', body, actor, 'software.put-collector');
   }
 
   async deleteCollector(name: string, actor: SoftwareActor): Promise<void> {
-    if (actor.role !== 'admin') throw new ApiError('FORBIDDEN', 'only an admin may remove collectors');
+    if (!isAdmin(actor.role)) throw new ApiError('FORBIDDEN', 'only an admin may remove collectors');
     await this.#delete(`collector:${name}`, actor, 'software.delete-collector', `collector ${name}`);
   }
 
@@ -590,7 +592,7 @@ export class SoftwareService implements AgentInventory {
       steps: [{ kind: 'resources', name: `package ${name} ${version}`, resources: [{ type: 'package', name, ensure: version }] }],
     };
     const policy = req.policy ?? defaultUpgradePolicy;
-    const view = await this.deps.rollouts.startJob(job, policy, { name: actor.name, address: actor.address });
+    const view = await this.deps.rollouts.startJob(job, policy, { name: actor.name, address: actor.address, scope: actor.scope });
     const hosts = view.batches.flatMap((b) => b.hosts);
     await this.deps.auditLog.record({ actor: actor.name, action: 'software.upgrade', target: `software:package:${packageKey(manager, name)}`, address: actor.address, after: { version, targets, rollout: view.id, hosts: hosts.length, policy } });
     return { rollout: view.id, hosts };
@@ -609,10 +611,10 @@ export class SoftwareService implements AgentInventory {
     };
     let result: ActionResult;
     if (req.policy) {
-      const view = await this.deps.rollouts.startJob(job, { ...req.policy, ...(req.includeInactive === true ? { includeInactive: true } : {}) }, { name: actor.name, address: actor.address });
+      const view = await this.deps.rollouts.startJob(job, { ...req.policy, ...(req.includeInactive === true ? { includeInactive: true } : {}) }, { name: actor.name, address: actor.address, scope: actor.scope });
       result = { rollout: view.id, hosts: view.batches.flatMap((b) => b.hosts) };
     } else {
-      const view = await this.deps.jobs.launch(job, { principal: { name: actor.name, role: actor.role }, ...(actor.address !== undefined ? { address: actor.address } : {}) });
+      const view = await this.deps.jobs.launch(job, { principal: { name: actor.name, role: actor.role, scope: actor.scope }, ...(actor.address !== undefined ? { address: actor.address } : {}) });
       result = { job: view.id, hosts: (await this.deps.jobs.record(view.id)).hosts };
     }
     const at = this.clock.now();

@@ -11,6 +11,7 @@
  *   POST /rollouts/:id/continue|pause|abort|rollback   actions (admin, same origin), field reason
  * Services are called through the DeliveryPort; a refusal is shown on the page with its status.
  */
+import { may, requireRole } from '../console-auth.js';
 import type { Router } from '@koa/router';
 import type { AppContext, AppState } from '../../api/app-state.js';
 import { ApiError } from '../../domain/errors.js';
@@ -39,7 +40,7 @@ const doneText: Record<string, string> = {
 };
 
 function actor(op: Operator, ctx: AppContext): Actor {
-  return { name: op.name, role: op.role, address: ctx.ip };
+  return { name: op.name, role: op.role, scope: op.scope, address: ctx.ip };
 }
 
 function q(ctx: AppContext, name: string): string | undefined {
@@ -70,7 +71,7 @@ export function mountDeliveryPages(router: Router<AppState>, kit: ConsoleKit): v
     const rows = historyRows(await port.history(historyLimit));
     const done = q(ctx, 'done');
     await send(ctx, op, { nav: 'revisions', refreshable: false }, (frame) =>
-      historyView({ ...frame, title: 'Revisions', rows, canWrite: op.role === 'admin', ...(done && doneText[done] ? { flash: doneText[done] } : {}) }),
+      historyView({ ...frame, title: 'Revisions', rows, canWrite: may(op, 'fleet'), ...(done && doneText[done] ? { flash: doneText[done] } : {}) }),
     );
   });
 
@@ -91,7 +92,7 @@ export function mountDeliveryPages(router: Router<AppState>, kit: ConsoleKit): v
     const ref = ctx.params['id'] ?? '';
     const r = await rowOf(ref);
     if (!r) return notFound(ctx, op, 'revisions', 'No such revision', `The server knows no revision ${ref.slice(0, 64)}.`);
-    await send(ctx, op, { nav: 'revisions', refreshable: false }, (frame) => revisionView({ ...frame, title: `Revision ${r.short}`, r, canWrite: op.role === 'admin' }));
+    await send(ctx, op, { nav: 'revisions', refreshable: false }, (frame) => revisionView({ ...frame, title: `Revision ${r.short}`, r, canWrite: may(op, 'fleet') }));
   });
 
   router.get('/revisions/:a/diff/:b', async (ctx) => {
@@ -148,7 +149,7 @@ export function mountDeliveryPages(router: Router<AppState>, kit: ConsoleKit): v
     const op = kit.operator(ctx);
     if (!op) return;
     await kit.readForm(ctx);
-    if (op.role !== 'admin') throw new ApiError('FORBIDDEN', 'a readonly operator cannot make a revision live');
+    requireRole(op, 'fleet', 'make a revision live');
     const r = await rowOf(ctx.params['id'] ?? '');
     if (!r || !port.activate) throw new ApiError('NOT_FOUND', `no revision ${(ctx.params['id'] ?? '').slice(0, 64)}`);
     await port.activate(r.id, actor(op, ctx));
@@ -178,7 +179,7 @@ export function mountDeliveryPages(router: Router<AppState>, kit: ConsoleKit): v
     const r = rolloutIdPattern.test(id) && port.rollouts ? await port.rollouts.get(id) : undefined;
     if (!r) return notFound(ctx, op, 'rollouts', 'No such rollout', `The server knows no rollout ${id.slice(0, 64)}.`);
     const m = rolloutModel(r);
-    await send(ctx, op, { nav: 'rollouts', refreshable: m.live, status }, (frame) => rolloutView({ ...frame, title: `Rollout ${r.id}`, m, canWrite: op.role === 'admin', ...extra }));
+    await send(ctx, op, { nav: 'rollouts', refreshable: m.live, status }, (frame) => rolloutView({ ...frame, title: `Rollout ${r.id}`, m, canWrite: may(op, r.kind === 'revision' ? 'fleet' : 'write'), ...extra }));
   };
 
   router.get('/rollouts/:id', async (ctx) => {
@@ -195,7 +196,7 @@ export function mountDeliveryPages(router: Router<AppState>, kit: ConsoleKit): v
       const op = kit.operator(ctx);
       if (!op) return;
       const form = await kit.readForm(ctx);
-      if (op.role !== 'admin') throw new ApiError('FORBIDDEN', `a readonly operator cannot ${action} rollouts`);
+      requireRole(op, 'write', `${action} rollouts`);
       const id = ctx.params['id'] ?? '';
       if (!rolloutIdPattern.test(id) || !port.rollouts) throw new ApiError('NOT_FOUND', `no rollout ${id.slice(0, 64)}`);
       const reasonRaw = (form.get('reason') ?? '').trim();

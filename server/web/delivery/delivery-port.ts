@@ -11,11 +11,13 @@ import { ApiError } from '../../domain/errors.js';
 import { activateRevision } from '../../services/activate-revision.js';
 import { diffRevisions } from '../../services/git/revision-diff.js';
 import type { Services } from '../../services/services.js';
+import type { Role, Scope } from '../../domain/roles.js';
 
 /** Who acts (the session's operator). */
 export interface Actor {
   readonly name: string;
-  readonly role: 'admin' | 'readonly';
+  readonly role: Role;
+  readonly scope?: Scope | undefined;
   readonly address?: string;
 }
 
@@ -162,7 +164,7 @@ export function deliveryPort(services: Services): DeliveryPort {
           throw err;
         }
       },
-      act: (id, action, reason, by) => services.rollouts[action](id, { name: by.name, ...(by.address !== undefined ? { address: by.address } : {}) }, reason),
+      act: (id, action, reason, by) => services.rollouts[action](id, { name: by.name, scope: by.scope, ...(by.address !== undefined ? { address: by.address } : {}) }, reason),
     },
   };
 }

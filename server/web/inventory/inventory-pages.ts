@@ -14,6 +14,7 @@
  * Data comes through the InventoryPort (and the SoftwarePort for the host's software); a refusal
  * of the service is shown on the page with its status.
  */
+import { may, requireRole } from '../console-auth.js';
 import type { Router } from '@koa/router';
 import type { AppContext, AppState } from '../../api/app-state.js';
 import { readRawBody } from '../../api/body.js';
@@ -42,7 +43,7 @@ const stashPattern = /^[0-9a-f]{32}$/;
 const softwareRows = 500;
 
 function actor(op: Operator, ctx: AppContext): InventoryActor {
-  return { name: op.name, role: op.role, address: ctx.ip };
+  return { name: op.name, role: op.role, scope: op.scope, address: ctx.ip };
 }
 
 function q(ctx: AppContext, name: string): string | undefined {
@@ -109,7 +110,7 @@ export function mountInventoryPages(router: Router<AppState>, kit: ConsoleKit, p
     if (!d) return notFound(ctx, op, `The inventory knows no host named ${host}.`);
     const m = hostPageModel(d, software);
     await send(ctx, op, { nav: 'inventory', refreshable: false, status }, (frame) =>
-      inventoryHostView({ ...frame, title: host, m, states: lifecycleStates, canWrite: op.role === 'admin', ...extra }),
+      inventoryHostView({ ...frame, title: host, m, states: lifecycleStates, canWrite: may(op, 'write'), ...extra }),
     );
   };
 
@@ -126,7 +127,7 @@ export function mountInventoryPages(router: Router<AppState>, kit: ConsoleKit, p
     const op = kit.operator(ctx);
     if (!op) return;
     const form = await kit.readForm(ctx);
-    if (op.role !== 'admin') throw new ApiError('FORBIDDEN', 'a readonly operator cannot change a lifecycle');
+    requireRole(op, 'write', 'change a lifecycle');
     const host = ctx.params['host'] ?? '';
     const port = ports.inventory;
     if (!port) return unavailable(ctx, op);
@@ -148,7 +149,7 @@ export function mountInventoryPages(router: Router<AppState>, kit: ConsoleKit, p
   });
 
   const importPage = (ctx: AppContext, op: Operator, extra: Record<string, unknown>, status = 200): Promise<void> =>
-    send(ctx, op, { nav: 'inventory', refreshable: false, status }, (frame) => importView({ ...frame, title: 'Import hosts', canWrite: op.role === 'admin', ...extra }));
+    send(ctx, op, { nav: 'inventory', refreshable: false, status }, (frame) => importView({ ...frame, title: 'Import hosts', canWrite: may(op, 'write'), ...extra }));
 
   router.get('/inventory/import', async (ctx) => {
     ctx.state.routeName = '/inventory/import';
@@ -171,7 +172,7 @@ export function mountInventoryPages(router: Router<AppState>, kit: ConsoleKit, p
       return importPage(ctx, op, { error: r.message }, r.status);
     }
     const ok = result.problems.length === 0;
-    const token = opts.dryRun && ok && op.role === 'admin' ? stash.put({ owner: op.name, body, format: opts.format, mode: opts.mode }) : undefined;
+    const token = opts.dryRun && ok && may(op, 'write') ? stash.put({ owner: op.name, body, format: opts.format, mode: opts.mode }) : undefined;
     ctx.state.log.info('console import', { operator: op.name, dryRun: opts.dryRun, applied: result.applied, problems: result.problems.length, ...counts(result) });
     await importPage(ctx, op, { result, counts: counts(result), stash: token, ...(result.applied ? { flash: 'The import was applied.' } : {}) }, ok ? 200 : 422);
   };
@@ -181,7 +182,7 @@ export function mountInventoryPages(router: Router<AppState>, kit: ConsoleKit, p
     const op = kit.operator(ctx);
     if (!op) return;
     if (!kit.sameOrigin(ctx)) throw new ApiError('FORBIDDEN', 'cross-origin form post refused');
-    if (op.role !== 'admin') throw new ApiError('FORBIDDEN', 'a readonly operator cannot import hosts');
+    requireRole(op, 'write', 'import hosts');
     const boundary = multipartBoundary(ctx.get('content-type'));
     if (!boundary) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be multipart/form-data');
     const parts = parseMultipart(await readRawBody(ctx, importBodyLimit), boundary);
@@ -217,7 +218,7 @@ export function mountInventoryPages(router: Router<AppState>, kit: ConsoleKit, p
     const op = kit.operator(ctx);
     if (!op) return;
     const form = await kit.readForm(ctx);
-    if (op.role !== 'admin') throw new ApiError('FORBIDDEN', 'a readonly operator cannot import hosts');
+    requireRole(op, 'write', 'import hosts');
     const token = form.get('stash') ?? '';
     const entry = stashPattern.test(token) ? stash.take(token, op.name) : undefined;
     if (!entry) return importPage(ctx, op, { error: 'That dry run has expired or was already applied: upload the file again.' }, 410);

@@ -4,12 +4,14 @@
  * composition root adapts InventoryService to it, one line per method, so the pages never speak
  * HTTP to their own server. When a server has none, the pages answer 503 and say so.
  */
+import type { Role, Scope } from '../../domain/roles.js';
 import type { ImportResult, InventoryHostDetail, InventoryHostList, InventoryPatch } from '../../../schemas/api/inventory.js';
 
 /** Who acts (the session's operator); the service records it with the change. */
 export interface InventoryActor {
   readonly name: string;
-  readonly role: 'admin' | 'readonly';
+  readonly role: Role;
+  readonly scope?: Scope | undefined;
   /** The client address (for the audit log). */
   readonly address?: string;
 }

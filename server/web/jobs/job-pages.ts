@@ -12,6 +12,8 @@
  * Services are called directly through the JobsPort; a refusal from a service (ApiError or a
  * schema error) is shown on the page with its status.
  */
+import { may, requireRole } from '../console-auth.js';
+import { isAdmin } from '../../domain/roles.js';
 import type { Router } from '@koa/router';
 import { SchemaError } from '../../../schemas/validate.js';
 import { ApiError } from '../../domain/errors.js';
@@ -41,7 +43,7 @@ export function refusal(err: unknown): { status: number; message: string } | und
 }
 
 function actor(op: Operator, ctx: AppContext): Actor {
-  return { name: op.name, role: op.role, address: ctx.ip };
+  return { name: op.name, role: op.role, scope: op.scope, address: ctx.ip };
 }
 
 function queryString(ctx: AppContext, name: string): string | undefined {
@@ -81,7 +83,7 @@ export function mountJobPages(router: Router<AppState>, kit: ConsoleKit): void {
       jobsListView({
         ...frame,
         title: 'Jobs',
-        canWrite: op.role === 'admin',
+        canWrite: may(op, 'write'),
         jobs: list.jobs.map((j) => summaryRow(j, now)),
         next: list.next,
         newest: before !== undefined,
@@ -124,8 +126,8 @@ export function mountJobPages(router: Router<AppState>, kit: ConsoleKit): void {
       launchView({
         ...frame,
         title: 'Launch a job',
-        canWrite: op.role === 'admin',
-        isAdmin: op.role === 'admin',
+        canWrite: may(op, 'write'),
+        isAdmin: isAdmin(op.role),
         f,
         picks: pickLists,
         accounts,
@@ -153,7 +155,7 @@ export function mountJobPages(router: Router<AppState>, kit: ConsoleKit): void {
     if (!op) return;
     const form = await kit.readForm(ctx, launchFormLimit);
     const launching = form.get('action') === 'launch';
-    if (launching && op.role !== 'admin') throw new ApiError('FORBIDDEN', 'a readonly operator cannot launch jobs');
+    if (launching) requireRole(op, 'write', 'launch jobs');
     let f: LaunchFields;
     try {
       f = readLaunchFields(form);
@@ -214,7 +216,7 @@ export function mountJobPages(router: Router<AppState>, kit: ConsoleKit): void {
       jobView({
         ...frame,
         title: job.name ?? job.id,
-        canWrite: op.role === 'admin',
+        canWrite: may(op, 'write'),
         m,
         pageHref: (n: number) => href({ ...(m.filter ? { state: m.filter } : {}), page: String(n) }),
         filterHref: (s: string) => href(s ? { state: s } : {}),
@@ -239,7 +241,7 @@ export function mountJobPages(router: Router<AppState>, kit: ConsoleKit): void {
       const op = kit.operator(ctx);
       if (!op) return;
       const form = await kit.readForm(ctx);
-      if (op.role !== 'admin') throw new ApiError('FORBIDDEN', `a readonly operator cannot ${name} jobs`);
+      requireRole(op, 'write', `${name} jobs`);
       const id = ctx.params['id'] ?? '';
       if (!jobIdPattern.test(id)) throw new ApiError('NOT_FOUND', `no job ${id.slice(0, 64)}`);
       let to: string;

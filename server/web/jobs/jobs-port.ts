@@ -10,11 +10,13 @@ import { jobRolloutRequestSchema, type JobRolloutRequest } from '../../../schema
 import { compileGuard, type Guard } from '../../../schemas/validate.js';
 import { ApiError } from '../../domain/errors.js';
 import type { Services } from '../../services/services.js';
+import type { Role, Scope } from '../../domain/roles.js';
 
 /** Who acts (the session's operator); the services record it and check the role. */
 export interface Actor {
   readonly name: string;
-  readonly role: 'admin' | 'readonly';
+  readonly role: Role;
+  readonly scope?: Scope | undefined;
   /** The client address (for the audit log). */
   readonly address?: string;
 }
@@ -191,8 +193,8 @@ export interface JobsPort {
 }
 
 /** The job service's actor for a console operator (a session, never a bearer token). */
-function principal(by: Actor): { principal: { kind: 'operator'; name: string; role: 'admin' | 'readonly'; via: 'session' }; address?: string } {
-  return { principal: { kind: 'operator', name: by.name, role: by.role, via: 'session' }, ...(by.address !== undefined ? { address: by.address } : {}) };
+function principal(by: Actor): { principal: { kind: 'operator'; name: string; role: Role; scope?: Scope; via: 'session' }; address?: string } {
+  return { principal: { kind: 'operator', name: by.name, role: by.role, ...(by.scope ? { scope: by.scope } : {}), via: 'session' }, ...(by.address !== undefined ? { address: by.address } : {}) };
 }
 
 const launchGuard: Guard<JobLaunch> = compileGuard(jobLaunchSchema);
@@ -237,7 +239,7 @@ export function jobsPort(services: Services): JobsPort {
       // The same bounds as POST /api/v1/rollouts.
       const req = { job: body, policy };
       rolloutGuard.assert(req);
-      const r = await services.rollouts.startJob(req.job, req.policy, { name: by.name, ...(by.address !== undefined ? { address: by.address } : {}) });
+      const r = await services.rollouts.startJob(req.job, req.policy, { name: by.name, scope: by.scope, ...(by.address !== undefined ? { address: by.address } : {}) });
       return { id: r.id };
     },
     accounts: async () => (await services.accounts.list()).map((a) => a.name),

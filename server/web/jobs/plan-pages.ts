@@ -4,6 +4,7 @@
  *   GET  /plans/:id       the plan's steps (kind, failure policy, target override) and a Run form
  *   POST /plans/:id/run   runs it (admin, same origin), optionally with other targets → the job page
  */
+import { may, requireRole } from '../console-auth.js';
 import type { Router } from '@koa/router';
 import { ApiError } from '../../domain/errors.js';
 import type { AppContext, AppState } from '../../api/app-state.js';
@@ -32,7 +33,7 @@ export function mountPlanPages(router: Router<AppState>, kit: ConsoleKit): void 
       plansView({
         ...frame,
         title: 'Plans',
-        canWrite: op.role === 'admin',
+        canWrite: may(op, 'write'),
         plans: plans.map((p) => ({ ...p, updated: timeText(p.updatedAt) ?? '' })),
       }),
     );
@@ -43,7 +44,7 @@ export function mountPlanPages(router: Router<AppState>, kit: ConsoleKit): void 
 
   const planPage = async (ctx: AppContext, op: Operator, plan: PlanView, extra: { error?: string; targets?: string }, status = 200): Promise<void> =>
     send(ctx, op, { nav: 'plans', refreshable: false, status }, (frame) =>
-      planView({ ...frame, title: plan.name, canWrite: op.role === 'admin', plan, updated: timeText(plan.updatedAt), targets: extra.targets ?? '', error: extra.error }),
+      planView({ ...frame, title: plan.name, canWrite: may(op, 'write'), plan, updated: timeText(plan.updatedAt), targets: extra.targets ?? '', error: extra.error }),
     );
 
   router.get('/plans/:id', async (ctx) => {
@@ -61,14 +62,14 @@ export function mountPlanPages(router: Router<AppState>, kit: ConsoleKit): void 
     const op = kit.operator(ctx);
     if (!op) return;
     const form = await kit.readForm(ctx);
-    if (op.role !== 'admin') throw new ApiError('FORBIDDEN', 'a readonly operator cannot run plans');
+    requireRole(op, 'write', 'run plans');
     const id = ctx.params['id'] ?? '';
     const plan = planIdPattern.test(id) ? await port.plans.get(id) : undefined;
     if (!plan) throw new ApiError('NOT_FOUND', `no plan ${id.slice(0, 128)}`);
     const targets = (form.get('targets') ?? '').trim();
     if (targets.length > 4096) throw new ApiError('BAD_REQUEST', 'the target selector is longer than 4096 characters');
     try {
-      const job = await port.plans.run(id, { ...(targets ? { targets } : {}), ...(form.get('dryRun') === 'on' ? { dryRun: true } : {}) }, { name: op.name, role: op.role, address: ctx.ip });
+      const job = await port.plans.run(id, { ...(targets ? { targets } : {}), ...(form.get('dryRun') === 'on' ? { dryRun: true } : {}) }, { name: op.name, role: op.role, scope: op.scope, address: ctx.ip });
       ctx.state.log.info('console plan run', { plan: id, job: job.id, operator: op.name, targets });
       ctx.status = 303;
       ctx.redirect(`/jobs/${encodeURIComponent(job.id)}`);

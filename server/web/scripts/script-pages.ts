@@ -12,6 +12,8 @@
  * The session is checked before a form is read, so a large editor body is never held for an
  * unauthenticated sender.
  */
+import { may, requireRole } from '../console-auth.js';
+import { isAdmin } from '../../domain/roles.js';
 import type { Router } from '@koa/router';
 import { MAX_SCRIPT_SOURCE_BYTES } from '../../../schemas/api/scripts.js';
 import type { AppContext, AppState } from '../../api/app-state.js';
@@ -55,8 +57,9 @@ function param(ctx: AppContext, name: string): string {
   return String(ctx.params[name]);
 }
 
+/** The script library is shared by the whole fleet; execution accounts are admin-only (ADR 0020). */
 function requireAdmin(op: Operator, what: string): void {
-  if (op.role !== 'admin') throw new ApiError('FORBIDDEN', `a readonly operator cannot ${what}`);
+  requireRole(op, what.includes('account') ? 'admin' : 'fleet', what);
 }
 
 /** Parameter rows of the editor: the declared ones, then blank rows to fill in. */
@@ -99,7 +102,7 @@ function checkLine(value: string, what: string, max: number): void {
 export function scriptPages(router: Router<AppState>, kit: ConsoleKit): void {
   const { services } = kit;
 
-  const page = async (ctx: AppContext, op: Operator, nav: string, title: string): Promise<Record<string, unknown>> => ({ ...(await kit.frame(ctx, op, nav)), title, canWrite: op.role === 'admin' });
+  const page = async (ctx: AppContext, op: Operator, nav: string, title: string): Promise<Record<string, unknown>> => ({ ...(await kit.frame(ctx, op, nav)), title, canWrite: may(op, 'fleet'), isAdmin: isAdmin(op.role) });
 
   const notFound = async (ctx: AppContext, op: Operator, err: ApiError): Promise<void> => {
     kit.html(ctx, scriptListView({ ...(await page(ctx, op, 'scripts', 'Scripts')), error: err.message, scripts: [], tags: [], total: 0, page: 1, pages: 1 }), err.status);
@@ -319,7 +322,7 @@ export function scriptPages(router: Router<AppState>, kit: ConsoleKit): void {
 
   const accountsPage = async (ctx: AppContext, op: Operator, extra: Record<string, unknown>, status = 200): Promise<void> => {
     const accounts = await services.accounts.list();
-    kit.html(ctx, accountsView({ ...(await page(ctx, op, 'accounts', 'Accounts')), accounts, form: {}, ...extra }), status);
+    kit.html(ctx, accountsView({ ...(await page(ctx, op, 'accounts', 'Accounts')), canWrite: isAdmin(op.role), accounts, form: {}, ...extra }), status);
   };
 
   router.get('/accounts', async (ctx) => {

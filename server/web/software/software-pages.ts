@@ -12,6 +12,7 @@
  *   POST /services/:name/action                        fields action, targets, includeInactive, batches…
  * Data comes through the SoftwarePort; a refusal of the service is shown on the page.
  */
+import { may, requireRole } from '../console-auth.js';
 import type { Router } from '@koa/router';
 import type { AppContext, AppState } from '../../api/app-state.js';
 import { ApiError } from '../../domain/errors.js';
@@ -41,7 +42,7 @@ const upgradeGuard: Guard<PackageUpgradeRequest> = compileGuard(packageUpgradeRe
 const actionGuard: Guard<ServiceActionRequest> = compileGuard(serviceActionRequestSchema);
 
 function actor(op: Operator, ctx: AppContext): InventoryActor {
-  return { name: op.name, role: op.role, address: ctx.ip };
+  return { name: op.name, role: op.role, scope: op.scope, address: ctx.ip };
 }
 
 function q(ctx: AppContext, name: string): string | undefined {
@@ -97,7 +98,7 @@ export function mountSoftwarePages(router: Router<AppState>, kit: ConsoleKit, po
     const p = packageSummaries(t).find((s) => s.name === name && s.manager === m);
     if (!p) return notFound();
     await send(ctx, op, { nav: 'software', refreshable: false, status }, (frame) =>
-      packageView({ ...frame, title: `${name} (${m})`, p, rows: t.packages, next: t.next, after, canWrite: op.role === 'admin', ...extra }),
+      packageView({ ...frame, title: `${name} (${m})`, p, rows: t.packages, next: t.next, after, canWrite: may(op, 'write'), ...extra }),
     );
   };
 
@@ -113,7 +114,7 @@ export function mountSoftwarePages(router: Router<AppState>, kit: ConsoleKit, po
     const op = kit.operator(ctx);
     if (!op) return;
     const form = await kit.readForm(ctx);
-    if (op.role !== 'admin') throw new ApiError('FORBIDDEN', 'a readonly operator cannot upgrade packages');
+    requireRole(op, 'write', 'upgrade packages');
     const port = ports.software;
     if (!port) return unavailable(ctx, op, 'software');
     const manager = managers.find((x) => x === ctx.params['manager']);
@@ -164,7 +165,7 @@ export function mountSoftwarePages(router: Router<AppState>, kit: ConsoleKit, po
         baseQuery: base.toString(),
         drift: rows.filter((r) => r.drift === true).length,
         defaultTargets: host ? `host:${host}` : '',
-        canWrite: op.role === 'admin',
+        canWrite: may(op, 'write'),
         ...extra,
       }),
     );
@@ -182,7 +183,7 @@ export function mountSoftwarePages(router: Router<AppState>, kit: ConsoleKit, po
     const op = kit.operator(ctx);
     if (!op) return;
     const form = await kit.readForm(ctx);
-    if (op.role !== 'admin') throw new ApiError('FORBIDDEN', 'a readonly operator cannot start, stop or restart services');
+    requireRole(op, 'write', 'start, stop or restart services');
     const port = ports.software;
     if (!port) return unavailable(ctx, op, 'services');
     const name = ctx.params['name'] ?? '';

@@ -10,7 +10,7 @@ t.test('list and revoke operator tokens', async (t) => {
 
   const list = await fx.json('GET', '/api/v1/operator-tokens');
   t.equal(list.status, 200);
-  t.same(list.json().tokens.map((x: { name: string; role: string; revoked: boolean }) => [x.name, x.role, x.revoked]).sort(), [['admin', 'admin', false], ['ci', 'admin', false], ['viewer', 'readonly', false]]);
+  t.same(list.json().tokens.map((x: { name: string; role: string; revoked: boolean }) => [x.name, x.role, x.revoked]).sort(), [['admin', 'admin', false], ['ci', 'admin', false], ['viewer', 'viewer', false]]);
   t.notOk(list.body.toString().includes(ci) || list.body.toString().includes(fx.adminToken), 'no token value is listed');
   t.equal((await fx.json('GET', '/api/v1/operator-tokens', undefined, viewer)).status, 403, 'readonly may not list tokens');
 

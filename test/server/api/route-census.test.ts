@@ -2,12 +2,14 @@
  * A1/O1 route census: every route declares its auth; for every non-public route, requests
  * without credentials, with a revoked agent key, with the wrong principal type, and (for
  * mutating routes) with a readonly token are refused with 401/403 — never 2xx or 5xx.
+ * The role matrix (ADR 0020): a viewer is refused on every write, fleet and admin route; a
+ * scoped operator on every fleet and admin route; an unscoped operator on every admin route.
  */
 import t from 'tap';
 import { rawRequest, startServer, type RawResponse, type TestAgent } from '../../helpers/server-fixture.js';
 import { smallRepo } from '../../helpers/server-repo.js';
 
-const publicAllowlist = ['GET /healthz', 'GET /api/v1/openapi.json', 'POST /api/v1/agents/enroll'];
+const publicAllowlist = ['GET /healthz', 'GET /api/v1/openapi.json', 'POST /api/v1/agents/enroll', 'POST /api/v1/login'];
 
 function concrete(path: string, host: string): string {
   return path
@@ -22,7 +24,7 @@ t.test('route census', async (t) => {
   t.equal((await fx.publish(smallRepo())).status, 201);
   const routes = fx.server.app.routes;
   t.ok(routes.length >= 25, `${routes.length} routes`);
-  const kinds = new Set(['public', 'agent', 'agent-any', 'read', 'write']);
+  const kinds = new Set(['public', 'agent', 'agent-any', 'read', 'write', 'fleet', 'admin']);
   for (const r of routes) t.ok(kinds.has(r.auth), `${r.method} ${r.path} declares auth ${r.auth}`);
   t.same(routes.filter((r) => r.auth === 'public').map((r) => `${r.method} ${r.path}`).sort(), [...publicAllowlist].sort(), 'the public allowlist');
   t.same(routes.filter((r) => r.auth === 'agent' || r.auth === 'agent-any').map((r) => `${r.method} ${r.path}`).sort(), [
@@ -44,6 +46,8 @@ t.test('route census', async (t) => {
   const pending = fx.agent('db-1');
   t.equal((await pending.enroll()).status, 202);
   const readonly = await fx.token('readonly', 'viewer');
+  const scoped = await fx.token('operator', 'pay-operator', { business: ['pay'] });
+  const unscoped = await fx.token('operator', 'any-operator');
 
   const send = (a: TestAgent | undefined, method: string, path: string, headers: Record<string, string> = {}): Promise<RawResponse> =>
     a ? a.request(method, path, method === 'GET' ? undefined : {}, headers) : rawRequest(fx.base, { method, path, headers: { 'content-type': 'application/json', ...headers }, ...(method === 'GET' ? {} : { body: '{}' }) });
@@ -68,8 +72,16 @@ t.test('route census', async (t) => {
       const ag = await send(agent, r.method, concrete(r.path, 'web-1'));
       t.equal(ag.status, 401, `${name}: agent signature on an operator route → 401`);
       const ro = await send(undefined, r.method, concrete(r.path, 'web-1'), { authorization: `Bearer ${readonly}` });
-      if (r.auth === 'write') t.equal(ro.status, 403, `${name}: readonly → 403`);
+      if (r.auth === 'write' || r.auth === 'fleet' || r.auth === 'admin') t.equal(ro.status, 403, `${name}: readonly → 403`);
       else t.ok(ro.status !== 401 && ro.status !== 403 && ro.status < 500, `${name}: readonly may read (${ro.status})`);
+      if (r.auth === 'fleet' || r.auth === 'admin') {
+        const so = await send(undefined, r.method, concrete(r.path, 'web-1'), { authorization: `Bearer ${scoped}` });
+        t.equal(so.status, 403, `${name}: scoped operator → 403`);
+      }
+      if (r.auth === 'admin') {
+        const uo = await send(undefined, r.method, concrete(r.path, 'web-1'), { authorization: `Bearer ${unscoped}` });
+        t.equal(uo.status, 403, `${name}: unscoped operator on an admin route → 403`);
+      }
     }
     checked++;
   }

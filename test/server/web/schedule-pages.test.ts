@@ -128,7 +128,7 @@ t.test('the page fits a 390 px screen', { skip: chromiumMissing }, async (t) => 
   const { page } = await openBrowser(t, { width: 390, height: 844 });
   await page.goto(`${fx.base}/login`);
   await page.fill('#token', fx.adminToken);
-  await Promise.all([page.waitForURL(`${fx.base}/`), page.click('button[type=submit]')]);
+  await Promise.all([page.waitForURL(`${fx.base}/`), page.click('#token-login button[type=submit]')]);
   await page.goto(`${fx.base}/schedules`);
   await page.waitForSelector('#schedules');
   const widths = (await page.evaluate("({ doc: document.documentElement.scrollWidth, view: window.innerWidth, form: document.querySelector('form.sform').getBoundingClientRect().right })")) as { doc: number; view: number; form: number };

@@ -181,7 +181,7 @@ t.test('script pages fit a 390 px screen (real Chromium)', { skip: chromiumMissi
   const { page, errors } = await openBrowser(t, { width: 390, height: 844 });
   await page.goto(`${fx.base}/login`);
   await page.fill('input[name=token]', fx.adminToken);
-  await page.click('button[type=submit]');
+  await page.click('#token-login button[type=submit]');
   await page.waitForSelector('#compliance-chart');
   for (const path of ['/scripts', '/scripts/wide-script', '/scripts/wide-script/diff?from=1&to=2', '/scripts/wide-script/edit', '/scripts/new', '/accounts']) {
     await page.goto(`${fx.base}${path}`);

@@ -144,7 +144,7 @@ t.test('the tracking config: sorted, versioned by content, collectors admin-only
   t.equal((await sw.trackingConfig()).version, c1.version, 'an approved version is not the agent\'s business: same config');
   await sw.putSettings({ intervalSeconds: 300 }, admin);
   t.equal((await sw.trackingConfig()).intervalSeconds, 300);
-  await t.rejects(sw.putCollector('vms', { name: 'vms', lang: 'shell', source: 'echo {}' }, { name: 'bob', role: 'readonly' }), { code: 'FORBIDDEN' });
+  await t.rejects(sw.putCollector('vms', { name: 'vms', lang: 'shell', source: 'echo {}' }, { name: 'bob', role: 'viewer' }), { code: 'FORBIDDEN' });
   await t.rejects(sw.trackPackage('dpkg', 'curl', { name: 'curl', manager: 'dpkg', approved: 'not a version' }, admin), { code: 'BAD_REQUEST' });
   await t.rejects(sw.trackPackage('artifact', 'app', { name: 'app', manager: 'artifact' }, admin), { code: 'BAD_REQUEST' }, 'an artifact needs a path');
   await sw.trackPackage('artifact', 'app', { name: 'app', manager: 'artifact', path: '/opt/app', approved: 'r2', versions: { r1: 'a'.repeat(64), r2: 'b'.repeat(64) } }, admin);
