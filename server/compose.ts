@@ -289,6 +289,8 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       async (revision, policy) => rollouts.checkRevision({ revision, previous: await revisions.liveId(), policy }),
     );
     gitService.onPushAccepted((revision, previous) => void services.fleetPlans.planPublished(revision, previous));
+    // Operator changes are recorded in the audit log (base scripts seeded above are not).
+    for (const svc of [scripts, accounts, plans, audit, enrollment, gitService, services.schedules]) svc.setAuditLog(auditLog);
     const adminToken = await ensureAdminTokenFile(config.dataDir);
     await services.operators.ensureToken(adminToken.token, 'admin', 'admin');
     const app = createApp({

@@ -136,7 +136,7 @@ export const auditRoutes: readonly RouteSpec[] = [
     responses: { 200: { description: 'the rules', schema: auditRulesViewSchema }, 400: err('unknown rule, or parse-error') },
     async handler(ctx, s) {
       const body = await jsonBody(ctx, rulesGuard, 64 * 1024);
-      ctx.body = rulesView(await s.audit.setRules(body.rules, operatorName(ctx)));
+      ctx.body = rulesView(await s.audit.setRules(body.rules, { name: operatorName(ctx), address: ctx.ip }));
     },
   },
 ];

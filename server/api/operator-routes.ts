@@ -38,7 +38,7 @@ import type { Services } from '../services/services.js';
 import type { AppContext, OperatorPrincipal } from './app-state.js';
 import { jsonBody, readRawBody, requireMediaType } from './body.js';
 import { requestSignal } from './request-signal.js';
-import { errorResponse, operatorOf } from './route-helpers.js';
+import { auditActorOf, errorResponse, operatorOf } from './route-helpers.js';
 import type { RouteSpec } from './route-spec.js';
 
 const approveGuard: Guard<ApproveRequest> = compileGuard(approveRequestSchema);
@@ -164,7 +164,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
     async handler(ctx, s) {
       const host = hostParam(ctx);
       const body = await optionalJson(ctx, approveGuard);
-      ctx.body = agentView(await s.enrollment.approve(host, body.fingerprint));
+      ctx.body = agentView(await s.enrollment.approve(host, body.fingerprint, auditActorOf(ctx)));
     },
   },
   {
@@ -175,7 +175,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
     summary: 'Revoke a host: every later request it signs gets 403.',
     responses: { 200: { description: 'agent', schema: agentViewSchema }, 404: err('unknown host') },
     async handler(ctx, s) {
-      ctx.body = agentView(await s.enrollment.revoke(hostParam(ctx)));
+      ctx.body = agentView(await s.enrollment.revoke(hostParam(ctx), auditActorOf(ctx)));
     },
   },
   {
@@ -189,7 +189,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
     async handler(ctx, s) {
       const host = hostParam(ctx);
       const body = await jsonBody(ctx, rejectGuard, 64 * 1024);
-      ctx.body = agentView(await s.enrollment.reject(host, body.fingerprint));
+      ctx.body = agentView(await s.enrollment.reject(host, body.fingerprint, auditActorOf(ctx)));
     },
   },
   {
@@ -203,7 +203,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
       const host = hostParam(ctx);
       const fingerprint = ctx.params['fingerprint'] ?? '';
       if (!/^[0-9a-f]{64}$/.test(fingerprint)) throw new ApiError('BAD_REQUEST', 'the fingerprint must be 64 lowercase hex characters (GET /api/v1/agents/:host lists them)');
-      const after = await s.enrollment.deleteKey(host, fingerprint);
+      const after = await s.enrollment.deleteKey(host, fingerprint, auditActorOf(ctx));
       ctx.state.log.info('agent key deleted', { host, fingerprint, operator: operator(ctx).name });
       if (after) ctx.body = agentView(after);
       else ctx.status = 204;
@@ -219,7 +219,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
     responses: { 201: { description: 'token (shown once)', schema: bootstrapTokenResponseSchema } },
     async handler(ctx, s) {
       const body = await optionalJson(ctx, bootstrapGuard);
-      const t = await s.enrollment.createBootstrapToken({ ...(body.ttlSeconds !== undefined ? { ttlSeconds: body.ttlSeconds } : {}), ...(body.host !== undefined ? { host: body.host } : {}) });
+      const t = await s.enrollment.createBootstrapToken({ ...(body.ttlSeconds !== undefined ? { ttlSeconds: body.ttlSeconds } : {}), ...(body.host !== undefined ? { host: body.host } : {}) }, auditActorOf(ctx));
       ctx.status = 201;
       ctx.body = { token: t.token, expiresAt: isoAt(t.expiresAt), ...(t.host !== undefined ? { host: t.host } : {}) };
     },
@@ -289,7 +289,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
       }
       // One revision rollout at a time (ADR 0017): publishing while one is active is refused (409 ROLLOUT_ACTIVE).
       await s.rollouts.assertNoActiveRevision();
-      const meta = { createdBy: op.name, ...(message !== undefined ? { message } : {}) };
+      const meta = { createdBy: op.name, address: ctx.ip, ...(message !== undefined ? { message } : {}) };
       const previous = await s.revisions.liveId();
       // A commit on the manifest history as well (ADR 0017), when the server has git.
       const publish = async (opts: { makeLive?: boolean; check?: (revision: string) => Promise<void> }) => {
@@ -370,7 +370,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
     responses: { 200: { description: 'live', schema: revisionViewSchema }, 400: err('not an id'), 404: err('unknown'), 409: err('the prefix matches several revisions, or a revision rollout is in progress (ROLLOUT_ACTIVE)') },
     async handler(ctx, s) {
       const id = await s.revisions.resolveId(ctx.params['id'] ?? '');
-      ctx.body = revisionView(await activateRevision(s, id, operator(ctx).name));
+      ctx.body = revisionView(await activateRevision(s, id, auditActorOf(ctx)));
     },
   },
   {

@@ -10,7 +10,7 @@ import { ApiError } from '../domain/errors.js';
 import type { PlanRecord } from '../services/jobs/plan-service.js';
 import type { AppContext } from './app-state.js';
 import { jsonBody } from './body.js';
-import { errorResponse, operatorOf } from './route-helpers.js';
+import { auditActorOf, errorResponse, operatorOf } from './route-helpers.js';
 import type { RouteSpec } from './route-spec.js';
 
 const planGuard: Guard<PlanWrite> = compileGuard(planWriteSchema);
@@ -79,7 +79,7 @@ export const planRoutes: readonly RouteSpec[] = [
     async handler(ctx, s) {
       const input = await jsonBody(ctx, planGuard, planBodyLimit);
       if (input.version !== undefined) throw new ApiError('BAD_REQUEST', 'a new plan has no version yet: leave "version" out');
-      const p = await s.plans.create(input, operatorName(ctx));
+      const p = await s.plans.create(input, auditActorOf(ctx));
       ctx.state.log.info('plan created', { plan: p.id, name: p.name, operator: p.createdBy });
       ctx.status = 201;
       ctx.body = planView(p);
@@ -112,7 +112,7 @@ export const planRoutes: readonly RouteSpec[] = [
     async handler(ctx, s) {
       const id = planId(ctx);
       const input = await jsonBody(ctx, planGuard, planBodyLimit);
-      const p = await s.plans.update(id, input, operatorName(ctx));
+      const p = await s.plans.update(id, input, auditActorOf(ctx));
       ctx.state.log.info('plan updated', { plan: p.id, version: p.version, operator: p.updatedBy });
       ctx.body = planView(p);
     },
@@ -126,7 +126,7 @@ export const planRoutes: readonly RouteSpec[] = [
     responses: { 204: { description: 'deleted' }, 400: err('not a plan id'), 404: err('unknown plan') },
     async handler(ctx, s) {
       const id = planId(ctx);
-      if (!(await s.plans.delete(id))) throw new ApiError('NOT_FOUND', `no plan ${id}`);
+      if (!(await s.plans.delete(id, auditActorOf(ctx)))) throw new ApiError('NOT_FOUND', `no plan ${id}`);
       ctx.state.log.info('plan deleted', { plan: id, operator: operatorName(ctx) });
       ctx.status = 204;
     },

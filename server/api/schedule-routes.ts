@@ -85,7 +85,7 @@ export const scheduleRoutes: readonly RouteSpec[] = [
           ...(b.missed !== undefined ? { missed: b.missed } : {}),
           ...(b.disabled !== undefined ? { disabled: b.disabled } : {}),
         },
-        by,
+        { name: by, address: ctx.ip },
       );
       ctx.state.log.info('schedule created', { schedule: created.name, operator: by, spec: created.description });
       ctx.status = 201;
@@ -126,7 +126,7 @@ export const scheduleRoutes: readonly RouteSpec[] = [
     responses: { 204: { description: 'deleted' }, 404: err('no such schedule') },
     async handler(ctx, s) {
       const name = nameParam(ctx);
-      await s.schedules.delete(name);
+      await s.schedules.delete(name, { name: operatorName(ctx), address: ctx.ip });
       ctx.state.log.info('schedule deleted', { schedule: name, operator: operatorName(ctx) });
       ctx.status = 204;
     },
@@ -141,7 +141,7 @@ export const scheduleRoutes: readonly RouteSpec[] = [
       responses: { 200: { description: 'the schedule', schema: scheduleViewSchema }, 404: err('no such schedule') },
       async handler(ctx, s) {
         const name = nameParam(ctx);
-        const after = await s.schedules.setEnabled(name, action === 'enable');
+        const after = await s.schedules.setEnabled(name, action === 'enable', { name: operatorName(ctx), address: ctx.ip });
         ctx.state.log.info(`schedule ${action}d`, { schedule: name, operator: operatorName(ctx) });
         ctx.body = scheduleView(after);
       },

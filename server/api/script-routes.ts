@@ -154,7 +154,7 @@ export const scriptRoutes: readonly RouteSpec[] = [
         const message = strParam(ctx, 'message', /^[^\u0000-\u001f\u007f]{1,500}$/);
         input = { name, lang: uploadLang(ctx, type, source), source, ...(description !== undefined ? { description } : {}), ...(tags !== undefined ? { tags: tags.split(',').filter((t) => t !== '') } : {}), ...(message !== undefined ? { message } : {}) };
       }
-      const d = await s.scripts.create(input, op.name);
+      const d = await s.scripts.create(input, { name: op.name, address: ctx.ip });
       ctx.state.log.info('script created', { script: d.script.id, operator: op.name });
       ctx.status = 201;
       ctx.set('Location', `/api/v1/scripts/${d.script.id}`);
@@ -184,7 +184,7 @@ export const scriptRoutes: readonly RouteSpec[] = [
     async handler(ctx, s) {
       const op = operator(ctx);
       const body = await jsonBody(ctx, versionGuard, scriptBodyLimit);
-      const r = await s.scripts.addVersion(idOf(ctx), body, op.name);
+      const r = await s.scripts.addVersion(idOf(ctx), body, { name: op.name, address: ctx.ip });
       if (r.created) ctx.state.log.info('script version saved', { script: r.script.id, version: r.version.version, operator: op.name });
       ctx.status = r.created ? 201 : 200;
       ctx.body = scriptView(r, r.created);
@@ -220,7 +220,7 @@ export const scriptRoutes: readonly RouteSpec[] = [
     async handler(ctx, s) {
       const op = operator(ctx);
       const body = await jsonBody(ctx, cloneGuard, 64 * 1024);
-      const d = await s.scripts.clone(idOf(ctx), body, op.name);
+      const d = await s.scripts.clone(idOf(ctx), body, { name: op.name, address: ctx.ip });
       ctx.state.log.info('script cloned', { from: idOf(ctx), script: d.script.id, operator: op.name });
       ctx.status = 201;
       ctx.set('Location', `/api/v1/scripts/${d.script.id}`);
@@ -236,7 +236,7 @@ export const scriptRoutes: readonly RouteSpec[] = [
     responses: { 204: { description: 'deleted' }, 403: err('a base script'), 404: err('unknown script') },
     async handler(ctx, s) {
       const op = operator(ctx);
-      await s.scripts.delete(idOf(ctx));
+      await s.scripts.delete(idOf(ctx), { name: op.name, address: ctx.ip });
       ctx.state.log.info('script deleted', { script: idOf(ctx), operator: op.name });
       ctx.status = 204;
     },
@@ -263,7 +263,7 @@ export const scriptRoutes: readonly RouteSpec[] = [
     async handler(ctx, s) {
       const op = operator(ctx);
       const body = await jsonBody(ctx, accountGuard, 64 * 1024);
-      const a = await s.accounts.create(body, op.name);
+      const a = await s.accounts.create(body, { name: op.name, address: ctx.ip });
       ctx.state.log.info('execution account created', { account: a.name, user: a.user, operator: op.name });
       ctx.status = 201;
       ctx.body = accountView(a);
@@ -279,7 +279,7 @@ export const scriptRoutes: readonly RouteSpec[] = [
     async handler(ctx, s) {
       const op = operator(ctx);
       const name = ctx.params['name'] ?? '';
-      await s.accounts.delete(name);
+      await s.accounts.delete(name, { name: op.name, address: ctx.ip });
       ctx.state.log.info('execution account deleted', { account: name, operator: op.name });
       ctx.status = 204;
     },

@@ -230,3 +230,23 @@ function toEvent(d: AuditDoc): AuditEvent {
     ...(d.detailsJson !== undefined ? { details: JSON.parse(d.detailsJson) as unknown } : {}),
   };
 }
+
+/** Who made a change: an operator's name and, over HTTP, the client address. */
+export interface AuditActor {
+  readonly name: string;
+  readonly address?: string | undefined;
+}
+
+/** A service parameter naming who acts: a bare name (older callers, tests) or an AuditActor. */
+export type ActorLike = string | AuditActor;
+
+/** The name of `by`. */
+export function actorName(by: ActorLike | undefined): string {
+  return by === undefined ? 'system' : typeof by === 'string' ? by : by.name;
+}
+
+/** The actor and address fields of an audit event made by `by`. */
+export function byFields(by: ActorLike | undefined): { actor: string; address?: string } {
+  const address = typeof by === 'object' ? by.address : undefined;
+  return { actor: actorName(by), ...(address !== undefined ? { address } : {}) };
+}

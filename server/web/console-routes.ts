@@ -291,9 +291,10 @@ export function consoleRouter(services: Services, opts: { secureCookies: boolean
       const fingerprint = form.get('fingerprint') ?? '';
       if (!fingerprint) throw new ApiError('BAD_REQUEST', 'fingerprint is required');
       try {
-        if (action === 'approve') await services.enrollment.approve(host, fingerprint);
-        else if (action === 'reject') await services.enrollment.reject(host, fingerprint);
-        else await services.enrollment.deleteKey(host, fingerprint);
+        const by = { name: op.name, address: ctx.ip };
+        if (action === 'approve') await services.enrollment.approve(host, fingerprint, by);
+        else if (action === 'reject') await services.enrollment.reject(host, fingerprint, by);
+        else await services.enrollment.deleteKey(host, fingerprint, by);
       } catch (err) {
         if (!(err instanceof ApiError)) throw err;
         await enrollmentPage(ctx, op, { error: `${host}: ${err.message}` }, err.status);
