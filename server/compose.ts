@@ -139,6 +139,8 @@ export interface ServerConfig {
   readonly fleetPlan?: FleetPlanOptions;
   /** The console's inventory/software/services ports (tests only; by default the console builds them from the services). */
   readonly consolePorts?: ConsolePorts;
+  /** Tests: a change route that does not record its declared audit actions answers 500. */
+  readonly strictAudit?: boolean;
   /** Software service timing (tracking config cache, table refresh, drift grace). */
   readonly software?: SoftwareOptions;
 }
@@ -303,6 +305,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       ...(config.unauthenticatedBodyBytes !== undefined ? { unauthenticatedBodyBytes: config.unauthenticatedBodyBytes } : {}),
       privateDirs: [resolve(config.dataDir), await fsp.realpath(config.dataDir)],
       ...(config.consolePorts ? { consolePorts: config.consolePorts } : {}),
+      ...(config.strictAudit !== undefined ? { strictAudit: config.strictAudit } : {}),
     });
     const housekeeping = new Housekeeping(services, log.child({ component: 'housekeeping' }), config.housekeeping);
     const { timer, ...runnerOpts } = config.schedules ?? {};

@@ -130,6 +130,7 @@ export const auditRoutes: readonly RouteSpec[] = [
     method: 'PUT',
     path: '/api/v1/audit/rules',
     auth: 'write',
+    audit: ['audit-rules.set'],
     tag: 'audit',
     summary: 'Replace the rule settings (scan, block or off per rule; a rule not listed runs in its default mode).',
     body: { types: ['application/json'], limit: 64 * 1024, schema: auditRulesUpdateSchema },

@@ -33,6 +33,7 @@ import { filesFromJson, filesFromTarGz } from '../services/repository-files.js';
 import type { RevisionInfo } from '../services/revision-service.js';
 import type { HistoryEntry } from '../services/git/git-service.js';
 import { activateRevision } from '../services/activate-revision.js';
+import { byFields } from '../services/audit-log.js';
 import { diffRevisions } from '../services/git/revision-diff.js';
 import type { Services } from '../services/services.js';
 import type { AppContext, OperatorPrincipal } from './app-state.js';
@@ -157,6 +158,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
     method: 'POST',
     path: '/api/v1/agents/:host/approve',
     auth: 'write',
+    audit: ['agent.approve'],
     tag: 'agents',
     summary: 'Approve a pending key (the only one, or the named fingerprint; approving a second key retires the first).',
     body: { types: ['application/json'], limit: 64 * 1024, schema: approveRequestSchema, optional: true },
@@ -171,6 +173,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
     method: 'POST',
     path: '/api/v1/agents/:host/revoke',
     auth: 'write',
+    audit: ['agent.revoke'],
     tag: 'agents',
     summary: 'Revoke a host: every later request it signs gets 403.',
     responses: { 200: { description: 'agent', schema: agentViewSchema }, 404: err('unknown host') },
@@ -182,6 +185,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
     method: 'POST',
     path: '/api/v1/agents/:host/reject',
     auth: 'write',
+    audit: ['agent.reject'],
     tag: 'agents',
     summary: 'Reject a pending key for good.',
     body: { types: ['application/json'], limit: 64 * 1024, schema: rejectSchema },
@@ -196,6 +200,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
     method: 'DELETE',
     path: '/api/v1/agents/:host/keys/:fingerprint',
     auth: 'write',
+    audit: ['agent.delete-key'],
     tag: 'agents',
     summary: 'Delete a key (pending, rejected, retired, or the approved key of a revoked host). Deleting the last key forgets the host.',
     responses: { 200: { description: 'the host after the deletion', schema: agentViewSchema }, 204: { description: 'the last key was deleted: the host is forgotten' }, 400: err('not a fingerprint'), 404: err('unknown host or key'), 409: err('the approved key of a host that is not revoked') },
@@ -213,6 +218,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
     method: 'POST',
     path: '/api/v1/bootstrap-tokens',
     auth: 'write',
+    audit: ['bootstrap-token.create'],
     tag: 'agents',
     summary: 'Create a single-use, expiring bootstrap token (optionally bound to one host name).',
     body: { types: ['application/json'], limit: 64 * 1024, schema: bootstrapTokenRequestSchema, optional: true },
@@ -228,14 +234,18 @@ export const operatorRoutes: readonly RouteSpec[] = [
     method: 'POST',
     path: '/api/v1/operator-tokens',
     auth: 'write',
+    audit: ['operator-token.create'],
     tag: 'operators',
     summary: 'Create an operator token with role admin or readonly.',
     body: { types: ['application/json'], limit: 64 * 1024, schema: operatorTokenRequestSchema },
     responses: { 201: { description: 'token (shown once)', schema: operatorTokenResponseSchema }, 409: err('a token with this name exists (revoked ones included)') },
     async handler(ctx, s) {
       const body = await jsonBody(ctx, operatorTokenGuard, 64 * 1024);
+      const token = await s.operators.createToken(body.name, body.role);
+      // Recorded here until the users lane moves tokens into its service (never the token itself).
+      await s.auditLog.record({ ...byFields(auditActorOf(ctx)), action: 'operator-token.create', target: `operator-token:${body.name}`, after: { name: body.name, role: body.role } });
       ctx.status = 201;
-      ctx.body = { name: body.name, role: body.role, token: await s.operators.createToken(body.name, body.role) };
+      ctx.body = { name: body.name, role: body.role, token };
     },
   },
   {
@@ -254,19 +264,23 @@ export const operatorRoutes: readonly RouteSpec[] = [
     method: 'POST',
     path: '/api/v1/operator-tokens/:name/revoke',
     auth: 'write',
+    audit: ['operator-token.revoke'],
     tag: 'operators',
     summary: 'Revoke every token of this name and end its console sessions (other servers notice within their 5 s token cache).',
     responses: { 200: { description: 'revoked', schema: operatorTokenRevokeSchema }, 404: err('no token has this name') },
     async handler(ctx, s) {
       const name = ctx.params['name'] ?? '';
       if (!(await s.operators.list()).some((t) => t.name === name)) throw new ApiError('NOT_FOUND', `no operator token is named ${JSON.stringify(name.slice(0, 64))}`);
-      ctx.body = { name, revoked: await s.operators.revokeByName(name) };
+      const revoked = await s.operators.revokeByName(name);
+      await s.auditLog.record({ ...byFields(auditActorOf(ctx)), action: 'operator-token.revoke', target: `operator-token:${name}`, after: { revoked } });
+      ctx.body = { name, revoked };
     },
   },
   {
     method: 'POST',
     path: '/api/v1/revisions',
     auth: 'write',
+    audit: ['revision.publish'],
     tag: 'revisions',
     summary: 'Publish a repository (JSON map of files, or a tar.gz) as a new revision after validating it as a whole. On failure the live revision is unchanged and every error is listed. With `rollout` (JSON only) the revision is stored without going live and delivered in batches; the answer then carries `rollout: { id, state, batches }`.',
     body: { types: ['application/json', ...gzipTypes], limit: uploadLimit, schema: revisionUploadSchema },
@@ -365,6 +379,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
     method: 'POST',
     path: '/api/v1/revisions/:id/activate',
     auth: 'write',
+    audit: ['revision.activate'],
     tag: 'revisions',
     summary: 'Make an earlier (validated) revision live again (a rollback): its id, or a unique prefix of at least 12 hex characters (as the console shows it). The history gets a new commit whose tree equals that revision.',
     responses: { 200: { description: 'live', schema: revisionViewSchema }, 400: err('not an id'), 404: err('unknown'), 409: err('the prefix matches several revisions, or a revision rollout is in progress (ROLLOUT_ACTIVE)') },

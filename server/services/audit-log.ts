@@ -84,7 +84,7 @@ export class AuditLog {
       ...(e.details !== undefined ? { detailsJson: json(e.details) } : {}),
     };
     await this.events.insertOne(doc);
-    auditScope.getStore()?.push({ action: doc.action, target: doc.target });
+    auditScope.getStore()?.events.push({ action: doc.action, target: doc.target });
     return toEvent(doc);
   }
 
@@ -215,7 +215,19 @@ function decodeCursor(c: string): { at: number; id: string } {
  * The events recorded within one request (the router runs each write route inside a scope):
  * lets the router check that a successful change was recorded, and recorded once.
  */
-export const auditScope = new AsyncLocalStorage<{ action: string; target: string }[]>();
+export const auditScope = new AsyncLocalStorage<AuditScope>();
+
+export interface AuditScope {
+  readonly events: { action: string; target: string }[];
+  /** Set by auditUnchanged(): the request changed nothing (a dry run, an unchanged record). */
+  unchanged: boolean;
+}
+
+/** Tells the router's audit check that the current request changed nothing, so recorded nothing. */
+export function auditUnchanged(): void {
+  const s = auditScope.getStore();
+  if (s) s.unchanged = true;
+}
 
 function toEvent(d: AuditDoc): AuditEvent {
   return {
