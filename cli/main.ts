@@ -33,6 +33,7 @@ export const commands = {
   services: 'List tracked services per host with drift; track, untrack',
   service: 'Start, stop or restart a tracked service on hosts (a job, or a rollout in batches)',
   collectors: 'List, set and remove collector scripts agents run to find virtual resources',
+  audit: 'The audit log: who changed what, when, from which address (filters, --json)',
 } as const;
 export type CommandName = keyof typeof commands;
 
