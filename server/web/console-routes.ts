@@ -31,6 +31,7 @@ import { readRawBody, requireMediaType } from '../api/body.js';
 import { requestSignal } from '../api/request-signal.js';
 import { complianceChart } from './compliance-chart.js';
 import { schedulePages } from './schedule-pages.js';
+import { auditPages } from './audit-page.js';
 import { factRows, runView } from './run-model.js';
 import { enrollmentView, errorView, hostView, loginView, overviewView } from './views.js';
 import { SHORT_REVISION_ID } from '../services/revision-service.js';
@@ -305,6 +306,15 @@ export function consoleRouter(services: Services, opts: { secureCookies: boolean
       ctx.redirect(`/enrollment?done=${doneOf[action]}`);
     });
   }
+
+  auditPages(router, {
+    services,
+    operator,
+    async render(ctx, op, nav, body, ctxObj, status = 200) {
+      const agents = await services.enrollment.list();
+      html(ctx, body({ ...frame(ctx, services, op, nav, pendingKeys(agents).length, false), ...ctxObj }), status);
+    },
+  });
 
   schedulePages(router, {
     services,
