@@ -36,6 +36,7 @@ export const commands = {
   login: 'Log in with a user name and password; saves a session token for the other commands',
   logout: 'End the saved login session and delete its token file',
   users: 'List, add, change and delete console and CLI users (admins)',
+  audit: 'The audit log: who changed what, when, from which address (filters, --json)',
 } as const;
 export type CommandName = keyof typeof commands;
 

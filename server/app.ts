@@ -31,6 +31,7 @@ import { defaultBodyLimit, type RouteSpec } from './api/route-spec.js';
 import { consoleRouter } from './web/console-routes.js';
 import type { ConsolePorts } from './web/console-ports.js';
 import { gitMiddleware } from './api/git-routes.js';
+import { runAudited } from './api/audit-check.js';
 
 export interface AppOptions {
   readonly services: Services;
@@ -48,6 +49,8 @@ export interface AppOptions {
   readonly privateDirs?: readonly string[];
   /** What the console's inventory, software and services pages read through (absent: adapters over services.inventory / services.software). */
   readonly consolePorts?: ConsolePorts;
+  /** A change route that succeeds without recording its declared audit actions answers 500 (tests); otherwise it is logged. */
+  readonly strictAudit?: boolean;
 }
 
 /** Default of AppOptions.unauthenticatedBodyBytes. */
@@ -161,7 +164,7 @@ export function createApp(opts: AppOptions): SteadApp {
           await authenticateOperator(ctx, deps, spec.auth, false);
           break;
       }
-      await spec.handler(ctx, services);
+      await runAudited(spec, ctx, () => spec.handler(ctx, services), { strict: opts.strictAudit === true, log: ctx.state.log });
     };
     router.register(spec.path, [spec.method], mw as never);
   }

@@ -141,6 +141,8 @@ export interface ServerConfig {
   readonly fleetPlan?: FleetPlanOptions;
   /** The console's inventory/software/services ports (tests only; by default the console builds them from the services). */
   readonly consolePorts?: ConsolePorts;
+  /** Tests: a change route that does not record its declared audit actions answers 500. */
+  readonly strictAudit?: boolean;
   /** Software service timing (tracking config cache, table refresh, drift grace). */
   readonly software?: SoftwareOptions;
 }
@@ -295,6 +297,8 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       async (revision, policy) => rollouts.checkRevision({ revision, previous: await revisions.liveId(), policy }),
     );
     gitService.onPushAccepted((revision, previous) => void services.fleetPlans.planPublished(revision, previous));
+    // Operator changes are recorded in the audit log (base scripts seeded above are not).
+    for (const svc of [scripts, accounts, plans, audit, enrollment, gitService, services.schedules]) svc.setAuditLog(auditLog);
     const adminToken = await ensureAdminTokenFile(config.dataDir);
     await services.operators.ensureToken(adminToken.token, 'admin', 'admin');
     const app = createApp({
@@ -307,6 +311,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       ...(config.unauthenticatedBodyBytes !== undefined ? { unauthenticatedBodyBytes: config.unauthenticatedBodyBytes } : {}),
       privateDirs: [resolve(config.dataDir), await fsp.realpath(config.dataDir)],
       ...(config.consolePorts ? { consolePorts: config.consolePorts } : {}),
+      ...(config.strictAudit !== undefined ? { strictAudit: config.strictAudit } : {}),
     });
     const housekeeping = new Housekeeping(services, log.child({ component: 'housekeeping' }), config.housekeeping);
     const { timer, ...runnerOpts } = config.schedules ?? {};

@@ -16,3 +16,4 @@ export * from './fleet-plan.js';
 export * from './inventory.js';
 export * from './software.js';
 export * from './users.js';
+export * from './audit-events.js';

@@ -50,6 +50,7 @@ export const fleetPlanRoutes: readonly RouteSpec[] = [
     method: 'POST',
     path: '/api/v1/revisions/plan',
     auth: 'write',
+    audit: { none: 'computes a plan; nothing is stored' },
     tag: 'revisions',
     summary: 'The fleet plan of an upload (the body of publishing: JSON map of files or a tar.gz), validated but not stored: every host compiled under it and under the base, with per-host resource changes and diffs of rendered files (secret-bearing files show none).',
     body: { types: ['application/json', ...gzipUploadTypes], limit: revisionUploadLimit, schema: revisionUploadSchema },

@@ -92,7 +92,7 @@ export function gitMiddleware(services: Services, log: Logger): Middleware<AppSt
     try {
       if (push) await gitService.sync();
       else if (!(await gitService.upToDate())) await gitService.withMirror(() => gitService.sync());
-      pushEnv = push ? gitService.pushEnvironment(op.name) : undefined;
+      pushEnv = push ? gitService.pushEnvironment(op.name, ctx.ip) : undefined;
       await runBackend(ctx, gitService.root, gitService.home, kind, op.name, pushEnv?.env ?? {}, log);
     } finally {
       pushEnv?.done();

@@ -35,12 +35,13 @@ import { filesFromJson, filesFromTarGz } from '../services/repository-files.js';
 import type { RevisionInfo } from '../services/revision-service.js';
 import type { HistoryEntry } from '../services/git/git-service.js';
 import { activateRevision } from '../services/activate-revision.js';
+import { byFields } from '../services/audit-log.js';
 import { diffRevisions } from '../services/git/revision-diff.js';
 import type { Services } from '../services/services.js';
 import type { AppContext, OperatorPrincipal } from './app-state.js';
 import { jsonBody, readRawBody, requireMediaType } from './body.js';
 import { requestSignal } from './request-signal.js';
-import { errorResponse, operatorOf } from './route-helpers.js';
+import { auditActorOf, errorResponse, operatorOf } from './route-helpers.js';
 import type { RouteSpec } from './route-spec.js';
 
 const approveGuard: Guard<ApproveRequest> = compileGuard(approveRequestSchema);
@@ -159,6 +160,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
     method: 'POST',
     path: '/api/v1/agents/:host/approve',
     auth: 'fleet',
+    audit: ['agent.approve'],
     tag: 'agents',
     summary: 'Approve a pending key (the only one, or the named fingerprint; approving a second key retires the first).',
     body: { types: ['application/json'], limit: 64 * 1024, schema: approveRequestSchema, optional: true },
@@ -166,24 +168,26 @@ export const operatorRoutes: readonly RouteSpec[] = [
     async handler(ctx, s) {
       const host = hostParam(ctx);
       const body = await optionalJson(ctx, approveGuard);
-      ctx.body = agentView(await s.enrollment.approve(host, body.fingerprint));
+      ctx.body = agentView(await s.enrollment.approve(host, body.fingerprint, auditActorOf(ctx)));
     },
   },
   {
     method: 'POST',
     path: '/api/v1/agents/:host/revoke',
     auth: 'fleet',
+    audit: ['agent.revoke'],
     tag: 'agents',
     summary: 'Revoke a host: every later request it signs gets 403.',
     responses: { 200: { description: 'agent', schema: agentViewSchema }, 404: err('unknown host') },
     async handler(ctx, s) {
-      ctx.body = agentView(await s.enrollment.revoke(hostParam(ctx)));
+      ctx.body = agentView(await s.enrollment.revoke(hostParam(ctx), auditActorOf(ctx)));
     },
   },
   {
     method: 'POST',
     path: '/api/v1/agents/:host/reject',
     auth: 'fleet',
+    audit: ['agent.reject'],
     tag: 'agents',
     summary: 'Reject a pending key for good.',
     body: { types: ['application/json'], limit: 64 * 1024, schema: rejectSchema },
@@ -191,13 +195,14 @@ export const operatorRoutes: readonly RouteSpec[] = [
     async handler(ctx, s) {
       const host = hostParam(ctx);
       const body = await jsonBody(ctx, rejectGuard, 64 * 1024);
-      ctx.body = agentView(await s.enrollment.reject(host, body.fingerprint));
+      ctx.body = agentView(await s.enrollment.reject(host, body.fingerprint, auditActorOf(ctx)));
     },
   },
   {
     method: 'DELETE',
     path: '/api/v1/agents/:host/keys/:fingerprint',
     auth: 'fleet',
+    audit: ['agent.delete-key'],
     tag: 'agents',
     summary: 'Delete a key (pending, rejected, retired, or the approved key of a revoked host). Deleting the last key forgets the host.',
     responses: { 200: { description: 'the host after the deletion', schema: agentViewSchema }, 204: { description: 'the last key was deleted: the host is forgotten' }, 400: err('not a fingerprint'), 404: err('unknown host or key'), 409: err('the approved key of a host that is not revoked') },
@@ -205,7 +210,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
       const host = hostParam(ctx);
       const fingerprint = ctx.params['fingerprint'] ?? '';
       if (!/^[0-9a-f]{64}$/.test(fingerprint)) throw new ApiError('BAD_REQUEST', 'the fingerprint must be 64 lowercase hex characters (GET /api/v1/agents/:host lists them)');
-      const after = await s.enrollment.deleteKey(host, fingerprint);
+      const after = await s.enrollment.deleteKey(host, fingerprint, auditActorOf(ctx));
       ctx.state.log.info('agent key deleted', { host, fingerprint, operator: operator(ctx).name });
       if (after) ctx.body = agentView(after);
       else ctx.status = 204;
@@ -215,13 +220,14 @@ export const operatorRoutes: readonly RouteSpec[] = [
     method: 'POST',
     path: '/api/v1/bootstrap-tokens',
     auth: 'fleet',
+    audit: ['bootstrap-token.create'],
     tag: 'agents',
     summary: 'Create a single-use, expiring bootstrap token (optionally bound to one host name).',
     body: { types: ['application/json'], limit: 64 * 1024, schema: bootstrapTokenRequestSchema, optional: true },
     responses: { 201: { description: 'token (shown once)', schema: bootstrapTokenResponseSchema } },
     async handler(ctx, s) {
       const body = await optionalJson(ctx, bootstrapGuard);
-      const t = await s.enrollment.createBootstrapToken({ ...(body.ttlSeconds !== undefined ? { ttlSeconds: body.ttlSeconds } : {}), ...(body.host !== undefined ? { host: body.host } : {}) });
+      const t = await s.enrollment.createBootstrapToken({ ...(body.ttlSeconds !== undefined ? { ttlSeconds: body.ttlSeconds } : {}), ...(body.host !== undefined ? { host: body.host } : {}) }, auditActorOf(ctx));
       ctx.status = 201;
       ctx.body = { token: t.token, expiresAt: isoAt(t.expiresAt), ...(t.host !== undefined ? { host: t.host } : {}) };
     },
@@ -230,6 +236,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
     method: 'POST',
     path: '/api/v1/operator-tokens',
     auth: 'admin',
+    audit: ['token.create'],
     tag: 'operators',
     summary: 'Create an operator token with role admin, operator or viewer (readonly is taken as viewer) and an optional scope. Admin only.',
     body: { types: ['application/json'], limit: 64 * 1024, schema: operatorTokenRequestSchema },
@@ -263,6 +270,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
     method: 'POST',
     path: '/api/v1/operator-tokens/:name/revoke',
     auth: 'admin',
+    audit: ['token.revoke'],
     tag: 'operators',
     summary: 'Revoke every token of this name and end its console sessions (other servers notice within their 5 s token cache).',
     responses: { 200: { description: 'revoked', schema: operatorTokenRevokeSchema }, 404: err('no token has this name') },
@@ -276,6 +284,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
     method: 'POST',
     path: '/api/v1/revisions',
     auth: 'fleet',
+    audit: ['revision.publish'],
     tag: 'revisions',
     summary: 'Publish a repository (JSON map of files, or a tar.gz) as a new revision after validating it as a whole. On failure the live revision is unchanged and every error is listed. With `rollout` (JSON only) the revision is stored without going live and delivered in batches; the answer then carries `rollout: { id, state, batches }`.',
     body: { types: ['application/json', ...gzipTypes], limit: uploadLimit, schema: revisionUploadSchema },
@@ -298,7 +307,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
       }
       // One revision rollout at a time (ADR 0017): publishing while one is active is refused (409 ROLLOUT_ACTIVE).
       await s.rollouts.assertNoActiveRevision();
-      const meta = { createdBy: op.name, ...(message !== undefined ? { message } : {}) };
+      const meta = { createdBy: op.name, address: ctx.ip, ...(message !== undefined ? { message } : {}) };
       const previous = await s.revisions.liveId();
       // A commit on the manifest history as well (ADR 0017), when the server has git.
       const publish = async (opts: { makeLive?: boolean; check?: (revision: string) => Promise<void> }) => {
@@ -374,12 +383,13 @@ export const operatorRoutes: readonly RouteSpec[] = [
     method: 'POST',
     path: '/api/v1/revisions/:id/activate',
     auth: 'fleet',
+    audit: ['revision.activate'],
     tag: 'revisions',
     summary: 'Make an earlier (validated) revision live again (a rollback): its id, or a unique prefix of at least 12 hex characters (as the console shows it). The history gets a new commit whose tree equals that revision.',
     responses: { 200: { description: 'live', schema: revisionViewSchema }, 400: err('not an id'), 404: err('unknown'), 409: err('the prefix matches several revisions, or a revision rollout is in progress (ROLLOUT_ACTIVE)') },
     async handler(ctx, s) {
       const id = await s.revisions.resolveId(ctx.params['id'] ?? '');
-      ctx.body = revisionView(await activateRevision(s, id, operator(ctx).name));
+      ctx.body = revisionView(await activateRevision(s, id, auditActorOf(ctx)));
     },
   },
   {

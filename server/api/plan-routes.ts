@@ -10,7 +10,7 @@ import { ApiError } from '../domain/errors.js';
 import type { PlanRecord } from '../services/jobs/plan-service.js';
 import type { AppContext } from './app-state.js';
 import { jsonBody } from './body.js';
-import { errorResponse, operatorOf } from './route-helpers.js';
+import { auditActorOf, errorResponse, operatorOf } from './route-helpers.js';
 import type { RouteSpec } from './route-spec.js';
 
 const planGuard: Guard<PlanWrite> = compileGuard(planWriteSchema);
@@ -72,6 +72,7 @@ export const planRoutes: readonly RouteSpec[] = [
     method: 'POST',
     path: '/api/v1/plans',
     auth: 'write',
+    audit: ['plan.create'],
     tag: 'plans',
     summary: 'Save a new plan (version 1).',
     body,
@@ -79,7 +80,7 @@ export const planRoutes: readonly RouteSpec[] = [
     async handler(ctx, s) {
       const input = await jsonBody(ctx, planGuard, planBodyLimit);
       if (input.version !== undefined) throw new ApiError('BAD_REQUEST', 'a new plan has no version yet: leave "version" out');
-      const p = await s.plans.create(input, operatorName(ctx));
+      const p = await s.plans.create(input, auditActorOf(ctx));
       ctx.state.log.info('plan created', { plan: p.id, name: p.name, operator: p.createdBy });
       ctx.status = 201;
       ctx.body = planView(p);
@@ -105,6 +106,7 @@ export const planRoutes: readonly RouteSpec[] = [
     method: 'PUT',
     path: '/api/v1/plans/:id',
     auth: 'write',
+    audit: ['plan.update'],
     tag: 'plans',
     summary: 'Save a new version of a plan; with "version", only if that is still the current one.',
     body,
@@ -112,7 +114,7 @@ export const planRoutes: readonly RouteSpec[] = [
     async handler(ctx, s) {
       const id = planId(ctx);
       const input = await jsonBody(ctx, planGuard, planBodyLimit);
-      const p = await s.plans.update(id, input, operatorName(ctx));
+      const p = await s.plans.update(id, input, auditActorOf(ctx));
       ctx.state.log.info('plan updated', { plan: p.id, version: p.version, operator: p.updatedBy });
       ctx.body = planView(p);
     },
@@ -121,12 +123,13 @@ export const planRoutes: readonly RouteSpec[] = [
     method: 'DELETE',
     path: '/api/v1/plans/:id',
     auth: 'write',
+    audit: ['plan.delete'],
     tag: 'plans',
     summary: 'Delete a plan and its versions (jobs launched from it stay).',
     responses: { 204: { description: 'deleted' }, 400: err('not a plan id'), 404: err('unknown plan') },
     async handler(ctx, s) {
       const id = planId(ctx);
-      if (!(await s.plans.delete(id))) throw new ApiError('NOT_FOUND', `no plan ${id}`);
+      if (!(await s.plans.delete(id, auditActorOf(ctx)))) throw new ApiError('NOT_FOUND', `no plan ${id}`);
       ctx.state.log.info('plan deleted', { plan: id, operator: operatorName(ctx) });
       ctx.status = 204;
     },

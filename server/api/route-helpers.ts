@@ -1,6 +1,7 @@
 /** Small pieces every route table uses: the error response of OpenAPI, and the calling operator. */
 import { errorBodySchema } from '../../schemas/api/error.js';
 import { ApiError } from '../domain/errors.js';
+import type { AuditActor } from '../services/audit-log.js';
 import type { AppContext, OperatorPrincipal } from './app-state.js';
 
 /** An error response of the route table (OpenAPI): its description, with the error body schema. */
@@ -11,6 +12,11 @@ export function operatorOf(ctx: AppContext): OperatorPrincipal {
   const p = ctx.state.principal;
   if (!p || p.kind !== 'operator') throw new ApiError('UNAUTHENTICATED', 'an operator token is required');
   return p;
+}
+
+/** The calling operator and the client address, for the audit log. */
+export function auditActorOf(ctx: AppContext): AuditActor {
+  return { name: operatorOf(ctx).name, address: ctx.ip };
 }
 
 /**

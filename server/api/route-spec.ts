@@ -28,6 +28,14 @@ export interface RouteSpec {
   readonly query?: Readonly<Record<string, { readonly description: string; readonly schema: object }>>;
   readonly responses: Readonly<Record<number, { readonly description: string; readonly schema?: SchemaRef & object; readonly type?: string }>>;
   readonly handler: (ctx: AppContext, services: Services) => Promise<void>;
+  /**
+   * The audit log actions a successful request records (each once per target), or `{ none }`
+   * with the reason for a write route that changes nothing (a plan, a listing). Every
+   * operator route that is not a GET must declare it: the router checks each successful
+   * request against it (a service calls auditUnchanged() for a request that changed nothing,
+   * e.g. a dry run), and the route census proves each is recorded.
+   */
+  readonly audit?: readonly string[] | { readonly none: string };
 }
 
 /** Largest body of an agent request without its own limit. */

@@ -69,6 +69,7 @@ export const scheduleRoutes: readonly RouteSpec[] = [
     method: 'POST',
     path: '/api/v1/schedules',
     auth: 'fleet',
+    audit: ['schedule.create'],
     tag: 'schedules',
     summary: 'Create a schedule that launches a job body or a saved plan.',
     body: { types: ['application/json'], limit: bodyLimit, schema: scheduleCreateSchema },
@@ -85,7 +86,7 @@ export const scheduleRoutes: readonly RouteSpec[] = [
           ...(b.missed !== undefined ? { missed: b.missed } : {}),
           ...(b.disabled !== undefined ? { disabled: b.disabled } : {}),
         },
-        by,
+        { name: by, address: ctx.ip },
       );
       ctx.state.log.info('schedule created', { schedule: created.name, operator: by, spec: created.description });
       ctx.status = 201;
@@ -121,12 +122,13 @@ export const scheduleRoutes: readonly RouteSpec[] = [
     method: 'DELETE',
     path: '/api/v1/schedules/:name',
     auth: 'fleet',
+    audit: ['schedule.delete'],
     tag: 'schedules',
     summary: 'Delete a schedule (jobs it launched stay).',
     responses: { 204: { description: 'deleted' }, 404: err('no such schedule') },
     async handler(ctx, s) {
       const name = nameParam(ctx);
-      await s.schedules.delete(name);
+      await s.schedules.delete(name, { name: operatorName(ctx), address: ctx.ip });
       ctx.state.log.info('schedule deleted', { schedule: name, operator: operatorName(ctx) });
       ctx.status = 204;
     },
@@ -136,12 +138,13 @@ export const scheduleRoutes: readonly RouteSpec[] = [
       method: 'POST',
       path: `/api/v1/schedules/:name/${action}`,
       auth: 'fleet',
+      audit: [`schedule.${action}`],
       tag: 'schedules',
       summary: action === 'enable' ? 'Enable a schedule (runs that fell while it was disabled are not run).' : 'Disable a schedule: it does not fire until enabled.',
       responses: { 200: { description: 'the schedule', schema: scheduleViewSchema }, 404: err('no such schedule') },
       async handler(ctx, s) {
         const name = nameParam(ctx);
-        const after = await s.schedules.setEnabled(name, action === 'enable');
+        const after = await s.schedules.setEnabled(name, action === 'enable', { name: operatorName(ctx), address: ctx.ip });
         ctx.state.log.info(`schedule ${action}d`, { schedule: name, operator: operatorName(ctx) });
         ctx.body = scheduleView(after);
       },

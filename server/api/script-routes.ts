@@ -128,6 +128,7 @@ export const scriptRoutes: readonly RouteSpec[] = [
     method: 'POST',
     path: '/api/v1/scripts',
     auth: 'fleet',
+    audit: ['script.create'],
     tag: 'scripts',
     summary: 'Create a user script (version 1): a JSON body, or an upload of the file itself (text/x-shellscript, text/x-python or text/plain with ?name= and, when the type does not say, ?lang=; optional ?description=, ?tags=a,b, ?message=).',
     body: { types: ['application/json', ...uploadTypes], limit: scriptBodyLimit, schema: scriptCreateRequestSchema },
@@ -154,7 +155,7 @@ export const scriptRoutes: readonly RouteSpec[] = [
         const message = strParam(ctx, 'message', /^[^\u0000-\u001f\u007f]{1,500}$/);
         input = { name, lang: uploadLang(ctx, type, source), source, ...(description !== undefined ? { description } : {}), ...(tags !== undefined ? { tags: tags.split(',').filter((t) => t !== '') } : {}), ...(message !== undefined ? { message } : {}) };
       }
-      const d = await s.scripts.create(input, op.name);
+      const d = await s.scripts.create(input, { name: op.name, address: ctx.ip });
       ctx.state.log.info('script created', { script: d.script.id, operator: op.name });
       ctx.status = 201;
       ctx.set('Location', `/api/v1/scripts/${d.script.id}`);
@@ -177,6 +178,7 @@ export const scriptRoutes: readonly RouteSpec[] = [
     method: 'POST',
     path: '/api/v1/scripts/:id/versions',
     auth: 'fleet',
+    audit: ['script.version', 'script.update'],
     tag: 'scripts',
     summary: 'Save a new version of a user script: created only when the source or the parameters changed (201, else 200 with created false); description and tags are updated either way.',
     body: { types: ['application/json'], limit: scriptBodyLimit, schema: scriptVersionRequestSchema },
@@ -184,7 +186,7 @@ export const scriptRoutes: readonly RouteSpec[] = [
     async handler(ctx, s) {
       const op = operator(ctx);
       const body = await jsonBody(ctx, versionGuard, scriptBodyLimit);
-      const r = await s.scripts.addVersion(idOf(ctx), body, op.name);
+      const r = await s.scripts.addVersion(idOf(ctx), body, { name: op.name, address: ctx.ip });
       if (r.created) ctx.state.log.info('script version saved', { script: r.script.id, version: r.version.version, operator: op.name });
       ctx.status = r.created ? 201 : 200;
       ctx.body = scriptView(r, r.created);
@@ -213,6 +215,7 @@ export const scriptRoutes: readonly RouteSpec[] = [
     method: 'POST',
     path: '/api/v1/scripts/:id/clone',
     auth: 'fleet',
+    audit: ['script.create'],
     tag: 'scripts',
     summary: 'Create a user script from a version of another (base or user): its source, parameters, language, and by default description and tags.',
     body: { types: ['application/json'], limit: 64 * 1024, schema: scriptCloneRequestSchema },
@@ -220,7 +223,7 @@ export const scriptRoutes: readonly RouteSpec[] = [
     async handler(ctx, s) {
       const op = operator(ctx);
       const body = await jsonBody(ctx, cloneGuard, 64 * 1024);
-      const d = await s.scripts.clone(idOf(ctx), body, op.name);
+      const d = await s.scripts.clone(idOf(ctx), body, { name: op.name, address: ctx.ip });
       ctx.state.log.info('script cloned', { from: idOf(ctx), script: d.script.id, operator: op.name });
       ctx.status = 201;
       ctx.set('Location', `/api/v1/scripts/${d.script.id}`);
@@ -231,12 +234,13 @@ export const scriptRoutes: readonly RouteSpec[] = [
     method: 'DELETE',
     path: '/api/v1/scripts/:id',
     auth: 'fleet',
+    audit: ['script.delete'],
     tag: 'scripts',
     summary: 'Delete a user script and all its versions (base scripts cannot be deleted).',
     responses: { 204: { description: 'deleted' }, 403: err('a base script'), 404: err('unknown script') },
     async handler(ctx, s) {
       const op = operator(ctx);
-      await s.scripts.delete(idOf(ctx));
+      await s.scripts.delete(idOf(ctx), { name: op.name, address: ctx.ip });
       ctx.state.log.info('script deleted', { script: idOf(ctx), operator: op.name });
       ctx.status = 204;
     },
@@ -256,6 +260,7 @@ export const scriptRoutes: readonly RouteSpec[] = [
     method: 'POST',
     path: '/api/v1/accounts',
     auth: 'admin',
+    audit: ['account.create'],
     tag: 'scripts',
     summary: 'Add an execution account (an alias for a POSIX user on the hosts).',
     body: { types: ['application/json'], limit: 64 * 1024, schema: accountCreateRequestSchema },
@@ -263,7 +268,7 @@ export const scriptRoutes: readonly RouteSpec[] = [
     async handler(ctx, s) {
       const op = operator(ctx);
       const body = await jsonBody(ctx, accountGuard, 64 * 1024);
-      const a = await s.accounts.create(body, op.name);
+      const a = await s.accounts.create(body, { name: op.name, address: ctx.ip });
       ctx.state.log.info('execution account created', { account: a.name, user: a.user, operator: op.name });
       ctx.status = 201;
       ctx.body = accountView(a);
@@ -273,13 +278,14 @@ export const scriptRoutes: readonly RouteSpec[] = [
     method: 'DELETE',
     path: '/api/v1/accounts/:name',
     auth: 'admin',
+    audit: ['account.delete'],
     tag: 'scripts',
     summary: 'Remove an execution account (root is built in and stays).',
     responses: { 204: { description: 'deleted' }, 404: err('unknown account'), 409: err('the built-in root account') },
     async handler(ctx, s) {
       const op = operator(ctx);
       const name = ctx.params['name'] ?? '';
-      await s.accounts.delete(name);
+      await s.accounts.delete(name, { name: op.name, address: ctx.ip });
       ctx.state.log.info('execution account deleted', { account: name, operator: op.name });
       ctx.status = 204;
     },

@@ -1,7 +1,7 @@
 /**
  * Periodic, level-triggered housekeeping: roll up the current hour's compliance, delete raw
  * reports past their retention and hourly history past its (much longer) retention, and sweep
- * expired bootstrap tokens and (cluster mode) expired shared nonce claims. Each tick is idempotent, so a missed or doubled tick is harmless.
+ * expired bootstrap tokens, audit log events past their retention, and (cluster mode) expired shared nonce claims. Each tick is idempotent, so a missed or doubled tick is harmless.
  */
 import type { Logger } from '../log.js';
 import type { Services } from '../services/services.js';
@@ -12,6 +12,8 @@ export interface HousekeepingOptions {
   readonly reportRetentionMs?: number;
   /** Hourly compliance buckets older than this are deleted. Default 400 days. */
   readonly historyRetentionMs?: number;
+  /** Audit log events older than this are deleted (bounded batches per tick). Default 400 days. */
+  readonly auditRetentionMs?: number;
 }
 
 export class Housekeeping {
@@ -21,6 +23,7 @@ export class Housekeeping {
   readonly intervalMs: number;
   readonly reportRetentionMs: number;
   readonly historyRetentionMs: number;
+  readonly auditRetentionMs: number;
 
   constructor(
     private readonly services: Services,
@@ -30,10 +33,11 @@ export class Housekeeping {
     this.intervalMs = opts.intervalMs ?? 5 * 60_000;
     this.reportRetentionMs = opts.reportRetentionMs ?? 14 * 86_400_000;
     this.historyRetentionMs = opts.historyRetentionMs ?? 400 * 86_400_000;
+    this.auditRetentionMs = opts.auditRetentionMs ?? 400 * 86_400_000;
   }
 
   /** One pass; resolves what it did. */
-  async tick(): Promise<{ buckets: number; reportsDeleted: number; historyDeleted: number; tokensDeleted: number; noncesDeleted: number }> {
+  async tick(): Promise<{ buckets: number; reportsDeleted: number; historyDeleted: number; tokensDeleted: number; noncesDeleted: number; auditDeleted: number }> {
     const s = this.services;
     const now = s.clock.now();
     const signal = this.#ac.signal;
@@ -42,7 +46,9 @@ export class Housekeeping {
     const historyDeleted = await s.compliance.prune(now - this.historyRetentionMs, signal);
     const tokensDeleted = await s.enrollment.sweepTokens(signal);
     const noncesDeleted = (await s.sharedNonces?.prune(now, signal)) ?? 0;
-    return { buckets, reportsDeleted, historyDeleted, tokensDeleted, noncesDeleted };
+    // At most 200 batches of 1000 per tick: a backlog (a shortened retention) drains over ticks.
+    const auditDeleted = await s.auditLog.prune(now - this.auditRetentionMs, signal);
+    return { buckets, reportsDeleted, historyDeleted, tokensDeleted, noncesDeleted, auditDeleted };
   }
 
   start(): void {

@@ -6,6 +6,7 @@
  */
 import { auditRules, auditScript, effectiveMode, PARSE_ERROR_RULE, type AuditRuleSetting, type AuditVerdict, type ScriptLang } from '../../compiler/audit/index.js';
 import type { Clock } from '../domain/clock.js';
+import { actorName, byFields, type ActorLike, type AuditLog } from './audit-log.js';
 import { ApiError } from '../domain/errors.js';
 import type { Logger } from '../log.js';
 import type { Collection, DocumentStore } from '../store/types.js';
@@ -57,7 +58,15 @@ export class AuditService {
    * Replaces the stored settings (a rule not listed runs in its default mode). Unknown rules and
    * parse-error are refused. Logged with the operator's name.
    */
-  async setRules(settings: readonly AuditRuleSetting[], by: string): Promise<AuditRulesState> {
+  #auditLog: AuditLog | undefined;
+
+  /** Rule changes are recorded in the audit log from now on. */
+  setAuditLog(log: AuditLog): void {
+    this.#auditLog = log;
+  }
+
+  async setRules(settings: readonly AuditRuleSetting[], actor: ActorLike): Promise<AuditRulesState> {
+    const by = actorName(actor);
     const known = new Set(auditRules.map((r) => r.id));
     for (const s of settings) {
       if (s.rule === PARSE_ERROR_RULE) throw new ApiError('BAD_REQUEST', 'parse-error cannot be set: a script that cannot be audited is always refused');
@@ -68,7 +77,9 @@ export class AuditService {
     const byRule = new Map(settings.map((s) => [s.rule, s.mode] as const));
     const clean = auditRules.filter((r) => byRule.has(r.id)).map((r) => ({ rule: r.id, mode: byRule.get(r.id)! }));
     const doc: RulesDoc = { _id: 'settings', settings: clean, updatedBy: by, updatedAtMs: this.clock.now() };
+    const before = await this.stored();
     await this.docs.replaceOne({ _id: 'settings' }, doc, { upsert: true });
+    await this.#auditLog?.record({ ...byFields(actor), action: 'audit-rules.set', target: 'audit-rules:settings', before: before?.settings ?? [], after: clean });
     this.log?.info('audit rule settings changed', { by, settings: clean });
     return this.viewOf(doc);
   }

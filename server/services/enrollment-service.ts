@@ -24,6 +24,7 @@ import { isDuplicateKey } from '../store/types.js';
 import { deleteOlderThan } from '../store/retention.js';
 import type { Clock } from '../domain/clock.js';
 import { ApiError } from '../domain/errors.js';
+import { byFields, type ActorLike, type AuditLog } from './audit-log.js';
 import { assertHostName } from '../domain/host-name.js';
 import { parseAgentPublicKey } from '../domain/signature.js';
 import { hashToken, newToken } from '../domain/tokens.js';
@@ -71,6 +72,11 @@ export interface AgentRecord {
   readonly host: string;
   readonly status: HostStatus;
   readonly keys: readonly { fingerprint: string; status: KeyStatus; createdAt: number; approvedAt?: number; expiresAt?: number; via?: 'operator' | 'bootstrap-token' }[];
+}
+
+/** What the audit log keeps of a host's enrollment: its status and its keys' states. */
+function agentSummary(r: AgentRecord): unknown {
+  return { status: r.status, keys: r.keys.map((k) => ({ fingerprint: k.fingerprint, status: k.status })) };
 }
 
 export interface EnrollInput {
@@ -186,11 +192,45 @@ export class EnrollmentService {
     throw new ApiError('CONFLICT', `host ${host} is changing concurrently; retry`);
   }
 
+  #audit: AuditLog | undefined;
+
+  /** Operator changes (approve, reject, revoke, delete a key, bootstrap tokens) are recorded in the audit log from now on. */
+  setAuditLog(log: AuditLog): void {
+    this.#audit = log;
+  }
+
+  async #audited<T extends AgentRecord | undefined>(by: ActorLike | undefined, action: string, host: string, change: () => Promise<T>, details?: unknown): Promise<T> {
+    const before = this.#audit ? await this.get(host) : undefined;
+    const after = await change();
+    await this.#audit?.record({ ...byFields(by), action, target: `host:${host}`, before: before ? agentSummary(before) : null, after: after ? agentSummary(after) : null, ...(details !== undefined ? { details } : {}) });
+    return after;
+  }
+
+  /** Approves a pending key (see #approve); recorded in the audit log as agent.approve. */
+  approve(host: string, fingerprint?: string, by?: ActorLike): Promise<AgentRecord> {
+    return this.#audited(by, 'agent.approve', host, () => this.#approve(host, fingerprint), fingerprint !== undefined ? { fingerprint } : undefined);
+  }
+
+  /** Revokes a host (see #revoke); recorded as agent.revoke. */
+  revoke(host: string, by?: ActorLike): Promise<AgentRecord> {
+    return this.#audited(by, 'agent.revoke', host, () => this.#revoke(host));
+  }
+
+  /** Rejects a pending key (see #reject); recorded as agent.reject. */
+  reject(host: string, fingerprint: string, by?: ActorLike): Promise<AgentRecord> {
+    return this.#audited(by, 'agent.reject', host, () => this.#reject(host, fingerprint), { fingerprint });
+  }
+
+  /** Deletes a key (see #deleteKey); recorded as agent.delete-key. */
+  deleteKey(host: string, fingerprint: string, by?: ActorLike): Promise<AgentRecord | undefined> {
+    return this.#audited(by, 'agent.delete-key', host, () => this.#deleteKey(host, fingerprint), { fingerprint });
+  }
+
   /**
    * Approves a pending key. Without a fingerprint, the host must have exactly one pending key
    * and no approved one. Approving a second key rotates: the previously approved key is retired.
    */
-  async approve(host: string, fingerprint?: string): Promise<AgentRecord> {
+  async #approve(host: string, fingerprint?: string): Promise<AgentRecord> {
     assertHostName(host);
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       const doc = await this.agents.findOne({ _id: host });
@@ -219,7 +259,7 @@ export class EnrollmentService {
   }
 
   /** Revokes a host: every later request signed for it gets 403 until an operator approves again. */
-  async revoke(host: string): Promise<AgentRecord> {
+  async #revoke(host: string): Promise<AgentRecord> {
     assertHostName(host);
     const now = this.clock.now();
     const doc = await this.agents.findOneAndUpdate({ _id: host }, { $set: { status: 'revoked', updatedAt: now }, $inc: { version: 1 } }, { returnDocument: 'after' });
@@ -229,7 +269,7 @@ export class EnrollmentService {
   }
 
   /** Rejects a pending key (it can never be approved later). */
-  async reject(host: string, fingerprint: string): Promise<AgentRecord> {
+  async #reject(host: string, fingerprint: string): Promise<AgentRecord> {
     const r = await this.#editKeys(host, (_doc, live, now) => {
       if (!live.some((k) => k.fingerprint === fingerprint && k.status === 'pending')) throw new ApiError('NOT_FOUND', `host ${host} has no pending key ${fingerprint}`);
       return this.#live(live.map((k) => (k.fingerprint === fingerprint ? { ...k, status: 'rejected' as const, rejectedAt: now } : k)), now);
@@ -243,7 +283,7 @@ export class EnrollmentService {
    * first, or approve another key: that retires it). Deleting the last key forgets the host:
    * its next enrollment is a first enrollment again. Resolves the record, or undefined then.
    */
-  async deleteKey(host: string, fingerprint: string): Promise<AgentRecord | undefined> {
+  async #deleteKey(host: string, fingerprint: string): Promise<AgentRecord | undefined> {
     return this.#editKeys(host, (doc, live) => {
       const target = live.find((k) => k.fingerprint === fingerprint);
       if (!target) throw new ApiError('NOT_FOUND', `host ${host} has no key with fingerprint ${fingerprint}`);
@@ -310,12 +350,15 @@ export class EnrollmentService {
   }
 
   /** Creates a bootstrap token; only its hash is stored. */
-  async createBootstrapToken(opts: { ttlSeconds?: number; host?: string }): Promise<{ token: string; expiresAt: number; host?: string }> {
+  async createBootstrapToken(opts: { ttlSeconds?: number; host?: string }, by?: ActorLike): Promise<{ token: string; expiresAt: number; host?: string }> {
     if (opts.host !== undefined) assertHostName(opts.host);
     const now = this.clock.now();
     const token = newToken('sbt_');
     const expiresAt = now + (opts.ttlSeconds ?? 3600) * 1000;
-    await this.tokens.insertOne({ _id: hashToken(token), createdAt: now, expiresAt, ...(opts.host !== undefined ? { host: opts.host } : {}) });
+    const id = hashToken(token);
+    await this.tokens.insertOne({ _id: id, createdAt: now, expiresAt, ...(opts.host !== undefined ? { host: opts.host } : {}) });
+    // The token itself is never recorded: its hash prefix names it.
+    await this.#audit?.record({ ...byFields(by), action: 'bootstrap-token.create', target: `bootstrap-token:${id.slice(0, 12)}`, after: { expiresAt: new Date(expiresAt).toISOString(), ...(opts.host !== undefined ? { host: opts.host } : {}) } });
     return { token, expiresAt, ...(opts.host !== undefined ? { host: opts.host } : {}) };
   }
 

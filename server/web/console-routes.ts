@@ -33,6 +33,7 @@ import { readRawBody, requireMediaType } from '../api/body.js';
 import { requestSignal } from '../api/request-signal.js';
 import { complianceChart } from './compliance-chart.js';
 import { schedulePages } from './schedule-pages.js';
+import { auditPages } from './audit-page.js';
 import { factRows, runView } from './run-model.js';
 import { enrollmentView, errorView, hostView, loginView, overviewView } from './views.js';
 import { SHORT_REVISION_ID } from '../services/revision-service.js';
@@ -303,9 +304,10 @@ export function consoleRouter(services: Services, opts: { secureCookies: boolean
       const fingerprint = form.get('fingerprint') ?? '';
       if (!fingerprint) throw new ApiError('BAD_REQUEST', 'fingerprint is required');
       try {
-        if (action === 'approve') await services.enrollment.approve(host, fingerprint);
-        else if (action === 'reject') await services.enrollment.reject(host, fingerprint);
-        else await services.enrollment.deleteKey(host, fingerprint);
+        const by = { name: op.name, address: ctx.ip };
+        if (action === 'approve') await services.enrollment.approve(host, fingerprint, by);
+        else if (action === 'reject') await services.enrollment.reject(host, fingerprint, by);
+        else await services.enrollment.deleteKey(host, fingerprint, by);
       } catch (err) {
         if (!(err instanceof ApiError)) throw err;
         await enrollmentPage(ctx, op, { error: `${host}: ${err.message}` }, err.status);
@@ -316,6 +318,15 @@ export function consoleRouter(services: Services, opts: { secureCookies: boolean
       ctx.redirect(`/enrollment?done=${doneOf[action]}`);
     });
   }
+
+  auditPages(router, {
+    services,
+    operator,
+    async render(ctx, op, nav, body, ctxObj, status = 200) {
+      const agents = await services.enrollment.list();
+      html(ctx, body({ ...frame(ctx, services, op, nav, pendingKeys(agents).length, false), ...ctxObj }), status);
+    },
+  });
 
   schedulePages(router, {
     services,

@@ -145,7 +145,7 @@ export function schedulePages(router: Router<AppState>, deps: SchedulePageDeps):
           ...(v.command ? { job: { targets: v.targets, script: { lang: 'shell', source: v.command } } } : { plan: { id: v.plan, body: v.targets ? { targets: v.targets } : {} } }),
           missed: v.missed === 'run-once' ? 'run-once' : 'skip',
         },
-        a.op.name,
+        { name: a.op.name, address: ctx.ip },
       );
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
@@ -164,8 +164,8 @@ export function schedulePages(router: Router<AppState>, deps: SchedulePageDeps):
       if (!a) return;
       const name = a.form.get('name') ?? '';
       try {
-        if (action === 'delete') await services.schedules.delete(name);
-        else await services.schedules.setEnabled(name, action === 'enable');
+        if (action === 'delete') await services.schedules.delete(name, { name: a.op.name, address: ctx.ip });
+        else await services.schedules.setEnabled(name, action === 'enable', { name: a.op.name, address: ctx.ip });
       } catch (err) {
         if (!(err instanceof ApiError)) throw err;
         await show(ctx, a.op, { error: `${name.slice(0, 63)}: ${err.message}` }, err.status);

@@ -140,6 +140,8 @@ export async function startServer(t: TapLike, config: Partial<ServerConfig> = {}
     identityTtlMs: 0,
     liveTtlMs: 0,
     defaultMetrics: false,
+    // A change route that succeeds without recording its declared audit actions answers 500.
+    strictAudit: true,
     ...config,
   });
   const httpServer = http.createServer(server.app.app.callback());

@@ -19,6 +19,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../../domain/clock.js';
 import { ApiError } from '../../domain/errors.js';
+import { actorName, byFields, type ActorLike, type AuditLog } from '../audit-log.js';
 import type { Logger } from '../../log.js';
 import type { BlobStore, Collection, DocumentStore } from '../../store/types.js';
 import { isDuplicateKey } from '../../store/types.js';
@@ -79,7 +80,8 @@ export class GitService {
   #rolloutCheck: PushRolloutCheck | undefined;
   #pushGuard: PushGuard | undefined;
   #pushAccepted: PushAccepted | undefined;
-  readonly #pushes = new Map<string, { operator: string }>();
+  readonly #pushes = new Map<string, { operator: string; address?: string }>();
+  #audit: AuditLog | undefined;
   /** GIT_PROJECT_ROOT of http-backend. */
   readonly root: string;
   /** The bare mirror. */
@@ -122,6 +124,20 @@ export class GitService {
       return v !== undefined;
     });
     return this.#available;
+  }
+
+  /**
+   * Publishing is recorded in the audit log from now on: revision.publish (an upload, or a
+   * commit made in the browser), revision.push (git push) and revision.activate (a rollback,
+   * or a revision rollout making its revision live), with the live revision before and after
+   * and the commit. Every surface publishes through this service, so each is recorded once.
+   */
+  setAuditLog(log: AuditLog): void {
+    this.#audit = log;
+  }
+
+  async #audited(by: ActorLike, action: string, revision: string, previous: string | undefined, after: Record<string, unknown>, details?: Record<string, unknown>): Promise<void> {
+    await this.#audit?.record({ ...byFields(by), action, target: `revision:${revision}`, before: { live: previous ?? null }, after: { revision, ...after }, ...(details !== undefined ? { details } : {}) });
   }
 
   /** Plugs the rollout engine in: pushes with `-o batches=…` are handed to it instead of going live at once. */
@@ -189,9 +205,9 @@ export class GitService {
   }
 
   /** Environment a receive-pack needs so its hook reaches this server as `operator`; call `done` afterwards. */
-  pushEnvironment(operator: string): { env: Record<string, string>; done: () => void } {
+  pushEnvironment(operator: string, address?: string): { env: Record<string, string>; done: () => void } {
     const secret = randomBytes(32).toString('hex');
-    this.#pushes.set(secret, { operator });
+    this.#pushes.set(secret, { operator, ...(address !== undefined ? { address } : {}) });
     return { env: { STEAD_HOOK_SOCKET: this.#hooks?.path ?? '', STEAD_HOOK_SECRET: secret }, done: () => this.#pushes.delete(secret) };
   }
 
@@ -302,25 +318,43 @@ export class GitService {
    * history's head; makes the revision live unless `opts.makeLive` is false. Without git the
    * revision is published as before, without a commit.
    */
-  async publish(files: ReadonlyMap<string, Buffer>, meta: { message?: string; createdBy: string }, signal: AbortSignal, opts: PublishOptions & { check?: (revision: string) => Promise<void> } = {}): Promise<HistoryEntry> {
-    const info = await this.revisions.publish(files, meta, signal, { makeLive: false });
+  async publish(files: ReadonlyMap<string, Buffer>, meta: { message?: string; createdBy: string; address?: string | undefined }, signal: AbortSignal, opts: PublishOptions & { check?: (revision: string) => Promise<void> } = {}): Promise<HistoryEntry> {
+    const { address, ...revMeta } = meta;
+    const by = { name: meta.createdBy, address };
+    const previous = this.#audit ? await this.revisions.liveId() : undefined;
+    const info = await this.revisions.publish(files, revMeta, signal, { makeLive: false });
     // A check of the stored revision before it enters the history (a rollout that could not start).
     await opts.check?.(info.id);
+    const details = { files: files.size, ...(meta.message !== undefined ? { message: meta.message.slice(0, 500) } : {}) };
     if (!(await this.available())) {
-      if (opts.makeLive === false) return info;
-      return { ...info, ...(await this.revisions.activate(info.id)) };
+      if (opts.makeLive === false) {
+        await this.#audited(by, 'revision.publish', info.id, previous, { live: previous ?? null }, details);
+        return info;
+      }
+      const r = { ...info, ...(await this.revisions.activate(info.id)) };
+      await this.#audited(by, 'revision.publish', info.id, previous, { live: info.id }, details);
+      return r;
     }
     const entry = await this.#commitFiles(info.id, files, { by: meta.createdBy, message: meta.message ?? 'upload through the API', via: 'api' });
     const live = opts.makeLive === false ? info : await this.revisions.activate(info.id);
+    await this.#audited(by, 'revision.publish', info.id, previous, { live: opts.makeLive === false ? (previous ?? null) : info.id, ...(entry?.commit !== undefined ? { commit: entry.commit } : {}) }, details);
     return { ...live, ...entry };
   }
 
   /** A rollback: a new commit whose tree equals revision `id`, made live. */
-  async activate(id: string, by: string): Promise<HistoryEntry> {
-    if (!(await this.available())) return this.revisions.activate(id);
+  async activate(id: string, actor: ActorLike): Promise<HistoryEntry> {
+    const by = actorName(actor);
+    const previous = this.#audit ? await this.revisions.liveId() : undefined;
+    if (!(await this.available())) {
+      const r = await this.revisions.activate(id);
+      await this.#audited(actor, 'revision.activate', id, previous, { live: id });
+      return r;
+    }
     const files = await this.revisions.files(id);
     const entry = await this.#commitFiles(id, files, { by, message: `activate revision ${id.slice(0, 12)}`, via: 'activate' });
-    return { ...(await this.revisions.activate(id)), ...entry };
+    const r = { ...(await this.revisions.activate(id)), ...entry };
+    await this.#audited(actor, 'revision.activate', id, previous, { live: id, ...(entry?.commit !== undefined ? { commit: entry.commit } : {}) });
+    return r;
   }
 
   /** Commits the tree of `files` on the head (nothing when the head already has this revision). */
@@ -489,6 +523,7 @@ export class GitService {
       lines.push('stead: live on every host');
     }
     if (revision.id !== previous) this.#pushAccepted?.(revision.id, previous);
+    await this.#audited({ name: push.operator, address: push.address }, 'revision.push', revision.id, previous, { live: policy ? (previous ?? null) : revision.id, commit: u.new }, { author, message: message.slice(0, 500), files: files.size, ...(policy ? { rollout: policy.batches } : {}) });
     this.log.info('git push accepted', { commit: u.new, revision: revision.id, by: push.operator });
     return { ok: true, lines };
   }

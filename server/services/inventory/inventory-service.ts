@@ -25,7 +25,7 @@ import { scopeTest } from '../../domain/scope.js';
 import { outsideScopeError } from '../users/scope-guard.js';
 import type { Logger } from '../../log.js';
 import { isDuplicateKey, type DocumentStore } from '../../store/types.js';
-import type { AuditLog } from '../audit-log.js';
+import { auditUnchanged, type AuditLog } from '../audit-log.js';
 import type { HostStateService } from '../host-state-service.js';
 import type { RevisionService } from '../revision-service.js';
 import { parseFilter, type CompiledFilter, type FilterHost } from './filter-expr.js';
@@ -243,7 +243,10 @@ export class InventoryService implements InventoryRecords, InventoryHosts {
       const now = this.d.clock.now();
       const pending = lcChanged ? { id: eventId(now), host, from: fromLc, to: toLc, by: actor.name, at: now, ...(patch.reason !== undefined ? { reason: patch.reason } : {}) } : undefined;
       const recordJson = JSON.stringify(record);
-      if (cur && recordJson === cur.recordJson && !pending) return { record };
+      if (cur && recordJson === cur.recordJson && !pending) {
+        auditUnchanged();
+        return { record };
+      }
       const set = { recordJson, updatedAt: now, updatedBy: actor.name, ...(pending ? { pendingJson: JSON.stringify(pending) } : {}) };
       let written: HostDoc | null = null;
       if (!cur) {
@@ -589,6 +592,7 @@ export class InventoryService implements InventoryRecords, InventoryHosts {
     const parsed = o.format === 'csv' ? parseCsvImport(text) : parseJsonImport(text);
     const base = { dryRun: o.dryRun, mode: o.mode };
     if (parsed.problems.length > 0) {
+      auditUnchanged();
       return { ...base, applied: false, added: [], changed: [], removed: [], unchanged: 0, counts: { added: 0, changed: 0, removed: 0 }, problems: parsed.problems };
     }
     const current = new Map<string, InventoryRecord>();
@@ -597,6 +601,7 @@ export class InventoryService implements InventoryRecords, InventoryHosts {
     await this.#checkScope(actor, plan.ops.map((op) => ({ host: op.h, after: op.r === null ? null : (JSON.parse(op.r) as InventoryRecord) })), 'this import');
     const counts = { added: plan.added.length, changed: plan.changed.length, removed: plan.removed.length };
     const result: ImportResult = { ...base, applied: false, added: plan.added.slice(0, 1000), changed: plan.changed.slice(0, 1000), removed: plan.removed.slice(0, 1000), unchanged: plan.unchanged, counts, problems: [] };
+    if (o.dryRun || plan.ops.length === 0) auditUnchanged();
     if (o.dryRun) return result;
     if (plan.ops.length === 0) return { ...result, applied: true, generation: await this.generation() };
     const id = await this.#intents.stage(plan, actor.name, o.mode);

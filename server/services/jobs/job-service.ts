@@ -28,6 +28,8 @@ export const defaultStepTimeoutSeconds = 600;
 export interface Actor {
   readonly principal: { readonly name: string; readonly role: Role; readonly scope?: Scope | undefined };
   readonly address?: string;
+  /** The audit log's actor when not the principal (a schedule's fire: "schedule:<name>"). */
+  readonly auditAs?: string;
 }
 
 export interface PreviewResult {
@@ -161,9 +163,9 @@ export class JobService {
       throw err;
     }
     if (blocked.length > 0 && body.approve) {
-      await this.auditLog.record({ actor: actor.principal.name, action: 'job.approve-blocked', target: `job:${id}`, address: actor.address, details: { reason: body.approve.reason, audit: blocked } });
+      await this.auditLog.record({ actor: actor.auditAs ?? actor.principal.name, action: 'job.approve-blocked', target: `job:${id}`, address: actor.address, details: { reason: body.approve.reason, audit: blocked } });
     }
-    await this.auditLog.record({ actor: actor.principal.name, action: 'job.launch', target: `job:${id}`, address: actor.address, after: { name: job.name, targets: job.targets, steps: job.steps.length, hosts: job.hosts.length, dryRun: job.dryRun, ...(opts.scheduleId !== undefined ? { scheduleId: opts.scheduleId } : {}) } });
+    await this.auditLog.record({ actor: actor.auditAs ?? actor.principal.name, action: 'job.launch', target: `job:${id}`, address: actor.address, after: { name: job.name, targets: job.targets, steps: job.steps.length, hosts: job.hosts.length, dryRun: job.dryRun, ...(opts.scheduleId !== undefined ? { scheduleId: opts.scheduleId } : {}) }, ...(actor.auditAs !== undefined ? { details: { runsAs: actor.principal.name } } : {}) });
     await this.driver.kick(id);
     return this.get(id, false);
   }
@@ -333,7 +335,7 @@ export class JobService {
       await this.c.dispatches.updateMany({ jobId: id, state: 'running' }, { $set: { state: 'cancelling', cancelDeadline: now + cancelGraceMs } });
       for (const d of running) if (d.runner === 'agent') this.channel.wake(d.host);
       this.driver.abortJob(id);
-      await this.auditLog.record({ actor: actor.principal.name, action: 'job.cancel', target: `job:${id}`, address: actor.address, before: { state: job.state }, after: { state: 'cancelled', running: running.length } });
+      await this.auditLog.record({ actor: actor.auditAs ?? actor.principal.name, action: 'job.cancel', target: `job:${id}`, address: actor.address, before: { state: job.state }, after: { state: 'cancelled', running: running.length } });
       return this.get(id, false);
     }
     throw new ApiError('CONFLICT', `job ${id} changed too often while being cancelled; retry`);
@@ -379,7 +381,7 @@ export class JobService {
       ...(orig.approval ? { approval: orig.approval } : {}),
     };
     await this.c.jobs.insertOne(job);
-    await this.auditLog.record({ actor: actor.principal.name, action: 'job.redo', target: `job:${newId}`, address: actor.address, details: { redoOf: id, hosts: req.hosts, steps: req.steps ?? 'all', count: run.hosts.length } });
+    await this.auditLog.record({ actor: actor.auditAs ?? actor.principal.name, action: 'job.redo', target: `job:${newId}`, address: actor.address, details: { redoOf: id, hosts: req.hosts, steps: req.steps ?? 'all', count: run.hosts.length } });
     await this.driver.kick(newId);
     return this.get(newId, false);
   }
@@ -406,7 +408,7 @@ export class JobService {
     }
     const ok = await this.c.jobs.findOneAndUpdate({ _id: id, version: job.version }, { $set: set, $inc: { version: 1 } });
     if (!ok) throw new ApiError('CONFLICT', `job ${id} changed meanwhile; read it again`);
-    await this.auditLog.record({ actor: actor.principal.name, action: 'job.confirm', target: `job:${id}`, address: actor.address, details: { step: req.step, action: req.action } });
+    await this.auditLog.record({ actor: actor.auditAs ?? actor.principal.name, action: 'job.confirm', target: `job:${id}`, address: actor.address, details: { step: req.step, action: req.action } });
     await this.driver.kick(id);
     return this.get(id, false);
   }

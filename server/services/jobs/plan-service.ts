@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { PlanStep, PlanWrite } from '../../../schemas/api/plans.js';
 import type { Clock } from '../../domain/clock.js';
+import { actorName, byFields, type ActorLike, type AuditLog } from '../audit-log.js';
 import { ApiError } from '../../domain/errors.js';
 import { isDuplicateKey, type Collection, type DocumentStore } from '../../store/types.js';
 import { badJobPath } from './files-step.js';
@@ -100,12 +101,24 @@ function toRecord(d: PlanDoc | VersionDoc, id: string): PlanRecord {
   };
 }
 
+/** What the audit log keeps of a plan version. */
+function planSummary(d: PlanDoc): unknown {
+  return { name: d.name, version: d.version, targets: d.targets, steps: d.steps, ...(d.vars !== undefined ? { vars: Object.keys(d.vars) } : {}) };
+}
+
 export class PlanService {
   private constructor(
     private readonly plans: Collection<PlanDoc>,
     private readonly versions: Collection<VersionDoc>,
     private readonly clock: Clock,
   ) {}
+
+  #audit: AuditLog | undefined;
+
+  /** Plan changes are recorded in the audit log from now on. */
+  setAuditLog(log: AuditLog): void {
+    this.#audit = log;
+  }
 
   static async open(store: DocumentStore, clock: Clock): Promise<PlanService> {
     const plans = await store.collection<PlanDoc>('job_plans', [{ name: 'by_name', fields: { name: 1 }, unique: true }]);
@@ -138,7 +151,8 @@ export class PlanService {
   }
 
   /** Creates a plan (version 1). 409 when the name is taken or the store holds maxPlans. */
-  async create(input: PlanWrite, operator: string): Promise<PlanRecord> {
+  async create(input: PlanWrite, by: ActorLike): Promise<PlanRecord> {
+    const operator = actorName(by);
     this.#check(input);
     if ((await this.plans.count({})) >= maxPlans) throw new ApiError('CONFLICT', `there are ${maxPlans} plans already; delete some first`);
     const now = this.clock.now();
@@ -151,6 +165,7 @@ export class PlanService {
       throw err;
     }
     await this.#saveVersion(id, doc);
+    await this.#audit?.record({ ...byFields(by), action: 'plan.create', target: `plan:${id}`, after: planSummary(doc) });
     return toRecord(doc, id);
   }
 
@@ -158,7 +173,8 @@ export class PlanService {
    * Saves a new version of plan `id`. With `input.version`, only when that is still the current
    * version (409 otherwise). 404 for an unknown plan, 409 for a name another plan has.
    */
-  async update(id: string, input: PlanWrite, operator: string): Promise<PlanRecord> {
+  async update(id: string, input: PlanWrite, by: ActorLike): Promise<PlanRecord> {
+    const operator = actorName(by);
     this.#check(input);
     const current = await this.#doc(id);
     if (input.version !== undefined && input.version !== current.version) {
@@ -178,6 +194,7 @@ export class PlanService {
     }
     if (!saved) throw new ApiError('CONFLICT', `plan ${id} was changed by someone else at the same time: reload it and edit again`);
     await this.#saveVersion(id, saved);
+    await this.#audit?.record({ ...byFields(by), action: 'plan.update', target: `plan:${id}`, before: planSummary(current), after: planSummary(saved) });
     return toRecord(saved, id);
   }
 
@@ -212,10 +229,12 @@ export class PlanService {
   }
 
   /** Deletes the plan and its versions; false when it did not exist. */
-  async delete(id: string): Promise<boolean> {
+  async delete(id: string, by?: ActorLike): Promise<boolean> {
     if (!idRe.test(id)) return false;
+    const before = await this.plans.findOne({ _id: id });
     const n = await this.plans.deleteOne({ _id: id });
     await this.versions.deleteMany({ planId: id });
+    if (n === 1 && before) await this.#audit?.record({ ...byFields(by), action: 'plan.delete', target: `plan:${id}`, before: planSummary(before) });
     return n === 1;
   }
 

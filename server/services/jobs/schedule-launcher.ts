@@ -26,7 +26,8 @@ function checked<T>(guard: Guard<T>, body: unknown, what: string): T {
 export function scheduleLauncher(jobs: JobService, plans: PlanService): JobLauncher {
   return {
     async launch(body: unknown, by: string, meta: LaunchMeta): Promise<{ id: string }> {
-      const actor = { principal: { name: by, role: 'admin' as const }, address: `schedule:${meta.scheduleId}` };
+      // The job runs in its creator's name; the audit log names the schedule as the actor.
+      const actor = { principal: { name: by, role: 'admin' as const }, address: `schedule:${meta.scheduleId}`, auditAs: `schedule:${meta.scheduleName ?? meta.scheduleId}` };
       let launch: JobLaunch;
       if (meta.planId !== undefined) {
         const { approve, ...overrides } = checked(planRunGuard, body ?? {}, 'plan run body');

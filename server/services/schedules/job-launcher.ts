@@ -7,6 +7,8 @@
 export interface LaunchMeta {
   /** The schedule's id (stable across renames; JobView.scheduleId). */
   readonly scheduleId: string;
+  /** The schedule's name (the audit log's actor of the launch is "schedule:<name>"). Optional for older callers. */
+  readonly scheduleName?: string;
   /** `<scheduleId>@<scheduled ms>`: the same for a retried launch of one fire (idempotency key). */
   readonly fireId: string;
   /** The fire time the schedule computed (RFC 3339), not the moment of the launch. */

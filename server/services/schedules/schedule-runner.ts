@@ -136,7 +136,7 @@ export class ScheduleRunner {
     let error: string | undefined;
     try {
       const body: unknown = JSON.parse(s.launchJson);
-      const r = await this.launcher.launch(body, s.createdBy, { scheduleId: s._id, fireId: id, scheduledAt: isoAt(at), missedRuns, ...(s.planId !== undefined ? { planId: s.planId } : {}) });
+      const r = await this.launcher.launch(body, s.createdBy, { scheduleId: s._id, scheduleName: s.name, fireId: id, scheduledAt: isoAt(at), missedRuns, ...(s.planId !== undefined ? { planId: s.planId } : {}) });
       jobId = r.id;
     } catch (err) {
       error = (err instanceof Error ? err.message : String(err)).slice(0, 500);

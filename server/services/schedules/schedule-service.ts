@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ScheduleSpec } from '../../../schemas/schedule-spec.js';
 import type { Clock } from '../../domain/clock.js';
+import { actorName, byFields, type ActorLike, type AuditLog } from '../audit-log.js';
 import { ApiError } from '../../domain/errors.js';
 import type { Logger } from '../../log.js';
 import { isDuplicateKey, type DocumentStore } from '../../store/types.js';
@@ -67,6 +68,11 @@ export interface ScheduleServiceOptions {
 
 const maxLaunchJson = 256 * 1024;
 
+/** What the audit log keeps of a schedule. */
+function scheduleSummary(d: ScheduleDoc): unknown {
+  return { id: d._id, spec: d.spec, enabled: d.enabled, missed: d.missed, ...(d.planId !== undefined ? { plan: d.planId } : {}), launch: JSON.parse(d.launchJson) as unknown };
+}
+
 export class ScheduleService {
   #runner: ScheduleRunner | undefined;
   readonly #ids: () => string;
@@ -79,6 +85,13 @@ export class ScheduleService {
   ) {
     this.#ids = opts.ids ?? (() => `sch_${randomUUID()}`);
     this.#max = opts.maxSchedules ?? 1000;
+  }
+
+  #audit: AuditLog | undefined;
+
+  /** Schedule changes are recorded in the audit log from now on. */
+  setAuditLog(log: AuditLog): void {
+    this.#audit = log;
   }
 
   static async open(store: DocumentStore, clock: Clock, opts: ScheduleServiceOptions = {}): Promise<ScheduleService> {
@@ -111,7 +124,8 @@ export class ScheduleService {
     return { description: c.description, tz: c.tz, nextRuns: nextRuns(c, this.clock.now(), count) };
   }
 
-  async create(input: NewSchedule, by: string): Promise<ScheduleInfo> {
+  async create(input: NewSchedule, actor: ActorLike): Promise<ScheduleInfo> {
+    const by = actorName(actor);
     if (!scheduleNamePattern.test(input.name)) throw new ApiError('BAD_REQUEST', `schedule name "${input.name.slice(0, 80)}" must be 1-63 of a-z, 0-9 and "-", starting with a letter or digit`);
     if ((input.job === undefined) === (input.plan === undefined)) throw new ApiError('BAD_REQUEST', 'a schedule launches exactly one of job (a launch body) or plan');
     const c = compileSpec(input.spec);
@@ -140,6 +154,7 @@ export class ScheduleService {
       throw err;
     }
     this.#runner?.wake();
+    await this.#audit?.record({ ...byFields(actor), action: 'schedule.create', target: `schedule:${input.name}`, after: scheduleSummary(doc) });
     return this.#info(doc, c);
   }
 
@@ -153,22 +168,28 @@ export class ScheduleService {
   }
 
   /** Deletes a schedule and its fire records. */
-  async delete(name: string): Promise<void> {
+  async delete(name: string, by?: ActorLike): Promise<void> {
     const d = await this.#doc(name);
-    await this.db.schedules.deleteOne({ _id: d._id });
+    const n = await this.db.schedules.deleteOne({ _id: d._id });
     await this.db.fires.deleteMany({ scheduleId: d._id });
+    if (n === 1) await this.#audit?.record({ ...byFields(by), action: 'schedule.delete', target: `schedule:${name}`, before: scheduleSummary(d) });
   }
 
   /**
    * Enables or disables a schedule. Enabling moves its cursor to now: runs that fell while it
    * was disabled were not missed, they were not wanted.
    */
-  async setEnabled(name: string, enabled: boolean): Promise<ScheduleInfo> {
+  async setEnabled(name: string, enabled: boolean, by?: ActorLike): Promise<ScheduleInfo> {
     const d = await this.#doc(name);
-    if (d.enabled === enabled) return this.#info(d);
+    const action = enabled ? 'schedule.enable' : 'schedule.disable';
+    if (d.enabled === enabled) {
+      await this.#audit?.record({ ...byFields(by), action, target: `schedule:${name}`, before: { enabled: d.enabled }, after: { enabled }, details: { unchanged: true } });
+      return this.#info(d);
+    }
     const now = this.clock.now();
     const after = await this.db.schedules.findOneAndUpdate({ _id: d._id }, { $set: { enabled, updatedAt: now, ...(enabled ? { cursor: Math.max(now, d.cursor) } : {}) } }, { returnDocument: 'after' });
     if (!after) throw new ApiError('NOT_FOUND', `no schedule named ${name}`);
+    await this.#audit?.record({ ...byFields(by), action, target: `schedule:${name}`, before: { enabled: d.enabled }, after: { enabled } });
     this.#runner?.wake();
     return this.#info(after);
   }

@@ -5,6 +5,7 @@
  * is the job service's decision; this service only keeps the list.
  */
 import type { Clock } from '../../domain/clock.js';
+import { actorName, byFields, type ActorLike, type AuditLog } from '../audit-log.js';
 import { ApiError } from '../../domain/errors.js';
 import { isDuplicateKey, type Collection, type DocumentStore } from '../../store/types.js';
 
@@ -39,6 +40,13 @@ export class AccountService {
     private readonly clock: Clock,
   ) {}
 
+  #audit: AuditLog | undefined;
+
+  /** Account changes are recorded in the audit log from now on. */
+  setAuditLog(log: AuditLog): void {
+    this.#audit = log;
+  }
+
   /** Opens the collection and seeds the built-in `root` account (idempotent). */
   static async open(store: DocumentStore, clock: Clock): Promise<AccountService> {
     const accounts = await store.collection<AccountDoc>('exec_accounts');
@@ -59,7 +67,8 @@ export class AccountService {
   }
 
   /** Adds an account. BAD_REQUEST for a malformed name or user; CONFLICT when the name is taken or the list is full. */
-  async create(input: ExecAccount, by: string): Promise<ExecAccountRecord> {
+  async create(input: ExecAccount, actor: ActorLike): Promise<ExecAccountRecord> {
+    const by = actorName(actor);
     if (!aliasPattern.test(input.name)) throw new ApiError('BAD_REQUEST', 'an account name is 1-64 of lowercase letters, digits, "_", "." and "-", starting with a letter or digit');
     if (!posixUserPattern.test(input.user)) throw new ApiError('BAD_REQUEST', `user ${JSON.stringify(input.user.slice(0, 40))} is not a POSIX account name`);
     if (input.description !== undefined && (input.description.length > 500 || /[\u0000-\u001f\u007f]/.test(input.description))) throw new ApiError('BAD_REQUEST', 'an account description is one line of at most 500 characters');
@@ -71,15 +80,16 @@ export class AccountService {
       if (isDuplicateKey(err)) throw new ApiError('CONFLICT', `an account named ${input.name} exists`);
       throw err;
     }
+    await this.#audit?.record({ ...byFields(actor), action: 'account.create', target: `account:${input.name}`, after: { user: input.user, ...(input.description !== undefined ? { description: input.description } : {}) } });
     return view(doc);
   }
 
   /** Removes an account. NOT_FOUND; CONFLICT for the built-in root account. */
-  async delete(name: string): Promise<void> {
+  async delete(name: string, by?: ActorLike): Promise<void> {
     if (!aliasPattern.test(name)) throw new ApiError('NOT_FOUND', 'no such account');
     const d = await this.accounts.findOne({ _id: name });
     if (!d) throw new ApiError('NOT_FOUND', `no account ${name}`);
     if (d.builtin) throw new ApiError('CONFLICT', `${name} is built in and cannot be deleted`);
-    await this.accounts.deleteOne({ _id: name, builtin: false });
+    if ((await this.accounts.deleteOne({ _id: name, builtin: false })) === 1) await this.#audit?.record({ ...byFields(by), action: 'account.delete', target: `account:${name}`, before: { user: d.user, ...(d.description !== undefined ? { description: d.description } : {}) } });
   }
 }

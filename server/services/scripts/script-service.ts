@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { createTwoFilesPatch } from 'diff';
 import { isoAt, type Clock } from '../../domain/clock.js';
 import { ApiError } from '../../domain/errors.js';
+import { actorName, byFields, type ActorLike, type AuditLog } from '../audit-log.js';
 import type { Logger } from '../../log.js';
 import { isDuplicateKey, type Collection, type DocumentStore } from '../../store/types.js';
 import { assertScriptId, checkParams, checkSource, checkTags, sameParams, sha256Of, slugOf, type ScriptKind, type ScriptLang, type ScriptParamDecl } from './script-model.js';
@@ -171,6 +172,13 @@ export class ScriptService {
     private readonly log: Logger | undefined,
   ) {}
 
+  #audit: AuditLog | undefined;
+
+  /** Script changes are recorded in the audit log from now on (set after seeding base scripts). */
+  setAuditLog(log: AuditLog): void {
+    this.#audit = log;
+  }
+
   static async open(store: DocumentStore, clock: Clock, log?: Logger): Promise<ScriptService> {
     const scripts = await store.collection<ScriptDoc>('scripts');
     const versions = await store.collection<VersionDoc>('script_versions', [{ name: 'by_script', fields: { script: 1, version: 1 }, unique: true }]);
@@ -181,7 +189,8 @@ export class ScriptService {
    * Creates a script and its version 1. CONFLICT when a script with the same id (slug of the
    * name) exists or the library is full; BAD_REQUEST / PAYLOAD_TOO_LARGE for bad input.
    */
-  async create(input: CreateScriptInput, author: string, opts: { kind?: ScriptKind; clonedFrom?: { id: string; version: number } } = {}): Promise<ScriptDetail> {
+  async create(input: CreateScriptInput, by: ActorLike, opts: { kind?: ScriptKind; clonedFrom?: { id: string; version: number } } = {}): Promise<ScriptDetail> {
+    const author = actorName(by);
     const id = slugOf(input.name);
     checkSource(input.source);
     const params = checkParams(input.params ?? []);
@@ -196,6 +205,7 @@ export class ScriptService {
     const v: VersionDoc = { _id: `${id}@1`, script: id, version: 1, source: input.source, params, sha256: sha256Of(input.source), author, createdAt: now, ...(input.message ? { message: input.message } : {}) };
     await this.versions.insertOne(v);
     await this.scripts.updateOne({ _id: id, latest: 0 }, { $set: { latest: 1 } });
+    await this.#audit?.record({ ...byFields(by), action: 'script.create', target: `script:${id}`, after: { name: input.name, lang: input.lang, version: 1, sha256: v.sha256, tags }, ...(opts.clonedFrom ? { details: { clonedFrom: opts.clonedFrom } } : {}) });
     return { script: record({ ...doc, latest: 1 }), version: { ...info(v), source: v.source, params: v.params }, versions: [info(v)] };
   }
 
@@ -231,7 +241,8 @@ export class ScriptService {
    * false otherwise); description and tags, when given, replace the script's either way.
    * FORBIDDEN for a base script (unless `asSeed`); NOT_FOUND; CONFLICT beyond MAX_VERSIONS.
    */
-  async addVersion(id: string, input: AddVersionInput, author: string, opts: { asSeed?: boolean } = {}): Promise<ScriptDetail & { created: boolean }> {
+  async addVersion(id: string, input: AddVersionInput, by: ActorLike, opts: { asSeed?: boolean } = {}): Promise<ScriptDetail & { created: boolean }> {
+    const author = actorName(by);
     const d = await this.doc(id);
     if (d.kind === 'base' && !opts.asSeed) throw new ApiError('FORBIDDEN', `${id} is a base script (read-only): clone it to change it`);
     checkSource(input.source);
@@ -245,6 +256,7 @@ export class ScriptService {
       const now = this.clock.now();
       if (latest && latest.sha256 === sha && sameParams(latest.params, params)) {
         if (Object.keys(meta).length > 0) await this.scripts.updateOne({ _id: id }, { $set: { ...meta, updatedAt: now } });
+        await this.#audit?.record({ ...byFields(by), action: 'script.update', target: `script:${id}`, before: { description: d.description, tags: d.tags }, after: { description: meta['description'] ?? d.description, tags: meta['tags'] ?? d.tags }, details: { version: latest.version, created: false } });
         return { ...(await this.get(id)), created: false };
       }
       const next = (latest?.version ?? 0) + 1;
@@ -257,6 +269,7 @@ export class ScriptService {
       }
       await this.scripts.updateOne({ _id: id, latest: { $lt: next } }, { $set: { latest: next, updatedAt: now } });
       if (Object.keys(meta).length > 0) await this.scripts.updateOne({ _id: id }, { $set: meta });
+      await this.#audit?.record({ ...byFields(by), action: 'script.version', target: `script:${id}`, before: latest ? { version: latest.version, sha256: latest.sha256 } : null, after: { version: next, sha256: sha }, ...(input.message ? { details: { message: input.message } } : {}) });
       return { ...(await this.get(id, next)), created: true };
     }
     throw new ApiError('CONFLICT', `${id} is being saved by others right now; try again`);
@@ -312,7 +325,7 @@ export class ScriptService {
   }
 
   /** A new user script whose version 1 is `version` (default the latest) of `id`. */
-  async clone(id: string, input: { name: string; version?: number; description?: string; tags?: readonly string[] }, author: string): Promise<ScriptDetail> {
+  async clone(id: string, input: { name: string; version?: number; description?: string; tags?: readonly string[] }, author: ActorLike): Promise<ScriptDetail> {
     const src = await this.get(id, input.version);
     return this.create(
       { name: input.name, lang: src.script.lang, source: src.version.source, params: src.version.params, description: input.description ?? src.script.description, tags: input.tags ?? src.script.tags, message: `cloned from ${id} version ${src.version.version}` },
@@ -338,11 +351,12 @@ export class ScriptService {
   }
 
   /** Deletes a user script and all its versions. FORBIDDEN for a base script; NOT_FOUND. */
-  async delete(id: string): Promise<void> {
+  async delete(id: string, by?: ActorLike): Promise<void> {
     const d = await this.doc(id);
     if (d.kind === 'base') throw new ApiError('FORBIDDEN', `${id} is a base script: base scripts cannot be deleted`);
     if ((await this.scripts.deleteOne({ _id: id, kind: 'user' })) === 0) throw new ApiError('NOT_FOUND', `no script ${id}`);
     await this.versions.deleteMany({ script: id });
+    await this.#audit?.record({ ...byFields(by), action: 'script.delete', target: `script:${id}`, before: { name: d.name, lang: d.lang, latest: d.latest } });
   }
 
   /**

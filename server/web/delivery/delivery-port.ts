@@ -153,7 +153,7 @@ export function deliveryPort(services: Services): DeliveryPort {
     },
     plan: (id, base, signal) => fleetPlans.planRevision(id, base, signal),
     surprises: (id) => fleetPlans.surprises(id),
-    activate: (id, by) => activateRevision(services, id, by.name),
+    activate: (id, by) => activateRevision(services, id, { name: by.name, ...(by.address !== undefined ? { address: by.address } : {}) }),
     rollouts: {
       list: (q) => services.rollouts.list(q),
       get: async (id) => {

@@ -175,7 +175,7 @@ export function scriptPages(router: Router<AppState>, kit: ConsoleKit): void {
       if (input.lang !== 'shell' && input.lang !== 'python') throw new ApiError('BAD_REQUEST', 'the language is shell or python');
       checkLine(input.name, 'name', 100);
       checkLine(input.message, 'version message', 500);
-      d = await services.scripts.create({ name: input.name, lang: input.lang, source: input.source, description: input.description, tags: tagList(input.tags), params: declared(input), ...(input.message ? { message: input.message } : {}) }, op.name);
+      d = await services.scripts.create({ name: input.name, lang: input.lang, source: input.source, description: input.description, tags: tagList(input.tags), params: declared(input), ...(input.message ? { message: input.message } : {}) }, { name: op.name, address: ctx.ip });
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
       await editor(ctx, op, { input, error: err.message }, err.status);
@@ -266,7 +266,7 @@ export function scriptPages(router: Router<AppState>, kit: ConsoleKit): void {
     let created: boolean;
     try {
       checkLine(input.message, 'version message', 500);
-      created = (await services.scripts.addVersion(id, { source: input.source, params: declared(input), description: input.description, tags: tagList(input.tags), ...(input.message ? { message: input.message } : {}) }, op.name)).created;
+      created = (await services.scripts.addVersion(id, { source: input.source, params: declared(input), description: input.description, tags: tagList(input.tags), ...(input.message ? { message: input.message } : {}) }, { name: op.name, address: ctx.ip })).created;
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
       if (err.code === 'NOT_FOUND' || err.code === 'FORBIDDEN') {
@@ -292,7 +292,7 @@ export function scriptPages(router: Router<AppState>, kit: ConsoleKit): void {
     try {
       const name = (form.get('name') ?? '').trim();
       checkLine(name, 'name', 100);
-      const d = await services.scripts.clone(id, { name, ...(/^[1-9][0-9]{0,6}$/.test(v) ? { version: Number(v) } : {}) }, op.name);
+      const d = await services.scripts.clone(id, { name, ...(/^[1-9][0-9]{0,6}$/.test(v) ? { version: Number(v) } : {}) }, { name: op.name, address: ctx.ip });
       ctx.state.log.info('console: script cloned', { from: id, script: d.script.id, operator: op.name });
       ctx.status = 303;
       ctx.redirect(`/scripts/${d.script.id}?done=cloned`);
@@ -309,7 +309,7 @@ export function scriptPages(router: Router<AppState>, kit: ConsoleKit): void {
     requireAdmin(op, 'delete scripts');
     const id = param(ctx, 'id');
     try {
-      await services.scripts.delete(id);
+      await services.scripts.delete(id, { name: op.name, address: ctx.ip });
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
       await notFound(ctx, op, err);
@@ -340,7 +340,7 @@ export function scriptPages(router: Router<AppState>, kit: ConsoleKit): void {
     requireAdmin(op, 'add execution accounts');
     const input = { name: (form.get('name') ?? '').trim(), user: (form.get('user') ?? '').trim(), description: (form.get('description') ?? '').trim() };
     try {
-      const a = await services.accounts.create({ name: input.name, user: input.user, ...(input.description ? { description: input.description } : {}) }, op.name);
+      const a = await services.accounts.create({ name: input.name, user: input.user, ...(input.description ? { description: input.description } : {}) }, { name: op.name, address: ctx.ip });
       ctx.state.log.info('console: execution account created', { account: a.name, user: a.user, operator: op.name });
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
@@ -358,7 +358,7 @@ export function scriptPages(router: Router<AppState>, kit: ConsoleKit): void {
     requireAdmin(op, 'delete execution accounts');
     const name = param(ctx, 'name');
     try {
-      await services.accounts.delete(name);
+      await services.accounts.delete(name, { name: op.name, address: ctx.ip });
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
       await accountsPage(ctx, op, { error: err.message }, err.status);
