@@ -1,6 +1,6 @@
 /**
  * Periodic, level-triggered housekeeping: roll up the current hour's compliance, delete raw
- * reports past their retention and hourly history past its (much longer) retention, and sweep
+ * reports past their retention, hourly and daily history and drift events past theirs, and sweep
  * expired bootstrap tokens and (cluster mode) expired shared nonce claims. Each tick is idempotent, so a missed or doubled tick is harmless.
  */
 import type { Logger } from '../log.js';
@@ -12,6 +12,10 @@ export interface HousekeepingOptions {
   readonly reportRetentionMs?: number;
   /** Hourly compliance buckets older than this are deleted. Default 400 days. */
   readonly historyRetentionMs?: number;
+  /** Daily compliance buckets older than this are deleted. Default 5 years (1826 days). */
+  readonly dailyRetentionMs?: number;
+  /** Drift events older than this are deleted. Default 90 days. */
+  readonly driftRetentionMs?: number;
 }
 
 export class Housekeeping {
@@ -21,6 +25,8 @@ export class Housekeeping {
   readonly intervalMs: number;
   readonly reportRetentionMs: number;
   readonly historyRetentionMs: number;
+  readonly dailyRetentionMs: number;
+  readonly driftRetentionMs: number;
 
   constructor(
     private readonly services: Services,
@@ -30,10 +36,12 @@ export class Housekeeping {
     this.intervalMs = opts.intervalMs ?? 5 * 60_000;
     this.reportRetentionMs = opts.reportRetentionMs ?? 14 * 86_400_000;
     this.historyRetentionMs = opts.historyRetentionMs ?? 400 * 86_400_000;
+    this.dailyRetentionMs = opts.dailyRetentionMs ?? 1826 * 86_400_000;
+    this.driftRetentionMs = opts.driftRetentionMs ?? 90 * 86_400_000;
   }
 
   /** One pass; resolves what it did. */
-  async tick(): Promise<{ buckets: number; reportsDeleted: number; historyDeleted: number; tokensDeleted: number; noncesDeleted: number }> {
+  async tick(): Promise<{ buckets: number; reportsDeleted: number; historyDeleted: number; tokensDeleted: number; noncesDeleted: number; dailyDeleted: number; driftDeleted: number }> {
     const s = this.services;
     const now = s.clock.now();
     const signal = this.#ac.signal;
@@ -42,7 +50,9 @@ export class Housekeeping {
     const historyDeleted = await s.compliance.prune(now - this.historyRetentionMs, signal);
     const tokensDeleted = await s.enrollment.sweepTokens(signal);
     const noncesDeleted = (await s.sharedNonces?.prune(now, signal)) ?? 0;
-    return { buckets, reportsDeleted, historyDeleted, tokensDeleted, noncesDeleted };
+    const dailyDeleted = await s.compliance.pruneDaily(now - this.dailyRetentionMs, signal);
+    const driftDeleted = await s.drift.prune(now - this.driftRetentionMs, signal);
+    return { buckets, reportsDeleted, historyDeleted, tokensDeleted, noncesDeleted, dailyDeleted, driftDeleted };
   }
 
   start(): void {
