@@ -33,6 +33,8 @@ export const commands = {
   services: 'List tracked services per host with drift; track, untrack',
   service: 'Start, stop or restart a tracked service on hosts (a job, or a rollout in batches)',
   collectors: 'List, set and remove collector scripts agents run to find virtual resources',
+  dashboard: 'Fleet compliance now, failing hosts, running jobs and rollouts, most drifted resources',
+  drift: 'Drift history of a host or a resource (detected, repaired, failed); the most drifted resources',
 } as const;
 export type CommandName = keyof typeof commands;
 
