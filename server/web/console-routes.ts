@@ -19,7 +19,6 @@
  */
 import { Router } from '@koa/router';
 import { isoAt } from '../domain/clock.js';
-import { complianceStates } from '../domain/compliance.js';
 import { ApiError } from '../domain/errors.js';
 import { hideRedactionDigests } from '../domain/secret-digests.js';
 import type { RunReport } from '../../schemas/report.js';
@@ -33,7 +32,6 @@ import { schedulePages } from './schedule-pages.js';
 import { factRows, runView } from './run-model.js';
 import { enrollmentView, errorView, hostView, loginView } from './views.js';
 import { chartAssets, hostDrift, mountDashboardPages } from './dashboard/dashboard-pages.js';
-import { SHORT_REVISION_ID } from '../services/revision-service.js';
 import type { ConsoleKit } from './console-kit.js';
 import { scriptPages } from './scripts/script-pages.js';
 import { mountJobPages } from './jobs/job-pages.js';
@@ -45,7 +43,6 @@ import { mountSoftwarePages } from './software/software-pages.js';
 import { mountAssets } from './assets.js';
 
 const refreshSeconds = 5;
-const chartHours = 48;
 const hostNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
 
 /** ?page= of a run's resources (1 when absent or not a page number). */

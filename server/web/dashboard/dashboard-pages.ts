@@ -14,7 +14,7 @@
 import type { Router } from '@koa/router';
 import type { AppContext, AppState } from '../../api/app-state.js';
 import { requestSignal } from '../../api/request-signal.js';
-import { complianceStates, type ComplianceState } from '../../domain/compliance.js';
+import { complianceStates } from '../../domain/compliance.js';
 import { driftKinds, monthStart, type DriftKind } from '../../domain/drift.js';
 import { isoAt } from '../../domain/clock.js';
 import type { Services } from '../../services/services.js';
@@ -196,4 +196,4 @@ export async function hostDrift(services: Services, host: string, signal: AbortS
   };
 }
 
-export type { ComplianceState };
+
