@@ -87,7 +87,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     } while (cursor !== undefined && events.length < limit);
     if (s.json) printJson(io, { events, ...(cursor !== undefined ? { next: cursor } : {}) });
     else if (events.length === 0) writeLine(io.stdout, 'No drift recorded.');
-    else printLines(io, table(['WHEN', 'HOST', 'RESOURCE', 'KIND', 'PROPERTIES', 'RUN'], events.map((e) => [e.at, e.host, e.resource, e.kind + (e.error !== undefined ? ` (${e.error})` : ''), e.properties.join(','), e.runId]), 60));
+    else printLines(io, table(['WHEN', 'HOST', 'RESOURCE', 'KIND', 'PROPERTIES', 'RUN'], events.map((e) => [e.at, e.host, e.resource, e.kind + (e.error !== undefined ? ` (${e.error})` : ''), e.changed.join(','), e.runId]), 60));
     return operatorExitCodes.ok;
   });
 }

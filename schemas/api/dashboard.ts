@@ -148,7 +148,7 @@ export const driftEventListSchema = {
       items: {
         type: 'object',
         additionalProperties: false,
-        required: ['host', 'resource', 'kind', 'runId', 'at', 'startedAt', 'mode', 'corrective', 'properties'],
+        required: ['host', 'resource', 'kind', 'runId', 'at', 'startedAt', 'mode', 'corrective', 'changed'],
         properties: {
           host: { type: 'string', description: 'Host name.' },
           resource: { type: 'string', description: 'Resource id ("type:title").' },
@@ -158,7 +158,7 @@ export const driftEventListSchema = {
           startedAt: { ...isoTime, description: 'When the run started (agent clock).' },
           mode: { enum: ['apply', 'noop'], description: 'The run mode.' },
           corrective: { type: 'boolean', description: 'A change was corrective (drift, not a pending desired change).' },
-          properties: { type: 'array', items: { type: 'string' }, description: 'Properties that moved (or would move).' },
+          changed: { type: 'array', items: { type: 'string' }, description: 'Names of the properties that moved (or would move).' },
           error: { type: 'string', description: 'Failure code (failed only).' },
         },
       },

@@ -45,7 +45,7 @@ export function topLine(x: TopDrifted): Record<string, unknown> {
 }
 
 export function eventLine(e: DriftEventView): Record<string, unknown> {
-  return { host: e.host, resource: e.resource, kind: e.kind, runId: e.runId, at: isoAt(e.at), startedAt: isoAt(e.startedAt), mode: e.mode, corrective: e.corrective, properties: e.properties, ...(e.error !== undefined ? { error: e.error } : {}) };
+  return { host: e.host, resource: e.resource, kind: e.kind, runId: e.runId, at: isoAt(e.at), startedAt: isoAt(e.startedAt), mode: e.mode, corrective: e.corrective, changed: e.properties, ...(e.error !== undefined ? { error: e.error } : {}) };
 }
 
 /** The dashboard as the API (and the console's live endpoint) answers it. */
