@@ -37,6 +37,8 @@ export const commands = {
   logout: 'End the saved login session and delete its token file',
   users: 'List, add, change and delete console and CLI users (admins)',
   audit: 'The audit log: who changed what, when, from which address (filters, --json)',
+  dashboard: 'Fleet compliance now, failing hosts, running jobs and rollouts, most drifted resources',
+  drift: 'Drift history of a host or a resource (detected, repaired, failed); the most drifted resources',
 } as const;
 export type CommandName = keyof typeof commands;
 

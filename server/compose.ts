@@ -23,6 +23,8 @@ import { AuditService } from './services/audit-service.js';
 import { CatalogService } from './services/catalog-service.js';
 import type { CompilerPort } from './services/compiler-port.js';
 import { ComplianceService } from './services/compliance-service.js';
+import { DriftService, type DriftOptions } from './services/drift-service.js';
+import { DashboardService } from './services/dashboard-service.js';
 import { EnrollmentService } from './services/enrollment-service.js';
 import { HostStateService } from './services/host-state-service.js';
 import { JobTemplates } from './services/jobs/job-templates.js';
@@ -145,6 +147,8 @@ export interface ServerConfig {
   readonly strictAudit?: boolean;
   /** Software service timing (tracking config cache, table refresh, drift grace). */
   readonly software?: SoftwareOptions;
+  /** Drift history bounds (events kept per report). */
+  readonly drift?: DriftOptions;
 }
 
 /** Default of ServerConfig.jobTransfer.concurrency. */
@@ -206,7 +210,8 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
     const worker = config.compiler ? undefined : new WorkerCompiler({ ...(config.secretKey ? { secretKey: config.secretKey } : {}), log: log.child({ component: 'compiler' }), ...(config.compileTimeoutMs !== undefined ? { compileTimeoutMs: config.compileTimeoutMs } : {}), ...(config.validateTimeoutMs !== undefined ? { validateTimeoutMs: config.validateTimeoutMs } : {}), ...(config.compileWorkers !== undefined ? { workers: config.compileWorkers } : {}) });
     const compiler = config.compiler ?? worker!;
     const revisions = await RevisionService.open(store, config.dataDir, compiler, clock, log.child({ component: 'revisions' }), config.liveTtlMs !== undefined ? { liveTtlMs: config.liveTtlMs } : {});
-    const reports = await ReportService.open(store, clock);
+    const drift = await DriftService.open(store, config.drift ?? {});
+    const reports = await ReportService.open(store, clock, { beforeStore: (stored) => drift.record(stored) });
     const gitService = await GitService.open(store, config.dataDir, revisions, clock, log.child({ component: 'git' }), config.gitRootDir !== undefined ? { rootDir: config.gitRootDir } : {});
     // Nonces are claimed in the store as well as in memory, for the freshness window: a request
     // replayed after a restart, or to another server, finds its nonce taken (one insert per
@@ -257,6 +262,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
     catalogs.setRevisionPin(rollouts);
     // Schedules fire through the job service unless a test passes its own launcher.
     const jobLauncher = config.jobLauncher ?? scheduleLauncher(jobs, plans);
+    const compliance = await ComplianceService.open(store, reports, revisions, clock, config.staleAfterMs !== undefined ? { staleAfterMs: config.staleAfterMs } : {});
     const services: Services = {
       clock,
       nonces: new NonceCache(config.skewMs ?? 5 * 60_000, (key, exp, now) => sharedNonces.claim(key, exp, now)),
@@ -269,7 +275,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       reportQuota: new ReportQuota(clock, config.reports ?? {}),
       revisions,
       catalogs,
-      compliance: await ComplianceService.open(store, reports, revisions, clock, config.staleAfterMs !== undefined ? { staleAfterMs: config.staleAfterMs } : {}),
+      compliance,
       plans,
       jobTemplates,
       jobTransfers: new TransferLimiter({ maxConcurrent: config.jobTransfer?.concurrency ?? defaultJobTransferConcurrency, bytesPerSecond: config.jobTransfer?.bytesPerSecond ?? 0 }),
@@ -284,6 +290,8 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       git: gitService,
       inventory,
       software: await SoftwareService.open(store, clock, { jobs, rollouts, auditLog }, config.software ?? {}),
+      drift,
+      dashboard: new DashboardService({ compliance, drift, jobs, rollouts, revisions, clock }),
     };
     // Agent reports (software) feed the host page's virtual resources; the tables list the
     // effective inventory's hosts (ADR 0018 ports).

@@ -43,6 +43,9 @@ Options:
   --report-retention-days N    raw reports kept this long (each host's newest always); default 14
   --history-retention-days N   hourly compliance history kept this long; default 400
   --audit-retention-days N     audit log events kept this long; default 400
+  --daily-retention-days N     daily compliance history (the 30-day and 12-month charts) kept this
+                               long; default 1826 (5 years)
+  --drift-retention-days N     drift events (host and resource drift history) kept this long; default 90
   --store-check-seconds N      embedded store: SQLite quick_check at start for at most N seconds (damage
                                refuses the start; a longer check goes on in the background); default 30, 0 none
   --pending-key-ttl SECONDS    an agent key not approved within this time expires (its agent enrolls
@@ -117,6 +120,8 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       'report-retention-days': { type: 'string' },
       'history-retention-days': { type: 'string' },
       'audit-retention-days': { type: 'string' },
+      'daily-retention-days': { type: 'string' },
+      'drift-retention-days': { type: 'string' },
       'pending-key-ttl': { type: 'string' },
       'store-check-seconds': { type: 'string' },
       'report-max-bytes': { type: 'string' },
@@ -147,6 +152,10 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   if (!Number.isFinite(historyDays) || historyDays < retentionDays) throw new UsageError('--history-retention-days must be a number of days, at least --report-retention-days');
   const auditDays = Number(values['audit-retention-days'] ?? '400');
   if (!Number.isFinite(auditDays) || auditDays < 1) throw new UsageError('--audit-retention-days must be a number of days, at least 1');
+  const dailyDays = Number(values['daily-retention-days'] ?? '1826');
+  if (!Number.isFinite(dailyDays) || dailyDays < 2) throw new UsageError('--daily-retention-days must be a number of days, at least 2');
+  const driftDays = Number(values['drift-retention-days'] ?? '90');
+  if (!Number.isFinite(driftDays) || driftDays < 1) throw new UsageError('--drift-retention-days must be a number of days, at least 1');
   const pendingKeyTtl = Number(values['pending-key-ttl'] ?? '86400');
   if (!Number.isFinite(pendingKeyTtl) || pendingKeyTtl < 60 || pendingKeyTtl > 365 * 86_400) throw new UsageError('--pending-key-ttl must be 60 seconds to 365 days, in seconds');
   const storeCheck = Number(values['store-check-seconds'] ?? '30');
@@ -184,7 +193,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       storeCheckMs: Math.round(storeCheck * 1000),
       reports: { maxBytes: reportMaxBytes, perHour: reportsPerHour },
       jobTransfer: { concurrency: transferConcurrency, bytesPerSecond: transferBandwidth },
-      housekeeping: { reportRetentionMs: retentionDays * 86_400_000, historyRetentionMs: historyDays * 86_400_000, auditRetentionMs: auditDays * 86_400_000 },
+      housekeeping: { reportRetentionMs: retentionDays * 86_400_000, historyRetentionMs: historyDays * 86_400_000, auditRetentionMs: auditDays * 86_400_000, dailyRetentionMs: dailyDays * 86_400_000, driftRetentionMs: driftDays * 86_400_000 },
       secureCookies: tls !== undefined,
     });
   } catch (err) {

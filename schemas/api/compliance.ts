@@ -48,6 +48,21 @@ export const complianceSummarySchema = {
 } as const;
 export type ComplianceSummary = FromSchema<typeof complianceSummarySchema>;
 
+/** Hosts per state as a mean over the hours behind a point (integers for an hour). */
+const meanCounts = {
+  type: 'object',
+  description: 'Hosts in each compliance state; for a day or a month the mean over its hourly samples (host-hours / hours).',
+  additionalProperties: false,
+  required: ['in-sync', 'drifted', 'failing', 'not-reporting', 'unknown'],
+  properties: {
+    'in-sync': { type: 'number', minimum: 0, description: 'In sync.' },
+    drifted: { type: 'number', minimum: 0, description: 'Drifted.' },
+    failing: { type: 'number', minimum: 0, description: 'Failing.' },
+    'not-reporting': { type: 'number', minimum: 0, description: 'Not reporting.' },
+    unknown: { type: 'number', minimum: 0, description: 'Never reported.' },
+  },
+} as const;
+
 /** GET /api/v1/compliance/history */
 export const complianceHistorySchema = {
   $id: 'urn:stead:api:compliance-history',
@@ -56,18 +71,23 @@ export const complianceHistorySchema = {
   required: ['scope', 'points'],
   properties: {
     scope: { type: 'string', description: 'The scope asked for: "fleet", "group:<name>" or "resource:<type:title>".' },
+    step: { enum: ['hour', 'day', 'month'], description: 'One point per UTC hour (hourly roll-ups), day (fleet and groups: the mean of its hours) or month (the mean of its days).' },
+    from: { type: 'string', format: 'date-time', description: 'Start of the range (inclusive).' },
+    to: { type: 'string', format: 'date-time', description: 'End of the range (exclusive).' },
     points: {
       type: 'array',
-      description: 'Hourly roll-ups, oldest first.',
+      description: 'Roll-ups, oldest first; periods without data are absent.',
       items: {
         type: 'object',
         additionalProperties: false,
         required: ['hour', 'total', 'counts', 'percent'],
         properties: {
-          hour: { type: 'string', format: 'date-time', description: 'Start of the hour (UTC).' },
-          total,
-          counts: stateCounts,
+          at: { type: 'string', format: 'date-time', description: 'Start of the hour, day or month (UTC).' },
+          hour: { type: 'string', format: 'date-time', description: 'The same as at (kept for clients of the hourly-only form).' },
+          total: { type: 'number', minimum: 0, description: 'Hosts counted (a mean for days and months).' },
+          counts: meanCounts,
           percent: { type: 'number', description: 'Share of in-sync (or compliant) hosts, 0 to 100.' },
+          samples: { type: 'integer', minimum: 0, description: 'Hourly roll-ups behind the point.' },
         },
       },
     },

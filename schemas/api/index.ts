@@ -17,3 +17,4 @@ export * from './inventory.js';
 export * from './software.js';
 export * from './users.js';
 export * from './audit-events.js';
+export * from './dashboard.js';

@@ -78,7 +78,7 @@ async function optionalJson<T>(ctx: AppContext, guard: Guard<T>): Promise<T> {
   return jsonBody(ctx, guard, 64 * 1024);
 }
 
-function intQuery(ctx: AppContext, name: string, def: number, min: number, max: number): number {
+export function intQuery(ctx: AppContext, name: string, def: number, min: number, max: number): number {
   const v = ctx.query[name];
   if (v === undefined) return def;
   if (typeof v !== 'string' || !/^-?\d{1,15}$/.test(v)) throw new ApiError('BAD_REQUEST', `query parameter ${name} must be an integer`);
@@ -87,7 +87,7 @@ function intQuery(ctx: AppContext, name: string, def: number, min: number, max: 
   return n;
 }
 
-function stringQuery(ctx: AppContext, name: string, pattern: RegExp): string | undefined {
+export function stringQuery(ctx: AppContext, name: string, pattern: RegExp): string | undefined {
   const v = ctx.query[name];
   if (v === undefined) return undefined;
   if (typeof v !== 'string' || !pattern.test(v)) throw new ApiError('BAD_REQUEST', `query parameter ${name} is not valid (must match ${pattern.source})`);
@@ -589,18 +589,21 @@ export const operatorRoutes: readonly RouteSpec[] = [
     path: '/api/v1/compliance/history',
     auth: 'read',
     tag: 'compliance',
-    summary: 'Hourly compliance of a scope ("fleet", "group:<name>", "resource:<id>") over ?days= (default 7).',
+    summary: 'Compliance of a scope ("fleet", "group:<name>", "resource:<id>") over time: one point per hour (?step=hour, ?days= default 7), day (?step=day, default 30 days) or month (?step=month, default 365 days). Days and months: fleet and groups.',
     query: {
       scope: { description: 'default fleet', schema: { type: 'string' } },
-      days: { description: '1-400, default 7', schema: { type: 'integer' } },
+      step: { description: 'hour (default), day or month', schema: { type: 'string', enum: ['hour', 'day', 'month'] } },
+      days: { description: 'the range in days ending now: hour 1-400 (default 7), day and month 1-1826 (default 30 and 365)', schema: { type: 'integer' } },
     },
-    responses: { 200: { description: 'history', schema: complianceHistorySchema } },
+    responses: { 200: { description: 'history', schema: complianceHistorySchema }, 400: err('bad scope, step or days') },
     async handler(ctx, s) {
       const scope = stringQuery(ctx, 'scope', /^(fleet|group:[^\u0000-\u001f]{1,200}|resource:[^\u0000-\u001f]{1,600})$/) ?? 'fleet';
-      const days = intQuery(ctx, 'days', 7, 1, 400);
+      const step = (stringQuery(ctx, 'step', /^(hour|day|month)$/) ?? 'hour') as 'hour' | 'day' | 'month';
+      const days = intQuery(ctx, 'days', step === 'hour' ? 7 : step === 'day' ? 30 : 365, 1, step === 'hour' ? 400 : 1826);
       const to = s.clock.now() + 3_600_000;
-      const points = await s.compliance.history(scope, to - days * 86_400_000, to);
-      ctx.body = { scope, points: points.map((p) => ({ ...p, hour: isoAt(p.hour) })) };
+      const from = to - days * 86_400_000;
+      const points = await s.compliance.series(scope, step, from, to);
+      ctx.body = { scope, step, from: isoAt(from), to: isoAt(to), points: points.map((p) => ({ at: isoAt(p.at), hour: isoAt(p.at), total: p.total, counts: p.counts, percent: p.percent, samples: p.samples })) };
     },
   },
 ];

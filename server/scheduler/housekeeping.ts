@@ -1,7 +1,8 @@
 /**
  * Periodic, level-triggered housekeeping: roll up the current hour's compliance, delete raw
- * reports past their retention and hourly history past its (much longer) retention, and sweep
- * expired bootstrap tokens, audit log events past their retention, and (cluster mode) expired shared nonce claims. Each tick is idempotent, so a missed or doubled tick is harmless.
+ * reports past their retention, hourly and daily history and drift events past theirs, and sweep
+ * expired bootstrap tokens, audit log events past their retention, and (cluster mode) expired
+ * shared nonce claims. Each tick is idempotent, so a missed or doubled tick is harmless.
  */
 import type { Logger } from '../log.js';
 import type { Services } from '../services/services.js';
@@ -14,6 +15,10 @@ export interface HousekeepingOptions {
   readonly historyRetentionMs?: number;
   /** Audit log events older than this are deleted (bounded batches per tick). Default 400 days. */
   readonly auditRetentionMs?: number;
+  /** Daily compliance buckets older than this are deleted. Default 5 years (1826 days). */
+  readonly dailyRetentionMs?: number;
+  /** Drift events older than this are deleted. Default 90 days. */
+  readonly driftRetentionMs?: number;
 }
 
 export class Housekeeping {
@@ -24,6 +29,8 @@ export class Housekeeping {
   readonly reportRetentionMs: number;
   readonly historyRetentionMs: number;
   readonly auditRetentionMs: number;
+  readonly dailyRetentionMs: number;
+  readonly driftRetentionMs: number;
 
   constructor(
     private readonly services: Services,
@@ -34,10 +41,12 @@ export class Housekeeping {
     this.reportRetentionMs = opts.reportRetentionMs ?? 14 * 86_400_000;
     this.historyRetentionMs = opts.historyRetentionMs ?? 400 * 86_400_000;
     this.auditRetentionMs = opts.auditRetentionMs ?? 400 * 86_400_000;
+    this.dailyRetentionMs = opts.dailyRetentionMs ?? 1826 * 86_400_000;
+    this.driftRetentionMs = opts.driftRetentionMs ?? 90 * 86_400_000;
   }
 
   /** One pass; resolves what it did. */
-  async tick(): Promise<{ buckets: number; reportsDeleted: number; historyDeleted: number; tokensDeleted: number; noncesDeleted: number; auditDeleted: number }> {
+  async tick(): Promise<{ buckets: number; reportsDeleted: number; historyDeleted: number; tokensDeleted: number; noncesDeleted: number; auditDeleted: number; dailyDeleted: number; driftDeleted: number }> {
     const s = this.services;
     const now = s.clock.now();
     const signal = this.#ac.signal;
@@ -48,7 +57,9 @@ export class Housekeeping {
     const noncesDeleted = (await s.sharedNonces?.prune(now, signal)) ?? 0;
     // At most 200 batches of 1000 per tick: a backlog (a shortened retention) drains over ticks.
     const auditDeleted = await s.auditLog.prune(now - this.auditRetentionMs, signal);
-    return { buckets, reportsDeleted, historyDeleted, tokensDeleted, noncesDeleted, auditDeleted };
+    const dailyDeleted = await s.compliance.pruneDaily(now - this.dailyRetentionMs, signal);
+    const driftDeleted = await s.drift.prune(now - this.driftRetentionMs, signal);
+    return { buckets, reportsDeleted, historyDeleted, tokensDeleted, noncesDeleted, auditDeleted, dailyDeleted, driftDeleted };
   }
 
   start(): void {

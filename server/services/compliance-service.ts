@@ -7,10 +7,34 @@
 import { deleteOlderThan } from '../store/retention.js';
 import type { Collection, DocumentStore } from '../store/types.js';
 import type { Clock } from '../domain/clock.js';
-import { emptyCounts, hostCompliance, hourStart, percentInSync, type ComplianceState, type StateCounts } from '../domain/compliance.js';
+import { complianceStates, emptyCounts, hostCompliance, hourStart, percentInSync, type ComplianceState, type StateCounts } from '../domain/compliance.js';
+import { dayStart, monthStart } from '../domain/drift.js';
 import type { LastRunSummary } from '../domain/compliance.js';
 import type { ReportService } from './report-service.js';
 import type { RevisionService } from './revision-service.js';
+
+/** A day's mean of its hourly buckets (fleet and groups): counts are host-hours / hours sampled. */
+type DailyDoc = {
+  _id: string;
+  scope: string;
+  day: number;
+  /** Hours of the day with a bucket. */
+  samples: number;
+  total: number;
+  counts: StateCounts;
+};
+
+/** One point of a compliance series; counts are means for days and months (not integers). */
+export interface SeriesPoint {
+  readonly at: number;
+  readonly total: number;
+  readonly counts: StateCounts;
+  readonly percent: number;
+  /** Hourly buckets behind the point (1 for an hour). */
+  readonly samples: number;
+}
+
+export type SeriesStep = 'hour' | 'day' | 'month';
 
 type HourlyDoc = {
   _id: string;
@@ -45,6 +69,7 @@ export class ComplianceService {
 
   private constructor(
     private readonly hourly: Collection<HourlyDoc>,
+    private readonly daily: Collection<DailyDoc>,
     private readonly reports: ReportService,
     private readonly revisions: RevisionService,
     private readonly clock: Clock,
@@ -55,7 +80,8 @@ export class ComplianceService {
 
   static async open(store: DocumentStore, reports: ReportService, revisions: RevisionService, clock: Clock, opts: ComplianceOptions = {}): Promise<ComplianceService> {
     const hourly = await store.collection<HourlyDoc>('compliance_hourly', [{ name: 'by_scope_hour', fields: { scope: 1, hour: 1 } }, { name: 'by_hour', fields: { hour: 1 } }]);
-    return new ComplianceService(hourly, reports, revisions, clock, opts);
+    const daily = await store.collection<DailyDoc>('compliance_daily', [{ name: 'by_scope_day', fields: { scope: 1, day: 1 } }, { name: 'by_day', fields: { day: 1 } }]);
+    return new ComplianceService(hourly, daily, reports, revisions, clock, opts);
   }
 
   /** Every known host (inventory of the live revision ∪ hosts that reported) with its state. */
@@ -124,7 +150,68 @@ export class ComplianceService {
     for (const b of buckets) {
       await this.hourly.updateOne({ _id: `${b.scope}@${hour}` }, { $set: { scope: b.scope, hour, total: b.total, counts: b.counts } }, { upsert: true });
     }
+    await this.rollupDays(dayStart(hour) - 86_400_000, hour + 3_600_000);
     return buckets.length;
+  }
+
+  /**
+   * Recomputes the daily buckets (fleet and groups) of the UTC days from fromMs to toMs from
+   * their hourly buckets: the mean of each state over the hours sampled. Idempotent; the tick
+   * redoes yesterday and today, so the last hour of a day is counted after midnight too.
+   */
+  async rollupDays(fromMs: number, toMs: number): Promise<number> {
+    const from = dayStart(fromMs);
+    const docs = await this.hourly.find(
+      { hour: { $gte: from, $lt: toMs }, $or: [{ scope: 'fleet' }, { scope: { $startsWith: 'group:' } }] },
+      { sort: { hour: 1 }, limit: 200_000, projection: { scope: 1, hour: 1, counts: 1 } },
+    );
+    const acc = new Map<string, { scope: string; day: number; samples: number; sums: StateCounts }>();
+    for (const d of docs) {
+      const day = dayStart(d.hour);
+      const key = `${d.scope}@${day}`;
+      const a = acc.get(key) ?? { scope: d.scope, day, samples: 0, sums: emptyCounts() };
+      a.samples++;
+      for (const st of complianceStates) a.sums[st] += d.counts[st] ?? 0;
+      acc.set(key, a);
+    }
+    for (const [key, a] of acc) {
+      const counts = emptyCounts();
+      for (const st of complianceStates) counts[st] = round2(a.sums[st] / a.samples);
+      const total = round2(complianceStates.reduce((n, st) => n + a.sums[st], 0) / a.samples);
+      await this.daily.updateOne({ _id: key }, { $set: { scope: a.scope, day: a.day, samples: a.samples, total, counts } }, { upsert: true });
+    }
+    return acc.size;
+  }
+
+  /**
+   * The compliance series of `scope` from fromMs (inclusive) to toMs (exclusive), one point per
+   * hour (hourly buckets), day (daily buckets: fleet and groups) or month (the days of each
+   * UTC month, weighted by their samples).
+   */
+  async series(scope: string, step: SeriesStep, fromMs: number, toMs: number): Promise<SeriesPoint[]> {
+    if (step === 'hour') {
+      return (await this.history(scope, fromMs, toMs)).map((p) => ({ at: p.hour, total: p.total, counts: p.counts, percent: p.percent, samples: 1 }));
+    }
+    const days = await this.daily.find({ scope, day: { $gte: dayStart(fromMs), $lt: toMs } }, { sort: { day: 1 }, limit: 366 * 20 });
+    if (step === 'day') return days.map((d) => ({ at: d.day, total: d.total, counts: d.counts, percent: percentInSync(d.counts), samples: d.samples }));
+    const months = new Map<number, { samples: number; sums: StateCounts }>();
+    for (const d of days) {
+      const m = monthStart(d.day);
+      const a = months.get(m) ?? { samples: 0, sums: emptyCounts() };
+      a.samples += d.samples;
+      for (const st of complianceStates) a.sums[st] += (d.counts[st] ?? 0) * d.samples;
+      months.set(m, a);
+    }
+    return [...months.entries()].map(([at, a]) => {
+      const counts = emptyCounts();
+      for (const st of complianceStates) counts[st] = round2(a.sums[st] / a.samples);
+      return { at, total: round2(complianceStates.reduce((n, st) => n + a.sums[st], 0) / a.samples), counts, percent: percentInSync(counts), samples: a.samples };
+    });
+  }
+
+  /** Deletes daily buckets of days that started before `beforeMs`. */
+  async pruneDaily(beforeMs: number, signal?: AbortSignal): Promise<number> {
+    return (await deleteOlderThan(this.daily, { field: 'day', cutoff: beforeMs, ...(signal ? { signal } : {}) })).deleted;
   }
 
   /** Hourly points of `scope` between fromMs (inclusive) and toMs (exclusive). */
@@ -140,6 +227,10 @@ export class ComplianceService {
   async prune(beforeMs: number, signal?: AbortSignal): Promise<number> {
     return (await deleteOlderThan(this.hourly, { field: 'hour', cutoff: beforeMs, ...(signal ? { signal } : {}) })).deleted;
   }
+}
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
 }
 
 function bucket(scope: string, counts: StateCounts): Bucket {

@@ -53,6 +53,7 @@ export interface ReportListItem {
 
 interface Pending {
   readonly doc: ReportDoc;
+  readonly report: RunReport;
   resolve(duplicate: boolean): void;
   reject(err: unknown): void;
 }
@@ -62,6 +63,19 @@ export interface ReportServiceOptions {
   readonly maxBatch?: number;
   /** How often the last-run index looks for reports stored by other servers. Default 2 s. */
   readonly syncEveryMs?: number;
+  /**
+   * Called with the reports of a group commit that are new, before they are stored (drift
+   * history): it must be idempotent (a report re-sent after a crash is passed again); when it
+   * throws, the batch is not stored and its senders retry.
+   */
+  readonly beforeStore?: (reports: readonly StoredReport[]) => Promise<void>;
+}
+
+/** A report about to be stored, with the time the server received it. */
+export interface StoredReport {
+  readonly host: string;
+  readonly report: RunReport;
+  readonly receivedAtMs: number;
 }
 
 /** Told of every report stored for the first time (not of duplicates); must return at once (ingestion's hot path). */
@@ -78,6 +92,7 @@ export class ReportService {
   #lastSync = Number.NEGATIVE_INFINITY;
   readonly #maxBatch: number;
   readonly #syncEveryMs: number;
+  readonly #beforeStore: ReportServiceOptions['beforeStore'];
 
   private constructor(
     private readonly reports: Collection<ReportDoc>,
@@ -86,6 +101,7 @@ export class ReportService {
   ) {
     this.#maxBatch = opts.maxBatch ?? 500;
     this.#syncEveryMs = opts.syncEveryMs ?? 2000;
+    this.#beforeStore = opts.beforeStore;
   }
 
   static async open(store: DocumentStore, clock: Clock, opts: ReportServiceOptions = {}): Promise<ReportService> {
@@ -126,7 +142,7 @@ export class ReportService {
       json: JSON.stringify(report),
     };
     const duplicate = await new Promise<boolean>((resolve, reject) => {
-      this.#queue.push({ doc, resolve, reject });
+      this.#queue.push({ doc, report, resolve, reject });
       if (!this.#flushing) setImmediate(() => void this.#flush());
     });
     if (duplicate) this.#duplicates++;
@@ -178,6 +194,7 @@ export class ReportService {
               fresh.push(p);
             }
           }
+          if (fresh.length > 0 && this.#beforeStore) await this.#beforeStore(fresh.map((p) => ({ host: p.doc.host, report: p.report, receivedAtMs: p.doc.receivedAtMs })));
           let dupAfter: Set<string> | undefined;
           try {
             if (fresh.length > 0) await this.reports.insertMany(fresh.map((p) => p.doc));

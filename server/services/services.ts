@@ -25,6 +25,8 @@ import type { RolloutService } from './rollouts/rollout-service.js';
 import type { GitService } from './git/git-service.js';
 import type { InventoryService } from './inventory/inventory-service.js';
 import type { SoftwareService } from './software/software-service.js';
+import type { DriftService } from './drift-service.js';
+import type { DashboardService } from './dashboard-service.js';
 
 export interface Services {
   readonly clock: Clock;
@@ -70,4 +72,8 @@ export interface Services {
   readonly inventory: InventoryService;
   /** Software and services: tracking, agent inventory reports, tables, upgrades and service actions (ADR 0018). */
   readonly software: SoftwareService;
+  /** Drift history: events per host and resource from every report, top drifted (issue 12). */
+  readonly drift: DriftService;
+  /** The dashboard model (fleet now, failing hosts, running jobs and rollouts, top drifted). */
+  readonly dashboard: DashboardService;
 }

@@ -1,95 +1,128 @@
 /**
- * The fleet compliance-history chart as geometry for an inline SVG (drawn by views.ts, so every
- * string still goes through the autoescaping environment; no script, nothing fetched).
+ * Chart data for the console's uPlot charts (server/web/assets/dashboard.js draws them; ADR 0019).
+ * Pure: the server puts this in the page as JSON inside <script type="application/json"> (see
+ * jsonForScript) and renders the same numbers as a table for pages read without script.
  *
- * One stacked bar per UTC hour over the window: the hourly rollups the housekeeping stored
- * (ComplianceService.history), with the current hour taken from the live summary so the chart
- * is never behind the tiles above it. Hours without a rollup are gaps, not zeros.
+ * Compliance: hosts per state over three ranges — 48 hours (hourly rollups, the current hour
+ * taken from the live summary so the chart is never behind the tiles), 30 days (daily means)
+ * and 12 months (monthly means). Periods without a rollup are gaps (null), not zeros.
+ * Drift: events per UTC day and kind over a window; days without events are zeros.
  */
 import { complianceStates, hourStart, type ComplianceState, type StateCounts } from '../domain/compliance.js';
+import { dayStart, driftKinds, monthStart, type DriftKind } from '../domain/drift.js';
 
-export interface ChartPoint {
-  readonly hour: number;
+export type RangeId = '48h' | '30d' | '12m';
+
+export interface SeriesInput {
+  readonly at: number;
   readonly counts: StateCounts;
 }
 
-export interface ChartRect {
-  readonly x: number;
-  readonly y: number;
-  readonly w: number;
-  readonly h: number;
-  readonly state: ComplianceState;
-  readonly title: string;
-}
-
-export interface ChartTick {
-  readonly x: number;
+export interface ComplianceRange {
+  readonly id: RangeId;
   readonly label: string;
-}
-
-export interface ChartModel {
-  readonly width: number;
-  readonly height: number;
-  /** Plot area: left, top, right, bottom. */
-  readonly plot: { readonly l: number; readonly t: number; readonly r: number; readonly b: number };
-  readonly rects: readonly ChartRect[];
-  readonly xTicks: readonly ChartTick[];
-  readonly yTicks: readonly { readonly y: number; readonly label: string }[];
-  readonly max: number;
-  /** Hours with data. */
+  readonly step: 'hour' | 'day' | 'month';
+  /** Slot starts, seconds since the epoch (uPlot's x). */
+  readonly x: readonly number[];
+  /** Per state, one value per slot (null: no data). */
+  readonly y: Readonly<Record<ComplianceState, readonly (number | null)[]>>;
+  /** Slots with data. */
   readonly points: number;
-  readonly from: string;
-  readonly to: string;
 }
 
-const hourMs = 3_600_000;
+export interface ComplianceChart {
+  readonly kind: 'compliance';
+  readonly states: readonly ComplianceState[];
+  readonly ranges: readonly ComplianceRange[];
+  readonly initial: RangeId;
+}
 
-/** Builds the chart for `hours` hours ending with the hour containing nowMs. Pure. */
-export function complianceChart(history: readonly ChartPoint[], current: StateCounts, nowMs: number, hours = 48, width = 960, height = 220): ChartModel {
-  const plot = { l: 40, t: 10, r: width - 10, b: height - 26 };
-  const last = hourStart(nowMs);
-  const first = last - (hours - 1) * hourMs;
-  const byHour = new Map<number, StateCounts>();
-  for (const p of history) if (p.hour >= first && p.hour < last) byHour.set(p.hour, p.counts);
-  byHour.set(last, current);
-  const total = (c: StateCounts): number => complianceStates.reduce((n, s) => n + c[s], 0);
-  const max = Math.max(1, ...[...byHour.values()].map(total));
-  const slot = (plot.r - plot.l) / hours;
-  const barW = Math.max(1, slot * 0.8);
-  const scale = (plot.b - plot.t) / max;
-  const rects: ChartRect[] = [];
-  for (const [hour, counts] of [...byHour.entries()].sort(([a], [b]) => a - b)) {
-    const i = (hour - first) / hourMs;
-    const x = round(plot.l + i * slot + (slot - barW) / 2);
-    let y = plot.b;
-    const label = new Date(hour).toISOString().slice(0, 13).replace('T', ' ') + ':00 UTC';
-    for (const state of complianceStates) {
-      const n = counts[state];
-      if (n <= 0) continue;
-      const h = n * scale;
-      y -= h;
-      rects.push({ x, y: round(y), w: round(barW), h: round(h), state, title: `${label}${hour === last ? ' (now)' : ''}: ${n} ${state}` });
+export const rangeIds: readonly RangeId[] = ['48h', '30d', '12m'];
+const labels: Record<RangeId, string> = { '48h': '48 hours, hourly', '30d': '30 days, daily', '12m': '12 months, monthly' };
+
+/** The slot starts of a range ending with the slot containing nowMs. */
+export function slots(id: RangeId, nowMs: number): number[] {
+  if (id === '48h') {
+    const last = hourStart(nowMs);
+    return Array.from({ length: 48 }, (_, i) => last - (47 - i) * 3_600_000);
+  }
+  if (id === '30d') {
+    const last = dayStart(nowMs);
+    return Array.from({ length: 30 }, (_, i) => last - (29 - i) * 86_400_000);
+  }
+  const d = new Date(monthStart(nowMs));
+  return Array.from({ length: 12 }, (_, i) => Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - (11 - i), 1));
+}
+
+/** One range from its rollups; `current` (the live counts) fills the newest hourly slot. */
+export function complianceRange(id: RangeId, points: readonly SeriesInput[], nowMs: number, current?: StateCounts): ComplianceRange {
+  const xs = slots(id, nowMs);
+  const byAt = new Map<number, StateCounts>();
+  for (const p of points) byAt.set(p.at, p.counts);
+  if (id === '48h' && current) byAt.set(xs[xs.length - 1]!, current);
+  const y = {} as Record<ComplianceState, (number | null)[]>;
+  for (const s of complianceStates) y[s] = xs.map((at) => byAt.get(at)?.[s] ?? null);
+  return { id, label: labels[id], step: id === '48h' ? 'hour' : id === '30d' ? 'day' : 'month', x: xs.map((ms) => ms / 1000), y, points: xs.filter((at) => byAt.has(at)).length };
+}
+
+export function complianceChart(ranges: readonly ComplianceRange[], initial: RangeId): ComplianceChart {
+  return { kind: 'compliance', states: complianceStates, ranges, initial };
+}
+
+export interface DriftChart {
+  readonly kind: 'drift';
+  readonly kinds: readonly DriftKind[];
+  readonly x: readonly number[];
+  readonly y: Readonly<Record<DriftKind, readonly number[]>>;
+  readonly total: number;
+}
+
+/** Events per day over the `days` days ending today (UTC). */
+export function driftChart(days: readonly { day: number; counts: Record<DriftKind, number> }[], nowMs: number, span = 30): DriftChart {
+  const last = dayStart(nowMs);
+  const xs = Array.from({ length: span }, (_, i) => last - (span - 1 - i) * 86_400_000);
+  const by = new Map(days.map((d) => [d.day, d.counts] as const));
+  const y = {} as Record<DriftKind, number[]>;
+  let total = 0;
+  for (const k of driftKinds) {
+    y[k] = xs.map((d) => by.get(d)?.[k] ?? 0);
+    total += y[k].reduce((a, b) => a + b, 0);
+  }
+  return { kind: 'drift', kinds: driftKinds, x: xs.map((ms) => ms / 1000), y, total };
+}
+
+/** Table rows (newest first) of a compliance range, for the page without script. */
+export function rangeRows(r: ComplianceRange): { at: string; counts: Record<ComplianceState, number | null>; total: number }[] {
+  const rows = [];
+  for (let i = r.x.length - 1; i >= 0; i--) {
+    const counts = {} as Record<ComplianceState, number | null>;
+    let any = false;
+    let total = 0;
+    for (const s of complianceStates) {
+      const v = r.y[s][i] ?? null;
+      counts[s] = v;
+      if (v !== null) {
+        any = true;
+        total += v;
+      }
     }
+    if (!any) continue;
+    const iso = new Date(r.x[i]! * 1000).toISOString();
+    rows.push({ at: r.step === 'hour' ? `${iso.slice(0, 13).replace('T', ' ')}:00` : r.step === 'day' ? iso.slice(0, 10) : iso.slice(0, 7), counts, total: Math.round(total * 100) / 100 });
   }
-  const xTicks: ChartTick[] = [];
-  const every = hours <= 24 ? 3 : hours <= 72 ? 6 : 24;
-  for (let i = 0; i < hours; i++) {
-    const hour = first + i * hourMs;
-    if (new Date(hour).getUTCHours() % every !== 0) continue;
-    const d = new Date(hour).toISOString();
-    xTicks.push({ x: round(plot.l + i * slot + slot / 2), label: d.slice(11, 13) === '00' ? d.slice(5, 10) : `${d.slice(11, 13)}:00` });
-  }
-  const step = niceStep(max);
-  const yTicks = [];
-  for (let v = 0; v <= max; v += step) yTicks.push({ y: round(plot.b - v * scale), label: String(v) });
-  return { width, height, plot, rects, xTicks, yTicks, max, points: byHour.size, from: new Date(first).toISOString(), to: new Date(last + hourMs).toISOString() };
+  return rows;
 }
 
-function niceStep(max: number): number {
-  for (const s of [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000]) if (max / s <= 5) return s;
-  return Math.ceil(max / 5);
-}
-
-function round(n: number): number {
-  return Math.round(n * 10) / 10;
+/**
+ * JSON for a <script type="application/json"> element: the text of such an element is raw (no
+ * entity decoding), so the page marks it safe and this escapes what could end the element or
+ * confuse a parser instead: <, >, & and the two JavaScript line separators.
+ */
+export function jsonForScript(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }

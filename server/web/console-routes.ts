@@ -1,7 +1,7 @@
 /**
  * The operator console (server-rendered HTML, no script):
- *   GET  /                         fleet overview: state tiles, hourly compliance chart, host list (?state= filter)
- *   GET  /hosts/:host              host detail: last run's resources (attention first, before/after,
+ *   GET  /, /dashboard.json, /drift   the dashboard, its live data and drift history (dashboard/dashboard-pages.ts)
+ *   GET  /hosts/:host              host detail: drift history (chart and events), last run's resources (attention first, before/after,
  *                                  diff; ?page= for runs of more than 200 resources), recent runs,
  *                                  facts, groups, enrollment
  *   GET  /hosts/:host/runs/:runId  the same page for one stored run
@@ -21,7 +21,6 @@ import { may, requireRole } from './console-auth.js';
 import { isAdmin } from '../domain/roles.js';
 import { Router } from '@koa/router';
 import { isoAt } from '../domain/clock.js';
-import { complianceStates } from '../domain/compliance.js';
 import { ApiError } from '../domain/errors.js';
 import { hideRedactionDigests } from '../domain/secret-digests.js';
 import type { RunReport } from '../../schemas/report.js';
@@ -31,12 +30,11 @@ import type { AppContext, AppState } from '../api/app-state.js';
 import { sessionCookie } from '../api/auth.js';
 import { readRawBody, requireMediaType } from '../api/body.js';
 import { requestSignal } from '../api/request-signal.js';
-import { complianceChart } from './compliance-chart.js';
 import { schedulePages } from './schedule-pages.js';
 import { auditPages } from './audit-page.js';
 import { factRows, runView } from './run-model.js';
-import { enrollmentView, errorView, hostView, loginView, overviewView } from './views.js';
-import { SHORT_REVISION_ID } from '../services/revision-service.js';
+import { enrollmentView, errorView, hostView, loginView } from './views.js';
+import { chartAssets, hostDrift, mountDashboardPages } from './dashboard/dashboard-pages.js';
 import type { ConsoleKit } from './console-kit.js';
 import { scriptPages } from './scripts/script-pages.js';
 import { mountUserPages } from './users/user-pages.js';
@@ -49,7 +47,6 @@ import { mountSoftwarePages } from './software/software-pages.js';
 import { mountAssets } from './assets.js';
 
 const refreshSeconds = 5;
-const chartHours = 48;
 const hostNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
 
 /** ?page= of a run's resources (1 when absent or not a page number). */
@@ -161,56 +158,7 @@ export function consoleRouter(services: Services, opts: { secureCookies: boolean
   mountInventoryPages(router, kit, ports);
   mountSoftwarePages(router, kit, ports);
 
-  router.get('/', async (ctx) => {
-    ctx.state.routeName = '/';
-    const op = operator(ctx);
-    if (!op) return;
-    const signal = requestSignal(ctx);
-    const now = services.clock.now();
-    const [hosts, agents, summary, live, history] = await Promise.all([
-      services.compliance.hosts(signal),
-      services.enrollment.list(),
-      services.compliance.summary(signal),
-      services.revisions.live(signal),
-      services.compliance.history('fleet', now - chartHours * 3_600_000, now + 3_600_000),
-    ]);
-    const filterRaw = typeof ctx.query['state'] === 'string' ? ctx.query['state'] : undefined;
-    const filter = complianceStates.find((s) => s === filterRaw);
-    const enrolled = new Map(agents.map((a) => [a.host, a.status]));
-    const names = [...new Set([...hosts.map((h) => h.host), ...enrolled.keys()])].sort();
-    const byName = new Map(hosts.map((h) => [h.host, h]));
-    const rows = names.map((name) => {
-      const h = byName.get(name);
-      const r = h?.lastRun;
-      return {
-        host: name,
-        state: h?.state ?? 'unknown',
-        groups: h?.groups ?? [],
-        enrollment: enrolled.get(name),
-        lastRunAt: r ? isoAt(r.receivedAtMs) : undefined,
-        outcome: r?.outcome,
-        corrective: r?.corrective ?? '',
-        changed: r?.changed ?? '',
-        failed: r?.failed ?? '',
-      };
-    });
-    html(
-      ctx,
-      overviewView({
-        ...frame(ctx, services, op, 'overview', pendingKeys(agents).length, true),
-        title: 'Overview',
-        states: complianceStates,
-        revision: live?.id.slice(0, SHORT_REVISION_ID),
-        fleet: summary.fleet,
-        groups: summary.groups.map((g) => ({ name: g.scope.replace(/^group:/, ''), total: g.total, counts: g.counts, percent: g.percent })),
-        chartHours,
-        chart: complianceChart(history, summary.fleet.counts, now, chartHours),
-        filter,
-        total: rows.length,
-        hosts: filter ? rows.filter((r) => r.state === filter) : rows,
-      }),
-    );
-  });
+  mountDashboardPages(router, kit);
 
   const hostPage = async (ctx: AppContext, host: string, runId: string | undefined): Promise<void> => {
     const op = operator(ctx);
@@ -222,7 +170,7 @@ export function consoleRouter(services: Services, opts: { secureCookies: boolean
       html(ctx, errorView({ ...frame(ctx, services, op, 'overview', pending, false), title: 'Not found', heading: 'No such host', message: `${host} is not a valid host name.` }), 404);
       return;
     }
-    const [hosts, state, runs] = await Promise.all([services.compliance.hosts(signal), services.hostStates.get(host), services.reports.list({ host, limit: 25 })]);
+    const [hosts, state, runs, drift] = await Promise.all([services.compliance.hosts(signal), services.hostStates.get(host), services.reports.list({ host, limit: 25 }), hostDrift(services, host, signal)]);
     const h = hosts.find((x) => x.host === host);
     const agent = agents.find((a) => a.host === host);
     if (!h && !agent && !state) {
@@ -241,6 +189,8 @@ export function consoleRouter(services: Services, opts: { secureCookies: boolean
       ctx,
       hostView({
         ...frame(ctx, services, op, 'overview', pending, runId === undefined),
+        ...chartAssets,
+        hostDrift: drift,
         title: host,
         host,
         state: h?.state ?? 'unknown',

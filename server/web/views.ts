@@ -5,6 +5,7 @@
  * <main> in place through /assets/console.js (a meta refresh inside <noscript> without script).
  */
 import { view } from './ui-env.js';
+import { dashboardStyle, hostDriftBlock } from './dashboard/dashboard-blocks.js';
 
 const style = `
 :root{--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--bg:#f6f8fa;--card:#fff;--accent:#0969da;
@@ -92,7 +93,7 @@ export const layout = (body: string, extraStyle = ''): string => `<!doctype html
 {% if refresh %}<noscript><meta http-equiv="refresh" content="{{ refresh }}"></noscript>{% endif %}
 <style>${style}${extraStyle}</style>
 {% for s in styles %}{% if s is string %}<link rel="stylesheet" href="/assets/{{ s }}">{% endif %}{% endfor %}
-<script src="/assets/console.js" defer></script>{% for s in scripts %}{% if s is string %}<script src="/assets/{{ s }}" defer></script>{% endif %}{% endfor %}</head><body{% if refresh %} data-refresh="{{ refresh }}"{% endif %}>
+<script src="/assets/console.js" defer></script>{% for s in scripts %}{% if s is string %}<script src="/assets/{{ s }}" defer></script>{% endif %}{% endfor %}</head><body{% if refresh and not live %} data-refresh="{{ refresh }}"{% endif %}>
 {% if operator %}<header><a class="brand" href="/">Stead</a><button class="menu" type="button" aria-expanded="false" aria-controls="nav">Menu</button><nav id="nav" aria-label="Console">
 <a href="/"{% if nav == "overview" %} class="on"{% endif %}>Overview</a>
 <a href="/enrollment"{% if nav == "enrollment" %} class="on"{% endif %}>Enrollment{% if pendingCount %} <span class="s pending">{{ pendingCount }}</span>{% endif %}</a>
@@ -134,42 +135,6 @@ export const loginView = view(
 
 export const errorView = view(layout(`<h1>{{ heading }}</h1><p class="card">{{ message }}</p><p><a href="/">Back to the overview</a></p>`));
 
-const stateBadge = `<span class="s {{ h.state }}">{{ h.state }}</span>`;
-
-export const overviewView = view(
-  layout(`<h1>Fleet overview</h1>
-<div class="tiles">
-<a class="tile pct" href="/"><div class="n" data-fleet-percent>{{ fleet.percent }} %</div><div class="l">in sync of {{ fleet.total }} hosts</div></a>
-{% for s in states %}<a class="tile {{ s }}" href="/?state={{ s }}" data-count="{{ s }}"><div class="n">{{ fleet.counts[s] }}</div><div class="l">{{ s }}</div></a>
-{% endfor %}</div>
-<div class="card"><div style="display:flex;justify-content:space-between;align-items:baseline">
-<strong>Compliance, last {{ chartHours }} hours (hosts per state, hourly)</strong>
-<span class="legend">{% for s in states %}<span><i class="{{ s }}"></i>{{ s }}</span>{% endfor %}</span></div>
-<svg class="chart" id="compliance-chart" role="img" aria-label="Fleet compliance history" viewBox="0 0 {{ chart.width }} {{ chart.height }}" xmlns="http://www.w3.org/2000/svg">
-{% for t in chart.yTicks %}<line class="grid" x1="{{ chart.plot.l }}" x2="{{ chart.plot.r }}" y1="{{ t.y }}" y2="{{ t.y }}"/><text x="{{ chart.plot.l - 6 }}" y="{{ t.y + 4 }}" text-anchor="end">{{ t.label }}</text>
-{% endfor %}<line class="axis" x1="{{ chart.plot.l }}" x2="{{ chart.plot.r }}" y1="{{ chart.plot.b }}" y2="{{ chart.plot.b }}"/>
-{% for t in chart.xTicks %}<text x="{{ t.x }}" y="{{ chart.plot.b + 16 }}" text-anchor="middle">{{ t.label }}</text>
-{% endfor %}{% for r in chart.rects %}<rect class="{{ r.state }}" x="{{ r.x }}" y="{{ r.y }}" width="{{ r.w }}" height="{{ r.h }}"><title>{{ r.title }}</title></rect>
-{% endfor %}</svg>
-<div class="muted" style="font-size:12px">{{ chart.points }} hour(s) with data · revision <code>{{ revision or "none published" }}</code></div></div>
-{% if groups.length %}<h2>Groups</h2>
-<table id="groups"><thead><tr><th>Group</th><th style="width:45%">Hosts per state</th><th class="num">In sync</th><th class="num">Hosts</th></tr></thead><tbody>
-{% for g in groups %}<tr data-group="{{ g.name }}"><td>{{ g.name }}</td><td><div class="bar" title="{% for s in states %}{% if g.counts[s] %}{{ g.counts[s] }} {{ s }} {% endif %}{% endfor %}">{% for s in states %}{% if g.counts[s] %}<i class="{{ s }}" style="width:{{ (g.counts[s] / g.total * 100) | round(2) }}%"></i>{% endif %}{% endfor %}</div></td>
-<td class="num">{{ g.percent }} %</td><td class="num">{{ g.total }}</td></tr>
-{% endfor %}</tbody></table>{% endif %}
-<h2>Hosts{% if filter %}: {{ filter }}{% endif %}</h2>
-<p class="filters"><a href="/"{% if not filter %} class="on"{% endif %}>all ({{ total }})</a>{% for s in states %}<a href="/?state={{ s }}"{% if filter == s %} class="on"{% endif %}>{{ s }}</a>{% endfor %}</p>
-<table id="hosts"><thead><tr><th>Host</th><th>State</th><th>Last run</th><th>Outcome</th><th class="num">Drifted</th><th class="num">Changed</th><th class="num">Failed</th><th>Groups</th><th>Enrollment</th></tr></thead>
-<tbody>
-{% for h in hosts %}<tr data-host="{{ h.host }}">
-<td><a href="/hosts/{{ h.host | urlencode }}">{{ h.host }}</a></td><td>${stateBadge}</td>
-<td>{{ h.lastRunAt or "never" }}</td><td>{% if h.outcome %}<span class="s {{ h.outcome }}">{{ h.outcome }}</span>{% endif %}</td>
-<td class="num">{{ h.corrective }}</td><td class="num">{{ h.changed }}</td><td class="num">{{ h.failed }}</td>
-<td>{{ h.groups | join(", ") }}</td><td>{% if h.enrollment %}<span class="s {{ h.enrollment }}">{{ h.enrollment }}</span>{% endif %}</td></tr>
-{% else %}<tr><td colspan="9" class="muted">{% if filter %}No host is {{ filter }}.{% else %}No hosts yet: publish a revision and start an agent.{% endif %}</td></tr>{% endfor %}
-</tbody></table>`),
-);
-
 const valueCell = `<span class="v-{{ v.kind }}">{{ v.text }}</span>`;
 
 const resourceBlock = `<div class="res {{ r.state }}" data-resource="{{ r.id }}">
@@ -178,10 +143,10 @@ const resourceBlock = `<div class="res {{ r.state }}" data-resource="{{ r.id }}"
 <span class="muted" style="margin-left:auto">{{ r.durationMs }} ms</span></div>
 {% if r.error or r.changes.length or r.diff.length or r.diffTruncated or r.output %}<div class="bd">
 {% if r.error %}<p class="err"><b>{{ r.error.code }}</b>: {{ r.error.message }}</p>{% endif %}
-{% if r.changes.length %}<table class="changes"><thead><tr><th>Property</th><th>Before</th><th>After</th><th></th></tr></thead><tbody>
+{% if r.changes.length %}<div class="scroll"><table class="changes"><thead><tr><th>Property</th><th>Before</th><th>After</th><th></th></tr></thead><tbody>
 {% for c in r.changes %}<tr><td class="mono">{{ c.property }}</td>{% set v = c.before %}<td class="mono">${valueCell}</td>{% set v = c.after %}<td class="mono">${valueCell}</td>
 <td>{% if c.corrective %}<span class="drift">drift</span>{% elif c.routine %}<span class="muted">routine (runs every run)</span>{% else %}<span class="muted">desired change</span>{% endif %}</td></tr>
-{% endfor %}</tbody></table>{% endif %}
+{% endfor %}</tbody></table></div>{% endif %}
 {% if r.diff.length %}<pre class="diff">{% for l in r.diff %}<span class="{{ l.kind }}">{{ l.text }}</span>{% endfor %}</pre>{% endif %}{% if r.diffTruncated %}<p class="muted">diff truncated (the whole report: GET /api/v1/hosts/&lt;host&gt;/reports/&lt;run&gt;)</p>{% endif %}
 {% if r.output %}<pre class="diff"><span>{{ r.output }}</span></pre>{% endif %}
 </div>{% endif %}</div>`;
@@ -221,14 +186,15 @@ export const hostView = view(
 ${runBlock}
 <h2>Recent runs</h2>
 {% if runs.length %}<div class="strip" id="run-strip" aria-label="recent runs, oldest first">{% for r in runs | reverse %}<a class="{{ r.outcome }}{% if r.corrective %} drift{% endif %}" href="/hosts/{{ host | urlencode }}/runs/{{ r.runId | urlencode }}" title="{{ r.startedAt }}: {{ r.outcome }}{% if r.corrective %}, {{ r.corrective }} drifted{% endif %}"></a>{% endfor %}</div>{% endif %}
-<table id="runs"><thead><tr><th>Started</th><th>Run</th><th>Mode</th><th>Outcome</th><th class="num">Drifted</th><th class="num">Changed</th><th class="num">Failed</th><th>Revision</th></tr></thead><tbody>
+<div class="scroll"><table id="runs"><thead><tr><th>Started</th><th>Run</th><th>Mode</th><th>Outcome</th><th class="num">Drifted</th><th class="num">Changed</th><th class="num">Failed</th><th>Revision</th></tr></thead><tbody>
 {% for r in runs %}<tr><td>{{ r.startedAt }}</td><td class="mono"><a href="/hosts/{{ host | urlencode }}/runs/{{ r.runId | urlencode }}">{{ r.runId }}</a></td><td>{{ r.mode }}</td>
 <td><span class="s {{ r.outcome }}">{{ r.outcome }}</span></td><td class="num">{{ r.corrective }}</td><td class="num">{{ r.changed }}</td><td class="num">{{ r.failed }}</td><td class="mono">{{ r.revision }}</td></tr>
-{% else %}<tr><td colspan="8" class="muted">No runs.</td></tr>{% endfor %}</tbody></table>
+{% else %}<tr><td colspan="8" class="muted">No runs.</td></tr>{% endfor %}</tbody></table></div>
+${hostDriftBlock}
 <h2>Facts</h2>
-<table id="facts"><thead><tr><th>Fact</th><th>Value</th></tr></thead><tbody>
+<div class="scroll"><table id="facts"><thead><tr><th>Fact</th><th>Value</th></tr></thead><tbody>
 {% for f in facts %}<tr><td class="mono">{{ f.key }}</td><td class="mono">{{ f.value }}</td></tr>
-{% else %}<tr><td colspan="2" class="muted">The agent has not sent facts.</td></tr>{% endfor %}</tbody></table>`),
+{% else %}<tr><td colspan="2" class="muted">The agent has not sent facts.</td></tr>{% endfor %}</tbody></table></div>`, dashboardStyle),
 );
 
 export const enrollmentView = view(

@@ -301,6 +301,13 @@ export class JobService {
     return { jobs: page.map(jobSummary), ...(docs.length > limit ? { next: page[page.length - 1]!._id } : {}) };
   }
 
+  /** Running and paused jobs, newest first (the dashboard); rides the state index. */
+  async active(limit = 20): Promise<{ jobs: JobSummaryView[]; total: number }> {
+    const filter = { state: { $in: ['running', 'paused'] } };
+    const [docs, total] = await Promise.all([this.c.jobs.find(filter, { sort: { _id: -1 }, limit: Math.min(Math.max(limit, 1), 200) }), this.c.jobs.count(filter)]);
+    return { jobs: docs.map(jobSummary), total };
+  }
+
   async #job(id: string): Promise<JobDoc> {
     const job = await this.c.jobs.findOne({ _id: id });
     if (!job) throw new ApiError('NOT_FOUND', `no job ${id}`);

@@ -168,6 +168,13 @@ export class RolloutService {
     return d;
   }
 
+  /** Running, waiting and paused rollouts, newest first (the dashboard); rides the state index. */
+  async active(limit = 20): Promise<{ rollouts: RolloutView[]; total: number }> {
+    const filter = { state: { $in: ['running', 'waiting', 'paused'] } };
+    const [docs, total] = await Promise.all([this.rollouts.find(filter, { sort: { _id: -1 }, limit: Math.min(Math.max(limit, 1), 200) }), this.rollouts.count(filter)]);
+    return { rollouts: docs.map(rolloutView), total };
+  }
+
   /** Newest first; `before` is the cursor of the previous page. */
   async list(opts: { limit?: number; before?: string } = {}): Promise<{ rollouts: RolloutView[]; next?: string }> {
     const limit = Math.min(Math.max(opts.limit ?? 50, 1), 500);

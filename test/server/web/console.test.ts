@@ -2,9 +2,10 @@
 import t from 'tap';
 import type { Test } from 'tap';
 import type { RunReport } from '../../../schemas/report.js';
-import { complianceChart } from '../../../server/web/compliance-chart.js';
+import { complianceChart, complianceRange, driftChart, jsonForScript, rangeRows, slots } from '../../../server/web/compliance-chart.js';
+import { overviewView } from '../../../server/web/dashboard/dashboard-views.js';
 import { factRows, runView } from '../../../server/web/run-model.js';
-import { enrollmentView, hostView, loginView, overviewView, revisionsView } from '../../../server/web/views.js';
+import { enrollmentView, hostView, loginView, revisionsView } from '../../../server/web/views.js';
 import { makeReport } from '../../helpers/server-reports.js';
 import { rawRequest, startServer } from '../../helpers/server-fixture.js';
 
@@ -29,9 +30,20 @@ t.test('views escape everything they are given', async (t) => {
       states: ['in-sync', 'failing'],
       revision: evil,
       fleet: { percent: 50, total: 2, counts },
-      chartHours: 48,
-      chart: complianceChart([], counts, Date.parse('2026-11-26T10:30:00Z')),
-      hosts: [{ host: evil, state: 'failing', groups: [evil], enrollment: evil, lastRunAt: evil, outcome: evil, corrective: 1, changed: 0, failed: 1 }],
+      ranges: [complianceRange('48h', [], Date.parse('2026-11-26T10:30:00Z'), counts)],
+      range: complianceRange('48h', [], Date.parse('2026-11-26T10:30:00Z'), counts),
+      rangeRows: [],
+      chartJson: jsonForScript({ evil }),
+      driftTitle: evil,
+      driftJson: jsonForScript({ evil }),
+      driftDays: [],
+      totals: { failing: 1, jobs: 0, rollouts: 0 },
+      tables: { failing: [[{ t: evil, h: `/hosts/${encodeURIComponent(evil)}` }]], jobs: [], rollouts: [], 'top-drifted': [[{ t: evil, h: '/drift?resource=x', b: evil }]], hosts: [[{ t: evil, h: '/hosts/x' }, { t: 'failing', b: 'failing' }]] },
+      hosts: { total: 1, matched: 1, page: 1, pages: 1 },
+      groups: [],
+      q: evil,
+      pageQuery: '',
+      liveQuery: evil,
     }),
     'overview',
   );
@@ -48,31 +60,39 @@ t.test('views escape everything they are given', async (t) => {
   t.match(loginView({ error: evil }), /&lt;script&gt;/);
 });
 
-t.test('chart model: one stacked bar per hour, gaps stay gaps, the current hour is live', async (t) => {
+t.test('chart model: slots per range, gaps stay gaps, the current hour is live; JSON cannot end its script element', async (t) => {
   const now = Date.parse('2026-11-26T10:30:00Z');
   const c = (inSync: number, drifted: number): Record<'in-sync' | 'drifted' | 'failing' | 'not-reporting' | 'unknown', number> => ({ 'in-sync': inSync, drifted, failing: 0, 'not-reporting': 0, unknown: 0 });
   const history = [
-    { hour: Date.parse('2026-11-26T07:00:00Z'), counts: c(1, 3) },
-    { hour: Date.parse('2026-11-26T09:00:00Z'), counts: c(2, 2) },
-    { hour: Date.parse('2026-11-26T10:00:00Z'), counts: c(0, 4) }, // superseded by the live counts
-    { hour: Date.parse('2026-11-20T10:00:00Z'), counts: c(9, 9) }, // outside the window
+    { at: Date.parse('2026-11-26T07:00:00Z'), counts: c(1, 3) },
+    { at: Date.parse('2026-11-26T09:00:00Z'), counts: c(2, 2) },
+    { at: Date.parse('2026-11-26T10:00:00Z'), counts: c(0, 4) }, // superseded by the live counts
+    { at: Date.parse('2026-11-20T10:00:00Z'), counts: c(9, 9) }, // outside the window
   ];
-  const m = complianceChart(history, c(4, 0), now, 24);
-  t.equal(m.points, 3, 'three hours with data');
-  t.equal(m.max, 4);
-  t.equal(m.rects.length, 5, '07:00 two segments, 09:00 two, now one');
-  const now0 = m.rects.filter((r) => r.title.includes('(now)'));
-  t.equal(now0.length, 1);
-  t.equal(now0[0]!.state, 'in-sync');
-  t.equal(now0[0]!.h, m.plot.b - m.plot.t, 'the full-height bar spans the plot');
-  const at7 = m.rects.filter((r) => r.title.startsWith('2026-11-26 07:00'));
-  t.same(at7.map((r) => r.state), ['in-sync', 'drifted'], 'in-sync at the bottom');
-  t.equal(Math.round(at7[1]!.h / at7[0]!.h), 3, 'heights are proportional');
-  t.ok(at7[0]!.x < now0[0]!.x, 'time runs left to right');
-  t.ok(m.xTicks.length >= 4 && m.yTicks.at(-1)!.label === '4');
-  const empty = complianceChart([], c(0, 0), now);
-  t.equal(empty.rects.length, 0, 'an empty fleet draws no bars (and no NaN)');
+  const r = complianceRange('48h', history, now, c(4, 0));
+  t.equal(r.x.length, 48, 'one slot per hour');
+  t.equal(r.x.at(-1), Date.parse('2026-11-26T10:00:00Z') / 1000, 'the newest slot is the current hour (seconds for uPlot)');
+  t.equal(r.points, 3, 'three hours with data');
+  t.same([r.y['in-sync'].at(-1), r.y.drifted.at(-1)], [4, 0], 'the current hour is the live summary');
+  const i7 = r.x.indexOf(Date.parse('2026-11-26T07:00:00Z') / 1000);
+  t.same([r.y['in-sync'][i7], r.y.drifted[i7]], [1, 3]);
+  t.equal(r.y['in-sync'][i7 + 1], null, '08:00 has no rollup: a gap, not a zero');
+  t.same(rangeRows(r).map((x) => x.at), ['2026-11-26 10:00', '2026-11-26 09:00', '2026-11-26 07:00'], 'the table: newest first, only periods with data');
+  t.equal(slots('30d', now).length, 30);
+  t.same(slots('12m', now).map((ms) => new Date(ms).toISOString().slice(0, 7)).slice(0, 2), ['2025-12', '2026-01'], 'twelve months ending with this one');
+  const m = complianceRange('12m', [{ at: Date.parse('2026-11-01T00:00:00Z'), counts: c(1.5, 0.5) }], now);
+  t.same([m.y['in-sync'].at(-1), m.y.drifted.at(-1)], [1.5, 0.5], 'monthly means');
+  const chart = complianceChart([r], '48h');
+  t.same(chart.states, ['in-sync', 'drifted', 'failing', 'not-reporting', 'unknown']);
+  const empty = complianceRange('48h', [], now, c(0, 0));
   t.notMatch(JSON.stringify(empty), /NaN|Infinity/);
+  const d = driftChart([{ day: Date.parse('2026-11-25T00:00:00Z'), counts: { detected: 1, repaired: 2, failed: 0 } }], now, 7);
+  t.equal(d.x.length, 7);
+  t.same(d.y.repaired, [0, 0, 0, 0, 0, 2, 0], 'days without drift are zeros');
+  t.equal(d.total, 3);
+  const json = jsonForScript({ resource: '</script><script>alert(1)</script>', amp: 'a&b', sep: '\u2028' });
+  t.notMatch(json, /<|>|&/, 'no <, > or & in the element text');
+  t.same(JSON.parse(json), { resource: '</script><script>alert(1)</script>', amp: 'a&b', sep: '\u2028' }, 'the same data after parsing');
 });
 
 t.test('console session: login, page, logout; bad token; cross-origin', async (t) => {
