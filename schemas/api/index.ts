@@ -15,3 +15,4 @@ export * from './rollouts.js';
 export * from './fleet-plan.js';
 export * from './inventory.js';
 export * from './software.js';
+export * from './manifests.js';

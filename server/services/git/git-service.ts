@@ -302,7 +302,7 @@ export class GitService {
    * history's head; makes the revision live unless `opts.makeLive` is false. Without git the
    * revision is published as before, without a commit.
    */
-  async publish(files: ReadonlyMap<string, Buffer>, meta: { message?: string; createdBy: string }, signal: AbortSignal, opts: PublishOptions & { check?: (revision: string) => Promise<void> } = {}): Promise<HistoryEntry> {
+  async publish(files: ReadonlyMap<string, Buffer>, meta: { message?: string; createdBy: string }, signal: AbortSignal, opts: PublishOptions & { check?: (revision: string) => Promise<void>; parent?: string | null } = {}): Promise<HistoryEntry> {
     const info = await this.revisions.publish(files, meta, signal, { makeLive: false });
     // A check of the stored revision before it enters the history (a rollout that could not start).
     await opts.check?.(info.id);
@@ -310,7 +310,7 @@ export class GitService {
       if (opts.makeLive === false) return info;
       return { ...info, ...(await this.revisions.activate(info.id)) };
     }
-    const entry = await this.#commitFiles(info.id, files, { by: meta.createdBy, message: meta.message ?? 'upload through the API', via: 'api' });
+    const entry = await this.#commitFiles(info.id, files, { by: meta.createdBy, message: meta.message ?? 'upload through the API', via: 'api', ...(opts.parent !== undefined ? { parent: opts.parent } : {}) });
     const live = opts.makeLive === false ? info : await this.revisions.activate(info.id);
     return { ...live, ...entry };
   }
@@ -324,11 +324,13 @@ export class GitService {
   }
 
   /** Commits the tree of `files` on the head (nothing when the head already has this revision). */
-  async #commitFiles(revision: string, files: ReadonlyMap<string, Buffer>, meta: { by: string; message: string; via: HistoryDoc['via']; onlyWhenEmpty?: boolean }): Promise<{ commit: string; parent?: string; author: string } | undefined> {
+  async #commitFiles(revision: string, files: ReadonlyMap<string, Buffer>, meta: { by: string; message: string; via: HistoryDoc['via']; onlyWhenEmpty?: boolean; parent?: string | null }): Promise<{ commit: string; parent?: string; author: string } | undefined> {
     return this.withMirror(async () => {
       for (let attempt = 0; attempt < 10; attempt++) {
         await this.sync();
         const head = await this.#head();
+        // A commit built on a known parent (a console draft) is refused, as a push would be, when main moved.
+        if (meta.parent !== undefined && (head?.commit ?? null) !== meta.parent) throw new ApiError('CONFLICT', `main moved on the server (now ${head?.commit.slice(0, 12) ?? 'empty'}) since this change was started from ${meta.parent?.slice(0, 12) ?? 'an empty history'}: start again from the new head`, { head: head?.commit ?? null });
         if (head) {
           const cur = await this.history.findOne({ _id: head.commit });
           if (meta.onlyWhenEmpty) return undefined;
@@ -368,6 +370,11 @@ export class GitService {
       await fsp.rm(tmp, { recursive: true, force: true });
       await fsp.rm(index, { force: true });
     }
+  }
+
+  /** The commit at the head of main (undefined: no history yet). */
+  async headCommit(): Promise<string | undefined> {
+    return (await this.#head())?.commit;
   }
 
   /** History entries, newest first (then revisions from before the history, if room is left). */
