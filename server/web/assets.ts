@@ -22,6 +22,7 @@ const sources: Readonly<Record<string, () => string>> = {
   'uplot.iife.min.js': () => require.resolve('uplot/dist/uPlot.iife.min.js'),
   'uplot.min.css': () => require.resolve('uplot/dist/uPlot.min.css'),
   'console.js': () => own('console.js'),
+  'editor.js': () => own('editor.js'),
 };
 
 const types: Readonly<Record<string, string>> = { js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
