@@ -59,6 +59,10 @@ t.test('edit a variable in the browser, plan, commit, publish as a rollout (real
   };
 
   const { page, errors } = await openBrowser(t);
+  const missing: string[] = [];
+  page.on('response', (r) => {
+    if (r.status() >= 400) missing.push(`${r.status()} ${r.url()}`);
+  });
   await consoleLogin(page, server.url, server.adminToken);
   await page.click('header nav a:text-is("Manifests")');
   await page.waitForSelector('#files');
@@ -162,6 +166,6 @@ t.test('edit a variable in the browser, plan, commit, publish as a rollout (real
   await waitFor('the new revision live', async () => (await server.api('GET', '/api/v1/revisions/live')).body.id === rollout.revision, 120_000);
   for (const h of ['a1', 'a2'] as const) await waitFor(`${h} renders the new greeting`, async () => (await agents[h].read('srv/app/greeting.conf')) === 'greeting=salut-alpha\n', 120_000);
   await waitFor('b1 renders the new greeting', async () => (await agents.b1.read('srv/app/greeting.conf')) === 'greeting=salut-beta\n', 120_000);
-  t.same(errors, [], 'no script errors on the desktop pages');
+  t.same(errors, [], 'no script errors on the desktop pages', { missing });
   t.same(narrow.errors, [], 'no script errors on the phone pages');
 });

@@ -23,6 +23,7 @@ table.vars input[type=text]{width:100%;min-height:40px;padding:.35rem .5rem;bord
 table.vars form{display:flex;flex-wrap:wrap;gap:.4rem;align-items:center;margin:0}table.vars form input[type=text]{flex:1 1 10rem;min-width:0}
 pre.preview{background:#f6f8fa;border:1px solid var(--line);border-radius:6px;padding:.6rem .8rem;overflow:auto;max-height:28rem;max-width:100%;white-space:pre;margin:.4rem 0}
 .files a{overflow-wrap:anywhere}
+details.card>summary{min-height:40px;display:flex;align-items:center;cursor:pointer}
 .card.form input[type=text],.card.form select{min-height:40px}
 `;
 
