@@ -237,7 +237,7 @@ export class ManifestDrafts {
 
   /** The owner's drafts, newest first. */
   async list(owner: string, limit = 50): Promise<Draft[]> {
-    return (await this.drafts.find({ owner }, { sort: { updatedAt: -1 }, limit })).map(view);
+    return (await this.drafts.find({ owner }, { sort: { updatedAt: -1, _id: -1 }, limit })).map(view);
   }
 
   /** A new empty draft on the live revision and the history's head. */
@@ -255,7 +255,7 @@ export class ManifestDrafts {
 
   /** The owner's newest open draft, or a new one (the CLI's "current draft"). */
   async current(owner: string): Promise<Draft> {
-    const [d] = await this.drafts.find({ owner, state: 'open' }, { sort: { updatedAt: -1 }, limit: 1 });
+    const [d] = await this.drafts.find({ owner, state: 'open' }, { sort: { updatedAt: -1, _id: -1 }, limit: 1 });
     return d ? view(d) : this.create(owner);
   }
 
