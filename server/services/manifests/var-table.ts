@@ -123,7 +123,14 @@ export function editVarTable(path: string, text: string, edits: readonly VarEdit
     const parsed = parseYamlFile(path, e.value);
     if (parsed.problems.length > 0) throw new ApiError('BAD_REQUEST', `the value of ${e.key} is not YAML: ${parsed.problems[0]!.message}`);
     if (isSecretValue(parsed.value) || /!secret/.test(e.value)) throw new ApiError('BAD_REQUEST', `set secrets in the YAML view (a !secret value from stead vars encrypt), not in the key table`);
-    doc.setIn(at, doc.createNode(parsed.value));
+    const node = doc.createNode(parsed.value);
+    // The comments around the value it replaces stay with the new value.
+    const before = doc.getIn(at, true) as { comment?: string | null; commentBefore?: string | null } | undefined;
+    if (before && typeof before === 'object') {
+      if (before.comment) node.comment = before.comment;
+      if (before.commentBefore) node.commentBefore = before.commentBefore;
+    }
+    doc.setIn(at, node);
   }
   return doc.toString();
 }
