@@ -93,7 +93,7 @@ export function readVarTable(path: string, text: string, host?: string): VarTabl
 /** A value as one line of YAML flow text (`8080`, `"x"`, `[a, b]`). */
 function flow(v: unknown): string {
   const doc = new Document(v, { flow: true });
-  return doc.toString({ lineWidth: 0 }).trim();
+  return doc.toString({ lineWidth: 0, flowCollectionPadding: false }).trim();
 }
 
 /**
@@ -132,7 +132,8 @@ export function editVarTable(path: string, text: string, edits: readonly VarEdit
     }
     doc.setIn(at, node);
   }
-  return doc.toString();
+  // As people write YAML: `[a, b]`, long lines kept (the library would pad and fold them).
+  return doc.toString({ flowCollectionPadding: false, lineWidth: 0 });
 }
 
 /** The key `key` as the table writes it (normalised), or undefined when it does not parse. */

@@ -22,7 +22,7 @@ t.test('reads the key table', async (t) => {
   t.same(
     table.rows.map((r) => [r.key, r.value, r.line]),
     [
-      ['app.hosts', '[ a, b ]', 6],
+      ['app.hosts', '[a, b]', 6],
       ['app.port', '8080', 5],
       ['servers["db1.example.com"].port', '5432', 8],
       ['token', table.rows.find((r) => r.key === 'token')!.value, 9],
@@ -46,6 +46,7 @@ t.test('edits keep comments and type values as YAML', async (t) => {
     { key: 'app.hosts' },
   ]);
   t.match(out, /^# web tier/);
+  t.match(out, /db1.example.com: {port: 5432}/, 'flow collections without padding, as [a, b] is usually written');
   t.match(out, /port: 9090 +# the port/);
   t.match(out, /workers: "4"/);
   t.match(out, /cache:\n\s+ttl:\n\s+seconds: 60/);
