@@ -41,7 +41,7 @@ t.test('the editor without scripts', async (t) => {
   const saved = await post(fx, cookie, '/manifests/save', { path: 'groups/web.yaml', content: 'kind: custom\r\npriority: high\r\nroles: [app]\r\n' });
   t.equal(saved.status, 303);
   const draft = /draft=(d-[0-9a-z]+)/.exec(saved.location ?? '')?.[1];
-  t.ok(draft, saved.location);
+  t.ok(draft, String(saved.location));
   const after = await page(fx, cookie, saved.location!);
   t.match(after.body, /Saved to the draft, with the problems below/);
   t.match(after.body, /<a href="#content" data-line="2" data-column="1">line 2, column 1<\/a>/);
