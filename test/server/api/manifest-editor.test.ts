@@ -11,7 +11,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { startServer, type ServerFixture } from '../../helpers/server-fixture.js';
+import { encryptSecret } from '../../../compiler/vars/secret-box.js';
+import { demoSecretKey, startServer, type ServerFixture } from '../../helpers/server-fixture.js';
 import { smallRepo } from '../../helpers/server-repo.js';
 
 const home = mkdtempSync(join(tmpdir(), 'stead-editor-test-home-'));
@@ -153,6 +154,28 @@ t.test('the editor API', async (t) => {
     // A draft started before that push is refused.
     const stale = await fx.json('POST', `/api/v1/manifests/drafts/${other}/commit`, { message: 'still late' });
     t.equal(stale.status, 409);
+  });
+
+  t.test('secrets: a preview that depends on one is withheld, the key table shows the marker', async (t) => {
+    const plaintext = 'canary-pw-7f3a91';
+    const id = await newDraft(fx);
+    const global = `app:\n  port: 8000\n  name: shop\n  password: !secret ${encryptSecret(plaintext, demoSecretKey())}\n`;
+    t.equal((await fx.json('POST', `/api/v1/manifests/drafts/${id}/files`, { path: 'vars/global.yaml', content: global })).status, 200);
+    const answers: string[] = [];
+    const p = await fx.json('POST', '/api/v1/manifests/preview', { template: 'templates/app.conf.j2', host: 'db-1', draft: id, content: 'pw={{ app.password }}\n' });
+    answers.push(p.body.toString());
+    t.equal(p.status, 200, p.body.toString());
+    t.same({ ok: p.json().ok, sensitive: p.json().sensitive, content: p.json().content }, { ok: true, sensitive: true, content: undefined });
+    const table = await fx.json('GET', `/api/v1/manifests/vars?path=vars/global.yaml&draft=${id}`);
+    answers.push(table.body.toString());
+    t.match(table.json().rows.find((r: { key: string }) => r.key === 'app.password'), { secret: true, value: /^\[secret sha256:/ });
+    const edit = await fx.json('POST', `/api/v1/manifests/drafts/${id}/vars`, { path: 'vars/global.yaml', edits: [{ key: 'app.password', value: 'plain' }] });
+    t.equal(edit.status, 400, 'a secret is not edited in the key table');
+    const check = await fx.json('POST', '/api/v1/manifests/check', { path: 'vars/global.yaml', content: global, draft: id });
+    answers.push(check.body.toString());
+    t.equal(check.json().ok, true);
+    for (const a of answers) t.notMatch(a, plaintext, 'the plaintext appears in no answer');
+    t.equal((await fx.json('DELETE', `/api/v1/manifests/drafts/${id}`)).status, 204);
   });
 
   t.test('a viewer reads and checks but does not draft', async (t) => {
