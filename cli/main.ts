@@ -28,6 +28,7 @@ export const commands = {
   publish: 'Publish a manifest directory as a revision, at once or as a canary rollout',
   rollout: 'List, show, continue, pause, abort and roll back rollouts',
   revisions: 'List the manifest history, diff two revisions, activate (roll back to) one',
+  manifests: 'Read and edit the server\'s manifest files: check, preview, drafts, plan, commit, publish',
   hosts: 'The inventory: import and export records, list with filters, show, set fields and lifecycle',
   packages: 'List tracked packages per host and their versions; track, untrack, upgrade to approved',
   services: 'List tracked services per host with drift; track, untrack',

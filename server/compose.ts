@@ -61,6 +61,7 @@ import { RevisionTarget } from './services/rollouts/revision-target.js';
 import { JobTarget } from './services/rollouts/job-target.js';
 import { rolloutProbe } from './services/rollouts/probes.js';
 import { GitService } from './services/git/git-service.js';
+import { ManifestDrafts } from './services/manifests/manifest-drafts.js';
 import { InventoryService } from './services/inventory/inventory-service.js';
 import { planLauncher } from './services/inventory/plan-launcher.js';
 import { SoftwareService, type SoftwareOptions } from './services/software/software-service.js';
@@ -263,6 +264,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
     // Schedules fire through the job service unless a test passes its own launcher.
     const jobLauncher = config.jobLauncher ?? scheduleLauncher(jobs, plans);
     const compliance = await ComplianceService.open(store, reports, revisions, clock, config.staleAfterMs !== undefined ? { staleAfterMs: config.staleAfterMs } : {});
+    const fleetPlans = await FleetPlanService.open(store, config.dataDir, { revisions, hostStates, reports, compiler, clock, log: log.child({ component: 'fleet-plan' }) }, config.fleetPlan ?? {});
     const services: Services = {
       clock,
       nonces: new NonceCache(config.skewMs ?? 5 * 60_000, (key, exp, now) => sharedNonces.claim(key, exp, now)),
@@ -285,9 +287,10 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       schedules: await ScheduleService.open(store, clock, { launcher: jobLauncher }),
       auditLog,
       jobs,
-      fleetPlans: await FleetPlanService.open(store, config.dataDir, { revisions, hostStates, reports, compiler, clock, log: log.child({ component: 'fleet-plan' }) }, config.fleetPlan ?? {}),
+      fleetPlans,
       rollouts,
       git: gitService,
+      manifestDrafts: await ManifestDrafts.open(store, config.dataDir, { revisions, compiler, fleetPlans, rollouts, hostStates, git: gitService, auditLog, clock }),
       inventory,
       software: await SoftwareService.open(store, clock, { jobs, rollouts, auditLog }, config.software ?? {}),
       drift,

@@ -31,6 +31,12 @@ export interface Renderer {
   renderString(source: string, vars: Record<string, unknown>, name: string): string;
   /** Render a template file named relative to the search paths. */
   renderFile(relPath: string, vars: Record<string, unknown>): string;
+  /**
+   * Parse and compile Jinja2 source without rendering it (the editor's as-you-type check):
+   * throws the TemplateError a render would throw for a syntax error or a refused construct,
+   * with its line. Includes and undefined names are only found by rendering.
+   */
+  check(source: string, name: string): void;
 }
 
 export interface RendererOptions {
@@ -148,26 +154,34 @@ export function createRenderer(opts: RendererOptions): Renderer {
 
   const lastMaps = new Map<string, Preprocessed>();
 
+  /** The compiled template of `source` (cached); throws what parsing or compiling throws. */
+  const compile = (source: string, name: string): { entry: EnvEntry; body: string; c: { tmpl: nunjucks.Template; pre: Preprocessed } } => {
+    const { overrides, body, headerLines } = parseHeader(source.replace(/\r\n?/g, '\n'));
+    const ws: WhitespaceOptions = { ...ANSIBLE_WHITESPACE, ...overrides };
+    const entry = envFor(ws);
+    entry.loader.takeLastError();
+    takeLastRuntimeError();
+    const key = `${ws.trimBlocks}/${ws.lstripBlocks}/${ws.keepTrailingNewline}\0${name}\0${body}`;
+    let c = compiled.get(key);
+    if (!c) {
+      const pre = preprocess(body, ws, headerLines + 1);
+      lastMaps.set(name, pre);
+      const props = compiledProps(pre.source, name, entry.env as unknown as Parameters<typeof compiledProps>[2]);
+      const tmpl = new nunjucks.Template({ type: 'code', obj: props } as unknown as string, entry.env, name, true);
+      c = { tmpl, pre };
+      if (compiled.size >= MAX_CACHED) compiled.delete(compiled.keys().next().value as string);
+      compiled.set(key, c);
+    }
+    lastMaps.set(name, c.pre);
+    return { entry, body, c };
+  };
+
   const render = (source: string, vars: Record<string, unknown>, name: string): string => {
     let entry: EnvEntry | undefined;
     try {
-      const { overrides, body, headerLines } = parseHeader(source.replace(/\r\n?/g, '\n'));
-      const ws: WhitespaceOptions = { ...ANSIBLE_WHITESPACE, ...overrides };
-      entry = envFor(ws);
-      entry.loader.takeLastError();
-      takeLastRuntimeError();
-      const key = `${ws.trimBlocks}/${ws.lstripBlocks}/${ws.keepTrailingNewline}\0${name}\0${body}`;
-      let c = compiled.get(key);
-      if (!c) {
-        const pre = preprocess(body, ws, headerLines + 1);
-        lastMaps.set(name, pre);
-        const props = compiledProps(pre.source, name, entry.env as unknown as Parameters<typeof compiledProps>[2]);
-        const tmpl = new nunjucks.Template({ type: 'code', obj: props } as unknown as string, entry.env, name, true);
-        c = { tmpl, pre };
-        if (compiled.size >= MAX_CACHED) compiled.delete(compiled.keys().next().value as string);
-        compiled.set(key, c);
-      }
-      lastMaps.set(name, c.pre);
+      const compiledNow = compile(source, name);
+      entry = compiledNow.entry;
+      const { body, c } = compiledNow;
       entry.runtime.begin();
       let out = c.tmpl.render(copyPlain(vars));
       const missing = countTrailingNewlines(body) - countTrailingNewlines(out);
@@ -181,6 +195,14 @@ export function createRenderer(opts: RendererOptions): Renderer {
   return {
     renderString(source, vars, name) {
       return render(source, vars, name);
+    },
+    check(source, name) {
+      let entry: EnvEntry | undefined;
+      try {
+        entry = compile(source, name).entry;
+      } catch (err) {
+        throw toTemplateError(err, name, entry);
+      }
     },
     renderFile(relPath, vars) {
       let text: string;

@@ -18,3 +18,4 @@ export * from './software.js';
 export * from './users.js';
 export * from './audit-events.js';
 export * from './dashboard.js';
+export * from './manifests.js';

@@ -13,7 +13,7 @@ import type { InventoryOverlayInput, LoadedRevision } from './compiler-port.js';
 
 interface Request {
   readonly id: number;
-  readonly op: 'validate' | 'load' | 'compile' | 'compileResources' | 'variables' | 'explain';
+  readonly op: 'validate' | 'check' | 'load' | 'compile' | 'compileResources' | 'variables' | 'explain';
   readonly dir: string;
   readonly revision: string;
   readonly host?: string;
@@ -22,6 +22,7 @@ interface Request {
   readonly resources?: readonly Resource[];
   readonly launchVars?: Record<string, unknown>;
   readonly origin?: string;
+  readonly templates?: readonly string[];
   /** The store's inventory merged in (ADR 0018): its digest on every call, its records when the sender is not sure this worker has them. */
   readonly overlayDigest?: string;
   readonly overlayRecords?: readonly InventoryRecord[];
@@ -66,6 +67,8 @@ async function handle(m: Request): Promise<unknown> {
   switch (m.op) {
     case 'validate':
       return port.validate(m.dir, m.revision, never, overlay);
+    case 'check':
+      return port.check!(m.dir, m.revision, never, overlay, m.templates ?? []);
     case 'load':
       return { hosts: (await load(m.dir, m.revision)).hosts };
     case 'compile': {

@@ -9,6 +9,7 @@ import { CompileCache } from '../../compiler/cache.js';
 import { compileResourcesForHost, hostVars } from '../../compiler/compile.js';
 import { loadRepository } from '../../compiler/repo/load-repository.js';
 import { validateRepository } from '../../compiler/repo/validate-repository.js';
+import { checkTemplates } from '../../compiler/repo/check-templates.js';
 import { inventoryGroupMembers } from '../../compiler/repo/membership.js';
 import type { Repository } from '../../compiler/repo/repository.js';
 import { explainKey } from '../../compiler/vars/explain.js';
@@ -53,6 +54,10 @@ export function compilerAdapter(opts: CompilerAdapterOptions = {}): CompilerPort
       const repo = await loadRepository(dir, loadOpts(revision, signal, overlay));
       const v = validateRepository(repo, opts.factsFor ? { factsFor: opts.factsFor } : {});
       return v.problems;
+    },
+    async check(dir, revision, signal, overlay, templates): Promise<readonly LocatedProblem[]> {
+      const repo = await loadRepository(dir, loadOpts(revision, signal, overlay));
+      return [...repo.problems, ...checkTemplates(repo, templates)];
     },
     async load(dir, revision, signal, overlay): Promise<LoadedRevision> {
       const repo: Repository = await loadRepository(dir, loadOpts(revision, signal, overlay));

@@ -86,6 +86,12 @@ export interface LoadedRevision {
 export interface CompilerPort {
   /** Validates a whole repository checkout: schema, references and a compile of every host. */
   validate(dir: string, revision: string, signal: AbortSignal, overlay?: InventoryOverlayInput): Promise<readonly LocatedProblem[]>;
+  /**
+   * The quick check of a checkout (the console editor's, as you type): every file loaded and
+   * cross-checked as validation does, and the syntax of the templates `templates` (relative to
+   * templates/), but no host compiled. Absent on compilers that cannot (callers then validate).
+   */
+  check?(dir: string, revision: string, signal: AbortSignal, overlay: InventoryOverlayInput | undefined, templates: readonly string[]): Promise<readonly LocatedProblem[]>;
   /** Loads a validated checkout for inventory and compiles; `overlay`: the store's inventory merged in. */
   load(dir: string, revision: string, signal: AbortSignal, overlay?: InventoryOverlayInput): Promise<LoadedRevision>;
 }

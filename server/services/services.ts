@@ -22,6 +22,7 @@ import type { AuditLog } from './audit-log.js';
 import type { JobService } from './jobs/job-service.js';
 import type { FleetPlanService } from './fleet-plan/fleet-plan-service.js';
 import type { RolloutService } from './rollouts/rollout-service.js';
+import type { ManifestDrafts } from './manifests/manifest-drafts.js';
 import type { GitService } from './git/git-service.js';
 import type { InventoryService } from './inventory/inventory-service.js';
 import type { SoftwareService } from './software/software-service.js';
@@ -68,6 +69,8 @@ export interface Services {
   readonly rollouts: RolloutService;
   /** The manifest history as git and /git/manifests.git (ADR 0017 §1); absent in embeddings without it. */
   readonly git?: GitService;
+  /** Console drafts of manifest edits: check, preview, plan, commit, publish (issue 12); absent in embeddings without it. */
+  readonly manifestDrafts?: ManifestDrafts;
   /** The inventory (CMDB, ADR 0018): store records, lifecycle, dynamic groups, import/export, search. */
   readonly inventory: InventoryService;
   /** Software and services: tracking, agent inventory reports, tables, upgrades and service actions (ADR 0018). */

@@ -193,6 +193,10 @@ export class WorkerCompiler implements CompilerPort {
     return this.#overlayCall<LocatedProblem[]>(overlay, { op: 'validate', dir, revision }, this.#opts.validateTimeoutMs ?? 600_000, `validating revision ${revision.slice(0, 12)}`);
   }
 
+  async check(dir: string, revision: string, signal: AbortSignal, overlay: InventoryOverlayInput | undefined, templates: readonly string[]): Promise<readonly LocatedProblem[]> {
+    return this.#overlayCall<LocatedProblem[]>(overlay, { op: 'check', dir, revision, templates: [...templates] }, this.#opts.compileTimeoutMs ?? 30_000, `checking revision ${revision.slice(0, 12)}`, signal);
+  }
+
   async load(dir: string, revision: string, _signal?: AbortSignal, overlay?: InventoryOverlayInput): Promise<LoadedRevision> {
     const { hosts } = await this.#overlayCall<{ hosts: InventoryHost[] }>(overlay, { op: 'load', dir, revision }, this.#opts.validateTimeoutMs ?? 600_000, `loading revision ${revision.slice(0, 12)}`);
     const compileMs = this.#opts.compileTimeoutMs ?? 30_000;

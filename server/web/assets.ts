@@ -23,6 +23,7 @@ const sources: Readonly<Record<string, () => string>> = {
   'uplot.min.css': () => require.resolve('uplot/dist/uPlot.min.css'),
   'console.js': () => own('console.js'),
   'dashboard.js': () => own('dashboard.js'),
+  'editor.js': () => own('editor.js'),
 };
 
 const types: Readonly<Record<string, string>> = { js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };

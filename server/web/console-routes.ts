@@ -44,6 +44,7 @@ import { mountDeliveryPages } from './delivery/delivery-pages.js';
 import { consolePortsOf, type ConsolePorts } from './console-ports.js';
 import { mountInventoryPages } from './inventory/inventory-pages.js';
 import { mountSoftwarePages } from './software/software-pages.js';
+import { mountManifestPages } from './manifests/manifest-pages.js';
 import { mountAssets } from './assets.js';
 
 const refreshSeconds = 5;
@@ -157,6 +158,7 @@ export function consoleRouter(services: Services, opts: { secureCookies: boolean
   const ports = opts.ports ?? consolePortsOf(services);
   mountInventoryPages(router, kit, ports);
   mountSoftwarePages(router, kit, ports);
+  mountManifestPages(router, kit);
 
   mountDashboardPages(router, kit);
 

@@ -318,7 +318,7 @@ export class GitService {
    * history's head; makes the revision live unless `opts.makeLive` is false. Without git the
    * revision is published as before, without a commit.
    */
-  async publish(files: ReadonlyMap<string, Buffer>, meta: { message?: string; createdBy: string; address?: string | undefined }, signal: AbortSignal, opts: PublishOptions & { check?: (revision: string) => Promise<void> } = {}): Promise<HistoryEntry> {
+  async publish(files: ReadonlyMap<string, Buffer>, meta: { message?: string; createdBy: string; address?: string | undefined }, signal: AbortSignal, opts: PublishOptions & { check?: (revision: string) => Promise<void>; parent?: string | null } = {}): Promise<HistoryEntry> {
     const { address, ...revMeta } = meta;
     const by = { name: meta.createdBy, address };
     const previous = this.#audit ? await this.revisions.liveId() : undefined;
@@ -335,7 +335,7 @@ export class GitService {
       await this.#audited(by, 'revision.publish', info.id, previous, { live: info.id }, details);
       return r;
     }
-    const entry = await this.#commitFiles(info.id, files, { by: meta.createdBy, message: meta.message ?? 'upload through the API', via: 'api' });
+    const entry = await this.#commitFiles(info.id, files, { by: meta.createdBy, message: meta.message ?? 'upload through the API', via: 'api', ...(opts.parent !== undefined ? { parent: opts.parent } : {}) });
     const live = opts.makeLive === false ? info : await this.revisions.activate(info.id);
     await this.#audited(by, 'revision.publish', info.id, previous, { live: opts.makeLive === false ? (previous ?? null) : info.id, ...(entry?.commit !== undefined ? { commit: entry.commit } : {}) }, details);
     return { ...live, ...entry };
@@ -358,11 +358,13 @@ export class GitService {
   }
 
   /** Commits the tree of `files` on the head (nothing when the head already has this revision). */
-  async #commitFiles(revision: string, files: ReadonlyMap<string, Buffer>, meta: { by: string; message: string; via: HistoryDoc['via']; onlyWhenEmpty?: boolean }): Promise<{ commit: string; parent?: string; author: string } | undefined> {
+  async #commitFiles(revision: string, files: ReadonlyMap<string, Buffer>, meta: { by: string; message: string; via: HistoryDoc['via']; onlyWhenEmpty?: boolean; parent?: string | null }): Promise<{ commit: string; parent?: string; author: string } | undefined> {
     return this.withMirror(async () => {
       for (let attempt = 0; attempt < 10; attempt++) {
         await this.sync();
         const head = await this.#head();
+        // A commit built on a known parent (a console draft) is refused, as a push would be, when main moved.
+        if (meta.parent !== undefined && (head?.commit ?? null) !== meta.parent) throw new ApiError('CONFLICT', `main moved on the server (now ${head?.commit.slice(0, 12) ?? 'empty'}) since this change was started from ${meta.parent?.slice(0, 12) ?? 'an empty history'}: start again from the new head`, { head: head?.commit ?? null });
         if (head) {
           const cur = await this.history.findOne({ _id: head.commit });
           if (meta.onlyWhenEmpty) return undefined;
@@ -402,6 +404,11 @@ export class GitService {
       await fsp.rm(tmp, { recursive: true, force: true });
       await fsp.rm(index, { force: true });
     }
+  }
+
+  /** The commit at the head of main (undefined: no history yet). */
+  async headCommit(): Promise<string | undefined> {
+    return (await this.#head())?.commit;
   }
 
   /** History entries, newest first (then revisions from before the history, if room is left). */
