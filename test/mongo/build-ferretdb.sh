@@ -33,10 +33,11 @@ trap 'chmod -R u+w "$work" 2>/dev/null || true; rm -rf "$work"' EXIT
 started=$(date +%s)
 echo "build-ferretdb: building FerretDB $version with $(go version) (first run only)" >&2
 # The directory of the module in Go's module cache (downloaded through the module proxy).
-src="$(cd "$work" && GOFLAGS=-mod=mod go mod download -json "github.com/FerretDB/FerretDB@$version" \
-  | sed -nE 's/^[[:space:]]*"Dir": "(.*)",?$/\1/p')"
+download="$(cd "$work" && GOFLAGS=-mod=mod go mod download -json "github.com/FerretDB/FerretDB@$version" 2>&1 || true)"
+src="$(sed -nE 's/^[[:space:]]*"Dir": "(.*)",?$/\1/p' <<<"$download")"
 if [ -z "$src" ] || [ ! -f "$src/go.mod" ]; then
-  echo "build-ferretdb: go mod download github.com/FerretDB/FerretDB@$version gave no module directory" >&2
+  echo "build-ferretdb: go mod download github.com/FerretDB/FerretDB@$version gave no module directory:" >&2
+  echo "$download" >&2
   exit 1
 fi
 cp -R "$src" "$work/src"

@@ -39,6 +39,8 @@ for (const { kind, skip: notRun } of wireKinds()) {
       await client.close();
     });
     tt.comment(`contract over ${kind}: ${wire.url.replace(/\/\/[^@/]*@/, '//***@')} database ${dbName}`);
+    if (kind === 'mongodb') tt.equal(store.warning, undefined, 'MongoDB: no warning');
+    else tt.match(store.warning, /FerretDB v1\.24\.2, whose updates are not atomic/, 'FerretDB v1 is recognised and warned about');
     await runStoreContract(tt, store, kind === 'mongodb' ? {} : FERRETDB_GAPS);
   });
 }
