@@ -138,3 +138,10 @@ async function stopChild(child: ChildProcess, exited: Promise<string>): Promise<
   await exited;
   clearTimeout(timer);
 }
+
+/** The URL with `db` as its database (the path), keeping hosts and options. */
+export function withDatabase(url: string, db: string): string {
+  const m = /^(mongodb(?:\+srv)?:\/\/[^/?]*)\/?[^?]*(\?.*)?$/.exec(url);
+  if (m === null) throw new Error('not a mongodb:// URL');
+  return `${m[1]}/${encodeURIComponent(db)}${m[2] ?? ''}`;
+}

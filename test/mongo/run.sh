@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.."
 log_dir="${CI_LOG_DIR:-.ci/logs}"
 mkdir -p "$log_dir"
 log="$log_dir/test-mongo.log"
-files=(test/server/store/mongo-contract.test.ts)
+files=(test/server/store/mongo-contract.test.ts test/e2e/mongo-servers.test.ts)
 
 fail() {
   echo "$1" >&2
