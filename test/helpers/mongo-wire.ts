@@ -87,12 +87,15 @@ export async function startFerretDB(binary: string, backend: 'sqlite' | 'postgre
     '--log-level=warn',
     backend === 'sqlite' ? `--sqlite-url=file:${dir}/` : `--postgresql-url=${postgresqlUrl()}`,
   ];
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Through a tiny shell guard: FerretDB is stopped when its stdin (a pipe from this process)
+  // closes, so it never outlives a test process that is killed (kill -9 runs no exit handler).
+  const guard = 'exec 3<&0; "$0" "$@" </dev/null & pid=$!; (cat <&3 >/dev/null; kill -TERM $pid 2>/dev/null) & exec 3<&-; wait $pid';
+  const child = spawn('/bin/sh', ['-c', guard, binary, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';
   const keep = (b: Buffer): void => { output = (output + b.toString('utf8')).slice(-8000); };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  const killOnExit = (): void => { child.kill('SIGKILL'); };
+  const killOnExit = (): void => { child.stdin?.destroy(); };
   process.once('exit', killOnExit);
   const exited = new Promise<string>((resolve) => {
     child.once('exit', (code, signal) => resolve(`ferretdb exited (${signal ?? `code ${code}`})`));
@@ -131,10 +134,11 @@ async function waitHello(url: string, ms: number, gone: { value: boolean }): Pro
   }
 }
 
+/** Closes the guard's stdin (it stops FerretDB with SIGTERM and exits when FerretDB has). */
 async function stopChild(child: ChildProcess, exited: Promise<string>): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  child.stdin?.end();
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
   await exited;
   clearTimeout(timer);
 }
