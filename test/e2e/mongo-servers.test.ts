@@ -76,4 +76,5 @@ t.test(`two servers on one MongoDB-wire store (${kind})`, { skip: skip ?? false 
   for (const agent of [a1, b1]) t.equal(await agent.stop(), 0, 'agent stopped cleanly');
   await s1.stop();
   await s2.stop();
+  for (const s of [s1, s2]) t.same(s.stderr.filter((l) => /"level":"error"/.test(l)), [], `server ${s.port} logged no error over the wire store`);
 });
