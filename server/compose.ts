@@ -6,6 +6,7 @@
 import { promises as fsp } from 'node:fs';
 import type http from 'node:http';
 import { join, resolve } from 'node:path';
+import { MongoStore } from './store/mongo/mongo-store.js';
 import { openStore, SQLITE_FILE_NAME } from './store/open.js';
 import { corrupt } from './store/sqlite/integrity-check.js';
 import type { DocumentStore } from './store/types.js';
@@ -205,6 +206,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       else slog.info('store integrity check finished: ok');
     },
   });
+  if (store instanceof MongoStore && store.warning !== undefined) log.child({ component: 'store' }).warn(store.warning);
   try {
     const hostStates = await HostStateService.open(store, clock);
     // Compiles run in a worker thread (started on first use): never on the event loop.

@@ -5,11 +5,12 @@
  */
 import { BSON, type Collection as DriverCollection, type Document, type Filter as DriverFilter } from 'mongodb';
 import { checkDocument, checkUniqueFields, MAX_DOCUMENT_BYTES } from '../check-document.js';
-import { StoreError } from '../store-error.js';
+import { DuplicateKeyError, StoreError } from '../store-error.js';
 import { checkFilter } from '../check-filter.js';
 import { checkFindOptions, type ParsedFindOptions } from '../check-options.js';
 import { checkUpdate, checkUpdateKeepsUniqueFields } from '../check-update.js';
-import { checkPath } from '../field-path.js';
+import { checkPath, getPath } from '../field-path.js';
+import { project } from '../projection.js';
 import type {
   Collection, Doc, Filter, FindOneAndUpdateOptions, FindOptions, GroupCount, IndexSpec, ReadOptions, Scalar,
   Update, UpdateOptions, UpdateResult,
@@ -24,23 +25,34 @@ export class MongoCollection<T extends Doc> implements Collection<T> {
   readonly #c: DriverCollection<Document>;
   readonly #indexes: readonly IndexSpec[];
   readonly #assertOpen: () => void;
+  readonly #uniqueNames: readonly string[];
 
   constructor(c: DriverCollection<Document>, indexes: readonly IndexSpec[], assertOpen: () => void) {
     this.#c = c;
     this.name = c.collectionName;
     this.#indexes = indexes;
+    this.#uniqueNames = indexes.filter((ix) => ix.unique === true).map((ix) => ix.name);
     this.#assertOpen = assertOpen;
   }
 
   async insertOne(doc: T): Promise<void> {
     this.#checkNew(doc);
-    await this.#run(() => this.#c.insertOne({ ...doc } as Document));
+    try {
+      await this.#run(() => this.#c.insertOne({ ...doc } as Document));
+    } catch (err) {
+      throw await this.#nameDuplicate(err, doc);
+    }
   }
 
   async insertMany(docs: readonly T[]): Promise<void> {
     for (const d of docs) this.#checkNew(d);
     if (docs.length === 0) return;
-    await this.#run(() => this.#c.insertMany(docs.map((d) => ({ ...d }) as Document), { ordered: true }));
+    try {
+      await this.#run(() => this.#c.insertMany(docs.map((d) => ({ ...d }) as Document), { ordered: true }));
+    } catch (err) {
+      const at = (err as { cause?: { writeErrors?: { index?: unknown }[] } }).cause?.writeErrors?.[0]?.index;
+      throw await this.#nameDuplicate(err, typeof at === 'number' ? docs[at] : undefined);
+    }
   }
 
   async findOne(filter: Filter, options?: FindOptions): Promise<T | null> {
@@ -78,7 +90,7 @@ export class MongoCollection<T extends Doc> implements Collection<T> {
     this.#checkUpdate(update);
     this.#assertOpen();
     const upsert = options?.upsert === true;
-    const r = await this.#run(() => this.#c.updateOne(mf(filter), toMongoUpdate(filter, update, upsert), { upsert }));
+    const r = await this.#run(() => this.#c.updateOne(mf(filter), toMongoUpdate(filter, update, upsert), { upsert }), true);
     return result(r.matchedCount, r.modifiedCount, r.upsertedId);
   }
 
@@ -86,7 +98,7 @@ export class MongoCollection<T extends Doc> implements Collection<T> {
     checkFilter(filter);
     this.#checkUpdate(update);
     this.#assertOpen();
-    const r = await this.#run(() => this.#c.updateMany(mf(filter), { ...update } as Document));
+    const r = await this.#run(() => this.#c.updateMany(mf(filter), toMongoUpdate(filter, update, false)), true);
     return result(r.matchedCount, r.modifiedCount, null);
   }
 
@@ -96,12 +108,14 @@ export class MongoCollection<T extends Doc> implements Collection<T> {
     const o = checkFindOptions({ ...(options?.sort ? { sort: options.sort } : {}), ...(options?.projection ? { projection: options.projection } : {}) });
     this.#assertOpen();
     const upsert = options?.upsert === true;
-    return this.#run(() => this.#c.findOneAndUpdate(mf(filter), toMongoUpdate(filter, update, upsert), {
+    // The projection is applied here, not sent: FerretDB v1 refuses findAndModify's `fields`.
+    const doc = await this.#run(() => this.#c.findOneAndUpdate(mf(filter), toMongoUpdate(filter, update, upsert), {
       upsert,
       returnDocument: options?.returnDocument ?? 'before',
       sort: toMongoSort(o.sort),
-      ...(options?.projection ? { projection: { ...options.projection } } : {}),
-    })) as Promise<T | null>;
+    }), true);
+    if (doc === null) return null;
+    return (o.projection === undefined ? doc : project(doc, o.projection)) as unknown as T;
   }
 
   async replaceOne(filter: Filter, doc: T, options?: UpdateOptions): Promise<UpdateResult> {
@@ -131,15 +145,38 @@ export class MongoCollection<T extends Doc> implements Collection<T> {
     this.#assertOpen();
   }
 
+  /**
+   * A duplicate-key error whose server did not name the index (FerretDB v1 on insert) gets it
+   * from a look-up: the `_id`, else the first unique index another document holds the
+   * inserted values of. MongoDB always names it, so this never runs there.
+   */
+  async #nameDuplicate(err: unknown, doc: T | undefined): Promise<unknown> {
+    if (!(err instanceof DuplicateKeyError) || err.index !== undefined || doc === undefined) return err;
+    let index: string | undefined;
+    try {
+      if (await this.#c.countDocuments({ _id: doc._id } as unknown as DriverFilter<Document>, { limit: 1 }) > 0) index = '_id';
+      for (const ix of this.#indexes) {
+        if (index !== undefined || ix.unique !== true) continue;
+        const values = Object.keys(ix.fields).map((f) => [f, getPath(doc, f)] as const);
+        if (values.some(([, v]) => v === undefined)) continue;
+        const filter = { ...Object.fromEntries(values), _id: { $ne: doc._id } } as unknown as DriverFilter<Document>;
+        if (await this.#c.countDocuments(filter, { limit: 1 }) > 0) index = ix.name;
+      }
+    } catch {
+      return err; // the look-up is a courtesy; the duplicate stands
+    }
+    return index === undefined ? err : new DuplicateKeyError(`duplicate key in ${this.name} (index ${index})`, index, { cause: err.cause });
+  }
+
   #checkUpdate(update: Update): void {
     checkUpdateKeepsUniqueFields(checkUpdate(update), this.#indexes);
   }
 
-  async #run<R>(fn: () => Promise<R>): Promise<R> {
+  async #run<R>(fn: () => Promise<R>, update = false): Promise<R> {
     try {
       return await fn();
     } catch (err) {
-      throw toStoreError(err, this.name);
+      throw toStoreError(err, this.name, update, this.#uniqueNames);
     }
   }
 }

@@ -28,6 +28,12 @@ const INDEX_CONFLICT_CODES = new Set([85, 86]);
 /** The MongoDB DocumentStore. Create it with MongoStore.connect. */
 export class MongoStore implements DocumentStore {
   readonly kind = 'mongo' as const;
+  /**
+   * Set when the server is not MongoDB and breaks a guarantee the services rely on: FerretDB
+   * v1 (found by buildInfo's ferretdbVersion) does not make an update atomic, so concurrent
+   * compare-and-swap and leases can both win (docs/store.md). The server logs it at start.
+   */
+  readonly warning: string | undefined;
   readonly #client: MongoClient;
   readonly #db: Db;
   #closed = false;
@@ -35,9 +41,10 @@ export class MongoStore implements DocumentStore {
     if (this.#closed) throw new StoreError('CLOSED', 'the store is closed');
   };
 
-  private constructor(client: MongoClient, db: Db) {
+  private constructor(client: MongoClient, db: Db, warning: string | undefined) {
     this.#client = client;
     this.#db = db;
+    this.warning = warning;
   }
 
   /** Connects (and checks the server answers a ping) before resolving. */
@@ -53,7 +60,12 @@ export class MongoStore implements DocumentStore {
       await client.connect();
       const named = client.db(options.dbName ?? databaseInUrl(options.url) ?? 'stead');
       await named.command({ ping: 1 }, signal === undefined ? {} : { signal });
-      return new MongoStore(client, named);
+      const info = await named.command({ buildInfo: 1 }, signal === undefined ? {} : { signal });
+      const ferret = info['ferretdbVersion'];
+      const warning = typeof ferret === 'string' && /^v?1\./.test(ferret)
+        ? `the MongoDB URL names FerretDB ${ferret}, whose updates are not atomic: leases and compare-and-swap are unsafe under concurrency; use it for tests only (docs/store.md)`
+        : undefined;
+      return new MongoStore(client, named, warning);
     } catch (err) {
       await client.close().catch(() => undefined);
       throw err;

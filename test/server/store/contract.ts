@@ -136,8 +136,22 @@ async function rejectsCode(tt: TestT, p: Promise<unknown>, code: string, name: s
   }
 }
 
+/**
+ * Known differences of a MongoDB wire-protocol server from MongoDB (FerretDB v1, see
+ * docs/store.md): the parts of the contract they break still run, reported as TODO with the
+ * reason instead of failing. Never set for the SQLite store or a real MongoDB.
+ */
+export interface ContractGaps {
+  /** `$push` with `$each` and `$slice`: the slice is ignored. */
+  readonly pushSlice?: string;
+  /** Read-modify-write (findOneAndUpdate, updates) is not atomic: concurrent writers lose updates. */
+  readonly atomicUpdates?: string;
+  /** A unique index on several fields with partialExists cannot be created. */
+  readonly compoundPartialIndex?: string;
+}
+
 /** runStoreContract runs the whole contract against `store` (which it does not close). */
-export async function runStoreContract(tap: TestT, store: DocumentStore): Promise<void> {
+export async function runStoreContract(tap: TestT, store: DocumentStore, gaps: ContractGaps = {}): Promise<void> {
   await tap.test('filters agree with the expected ids and with mingo', async (tt) => {
     const docs = filterFixture();
     const c = await fresh(store);
@@ -313,8 +327,9 @@ export async function runStoreContract(tap: TestT, store: DocumentStore): Promis
       const r = await c.updateOne({ _id: 'u' }, uc.update);
       const expected = structuredClone(base());
       mingoUpdate(expected, structuredClone(uc.update) as never, undefined, undefined, { cloneMode: 'deep' });
-      tt.same(await c.findOne({ _id: 'u' }), expected, uc.name);
-      tt.same(r, { matched: 1, modified: isDeepStrictEqual(expected, base()) ? 0 : 1 }, `${uc.name}: result`);
+      const gap = uc.name.includes('$slice') && gaps.pushSlice !== undefined ? { todo: gaps.pushSlice } : {};
+      tt.same(await c.findOne({ _id: 'u' }), expected, uc.name, gap);
+      tt.same(r, { matched: 1, modified: isDeepStrictEqual(expected, base()) ? 0 : 1 }, `${uc.name}: result`, gap);
     }
     const c = await fresh(store);
     await c.insertOne(base());
@@ -428,7 +443,8 @@ export async function runStoreContract(tap: TestT, store: DocumentStore): Promis
     tt.same(await c.findOneAndUpdate({ state: 'running' }, { $set: { state: 'done' } }, { sort: { queuedAt: -1 }, projection: { state: 1 }, returnDocument: 'after' }), { _id: 'job3', state: 'done' }, 'projection on findOneAndUpdate');
   });
 
-  await tap.test('200 concurrent $inc give 200 distinct values; 200 concurrent CAS give 1 winner', async (tt) => {
+  const atomic = gaps.atomicUpdates === undefined ? {} : { todo: gaps.atomicUpdates };
+  await tap.test('200 concurrent $inc give 200 distinct values; 200 concurrent CAS give 1 winner', atomic, async (tt) => {
     const c = await fresh(store);
     await c.insertOne({ _id: 'seq', n: 0 });
     const values = await Promise.all(Array.from({ length: 200 }, () =>
@@ -453,7 +469,6 @@ export async function runStoreContract(tap: TestT, store: DocumentStore): Promis
     const c = await fresh(store, [
       { name: 'email', fields: { email: 1 }, unique: true },
       { name: 'token', fields: { token: 1 }, unique: true, partialExists: true },
-      { name: 'pair', fields: { 'k.a': 1, 'k.b': 1 }, unique: true, partialExists: true },
       { name: 'by_age', fields: { age: -1 } },
     ]);
     await c.insertOne({ _id: 'u1', email: 'a@x', age: 30 });
@@ -481,18 +496,12 @@ export async function runStoreContract(tap: TestT, store: DocumentStore): Promis
     await tt.rejects(c.updateOne({ _id: 'new' }, { $set: { email: 'a@x' } }, { upsert: true }), DuplicateKeyError, 'duplicate via upsert');
     await tt.rejects(c.replaceOne({ _id: 'u4' }, { _id: 'u4', email: 'c@x' }), DuplicateKeyError, 'duplicate via replace');
     tt.equal((await c.findOne({ _id: 'u4' }))?.['email'], 'd@x', 'u4 unchanged');
-    await c.insertOne({ _id: 'p1', email: 'p1@x', k: { a: 1, b: 2 } });
-    await c.insertOne({ _id: 'p2', email: 'p2@x', k: { a: 1, b: 3 } });
-    await c.insertOne({ _id: 'p3', email: 'p3@x', k: { a: 1 } });
-    await c.insertOne({ _id: 'p4', email: 'p4@x', k: { a: 1 } });
-    await tt.rejects(c.insertOne({ _id: 'p5', email: 'p5@x', k: { a: 1, b: 2 } }), DuplicateKeyError, 'compound unique');
 
     await rejectsCode(tt, c.insertOne({ _id: 'm1' }), 'UNIQUE_FIELD_MISSING', 'missing non-partial unique field');
     await rejectsCode(tt, c.insertOne({ _id: 'm2', email: null }), 'UNIQUE_FIELD_MISSING', 'null unique field');
     await rejectsCode(tt, c.insertOne({ _id: 'm3', email: 'm3@x', token: null }), 'UNIQUE_FIELD_MISSING', 'null partial unique field');
     await rejectsCode(tt, c.updateOne({ _id: 'u1' }, { $unset: { email: 1 } }), 'UNIQUE_FIELD_MISSING', '$unset of a unique field');
     await rejectsCode(tt, c.updateOne({ _id: 'u1' }, { $set: { email: null } }), 'UNIQUE_FIELD_MISSING', '$set null on a unique field');
-    await rejectsCode(tt, c.updateOne({ _id: 'p1' }, { $set: { k: { a: 1, b: null } } }), 'UNIQUE_FIELD_MISSING', '$set of a parent with a null unique field');
     await c.updateOne({ _id: 'u3' }, { $unset: { token: 1 } });
     tt.pass('$unset of a partial unique field is allowed');
 
@@ -504,6 +513,18 @@ export async function runStoreContract(tap: TestT, store: DocumentStore): Promis
     await rejectsCode(tt, store.collection(c.name, [{ name: 'Bad-Name', fields: { a: 1 } }]), 'BAD_NAME', 'bad index name');
     await rejectsCode(tt, store.collection(c.name, [{ name: 'x', fields: {} }]), 'BAD_INDEX', 'index without fields');
     await rejectsCode(tt, store.collection('../etc', []), 'BAD_NAME', 'bad collection name');
+  });
+
+  const compound = gaps.compoundPartialIndex === undefined ? {} : { todo: gaps.compoundPartialIndex };
+  await tap.test('a compound partial-unique index', compound, async (tt) => {
+    const c = await fresh(store, [{ name: 'pair', fields: { 'k.a': 1, 'k.b': 1 }, unique: true, partialExists: true }]);
+    await c.insertOne({ _id: 'p1', k: { a: 1, b: 2 } });
+    await c.insertOne({ _id: 'p2', k: { a: 1, b: 3 } });
+    await c.insertOne({ _id: 'p3', k: { a: 1 } });
+    await c.insertOne({ _id: 'p4', k: { a: 1 } });
+    tt.pass('documents missing one of the fields are not indexed');
+    await tt.rejects(c.insertOne({ _id: 'p5', k: { a: 1, b: 2 } }), DuplicateKeyError, 'compound unique');
+    await rejectsCode(tt, c.updateOne({ _id: 'p1' }, { $set: { k: { a: 1, b: null } } }), 'UNIQUE_FIELD_MISSING', '$set of a parent with a null unique field');
   });
 
   await tap.test('replace and delete', async (tt) => {
