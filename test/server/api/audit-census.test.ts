@@ -111,6 +111,20 @@ const cases: [route: string, run: Case][] = [
   ['PUT /api/v1/software/collectors/:name', (fx) => fx.json('PUT', '/api/v1/software/collectors/vms', { name: 'vms', lang: 'shell', source: 'echo \'{"resources":[]}\'' })],
   ['DELETE /api/v1/software/collectors/:name', (fx) => fx.json('DELETE', '/api/v1/software/collectors/vms')],
   ['PUT /api/v1/software/settings', (fx) => fx.json('PUT', '/api/v1/software/settings', { intervalSeconds: 600 })],
+  ['POST /api/v1/manifests/drafts', async (fx, c) => {
+    const r = await fx.json('POST', '/api/v1/manifests/drafts');
+    if (r.status === 201) c['draft'] = r.json().id;
+    return r;
+  }],
+  ['POST /api/v1/manifests/drafts/:id/files', (fx, c) => fx.json('POST', `/api/v1/manifests/drafts/${c['draft']}/files`, { path: 'groups/census.yaml', content: 'kind: custom\npriority: 5\nmatch:\n  - tags: census\nroles: []\nvars:\n  port: 80\n' })],
+  ['POST /api/v1/manifests/drafts/:id/vars', (fx, c) => fx.json('POST', `/api/v1/manifests/drafts/${c['draft']}/vars`, { path: 'groups/census.yaml', edits: [{ key: 'port', value: '8080' }] })],
+  ['POST /api/v1/manifests/preview', (fx, c) => fx.json('POST', '/api/v1/manifests/preview', { template: 'templates/census.j2', host: 'web-1', content: 'port {{ 1 + 1 }}\n', draft: c['draft'] })],
+  ['POST /api/v1/manifests/drafts/:id/commit', (fx, c) => fx.json('POST', `/api/v1/manifests/drafts/${c['draft']}/commit`, { message: 'census draft' })],
+  ['POST /api/v1/manifests/drafts/:id/publish', (fx, c) => fx.json('POST', `/api/v1/manifests/drafts/${c['draft']}/publish`)],
+  ['DELETE /api/v1/manifests/drafts/:id', async (fx) => {
+    const r = await fx.json('POST', '/api/v1/manifests/drafts');
+    return fx.json('DELETE', `/api/v1/manifests/drafts/${r.json().id}`);
+  }],
 ];
 
 t.test('every change route declares its audit actions and records them once, with actor and address', async (t) => {
