@@ -91,7 +91,16 @@ export const agentRoutes: readonly RouteSpec[] = [
       // A tracking config that cannot be read now does not cost the agent its catalog.
       const tracking = await s.software.trackingVersion().catch(() => undefined);
       if (tracking !== undefined) ctx.set('X-Stead-Tracking', tracking);
-      if (answerNotModified(ctx, served.etag)) return;
+      // A new revision that leaves this host's resources alone keeps the catalog id (the ETag),
+      // but the agent's copy still names the old revision, so its runs would never count for a
+      // revision rollout's batch. While the host's newest run names another revision than the one
+      // served, the catalog is sent again instead of a 304 (once: its next run names the new one).
+      const last = (await s.reports.lastRuns()).get(p.host);
+      const staleRevision = last !== undefined && last.catalogId === served.etag && last.revision !== served.catalog.revision;
+      if (staleRevision) {
+        ctx.set('ETag', `"${served.etag}"`);
+        ctx.set('Cache-Control', 'private, no-cache');
+      } else if (answerNotModified(ctx, served.etag)) return;
       ctx.type = 'application/json';
       ctx.body = served.body;
     },

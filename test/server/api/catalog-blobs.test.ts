@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import t from 'tap';
 import { rawRequest, startServer } from '../../helpers/server-fixture.js';
 import { smallRepo } from '../../helpers/server-repo.js';
+import { makeReport } from '../../helpers/server-reports.js';
 
 t.test('catalog ETag, If-None-Match, compile cache, only changed hosts change', async (t) => {
   const fx = await startServer(t);
@@ -100,4 +101,26 @@ t.test('a compile shared by concurrent polls survives the first caller giving up
   const served = await p2;
   t.equal(served.catalog.host, 'web-1', 'the other caller still gets the catalog');
   t.equal(catalogs.counters.compiles, 1, 'one compile served both');
+});
+
+t.test('a catalog unchanged by a new revision is sent again until the host reports a run of that revision', async (t) => {
+  // Otherwise the agent keeps a copy naming the old revision, and a revision rollout's batch
+  // waits forever for a run of the new one from a host whose resources it did not touch.
+  const fx = await startServer(t);
+  t.equal((await fx.publish(smallRepo())).status, 201);
+  const db = await fx.approvedAgent('db-1');
+  const first = await db.request('GET', '/api/v1/hosts/db-1/catalog');
+  const c1 = first.json();
+  const report = (runId: string, revision: string): Record<string, unknown> => ({ ...makeReport('db-1', runId, { catalogId: c1.id }), revision });
+  t.equal((await db.request('POST', '/api/v1/hosts/db-1/reports', report('run-1', c1.revision))).status, 200);
+  t.equal((await db.request('GET', '/api/v1/hosts/db-1/catalog', undefined, { 'if-none-match': first.headers.etag! })).status, 304, 'a host that ran the served revision gets 304');
+
+  t.equal((await fx.publish(smallRepo({ webPort: 9090 }))).status, 201);
+  const again = await db.request('GET', '/api/v1/hosts/db-1/catalog', undefined, { 'if-none-match': first.headers.etag! });
+  t.equal(again.status, 200, 'its newest run names the old revision: the catalog is sent again');
+  t.equal(again.headers.etag, first.headers.etag, 'the same catalog (same id)');
+  const c2 = again.json();
+  t.not(c2.revision, c1.revision, 'now naming the new revision');
+  t.equal((await db.request('POST', '/api/v1/hosts/db-1/reports', report('run-2', c2.revision))).status, 200);
+  t.equal((await db.request('GET', '/api/v1/hosts/db-1/catalog', undefined, { 'if-none-match': first.headers.etag! })).status, 304, 'once it ran the new revision, 304 again');
 });
