@@ -1,13 +1,13 @@
 /**
  * Live pages without reloads (ADR 0019): a refreshing console page swaps its <main> in place from
- * /assets/console.js, in real headless Chromium against a real server. A report that turns a host
- * from in-sync to failing shows on the open overview within a refresh period, the page is not
- * reloaded (a marker set on window survives), and while a field has focus the page waits.
+ * /assets/console.js, in real headless Chromium against a real server. A rollout paused through
+ * the API shows as paused on its open page within a refresh period, the page is not reloaded (a
+ * marker set on window survives), and while a field has focus the page waits instead of wiping
+ * what is being typed.
  */
 import t from 'tap';
 import { chromiumMissing, consoleLogin, openBrowser } from '../helpers/browser.js';
 import { startServer } from '../helpers/server-fixture.js';
-import { makeReport } from '../helpers/server-reports.js';
 import { ManualClock } from '../../server/domain/clock.js';
 
 const repo: Record<string, string> = {
@@ -20,29 +20,32 @@ const repo: Record<string, string> = {
 t.test('a refreshing page updates in place', { skip: chromiumMissing }, async (t) => {
   const fx = await startServer(t, { clock: new ManualClock(Date.now()) });
   t.equal((await fx.publish(repo)).status, 201);
-  const h1 = await fx.approvedAgent('h1');
-  const iso = (): string => new Date(fx.clock.now()).toISOString();
-  t.equal((await h1.request('POST', '/api/v1/hosts/h1/reports', makeReport('h1', 'run-1', { startedAt: iso() }))).status, 200);
+  await fx.approvedAgent('h1');
+  await fx.approvedAgent('h2');
+  const steps = [{ name: 'check', kind: 'script', script: { lang: 'shell', source: 'true' } }];
+  const started = await fx.json('POST', '/api/v1/rollouts', { job: { targets: 'host:h1,host:h2', steps }, policy: { batches: '1,100%', gate: 'manual' } });
+  t.equal(started.status, 201, started.status === 201 ? 'a job rollout at a manual gate' : started.body.toString().slice(0, 300));
+  const id = started.json().id as string;
 
   const { page, errors } = await openBrowser(t);
   await consoleLogin(page, fx.base, fx.adminToken);
-  t.match(await page.locator('body').getAttribute('data-refresh'), /^[0-9]+$/, 'the overview refreshes');
-  const failing = page.locator('[data-count="failing"] .n');
-  t.equal((await failing.innerText()).trim(), '0');
+  await page.goto(`${fx.base}/rollouts/${id}`);
+  t.match(await page.locator('body').getAttribute('data-refresh'), /^[0-9]+$/, 'a running rollout refreshes');
+  const badge = page.locator('h1 .s');
+  t.match(await badge.innerText(), /running/);
   await page.evaluate('window.__notReloaded = true');
 
-  fx.clock.advance(60_000);
-  t.equal((await h1.request('POST', '/api/v1/hosts/h1/reports', makeReport('h1', 'run-2', { outcome: 'failed', startedAt: iso() }))).status, 200);
-  await failing.filter({ hasText: /^\s*1\s*$/ }).waitFor({ timeout: 60_000 });
+  t.equal((await fx.json('POST', `/api/v1/rollouts/${id}/pause`, { reason: 'live test' })).status, 200);
+  await page.locator('h1 .s').filter({ hasText: /paused/ }).waitFor({ timeout: 60_000 });
   t.equal(await page.evaluate('window.__notReloaded === true'), true, 'the page was updated in place, not reloaded');
 
-  // While the operator is typing, the page waits.
-  await page.evaluate(`(() => { const i = document.createElement('input'); i.id = 'probe'; i.setAttribute('aria-label', 'probe'); document.querySelector('main').prepend(i); i.focus(); })()`);
-  fx.clock.advance(60_000);
-  t.equal((await h1.request('POST', '/api/v1/hosts/h1/reports', makeReport('h1', 'run-3', { startedAt: iso() }))).status, 200);
+  // While the operator types a reason, the page waits.
+  const reason = page.locator('main textarea, main input[name=reason]').first();
+  await reason.fill('typing a reason');
+  t.equal((await fx.json('POST', `/api/v1/rollouts/${id}/continue`, { reason: 'api' })).status, 200);
   const period = Number(await page.locator('body').getAttribute('data-refresh'));
   await page.waitForTimeout((period * 2 + 1) * 1000);
-  t.equal(await page.locator('#probe').count(), 1, 'no swap while a field has focus');
-  t.equal((await failing.innerText()).trim(), '1', 'the counts wait too');
+  t.equal(await reason.inputValue(), 'typing a reason', 'what is being typed survives');
+  t.match(await page.locator('h1 .s').innerText(), /paused/, 'no swap while a field is being edited');
   t.same(errors, [], 'no script error');
 });
