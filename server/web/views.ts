@@ -1,7 +1,8 @@
 /**
  * Console views (nunjucks, autoescaped by ui-env.ts). Every value shown comes from the context
  * and is escaped; nothing from agents or operators is ever template source. Pages carry no
- * script (the CSP forbids it): auto-refresh is a meta refresh, the chart is inline SVG.
+ * inline script (the CSP allows same-origin files only, ADR 0019). A refreshing page updates its
+ * <main> in place through /assets/console.js (a meta refresh inside <noscript> without script).
  */
 import { view } from './ui-env.js';
 
@@ -77,17 +78,22 @@ button.primary{background:var(--accent);color:#fff;border:0;border-radius:6px;pa
 .wrap{overflow-wrap:anywhere}
 @media (max-width:640px){header{padding:.6rem .8rem;gap:.5rem 1rem}header .who{margin-left:0}main{padding:1rem .8rem}.meta{grid-template-columns:1fr}.hide-narrow{display:none}}
 @media (max-width:600px){header{flex-wrap:wrap;gap:.4rem 1rem;padding:.6rem .8rem}header .who{margin-left:0}main{padding:1rem .8rem}}
+header button.menu{display:none}
+@media (max-width:640px){main table:not(.cards){display:block;overflow-x:auto;max-width:100%}
+button,select,input:not([type=checkbox]):not([type=radio]),summary,a.btn{min-height:40px}
+header.js-nav button.menu{display:inline-flex;align-items:center;margin-left:auto}header.js-nav nav{display:none;width:100%}
+header.js-nav.open nav{display:grid;grid-template-columns:1fr 1fr;column-gap:1rem}header.js-nav .who{width:100%;justify-content:space-between}}
 `;
 
 /** The page frame (header, nav, footer) around a view's body; `extraStyle` is appended to the stylesheet. */
 export const layout = (body: string, extraStyle = ''): string => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{% if title %}{{ title }} · {% endif %}Stead</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-{% if refresh %}<meta http-equiv="refresh" content="{{ refresh }}">{% endif %}
+<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
+{% if refresh %}<noscript><meta http-equiv="refresh" content="{{ refresh }}"></noscript>{% endif %}
 <style>${style}${extraStyle}</style>
-{% for s in styles %}<link rel="stylesheet" href="/assets/{{ s }}">{% endfor %}
-<script src="/assets/console.js" defer></script>{% for s in scripts %}<script src="/assets/{{ s }}" defer></script>{% endfor %}</head><body>
-{% if operator %}<header><a class="brand" href="/">Stead</a><nav>
+{% for s in styles %}{% if s is string %}<link rel="stylesheet" href="/assets/{{ s }}">{% endif %}{% endfor %}
+<script src="/assets/console.js" defer></script>{% for s in scripts %}{% if s is string %}<script src="/assets/{{ s }}" defer></script>{% endif %}{% endfor %}</head><body{% if refresh %} data-refresh="{{ refresh }}"{% endif %}>
+{% if operator %}<header><a class="brand" href="/">Stead</a><button class="menu" type="button" aria-expanded="false" aria-controls="nav">Menu</button><nav id="nav" aria-label="Console">
 <a href="/"{% if nav == "overview" %} class="on"{% endif %}>Overview</a>
 <a href="/enrollment"{% if nav == "enrollment" %} class="on"{% endif %}>Enrollment{% if pendingCount %} <span class="s pending">{{ pendingCount }}</span>{% endif %}</a>
 <a href="/inventory"{% if nav == "inventory" %} class="on"{% endif %}>Inventory</a>

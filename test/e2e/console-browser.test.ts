@@ -14,7 +14,7 @@ import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { newNonce, signRequest } from '../../agent/identity/request-signature.js';
-import { chromiumMissing, openBrowser } from '../helpers/browser.js';
+import { chromiumMissing, openBrowser, clickNav } from '../helpers/browser.js';
 import { AgentProcess, buildOnce, fleetRepository, freePort, hasCommand, ServerProcess, waitFor } from '../helpers/e2e-fleet.js';
 
 await buildOnce();
@@ -148,7 +148,7 @@ t.test('a newcomer watches the fleet in the console (real Chromium)', { skip }, 
   t.ok(box && box.width > 300 && box.height > 60, `the chart is drawn at a visible size (${JSON.stringify(box)})`);
   const segment = await bars.first().boundingBox();
   t.ok(segment && segment.height > 1, 'bar segments have height');
-  t.equal(await page.locator('meta[http-equiv=refresh]').count(), 1, 'the overview refreshes itself');
+  t.equal(await page.locator('body[data-refresh]').count(), 1, 'the overview refreshes itself');
   const alpha = await page.locator('#groups tr[data-group="alpha"] .bar').boundingBox();
   t.ok(alpha && alpha.width > 100 && alpha.height > 5, 'the per-group bar is drawn');
   t.equal(await page.locator('#groups tr[data-group="alpha"] .bar i').count(), 2, 'alpha: drifted and failing segments');
@@ -190,7 +190,7 @@ t.test('a newcomer watches the fleet in the console (real Chromium)', { skip }, 
   t.match(await page.locator('main').textContent(), /file:\/srv\/app\/greeting\.conf/, 'the real run\'s resources are listed');
 
   // Enrollment: approve newhost through the form, then confirm over the API.
-  await page.click('header nav a:has-text("Enrollment")');
+  await clickNav(page, 'Enrollment');
   await page.waitForSelector('#pending tr[data-host="newhost"]');
   await page.click('#pending tr[data-host="newhost"] button.approve');
   await page.waitForSelector('.flash:text("Key approved.")');
@@ -203,7 +203,7 @@ t.test('a newcomer watches the fleet in the console (real Chromium)', { skip }, 
   await shoot('enrollment');
 
   // Revisions: the live one is marked.
-  await page.click('header nav a:has-text("Revisions")');
+  await clickNav(page, 'Revisions');
   await page.waitForSelector('#revisions tr[data-live]');
   t.match(await page.locator('#revisions tr[data-live]').innerText(), /console e2e/);
   t.same(errors, [], 'no page errors or console errors (CSP violations included)');

@@ -12,7 +12,7 @@ import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import type { Page } from 'playwright-core';
-import { consoleLogin, chromiumMissing, openBrowser, layoutProblems } from '../helpers/browser.js';
+import { consoleLogin, chromiumMissing, openBrowser, layoutProblems, clickNav } from '../helpers/browser.js';
 import { AgentProcess, buildOnce, fleetRepository, freePort, hasCommand, ServerProcess, waitFor } from '../helpers/e2e-fleet.js';
 
 await buildOnce();
@@ -68,7 +68,7 @@ t.test('revision history, diff, plan and rollouts in the console (real Chromium,
   // History, diff and plan on the desktop.
   const { page, errors } = await openBrowser(t);
   await login(page);
-  await page.click('header nav a:text-is("Revisions")');
+  await clickNav(page, 'Revisions');
   await page.waitForSelector('#revisions');
   t.equal(await page.locator('#revisions tr[data-revision]').count(), 2, 'two history entries');
   t.equal(await page.locator('#revisions tr[data-live]').getAttribute('data-revision'), v2id, 'the newest is live');
@@ -96,13 +96,13 @@ t.test('revision history, diff, plan and rollouts in the console (real Chromium,
 
   const narrow = await openBrowser(t, { width: 390, height: 844 });
   await login(narrow.page);
-  await narrow.page.click('header nav a:text-is("Rollouts")');
+  await clickNav(narrow.page, 'Rollouts');
   await narrow.page.waitForSelector(`#rollouts tr[data-rollout="${rid}"]`);
   await fits(narrow.page, 'rollouts list');
   await shoot(narrow.page, 'rollouts-list-390');
   await narrow.page.click(`#rollouts a[href="/rollouts/${rid}"]`);
   await narrow.page.waitForSelector('#batches');
-  t.equal(await narrow.page.locator('meta[http-equiv=refresh]').count(), 1, 'a running rollout refreshes itself');
+  t.equal(await narrow.page.locator('body[data-refresh]').count(), 1, 'a running rollout refreshes itself');
   // The canary's agent runs the new revision; the page follows by itself to the gate.
   await narrow.page.waitForSelector('button[data-action=continue]', { timeout: 120_000 });
   t.match(await narrow.page.locator('#gate').innerText(), /waiting for an operator to approve the next batch/);
@@ -122,7 +122,7 @@ t.test('revision history, diff, plan and rollouts in the console (real Chromium,
   await narrow.page.click('button[data-action=continue]');
   await narrow.page.waitForSelector('.flash:text("Continued: the next batch starts.")');
   await narrow.page.waitForSelector('h1 .s.dv-completed', { timeout: 120_000 });
-  t.equal(await narrow.page.locator('meta[http-equiv=refresh]').count(), 0, 'a completed rollout stops refreshing');
+  t.equal(await narrow.page.locator('body[data-refresh]').count(), 0, 'a completed rollout stops refreshing');
   t.equal(await narrow.page.locator('li.batch[data-state=succeeded]').count(), 2);
   // Moving live is the completion's side effect, done by the driver just after the state change.
   await waitFor('v3 live', async () => (await server.api('GET', '/api/v1/revisions/live')).body.id === v3id, 120_000);

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import type { Page } from 'playwright-core';
 import { newNonce, signRequest } from '../../agent/identity/request-signature.js';
-import { consoleLogin, chromiumMissing, openBrowser, layoutProblems } from '../helpers/browser.js';
+import { consoleLogin, chromiumMissing, openBrowser, layoutProblems, clickNav } from '../helpers/browser.js';
 import { buildOnce, freePort, hasCommand, ServerProcess, waitFor } from '../helpers/e2e-fleet.js';
 
 await buildOnce();
@@ -109,7 +109,7 @@ t.test('jobs in the console: launch, live progress, output, plans; 390 px (real 
   await login(page);
 
   // From the nav to the launch form; pick a group, write a script, preview.
-  await page.click('header nav a:text-is("Jobs")');
+  await clickNav(page, 'Jobs');
   await page.waitForSelector('#jobs');
   await page.click('a.btn:text-is("Launch a job")');
   await page.waitForSelector('form[action="/jobs/new"]');
@@ -130,13 +130,13 @@ t.test('jobs in the console: launch, live progress, output, plans; 390 px (real 
   await page.waitForSelector('#hosts tr[data-host="a1"]');
   const jobId = page.url().split('/').pop()!;
   t.match(await page.locator('h1').innerText(), /disk check/);
-  t.equal(await page.locator('meta[http-equiv=refresh]').count(), 1, 'a running job refreshes itself');
+  t.equal(await page.locator('body[data-refresh]').count(), 1, 'a running job refreshes itself');
 
   // The hosts answer; the page follows on its own (meta refresh), no click.
   await a1.answer(jobId, { state: 'succeeded', exitCode: 0, stdout: `${'Filesystem Size Used Avail Use% Mounted on '.repeat(6)}\n/dev/sda1 40G 12G 28G 30% /\n<b>done</b>\n`, stdoutTruncated: true });
   await a2.answer(jobId, { state: 'failed', exitCode: 1, stderr: 'df: /: Input/output error\n' });
   await page.waitForSelector('h1 .s.jb-failed', { timeout: 60_000 });
-  t.equal(await page.locator('meta[http-equiv=refresh]').count(), 0, 'a finished job stops refreshing');
+  t.equal(await page.locator('body[data-refresh]').count(), 0, 'a finished job stops refreshing');
   t.equal(await page.locator('#hosts tr[data-host="a2"] td[data-label="Exit"]').innerText(), '1');
   t.match(await page.locator('#out-a2 pre.out.err').innerText(), /Input\/output error/, 'the failed host\'s output is open');
   t.equal(await page.locator('#out-a1 .trunc').count(), 1, 'the truncation marker is shown');
@@ -154,11 +154,11 @@ t.test('jobs in the console: launch, live progress, output, plans; 390 px (real 
   const redoId = page.url().split('/').pop()!.split('?')[0]!;
 
   // The list, and the plans.
-  await page.click('header nav a:text-is("Jobs")');
+  await clickNav(page, 'Jobs');
   await page.waitForSelector(`#jobs tr[data-job="${jobId}"]`);
   t.equal(await page.locator('#jobs tr[data-job]').first().getAttribute('data-job'), redoId, 'newest first');
   await shoot(page, 'jobs-list');
-  await page.click('header nav a:text-is("Plans")');
+  await clickNav(page, 'Plans');
   await page.click(`#plans a[href="/plans/${planId}"]`);
   await page.waitForSelector('#plan-steps');
   t.match(await page.locator('#plan-steps').innerText(), /Restart the app\?/);

@@ -89,3 +89,10 @@ export async function consolePasswordLogin(page: Page, base: string, user: strin
   await page.click('#password-login button[type=submit]');
   await page.waitForSelector('#compliance-chart', { timeout: 60_000 });
 }
+
+/** Follows a console nav link by its text; on a phone the nav is folded behind the Menu button first. */
+export async function clickNav(page: Page, label: string): Promise<void> {
+  const link = page.locator(`header nav a:has-text("${label}")`).first();
+  if (!(await link.isVisible())) await page.click('header button.menu');
+  await link.click();
+}
