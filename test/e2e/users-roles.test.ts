@@ -167,6 +167,12 @@ t.test('users, roles and scopes with real agents', { skip: ready ? false : 'the 
     await page.context().clearCookies();
 
     await consolePasswordLogin(page, server.url, 'paula', pw.paula);
+    await page.goto(`${server.url}/inventory/hosts/pay-1`);
+    await page.waitForSelector('main h1');
+    t.ok((await page.locator('form[method="post"][action*="/inventory/hosts/"]').count()) > 0, 'the scoped operator may change its own line\'s host');
+    await page.goto(`${server.url}/inventory/hosts/shop-1`);
+    await page.waitForSelector('main h1');
+    t.equal(await page.locator('form[method="post"][action*="/inventory/hosts/"]').count(), 0, 'but sees no form on another line\'s host');
     await page.goto(`${server.url}/jobs/new`);
     await page.fill('#targets', 'host:shop-1');
     await page.fill('#source', 'echo from the browser');
