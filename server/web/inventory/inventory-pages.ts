@@ -14,6 +14,7 @@
  * Data comes through the InventoryPort (and the SoftwarePort for the host's software); a refusal
  * of the service is shown on the page with its status.
  */
+import { scopeTest } from '../../domain/scope.js';
 import { may, requireRole } from '../console-auth.js';
 import type { Router } from '@koa/router';
 import type { AppContext, AppState } from '../../api/app-state.js';
@@ -110,7 +111,8 @@ export function mountInventoryPages(router: Router<AppState>, kit: ConsoleKit, p
     if (!d) return notFound(ctx, op, `The inventory knows no host named ${host}.`);
     const m = hostPageModel(d, software);
     await send(ctx, op, { nav: 'inventory', refreshable: false, status }, (frame) =>
-      inventoryHostView({ ...frame, title: host, m, states: lifecycleStates, canWrite: may(op, 'write'), ...extra }),
+      // A scoped operator sees the lifecycle form only for hosts inside its scope (the service refuses the rest).
+      inventoryHostView({ ...frame, title: host, m, states: lifecycleStates, canWrite: may(op, 'write') && scopeTest(op.scope)(d.effective as { business?: string; idc?: string }), ...extra }),
     );
   };
 
