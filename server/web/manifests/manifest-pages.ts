@@ -15,7 +15,6 @@
 import type { Router } from '@koa/router';
 import type { FleetPlan } from '../../../schemas/api/fleet-plan.js';
 import type { AppContext, AppState } from '../../api/app-state.js';
-import { readRawBody } from '../../api/body.js';
 import { requestSignal } from '../../api/request-signal.js';
 import { isoAt } from '../../domain/clock.js';
 import { ApiError } from '../../domain/errors.js';
@@ -30,6 +29,7 @@ import { refusal } from '../jobs/job-pages.js';
 import { emptyLaunch, launchPolicy } from '../jobs/launch-form.js';
 import { sendPage } from '../jobs/send-page.js';
 import { errorView } from '../views.js';
+import { mountEditorEndpoints } from './editor-endpoints.js';
 import { manifestDraftView, manifestEditView, manifestListView, manifestPlanView, manifestVarsView } from './manifest-views.js';
 
 const draftPattern = /^d-[0-9a-z]{6,40}$/;
@@ -402,55 +402,5 @@ export function mountManifestPages(router: Router<AppState>, kit: ConsoleKit): v
     ctx.redirect('/manifests?done=discarded');
   });
 
-  /** A JSON body from editor.js: same origin only (the session cookie is not enough), bounded. */
-  const jsonFromPage = async (ctx: AppContext): Promise<Record<string, unknown>> => {
-    if (!kit.sameOrigin(ctx)) throw new ApiError('FORBIDDEN', 'cross-origin request refused');
-    if (!ctx.is('application/json')) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'send application/json');
-    let v: unknown;
-    try {
-      v = JSON.parse((await readRawBody(ctx, formLimit)).toString('utf8'));
-    } catch {
-      throw new ApiError('BAD_REQUEST', 'the body is not JSON');
-    }
-    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ApiError('BAD_REQUEST', 'the body must be an object');
-    return v as Record<string, unknown>;
-  };
-  const str = (v: unknown, name: string, max: number): string => {
-    if (typeof v !== 'string' || v.length > max) throw new ApiError('BAD_REQUEST', `${name}: a string of at most ${max} characters`);
-    return v;
-  };
-
-  router.post('/manifests/check', async (ctx) => {
-    ctx.state.routeName = '/manifests/check';
-    const op = kit.operator(ctx);
-    if (!op) return;
-    const b = await jsonFromPage(ctx);
-    const draft = b['draft'] === undefined ? undefined : draftQuery(str(b['draft'], 'draft', 64));
-    const r = await svc().check(str(b['path'], 'path', 1024), str(b['content'], 'content', 1024 * 1024), requestSignal(ctx), draft, op.name);
-    ctx.type = 'application/json';
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = r;
-  });
-
-  router.post('/manifests/preview', async (ctx) => {
-    ctx.state.routeName = '/manifests/preview';
-    const op = kit.operator(ctx);
-    if (!op) return;
-    const b = await jsonFromPage(ctx);
-    mustPublish(op);
-    const host = str(b['host'], 'host', 253);
-    if (!isValidHostName(host)) throw new ApiError('BAD_REQUEST', 'host: not a host name');
-    const draft = b['draft'] === undefined ? undefined : draftQuery(str(b['draft'], 'draft', 64));
-    let r: Preview;
-    try {
-      r = await svc().preview(str(b['template'], 'template', 1024), host, requestSignal(ctx), { ...(b['content'] !== undefined ? { content: str(b['content'], 'content', 1024 * 1024) } : {}), ...(draft ? { draftId: draft } : {}), owner: op.name });
-    } catch (err) {
-      const x = refusal(err);
-      if (!x) throw err;
-      r = { template: String(b['template']), host, ok: false, problems: [{ code: 'PREVIEW', message: x.message }] };
-    }
-    ctx.type = 'application/json';
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = r;
-  });
+  mountEditorEndpoints(router, kit, svc);
 }
