@@ -32,6 +32,10 @@ t.test('audit log: changes from the API, the console and the CLI, read in Chromi
   for (const h of hosts) await waitFor(`${h} pending`, async () => (await server.api('GET', `/api/v1/agents/${h}`)).status === 200, 120_000);
 
   const { page, errors } = await openBrowser(t);
+  const missing: string[] = [];
+  page.on('response', (r) => {
+    if (r.status() === 404) missing.push(r.url());
+  });
   await consoleLogin(page, server.url, server.adminToken);
   // Approve a1 with the console's form, a2 over the API.
   await page.goto(`${server.url}/enrollment`);
@@ -100,7 +104,7 @@ t.test('audit log: changes from the API, the console and the CLI, read in Chromi
   const bad = await page.goto(`${server.url}/audit?since=yesterday`);
   t.equal(bad?.status(), 400);
   t.match(await page.locator('.flash.bad').innerText(), /since/);
-  t.same(errors.filter((e) => !/status of 400/.test(e)), [], 'no page error');
+  t.same(errors.filter((e) => !/status of 400/.test(e)), [], 'no page error', { missing });
 
   // A phone.
   const phone = await openBrowser(t, { width: 390, height: 844 });
