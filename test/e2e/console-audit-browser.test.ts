@@ -104,7 +104,10 @@ t.test('audit log: changes from the API, the console and the CLI, read in Chromi
   const bad = await page.goto(`${server.url}/audit?since=yesterday`);
   t.equal(bad?.status(), 400);
   t.match(await page.locator('.flash.bad').innerText(), /since/);
-  t.same(errors.filter((e) => !/status of 400/.test(e)), [], 'no page error', { missing });
+  // The 400 is the bad filter above; Chromium's own favicon request (not a page resource, so not
+  // in `missing`) may 404: every resource the pages load must exist.
+  t.same(missing, [], 'every resource the pages load exists');
+  t.same(errors.filter((e) => !/status of 40[04]/.test(e)), [], 'no page error');
 
   // A phone.
   const phone = await openBrowser(t, { width: 390, height: 844 });
