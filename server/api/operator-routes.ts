@@ -234,7 +234,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
     method: 'POST',
     path: '/api/v1/operator-tokens',
     auth: 'write',
-    audit: ['operator-token.create'],
+    audit: ['token.create'],
     tag: 'operators',
     summary: 'Create an operator token with role admin or readonly.',
     body: { types: ['application/json'], limit: 64 * 1024, schema: operatorTokenRequestSchema },
@@ -242,8 +242,8 @@ export const operatorRoutes: readonly RouteSpec[] = [
     async handler(ctx, s) {
       const body = await jsonBody(ctx, operatorTokenGuard, 64 * 1024);
       const token = await s.operators.createToken(body.name, body.role);
-      // Recorded here until the users lane moves tokens into its service (never the token itself).
-      await s.auditLog.record({ ...byFields(auditActorOf(ctx)), action: 'operator-token.create', target: `operator-token:${body.name}`, after: { name: body.name, role: body.role } });
+      // Recorded here until the users lane records tokens in OperatorAuthService (same action and target; never the token itself): on merge, keep theirs.
+      await s.auditLog.record({ ...byFields(auditActorOf(ctx)), action: 'token.create', target: `token:${body.name}`, after: { name: body.name, role: body.role } });
       ctx.status = 201;
       ctx.body = { name: body.name, role: body.role, token };
     },
@@ -264,7 +264,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
     method: 'POST',
     path: '/api/v1/operator-tokens/:name/revoke',
     auth: 'write',
-    audit: ['operator-token.revoke'],
+    audit: ['token.revoke'],
     tag: 'operators',
     summary: 'Revoke every token of this name and end its console sessions (other servers notice within their 5 s token cache).',
     responses: { 200: { description: 'revoked', schema: operatorTokenRevokeSchema }, 404: err('no token has this name') },
@@ -272,7 +272,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
       const name = ctx.params['name'] ?? '';
       if (!(await s.operators.list()).some((t) => t.name === name)) throw new ApiError('NOT_FOUND', `no operator token is named ${JSON.stringify(name.slice(0, 64))}`);
       const revoked = await s.operators.revokeByName(name);
-      await s.auditLog.record({ ...byFields(auditActorOf(ctx)), action: 'operator-token.revoke', target: `operator-token:${name}`, after: { revoked } });
+      await s.auditLog.record({ ...byFields(auditActorOf(ctx)), action: 'token.revoke', target: `token:${name}`, after: { revoked } });
       ctx.body = { name, revoked };
     },
   },
