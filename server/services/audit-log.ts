@@ -52,6 +52,8 @@ function json(v: unknown): string {
 }
 
 export class AuditLog {
+  #seq = 0;
+
   private constructor(
     private readonly events: Collection<AuditDoc>,
     private readonly clock: Clock,
@@ -73,7 +75,8 @@ export class AuditLog {
   async record(e: AuditEventInput): Promise<AuditEvent> {
     const at = this.clock.now();
     const doc: AuditDoc = {
-      _id: `${at.toString(36).padStart(9, '0')}-${randomUUID()}`,
+      // Sorts by time, then (within one process) by order of recording: events of one millisecond keep their order.
+      _id: `${at.toString(36).padStart(9, '0')}-${(this.#seq++ % 36 ** 6).toString(36).padStart(6, '0')}-${randomUUID()}`,
       at,
       actor: e.actor.slice(0, 200),
       action: e.action.slice(0, 100),

@@ -10,7 +10,7 @@ import type { Clock } from '../../domain/clock.js';
 import { isAdmin, type Role, type Scope } from '../../domain/roles.js';
 import { ApiError } from '../../domain/errors.js';
 import { isDuplicateKey } from '../../store/types.js';
-import type { AuditLog } from '../audit-log.js';
+import { auditUnchanged, type AuditLog } from '../audit-log.js';
 import { failedStates, serverHost, type DispatchDoc, type JobCollections, type JobDoc, type StoredScript, type StoredStep } from './job-model.js';
 import type { JobPorts, ScriptLang, AuditVerdict } from './ports.js';
 import type { PlanDriver } from './plan-driver.js';
@@ -331,7 +331,10 @@ export class JobService {
     for (let round = 0; round < 20; round++) {
       const job = await this.#job(id);
       if (round === 0) await this.#checkJobScope(job, actor, `cancelling job ${id}`);
-      if (job.state === 'cancelled') return this.get(id, false);
+      if (job.state === 'cancelled') {
+        auditUnchanged();
+        return this.get(id, false);
+      }
       if (job.state !== 'running' && job.state !== 'paused') throw new ApiError('CONFLICT', `job ${id} already ${job.state}`);
       const now = this.clock.now();
       const steps = job.steps.map((s) => (s.state === 'pending' ? { ...s, state: 'skipped' as const, note: 'the job was cancelled' } : s.state === 'running' || s.state === 'waiting' ? { ...s, state: 'cancelled' as const, finishedAt: now } : s));

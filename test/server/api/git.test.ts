@@ -120,6 +120,13 @@ t.test('clone, commit, push: accepted and live; the history shows the commit', a
   t.equal((await fx.json('GET', '/api/v1/revisions')).json().revisions.length, 2, 'no history entry for the refused push');
   const remoteHead = (await ok(work, ['ls-remote', 'origin', 'refs/heads/main'])).split('\t')[0];
   t.equal(remoteHead, (await ok(work, ['rev-parse', 'HEAD~1'])).trim(), 'main on the server did not move');
+
+  // Each accepted push is in the audit log once (the refused one is not), with the pusher's address.
+  const pushes = (await fx.server.services.auditLog.search({ action: 'revision.push' })).events;
+  t.equal(pushes.length, 2, 'two accepted pushes recorded');
+  t.match(pushes[0], { actor: 'admin', target: `revision:${live2}`, before: { live: liveId }, after: { revision: live2, live: live2, commit: String }, details: { message: 'web port 9090', author: 'Ada Tester <ada@example.test>' } });
+  t.match(pushes[0]!.address, /127\.0\.0\.1/);
+  t.match(pushes[1], { after: { revision: liveId, commit: head }, before: { live: null } });
 });
 
 t.test('non-fast-forward and other refs are refused; concurrent pushes: one wins, the other rebases', async (t) => {
@@ -198,6 +205,12 @@ t.test('API uploads and activations are commits in the history git pull shows; d
   t.match(d.json().files[0].diff, /-    port: 8080\n\+    port: 7070/);
   t.equal((await fx.json('GET', `/api/v1/revisions/live/diff/${r3.id.slice(0, 12)}`)).json().a, r1.id);
   t.equal((await fx.json('GET', '/api/v1/revisions/zz/diff/live')).status, 400);
+
+  // Uploads, the push and the rollback are each recorded once, with their commits.
+  const events = (await fx.server.services.auditLog.search({ action: 'revision.' })).events;
+  t.same(events.map((e) => e.action), ['revision.activate', 'revision.publish', 'revision.push', 'revision.publish'], 'newest first');
+  t.match(events[0], { actor: 'admin', target: `revision:${r1.id}`, before: { live: r3.id }, after: { live: r1.id, commit: act.json().commit } });
+  t.match(events[1], { after: { revision: r3.id, commit: r3.commit } });
 });
 
 t.test('a second server on the same store sees the history (its mirror syncs from bundles)', async (t) => {

@@ -30,6 +30,9 @@ t.test('a schedule fires on a fake clock and its job runs on the agent', async (
   t.equal(view.scheduleId, c.json().id, 'the job names its schedule');
   const s = await fx.json('GET', '/api/v1/schedules/minutely-uptime');
   t.equal(s.json().lastRun.jobId, view.id, 'the schedule shows the job it launched');
+  const fired = (await fx.server.services.auditLog.search({ target: `job:${view.id}` })).events;
+  t.match(fired, [{ action: 'job.launch', actor: 'schedule:minutely-uptime', address: `schedule:${c.json().id}`, details: { runsAs: 'admin' } }], 'the audit log names the schedule as the actor of its fire');
+  t.match((await fx.server.services.auditLog.search({ action: 'schedule.create' })).events, [{ actor: 'admin', target: 'schedule:minutely-uptime' }]);
 });
 
 t.test('the launcher: one job per fire, plans by name, stale bodies refused', async (t) => {
