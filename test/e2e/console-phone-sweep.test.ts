@@ -8,7 +8,10 @@
  * every button named, and no page may log a script error. Pages added later are found by the
  * same walk, so a new page that breaks the phone layout fails here.
  */
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import t from 'tap';
+import type { Page } from 'playwright-core';
 import { chromiumMissing, consoleLogin, layoutProblems, openBrowser } from '../helpers/browser.js';
 import { startServer } from '../helpers/server-fixture.js';
 import { ManualClock } from '../../server/domain/clock.js';
@@ -82,4 +85,31 @@ t.test('every console page fits a 390 px phone', { skip: chromiumMissing }, asyn
   t.comment(`visited ${visited.length} pages:\n${visited.join('\n')}`);
   t.ok(visited.length >= 25, `the walk reached the console's pages (${visited.length})`);
   t.same(errors, [], 'no script or console error on any page');
+
+  // Screenshots of the pages issue 12 added, phone and desktop (kept with STEAD_SCREENSHOT_DIR).
+  const shots = t.testdir();
+  const keep = process.env['STEAD_SCREENSHOT_DIR'];
+  const shoot = async (p: Page, name: string): Promise<void> => {
+    const file = join(shots, `${name}.png`);
+    await p.screenshot({ path: file, fullPage: false });
+    if (keep) {
+      mkdirSync(keep, { recursive: true });
+      copyFileSync(file, join(keep, `${name}.png`));
+    }
+  };
+  await page.goto(`${fx.base}/`);
+  await page.click('header button.menu');
+  await shoot(page, 'nav-menu-390');
+  for (const [path, name] of [['/audit', 'audit'], ['/users', 'users'], ['/login', 'login']] as const) {
+    if (path === '/login') await page.context().clearCookies();
+    await page.goto(`${fx.base}${path}`);
+    await shoot(page, `${name}-390`);
+  }
+  const desk = await openBrowser(t);
+  await consoleLogin(desk.page, fx.base, fx.adminToken);
+  for (const [path, name] of [['/audit', 'audit'], ['/users', 'users']] as const) {
+    await desk.page.goto(`${fx.base}${path}`);
+    await shoot(desk.page, name);
+  }
+  t.same(desk.errors, [], 'no script error on the desktop pages');
 });
