@@ -10,34 +10,16 @@
  */
 import type { Scope } from './roles.js';
 import { isScoped } from './roles.js';
+import { compileGlob } from './glob.js';
 
 /** Patterns and IDC names: 1–100 characters of [A-Za-z0-9._/*-], at most 50 of each. */
 export const scopeItem = /^[A-Za-z0-9._/*-]{1,100}$/;
 export const maxScopeItems = 50;
 
-function glob(pattern: string): (text: string) => boolean {
-  const parts = pattern.split('*');
-  if (parts.length === 1) return (t) => t === pattern;
-  const first = parts[0]!;
-  const last = parts[parts.length - 1]!;
-  const mids = parts.slice(1, -1).filter((m) => m !== '');
-  return (text) => {
-    if (!text.startsWith(first) || text.length < first.length + last.length || !text.endsWith(last)) return false;
-    let at = first.length;
-    const end = text.length - last.length;
-    for (const mid of mids) {
-      const found = text.indexOf(mid, at);
-      if (found < 0 || found + mid.length > end) return false;
-      at = found + mid.length;
-    }
-    return true;
-  };
-}
-
 export function businessMatches(pattern: string, business: string | undefined): boolean {
   if (business === undefined || business === '') return false;
   if (!pattern.includes('/') && !pattern.includes('*')) return business === pattern || business.startsWith(`${pattern}/`);
-  return glob(pattern)(business);
+  return compileGlob(pattern)(business);
 }
 
 /** A compiled scope test over a host's business and IDC. */
