@@ -102,6 +102,18 @@ function lines(stream: NodeJS.ReadableStream, into: string[], onLine?: (l: strin
   });
 }
 
+/**
+ * Teardown: SIGKILL a process still running and wait (up to 10 s) until it is gone, so it no
+ * longer writes into the test directory tap is about to remove (an agent mid-run made that
+ * removal fail with ENOTEMPTY).
+ */
+async function killAndWait(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = once(child, 'exit');
+  child.kill('SIGKILL');
+  await Promise.race([gone, new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
+}
+
 async function exitOf(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
   const [code] = (await once(child, 'exit')) as [number | null];
@@ -157,9 +169,7 @@ export class ServerProcess {
     const tlsArgs = this.tls ? ['--tls-cert', this.tls.cert, '--tls-key', this.tls.key] : [];
     const child = spawn(process.execPath, [mainJs, 'server', '--port', String(this.port), '--host', '127.0.0.1', '--data-dir', this.dataDir, ...tlsArgs, ...this.extraArgs], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'test' } });
     this.child = child;
-    t.teardown(() => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    });
+    t.teardown(() => killAndWait(child));
     lines(child.stdout!, this.stdout);
     lines(child.stderr!, this.stderr);
     await waitFor(`the server on port ${this.port} (stderr: ${this.stderr.slice(-5).join(' | ')})`, async () => {
@@ -252,9 +262,7 @@ export class AgentProcess {
     const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     this.exit = exitOf(child);
-    t.teardown(() => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    });
+    t.teardown(() => killAndWait(child));
     lines(child.stdout!, this.stdout, (l) => {
       try {
         this.runs.push(JSON.parse(l) as RunLine);

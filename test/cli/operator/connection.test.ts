@@ -37,7 +37,7 @@ t.test('the token: --token-file > STEAD_TOKEN_FILE > STEAD_TOKEN, whitespace str
   t.equal(c.tokenSource, 'STEAD_TOKEN');
   t.equal(c.timeoutMs, 30_000, 'default request timeout');
   t.same(c.warnings, [], 'loopback http and a 0600 file: nothing to say');
-  await t.rejects(resolveConnection({}, io(dir, { STEAD_SERVER: 'http://127.0.0.1:9' })), new UsageError('no operator token: give --token-file FILE, or set STEAD_TOKEN_FILE or STEAD_TOKEN'));
+  await t.rejects(resolveConnection({}, io(dir, { STEAD_SERVER: 'http://127.0.0.1:9' })), new UsageError('no operator token: give --token-file FILE, set STEAD_TOKEN_FILE or STEAD_TOKEN, or log in with `stead login --user NAME`'));
   await t.rejects(resolveConnection({}, io(dir, { STEAD_SERVER: 'http://127.0.0.1:9', STEAD_TOKEN: 'a b' })), /is not a token/);
   await t.rejects(resolveConnection({}, io(dir, { STEAD_SERVER: 'http://127.0.0.1:9', STEAD_TOKEN: 'x\r\nX-Injected: 1' })), /is not a token/, 'no header injection');
 });
