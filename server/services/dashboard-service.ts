@@ -2,8 +2,8 @@
  * The dashboard: what an operator looks at first, in one read that stays cheap at 10,000 hosts.
  * Fleet compliance now (the in-memory last-run index), the failing hosts (the first few and a
  * count), running jobs and rollouts (state-indexed queries, a page each), and the most drifted
- * resources over a window (drift history). The API, the CLI and the console's live page all
- * read this one model.
+ * resources over a window (drift history; counted at most every 30 s, the live page polls). The
+ * API, the CLI and the console's live page all read this one model.
  */
 import type { Clock } from '../domain/clock.js';
 import { emptyCounts, percentInSync, type StateCounts } from '../domain/compliance.js';
@@ -37,19 +37,36 @@ export interface DashboardDeps {
 
 export const defaultDriftWindowMs = 7 * 86_400_000;
 
+/** How long the most-drifted list is reused (it counts events over the window; the live page asks every few seconds). */
+export const topCacheMs = 30_000;
+
 export class DashboardService {
+  #top: { key: string; at: number; items: TopDrifted[] } | undefined;
+
   constructor(private readonly d: DashboardDeps) {}
+
+  /** The most drifted resources, counted at most every topCacheMs per (window, limit). */
+  async #topDrifted(sinceMs: number, windowMs: number, limit: number, signal: AbortSignal): Promise<TopDrifted[]> {
+    const now = this.d.clock.now();
+    const key = `${windowMs}/${limit}`;
+    const hit = this.#top;
+    if (hit && hit.key === key && now - hit.at < topCacheMs && now >= hit.at) return hit.items;
+    const items = await this.d.drift.top(sinceMs, limit, signal);
+    this.#top = { key, at: now, items };
+    return items;
+  }
 
   /** The dashboard now; `windowMs` is the top-drifted window (default 7 days), `limit` the rows per list. */
   async summary(signal: AbortSignal, opts: { windowMs?: number; limit?: number } = {}): Promise<Dashboard> {
     const limit = Math.min(Math.max(opts.limit ?? 10, 1), 100);
     const now = this.d.clock.now();
-    const sinceMs = now - (opts.windowMs ?? defaultDriftWindowMs);
+    const windowMs = opts.windowMs ?? defaultDriftWindowMs;
+    const sinceMs = now - windowMs;
     const [hosts, jobs, rollouts, top, live] = await Promise.all([
       this.d.compliance.hosts(signal),
       this.d.jobs.active(limit),
       this.d.rollouts.active(limit),
-      this.d.drift.top(sinceMs, limit, signal),
+      this.#topDrifted(sinceMs, windowMs, limit, signal),
       this.d.revisions.live(signal),
     ]);
     const inFleet = hosts.filter((h) => h.inInventory);

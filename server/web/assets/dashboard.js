@@ -67,7 +67,8 @@
       height: heightFor(el),
       series: series,
       scales: { x: { time: true }, y: { range: function (u, min, max) { return [0, Math.max(1, max)]; } } },
-      axes: [{ space: 60 }, { size: 44, values: function (u, vals) { return vals.map(fmt); } }],
+      // Whole hosts and events on the y axis (days and months are means, but ticks stay whole).
+      axes: [{ space: 60 }, { size: 44, incrs: [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000, 50000, 100000], values: function (u, vals) { return vals.map(fmt); } }],
       cursor: { drag: { x: true, y: false }, points: { show: false } },
       legend: { live: true }
     };

@@ -45,9 +45,17 @@ function hostQuery(ctx: AppContext): HostQuery {
   return { ...(state ? { state } : {}), ...(q !== undefined ? { q } : {}), page };
 }
 
+/** Enrollment as the live endpoint reads it: reused for a few seconds (every open dashboard polls). */
+const enrolledCaches = new WeakMap<Services, { at: number; list: Awaited<ReturnType<Services['enrollment']['list']>> }>();
+const enrolledCacheMs = 15_000;
+
 /** Every host the console knows: inventory ∪ reported (compliance) ∪ enrolled agents. */
-async function hostEntries(services: Services, signal: AbortSignal): Promise<HostListEntry[]> {
-  const [hosts, agents] = await Promise.all([services.compliance.hosts(signal), services.enrollment.list()]);
+async function hostEntries(services: Services, signal: AbortSignal, cached = false): Promise<HostListEntry[]> {
+  const now = services.clock.now();
+  const hit = enrolledCaches.get(services);
+  const fresh = !cached || !hit || now - hit.at >= enrolledCacheMs || now < hit.at;
+  const [hosts, agents] = await Promise.all([services.compliance.hosts(signal), fresh || !hit ? services.enrollment.list() : Promise.resolve(hit.list)]);
+  if (fresh) enrolledCaches.set(services, { at: now, list: agents });
   const enrolled = new Map(agents.map((a) => [a.host, a.status]));
   const out: HostListEntry[] = hosts.map((h) => ({ host: h.host, state: h.state, groups: h.groups, ...(enrolled.has(h.host) ? { enrollment: enrolled.get(h.host)! } : {}), ...(h.lastRun ? { lastRun: h.lastRun } : {}) }));
   const known = new Set(hosts.map((h) => h.host));
@@ -122,7 +130,7 @@ export function mountDashboardPages(router: Router<AppState>, kit: ConsoleKit): 
     const op = kit.operator(ctx);
     if (!op) return;
     const signal = requestSignal(ctx);
-    const [dash, entries] = await Promise.all([services.dashboard.summary(signal), hostEntries(services, signal)]);
+    const [dash, entries] = await Promise.all([services.dashboard.summary(signal), hostEntries(services, signal, true)]);
     ctx.set('Cache-Control', 'no-store');
     ctx.body = liveModel(dash, hostPage(entries, hostQuery(ctx)));
   });
