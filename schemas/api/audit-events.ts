@@ -25,7 +25,7 @@ export const auditEventListSchema = {
   additionalProperties: false,
   required: ['events'],
   properties: {
-    events: { type: 'array', items: event },
+    events: { type: 'array', items: event, description: 'The events, newest first.' },
     next: { type: 'string', description: 'Cursor of the next (older) page; absent on the last page.' },
     scanned: { type: 'integer', description: 'With q: events examined in this call (at most 5000); a page may be short while next is present.' },
   },
