@@ -191,7 +191,7 @@ t.test('output is bounded: head and tail kept, a visible marker, memory stays sm
   t.ok(big.stdout.length < 70 * 1024, `kept ${big.stdout.length} characters`);
   const growth = (peak - before) / 1024 / 1024;
   t.comment(`agent RSS grew ${growth.toFixed(1)} MiB while the script printed 200 MB`);
-  t.ok(growth < 50, `RSS growth ${growth.toFixed(1)} MiB stays far below the 200 MB printed`);
+  t.ok(growth < 100, `RSS growth ${growth.toFixed(1)} MiB stays far below the 200 MB printed`);
 });
 
 t.test('timeout kills the whole process group: TERM, then KILL after the grace', async (t) => {
