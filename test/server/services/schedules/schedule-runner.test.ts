@@ -46,7 +46,7 @@ t.test('a schedule firing on a fake clock', async (t) => {
   const l = launcher.launches[0]!;
   t.same(l.body, job, 'the stored launch body');
   t.equal(l.by, 'alice', 'launched as the creator');
-  t.same(l.meta, { scheduleId: created.id, fireId: `${created.id}@${at('2026-03-07T10:00:00Z')}`, scheduledAt: '2026-03-07T10:00:00.000Z', missedRuns: 0 });
+  t.same(l.meta, { scheduleId: created.id, scheduleName: 'nightly', fireId: `${created.id}@${at('2026-03-07T10:00:00Z')}`, scheduledAt: '2026-03-07T10:00:00.000Z', missedRuns: 0 });
   await until(() => timer.sleeping === 1);
   t.equal(timer.nextWake, at('2026-03-08T10:00:00Z'), 'then sleeps until tomorrow');
 
