@@ -1,6 +1,6 @@
 import type { FromSchema } from 'json-schema-to-ts';
 
-const stateCounts = {
+export const stateCounts = {
   type: 'object',
   description: 'Hosts in each compliance state.',
   additionalProperties: false,

@@ -1,5 +1,6 @@
 /** The dashboard and drift history: GET /api/v1/dashboard, /api/v1/drift, /api/v1/drift/top, /api/v1/drift/days. */
 import type { FromSchema } from 'json-schema-to-ts';
+import { stateCounts } from './compliance.js';
 import { jobListSchema } from './jobs.js';
 
 const isoTime = { type: 'string', format: 'date-time', description: 'RFC 3339 UTC time.' } as const;
@@ -14,20 +15,6 @@ const kindCounts = {
     detected: { type: 'integer', minimum: 0, description: 'Drift found by noop runs.' },
     repaired: { type: 'integer', minimum: 0, description: 'Corrective changes applied.' },
     failed: { type: 'integer', minimum: 0, description: 'Failed or skipped resources.' },
-  },
-} as const;
-
-const stateCounts = {
-  type: 'object',
-  description: 'Hosts in each compliance state.',
-  additionalProperties: false,
-  required: ['in-sync', 'drifted', 'failing', 'not-reporting', 'unknown'],
-  properties: {
-    'in-sync': { type: 'integer', minimum: 0, description: 'In sync.' },
-    drifted: { type: 'integer', minimum: 0, description: 'Drifted.' },
-    failing: { type: 'integer', minimum: 0, description: 'Failing.' },
-    'not-reporting': { type: 'integer', minimum: 0, description: 'Not reporting.' },
-    unknown: { type: 'integer', minimum: 0, description: 'Never reported.' },
   },
 } as const;
 
