@@ -96,3 +96,7 @@ parentPort!.on('message', (m: Request) => {
     (err: unknown) => parentPort!.postMessage({ id: m.id, ok: false, error: { message: (err as Error)?.message ?? String(err), code: (err as { code?: unknown })?.code } }),
   );
 });
+
+// The compiler's modules are loaded (imports run before this body): from now on a call's
+// deadline counts (WorkerCompiler starts it on this message, not at spawn).
+parentPort!.postMessage({ ready: true });

@@ -1,8 +1,9 @@
 /**
  * CompilerPort backed by a small pool of worker threads (compile-worker.ts): the server's event
  * loop never runs a compile. Calls wait in one queue and go to the first idle worker; each call's
- * deadline starts when a worker takes it, so time spent waiting behind another host's compile
- * never counts against it. A call that overruns its deadline (a runaway template) fails alone:
+ * deadline starts when a worker takes it and has finished loading the compiler, so neither time
+ * spent waiting behind another host's compile nor a new worker's start-up (seconds on a loaded
+ * machine) counts against it. A call that overruns its deadline (a runaway template) fails alone:
  * its worker is terminated and replaced, and the queue goes on. A worker that dies (out of
  * memory: each has its own heap limit) fails only the call it was running. Workers beyond the
  * first are started on demand and stop when idle, so a quiet server holds one.
@@ -43,11 +44,13 @@ interface Job {
 interface Slot {
   readonly worker: Worker;
   job: Job | undefined;
+  /** The worker has loaded the compiler (its first message, { ready: true }). */
+  ready: boolean;
   deadline: NodeJS.Timeout | undefined;
   idle: NodeJS.Timeout | undefined;
 }
 
-type Reply = { id: number; ok: boolean; value?: unknown; error?: { message: string; code?: unknown } };
+type Reply = { id: number; ok: boolean; value?: unknown; error?: { message: string; code?: unknown } } | { ready: true };
 
 export class WorkerCompiler implements CompilerPort {
   readonly #slots: (Slot | undefined)[];
@@ -76,8 +79,13 @@ export class WorkerCompiler implements CompilerPort {
       stdin: false,
     });
     w.unref();
-    const slot: Slot = { worker: w, job: undefined, deadline: undefined, idle: undefined };
+    const slot: Slot = { worker: w, job: undefined, ready: false, deadline: undefined, idle: undefined };
     w.on('message', (m: Reply) => {
+      if ('ready' in m) {
+        slot.ready = true;
+        if (slot.job) this.#arm(i, slot, slot.job);
+        return;
+      }
       const job = slot.job;
       if (!job || job.id !== m.id) return;
       this.#release(i, slot);
@@ -93,6 +101,15 @@ export class WorkerCompiler implements CompilerPort {
       slot.job = undefined;
       this.#pump();
     };
+    // A worker that never finishes loading (it cannot: the module graph is ours) is not left
+    // holding its call for good: it fails like an overrun after the repository deadline.
+    const boot = setTimeout(() => {
+      if (slot.ready) return;
+      fail('it did not finish starting');
+      void w.terminate();
+    }, this.#opts.validateTimeoutMs ?? 600_000);
+    boot.unref();
+    w.on('message', () => clearTimeout(boot));
     w.on('error', (err) => fail(err.message));
     w.on('exit', (code) => fail(`exited with code ${code}`));
     this.#slots[i] = slot;
@@ -110,9 +127,15 @@ export class WorkerCompiler implements CompilerPort {
       clearTimeout(slot.idle);
       slot.idle = undefined;
       slot.job = job;
-      slot.deadline = setTimeout(() => this.#overrun(i, slot, job), job.timeoutMs);
+      if (slot.ready) this.#arm(i, slot, job);
       slot.worker.postMessage({ id: job.id, ...job.msg });
     }
+  }
+
+  /** Starts the deadline of the call `slot` runs (a new worker's once it has loaded). */
+  #arm(i: number, slot: Slot, job: Job): void {
+    clearTimeout(slot.deadline);
+    slot.deadline = setTimeout(() => this.#overrun(i, slot, job), job.timeoutMs);
   }
 
   #release(i: number, slot: Slot): void {

@@ -7,7 +7,10 @@
  * overruns its deadline is killed, its worker replaced, and the compiles queued behind it run
  * on their own deadlines.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
 import { WorkerCompiler } from '../../../server/services/worker-compiler.js';
 import { writeRepo } from '../../helpers/compiler-repo-fixture.js';
@@ -16,7 +19,8 @@ import { writeRepo } from '../../helpers/compiler-repo-fixture.js';
 // test loader takes far longer than the compile itself on a busy machine).
 const realWorker = new URL('../../../dist/server/services/compile-worker.js', import.meta.url);
 const hangingWorker = new URL('../../../dist/test/helpers/hanging-compile-worker.js', import.meta.url);
-const skip = existsSync(realWorker) && existsSync(hangingWorker) ? false : `compiled workers missing under dist/: run npm run build first`;
+const slowStartWorker = new URL('../../../dist/test/helpers/slow-start-compile-worker.js', import.meta.url);
+const skip = existsSync(realWorker) && existsSync(hangingWorker) && existsSync(slowStartWorker) ? false : `compiled workers missing under dist/: run npm run build first`;
 
 function repoFiles(): Record<string, string> {
   return {
@@ -52,6 +56,30 @@ t.test('a host whose facts trigger a pathological pattern fails alone; an innoce
   }
   const again = await rev.compile('good-2', fineFacts, never);
   t.ok(again.catalog, 'the pool keeps compiling');
+});
+
+t.test("a new worker's start-up does not count against the first call's deadline", { skip }, async (t) => {
+  const dir = writeRepo(t.testdir(), repoFiles());
+  const go = join(tmpdir(), `stead-slow-start-${process.pid}.go`);
+  rmSync(go, { force: true });
+  t.teardown(() => rmSync(go, { force: true }));
+  const wc = new WorkerCompiler({ workers: 1, compileTimeoutMs: 1000, validateTimeoutMs: 120_000, workerUrl: slowStartWorker });
+  t.teardown(() => wc.close());
+  let settled = false;
+  const check = wc.check(dir, 'r1', new AbortController().signal, undefined, []).finally(() => {
+    settled = true;
+  });
+  check.catch(() => undefined);
+  // Counted from the spawn, the 1 s deadline would have failed the call by now (timers fire in
+  // order on this thread whatever the load); the worker has not even loaded the compiler yet.
+  await sleep(2500);
+  t.equal(settled, false, 'the call is still waiting for its worker, not failed after 1 s');
+  writeFileSync(go, '');
+  // Once loaded, the call runs on its own 1 s deadline: either outcome is the pool working.
+  await check.then(
+    () => t.pass('answered once the worker loaded'),
+    (err: { message?: string }) => t.match(err.message, /took longer than 1 s/),
+  );
 });
 
 t.test('a compile that overruns its deadline is killed alone; compiles queued behind it run on their own deadlines', { skip }, async (t) => {
