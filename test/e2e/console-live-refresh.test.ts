@@ -32,7 +32,8 @@ t.test('a refreshing page updates in place', { skip: chromiumMissing }, async (t
   await page.goto(`${fx.base}/rollouts/${id}`);
   t.match(await page.locator('body').getAttribute('data-refresh'), /^[0-9]+$/, 'a running rollout refreshes');
   const badge = page.locator('h1 .s');
-  t.match(await badge.innerText(), /running/);
+  const state = await fx.json('GET', `/api/v1/rollouts/${id}`);
+  t.match(await badge.innerText(), /running/, `the rollout runs (${state.body.toString().slice(0, 1500)})`);
   await page.evaluate('window.__notReloaded = true');
 
   t.equal((await fx.json('POST', `/api/v1/rollouts/${id}/pause`, { reason: 'live test' })).status, 200);
