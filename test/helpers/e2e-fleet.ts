@@ -69,7 +69,8 @@ export async function hasCommand(name: string): Promise<boolean> {
 }
 
 /** A free TCP port on 127.0.0.1 (the demo's own helper). */
-export { freePort } from '../../cli/commands/demo.js';
+import { freePort } from '../../cli/commands/demo.js';
+export { freePort };
 
 /** Thrown by a probe to stop waiting at once (the process it waits on has exited). */
 export class WaitAborted extends Error {}
@@ -128,7 +129,8 @@ export interface ApiAnswer {
 /** A `stead server` process on 127.0.0.1 with the embedded store in `dataDir`. */
 export class ServerProcess {
   readonly dataDir: string;
-  readonly port: number;
+  /** Chosen free before the start; another test may take it first, and start() then moves on to another. */
+  port: number;
   readonly stdout: string[] = [];
   readonly stderr: string[] = [];
   child: ChildProcess | undefined;
@@ -164,20 +166,41 @@ export class ServerProcess {
     });
   }
 
-  /** Starts the process and waits until /healthz answers and the admin token exists. */
+  /**
+   * Starts the process and waits until /healthz answers and the admin token exists. A port taken
+   * by another test's process between freePort() and the bind (both run at once under tap's
+   * jobs) makes the server exit with EADDRINUSE: it starts again on another free port, and an
+   * answer on the port counts only once this server has said it listens (the other process
+   * answered /healthz before this one existed).
+   */
   async start(t: Teardown): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#startOnce(t);
+        return;
+      } catch (err) {
+        if (attempt >= 3 || !(err instanceof WaitAborted) || !/EADDRINUSE/.test(err.message)) throw err;
+        this.port = await freePort();
+      }
+    }
+  }
+
+  async #startOnce(t: Teardown): Promise<void> {
     const tlsArgs = this.tls ? ['--tls-cert', this.tls.cert, '--tls-key', this.tls.key] : [];
     const child = spawn(process.execPath, [mainJs, 'server', '--port', String(this.port), '--host', '127.0.0.1', '--data-dir', this.dataDir, ...tlsArgs, ...this.extraArgs], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'test' } });
     this.child = child;
     t.teardown(() => killAndWait(child));
+    this.stdout.length = 0;
+    this.stderr.length = 0;
     lines(child.stdout!, this.stdout);
     lines(child.stderr!, this.stderr);
+    const tokenFile = join(this.dataDir, 'admin-token');
     await waitFor(`the server on port ${this.port} (stderr: ${this.stderr.slice(-5).join(' | ')})`, async () => {
       if (child.exitCode !== null) throw new WaitAborted(`server exited with ${child.exitCode}: ${this.stderr.slice(-10).join('\n')}`);
       const res = await this.fetch('GET', '/healthz').catch(() => undefined);
-      return res !== undefined && res.status < 500;
+      return res !== undefined && res.status < 500 && this.stdout.some((l) => /listening on|"event":"listening"/.test(l));
     });
-    this.adminToken = (await fsp.readFile(join(this.dataDir, 'admin-token'), 'utf8')).trim();
+    this.adminToken = (await fsp.readFile(tokenFile, 'utf8')).trim();
   }
 
   /** SIGKILL, and waits until the process is gone. */
