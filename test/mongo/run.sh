@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm run test:mongo`: the store's MongoDB-wire tests against a real MongoDB (MONGODB_URL) or,
-# without it, FerretDB v1 built from its Go module (test/mongo/build-ferretdb.sh) on its SQLite
-# and PostgreSQL backends (each test file starts its own FerretDB: test/helpers/mongo-wire.ts).
+# without it, FerretDB v1 built from its Go module with its writes serialized (ADR 0023;
+# test/mongo/build-ferretdb.sh) on its SQLite and PostgreSQL backends (each test file starts its
+# own FerretDB: test/helpers/mongo-wire.ts).
 # Ends with one plain line "N passed, N failed"; a FerretDB that cannot be built fails the run.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -9,7 +10,7 @@ cd "$(dirname "$0")/../.."
 log_dir="${CI_LOG_DIR:-.ci/logs}"
 mkdir -p "$log_dir"
 log="$log_dir/test-mongo.log"
-files=(test/server/store/mongo-contract.test.ts test/e2e/mongo-servers.test.ts)
+files=(test/server/store/mongo-contract.test.ts test/e2e/mongo-servers.test.ts test/e2e/mongo-cluster.test.ts)
 
 fail() {
   echo "$1" >&2
