@@ -30,6 +30,9 @@ else
   bin="$(test/mongo/build-ferretdb.sh)" || fail "test:mongo: FerretDB could not be built (output above)"
   echo "test:mongo: FerretDB $("$bin" --version | sed -n 's/^version: //p') at $bin (ready in $(( $(date +%s) - started )) s)"
   export STEAD_FERRETDB="$bin"
+  # Stock FerretDB too (Go's caches are warm by now): the server must refuse it for several servers.
+  stock="$(STEAD_FERRETDB_STOCK=1 test/mongo/build-ferretdb.sh)" || fail "test:mongo: stock FerretDB could not be built (output above)"
+  export STEAD_FERRETDB_STOCK_BINARY="$stock"
 fi
 
 CI=1 NO_COLOR=1 npx tap --disable-coverage "${files[@]}" 2>&1 | tee "$log"
