@@ -65,6 +65,12 @@ export interface SteadApp {
   /** Body bytes held before authentication (body.ts). */
   readonly bodyBudget: ByteBudget;
   readonly metrics: Metrics;
+  /**
+   * Resolves when no request handler runs (true), or false after `ms`. Shutdown awaits it before
+   * closing the store: a handler whose client went away (a long poll ended by shutdown) still
+   * finishes its store calls, which would fail on a closed store.
+   */
+  idle(ms: number): Promise<boolean>;
 }
 
 function systemRoutes(metrics: Metrics, getRoutes: () => readonly RouteSpec[], version: string): RouteSpec[] {
@@ -122,6 +128,25 @@ export function createApp(opts: AppOptions): SteadApp {
 
   const app = new Koa<AppState>({ proxy: false });
   app.silent = true;
+  let running = 0;
+  let settled: (() => void)[] = [];
+  app.use(async (_ctx, next) => {
+    running++;
+    try {
+      await next();
+    } finally {
+      if (--running === 0) for (const f of settled.splice(0)) f();
+    }
+  });
+  const idle = (ms: number): Promise<boolean> => {
+    if (running === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (): void => { clearTimeout(timer); resolve(true); };
+      const timer = setTimeout(() => { settled = settled.filter((f) => f !== done); resolve(false); }, ms);
+      timer.unref();
+      settled.push(done);
+    });
+  };
   app.use(requestId(log));
   const redactPaths = pathRedactor(opts.privateDirs ?? []);
   app.use(async (ctx, next) => {
@@ -176,5 +201,5 @@ export function createApp(opts: AppOptions): SteadApp {
   app.use(router.allowedMethods());
   app.use(web.routes());
   app.use(web.allowedMethods());
-  return { app, routes, metrics, bodyBudget };
+  return { app, routes, metrics, bodyBudget, idle };
 }

@@ -350,6 +350,8 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
         await worker?.close();
         await gitService.close();
         await services.fleetPlans.idle(10_000);
+        // Handlers still running (long polls just ended, requests whose client left) finish their store calls first.
+        await app.idle(10_000);
         await store.close();
       },
     };

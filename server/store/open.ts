@@ -41,7 +41,7 @@ export interface StoreConfig {
 
 /**
  * openStore opens the configured store. Throws StoreError BAD_CONFIG for a multi-server or
- * cluster configuration without MongoDB, a data directory already in use by an open store
+ * cluster configuration without MongoDB or on stock FerretDB v1 (updates not atomic), a data directory already in use by an open store
  * (the lock dies with its process, so a crashed server never blocks a restart), a missing
  * data directory, or a URL that is not mongodb:// / mongodb+srv://. MongoDB connection failures reject with the driver's error.
  */
@@ -52,10 +52,16 @@ export async function openStore(config: StoreConfig, signal?: AbortSignal): Prom
     if (!/^mongodb(\+srv)?:\/\//.test(config.mongodbUrl)) {
       throw new StoreError('BAD_CONFIG', 'the MongoDB URL must start with mongodb:// or mongodb+srv://');
     }
-    return MongoStore.connect({
+    const store = await MongoStore.connect({
       url: config.mongodbUrl,
       ...(config.mongodbDatabase === undefined ? {} : { dbName: config.mongodbDatabase }),
     }, signal);
+    if ((servers > 1 || config.cluster === true) && !store.atomicWrites) {
+      await store.close();
+      throw new StoreError('BAD_CONFIG',
+        `several servers need atomic single-document updates, which this store lacks: ${store.warning ?? 'not MongoDB'}`);
+    }
+    return store;
   }
   if (servers > 1 || config.cluster === true) {
     throw new StoreError('BAD_CONFIG',

@@ -3,14 +3,17 @@
  * mongo-wire helper, or the MongoDB of MONGODB_URL), each with its own data directory, and two
  * real agents polling one server each: a revision published on one server reaches the agent of
  * the other, an agent enrolled on one is approved on the other, and the reports of both are read
- * through either. Run by `npm run test:mongo`; under plain `npm test` it says why it is skipped.
+ * through either. And stock FerretDB v1 (updates not atomic; STEAD_FERRETDB_STOCK_BINARY) is
+ * refused by `--cluster` and only warned about by a single server (ADR 0023). Run by `npm run
+ * test:mongo`; under plain `npm test` it says why it is skipped.
  */
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import t from 'tap';
-import { AgentProcess, buildOnce, fleetRepository, freePort, ServerProcess, waitFor } from '../helpers/e2e-fleet.js';
-import { startMongoWire, wireKinds, withDatabase } from '../helpers/mongo-wire.js';
+import { AgentProcess, buildOnce, fleetRepository, freePort, mainJs, ServerProcess, waitFor } from '../helpers/e2e-fleet.js';
+import { startFerretDB, startMongoWire, wireKinds, withDatabase } from '../helpers/mongo-wire.js';
 
 const { kind, skip } = wireKinds()[0]!; // MongoDB, else FerretDB on SQLite
 
@@ -36,7 +39,7 @@ t.test(`two servers on one MongoDB-wire store (${kind})`, { skip: skip ?? false 
   await s2.start(t);
   for (const s of [s1, s2]) {
     if (kind === 'mongodb') t.notMatch(s.stderr.join('\n'), /not atomic/, 'no FerretDB warning on MongoDB');
-    else t.match(s.stderr.join('\n'), /FerretDB v1\.24\.2, whose updates are not atomic/, 'the server warns that FerretDB v1 is for tests only');
+    else t.match(s.stderr.join('\n'), /FerretDB v1\.24\.2.*use it for tests only/, 'the server warns that FerretDB v1 is for tests only');
   }
 
   const pub = await s1.publish(fleetRepository());
@@ -77,4 +80,29 @@ t.test(`two servers on one MongoDB-wire store (${kind})`, { skip: skip ?? false 
   await s1.stop();
   await s2.stop();
   for (const s of [s1, s2]) t.same(s.stderr.filter((l) => /"level":"error"/.test(l)), [], `server ${s.port} logged no error over the wire store`);
+});
+
+// ADR 0023: stock FerretDB v1 (updates not atomic) is refused for several servers; one server
+// starts with the warning. test:mongo builds the stock binary too and names it here.
+const stock = process.env['STEAD_FERRETDB_STOCK_BINARY'] ?? '';
+const stockSkip = skip ?? (kind === 'mongodb' ? 'against MONGODB_URL: no stock FerretDB to refuse' : stock === '' ? 'STEAD_FERRETDB_STOCK_BINARY is not set (npm run test:mongo builds and sets it)' : undefined);
+t.test('stock FerretDB v1: --cluster refused, a single server warned', { skip: stockSkip ?? false }, async (t) => {
+  await buildOnce();
+  const wire = await startFerretDB(stock, 'sqlite');
+  t.teardown(() => wire.stop());
+  const url = withDatabase(wire.url, `stead_stock_${randomBytes(4).toString('hex')}`);
+  const dir = t.testdir({ c: {}, one: {} });
+  const refused = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+    execFile(process.execPath, [mainJs, 'server', '--cluster', '--mongodb-url', url, '--port', '0', '--host', '127.0.0.1', '--data-dir', join(dir, 'c')], { timeout: 120_000 }, (err, _out, stderr) => {
+      if (err && typeof err.code !== 'number') reject(err);
+      else resolve({ code: err ? (err.code as number) : 0, stderr });
+    });
+  });
+  t.equal(refused.code, 64, 'stead server --cluster exits 64 on stock FerretDB v1');
+  t.match(refused.stderr, /several servers need atomic single-document updates.*FerretDB v1\.24\.2, whose updates are not atomic/s, refused.stderr.slice(0, 500));
+  const one = new ServerProcess(join(dir, 'one'), await freePort());
+  one.extraArgs.push('--mongodb-url', url);
+  await one.start(t);
+  t.match(one.stderr.join('\n'), /FerretDB v1\.24\.2, whose updates are not atomic/, 'a single server starts, with the warning');
+  await one.stop();
 });

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm run test:mongo`: the store's MongoDB-wire tests against a real MongoDB (MONGODB_URL) or,
-# without it, FerretDB v1 built from its Go module (test/mongo/build-ferretdb.sh) on its SQLite
-# and PostgreSQL backends (each test file starts its own FerretDB: test/helpers/mongo-wire.ts).
+# without it, FerretDB v1 built from its Go module with its writes serialized (ADR 0023;
+# test/mongo/build-ferretdb.sh) on its SQLite and PostgreSQL backends (each test file starts its
+# own FerretDB: test/helpers/mongo-wire.ts).
 # Ends with one plain line "N passed, N failed"; a FerretDB that cannot be built fails the run.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -9,7 +10,7 @@ cd "$(dirname "$0")/../.."
 log_dir="${CI_LOG_DIR:-.ci/logs}"
 mkdir -p "$log_dir"
 log="$log_dir/test-mongo.log"
-files=(test/server/store/mongo-contract.test.ts test/e2e/mongo-servers.test.ts)
+files=(test/server/store/mongo-contract.test.ts test/e2e/mongo-servers.test.ts test/e2e/mongo-cluster.test.ts)
 
 fail() {
   echo "$1" >&2
@@ -29,6 +30,9 @@ else
   bin="$(test/mongo/build-ferretdb.sh)" || fail "test:mongo: FerretDB could not be built (output above)"
   echo "test:mongo: FerretDB $("$bin" --version | sed -n 's/^version: //p') at $bin (ready in $(( $(date +%s) - started )) s)"
   export STEAD_FERRETDB="$bin"
+  # Stock FerretDB too (Go's caches are warm by now): the server must refuse it for several servers.
+  stock="$(STEAD_FERRETDB_STOCK=1 test/mongo/build-ferretdb.sh)" || fail "test:mongo: stock FerretDB could not be built (output above)"
+  export STEAD_FERRETDB_STOCK_BINARY="$stock"
 fi
 
 CI=1 NO_COLOR=1 npx tap --disable-coverage "${files[@]}" 2>&1 | tee "$log"

@@ -29,11 +29,17 @@ const INDEX_CONFLICT_CODES = new Set([85, 86]);
 export class MongoStore implements DocumentStore {
   readonly kind = 'mongo' as const;
   /**
-   * Set when the server is not MongoDB and breaks a guarantee the services rely on: FerretDB
-   * v1 (found by buildInfo's ferretdbVersion) does not make an update atomic, so concurrent
-   * compare-and-swap and leases can both win (docs/store.md). The server logs it at start.
+   * Set when the server is not MongoDB: FerretDB v1 (found by buildInfo's ferretdbVersion) does
+   * not make an update atomic, so concurrent compare-and-swap and leases can both win
+   * (docs/store.md). The server logs it at start.
    */
   readonly warning: string | undefined;
+  /**
+   * False on stock FerretDB v1 (updates not atomic): openStore refuses it for several servers.
+   * True on MongoDB, and on the FerretDB the test suite builds with Stead's serialize-writes
+   * patch (its version ends in `-stead-serialized-writes`; ADR 0023).
+   */
+  readonly atomicWrites: boolean;
   readonly #client: MongoClient;
   readonly #db: Db;
   #closed = false;
@@ -41,10 +47,11 @@ export class MongoStore implements DocumentStore {
     if (this.#closed) throw new StoreError('CLOSED', 'the store is closed');
   };
 
-  private constructor(client: MongoClient, db: Db, warning: string | undefined) {
+  private constructor(client: MongoClient, db: Db, warning: string | undefined, atomicWrites: boolean) {
     this.#client = client;
     this.#db = db;
     this.warning = warning;
+    this.atomicWrites = atomicWrites;
   }
 
   /** Connects (and checks the server answers a ping) before resolving. */
@@ -61,11 +68,8 @@ export class MongoStore implements DocumentStore {
       const named = client.db(options.dbName ?? databaseInUrl(options.url) ?? 'stead');
       await named.command({ ping: 1 }, signal === undefined ? {} : { signal });
       const info = await named.command({ buildInfo: 1 }, signal === undefined ? {} : { signal });
-      const ferret = info['ferretdbVersion'];
-      const warning = typeof ferret === 'string' && /^v?1\./.test(ferret)
-        ? `the MongoDB URL names FerretDB ${ferret}, whose updates are not atomic: leases and compare-and-swap are unsafe under concurrency; use it for tests only (docs/store.md)`
-        : undefined;
-      return new MongoStore(client, named, warning);
+      const { warning, atomicWrites } = judgeServer(info['ferretdbVersion']);
+      return new MongoStore(client, named, warning, atomicWrites);
     } catch (err) {
       await client.close().catch(() => undefined);
       throw err;
@@ -106,6 +110,18 @@ export class MongoStore implements DocumentStore {
     this.#closed = true;
     await this.#client.close();
   }
+}
+
+/** The suffix of the version of a FerretDB built with test/mongo/ferretdb-serialize-writes.patch. */
+export const SERIALIZED_FERRETDB_SUFFIX = '-stead-serialized-writes';
+
+/** What buildInfo's ferretdbVersion (absent on MongoDB) says of the server's write atomicity. */
+export function judgeServer(ferretdbVersion: unknown): { warning: string | undefined; atomicWrites: boolean } {
+  if (typeof ferretdbVersion !== 'string' || !/^v?1\./.test(ferretdbVersion)) return { warning: undefined, atomicWrites: true };
+  if (ferretdbVersion.endsWith(SERIALIZED_FERRETDB_SUFFIX)) {
+    return { warning: `the MongoDB URL names FerretDB ${ferretdbVersion}, the test suite's build whose writes are serialized (ADR 0023); use it for tests only (docs/store.md)`, atomicWrites: true };
+  }
+  return { warning: `the MongoDB URL names FerretDB ${ferretdbVersion}, whose updates are not atomic: leases and compare-and-swap are unsafe under concurrency; use it for tests only (docs/store.md)`, atomicWrites: false };
 }
 
 /** databaseInUrl: the database named in the URL's path, if any. */

@@ -7,6 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import { judgeServer, SERIALIZED_FERRETDB_SUFFIX } from '../../../server/store/mongo/mongo-store.js';
 import { openStore, SQLITE_FILE_NAME } from '../../../server/store/open.js';
 import { StoreError } from '../../../server/store/types.js';
 
@@ -80,4 +81,17 @@ t.test('the data-directory lock dies with its process (kill -9 never leaves a st
   const store = await openStore({ dataDir });
   tt.pass('opened after the holder was killed');
   await store.close();
+});
+
+t.test('FerretDB v1 is told apart by its version: stock (not atomic) and the test suite\'s serialized build', async (tt) => {
+  const mongo = judgeServer(undefined);
+  tt.same(mongo, { warning: undefined, atomicWrites: true }, 'MongoDB (no ferretdbVersion): atomic, no warning');
+  const stock = judgeServer('v1.24.2');
+  tt.equal(stock.atomicWrites, false, 'stock FerretDB v1: updates not atomic');
+  tt.match(stock.warning, /FerretDB v1\.24\.2, whose updates are not atomic/);
+  const patched = judgeServer(`v1.24.2${SERIALIZED_FERRETDB_SUFFIX}`);
+  tt.equal(patched.atomicWrites, true, 'the serialized build: atomic');
+  tt.match(patched.warning, /writes are serialized .*tests only/);
+  tt.equal(judgeServer('v2.1.0').atomicWrites, true, 'FerretDB v2 (on DocumentDB, transactional) is not judged here');
+  tt.equal(judgeServer(`v1.24.2-3-gabc${SERIALIZED_FERRETDB_SUFFIX}x`).atomicWrites, false, 'the marker must end the version');
 });
