@@ -29,7 +29,7 @@ async function fixture(t: Tap) {
   const retention = new BlobRetention(marks, [{ name: 'repo', blobs, roots: async () => roots }], createLogger({ write: (l) => void lines.push(l) }), { graceMs: 2 * DAY });
   return { store, marks, blobs, raw, roots, retention, lines, advance: (ms: number) => (now += ms), clock };
 }
-type Tap = Parameters<Parameters<typeof t.test>[1]>[0];
+type Tap = { testdir(): string; teardown(fn: () => unknown): void };
 
 t.test('unreferenced blobs go after the grace period; referenced ones stay', async (t) => {
   const f = await fixture(t);
