@@ -39,6 +39,7 @@ export const commands = {
   users: 'List, add, change and delete console and CLI users (admins)',
   audit: 'The audit log: who changed what, when, from which address (filters, --json)',
   dashboard: 'Fleet compliance now, failing hosts, running jobs and rollouts, most drifted resources',
+  blobs: 'Blob storage per bucket and the blob retention in force',
   drift: 'Drift history of a host or a resource (detected, repaired, failed); the most drifted resources',
 } as const;
 export type CommandName = keyof typeof commands;

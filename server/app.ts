@@ -21,6 +21,7 @@ import { rolloutRoutes } from './api/rollout-routes.js';
 import { softwareRoutes } from './api/software-routes.js';
 import { userRoutes } from './api/user-routes.js';
 import { dashboardRoutes } from './api/dashboard-routes.js';
+import { blobRoutes } from './api/blob-routes.js';
 import { manifestRoutes } from './api/manifest-routes.js';
 import { authenticateAgent, authenticateOperator, type AuthDeps } from './api/auth.js';
 import { errorMiddleware } from './api/error-middleware.js';
@@ -121,7 +122,7 @@ export function createApp(opts: AppOptions): SteadApp {
   const version = opts.version ?? '0.1.0';
   const metrics = createMetrics(services, { defaultMetrics: opts.defaultMetrics ?? true });
   let routes: RouteSpec[] = [];
-  routes = [...systemRoutes(metrics, () => routes, version), ...agentRoutes, ...jobAgentRoutes, ...operatorRoutes, ...jobRoutes, ...planRoutes, ...scriptRoutes, ...auditRoutes, ...scheduleRoutes, ...fleetPlanRoutes, ...rolloutRoutes, ...inventoryRoutes, ...softwareRoutes, ...userRoutes, ...dashboardRoutes, ...manifestRoutes];
+  routes = [...systemRoutes(metrics, () => routes, version), ...agentRoutes, ...jobAgentRoutes, ...operatorRoutes, ...jobRoutes, ...planRoutes, ...scriptRoutes, ...auditRoutes, ...scheduleRoutes, ...fleetPlanRoutes, ...rolloutRoutes, ...inventoryRoutes, ...softwareRoutes, ...userRoutes, ...dashboardRoutes, ...blobRoutes, ...manifestRoutes];
   const deps: AuthDeps = { enrollment: services.enrollment, operators: services.operators, nonces: services.nonces, clock: services.clock, skewMs: opts.skewMs ?? 5 * 60_000 };
 
   const bodyBudget = new ByteBudget(opts.unauthenticatedBodyBytes ?? defaultUnauthenticatedBodyBytes);

@@ -20,6 +20,8 @@ import { ReportQuota, type ReportQuotaOptions } from './domain/report-quota.js';
 import { newToken } from './domain/tokens.js';
 import { createLogger, type Logger } from './log.js';
 import { Housekeeping, type HousekeepingOptions } from './scheduler/housekeeping.js';
+import { BlobMarks } from './services/blob-marks.js';
+import { BLOB_MARK_REFRESH_MS, BlobRetention, jobBlobRoots } from './services/blob-retention.js';
 import { AuditService } from './services/audit-service.js';
 import { CatalogService } from './services/catalog-service.js';
 import type { CompilerPort } from './services/compiler-port.js';
@@ -90,6 +92,11 @@ export interface ServerConfig {
   /** Hosts without a report for this long are not reporting. Default 15 min. */
   readonly staleAfterMs?: number;
   readonly housekeeping?: HousekeepingOptions;
+  /**
+   * Unreferenced blobs are deleted once their mark is older than this (ADR 0022); 0: never
+   * deleted. Default 7 days. At least a day in practice (`--blob-retention-days` ≥ 1).
+   */
+  readonly blobRetentionMs?: number;
   /** Cache TTLs (identity, live pointer); tests set 0 to see every change at once. */
   readonly identityTtlMs?: number;
   readonly liveTtlMs?: number;
@@ -212,7 +219,10 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
     // Compiles run in a worker thread (started on first use): never on the event loop.
     const worker = config.compiler ? undefined : new WorkerCompiler({ ...(config.secretKey ? { secretKey: config.secretKey } : {}), log: log.child({ component: 'compiler' }), ...(config.compileTimeoutMs !== undefined ? { compileTimeoutMs: config.compileTimeoutMs } : {}), ...(config.validateTimeoutMs !== undefined ? { validateTimeoutMs: config.validateTimeoutMs } : {}), ...(config.compileWorkers !== undefined ? { workers: config.compileWorkers } : {}) });
     const compiler = config.compiler ?? worker!;
-    const revisions = await RevisionService.open(store, config.dataDir, compiler, clock, log.child({ component: 'revisions' }), config.liveTtlMs !== undefined ? { liveTtlMs: config.liveTtlMs } : {});
+    // Blob retention (ADR 0022): puts into the pruned buckets mark the blob first.
+    const blobMarks = await BlobMarks.open(store, clock);
+    const markedStore = blobMarks.marking(store, new Set(['repo', 'content', 'job_blobs']));
+    const revisions = await RevisionService.open(markedStore, config.dataDir, compiler, clock, log.child({ component: 'revisions' }), config.liveTtlMs !== undefined ? { liveTtlMs: config.liveTtlMs } : {});
     const drift = await DriftService.open(store, config.drift ?? {});
     const reports = await ReportService.open(store, clock, { beforeStore: (stored) => drift.record(stored) });
     const gitService = await GitService.open(store, config.dataDir, revisions, clock, log.child({ component: 'git' }), config.gitRootDir !== undefined ? { rootDir: config.gitRootDir } : {});
@@ -229,10 +239,11 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
     } catch (err) {
       log.error('the base scripts could not be seeded', { err: (err as Error).message });
     }
-    const catalogs = await CatalogService.open(store, revisions, hostStates, log.child({ component: 'catalogs' }));
+    const catalogs = await CatalogService.open(markedStore, revisions, hostStates, log.child({ component: 'catalogs' }));
+    catalogs.setBlobMarks({ touch: (b, ids, sig) => blobMarks.touch(b, ids, sig), now: () => clock.now(), refreshMs: BLOB_MARK_REFRESH_MS });
     const enrollment = await EnrollmentService.open(store, clock, { ...(config.identityTtlMs !== undefined ? { identityTtlMs: config.identityTtlMs } : {}), ...(config.pendingKeyTtlMs !== undefined ? { pendingKeyTtlMs: config.pendingKeyTtlMs } : {}) });
     const auditLog = await AuditLog.open(store, clock);
-    const jobCollections = await openJobCollections(store);
+    const jobCollections = await openJobCollections(markedStore);
     const jobChannel = new JobChannel(jobCollections, clock, config.jobs?.pollRecheckMs !== undefined ? { recheckMs: config.jobs.pollRecheckMs } : {});
     const jobTargets = new TargetResolver(revisions, enrollment, hostStates);
     const audit = await AuditService.open(store, clock, log.child({ component: 'audit' }));
@@ -297,6 +308,11 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
       software: await SoftwareService.open(store, clock, { jobs, rollouts, auditLog }, config.software ?? {}),
       drift,
       dashboard: new DashboardService({ compliance, drift, jobs, rollouts, revisions, clock }),
+      blobRetention: new BlobRetention(blobMarks, [
+        { name: 'repo', blobs: await markedStore.blobs('repo'), roots: (sig) => revisions.referencedBlobs(sig) },
+        { name: 'content', blobs: catalogs.blobStore },
+        { name: 'job_blobs', blobs: jobCollections.blobs, roots: (sig) => jobBlobRoots(jobCollections, sig) },
+      ], log.child({ component: 'blobs' }), config.blobRetentionMs !== undefined && config.blobRetentionMs > 0 ? { graceMs: config.blobRetentionMs } : config.blobRetentionMs === 0 ? {} : { graceMs: 7 * 86_400_000 }),
     };
     // Agent reports (software) feed the host page's virtual resources; the tables list the
     // effective inventory's hosts (ADR 0018 ports).

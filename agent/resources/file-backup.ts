@@ -20,8 +20,24 @@ export interface BackupEntry {
 
 const HEX = /^[0-9a-f]{64}$/;
 
+let chain: Promise<unknown> = Promise.resolve();
+
+/**
+ * backupLock runs `fn` after every earlier backupLock call of this process has settled: a
+ * backup being written and a retention pass (backup-retention.ts) never interleave.
+ */
+export function backupLock<T>(fn: () => Promise<T>): Promise<T> {
+  const run = chain.then(fn);
+  chain = run.catch(() => undefined);
+  return run;
+}
+
 /** Keeps `data` (the content about to be replaced at `path`); returns its hex sha256. */
-export async function backupContent(stateDir: string, path: string, data: Buffer, at: Date = new Date()): Promise<string> {
+export function backupContent(stateDir: string, path: string, data: Buffer, at: Date = new Date()): Promise<string> {
+  return backupLock(() => writeBackup(stateDir, path, data, at));
+}
+
+async function writeBackup(stateDir: string, path: string, data: Buffer, at: Date): Promise<string> {
   const state = await createStateHost(stateDir);
   const sha = createHash('sha256').update(data).digest('hex');
   await state.mkdir('/backups/index', { recursive: true, mode: 0o700 });

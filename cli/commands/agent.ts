@@ -23,6 +23,8 @@ import { AgentClient } from '../../agent/client/agent-client.js';
 import { agentRun, type AgentRunResult, type Reconciler } from '../../agent/daemon/agent-run.js';
 import { Backoff, sleep } from '../../agent/daemon/backoff.js';
 import { BlobCache } from '../../agent/daemon/blob-cache.js';
+import { reconcileThenPrune } from '../../agent/daemon/backup-pruning.js';
+import { defaultBackupRetention, type BackupRetention } from '../../agent/resources/backup-retention.js';
 import { CatalogCache, catalogSealKey } from '../../agent/daemon/catalog-cache.js';
 import { checkDataDir } from '../../agent/daemon/data-dir.js';
 import { lockDataDir } from '../../agent/daemon/data-dir-lock.js';
@@ -72,6 +74,12 @@ Options:
                                what the server tracks every interval it sets, beside its runs
   --libvirt-uri URI            the libvirt connection the inventory lists domains of (when
                                virsh is installed); default qemu:///system
+  --backup-keep N              file backups kept per managed path (newest first); default 10
+  --backup-max-age-days D      file backups older than D days are removed; 0: no limit;
+                               default 90
+  --backup-max-size-mb M       total size of file backups kept, in MiB; 0: no cap; default 512
+                               (the newest backup of each path is always kept: see
+                               docs/agent.md "Backups")
   --ca FILE                    PEM CA bundle to trust for an https:// server
   --log-level LEVEL            debug | info | warn | error; default info
   --json                       one JSON summary per run on stdout instead of a line of text
@@ -106,6 +114,7 @@ interface AgentOptions {
   jobs: boolean;
   inventory: boolean;
   libvirtUri: string;
+  backupRetention: BackupRetention;
   ca: Buffer | undefined;
   json: boolean;
   logLevel: LogLevel;
@@ -122,6 +131,22 @@ function libvirtUri(v: string | undefined): string {
   if (v === undefined) return 'qemu:///system';
   if (!/^[a-z][a-z0-9+.-]*:\/\/[^\s]*$/.test(v) || v.length > 1024) throw new UsageError(`--libvirt-uri must be a libvirt URI such as qemu:///system, got ${JSON.stringify(v)}`);
   return v;
+}
+
+function wholeNumber(flag: string, v: string | undefined, fallback: number, min: number, max: number): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!/^[0-9]+$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function backupRetention(keep: string | undefined, age: string | undefined, sizeMb: string | undefined): BackupRetention {
+  const d = defaultBackupRetention;
+  return {
+    keepPerPath: wholeNumber('--backup-keep', keep, d.keepPerPath, 1, 100_000),
+    maxAgeDays: wholeNumber('--backup-max-age-days', age, d.maxAgeDays, 0, 36_500),
+    maxTotalBytes: wholeNumber('--backup-max-size-mb', sizeMb, d.maxTotalBytes / 1048576, 0, 1_048_576) * 1048576,
+  };
 }
 
 async function parseOptions(args: string[], io: CliIo): Promise<AgentOptions | 'help'> {
@@ -146,6 +171,9 @@ async function parseOptions(args: string[], io: CliIo): Promise<AgentOptions | '
         'no-jobs': { type: 'boolean', default: false },
         'no-inventory': { type: 'boolean', default: false },
         'libvirt-uri': { type: 'string' },
+        'backup-keep': { type: 'string' },
+        'backup-max-age-days': { type: 'string' },
+        'backup-max-size-mb': { type: 'string' },
         ca: { type: 'string' },
         json: { type: 'boolean', default: false },
         'log-level': { type: 'string' },
@@ -211,6 +239,7 @@ async function parseOptions(args: string[], io: CliIo): Promise<AgentOptions | '
     jobs: v['no-jobs'] !== true,
     inventory: v['no-inventory'] !== true,
     libvirtUri: libvirtUri(v['libvirt-uri']),
+    backupRetention: backupRetention(v['backup-keep'], v['backup-max-age-days'], v['backup-max-size-mb']),
     ca,
     json: v.json === true,
     logLevel: level as LogLevel,
@@ -286,7 +315,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     const facts = new FactsReporter({ client, collect: () => collectFacts(), dataDir, log, destination });
     const engine: Reconciler = (catalog, o) => {
       const runLog = log.child({ runId: o.runId });
-      return reconcile(catalog, {
+      return reconcileThenPrune(runLog, () => reconcile(catalog, {
         host,
         blobs,
         stateDir,
@@ -295,7 +324,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
         signal: o.signal,
         runId: o.runId,
         log: (e) => runLog[e.level](e.message, { ...(e.resource ? { resource: e.resource } : {}), ...e.fields }),
-      });
+      }), o.noop ? undefined : { stateDir, policy: opts.backupRetention });
     };
 
     // --once waits for the server (enrollment, then the catalog) at most --give-up-after in all.

@@ -46,6 +46,8 @@ Options:
   --daily-retention-days N     daily compliance history (the 30-day and 12-month charts) kept this
                                long; default 1826 (5 years)
   --drift-retention-days N     drift events (host and resource drift history) kept this long; default 90
+  --blob-retention-days N      blobs no revision, job or served catalog references are deleted
+                               N days after they were last needed; 0: never; default 7
   --store-check-seconds N      embedded store: SQLite quick_check at start for at most N seconds (damage
                                refuses the start; a longer check goes on in the background); default 30, 0 none
   --pending-key-ttl SECONDS    an agent key not approved within this time expires (its agent enrolls
@@ -122,6 +124,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       'audit-retention-days': { type: 'string' },
       'daily-retention-days': { type: 'string' },
       'drift-retention-days': { type: 'string' },
+      'blob-retention-days': { type: 'string' },
       'pending-key-ttl': { type: 'string' },
       'store-check-seconds': { type: 'string' },
       'report-max-bytes': { type: 'string' },
@@ -156,6 +159,8 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   if (!Number.isFinite(dailyDays) || dailyDays < 2) throw new UsageError('--daily-retention-days must be a number of days, at least 2');
   const driftDays = Number(values['drift-retention-days'] ?? '90');
   if (!Number.isFinite(driftDays) || driftDays < 1) throw new UsageError('--drift-retention-days must be a number of days, at least 1');
+  const blobDays = Number(values['blob-retention-days'] ?? '7');
+  if (!Number.isFinite(blobDays) || (blobDays !== 0 && blobDays < 1)) throw new UsageError('--blob-retention-days must be a number of days, at least 1 (or 0: never delete blobs)');
   const pendingKeyTtl = Number(values['pending-key-ttl'] ?? '86400');
   if (!Number.isFinite(pendingKeyTtl) || pendingKeyTtl < 60 || pendingKeyTtl > 365 * 86_400) throw new UsageError('--pending-key-ttl must be 60 seconds to 365 days, in seconds');
   const storeCheck = Number(values['store-check-seconds'] ?? '30');
@@ -194,6 +199,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       reports: { maxBytes: reportMaxBytes, perHour: reportsPerHour },
       jobTransfer: { concurrency: transferConcurrency, bytesPerSecond: transferBandwidth },
       housekeeping: { reportRetentionMs: retentionDays * 86_400_000, historyRetentionMs: historyDays * 86_400_000, auditRetentionMs: auditDays * 86_400_000, dailyRetentionMs: dailyDays * 86_400_000, driftRetentionMs: driftDays * 86_400_000 },
+      blobRetentionMs: blobDays * 86_400_000,
       secureCookies: tls !== undefined,
     });
   } catch (err) {

@@ -18,4 +18,5 @@ export * from './software.js';
 export * from './users.js';
 export * from './audit-events.js';
 export * from './dashboard.js';
+export * from './blobs.js';
 export * from './manifests.js';

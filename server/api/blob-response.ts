@@ -3,6 +3,7 @@
  * "bytes=-n"; several ranges or an unparsable header get the whole blob; a range starting past
  * the end gets 416 with Content-Range "bytes * /size".
  */
+import { Readable } from 'node:stream';
 import type { BlobStore } from '../store/types.js';
 import { ApiError } from '../domain/errors.js';
 import type { TransferLimiter } from '../services/jobs/transfer-limiter.js';
@@ -31,42 +32,59 @@ export function parseRange(header: string, size: number): { start: number; end: 
  */
 export async function serveBlobLimited(ctx: AppContext, limiter: TransferLimiter, source: BlobStore | Buffer, id: string, signal: AbortSignal): Promise<void> {
   const slot = await limiter.acquire(signal);
+  let bytes: Uint8Array | AsyncIterable<Uint8Array>;
   try {
-    await serveBlob(ctx, source, id, signal);
+    bytes = await openBlob(ctx, source, id, signal);
   } catch (err) {
     slot.release();
     throw err;
   }
-  const data = ctx.body as Buffer;
-  ctx.body = limiter.stream(data, slot, signal);
-  ctx.length = data.length;
+  const length = ctx.length;
+  ctx.body = limiter.stream(bytes, slot, signal);
+  ctx.length = length;
 }
 
-/** Serves blob `id` from the store, or from memory when given its bytes (sensitive blobs). */
+/**
+ * Serves blob `id` from the store, or from memory when given its bytes (sensitive blobs). A
+ * stored blob is streamed chunk by chunk from the store (BlobStore.read): the server never holds
+ * a whole blob in memory to send it.
+ */
 export async function serveBlob(ctx: AppContext, source: BlobStore | Buffer, id: string, signal: AbortSignal): Promise<void> {
-  const blobs: BlobStore | undefined = Buffer.isBuffer(source) ? undefined : source;
+  const bytes = await openBlob(ctx, source, id, signal);
+  const length = ctx.length;
+  ctx.body = Buffer.isBuffer(bytes) ? bytes : Readable.from(bytes, { objectMode: false });
+  ctx.length = length;
+}
+
+/** Sets status and headers for blob `id` (and the requested range) and returns its bytes to send. */
+async function openBlob(ctx: AppContext, source: BlobStore | Buffer, id: string, signal: AbortSignal): Promise<Buffer | AsyncIterable<Buffer>> {
   const mem = Buffer.isBuffer(source) ? source : undefined;
-  const st = mem ? { size: mem.length } : await blobs!.stat(id);
-  if (!st) throw new ApiError('NOT_FOUND', `blob ${id} is not stored`);
+  const blobs: BlobStore | undefined = mem ? undefined : (source as BlobStore);
+  const size = mem ? mem.length : (await blobs!.stat(id))?.size;
+  if (size === undefined) throw new ApiError('NOT_FOUND', `blob ${id} is not stored`);
   ctx.set('Accept-Ranges', 'bytes');
   ctx.set('ETag', `"${id}"`);
   ctx.set('Cache-Control', mem ? 'private, no-store' : 'private, max-age=31536000, immutable');
   ctx.type = 'application/octet-stream';
   const rangeHeader = ctx.get('range');
-  const range = rangeHeader ? parseRange(rangeHeader, st.size) : undefined;
+  const range = rangeHeader ? parseRange(rangeHeader, size) : undefined;
   if (range === 'unsatisfiable') {
-    ctx.set('Content-Range', `bytes */${st.size}`);
-    throw new ApiError('RANGE_NOT_SATISFIABLE', `range ${rangeHeader.slice(0, 100)} is outside the ${st.size}-byte blob`);
+    ctx.set('Content-Range', `bytes */${size}`);
+    throw new ApiError('RANGE_NOT_SATISFIABLE', `range ${rangeHeader.slice(0, 100)} is outside the ${size}-byte blob`);
+  }
+  const { start, end } = range ?? { start: 0, end: size };
+  let bytes: Buffer | AsyncIterable<Buffer>;
+  if (mem) {
+    bytes = mem.subarray(start, end);
+  } else {
+    const reader = await blobs!.read(id, { start, end, signal });
+    if (!reader) throw new ApiError('NOT_FOUND', `blob ${id} is not stored`);
+    bytes = reader.chunks;
   }
   if (range) {
-    const data = mem ? mem.subarray(range.start, range.end) : await blobs!.getRange(id, range.start, range.end, { signal });
-    if (!data) throw new ApiError('NOT_FOUND', `blob ${id} is not stored`);
     ctx.status = 206;
-    ctx.set('Content-Range', `bytes ${range.start}-${range.end - 1}/${st.size}`);
-    ctx.body = data;
-    return;
+    ctx.set('Content-Range', `bytes ${start}-${end - 1}/${size}`);
   }
-  const data = mem ?? (await blobs!.get(id, { signal }));
-  if (!data) throw new ApiError('NOT_FOUND', `blob ${id} is not stored`);
-  ctx.body = data;
+  ctx.length = end - start;
+  return bytes;
 }

@@ -21,8 +21,12 @@ export interface HousekeepingOptions {
   readonly driftRetentionMs?: number;
 }
 
+/** Blob sweeps run at most this often (a sweep lists every blob); marking runs every tick. */
+export const BLOB_SWEEP_EVERY_MS = 3_600_000;
+
 export class Housekeeping {
   #timer: NodeJS.Timeout | undefined;
+  #lastBlobSweep = Number.NEGATIVE_INFINITY;
   #running: Promise<void> | undefined;
   readonly #ac = new AbortController();
   readonly intervalMs: number;
@@ -46,7 +50,7 @@ export class Housekeeping {
   }
 
   /** One pass; resolves what it did. */
-  async tick(): Promise<{ buckets: number; reportsDeleted: number; historyDeleted: number; tokensDeleted: number; noncesDeleted: number; auditDeleted: number; dailyDeleted: number; driftDeleted: number }> {
+  async tick(): Promise<{ buckets: number; reportsDeleted: number; historyDeleted: number; tokensDeleted: number; noncesDeleted: number; auditDeleted: number; dailyDeleted: number; driftDeleted: number; blobsMarked: number; blobsDeleted: number }> {
     const s = this.services;
     const now = s.clock.now();
     const signal = this.#ac.signal;
@@ -59,7 +63,14 @@ export class Housekeeping {
     const auditDeleted = await s.auditLog.prune(now - this.auditRetentionMs, signal);
     const dailyDeleted = await s.compliance.pruneDaily(now - this.dailyRetentionMs, signal);
     const driftDeleted = await s.drift.prune(now - this.driftRetentionMs, signal);
-    return { buckets, reportsDeleted, historyDeleted, tokensDeleted, noncesDeleted, auditDeleted, dailyDeleted, driftDeleted };
+    // Every server marks what its cached catalogs serve, sweeping or not (ADR 0022).
+    const blobsMarked = await s.catalogs.markServed(signal);
+    let blobsDeleted = 0;
+    if (s.blobRetention.graceMs !== undefined && now - this.#lastBlobSweep >= BLOB_SWEEP_EVERY_MS) {
+      this.#lastBlobSweep = now;
+      blobsDeleted = (await s.blobRetention.sweep(signal)).reduce((n, b) => n + b.deleted, 0);
+    }
+    return { buckets, reportsDeleted, historyDeleted, tokensDeleted, noncesDeleted, auditDeleted, dailyDeleted, driftDeleted, blobsMarked, blobsDeleted };
   }
 
   start(): void {

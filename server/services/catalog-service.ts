@@ -19,6 +19,13 @@ export interface RevisionPin {
   revisionFor(host: string): Promise<string | undefined>;
 }
 
+/** What CatalogService needs of blob marks (BlobMarks.touch, the clock, the refresh period). */
+export interface CatalogBlobMarks {
+  touch(bucket: 'content', ids: Iterable<string>, signal?: AbortSignal): Promise<Set<string>>;
+  now(): number;
+  readonly refreshMs: number;
+}
+
 export interface ServedCatalog {
   readonly catalog: Catalog;
   /** The serialised catalog, ready to send. */
@@ -44,7 +51,9 @@ interface Entry extends ServedCatalog {
 export class CatalogService {
   readonly #cache = new Map<string, Entry>();
   readonly #inflight = new Map<string, Promise<Entry>>();
-  readonly #stored = new Set<string>();
+  /** Blob id → when this server last put (and so marked) it; older than #refreshMs: put again. */
+  readonly #stored = new Map<string, number>();
+  #marks: CatalogBlobMarks | undefined;
   /** Never aborted: a shared compile is bounded by the compile worker's deadline, and ends when the worker is closed. */
   readonly #shared = new AbortController();
   #hits = 0;
@@ -66,6 +75,43 @@ export class CatalogService {
   /** hits: polls answered from the cache; compiles (and compileFailures among them: COMPILE_FAILED); cached hosts. */
   get counters(): { hits: number; compiles: number; compileFailures: number; cached: number } {
     return { hits: this.#hits, compiles: this.#compiles, compileFailures: this.#compileFailures, cached: this.#cache.size };
+  }
+
+  /**
+   * Blob retention (ADR 0022): the `content` bucket's blobs are referenced only by the catalogs
+   * servers hold, so this server re-marks the blobs of its cached catalogs (markServed) and puts a
+   * blob again at a compile when its last put is older than `marks.refreshMs` (a quarter of the
+   * grace period at most), so a blob a served catalog names is never older than the grace.
+   */
+  setBlobMarks(marks: CatalogBlobMarks): void {
+    this.#marks = marks;
+  }
+
+  /**
+   * Marks the blobs of every cached catalog whose mark is due (housekeeping calls it on every
+   * server, whether or not it sweeps). A blob a sweep had condemned meanwhile may be gone: the
+   * catalogs naming it are dropped from the cache and recompiled (and the blob stored) at the
+   * host's next poll. Resolves how many blobs were marked.
+   */
+  async markServed(signal: AbortSignal): Promise<number> {
+    const m = this.#marks;
+    if (!m) return 0;
+    const now = m.now();
+    const due = new Set<string>();
+    for (const e of this.#cache.values()) {
+      for (const id of e.blobIds) {
+        if (e.memoryBlobs.has(id)) continue;
+        if (now - (this.#stored.get(id) ?? Number.NEGATIVE_INFINITY) >= m.refreshMs) due.add(id);
+      }
+    }
+    if (due.size === 0) return 0;
+    const revived = await m.touch('content', due, signal);
+    for (const id of due) if (!revived.has(id)) this.#stored.set(id, now);
+    if (revived.size > 0) {
+      for (const id of revived) this.#stored.delete(id);
+      for (const [host, e] of this.#cache) if ([...revived].some((id) => e.blobIds.has(id))) this.#cache.delete(host);
+    }
+    return due.size;
   }
 
   /** Rollouts (ADR 0017): hosts of started batches of the active revision rollout get its revision. */
@@ -138,9 +184,11 @@ export class CatalogService {
         memoryBlobs.set(id, data);
         continue;
       }
-      if (!this.#stored.has(id)) {
-        await this.blobs.put(id, data);
-        this.#stored.add(id);
+      const now = this.#marks?.now();
+      const last = this.#stored.get(id);
+      if (last === undefined || (now !== undefined && this.#marks !== undefined && now - last >= this.#marks.refreshMs)) {
+        await this.blobs.put(id, data); // the store given to open() marks before each put
+        this.#stored.set(id, now ?? 0);
       }
     }
     const entry: Entry = { catalog: result.catalog, body: Buffer.from(JSON.stringify(result.catalog)), etag: result.catalog.id, blobIds, memoryBlobs, revision, inputs, loadKey };

@@ -119,6 +119,19 @@ export class RevisionService {
     );
   }
 
+  /** Every blob a stored revision lists (the roots of the `repo` bucket for blob retention). */
+  async referencedBlobs(signal: AbortSignal): Promise<Set<string>> {
+    const out = new Set<string>();
+    let after = '';
+    for (;;) {
+      signal.throwIfAborted();
+      const page = await this.revisions.find({ _id: { $gt: after } }, { sort: { _id: 1 }, limit: 200, projection: { _id: 1, files: 1 } });
+      for (const r of page) for (const f of r.files) out.add(f.sha256);
+      if (page.length < 200) return out;
+      after = page[page.length - 1]!._id;
+    }
+  }
+
   /**
    * Validates `files` as a whole and, when valid, stores them as a revision and makes it live.
    * Throws REVISION_INVALID (422) with every located problem otherwise; nothing changes then.

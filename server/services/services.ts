@@ -1,4 +1,5 @@
 /** The services the HTTP edge calls; built by server/compose.ts only. */
+import type { BlobRetention } from './blob-retention.js';
 import type { Clock } from '../domain/clock.js';
 import type { NonceCache } from '../domain/nonce-cache.js';
 import type { RateLimiter } from '../domain/rate-limiter.js';
@@ -79,4 +80,6 @@ export interface Services {
   readonly drift: DriftService;
   /** The dashboard model (fleet now, failing hosts, running jobs and rollouts, top drifted). */
   readonly dashboard: DashboardService;
+  /** Mark-and-sweep of unreferenced blobs (ADR 0022): stats, and the sweep housekeeping runs. */
+  readonly blobRetention: BlobRetention;
 }

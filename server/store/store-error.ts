@@ -18,6 +18,7 @@ export type StoreErrorCode =
   | 'BAD_BLOB_KEY' // a blob key that is not 64 lowercase hex characters
   | 'BLOB_HASH_MISMATCH' // put() data whose sha256 is not the key
   | 'BAD_RANGE' // a blob range outside the blob
+  | 'BLOB_GONE' // a blob deleted while a streamed read of it was under way
   | 'BAD_CONFIG' // openStore() configuration that is refused (e.g. cluster mode without MongoDB)
   | 'CLOSED' // the store was closed
   | 'CORRUPT' // the embedded store's file is missing, emptied or damaged (found at start)

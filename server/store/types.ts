@@ -185,6 +185,20 @@ export interface BlobInfo {
   meta: Readonly<Record<string, string>>;
 }
 
+/** An open read of a blob: its size, the range read and the bytes as a stream of chunks. */
+export interface BlobReader {
+  readonly size: number;
+  readonly start: number;
+  /** Exclusive, clamped to the size. */
+  readonly end: number;
+  /**
+   * Bytes [start, end) in order, one store chunk (at most 256 KiB) at a time: never the whole
+   * blob in one buffer. Iterate once. A blob deleted while it is read ends the iteration with
+   * StoreError BLOB_GONE rather than short bytes.
+   */
+  readonly chunks: AsyncIterable<Buffer>;
+}
+
 /**
  * Immutable, content-addressed blobs: the key is the lowercase hex sha256 of the bytes.
  * Keys that are not /^[0-9a-f]{64}$/ are refused with BAD_BLOB_KEY before any I/O.
@@ -199,6 +213,11 @@ export interface BlobStore {
   get(key: string, options?: ReadOptions): Promise<Buffer | null>;
   /** Bytes [start, end) of the blob (end exclusive, clamped to the size); null if absent. */
   getRange(key: string, start: number, end: number, options?: ReadOptions): Promise<Buffer | null>;
+  /**
+   * Opens the blob for a streamed read of [start, end) (default: all of it; end clamped to the
+   * size, BAD_RANGE as getRange); null if absent. Memory stays bounded by the chunk size.
+   */
+  read(key: string, options?: ReadOptions & { start?: number; end?: number }): Promise<BlobReader | null>;
   has(key: string): Promise<boolean>;
   stat(key: string): Promise<BlobInfo | null>;
   /** All keys, in key order (for garbage collection of unreferenced blobs). */

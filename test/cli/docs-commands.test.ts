@@ -114,6 +114,8 @@ const plans: Record<string, Plan> = {
   'docs/cli.md: stead manifests edit templates/app.conf.j2 --file app.conf.j2': { notRun: 'needs a Stead server with a live revision; test/cli/operator/manifests.test.ts runs stead manifests against a real one' },
   'docs/cli.md: stead manifests plan': { notRun: 'needs a Stead server with a live revision; test/cli/operator/manifests.test.ts runs stead manifests against a real one' },
   'docs/cli.md: stead manifests commit -m "web: port 9090" --publish --batches 1,10%,100% --gate manual': { notRun: 'needs a Stead server with a live revision; test/cli/operator/manifests.test.ts runs stead manifests against a real one' },
+  'docs/cli.md: stead blobs': { notRun: 'needs a Stead server; test/e2e/blob-retention.test.ts runs stead blobs against a real one' },
+  'docs/cli.md: stead blobs --json': { notRun: 'needs a Stead server; test/e2e/blob-retention.test.ts runs stead blobs --json against a real one' },
   'docs/cli.md: stead audit --since 24h': { notRun: 'needs a Stead server; test/cli/operator/audit.test.ts runs stead audit with filters against a real one' },
   'docs/cli.md: stead audit --action job. --actor alice': { notRun: 'needs a Stead server; test/cli/operator/audit.test.ts' },
   'docs/cli.md: stead audit --target host:web-1 --json': { notRun: 'needs a Stead server; test/cli/operator/audit.test.ts' },

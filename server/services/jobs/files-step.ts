@@ -152,7 +152,8 @@ export async function prepareFiles(step: FilesStepSpec, ctx: FilesStepContext): 
     if (ctx.signal.aborted) throw ctx.signal.reason;
     const data = contents[i]!;
     const hex = sha256Hex(data);
-    if (!(`sha256:${hex}` in blobs) && !(await ctx.blobs.has(hex))) await ctx.blobs.put(hex, data);
+    // put (not has-then-put): the put marks the blob, so blob retention cannot take it before the dispatch names it
+    if (!(`sha256:${hex}` in blobs)) await ctx.blobs.put(hex, data);
     blobs[`sha256:${hex}`] = data.length;
     out.push({ path: f.path, source: `sha256:${hex}`, ...(f.mode !== undefined ? { mode: f.mode } : {}), ...(f.owner !== undefined ? { owner: f.owner } : {}), ...(f.group !== undefined ? { group: f.group } : {}) });
   }

@@ -8,7 +8,8 @@ import type { Db, GridFSBucket, GridFSFile } from 'mongodb';
 import { GridFSBucket as Bucket } from 'mongodb';
 import { checkBlobData, checkBlobKey, checkBlobMeta, checkRange } from '../check-blob.js';
 import { isDuplicateKey } from '../store-error.js';
-import type { BlobInfo, BlobStore, ReadOptions } from '../types.js';
+import { StoreError } from '../store-error.js';
+import type { BlobInfo, BlobReader, BlobStore, ReadOptions } from '../types.js';
 import { toStoreError } from './mongo-errors.js';
 
 /** The MongoDB implementation of BlobStore (built by MongoStore.blobs). */
@@ -64,6 +65,35 @@ export class MongoBlobStore implements BlobStore {
     const file = await this.#file(key, options?.signal);
     if (file === null) return null;
     return this.#read(file, start, checkRange(start, end, file.length), options?.signal);
+  }
+
+  async read(key: string, options?: ReadOptions & { start?: number; end?: number }): Promise<BlobReader | null> {
+    checkBlobKey(key);
+    this.#assertOpen();
+    const file = await this.#file(key, options?.signal);
+    if (file === null) return null;
+    const start = options?.start ?? 0;
+    const end = checkRange(start, options?.end ?? file.length, file.length);
+    return { size: file.length, start, end, chunks: this.#chunksOf(file, start, end, options?.signal) };
+  }
+
+  /** GridFS chunks as the driver reads them (one 255 KiB chunk document at a time). */
+  async *#chunksOf(file: GridFSFile, start: number, end: number, signal: AbortSignal | undefined): AsyncGenerator<Buffer> {
+    if (end <= start) return;
+    const stream = this.#bucket.openDownloadStream(file._id, { start, end });
+    const onAbort = (): void => { stream.destroy(signal?.reason as Error); };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      for await (const chunk of stream) yield chunk as Buffer;
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 'ENOENT' || /ChunkIsMissing|FileNotFound/.test(String((err as { name?: unknown }).name))) {
+        throw new StoreError('BLOB_GONE', `blob ${file.filename} was deleted while it was read`, { cause: err });
+      }
+      throw err;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      stream.destroy();
+    }
   }
 
   async has(key: string): Promise<boolean> {

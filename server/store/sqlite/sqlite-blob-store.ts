@@ -5,7 +5,8 @@
  * blob visible and there is no temp file to clean up; range reads load only the chunks they need.
  */
 import { checkBlobData, checkBlobKey, checkBlobMeta, checkRange } from '../check-blob.js';
-import type { BlobInfo, BlobStore, ReadOptions } from '../types.js';
+import { StoreError } from '../store-error.js';
+import type { BlobInfo, BlobReader, BlobStore, ReadOptions } from '../types.js';
 import type { SqliteHandle } from './sqlite-handle.js';
 
 /** Chunk size of stored blobs. */
@@ -70,6 +71,32 @@ export class SqliteBlobStore implements BlobStore {
       const file = this.#file(key);
       return file === undefined ? null : this.#read(file, start, checkRange(start, end, file.size));
     })();
+  }
+
+  async read(key: string, options?: ReadOptions & { start?: number; end?: number }): Promise<BlobReader | null> {
+    checkBlobKey(key);
+    options?.signal?.throwIfAborted();
+    this.#h.assertOpen();
+    const file = this.#file(key);
+    if (file === undefined) return null;
+    const start = options?.start ?? 0;
+    const end = checkRange(start, options?.end ?? file.size, file.size);
+    return { size: file.size, start, end, chunks: this.#chunksOf(file, start, end, options?.signal) };
+  }
+
+  /** One chunk row per step, each read on its own: a long download never holds a read transaction. */
+  async *#chunksOf(file: FileRow, start: number, end: number, signal: AbortSignal | undefined): AsyncGenerator<Buffer> {
+    if (end <= start) return;
+    const one = this.#h.prepare(`SELECT data FROM "${this.#chunks}" WHERE key = ? AND n = ?`);
+    for (let n = Math.floor(start / file.chunk); n * file.chunk < end; n++) {
+      signal?.throwIfAborted();
+      this.#h.assertOpen();
+      const row = one.get(file.key, n) as { data: Buffer } | undefined;
+      if (row === undefined) throw new StoreError('BLOB_GONE', `blob ${file.key} was deleted while it was read`);
+      const from = Math.max(0, start - n * file.chunk);
+      const to = Math.min(row.data.length, end - n * file.chunk);
+      yield row.data.subarray(from, to);
+    }
   }
 
   async has(key: string): Promise<boolean> {
