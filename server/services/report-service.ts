@@ -116,7 +116,8 @@ export class ReportService {
   readonly #beforeStore: ReportServiceOptions['beforeStore'];
   readonly #index: CatalogIndexService | undefined;
   readonly #compactFull: boolean;
-  #compactStored = 0;
+  #compactReceived = 0;
+  #compactedOnIngest = 0;
   #compactRefused = 0;
 
   private constructor(
@@ -141,9 +142,12 @@ export class ReportService {
     return svc;
   }
 
-  /** ingested, duplicates; compactStored: reports stored compact; compactRefused: compact reports refused (FULL_REPORT_REQUIRED). */
-  get counters(): { ingested: number; duplicates: number; compactStored: number; compactRefused: number } {
-    return { ingested: this.#ingested, duplicates: this.#duplicates, compactStored: this.#compactStored, compactRefused: this.#compactRefused };
+  /**
+   * ingested, duplicates; compactReceived: compact reports stored as sent; compactedOnIngest: full
+   * reports stored compact; compactRefused: compact reports refused (FULL_REPORT_REQUIRED).
+   */
+  get counters(): { ingested: number; duplicates: number; compactReceived: number; compactedOnIngest: number; compactRefused: number } {
+    return { ingested: this.#ingested, duplicates: this.#duplicates, compactReceived: this.#compactReceived, compactedOnIngest: this.#compactedOnIngest, compactRefused: this.#compactRefused };
   }
 
   /**
@@ -206,7 +210,8 @@ export class ReportService {
     if (duplicate) this.#duplicates++;
     else {
       this.#ingested++;
-      if (index) this.#compactStored++;
+      if (index && report.inSyncSummary !== undefined) this.#compactReceived++;
+      else if (index) this.#compactedOnIngest++;
       this.#note(summary, host);
       for (const fn of this.#listeners) {
         try {
