@@ -24,13 +24,10 @@ async function relay(t: { teardown(fn: () => unknown): void }, port: number): Pr
     const upstream = net.connect(port, '127.0.0.1');
     sockets.add(client).add(upstream);
     client.on('data', (c: Buffer) => chunks.push(c));
+    // pipe() passes each side's end on (a graceful close, as a plain TCP path would).
     client.pipe(upstream).pipe(client);
-    const end = (): void => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.teardown(() => {
@@ -54,18 +51,22 @@ function postedReports(wire: string): Record<string, unknown>[] {
   return out;
 }
 
-const extra = Array.from({ length: 40 }, (_, i) => `  - type: file\n    path: /srv/app/extra/item-${String(i).padStart(2, '0')}.conf\n    content: "item ${i}\\n"\n`).join('');
+const extra = '  - type: directory\n    path: /srv/app/extra\n    mode: "0755"\n' + Array.from({ length: 40 }, (_, i) => `  - type: file\n    path: /srv/app/extra/item-${String(i).padStart(2, '0')}.conf\n    content: "item ${i}\\n"\n`).join('');
 
 t.test('compact reports on the wire; the API, compliance and the console answer as before', { skip: ready ? false : 'the build has no `stead server` command' }, async (t) => {
   const dir = t.testdir({ server: {}, a1: { root: {}, data: {} }, a2: { root: {}, data: {} } });
   const server = new ServerProcess(join(dir, 'server'), await freePort());
+  // Agents run every second here: more reports an hour than the default quota lets through.
+  server.extraArgs.push('--reports-per-hour', '100000');
   await server.start(t);
+  const diagnostics: (() => string)[] = [];
   t.teardown(() => {
-    if (t.counts.fail > 0) t.comment(`server stderr (last 30 lines):\n${server.stderr.slice(-30).join('\n')}`);
+    if (t.counts.fail > 0) t.comment(`server stderr (last 30 lines):\n${server.stderr.slice(-30).join('\n')}\n${diagnostics.map((d) => d()).join('\n')}`);
   });
   t.equal((await server.publish(fleetRepository({ extraResources: extra }))).status, 201);
   const wire = await relay(t, server.port);
   const a1 = new AgentProcess({ host: 'a1', server: `http://127.0.0.1:${wire.port}`, root: join(dir, 'a1/root'), dataDir: join(dir, 'a1/data'), intervalSeconds: 1 }).start(t);
+  diagnostics.push(() => `a1 log:\n${a1.logs.slice(-15).join('\n')}\nwire: ${wire.sent().length} bytes`);
   const a2 = new AgentProcess({ host: 'a2', server: server.url, root: join(dir, 'a2/root'), dataDir: join(dir, 'a2/data'), intervalSeconds: 1, extraArgs: ['--full-reports'] }).start(t);
   for (const h of ['a1', 'a2']) {
     await waitFor(`${h} pending`, async () => (await server.api('GET', `/api/v1/agents/${h}`)).body?.status === 'pending');
