@@ -38,6 +38,7 @@ export interface CatalogIndexOptions {
 }
 
 const touchEveryMs = 3_600_000;
+const maxIdsChars = 8 * 1024 * 1024;
 
 export class CatalogIndexService {
   readonly #cache = new Map<string, Cached>();
@@ -65,16 +66,20 @@ export class CatalogIndexService {
 
   /**
    * Records the resource ids of catalog `catalogId` of `host` (before it is served). Idempotent;
-   * a catalog already recorded costs a map look-up. A catalog whose ids repeat is not recorded
-   * (no compact report can name it).
+   * a catalog already recorded costs a map look-up. A catalog whose ids repeat, or whose id list
+   * passes 8 MiB, is not recorded (no compact report can name it; its reports go in full).
    */
   async record(catalogId: string, host: string, ids: readonly string[]): Promise<void> {
     if (this.#cache.has(catalogId)) return;
     const index = indexCatalog(catalogId, ids);
     if (!index) return;
+    const text = JSON.stringify(ids);
+    // Far past any real catalog (~150,000 resources); a store document holds 16 MiB at most. Not
+    // recorded, its reports are refused compact and stored as sent: serving it must not fail.
+    if (text.length > maxIdsChars) return;
     const now = this.clock.now();
     try {
-      await this.docs.insertOne({ _id: catalogId, host, ids: JSON.stringify(ids), count: ids.length, usedAtMs: now });
+      await this.docs.insertOne({ _id: catalogId, host, ids: text, count: ids.length, usedAtMs: now });
       this.#recorded++;
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
