@@ -21,3 +21,4 @@ export * from './protocol.js';
 export * from './job-protocol.js';
 export * from './schedule-spec.js';
 export * from './inventory-protocol.js';
+export * from './compact-report.js';

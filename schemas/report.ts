@@ -20,7 +20,7 @@ export const resourceStatusSchema = {
   type: 'object',
   description: 'The outcome for one resource in one run.',
   additionalProperties: false,
-  required: ['id', 'type', 'state', 'changes', 'durationMs'],
+  required: ['id', 'type', 'state', 'changes'],
   properties: {
     id: { type: 'string', description: 'The resource id, "type:title".' },
     type: { type: 'string', description: 'Resource type.' },
@@ -39,7 +39,29 @@ export const resourceStatusSchema = {
         message: { type: 'string', description: 'A message a person can act on.' },
       },
     },
-    durationMs: { type: 'number', minimum: 0, description: 'Time spent on this resource.' },
+    durationMs: { type: 'number', minimum: 0, description: 'Time spent on this resource. Agents always send it; absent only for an in-sync resource that a compact report summarised (its time is not recorded: ADR 0021).' },
+  },
+} as const;
+
+/** Run order of a compact report: [first catalog index, length] pairs; the bound keeps a pathological order's cost in check. */
+export const maxOrderItems = 200_000;
+
+export const inSyncSummarySchema = {
+  $id: 'urn:stead:in-sync-summary',
+  type: 'object',
+  description: 'Compact reports only (ADR 0021): the in-sync resources left out of `resources`, summarised against the catalog the run enforced (catalogId). The server checks it against the catalog it served under that id and answers 422 FULL_REPORT_REQUIRED when it cannot; the agent then sends the full report.',
+  additionalProperties: false,
+  required: ['count', 'digest', 'order', 'durationMs'],
+  properties: {
+    count: { type: 'integer', minimum: 0, description: 'In-sync resources left out: every catalog resource not listed in `resources`.' },
+    digest: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'sha256 hex of catalogId, a newline, and the JSON array of the left-out resource ids sorted by UTF-16 code units (schemas/compact-report.ts inSyncDigest).' },
+    order: {
+      type: 'array',
+      maxItems: maxOrderItems,
+      items: { type: 'integer', minimum: 0, description: 'A catalog index (even places) or a run length (odd places).' },
+      description: 'The run order of all the catalog\'s resources, as [first catalog index, length] pairs of consecutive indexes: [0, n] when the run followed the catalog\'s order.',
+    },
+    durationMs: { type: 'number', minimum: 0, description: 'Total time spent on the resources left out.' },
   },
 } as const;
 
@@ -77,7 +99,8 @@ export const runReportSchema = {
       },
     },
     error: { type: 'string', description: 'Why the whole run failed before any resource ran (invalid catalog, cycle).' },
-    resources: { type: 'array', items: resourceStatusSchema, description: 'One status per resource, in the order they ran.' },
+    resources: { type: 'array', items: resourceStatusSchema, description: 'One status per resource, in the order they ran; in a compact report (inSyncSummary present) only those not summarised there.' },
+    inSyncSummary: inSyncSummarySchema,
   },
 } as const;
 
@@ -85,3 +108,4 @@ export type PropertyChange = FromSchema<typeof propertyChangeSchema>;
 export type ResourceStatus = FromSchema<typeof resourceStatusSchema>;
 export type ResourceState = ResourceStatus['state'];
 export type RunReport = FromSchema<typeof runReportSchema>;
+export type InSyncSummary = FromSchema<typeof inSyncSummarySchema>;

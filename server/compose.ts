@@ -37,6 +37,7 @@ import { OperatorAuthService } from './services/operator-auth-service.js';
 import { UserService } from './services/users/user-service.js';
 import { ScopeGuard } from './services/users/scope-guard.js';
 import { ReportService } from './services/report-service.js';
+import { CatalogIndexService } from './services/catalog-index.js';
 import type { JobLauncher } from './services/schedules/job-launcher.js';
 import type { ScheduleRunnerOptions } from './services/schedules/schedule-runner.js';
 import { ScheduleService } from './services/schedules/schedule-service.js';
@@ -224,7 +225,9 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
     const markedStore = blobMarks.marking(store, new Set(['repo', 'content', 'job_blobs']));
     const revisions = await RevisionService.open(markedStore, config.dataDir, compiler, clock, log.child({ component: 'revisions' }), config.liveTtlMs !== undefined ? { liveTtlMs: config.liveTtlMs } : {});
     const drift = await DriftService.open(store, config.drift ?? {});
-    const reports = await ReportService.open(store, clock, { beforeStore: (stored) => drift.record(stored) });
+    // Compact reports (ADR 0021): the resource ids of every catalog served, to check and expand them.
+    const catalogIndex = await CatalogIndexService.open(store, clock);
+    const reports = await ReportService.open(store, clock, { beforeStore: (stored) => drift.record(stored), catalogIndex });
     const gitService = await GitService.open(store, config.dataDir, revisions, clock, log.child({ component: 'git' }), config.gitRootDir !== undefined ? { rootDir: config.gitRootDir } : {});
     // Nonces are claimed in the store as well as in memory, for the freshness window: a request
     // replayed after a restart, or to another server, finds its nonce taken (one insert per
@@ -239,7 +242,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
     } catch (err) {
       log.error('the base scripts could not be seeded', { err: (err as Error).message });
     }
-    const catalogs = await CatalogService.open(markedStore, revisions, hostStates, log.child({ component: 'catalogs' }));
+    const catalogs = await CatalogService.open(markedStore, revisions, hostStates, log.child({ component: 'catalogs' }), catalogIndex);
     catalogs.setBlobMarks({ touch: (b, ids, sig) => blobMarks.touch(b, ids, sig), now: () => clock.now(), refreshMs: BLOB_MARK_REFRESH_MS });
     const enrollment = await EnrollmentService.open(store, clock, { ...(config.identityTtlMs !== undefined ? { identityTtlMs: config.identityTtlMs } : {}), ...(config.pendingKeyTtlMs !== undefined ? { pendingKeyTtlMs: config.pendingKeyTtlMs } : {}) });
     const auditLog = await AuditLog.open(store, clock);

@@ -10,6 +10,7 @@ import type { AgentClient } from '../client/agent-client.js';
 import { ApiError } from '../client/api-error.js';
 import type { ReportSpool } from '../spool/report-spool.js';
 import { shortenReport } from '../spool/shorten-report.js';
+import { compactForDelivery } from './report-compaction.js';
 import { catalogBlobRefs, type BlobCache } from './blob-cache.js';
 import type { CatalogCache } from './catalog-cache.js';
 import type { FactsReporter } from './facts-reporter.js';
@@ -28,7 +29,13 @@ export interface AgentRunDeps {
   readonly log: Logger;
   readonly now?: () => number;
   readonly newRunId?: () => string;
+  /** Send reports in full only (no compact reports, ADR 0021). Default false. */
+  readonly fullReports?: boolean;
 }
+
+/** After a server refused a compact report as malformed (an older server), reports go in full for this long. */
+const compactPauseMs = 3_600_000;
+let compactPausedUntil = 0;
 
 export type CatalogSource = 'fresh' | 'unchanged' | 'cached' | 'none';
 
@@ -53,13 +60,33 @@ export function newRunId(nowMs: number = Date.now()): string {
 }
 
 /** Deliver queued reports; returns [reachable, remaining, identity refusal]. */
-export async function deliverSpool(deps: Pick<AgentRunDeps, 'spool' | 'client' | 'log'>, signal: AbortSignal): Promise<{ ok: boolean; remaining: number; refused?: ApiError }> {
+export async function deliverSpool(deps: Pick<AgentRunDeps, 'spool' | 'client' | 'log'> & Partial<Pick<AgentRunDeps, 'catalogs' | 'fullReports'>>, signal: AbortSignal): Promise<{ ok: boolean; remaining: number; refused?: ApiError }> {
+  // The catalog reports are compacted against (ADR 0021): the one the agent holds, read once per flush.
+  let held: Catalog | undefined | null = null;
   const r = await deps.spool.flush(async (report, s, serialized) => {
     if (report.host !== deps.client.host) {
       // Queued under another --host with this data directory: the server answers 403 for it,
       // which must not read as this identity being refused (and block the queue for good).
       deps.log.error('a queued report is for another host name; set aside in the spool as *.rejected', { reportRunId: report.runId, reportHost: report.host.slice(0, 253) });
       return 'rejected';
+    }
+    if (deps.catalogs && deps.fullReports !== true && Date.now() >= compactPausedUntil) {
+      if (held === null) held = (await deps.catalogs.load(deps.client.host).catch(() => undefined))?.catalog;
+      const compact = compactForDelivery(report, held);
+      if (compact) {
+        try {
+          await deps.client.sendReport(compact, s);
+          return;
+        } catch (err) {
+          if (!(err instanceof ApiError && (err.status === 400 || err.status === 413 || err.status === 422))) throw err;
+          // FULL_REPORT_REQUIRED: the server cannot check it (it never served that catalog, or
+          // its record is gone); 400: a server that predates compact reports; 413: too large
+          // even so (the full path below shortens it). Either way the full report, still in
+          // the spool, goes now.
+          if (err.code !== 'FULL_REPORT_REQUIRED') compactPausedUntil = Date.now() + compactPauseMs;
+          deps.log.warn('the server refused the compact report; sending it in full', { reportRunId: report.runId, err: errorFields(err) });
+        }
+      }
     }
     try {
       await deps.client.sendReport(report, s, serialized);

@@ -69,6 +69,8 @@ Options:
                                scripts are reported would-run, their files would-change)
   --no-jobs                    do not take jobs (scripts, file distribution) from the server;
                                by default the daemon long-polls for them beside its runs
+  --full-reports               send every run report in full (by default the in-sync
+                               resources are summarised against the catalog: ADR 0021)
   --no-inventory               do not report packages, services and virtual resources (the
                                tracking config's collectors); by default the daemon collects
                                what the server tracks every interval it sets, beside its runs
@@ -111,6 +113,7 @@ interface AgentOptions {
   once: boolean;
   giveUpMs: number;
   noop: boolean;
+  fullReports: boolean;
   jobs: boolean;
   inventory: boolean;
   libvirtUri: string;
@@ -169,6 +172,7 @@ async function parseOptions(args: string[], io: CliIo): Promise<AgentOptions | '
         'give-up-after': { type: 'string' },
         noop: { type: 'boolean', default: false },
         'no-jobs': { type: 'boolean', default: false },
+        'full-reports': { type: 'boolean', default: false },
         'no-inventory': { type: 'boolean', default: false },
         'libvirt-uri': { type: 'string' },
         'backup-keep': { type: 'string' },
@@ -236,6 +240,7 @@ async function parseOptions(args: string[], io: CliIo): Promise<AgentOptions | '
     once: v.once === true,
     giveUpMs: giveUp * 1000,
     noop: v.noop === true,
+    fullReports: v['full-reports'] === true,
     jobs: v['no-jobs'] !== true,
     inventory: v['no-inventory'] !== true,
     libvirtUri: libvirtUri(v['libvirt-uri']),
@@ -358,7 +363,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     }
     if (enrolled === 'aborted') return gaveUpPending();
 
-    const deps = { client, spool, catalogs, blobs, reconcile: engine, facts, log };
+    const deps = { client, spool, catalogs, blobs, reconcile: engine, facts, log, fullReports: opts.fullReports };
     const print = (r: AgentRunResult): void => {
       if (opts.json) {
         writeLine(io.stdout, JSON.stringify({ host: opts.host, runId: r.runId, catalogSource: r.catalogSource, serverReachable: r.serverReachable, pendingReports: r.pendingReports, ...(r.report ? { outcome: r.report.outcome, counts: r.report.counts, catalogId: r.report.catalogId, revision: r.report.revision } : {}), ...(r.error ? { error: r.error } : {}) }));

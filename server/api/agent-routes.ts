@@ -138,6 +138,7 @@ export const agentRoutes: readonly RouteSpec[] = [
       400: err('invalid report'),
       403: err('another host, or report.host is not the signer'),
       413: err('the report is larger than the server\'s report limit (--report-max-bytes, default 4 MiB); the agent sends a shortened report instead'),
+      422: err('FULL_REPORT_REQUIRED: a compact report the server cannot check against the catalog it served under its catalogId (unknown catalog, or counts, ids, order or digest do not match); send the full report (ADR 0021)'),
       429: err('this host sent more reports than its rate allows (--reports-per-hour); retry after Retry-After seconds'),
       503: err('SERVER_BUSY: sent without X-Stead-Body-Sha256 while the budget of bodies of unknown senders is full; retry after Retry-After seconds'),
     },

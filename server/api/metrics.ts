@@ -35,6 +35,9 @@ export function createMetrics(services: Services, opts: { defaultMetrics?: boole
   new Gauge({ name: 'stead_catalog_cache_entries', help: 'Hosts with a cached catalog.', registers: [registry], collect() { this.set(services.catalogs.counters.cached); } });
   new Gauge({ name: 'stead_reports_ingested_total', help: 'Reports stored.', registers: [registry], collect() { this.set(services.reports.counters.ingested); } });
   new Gauge({ name: 'stead_reports_duplicate_total', help: 'Re-sent reports acknowledged without storing.', registers: [registry], collect() { this.set(services.reports.counters.duplicates); } });
+  new Gauge({ name: 'stead_reports_compact_received_total', help: 'Compact reports (ADR 0021) checked and stored as sent.', registers: [registry], collect() { this.set(services.reports.counters.compactReceived); } });
+  new Gauge({ name: 'stead_reports_compacted_total', help: 'Full reports stored compact (their catalog was known).', registers: [registry], collect() { this.set(services.reports.counters.compactedOnIngest); } });
+  new Gauge({ name: 'stead_reports_compact_refused_total', help: 'Compact reports refused with FULL_REPORT_REQUIRED (the agent then sent the full report).', registers: [registry], collect() { this.set(services.reports.counters.compactRefused); } });
   new Gauge({ name: 'stead_nonce_cache_entries', help: 'Request nonces remembered for replay protection.', registers: [registry], collect() { this.set(services.nonces.size); } });
   return { registry, requests, duration };
 }

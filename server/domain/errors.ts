@@ -32,7 +32,8 @@ export type ErrorCode =
   | 'SERVER_BUSY'
   | 'UNSUPPORTED_PROTOCOL'
   | 'INTERNAL'
-  | 'ROLLOUT_ACTIVE';
+  | 'ROLLOUT_ACTIVE'
+  | 'FULL_REPORT_REQUIRED';
 
 const statusOf: Record<ErrorCode, number> = {
   BAD_REQUEST: 400,
@@ -64,6 +65,8 @@ const statusOf: Record<ErrorCode, number> = {
   UNSUPPORTED_PROTOCOL: 400,
   INTERNAL: 500,
   ROLLOUT_ACTIVE: 409,
+  // A compact report the server cannot check (ADR 0021): not 409, which agents read as "already stored".
+  FULL_REPORT_REQUIRED: 422,
 };
 
 /** An error with a stable code that knows its HTTP response. */

@@ -13,6 +13,8 @@ import type { Logger } from '../log.js';
 import type { CompileResult, LocatedProblem } from './compiler-port.js';
 import type { HostStateService } from './host-state-service.js';
 import type { LiveRevision, RevisionService } from './revision-service.js';
+import type { CatalogIndexService } from './catalog-index.js';
+import { resourceId } from '../../schemas/resource.js';
 
 /** Which revision a host is pinned to while a revision rollout is active (RolloutService.revisionFor). */
 export interface RevisionPin {
@@ -66,10 +68,12 @@ export class CatalogService {
     private readonly hostStates: HostStateService,
     private readonly blobs: BlobStore,
     private readonly log: Logger,
+    private readonly index: CatalogIndexService | undefined,
   ) {}
 
-  static async open(store: DocumentStore, revisions: RevisionService, hostStates: HostStateService, log: Logger): Promise<CatalogService> {
-    return new CatalogService(revisions, hostStates, await store.blobs('content'), log);
+  /** `index`: where served catalogs' resource ids are recorded for compact reports (ADR 0021). */
+  static async open(store: DocumentStore, revisions: RevisionService, hostStates: HostStateService, log: Logger, index?: CatalogIndexService): Promise<CatalogService> {
+    return new CatalogService(revisions, hostStates, await store.blobs('content'), log, index);
   }
 
   /** hits: polls answered from the cache; compiles (and compileFailures among them: COMPILE_FAILED); cached hosts. */
@@ -191,6 +195,8 @@ export class CatalogService {
         this.#stored.set(id, now ?? 0);
       }
     }
+    // Recorded before it is served: a compact report of this catalog always finds its record.
+    if (this.index) await this.index.record(result.catalog.id, host, result.catalog.resources.map(resourceId));
     const entry: Entry = { catalog: result.catalog, body: Buffer.from(JSON.stringify(result.catalog)), etag: result.catalog.id, blobIds, memoryBlobs, revision, inputs, loadKey };
     if (this.#cache.size > 500_000) this.#cache.clear();
     this.#cache.set(host, entry);

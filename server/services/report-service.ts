@@ -11,11 +11,20 @@
  * once by local ingests, and synced incrementally from reports other servers stored (by
  * receivedAtMs). The raw report is kept as JSON text, inert whatever keys it holds. Raw
  * reports are deleted after the retention; hourly rollups outlive them.
+ *
+ * Compact reports (ADR 0021): with a catalog index, a report is stored compact — the in-sync
+ * rest summarised against the catalog the server served under its catalogId — whether the agent
+ * sent it so (checked first: refused with 422 FULL_REPORT_REQUIRED when it does not hold, and
+ * the agent then sends the full one) or sent it full (an older agent: compacted here when the
+ * catalog is known and the report accounts for exactly its resources). Every read expands it
+ * back from the catalog index, so readers see the full report.
  */
 import type { Collection, DocumentStore } from '../store/types.js';
 import { isDuplicateKey } from '../store/types.js';
 import { deleteOlderThan } from '../store/retention.js';
 import type { RunReport } from '../../schemas/report.js';
+import { checkCompact, compactReport, expandReport } from '../../schemas/compact-report.js';
+import type { CatalogIndexService, HostCatalogIndex } from './catalog-index.js';
 import type { Clock } from '../domain/clock.js';
 import type { LastRunSummary } from '../domain/compliance.js';
 import { ApiError } from '../domain/errors.js';
@@ -33,9 +42,14 @@ type ReportDoc = {
   failed: number;
   catalogId: string;
   revision: string;
-  summary: LastRunSummary;
+  summary: StoredSummary;
   json: string;
+  /** true: `json` is a compact report (expanded from the catalog index when read). */
+  compact?: boolean;
 };
+
+/** The summary as stored: a compact report's resource ids are those of its catalog (not repeated per report). */
+type StoredSummary = Omit<LastRunSummary, 'resources'> & { resources?: readonly string[] };
 
 export interface ReportListItem {
   readonly runId: string;
@@ -69,6 +83,13 @@ export interface ReportServiceOptions {
    * throws, the batch is not stored and its senders retry.
    */
   readonly beforeStore?: (reports: readonly StoredReport[]) => Promise<void>;
+  /**
+   * The catalogs served, by id (ADR 0021). Without it compact reports are refused (422
+   * FULL_REPORT_REQUIRED) and every report is stored as it came.
+   */
+  readonly catalogIndex?: CatalogIndexService;
+  /** Store full reports compact when their catalog is known. Default true (false: the benchmark's "before"). */
+  readonly compactFull?: boolean;
 }
 
 /** A report about to be stored, with the time the server received it. */
@@ -93,6 +114,11 @@ export class ReportService {
   readonly #maxBatch: number;
   readonly #syncEveryMs: number;
   readonly #beforeStore: ReportServiceOptions['beforeStore'];
+  readonly #index: CatalogIndexService | undefined;
+  readonly #compactFull: boolean;
+  #compactReceived = 0;
+  #compactedOnIngest = 0;
+  #compactRefused = 0;
 
   private constructor(
     private readonly reports: Collection<ReportDoc>,
@@ -102,6 +128,8 @@ export class ReportService {
     this.#maxBatch = opts.maxBatch ?? 500;
     this.#syncEveryMs = opts.syncEveryMs ?? 2000;
     this.#beforeStore = opts.beforeStore;
+    this.#index = opts.catalogIndex;
+    this.#compactFull = opts.compactFull ?? true;
   }
 
   static async open(store: DocumentStore, clock: Clock, opts: ReportServiceOptions = {}): Promise<ReportService> {
@@ -114,8 +142,26 @@ export class ReportService {
     return svc;
   }
 
-  get counters(): { ingested: number; duplicates: number } {
-    return { ingested: this.#ingested, duplicates: this.#duplicates };
+  /**
+   * ingested, duplicates; compactReceived: compact reports stored as sent; compactedOnIngest: full
+   * reports stored compact; compactRefused: compact reports refused (FULL_REPORT_REQUIRED).
+   */
+  get counters(): { ingested: number; duplicates: number; compactReceived: number; compactedOnIngest: number; compactRefused: number } {
+    return { ingested: this.#ingested, duplicates: this.#duplicates, compactReceived: this.#compactReceived, compactedOnIngest: this.#compactedOnIngest, compactRefused: this.#compactRefused };
+  }
+
+  /**
+   * The catalog index a compact report is checked against, or why it cannot be: throws
+   * FULL_REPORT_REQUIRED (the agent then sends the full report; nothing is stored meanwhile).
+   */
+  async #checked(host: string, report: RunReport): Promise<HostCatalogIndex> {
+    const index = this.#index ? await this.#index.get(report.catalogId) : undefined;
+    const why = !index ? `the server has no record of catalog ${report.catalogId.slice(0, 16)}` : index.host !== host ? `catalog ${report.catalogId.slice(0, 16)} is not ${host}'s` : checkCompact(report, index);
+    if (why !== undefined || !index) {
+      this.#compactRefused++;
+      throw new ApiError('FULL_REPORT_REQUIRED', `compact report ${report.runId} refused: ${why ?? 'unknown catalog'}; send the full report`);
+    }
+    return index;
   }
 
   /** Stores a report sent by `host` (the authenticated identity); resolves after the commit. */
@@ -123,8 +169,23 @@ export class ReportService {
     if (report.host !== host) throw new ApiError('FORBIDDEN', `report is for host "${report.host.slice(0, 253)}" but was signed by ${host}`);
     const startedAtMs = Date.parse(report.startedAt);
     if (!Number.isFinite(startedAtMs)) throw new ApiError('BAD_REQUEST', 'startedAt is not a valid time');
+    let stored = report;
+    let index: HostCatalogIndex | undefined;
+    if (report.inSyncSummary !== undefined) index = await this.#checked(host, report);
+    else if (this.#index && this.#compactFull && report.counts.inSync > 0 && report.resources.length > 0) {
+      const known = await this.#index.get(report.catalogId);
+      const compact = known && known.host === host ? compactReport(report, known) : undefined;
+      if (compact) {
+        index = known;
+        stored = compact;
+      }
+    }
+    // Drift and listeners see the full report (drift event ids use the run-order position); a
+    // compact one that lists nothing has nothing for them, and is passed as it is (no expansion).
+    const full = index && report.inSyncSummary !== undefined && report.resources.length > 0 ? expandReport(report, index) : report;
     const now = this.clock.now();
-    const summary = summarise(report, startedAtMs, now);
+    const summary = summarise(stored, startedAtMs, now, index?.ids);
+    const { resources: _ids, ...storedSummary } = summary;
     const doc: ReportDoc = {
       _id: `${host}/${report.runId}`,
       host,
@@ -138,20 +199,23 @@ export class ReportService {
       failed: summary.failed,
       catalogId: report.catalogId,
       revision: report.revision,
-      summary,
-      json: JSON.stringify(report),
+      summary: index ? storedSummary : summary,
+      json: JSON.stringify(stored),
+      ...(index ? { compact: true } : {}),
     };
     const duplicate = await new Promise<boolean>((resolve, reject) => {
-      this.#queue.push({ doc, report, resolve, reject });
+      this.#queue.push({ doc, report: full, resolve, reject });
       if (!this.#flushing) setImmediate(() => void this.#flush());
     });
     if (duplicate) this.#duplicates++;
     else {
       this.#ingested++;
+      if (index && report.inSyncSummary !== undefined) this.#compactReceived++;
+      else if (index) this.#compactedOnIngest++;
       this.#note(summary, host);
       for (const fn of this.#listeners) {
         try {
-          fn(host, report);
+          fn(host, full);
         } catch {
           // a listener's failure is its own; the report is stored
         }
@@ -168,6 +232,8 @@ export class ReportService {
   /**
    * Reports of runs of one of `revisions` (as reports name them) received at or after `sinceMs`, oldest first, at most `limit`
    * (over the receivedAt index): for passes that look at a revision's runs after the fact.
+   * The JSON may be a compact report: every resource that changed, would change, failed or was
+   * skipped is listed in it all the same (only plain in-sync ones are summarised).
    */
   async ofRevisionSince(revisions: readonly string[], sinceMs: number, limit = 1000): Promise<{ host: string; runId: string; receivedAtMs: number; json: string }[]> {
     const docs = await this.reports.find({ receivedAtMs: { $gte: sinceMs }, revision: { $in: [...revisions] } }, { sort: { receivedAtMs: 1 }, limit: Math.min(Math.max(1, limit), 5000), projection: { host: 1, runId: 1, receivedAtMs: 1, json: 1 } });
@@ -234,10 +300,18 @@ export class ReportService {
       if (typeof g.value !== 'string') continue;
       const d = await this.reports.findOne({ host: g.value }, { sort: { startedAtMs: -1 }, projection: { summary: 1, receivedAtMs: 1 } });
       if (d) {
-        this.#note(d.summary, g.value);
+        this.#note(await this.#resolved(d.summary), g.value);
         this.#cursor = Math.max(this.#cursor, d.receivedAtMs);
       }
     }
+  }
+
+  /** A stored summary with its resource ids (those of its catalog when the report is compact). */
+  async #resolved(s: StoredSummary): Promise<LastRunSummary> {
+    if (s.resources !== undefined) return s as LastRunSummary;
+    const index = this.#index ? await this.#index.get(s.catalogId) : undefined;
+    // No record (cannot happen while retention keeps it): compliance then knows the non-compliant ids only.
+    return { ...s, resources: index?.ids ?? s.nonCompliant };
   }
 
   /** Picks up reports other servers stored since the last look (throttled). */
@@ -248,7 +322,7 @@ export class ReportService {
     // A few seconds of overlap: other servers' commits may land slightly out of receivedAt order.
     for (;;) {
       const docs = await this.reports.find({ receivedAtMs: { $gte: this.#cursor - 5000 } }, { sort: { receivedAtMs: 1 }, limit: 5000, projection: { host: 1, summary: 1, receivedAtMs: 1 } });
-      for (const d of docs) this.#note(d.summary, d.host);
+      for (const d of docs) this.#note(await this.#resolved(d.summary), d.host);
       const last = docs[docs.length - 1]?.receivedAtMs;
       if (docs.length < 5000 || last === undefined || last - 5000 <= this.#cursor - 5000) {
         if (last !== undefined) this.#cursor = Math.max(this.#cursor, last);
@@ -295,10 +369,19 @@ export class ReportService {
     return json !== undefined ? (JSON.parse(json) as RunReport) : undefined;
   }
 
-  /** The stored report as the JSON text it was received as (served without parsing it). */
+  /**
+   * The full report as JSON text: a full report as stored (served without parsing it), a
+   * compact one expanded from its catalog's index.
+   */
   async getJson(host: string, runId: string): Promise<string | undefined> {
-    const d = await this.reports.findOne({ _id: `${host}/${runId}` }, { projection: { json: 1 } });
-    return d?.json;
+    const d = await this.reports.findOne({ _id: `${host}/${runId}` }, { projection: { json: 1, compact: 1 } });
+    if (!d) return undefined;
+    if (d.compact !== true) return d.json;
+    const report = JSON.parse(d.json) as RunReport;
+    const index = this.#index ? await this.#index.get(report.catalogId) : undefined;
+    // Without its catalog's record (cannot happen while retention keeps it) the compact form is
+    // served: still a valid report, its summary saying what was left out.
+    return index ? JSON.stringify(expandReport(report, index)) : d.json;
   }
 
   async count(host?: string): Promise<number> {
@@ -318,6 +401,8 @@ export class ReportService {
     const protectedIds: string[] = [];
     for (const [host, s] of runs) if (s.receivedAtMs < beforeMs) protectedIds.push(`${host}/${s.runId}`);
     const base = { field: 'receivedAtMs', cutoff: beforeMs, batchSize: 500, ...(signal ? { signal } : {}) } as const;
+    // Catalog records no kept report names any more (the newest of each host keep theirs).
+    if (this.#index) await this.#index.prune(beforeMs, [...runs.values()].map((s) => s.catalogId), signal);
     if (protectedIds.length <= pruneListLimit) {
       return (await deleteOlderThan(this.reports, protectedIds.length === 0 ? base : { ...base, where: { _id: { $nin: protectedIds } } })).deleted;
     }
@@ -334,12 +419,15 @@ export class ReportService {
 /** Largest $nin list prune uses (the store contract allows 10,000 values). */
 const pruneListLimit = 5000;
 
-/** The part of a report compliance needs. */
-export function summarise(report: RunReport, atMs: number, receivedAtMs: number): LastRunSummary {
+/**
+ * The part of a report compliance needs. `catalogIds`: the resource ids of a compact report's
+ * catalog (its summarised resources are in sync, so compliant).
+ */
+export function summarise(report: RunReport, atMs: number, receivedAtMs: number, catalogIds?: readonly string[]): LastRunSummary {
   const nonCompliant: string[] = [];
-  const resources: string[] = [];
+  const listed: string[] = [];
   for (const r of report.resources) {
-    resources.push(r.id);
+    listed.push(r.id);
     const corrective = r.changes.some((c) => c.corrective);
     if (r.state === 'failed' || r.state === 'skipped' || r.state === 'would-change' || corrective) nonCompliant.push(r.id);
   }
@@ -355,6 +443,6 @@ export function summarise(report: RunReport, atMs: number, receivedAtMs: number)
     catalogId: report.catalogId,
     revision: report.revision,
     nonCompliant,
-    resources,
+    resources: catalogIds ?? listed,
   };
 }

@@ -38,7 +38,8 @@ export interface ResourceView {
   readonly error?: { readonly code: string; readonly message: string };
   readonly output?: string;
   readonly refreshed: boolean;
-  readonly durationMs: number;
+  /** Absent for an in-sync resource a compact report summarised (its time was not kept, ADR 0021). */
+  readonly durationMs?: number;
 }
 
 export interface RunView {
@@ -110,7 +111,7 @@ export function resourceView(r: ResourceStatus, diffBudget = maxDiffLines): Reso
     ...(r.error ? { error: { code: r.error.code, message: r.error.message } } : {}),
     ...(r.output !== undefined ? { output: r.output } : {}),
     refreshed: r.refreshed ?? false,
-    durationMs: r.durationMs,
+    ...(r.durationMs !== undefined ? { durationMs: r.durationMs } : {}),
   };
 }
 

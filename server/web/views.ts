@@ -140,7 +140,7 @@ const valueCell = `<span class="v-{{ v.kind }}">{{ v.text }}</span>`;
 const resourceBlock = `<div class="res {{ r.state }}" data-resource="{{ r.id }}">
 <div class="hd"><span class="s {{ r.state }}">{{ r.state }}</span><span class="id mono">{{ r.id }}</span>
 {% if r.corrective %}<span class="drift">drift</span>{% endif %}{% if r.refreshed %}<span class="muted">refreshed</span>{% endif %}
-<span class="muted" style="margin-left:auto">{{ r.durationMs }} ms</span></div>
+<span class="muted" style="margin-left:auto">{% if r.durationMs is defined %}{{ r.durationMs }} ms{% else %}<span title="not recorded: summarised in a compact report">–</span>{% endif %}</span></div>
 {% if r.error or r.changes.length or r.diff.length or r.diffTruncated or r.output %}<div class="bd">
 {% if r.error %}<p class="err"><b>{{ r.error.code }}</b>: {{ r.error.message }}</p>{% endif %}
 {% if r.changes.length %}<div class="scroll"><table class="changes"><thead><tr><th>Property</th><th>Before</th><th>After</th><th></th></tr></thead><tbody>
@@ -169,7 +169,7 @@ ${pager}
 {% for r in run.attention %}${resourceBlock}
 {% endfor %}
 {% if run.inSync.length %}<details class="card"><summary>{{ run.inSync.length }} resource(s) in sync</summary><table><tbody>
-{% for r in run.inSync %}<tr><td class="mono">{{ r.id }}</td><td class="num muted">{{ r.durationMs }} ms</td></tr>{% endfor %}</tbody></table></details>{% endif %}
+{% for r in run.inSync %}<tr><td class="mono">{{ r.id }}</td><td class="num muted">{% if r.durationMs is defined %}{{ r.durationMs }} ms{% else %}<span title="time not recorded: summarised in a compact report">–</span>{% endif %}</td></tr>{% endfor %}</tbody></table></details>{% endif %}
 ${pager}
 {% else %}<p class="card muted">No run report stored for this host.</p>{% endif %}`;
 
