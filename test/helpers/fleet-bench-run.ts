@@ -211,7 +211,9 @@ export async function runFleetBench(o: FleetBenchOptions): Promise<Record<string
       storeGrowthPerDayPer1000AgentsMiB: +((growthPerReport * 1000 * (86_400 / o.intervalS)) / 2 ** 20).toFixed(2),
     };
     if (o.publish && Number.isFinite(live)) {
-      const after = downloads.filter((d) => d.at >= live);
+      // Every download since the publish request was sent (the revision goes live on the server a
+      // little before the request's answer arrives here).
+      const after = downloads;
       const last = after.length > 0 ? Math.max(...after.map((d) => d.at)) : live;
       const got = agents.filter((a) => a.downloads >= 2).length; // warm-up + the burst
       out['publish'] = {
@@ -222,7 +224,7 @@ export async function runFleetBench(o: FleetBenchOptions): Promise<Record<string
         sameCatalogResent: after.filter((d) => !d.newId).length,
         agentsThatDownloaded: got,
         bytesSent: after.reduce((s, d) => s + d.bytes, 0),
-        secondsFromLiveUntilLastDownload: +((last - live) / 1000).toFixed(1),
+        secondsFromLiveUntilLastDownload: +(Math.max(0, last - live) / 1000).toFixed(1),
         note: 'after the last download every poll is a 304 again; an agent polls once per interval, so the burst cannot end before one interval has passed',
       };
     }

@@ -41,13 +41,8 @@ export function fleetRole(i: number): FleetRole {
  */
 export function fleetRepository(n: number, generation = 0): Record<string, string> {
   if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`fleetRepository: n must be a positive integer, got ${n}`);
-  const lines: string[] = ['hosts:'];
-  for (let i = 0; i < n; i++) {
-    lines.push(`  ${fleetHost(i)}: { tags: [${fleetRole(i)}] }`);
-  }
   const files: Record<string, string> = {
     'stead.yaml': `stead: 1\nname: fleet\ndescription: bench:fleet generation ${generation}\n`,
-    'inventory/hosts.yaml': `${lines.join('\n')}\n`,
     'vars/global.yaml': 'ntp_servers: [ntp1.example.net, ntp2.example.net]\nadmin_email: ops@example.net\n',
     'groups/everyone.yaml': 'description: every host\nkind: custom\npriority: 1\nmatch:\n  - tags: web\n  - tags: cache\n  - tags: batch\n  - tags: db\nroles: [base]\n',
     'templates/motd.j2': 'Welcome to {{ inventory_hostname }}\nManaged by Stead; contact {{ admin_email }}.\n',
@@ -67,6 +62,13 @@ export function fleetRepository(n: number, generation = 0): Record<string, strin
       '',
     ].join('\n'),
   };
+  // 1,000 hosts per inventory file: the YAML parser's duplicate-key check is quadratic in a
+  // mapping's size (one file of 100,000 hosts took minutes to parse; docs/operations.md).
+  for (let f = 0; f * 1000 < n; f++) {
+    const lines: string[] = ['hosts:'];
+    for (let i = f * 1000; i < Math.min(n, (f + 1) * 1000); i++) lines.push(`  ${fleetHost(i)}: { tags: [${fleetRole(i)}] }`);
+    files[`inventory/hosts-${String(f).padStart(4, '0')}.yaml`] = `${lines.join('\n')}\n`;
+  }
   const roleVars: Record<FleetRole, string> = {
     web: 'port: 8080\nworkers: 8\nupstream: app.internal:9000',
     cache: 'port: 6379\nworkers: 2\nupstream: none',
