@@ -117,25 +117,27 @@ export async function runFleetBench(o: FleetBenchOptions): Promise<Record<string
     const { agents, transport } = makeAgents(ids, server.url.origin, o.sockets);
     transports.push(transport);
 
-    // 2. warm-up.
-    const warm = new RouteStats();
-    const cpuW = cpuSeconds(pid);
-    const warmMs = await firstPolls(agents, o.warmConcurrency, warm);
-    const missing = agents.filter((a) => a.catalogId === undefined).length;
-    out['warmup'] = { firstPollsPerSecond: Math.round(o.agents / (warmMs / 1000)), serverCpuMsPerFirstPoll: +(((cpuSeconds(pid) - cpuW) * 1000) / o.agents).toFixed(2), withoutCatalog: missing, ...phase(warm, warmMs / 1000) };
-    o.log(`warm-up: ${o.agents} first polls (each compiles) in ${(warmMs / 1000).toFixed(1)} s`);
-    if (missing > 0) throw new Error(`${missing} agents got no catalog in the warm-up: ${JSON.stringify(Object.fromEntries(warm.errors)).slice(0, 500)}`);
+    // 2. report exemplars from the engine (one host per role), then the warm-up: every agent's
+    // first run (unconditional catalog fetch, compiled now; then its report, so the server knows
+    // which revision each host runs, as it does for a fleet that has been running).
     const firstOf = new Map<FleetRole, number>();
     for (let i = 0; i < o.agents && firstOf.size < 4; i++) if (!firstOf.has(fleetRole(i))) firstOf.set(fleetRole(i), i);
     const exemplars = new Map<FleetRole, ReportExemplars>();
     for (const [role, i] of firstOf) {
       const a = agents[i]!;
-      const r = await a.client.fetchCatalog(undefined, AbortSignal.timeout(60_000));
+      const r = await a.client.fetchCatalog(undefined, AbortSignal.timeout(600_000));
       if (r.kind !== 'catalog') throw new Error('no catalog for the exemplar');
       exemplars.set(role, await engineReports(r.catalog, a.client, join(dir, `engine-${role}`)));
     }
     const roleOf = new Map(agents.map((a, i) => [a.id.host, fleetRole(i)]));
     const reportsFor = (host: string): ReportExemplars => exemplars.get(roleOf.get(host)!) ?? exemplars.values().next().value!;
+    const warm = new RouteStats();
+    const cpuW = cpuSeconds(pid);
+    const warmMs = await firstPolls(agents, o.warmConcurrency, warm, reportsFor);
+    const missing = agents.filter((a) => a.catalogId === undefined).length;
+    out['warmup'] = { firstPollsPerSecond: Math.round(o.agents / (warmMs / 1000)), serverCpuMsPerFirstPoll: +(((cpuSeconds(pid) - cpuW) * 1000) / o.agents).toFixed(2), withoutCatalog: missing, ...phase(warm, warmMs / 1000) };
+    o.log(`warm-up: ${o.agents} first runs (each poll compiles) in ${(warmMs / 1000).toFixed(1)} s`);
+    if (missing > 0) throw new Error(`${missing} agents got no catalog in the warm-up: ${JSON.stringify(Object.fromEntries(warm.errors)).slice(0, 500)}`);
     const size = (r: RunReport): number => Buffer.byteLength(JSON.stringify(r));
     const web = exemplars.get('web') ?? exemplars.values().next().value!;
     out['reportBytes'] = { inSync: size(web.inSync), drift: size(web.drift), resources: web.inSync.resources.length };

@@ -168,14 +168,14 @@ export async function openLoop(agents: readonly SimAgent[], intervalMs: number, 
   await Promise.all(inflight);
 }
 
-/** Every agent's first (unconditional) catalog fetch, `concurrency` at a time; resolves ms taken. */
-export async function firstPolls(agents: readonly SimAgent[], concurrency: number, stats: RouteStats): Promise<number> {
+/** Every agent's first run (unconditional catalog fetch, report), `concurrency` at a time; resolves ms taken. */
+export async function firstPolls(agents: readonly SimAgent[], concurrency: number, stats: RouteStats, reportsFor?: (host: string) => ReportExemplars): Promise<number> {
   const t0 = performance.now();
   let next = 0;
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (next < agents.length) {
       const a = agents[next++]!;
-      await cycle(a, performance.now(), { driftShare: 0, statsFor: () => stats });
+      await cycle(a, performance.now(), { driftShare: 0, statsFor: () => stats, ...(reportsFor ? { reportsFor } : {}) });
     }
   }));
   return performance.now() - t0;
