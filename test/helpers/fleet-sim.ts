@@ -51,7 +51,8 @@ export class RouteStats {
   }
 
   error(route: string, err: unknown): void {
-    const key = `${route}: ${(err as Error).message?.slice(0, 120) ?? String(err)}`;
+    // One line per kind of failure, not per host.
+    const key = `${route}: ${((err as Error).message ?? String(err)).replace(/fleet-\d+/g, 'fleet-N').slice(0, 120)}`;
     this.errors.set(key, (this.errors.get(key) ?? 0) + 1);
   }
 
