@@ -21,6 +21,11 @@ export interface AgentClientOptions extends TransportOptions {
   readonly privateKey: KeyObject;
   /** Clock for X-Stead-Time (unix ms). Default Date.now. */
   readonly now?: () => number;
+  /**
+   * The connections to use, shared with other clients (bench:fleet runs many agents over one
+   * pool). Default: a transport of its own, made from the transport options.
+   */
+  readonly transport?: HttpTransport;
 }
 
 /** The enrollment body without `host` (the client adds its own). */
@@ -116,7 +121,7 @@ export class AgentClient {
     this.host = opts.host;
     this.#key = opts.privateKey;
     this.#now = opts.now ?? Date.now;
-    this.#transport = new HttpTransport(opts);
+    this.#transport = opts.transport ?? new HttpTransport(opts);
   }
 
   /** The server's origin, for messages. */

@@ -20,6 +20,8 @@ export interface TransportOptions {
   readonly timeoutMs?: number;
   /** Largest response body accepted. Default 512 MiB. */
   readonly maxBodyBytes?: number;
+  /** Connections kept per server. Default 4 (one agent); a fleet simulator shares one transport. */
+  readonly maxSockets?: number;
 }
 
 export interface RequestOptions {
@@ -50,8 +52,9 @@ export class HttpTransport {
   readonly #maxBody: number;
 
   constructor(opts: TransportOptions = {}) {
-    this.#http = new http.Agent({ keepAlive: true, maxSockets: 4 });
-    this.#https = new https.Agent({ keepAlive: true, maxSockets: 4, ...(opts.ca !== undefined ? { ca: opts.ca } : {}) });
+    const maxSockets = opts.maxSockets ?? 4;
+    this.#http = new http.Agent({ keepAlive: true, maxSockets });
+    this.#https = new https.Agent({ keepAlive: true, maxSockets, ...(opts.ca !== undefined ? { ca: opts.ca } : {}) });
     this.#timeoutMs = opts.timeoutMs ?? 30_000;
     this.#maxBody = opts.maxBodyBytes ?? 512 * 1024 * 1024;
   }

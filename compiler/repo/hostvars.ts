@@ -32,12 +32,31 @@ export function inventoryVar(host: HostEntry): VarMap {
  */
 export function groupsVar(repo: Repository, hostName: string, hostGroups: readonly string[]): VarMap {
   const base = frozenGroupLists(repo);
+  const members = groupMemberSets(repo);
   const extra = new Map<string, readonly string[]>();
   for (const g of hostGroups) {
     const list = base.get(g);
-    if (list && !list.includes(hostName)) extra.set(g, Object.freeze([...list, hostName].sort()));
+    if (list && !members.get(g)?.has(hostName)) extra.set(g, Object.freeze([...list, hostName].sort()));
   }
-  return readOnlyView([...base.keys()], (name) => extra.get(name) ?? base.get(name));
+  return readOnlyView(memoized(repo, 'groupNames', () => Object.freeze([...base.keys()])), (name) => base.has(name), (name) => extra.get(name) ?? base.get(name));
+}
+
+/**
+ * A value computed once per revision (repo.memo). Per-compile work that grows with the fleet
+ * (a list or set of every host) made a compile O(hosts) and a whole-revision check O(hosts²):
+ * at 30,000 hosts most of a publish went into copying host names (measured by bench:fleet).
+ */
+function memoized<T>(repo: Repository, key: string, make: () => T): T {
+  let v = repo.memo.get(key) as T | undefined;
+  if (v === undefined) {
+    v = make();
+    repo.memo.set(key, v);
+  }
+  return v;
+}
+
+function groupMemberSets(repo: Repository): ReadonlyMap<string, ReadonlySet<string>> {
+  return memoized(repo, 'groupMemberSets', () => new Map([...frozenGroupLists(repo)].map(([g, list]) => [g, new Set(list)])));
 }
 
 function frozenGroupLists(repo: Repository): ReadonlyMap<string, readonly string[]> {
@@ -71,12 +90,13 @@ export function otherHostVars(repo: Repository, name: string): VarMap | undefine
 class TemplateView {}
 
 /**
- * A read-only object over `keys`, computing each value on access. Marked as a template runtime
- * object: templates read its own properties (`x[k]`, `x.k`) but it is never deep-copied, which
- * matters for views over the whole fleet (and hostvars refers to itself through this host).
+ * A read-only object over `keys` (shared, frozen; `has` answers membership without a copy),
+ * computing each value on access. Marked as a template runtime object: templates read its own
+ * properties (`x[k]`, `x.k`) but it is never deep-copied, which matters for views over the
+ * whole fleet (and hostvars refers to itself through this host).
  */
-function readOnlyView(keys: readonly string[], lookupKey: (k: string) => unknown): VarMap {
-  const known = new Set(keys);
+function readOnlyView(keys: readonly string[], has: (k: string) => boolean, lookupKey: (k: string) => unknown): VarMap {
+  const known = { has };
   const lookup = (prop: string | symbol): unknown => {
     if (prop === RUNTIME_OBJECT) return true;
     return typeof prop === 'string' && known.has(prop) ? lookupKey(prop) : undefined;
@@ -94,7 +114,7 @@ function readOnlyView(keys: readonly string[], lookupKey: (k: string) => unknown
 
 /** `hostvars`: host → its variables, computed on first access (this host: its own variables). */
 export function hostvarsVar(repo: Repository, selfName: string, selfVars: VarMap): VarMap {
-  return readOnlyView([...repo.hosts.keys()], (name) => (name === selfName ? selfVars : otherHostVars(repo, name)));
+  return readOnlyView(memoized(repo, 'hostNames', () => Object.freeze([...repo.hosts.keys()])), (name) => repo.hosts.has(name), (name) => (name === selfName ? selfVars : otherHostVars(repo, name)));
 }
 
 function deepFreeze<T>(v: T): T {

@@ -56,8 +56,6 @@ export class CatalogService {
   /** Blob id → when this server last put (and so marked) it; older than #refreshMs: put again. */
   readonly #stored = new Map<string, number>();
   #marks: CatalogBlobMarks | undefined;
-  /** Never aborted: a shared compile is bounded by the compile worker's deadline, and ends when the worker is closed. */
-  readonly #shared = new AbortController();
   #hits = 0;
   #compiles = 0;
   #compileFailures = 0;
@@ -146,7 +144,10 @@ export class CatalogService {
     if (!p) {
       // One compile serves every concurrent poll of this host: it must not die with the first
       // caller's request (the worker's own deadline bounds it); each caller waits on its own signal.
-      p = this.#compile(host, live.key, inputs, this.#shared.signal).finally(() => this.#inflight.delete(key));
+      // Its own signal, never aborted: a shared compile is bounded by the compile worker's deadline
+      // and ends when the worker is closed. Not one signal for all compiles: thousands queue at
+      // once after a publish, and listeners on one signal cost O(listeners) per add (bench:fleet).
+      p = this.#compile(host, live.key, inputs, new AbortController().signal).finally(() => this.#inflight.delete(key));
       this.#inflight.set(key, p);
     }
     return untilAborted(p, signal);

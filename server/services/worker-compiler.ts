@@ -173,22 +173,23 @@ export class WorkerCompiler implements CompilerPort {
   #call<T>(msg: Record<string, unknown>, timeoutMs: number, label: string, signal?: AbortSignal): Promise<T> {
     if (this.#closed) return Promise.reject(new ApiError('COMPILE_FAILED', 'the server is stopping'));
     return new Promise<T>((resolve, reject) => {
-      const job: Job = { id: this.#next++, msg, timeoutMs, label, resolve: resolve as (v: unknown) => void, reject };
-      if (signal) {
-        if (signal.aborted) return reject(signal.reason);
-        // A caller that gives up before a worker takes its call leaves the queue.
-        signal.addEventListener(
-          'abort',
-          () => {
-            const at = this.#queue.indexOf(job);
-            if (at >= 0) {
-              this.#queue.splice(at, 1);
-              reject(signal.reason);
-            }
-          },
-          { once: true },
-        );
-      }
+      if (signal?.aborted) return reject(signal.reason);
+      // The listener goes when the call settles: a signal shared by many calls (CatalogService's)
+      // would otherwise keep one listener per call ever made, and each add scans them all.
+      const onAbort = (): void => {
+        const at = this.#queue.indexOf(job);
+        if (at >= 0) {
+          this.#queue.splice(at, 1);
+          reject(signal!.reason);
+        }
+      };
+      const settle = <A>(f: (a: A) => void) => (a: A): void => {
+        signal?.removeEventListener('abort', onAbort);
+        f(a);
+      };
+      const job: Job = { id: this.#next++, msg, timeoutMs, label, resolve: settle(resolve as (v: unknown) => void), reject: settle(reject) };
+      // A caller that gives up before a worker takes its call leaves the queue.
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.#queue.push(job);
       this.#pump();
     });

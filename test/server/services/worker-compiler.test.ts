@@ -7,6 +7,7 @@
  * overruns its deadline is killed, its worker replaced, and the compiles queued behind it run
  * on their own deadlines.
  */
+import { getEventListeners } from 'node:events';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
@@ -148,4 +149,16 @@ t.test('the inventory overlay crosses to each worker once: a worker that lacks i
   t.equal(text(b), 'idc=- business=-\n', 'the store-only host compiles on the new worker');
   const plain = await wc.load(dir, 'r1');
   t.equal(text(await plain.compile('a-1', {}, never)), 'idc=gz business=-\n', 'the same revision without the overlay is another load');
+});
+
+t.test('a compile leaves no listener on its signal once it settled: one signal may serve many compiles', { skip }, async (t) => {
+  const dir = writeRepo(t.testdir(), repoFiles());
+  const wc = new WorkerCompiler({ compileTimeoutMs: 120_000, validateTimeoutMs: 120_000, workerUrl: realWorker });
+  t.teardown(() => wc.close());
+  const rev = await wc.load(dir, 'r1');
+  const shared = new AbortController().signal;
+  const pending = ['good-1', 'good-2', 'good-1'].map((h) => rev.compile(h, fineFacts, shared));
+  t.equal(getEventListeners(shared, 'abort').length, 3, 'each queued or running compile listens');
+  for (const r of await Promise.all(pending)) t.ok(r.catalog);
+  t.equal(getEventListeners(shared, 'abort').length, 0, 'none is left behind');
 });
