@@ -294,7 +294,11 @@ export class FleetPlanService {
    */
   planPublished(revision: string, base: string | undefined): Promise<void> {
     if (base === revision) return Promise.resolve();
-    const p = this.#planPublished(revision, base).catch((err: unknown) => this.log.error('the fleet plan of a published revision failed', { revision, err: (err as Error).message }));
+    const p = this.#planPublished(revision, base).catch((err: unknown) => {
+      // Cut short by a shutdown (stored as failed, with "the server is stopping"): not an error of the server's.
+      if (this.#stop.signal.aborted) this.log.info('the fleet plan of a published revision was cut short by the shutdown', { revision, err: (err as Error).message });
+      else this.log.error('the fleet plan of a published revision failed', { revision, err: (err as Error).message });
+    });
     this.#background.add(p);
     void p.finally(() => this.#background.delete(p));
     return p;
