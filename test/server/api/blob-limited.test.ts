@@ -23,6 +23,8 @@ const id = createHash('sha256').update(data).digest('hex');
 
 async function serve(t: Tap, limiter: TransferLimiter): Promise<string> {
   const app = new Koa<AppState>();
+  // As the real app (server/app.ts): a client that leaves mid-download is not a server error to print.
+  app.silent = true;
   app.use(errorMiddleware());
   const router = new Router<AppState>();
   router.get('/blobs/:id', async (ctx) => {
