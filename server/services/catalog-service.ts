@@ -111,7 +111,14 @@ export class CatalogService {
     for (const id of due) if (!revived.has(id)) this.#stored.set(id, now);
     if (revived.size > 0) {
       for (const id of revived) this.#stored.delete(id);
-      for (const [host, e] of this.#cache) if ([...revived].some((id) => e.blobIds.has(id))) this.#cache.delete(host);
+      for (const [host, e] of this.#cache) {
+        for (const id of revived) {
+          if (e.blobIds.has(id)) {
+            this.#cache.delete(host);
+            break;
+          }
+        }
+      }
     }
     return due.size;
   }

@@ -174,8 +174,8 @@ export class WorkerCompiler implements CompilerPort {
     if (this.#closed) return Promise.reject(new ApiError('COMPILE_FAILED', 'the server is stopping'));
     return new Promise<T>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
-      // The listener goes when the call settles: a signal shared by many calls (CatalogService's)
-      // would otherwise keep one listener per call ever made, and each add scans them all.
+      // The listener goes when the call settles: a signal shared by many calls would otherwise
+      // keep one listener per call ever made, and each add scans them all.
       const onAbort = (): void => {
         const at = this.#queue.indexOf(job);
         if (at >= 0) {
