@@ -98,8 +98,11 @@ export interface ServerConfig {
    * deleted. Default 7 days. At least a day in practice (`--blob-retention-days` ≥ 1).
    */
   readonly blobRetentionMs?: number;
-  /** Cache TTLs (identity, live pointer); tests set 0 to see every change at once. */
-  readonly identityTtlMs?: number;
+  /**
+   * Cache TTLs (identity, live pointer); tests set 0 to see every change at once. Identity
+   * undefined: 5 s on a shared store, 10 min on one only this server writes.
+   */
+  readonly identityTtlMs?: number | undefined;
   readonly liveTtlMs?: number;
   readonly defaultMetrics?: boolean;
   /**
@@ -192,6 +195,9 @@ export async function ensureAdminTokenFile(dataDir: string): Promise<{ path: str
   return { path, created: true, token };
 }
 
+/** Identity cache lifetime on a store no other server writes: a backstop, as every change drops its entry. */
+const exclusiveIdentityTtlMs = 10 * 60_000;
+
 /**
  * Builds the server from its configuration. Throws StoreError BAD_CONFIG for a configuration
  * the store refuses (several servers or cluster mode without MongoDB, a data directory another
@@ -215,6 +221,9 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
     },
   });
   if (store instanceof MongoStore && store.warning !== undefined) log.child({ component: 'store' }).warn(store.warning);
+  // Other servers may write a MongoDB store (the embedded one is locked to this process): caches
+  // of records they change live briefly, and the last-run index looks for their reports.
+  const shared = store instanceof MongoStore;
   try {
     const hostStates = await HostStateService.open(store, clock);
     // Compiles run in a worker thread (started on first use): never on the event loop.
@@ -227,7 +236,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
     const drift = await DriftService.open(store, config.drift ?? {});
     // Compact reports (ADR 0021): the resource ids of every catalog served, to check and expand them.
     const catalogIndex = await CatalogIndexService.open(store, clock);
-    const reports = await ReportService.open(store, clock, { beforeStore: (stored) => drift.record(stored), catalogIndex });
+    const reports = await ReportService.open(store, clock, { beforeStore: (stored) => drift.record(stored), catalogIndex, syncEveryMs: shared ? 2000 : Infinity });
     const gitService = await GitService.open(store, config.dataDir, revisions, clock, log.child({ component: 'git' }), config.gitRootDir !== undefined ? { rootDir: config.gitRootDir } : {});
     // Nonces are claimed in the store as well as in memory, for the freshness window: a request
     // replayed after a restart, or to another server, finds its nonce taken (one insert per
@@ -244,7 +253,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
     }
     const catalogs = await CatalogService.open(markedStore, revisions, hostStates, log.child({ component: 'catalogs' }), catalogIndex);
     catalogs.setBlobMarks({ touch: (b, ids, sig) => blobMarks.touch(b, ids, sig), now: () => clock.now(), refreshMs: BLOB_MARK_REFRESH_MS });
-    const enrollment = await EnrollmentService.open(store, clock, { ...(config.identityTtlMs !== undefined ? { identityTtlMs: config.identityTtlMs } : {}), ...(config.pendingKeyTtlMs !== undefined ? { pendingKeyTtlMs: config.pendingKeyTtlMs } : {}) });
+    const enrollment = await EnrollmentService.open(store, clock, { identityTtlMs: config.identityTtlMs ?? (shared ? 5000 : exclusiveIdentityTtlMs), ...(config.pendingKeyTtlMs !== undefined ? { pendingKeyTtlMs: config.pendingKeyTtlMs } : {}) });
     const auditLog = await AuditLog.open(store, clock);
     const jobCollections = await openJobCollections(markedStore);
     const jobChannel = new JobChannel(jobCollections, clock, config.jobs?.pollRecheckMs !== undefined ? { recheckMs: config.jobs.pollRecheckMs } : {});

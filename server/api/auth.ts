@@ -22,7 +22,7 @@ import type { Clock } from '../domain/clock.js';
 import { ApiError } from '../domain/errors.js';
 import { isValidHostName } from '../domain/host-name.js';
 import type { NonceCache } from '../domain/nonce-cache.js';
-import { bodyHashHeader, emptySha256, nonceSyntax, sha256Hex, sha256Syntax, signatureSyntax, signedStringForHash, timeSyntax, verifySignature } from '../domain/signature.js';
+import { bodyHashHeader, emptySha256, nonceSyntax, sha256Hex, sha256Syntax, signatureSyntax, signedStringForHash, timeSyntax, verifySignatureOffLoop } from '../domain/signature.js';
 import type { EnrollmentService } from '../services/enrollment-service.js';
 import type { OperatorAuthService } from '../services/operator-auth-service.js';
 import type { AgentPrincipal, AppContext, OperatorPrincipal } from './app-state.js';
@@ -73,7 +73,12 @@ export async function authenticateAgent(ctx: AppContext, deps: AuthDeps, allowPe
   const canonical = signedStringForHash(ctx.method, ctx.req.url ?? ctx.url, host, time, nonce, bodySha256);
   let signer: (typeof identity.keys)[number] | undefined;
   for (const status of ['approved', 'pending'] as const) {
-    signer = identity.keys.find((k) => k.status === status && verifySignature(k.key, canonical, signature));
+    for (const k of identity.keys) {
+      if (k.status === status && (await verifySignatureOffLoop(k.key, canonical, signature))) {
+        signer = k;
+        break;
+      }
+    }
     if (signer) break;
   }
   if (!signer) throw new ApiError('BAD_SIGNATURE', 'signature does not verify with any enrolled key of this host');

@@ -86,7 +86,12 @@ export interface EnrollInput {
 }
 
 export interface EnrollmentOptions {
-  /** How long an identity stays cached before the store is asked again (several servers). Default 5 s. */
+  /**
+   * How long an identity stays cached before the store is asked again. Default 5 s: other
+   * servers of a shared store change records this one does not see. A server with the store to
+   * itself is given much longer (compose.ts): every change goes through this service, which
+   * drops the host's entry at once.
+   */
   readonly identityTtlMs?: number;
   /** Pending keys a host may hold at once; more enrollments without a bootstrap token are refused. Default 16. */
   readonly maxPendingKeys?: number;
@@ -100,7 +105,7 @@ const rejectedKept = 16;
 export const defaultPendingKeyTtlMs = 24 * 3600_000;
 
 export class EnrollmentService {
-  readonly #cache = new Map<string, { id: HostIdentity | undefined; at: number }>();
+  readonly #cache = new Map<string, { id: HostIdentity | undefined; until: number }>();
   /** Parsed keys by PEM: a cache refresh re-reads the record but never re-parses a known key. */
   readonly #keyMemo = new Map<string, KeyObject>();
   readonly #ttl: number;
@@ -374,13 +379,16 @@ export class EnrollmentService {
   async identity(host: string): Promise<HostIdentity | undefined> {
     const now = this.clock.now();
     const hit = this.#cache.get(host);
-    if (hit && now - hit.at < this.#ttl) return hit.id;
+    if (hit && now < hit.until) return hit.id;
     const doc = await this.agents.findOne({ _id: host });
     let id: HostIdentity | undefined;
+    // A pending key leaves the identity when it expires: the entry lives no longer than that.
+    let until = now + this.#ttl;
     if (doc) {
       const keys: { fingerprint: string; key: KeyObject; status: 'approved' | 'pending' }[] = [];
       for (const k of this.#live(doc.keys, now)) {
         if (k.status !== 'approved' && k.status !== 'pending') continue;
+        if (k.status === 'pending') until = Math.min(until, k.createdAt + this.#pendingTtl);
         let parsed = this.#keyMemo.get(k.pem);
         if (!parsed) {
           parsed = parseAgentPublicKey(k.pem).key;
@@ -392,7 +400,7 @@ export class EnrollmentService {
       id = { host, status: doc.status, keys };
     }
     if (this.#cache.size > 200_000) this.#cache.clear();
-    this.#cache.set(host, { id, at: now });
+    this.#cache.set(host, { id, until });
     return id;
   }
 

@@ -75,7 +75,10 @@ interface Pending {
 export interface ReportServiceOptions {
   /** Largest group commit. Default 500. */
   readonly maxBatch?: number;
-  /** How often the last-run index looks for reports stored by other servers. Default 2 s. */
+  /**
+   * How often the last-run index looks for reports stored by other servers. Default 2 s.
+   * Infinity: never (a server with the store to itself sees every report it stores).
+   */
   readonly syncEveryMs?: number;
   /**
    * Called with the reports of a group commit that are new, before they are stored (drift

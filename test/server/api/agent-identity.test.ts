@@ -139,6 +139,28 @@ t.test('revocation', async (t) => {
   t.equal((await a.request('GET', '/api/v1/agents/status')).status, 200);
 });
 
+t.test('a server with the store to itself caches identities long, yet sees every change at once', async (t) => {
+  // identityTtlMs left to compose: 10 minutes on the embedded store (only this server writes it).
+  const fx = await startServer(t, { identityTtlMs: undefined, pendingKeyTtlMs: 60_000 });
+  const a = await fx.approvedAgent('web-1');
+  t.equal((await a.request('GET', '/api/v1/agents/status')).status, 200, 'identity now cached');
+  t.equal((await fx.json('POST', '/api/v1/agents/web-1/revoke')).status, 200);
+  const refused = await a.request('PUT', '/api/v1/hosts/web-1/facts', { a: 1 });
+  t.equal(refused.status, 403, 'the revocation counts on the very next request');
+  t.equal(refused.json().error.code, 'HOST_REVOKED');
+  const fp = (await fx.json('GET', '/api/v1/agents/web-1')).json().keys[0].fingerprint;
+  t.equal((await fx.json('POST', '/api/v1/agents/web-1/approve', { fingerprint: fp })).status, 200);
+  t.equal((await a.request('PUT', '/api/v1/hosts/web-1/facts', { a: 1 })).status, 200, 'and so does the approval');
+  // A pending key is cached no longer than it lives.
+  const p = fx.agent('web-2');
+  t.equal((await p.enroll()).status, 202);
+  t.equal((await p.request('GET', '/api/v1/agents/status')).status, 200, 'pending key cached');
+  fx.clock.advance(61_000);
+  const expired = await p.request('GET', '/api/v1/agents/status');
+  t.equal(expired.status, 401, 'the expired pending key is refused although the cache entry is young');
+  t.equal(expired.json().error.code, 'BAD_SIGNATURE');
+});
+
 t.test('bootstrap tokens: single use, expiring, bound, never replace an approved key (A5)', async (t) => {
   const fx = await startServer(t);
   const tok = (await fx.json('POST', '/api/v1/bootstrap-tokens', { ttlSeconds: 600 })).json().token as string;
