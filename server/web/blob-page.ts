@@ -105,7 +105,7 @@ export function blobPageModel(stats: BlobStatsView): { rows: BlobRow[]; total: {
 }
 
 const blobStyle = `
-.split{flex:1 1 auto;min-width:0;max-width:22rem}
+.split{flex:1 1 auto;min-width:0;max-width:22rem}.nowrap{white-space:nowrap}
 .pbar.bytes i.ref{background:var(--in-sync)}.pbar.bytes i.unref{background:var(--drifted)}
 .legend i.ref{background:var(--in-sync)}.legend i.unref{background:var(--drifted)}
 `;
@@ -115,7 +115,7 @@ export const blobsView = view(
     `<h1>Blob storage</h1>
 <p class="muted">File bytes the server keeps as content-addressed blobs, per pruned bucket. The same figures: <code>GET /api/v1/blobs</code>, <code>stead blobs</code>.</p>
 <div class="card"><dl class="meta">
-<dt>Retention</dt><dd id="retention">{% if neverPruned %}<b>never pruned</b> (<code>--blob-retention-days 0</code>): unreferenced blobs are kept{% else %}<b>{{ retention }}</b>: an unreferenced blob is deleted once it was last needed longer ago than that (<code>--blob-retention-days</code>){% endif %}</dd>
+<dt>Retention</dt><dd id="retention">{% if neverPruned %}<b>never pruned</b> (<code class="nowrap">--blob-retention-days 0</code>): unreferenced blobs are kept{% else %}<b>{{ retention }}</b>: an unreferenced blob is deleted once it was last needed longer ago than that (<code class="nowrap">--blob-retention-days</code>){% endif %}</dd>
 <dt>Total</dt><dd id="total">{{ total.blobs }} blob(s), {{ total.bytesText }}; {{ total.unreferenced }} unreferenced ({{ total.unreferencedBytesText }})</dd>
 </dl></div>
 <p class="legend"><span><i class="ref"></i>referenced bytes</span><span><i class="unref"></i>unreferenced bytes</span></p>
@@ -126,7 +126,7 @@ export const blobsView = view(
 <td data-label="Bytes" class="num" data-n="bytes" title="{{ b.bytes }} bytes">{{ b.bytesText }}</td>
 <td data-label="Referenced" class="num" data-n="referenced">{{ b.referenced }}</td>
 <td data-label="Unreferenced" class="num" data-n="unreferenced"><span>{{ b.unreferenced }}{% if b.keptByMarks and b.unreferenced %}<br><span class="muted">kept while served</span>{% endif %}</span></td>
-<td data-label="Split"><div class="split">{% if b.bytes %}<div class="pbar bytes" role="img" aria-label="{{ b.referencedBytesText }} referenced, {{ b.unreferencedBytesText }} unreferenced"><i class="ref" style="width:{{ b.referencedPct }}%"></i><i class="unref" style="width:{{ b.unreferencedPct }}%"></i></div>
+<td data-label="Bytes split"><div class="split">{% if b.bytes %}<div class="pbar bytes" role="img" aria-label="{{ b.referencedBytesText }} referenced, {{ b.unreferencedBytesText }} unreferenced"><i class="ref" style="width:{{ b.referencedPct }}%"></i><i class="unref" style="width:{{ b.unreferencedPct }}%"></i></div>
 <div class="plabel">{{ b.referencedBytesText }} · {{ b.unreferencedBytesText }}</div>{% else %}<span class="muted">empty</span>{% endif %}</div></td>
 <td data-label="Retention">{{ b.retention }}</td></tr>
 {% else %}<tr><td colspan="7" class="empty muted">This server prunes no blob bucket.</td></tr>{% endfor %}</tbody></table></div>
