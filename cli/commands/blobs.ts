@@ -14,7 +14,7 @@ import { withSession } from '../operator/session.js';
 export const usage = `Usage: stead blobs [--json]
 
 The server's blob buckets (revision files, catalog file contents, job files): blobs and bytes
-each holds, how many a stored document references, and the retention in force
+each holds, how many (and how many bytes) a stored document references, and the retention in force
 (stead server --blob-retention-days). Unreferenced blobs are deleted that many days after they
 were last needed; see docs/operations.md.
 
@@ -47,7 +47,8 @@ export async function run(args: string[], io: CliIo): Promise<number> {
 
 export function blobsText(b: BlobStatsView): string[] {
   return [
-    ...table(['BUCKET', 'BLOBS', 'BYTES', 'REFERENCED'], b.buckets.map((x) => [x.bucket, x.blobs, x.bytes, x.referenced])),
+    // An older server sends no referencedBytes: '-' rather than "undefined".
+    ...table(['BUCKET', 'BLOBS', 'BYTES', 'REFERENCED', 'REFERENCED BYTES'], b.buckets.map((x) => [x.bucket, x.blobs, x.bytes, x.referenced, (x as Partial<typeof x>).referencedBytes ?? '-'])),
     '',
     b.retentionDays === null ? 'Retention: off (unreferenced blobs are kept)' : `Retention: unreferenced blobs are deleted ${b.retentionDays} day(s) after they were last needed`,
   ];

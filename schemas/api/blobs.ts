@@ -15,13 +15,14 @@ export const blobStatsSchema = {
       items: {
         type: 'object',
         additionalProperties: false,
-        required: ['bucket', 'blobs', 'bytes', 'referenced'],
+        required: ['bucket', 'blobs', 'bytes', 'referenced', 'referencedBytes'],
         description: 'A bucket.',
         properties: {
           bucket: { type: 'string', description: 'repo (revision files), content (catalog file contents), job_blobs (files of job steps).' },
           blobs: { type: 'integer', minimum: 0, description: 'Blobs stored.' },
           bytes: { type: 'integer', minimum: 0, description: 'Their total size.' },
           referenced: { type: 'integer', minimum: 0, description: 'Blobs a stored document references (content: always 0; its blobs are kept by the catalogs servers serve, through marks).' },
+          referencedBytes: { type: 'integer', minimum: 0, description: 'Total size of the referenced blobs; bytes minus this is what no document references.' },
         },
       },
     },

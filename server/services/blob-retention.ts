@@ -59,6 +59,8 @@ export interface BlobStats {
   readonly blobs: number;
   readonly bytes: number;
   readonly referenced: number;
+  /** Bytes of the referenced blobs (the rest of `bytes` is unreferenced). */
+  readonly referencedBytes: number;
 }
 
 export class BlobRetention {
@@ -74,7 +76,7 @@ export class BlobRetention {
     this.graceMs = opts.graceMs;
   }
 
-  /** Count and bytes per bucket, and how many blobs documents reference. */
+  /** Count and bytes per bucket, and how many blobs (and bytes) documents reference. */
   async stats(signal: AbortSignal): Promise<BlobStats[]> {
     const out: BlobStats[] = [];
     for (const b of this.buckets) {
@@ -82,12 +84,17 @@ export class BlobRetention {
       const roots = b.roots ? await b.roots(signal) : new Set<string>();
       let bytes = 0;
       let referenced = 0;
+      let referencedBytes = 0;
       for (const k of keys) {
         signal.throwIfAborted();
-        bytes += (await b.blobs.stat(k))?.size ?? 0;
-        if (roots.has(k)) referenced++;
+        const size = (await b.blobs.stat(k))?.size ?? 0;
+        bytes += size;
+        if (roots.has(k)) {
+          referenced++;
+          referencedBytes += size;
+        }
       }
-      out.push({ bucket: b.name, blobs: keys.length, bytes, referenced });
+      out.push({ bucket: b.name, blobs: keys.length, bytes, referenced, referencedBytes });
     }
     return out;
   }

@@ -11,6 +11,7 @@
  *   /jobs…, /plans…                job and plan pages (server/web/jobs/)
  *   /inventory…, /software…, /services   inventory, packages and services (server/web/inventory/, software/)
  *   GET  /schedules, POST /schedules/create|delete|enable|disable   schedules (schedule-pages.ts)
+ *   GET  /audit, /blobs            the audit log (audit-page.ts), blob storage per bucket (blob-page.ts; linked from the footer)
  *   GET/POST /login, POST /logout
  * Login with an operator token sets an HttpOnly, SameSite=Strict session cookie (Secure under
  * TLS). Every form post must come from the same origin (Origin/Referer check); failed logins are
@@ -32,6 +33,7 @@ import { readRawBody, requireMediaType } from '../api/body.js';
 import { requestSignal } from '../api/request-signal.js';
 import { schedulePages } from './schedule-pages.js';
 import { auditPages } from './audit-page.js';
+import { mountBlobPage } from './blob-page.js';
 import { factRows, runView } from './run-model.js';
 import { enrollmentView, errorView, hostView, loginView } from './views.js';
 import { chartAssets, hostDrift, mountDashboardPages } from './dashboard/dashboard-pages.js';
@@ -159,6 +161,7 @@ export function consoleRouter(services: Services, opts: { secureCookies: boolean
   mountInventoryPages(router, kit, ports);
   mountSoftwarePages(router, kit, ports);
   mountManifestPages(router, kit);
+  mountBlobPage(router, kit);
 
   mountDashboardPages(router, kit);
 

@@ -113,7 +113,7 @@ export const layout = (body: string, extraStyle = ''): string => `<!doctype html
 </nav><div class="who"><a href="/account" style="color:inherit">{{ operator }} ({{ role }})</a>
 <form class="inline" method="post" action="/logout"><button type="submit">Log out</button></form></div></header>{% endif %}
 <main>${body}
-{% if operator %}<footer>{% if refreshable %}{% if refresh %}Refreshes every {{ refresh }} s · <a href="?{{ pauseQuery }}">pause</a>{% else %}Auto-refresh paused · <a href="?{{ resumeQuery }}">resume</a>{% endif %} · {% endif %}{{ now }}</footer>{% endif %}
+{% if operator %}<footer>{% if refreshable %}{% if refresh %}Refreshes every {{ refresh }} s · <a href="?{{ pauseQuery }}">pause</a>{% else %}Auto-refresh paused · <a href="?{{ resumeQuery }}">resume</a>{% endif %} · {% endif %}{{ now }} · <a href="/blobs"{% if nav == "blobs" %} aria-current="page"{% endif %}>Blob storage</a></footer>{% endif %}
 </main></body></html>`;
 
 export const loginView = view(

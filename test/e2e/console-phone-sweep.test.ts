@@ -8,6 +8,7 @@
  * every button named, and no page may log a script error. Pages added later are found by the
  * same walk, so a new page that breaks the phone layout fails here.
  */
+import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
@@ -45,6 +46,10 @@ t.test('every console page fits a 390 px phone', { skip: chromiumMissing }, asyn
   await ok('schedule', fx.json('POST', '/api/v1/schedules', { name: 'nightly-df', spec: { text: 'every day at 03:30', tz: 'UTC' }, job: { targets: 'host:vm-1', steps } }));
   await ok('script', fx.json('POST', '/api/v1/scripts', { name: 'disk-report', lang: 'shell', source: 'df -h\n', description: 'disk usage' }));
   await ok('plan', fx.json('POST', '/api/v1/plans', { name: 'Disk check', targets: 'host:vm-1', steps }));
+  // Blobs no document references (an upload that failed validation, a finished job's file), so /blobs has both parts of its bars.
+  for (const [bucket, bytes] of [['repo', Buffer.alloc(48 * 1024, 'r')], ['job_blobs', Buffer.alloc(3 * 1024 * 1024, 'j')]] as const) {
+    await (await fx.server.store.blobs(bucket)).put(createHash('sha256').update(bytes).digest('hex'), bytes);
+  }
 
   const { page, errors } = await openBrowser(t, { width: 390, height: 844 });
   await consoleLogin(page, fx.base, fx.adminToken);
@@ -85,8 +90,9 @@ t.test('every console page fits a 390 px phone', { skip: chromiumMissing }, asyn
   t.comment(`visited ${visited.length} pages:\n${visited.join('\n')}`);
   t.ok(visited.length >= 25, `the walk reached the console's pages (${visited.length})`);
   t.same(errors, [], 'no script or console error on any page');
+  t.ok(seen.has('/blobs'), 'the walk reached /blobs (the footer links it)');
 
-  // Screenshots of the pages issue 12 added, phone and desktop (kept with STEAD_SCREENSHOT_DIR).
+  // Screenshots of the pages issue 12 added and of /blobs, phone and desktop (kept with STEAD_SCREENSHOT_DIR).
   const shots = t.testdir();
   const keep = process.env['STEAD_SCREENSHOT_DIR'];
   const shoot = async (p: Page, name: string): Promise<void> => {
@@ -100,14 +106,14 @@ t.test('every console page fits a 390 px phone', { skip: chromiumMissing }, asyn
   await page.goto(`${fx.base}/`);
   await page.click('header button.menu');
   await shoot(page, 'nav-menu-390');
-  for (const [path, name] of [['/audit', 'audit'], ['/users', 'users'], ['/login', 'login']] as const) {
+  for (const [path, name] of [['/audit', 'audit'], ['/users', 'users'], ['/blobs', 'blobs'], ['/login', 'login']] as const) {
     if (path === '/login') await page.context().clearCookies();
     await page.goto(`${fx.base}${path}`);
     await shoot(page, `${name}-390`);
   }
   const desk = await openBrowser(t);
   await consoleLogin(desk.page, fx.base, fx.adminToken);
-  for (const [path, name] of [['/audit', 'audit'], ['/users', 'users']] as const) {
+  for (const [path, name] of [['/audit', 'audit'], ['/users', 'users'], ['/blobs', 'blobs']] as const) {
     await desk.page.goto(`${fx.base}${path}`);
     await shoot(desk.page, name);
   }

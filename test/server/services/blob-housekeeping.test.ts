@@ -46,7 +46,10 @@ t.test('served catalog blobs and revision files stay; orphans go after the grace
 
   const stats = await fx.json('GET', '/api/v1/blobs');
   t.equal(stats.status, 200);
-  const body = stats.json() as { retentionDays: number; buckets: { bucket: string; blobs: number; referenced: number }[] };
+  const body = stats.json() as { retentionDays: number; buckets: { bucket: string; blobs: number; referenced: number; bytes: number; referencedBytes: number }[] };
   t.equal(body.retentionDays, 2);
   t.same(body.buckets.map((b) => [b.bucket, b.blobs, b.referenced]), [['repo', repoKeys.length, repoKeys.length], ['content', contentKeys.length, 0], ['job_blobs', 0, 0]]);
+  const repoBytes = (await Promise.all(repoKeys.map(async (k) => (await (await fx.server.store.blobs('repo')).stat(k))!.size))).reduce((a, b) => a + b, 0);
+  t.same([body.buckets[0]!.bytes, body.buckets[0]!.referencedBytes], [repoBytes, repoBytes], 'every repo byte is referenced');
+  t.equal(body.buckets.find((b) => b.bucket === 'content')?.referencedBytes, 0, 'content: none by documents');
 });

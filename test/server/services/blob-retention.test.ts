@@ -39,6 +39,7 @@ t.test('unreferenced blobs go after the grace period; referenced ones stay', asy
   await f.blobs.put(hex(loose), loose);
   f.roots.add(hex(kept));
   t.ok(await f.marks.marks.findOne({ _id: `repo:${hex(loose)}` }), 'a put marks the blob');
+  t.same(await f.retention.stats(signal), [{ bucket: 'repo', blobs: 2, bytes: kept.length + loose.length, referenced: 1, referencedBytes: kept.length }], 'stats: the referenced bytes are the kept blob\'s');
   let r = (await f.retention.sweep(signal))[0]!;
   t.same([r.blobs, r.referenced, r.inGrace, r.deleted], [2, 1, 1, 0], 'within the grace period nothing goes');
   f.advance(2 * DAY + 1);
@@ -49,7 +50,7 @@ t.test('unreferenced blobs go after the grace period; referenced ones stay', asy
   t.equal(await f.marks.marks.count({ _id: `repo:${hex(loose)}` }), 0, 'and its mark');
   t.match(f.lines.join(''), /pruned unreferenced blobs/);
   const stats = await f.retention.stats(signal);
-  t.same(stats, [{ bucket: 'repo', blobs: 1, bytes: kept.length, referenced: 1 }]);
+  t.same(stats, [{ bucket: 'repo', blobs: 1, bytes: kept.length, referenced: 1, referencedBytes: kept.length }]);
 });
 
 t.test('a put within the grace period renews it; a blob stored before marks is adopted, not deleted', async (t) => {
