@@ -153,8 +153,10 @@ export async function runFleetBench(o: FleetBenchOptions): Promise<Record<string
     const downloads: { at: number; bytes: number; newId: boolean }[] = [];
     const bytes0 = await storeBytes();
     const cpu0 = cpuSeconds(pid);
+    const loop0 = cpuSeconds(pid, true);
     const gen0 = process.cpuUsage();
     let steadyCpu = Number.NaN;
+    let steadyLoop = Number.NaN;
     let steadyGen = Number.NaN;
     let steadyBytes = Number.NaN;
     let rssPeakSteady = 0;
@@ -167,6 +169,7 @@ export async function runFleetBench(o: FleetBenchOptions): Promise<Record<string
     let publish: Promise<void> = Promise.resolve();
     const publishTimer = setTimeout(() => {
       steadyCpu = cpuSeconds(pid) - cpu0;
+      steadyLoop = cpuSeconds(pid, true) - loop0;
       const g = process.cpuUsage(gen0);
       steadyGen = (g.user + g.system) / 1e6;
       publish = (async () => {
@@ -205,6 +208,8 @@ export async function runFleetBench(o: FleetBenchOptions): Promise<Record<string
       achievedReportsPerSecond: +(reports / o.durationS).toFixed(1),
       serverCpuCores: +(steadyCpu / o.durationS).toFixed(3),
       serverCpuMicrosecondsPerRun: Math.round((steadyCpu / Math.max(1, polls)) * 1e6),
+      serverEventLoopCores: +(steadyLoop / o.durationS).toFixed(3),
+      serverEventLoopMicrosecondsPerRun: Math.round((steadyLoop / Math.max(1, polls)) * 1e6),
       simulatorCpuCores: +(steadyGen / o.durationS).toFixed(3),
       serverRssPeakMiB: Math.round(rssPeakSteady),
       storeGrowthBytes: steadyBytes,

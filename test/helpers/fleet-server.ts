@@ -100,8 +100,9 @@ export async function startFleetServer(opts: { mainJs: string; dataDir: string; 
 }
 
 /** CPU seconds (user + system, every thread) the process has used so far. */
-export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+export function cpuSeconds(pid: number, mainThreadOnly = false): number {
+  // /proc/PID/stat counts every thread; /proc/PID/task/PID/stat the main thread (the event loop) alone.
+  const stat = readFileSync(mainThreadOnly ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
