@@ -16,16 +16,28 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
+type Outcome = { ok: true; value: unknown } | { ok: false; err: unknown };
+
 /** Most writes in one transaction; the rest go into the next one. */
 const MAX_BATCH = 1000;
 
 export class GroupCommit {
-  readonly #db: Database.Database;
   #queue: Pending[] = [];
   #scheduled = false;
+  /** One transaction over a batch; inside it, each write in a savepoint (built once, not per write). */
+  readonly #commit: Database.Transaction<(batch: readonly Pending[], outcomes: Outcome[]) => void>;
 
   constructor(db: Database.Database) {
-    this.#db = db;
+    const savepoint = db.transaction((fn: () => unknown) => fn()); // nested call: a SAVEPOINT
+    this.#commit = db.transaction((batch: readonly Pending[], outcomes: Outcome[]) => {
+      for (const op of batch) {
+        try {
+          outcomes.push({ ok: true, value: savepoint(op.fn) });
+        } catch (err) {
+          outcomes.push({ ok: false, err });
+        }
+      }
+    });
   }
 
   /** Queues `fn` (synchronous SQLite work) and resolves its result once committed. */
@@ -44,17 +56,9 @@ export class GroupCommit {
     this.#scheduled = false;
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, MAX_BATCH);
-      const outcomes: ({ ok: true; value: unknown } | { ok: false; err: unknown })[] = [];
+      const outcomes: Outcome[] = [];
       try {
-        this.#db.transaction(() => {
-          for (const op of batch) {
-            try {
-              outcomes.push({ ok: true, value: this.#db.transaction(op.fn)() }); // nested: a SAVEPOINT
-            } catch (err) {
-              outcomes.push({ ok: false, err });
-            }
-          }
-        }).immediate();
+        this.#commit.immediate(batch, outcomes);
       } catch (err) {
         for (const op of batch) op.reject(err);
         continue;

@@ -32,6 +32,8 @@ export interface SqliteStoreOptions {
 }
 
 const STATEMENT_CACHE_SIZE = 512;
+/** Page size of a new database file (SQLite's default is 4096). */
+export const PAGE_SIZE = 8192;
 
 /** The embedded DocumentStore. Create it with SqliteStore.open; only one per file per process. */
 export class SqliteStore implements DocumentStore {
@@ -69,6 +71,10 @@ export class SqliteStore implements DocumentStore {
     }
     const db = new Database(options.path);
     try {
+      // A new file gets 8 KiB pages (ADR 0024): a document up to ~2 KB (a run report) stays
+      // inside its b-tree page instead of spilling into an overflow page of its own. It takes
+      // effect only before the first table exists: an existing file keeps the page size it has.
+      db.pragma(`page_size = ${PAGE_SIZE}`);
       if (options.path !== ':memory:') db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
       db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
@@ -99,13 +105,14 @@ export class SqliteStore implements DocumentStore {
   }
 
   /** The connection's durability settings, for diagnostics and start-up logs. */
-  settings(): { journalMode: string; synchronous: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA'; busyTimeoutMs: number } {
+  settings(): { journalMode: string; synchronous: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA'; busyTimeoutMs: number; pageSize: number } {
     this.#handle.assertOpen();
     const sync = this.#db.pragma('synchronous', { simple: true }) as number;
     return {
       journalMode: String(this.#db.pragma('journal_mode', { simple: true })),
       synchronous: (['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const)[sync] ?? 'OFF',
       busyTimeoutMs: this.#db.pragma('busy_timeout', { simple: true }) as number,
+      pageSize: this.#db.pragma('page_size', { simple: true }) as number,
     };
   }
 

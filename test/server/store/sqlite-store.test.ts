@@ -27,14 +27,49 @@ t.test('file, permissions and pragmas', async (tt) => {
 t.test('synchronous is FULL by default, NORMAL on request; busy_timeout set', async (tt) => {
   const dir = tt.testdir();
   const full = SqliteStore.open({ path: join(dir, 'full.db') });
-  tt.same(full.settings(), { journalMode: 'wal', synchronous: 'FULL', busyTimeoutMs: 5000 });
+  tt.same(full.settings(), { journalMode: 'wal', synchronous: 'FULL', busyTimeoutMs: 5000, pageSize: 8192 });
   await full.close();
   const normal = SqliteStore.open({ path: join(dir, 'normal.db'), synchronous: 'NORMAL', busyTimeoutMs: 250 });
-  tt.same(normal.settings(), { journalMode: 'wal', synchronous: 'NORMAL', busyTimeoutMs: 250 });
+  tt.same(normal.settings(), { journalMode: 'wal', synchronous: 'NORMAL', busyTimeoutMs: 250, pageSize: 8192 });
   await normal.close();
   const memory = SqliteStore.open({ path: ':memory:' });
   tt.equal(memory.settings().journalMode, 'memory', ':memory: for fast tests');
   await memory.close();
+});
+
+t.test('a new file gets 8 KiB pages; an existing file keeps its own', async (tt) => {
+  const dir = tt.testdir();
+  const fresh = SqliteStore.open({ path: join(dir, 'fresh.db') });
+  const c = await fresh.collection('reports');
+  await c.insertOne({ _id: 'r1', json: 'x'.repeat(1800) }); // a run report's size; 4 KiB pages hold 1,002 bytes of a row
+  const pages = new Database(join(dir, 'fresh.db'), { readonly: true });
+  tt.teardown(() => pages.close());
+  tt.equal(pages.pragma('page_size', { simple: true }), 8192, 'on disk');
+  // A 1.8 KB document fits its b-tree page: no overflow page for it.
+  const stat = pages.prepare("SELECT sum(pgsize) AS b FROM dbstat WHERE name = 'doc_reports' AND pagetype = 'overflow'").get() as { b: number | null };
+  tt.equal(stat.b ?? 0, 0, 'no overflow pages');
+  await fresh.close();
+
+  const oldPath = join(dir, 'old.db');
+  const old = new Database(oldPath);
+  old.pragma('journal_mode = WAL');
+  old.exec('CREATE TABLE legacy (x)');
+  old.close();
+  const reopened = SqliteStore.open({ path: oldPath });
+  tt.equal(reopened.settings().pageSize, 4096, 'an existing database is not rewritten');
+  await (await reopened.collection('items')).insertOne({ _id: 'a', n: 1 });
+  tt.same(reopened.integrityCheck(), ['ok']);
+  await reopened.close();
+
+  // docs/store.md's conversion, with the server stopped: the data stays, the pages grow.
+  const convert = new Database(oldPath);
+  convert.exec('PRAGMA journal_mode=DELETE; PRAGMA page_size=8192; VACUUM; PRAGMA journal_mode=WAL;');
+  convert.close();
+  const converted = SqliteStore.open({ path: oldPath });
+  tt.teardown(() => converted.close());
+  tt.equal(converted.settings().pageSize, 8192, 'converted');
+  tt.equal(converted.settings().journalMode, 'wal');
+  tt.same(await (await converted.collection('items')).findOne({ _id: 'a' }), { _id: 'a', n: 1 }, 'documents kept');
 });
 
 t.test('declared indexes are used by the planner', async (tt) => {
