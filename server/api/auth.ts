@@ -71,15 +71,13 @@ export async function authenticateAgent(ctx: AppContext, deps: AuthDeps, allowPe
   else if (declared !== '') bodySha256 = declared;
   else bodySha256 = sha256Hex(await readRawBody(ctx, bodyLimit));
   const canonical = signedStringForHash(ctx.method, ctx.req.url ?? ctx.url, host, time, nonce, bodySha256);
+  // Approved keys are tried before pending ones, so a host holding both signs as approved.
   let signer: (typeof identity.keys)[number] | undefined;
-  for (const status of ['approved', 'pending'] as const) {
-    for (const k of identity.keys) {
-      if (k.status === status && (await verifySignatureOffLoop(k.key, canonical, signature))) {
-        signer = k;
-        break;
-      }
+  for (const k of [...identity.keys.filter((x) => x.status === 'approved'), ...identity.keys.filter((x) => x.status === 'pending')]) {
+    if (await verifySignatureOffLoop(k.key, canonical, signature)) {
+      signer = k;
+      break;
     }
-    if (signer) break;
   }
   if (!signer) throw new ApiError('BAD_SIGNATURE', 'signature does not verify with any enrolled key of this host');
   if (!deps.nonces.claim(host, nonce, now) || !(await deps.nonces.claimShared(host, nonce, now))) {

@@ -33,7 +33,7 @@ export interface SqliteStoreOptions {
 
 const STATEMENT_CACHE_SIZE = 512;
 /** Page size of a new database file (SQLite's default is 4096). */
-export const PAGE_SIZE = 8192;
+const PAGE_SIZE = 8192;
 
 /** The embedded DocumentStore. Create it with SqliteStore.open; only one per file per process. */
 export class SqliteStore implements DocumentStore {
