@@ -22,9 +22,10 @@ t.test('the fleet repository: roles dealt 12/3/3/2 per 20 hosts, 1,000 hosts per
   t.throws(() => fleetRepository(0), RangeError);
 });
 
-t.test('a 50-agent run answers every request, sees 304s, accepts reports and measures the publish burst', async (t) => {
+for (const signAhead of [true, false]) t.test(`a 50-agent run, signing ${signAhead ? 'ahead' : 'live'}, answers every request, sees 304s, accepts reports and measures the publish burst`, async (t) => {
   const lines: string[] = [];
   const out = await runFleetBench({
+    signAhead,
     mainJs: steadMain,
     agents: 50,
     durationS: 4,
@@ -61,4 +62,13 @@ t.test('a 50-agent run answers every request, sees 304s, accepts reports and mea
   t.same(floor.errors, {});
   t.ok((floor.routes['GET catalog 304']?.n ?? 0) >= 25, 'the floor answered the same schedule');
   t.ok(out['ratios'], 'ratios against the floor are printed');
+  if (signAhead) {
+    const signed = out['signedAhead'] as { requests: number };
+    t.equal(signed.requests, 2 * 50 * 2, 'the steady state\'s two runs per agent were signed ahead: a poll and a report each');
+    t.ok(lines.some((l) => l.startsWith('signed the steady state')), 'the signing is logged');
+  } else t.equal(out['signedAhead'], undefined, 'nothing is signed ahead');
+});
+
+t.test('a window longer than the clock allows is refused before anything starts, naming the way out', async (t) => {
+  await t.rejects(runFleetBench({ mainJs: steadMain, agents: 1, durationS: 250, intervalS: 60, store: 'sqlite', publish: false, driftShare: 0, sockets: 1, signAhead: true, warmConcurrency: 1, floorS: 1, log: () => {} }), /300 s clock window.*--sign live/);
 });

@@ -6,7 +6,10 @@
  * server at the same rate). Phases and what each measures: test/helpers/fleet-bench-run.ts.
  *
  * Run: npm run bench:fleet -- [--agents N] [--duration S] [--interval S] [--store sqlite|mongo]
- *      [--no-publish] [--drift SHARE] [--sockets N] [--floor S] [--cpu-prof DIR]
+ *      [--no-publish] [--drift SHARE] [--sockets N] [--floor S] [--sign ahead|live] [--cpu-prof DIR]
+ * --sign ahead (the default) signs the steady state's and the floor's requests before their
+ * window so that the simulator's CPU stays out of the server's way (test/helpers/fleet-ahead.ts);
+ * --sign live signs each request as it is sent, through the agent's own client.
  * The mongo store needs MONGODB_URL (a MongoDB) or STEAD_FERRETDB (a FerretDB binary, started
  * on its SQLite backend by test/helpers/mongo-wire.ts); without either the bench says so and stops.
  */
@@ -31,6 +34,7 @@ async function main(): Promise<void> {
       sockets: { type: 'string', default: '2000' },
       floor: { type: 'string', default: '30' },
       'warm-concurrency': { type: 'string', default: '64' },
+      sign: { type: 'string', default: 'ahead' },
       'cpu-prof': { type: 'string' },
     },
   });
@@ -39,6 +43,7 @@ async function main(): Promise<void> {
     if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number ≥ ${min}, got ${v}`);
     return n;
   };
+  if (values.sign !== 'ahead' && values.sign !== 'live') throw new Error('--sign must be ahead or live');
   const store = values.store;
   if (store !== 'sqlite' && store !== 'mongo') throw new Error('--store must be sqlite or mongo');
   let wire: MongoWire | undefined;
@@ -63,6 +68,7 @@ async function main(): Promise<void> {
       publish: !values['no-publish'],
       driftShare: num('drift', values.drift, 0),
       sockets: Math.floor(num('sockets', values.sockets, 1)),
+      signAhead: values.sign === 'ahead',
       warmConcurrency: Math.floor(num('warm-concurrency', values['warm-concurrency'], 1)),
       floorS: num('floor', values.floor, 1),
       ...(values['cpu-prof'] !== undefined ? { cpuProfDir: values['cpu-prof'] } : {}),

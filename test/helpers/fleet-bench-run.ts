@@ -24,6 +24,7 @@ import { cpuSeconds, makeIdentities, mongoBytes, rssMiB, seedApprovedAgents, sta
 import { engineReports, type ReportExemplars } from './fleet-reports.js';
 import { firstPolls, makeAgents, openLoop, RouteStats, type SimAgent } from './fleet-sim.js';
 import { startFloor } from './fleet-floor.js';
+import { eventsWithin, FLEET_AHEAD_MAX_SECONDS, RawPool, signRun, type SignedRun } from './fleet-ahead.js';
 
 export interface FleetBenchOptions {
   readonly mainJs: string;
@@ -40,6 +41,12 @@ export interface FleetBenchOptions {
   readonly driftShare: number;
   /** Keep-alive connections the simulator shares. */
   readonly sockets: number;
+  /**
+   * Sign the steady state's and the floor's requests before their window (fleet-ahead.ts), so
+   * that the simulator's signing and HTTP client do not take the server's CPU; false signs
+   * every request as it is sent, through AgentClient (and allows windows over 200 s).
+   */
+  readonly signAhead: boolean;
   /** First polls in flight at once during warm-up. */
   readonly warmConcurrency: number;
   readonly floorS: number;
@@ -86,8 +93,16 @@ function sqliteLogicalBytes(dataDir: string): number {
 export async function runFleetBench(o: FleetBenchOptions): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(os.tmpdir(), 'stead-bench-fleet-'));
   const out: Record<string, unknown> = {
-    simulated: { agents: o.agents, runIntervalSeconds: o.intervalS, eachRun: 'signed conditional catalog GET, then a signed run report POST', driftShareOfRuns: o.driftShare, steadySeconds: o.durationS, store: o.store, sharedConnections: o.sockets },
+    simulated: { agents: o.agents, runIntervalSeconds: o.intervalS, eachRun: 'signed conditional catalog GET, then a signed run report POST', driftShareOfRuns: o.driftShare, steadySeconds: o.durationS, store: o.store, sharedConnections: o.sockets, signing: o.signAhead ? 'ahead: steady state and floor requests signed before their window, sent on raw keep-alive sockets (test/helpers/fleet-ahead.ts)' : 'live: every request signed as it is sent, through AgentClient and node:http' },
     machine: { cpus: os.cpus().length, node: process.version, loadAverageAtStart: os.loadavg().map((l) => +l.toFixed(2)) },
+  };
+  if (o.signAhead && Math.max(o.durationS, o.floorS) > FLEET_AHEAD_MAX_SECONDS) {
+    throw new Error(`requests signed ahead must reach the server within its 300 s clock window: --duration and --floor at most ${FLEET_AHEAD_MAX_SECONDS} s, or sign live (--sign live)`);
+  }
+  const signAll = (agents: readonly SimAgent[], origin: URL, windowS: number, reportsFor?: (host: string) => ReportExemplars): { runs: SignedRun[]; ms: number } => {
+    const t0 = performance.now();
+    const runs = Array.from({ length: eventsWithin(agents.length, o.intervalS * 1000, windowS * 1000) }, (_, k) => signRun(agents[k % agents.length]!, origin, reportsFor, o.driftShare));
+    return { runs, ms: performance.now() - t0 };
   };
   let server: FleetServer | undefined;
   const transports: { close(): void }[] = [];
@@ -143,6 +158,15 @@ export async function runFleetBench(o: FleetBenchOptions): Promise<Record<string
     out['reportBytes'] = { inSync: size(web.inSync), drift: size(web.drift), resources: web.inSync.resources.length };
 
     // 3 + 4. steady state, then the publish burst, in one open-loop run.
+    let ahead: { pool: RawPool; runs: readonly SignedRun[] } | undefined;
+    if (o.signAhead) {
+      const { runs, ms } = signAll(agents, server.url, o.durationS, reportsFor);
+      const pool = new RawPool(server.url, o.sockets);
+      transports.push(pool);
+      ahead = { pool, runs };
+      out['signedAhead'] = { requests: runs.length + runs.filter((r) => r.report).length, seconds: +(ms / 1000).toFixed(1), bytes: runs.reduce((n, r) => n + r.get.length + (r.report?.length ?? 0), 0) };
+      o.log(`signed the steady state's ${runs.length} runs ahead in ${(ms / 1000).toFixed(1)} s`);
+    }
     const steady = new RouteStats();
     const burst = new RouteStats();
     const intervalMs = o.intervalS * 1000;
@@ -192,7 +216,9 @@ export async function runFleetBench(o: FleetBenchOptions): Promise<Record<string
       driftShare: o.driftShare,
       statsFor: (due) => (due < publishAt ? steady : burst),
       onDownload: (b, at, newId) => { if (at >= publishAt) downloads.push({ at, bytes: b, newId }); },
+      ...(ahead ? { ahead } : {}),
     });
+    ahead?.pool.close();
     clearTimeout(publishTimer);
     await publish;
     clearInterval(sampler);
@@ -247,10 +273,16 @@ export async function runFleetBench(o: FleetBenchOptions): Promise<Record<string
       const { agents: fa, transport: ft } = makeAgents(ids, floor.url, o.sockets);
       transports.push(ft);
       for (const a of fa) a.catalogId = 'floor';
+      let fAhead: { pool: RawPool; runs: readonly SignedRun[] } | undefined;
+      if (o.signAhead) {
+        const pool = new RawPool(new URL(floor.url), o.sockets);
+        transports.push(pool);
+        fAhead = { pool, runs: signAll(fa, new URL(floor.url), o.floorS).runs };
+      }
       const fs = new RouteStats();
       const fStart = performance.now() + 200;
       const fCpu0 = cpuSeconds(floor.pid);
-      await openLoop(fa, intervalMs, fStart, () => fStart + o.floorS * 1000, { driftShare: 0, statsFor: () => fs });
+      await openLoop(fa, intervalMs, fStart, () => fStart + o.floorS * 1000, { driftShare: 0, statsFor: () => fs, ...(fAhead ? { ahead: fAhead } : {}) });
       const fsum = fs.summary()['GET catalog 304'];
       out['floor'] = { ...phase(fs, o.floorS), serverCpuCores: +((cpuSeconds(floor.pid) - fCpu0) / o.floorS).toFixed(3) };
       const srv = (out['steady'] as Phase).routes['GET catalog 304'];

@@ -13,6 +13,7 @@
 import { AgentClient } from '../../agent/client/agent-client.js';
 import { HttpTransport } from '../../agent/client/http-transport.js';
 import type { RunReport } from '../../schemas/index.js';
+import { aheadCycle, type RawPool, type SignedRun } from './fleet-ahead.js';
 import type { FleetIdentity } from './fleet-server.js';
 import { stampReport, type ReportExemplars } from './fleet-reports.js';
 
@@ -96,6 +97,8 @@ export interface CycleOptions {
   readonly statsFor: (dueMs: number) => RouteStats | undefined;
   /** Called with every catalog download (200): bytes, when, and whether the id changed. */
   readonly onDownload?: (bytes: number, atMs: number, newId: boolean) => void;
+  /** Runs signed ahead (fleet-ahead.ts): event k < runs.length sends runs[k] through `pool` instead of signing now. */
+  readonly ahead?: { readonly pool: RawPool; readonly runs: readonly SignedRun[] };
 }
 
 /**
@@ -156,7 +159,8 @@ export async function openLoop(agents: readonly SimAgent[], intervalMs: number, 
         if (st) st.lateStarts++;
       }
       a.busy = true;
-      const p = cycle(a, due, o).finally(() => {
+      const run = o.ahead?.runs[k];
+      const p = (run ? aheadCycle(o.ahead!.pool, a, run, due, o.statsFor(due)) : cycle(a, due, o)).finally(() => {
         a.busy = false;
         inflight.delete(p);
       });
