@@ -43,6 +43,7 @@ import type { ScheduleRunnerOptions } from './services/schedules/schedule-runner
 import { ScheduleService } from './services/schedules/schedule-service.js';
 import { systemTimer, type Timer } from './services/schedules/timer.js';
 import { RevisionService } from './services/revision-service.js';
+import { NonceLedger } from './services/nonce-ledger.js';
 import { SharedNonceStore } from './services/shared-nonce-store.js';
 import { AccountService } from './services/scripts/account-service.js';
 import { ScriptService } from './services/scripts/script-service.js';
@@ -239,9 +240,17 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
     const reports = await ReportService.open(store, clock, { beforeStore: (stored) => drift.record(stored), catalogIndex, syncEveryMs: shared ? 2000 : Infinity });
     const gitService = await GitService.open(store, config.dataDir, revisions, clock, log.child({ component: 'git' }), config.gitRootDir !== undefined ? { rootDir: config.gitRootDir } : {});
     // Nonces are claimed in the store as well as in memory, for the freshness window: a request
-    // replayed after a restart, or to another server, finds its nonce taken (one insert per
-    // signed request, group-committed; housekeeping prunes expired claims). ADR 0008.
-    const sharedNonces = await SharedNonceStore.open(store);
+    // replayed after a restart, or to another server, finds its nonce taken; housekeeping prunes
+    // expired claims (ADR 0008). On MongoDB one insert per signed request, which the store
+    // refuses when another server holds it; on a store this server has to itself, one row per
+    // event-loop turn, read back into memory at start (ADR 0025).
+    const nonceWindowMs = config.skewMs ?? 5 * 60_000;
+    const sharedNonces = shared ? await SharedNonceStore.open(store) : await NonceLedger.open(store);
+    const nonces = new NonceCache(nonceWindowMs, (key, exp, now) => sharedNonces.claim(key, exp, now));
+    if (sharedNonces instanceof NonceLedger) {
+      const loaded = await sharedNonces.preload(clock.now(), (key, exp) => nonces.remember(key, exp));
+      if (loaded > 0) log.info('request nonces of the freshness window loaded', { nonces: loaded });
+    }
     const scripts = await ScriptService.open(store, clock, log.child({ component: 'scripts' }));
     // Base scripts ship with the server: created or brought up to date at every start (idempotent).
     // A missing or broken base folder (a packaging error) is logged; the library works without it.
@@ -292,7 +301,7 @@ export async function composeServer(config: ServerConfig): Promise<ComposedServe
     const fleetPlans = await FleetPlanService.open(store, config.dataDir, { revisions, hostStates, reports, compiler, clock, log: log.child({ component: 'fleet-plan' }) }, config.fleetPlan ?? {});
     const services: Services = {
       clock,
-      nonces: new NonceCache(config.skewMs ?? 5 * 60_000, (key, exp, now) => sharedNonces.claim(key, exp, now)),
+      nonces,
       sharedNonces,
       enrollLimiter: new RateLimiter(clock, config.enrollPerMinute ?? 120, 60_000),
       enrollment,

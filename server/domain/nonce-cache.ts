@@ -3,7 +3,8 @@
  * replayed. Entries expire with the window; memory is bounded by (requests per window).
  * The memory half is per process; the server also claims every nonce in the store (the shared
  * claim), so a replay after a restart or to a *different* server is refused too (ADR 0003,
- * ADR 0008; services/shared-nonce-store.ts).
+ * ADR 0008; services/shared-nonce-store.ts, or services/nonce-ledger.ts on a store the server
+ * has to itself, which refills this cache at start through remember(): ADR 0025).
  */
 
 /**
@@ -36,8 +37,18 @@ export class NonceCache {
     const expires = this.#seen.get(key);
     if (expires !== undefined && expires > nowMs) return false;
     // A request is valid while its time is within ±window of now, so keep the nonce for 2×window.
+    // (A key seen again after it expired is re-inserted at the end, keeping the map in expiry order.)
+    if (expires !== undefined) this.#seen.delete(key);
     this.#seen.set(key, nowMs + 2 * this.windowMs);
     return true;
+  }
+
+  /** Marks `sharedKey` ("host/nonce", as claimShared passes it) seen until `expiresAtMs`: a restart's preload. */
+  remember(sharedKey: string, expiresAtMs: number): void {
+    const slash = sharedKey.indexOf('/'); // host names have no '/'; nonces may
+    if (slash <= 0) return;
+    const key = `${sharedKey.slice(0, slash)}\u0000${sharedKey.slice(slash + 1)}`;
+    this.#seen.set(key, Math.max(expiresAtMs, this.#seen.get(key) ?? 0));
   }
 
   /**
@@ -53,9 +64,19 @@ export class NonceCache {
     return this.#seen.size;
   }
 
+  /**
+   * Drops expired entries, at most once a second. Entries are inserted in expiry order (every
+   * claim expires 2×window after its own time), so the sweep stops at the first one still valid:
+   * its cost is the number of entries it deletes, however many are held. (Preloaded entries and a
+   * clock stepped back break the order only by a little; such an entry waits for the ones before
+   * it, and a repeat is still refused: claim() compares expiry times, not positions.)
+   */
   #sweep(nowMs: number): void {
-    if (nowMs - this.#lastSweep < 10_000 && this.#seen.size < 1_000_000) return;
+    if (nowMs - this.#lastSweep < 1000) return;
     this.#lastSweep = nowMs;
-    for (const [k, exp] of this.#seen) if (exp <= nowMs) this.#seen.delete(k);
+    for (const [k, exp] of this.#seen) {
+      if (exp > nowMs) break;
+      this.#seen.delete(k);
+    }
   }
 }

@@ -33,8 +33,11 @@ import type { DashboardService } from './dashboard-service.js';
 export interface Services {
   readonly clock: Clock;
   readonly nonces: NonceCache;
-  /** Nonces claimed in the store (they outlive a restart and are seen by every server); `nonces` consults it. */
-  readonly sharedNonces?: SharedNonceStore;
+  /**
+   * Nonces claimed in the store (they outlive a restart; on MongoDB every server sees them):
+   * `nonces` consults it; housekeeping prunes it. A NonceLedger on a store this server has to itself (ADR 0025).
+   */
+  readonly sharedNonces?: Pick<SharedNonceStore, 'prune'>;
   /** Enrollments without a bootstrap token, per client address. */
   readonly enrollLimiter: RateLimiter;
   readonly enrollment: EnrollmentService;

@@ -36,6 +36,24 @@ t.test('NonceCache: once per host within the window, forgotten after', async (t)
   t.ok(n.claim('a', 'nonce-1', 20_000), 'expired');
 });
 
+t.test('NonceCache: the sweep drops what expired and keeps the rest; remember() refills it after a restart', async (t) => {
+  const n = new NonceCache(1000);
+  for (let i = 0; i < 100; i++) t.ok(n.claim('a', `nonce-${i}`, i * 10)); // expire at 2000 + i × 10
+  t.equal(n.size, 100);
+  t.ok(n.claim('b', 'later', 2500), 'a claim at 2500 sweeps');
+  t.equal(n.size, 100 - 51 + 1, 'the 51 entries expired by 2500 are gone, the 49 others kept');
+  t.notOk(n.claim('a', 'nonce-99', 2500), 'a kept entry still refuses its repeat');
+  t.ok(n.claim('a', 'nonce-0', 2600), 'a swept one is free');
+  t.notOk(n.claim('a', 'nonce-0', 2700), 'and taken again at once');
+
+  const fresh = new NonceCache(1000);
+  fresh.remember('web-1/abc/def+ghi', 5000); // nonces may hold '/', host names never do
+  fresh.remember('nohost', 5000);
+  t.notOk(fresh.claim('web-1', 'abc/def+ghi', 4000), 'a preloaded nonce is refused inside its expiry');
+  t.ok(fresh.claim('web-1', 'abc/def+ghi', 5001), 'and free after it');
+  t.equal(fresh.size, 1, 'a key without a host is ignored');
+});
+
 t.test('parseRange', async (t) => {
   t.same(parseRange('bytes=0-3', 10), { start: 0, end: 4 });
   t.same(parseRange('bytes=5-', 10), { start: 5, end: 10 });
