@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import t from 'tap';
 import { checkFilter } from '../../../server/store/check-filter.js';
 import { compileFilter, compileSort } from '../../../server/store/sqlite/compile-filter.js';
+import { GroupCommit } from '../../../server/store/sqlite/group-commit.js';
 import { SqliteStore } from '../../../server/store/sqlite/sqlite-store.js';
 import { StoreError, type Filter } from '../../../server/store/types.js';
 
@@ -166,6 +167,52 @@ t.test('group commit: concurrent writes share a transaction but fail alone', asy
   const c2 = await again.collection('items');
   tt.ok(await c2.findOne({ _id: 'late1' }), 'and are on disk');
   tt.equal((await c2.findOne({ _id: 'taken' }))?.['late'], true);
+});
+
+t.test('group commit: while writes are concurrent, the next commit waits out the gap and carries what came meanwhile; a lone writer never waits', async (tt) => {
+  const db = new Database(':memory:');
+  tt.teardown(() => db.close());
+  db.exec('CREATE TABLE t (v TEXT)');
+  let commits = 0;
+  const counted = new Proxy(db, {
+    get(target, prop) {
+      if (prop !== 'transaction') return Reflect.get(target, prop, target) as unknown;
+      return (fn: (...a: unknown[]) => unknown) => {
+        const tx = target.transaction(fn);
+        return Object.assign((...a: unknown[]) => tx(...a), { immediate: (...a: unknown[]) => { commits++; return tx.immediate(...a); } });
+      };
+    },
+  });
+  let now = 0;
+  const timers: { fn: () => void; ms: number }[] = [];
+  const gc = new GroupCommit(counted, { now: () => now, later: (fn, ms) => timers.push({ fn, ms }) });
+  const insert = (v: string): Promise<unknown> => gc.write(() => db.prepare('INSERT INTO t VALUES (?)').run(v));
+
+  await insert('lone-1');
+  now = 0.5;
+  await insert('lone-2');
+  tt.equal(commits, 2, 'a lone writer: one commit per write');
+  tt.same(timers, [], 'and no wait');
+
+  now = 10;
+  await Promise.all([insert('a'), insert('b')]);
+  tt.equal(commits, 3, 'two concurrent writes, one commit (started at 10)');
+  now = 11;
+  const c = insert('c');
+  tt.same(timers.map((x) => x.ms), [7], 'the next commit waits until 8 ms after the last one started');
+  now = 14;
+  const d = insert('d');
+  tt.equal(timers.length, 1, 'a write during the wait joins it');
+  now = 18;
+  timers[0]!.fn();
+  await Promise.all([c, d]);
+  tt.equal(commits, 4, 'c and d committed together');
+  tt.same(db.prepare('SELECT v FROM t').pluck().all(), ['lone-1', 'lone-2', 'a', 'b', 'c', 'd'], 'in request order');
+
+  now = 40;
+  await insert('e');
+  tt.equal(commits, 5);
+  tt.equal(timers.length, 1, 'once the gap has passed, the next commit does not wait');
 });
 
 t.test('group commit: when the transaction cannot start, every write of the batch fails and none applies', async (tt) => {
