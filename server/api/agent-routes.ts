@@ -96,7 +96,7 @@ export const agentRoutes: readonly RouteSpec[] = [
       // revision rollout's batch. While the host's newest run names another revision than the one
       // served, the catalog is sent again instead of a 304 (once: its next run names the new one).
       const last = (await s.reports.lastRuns()).get(p.host);
-      const staleRevision = last !== undefined && last.catalogId === served.etag && last.revision !== served.catalog.revision;
+      const staleRevision = last !== undefined && last.catalogId === served.etag && last.revision !== served.catalogRevision;
       if (staleRevision) {
         ctx.set('ETag', `"${served.etag}"`);
         ctx.set('Cache-Control', 'private, no-cache');

@@ -99,7 +99,7 @@ t.test('a compile shared by concurrent polls survives the first caller giving up
   first.abort(new Error('client went away'));
   await t.rejects(p1, { message: 'client went away' }, 'the caller that gave up is answered at once');
   const served = await p2;
-  t.equal(served.catalog.host, 'web-1', 'the other caller still gets the catalog');
+  t.equal((JSON.parse(served.body.toString('utf8')) as { host: string }).host, 'web-1', 'the other caller still gets the catalog');
   t.equal(catalogs.counters.compiles, 1, 'one compile served both');
 });
 
