@@ -7,6 +7,7 @@
  *
  * Run: npm run bench:fleet -- [--agents N] [--duration S] [--interval S] [--store sqlite|mongo]
  *      [--no-publish] [--drift SHARE] [--sockets N] [--floor S] [--sign ahead|live] [--cpu-prof DIR]
+ *      [--server-node-args=--max-semi-space-size=64] (Node.js options for the server, space-separated)
  * --sign ahead (the default) signs the steady state's and the floor's requests before their
  * window so that the simulator's CPU stays out of the server's way (test/helpers/fleet-ahead.ts);
  * --sign live signs each request as it is sent, through the agent's own client.
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
       'warm-concurrency': { type: 'string', default: '64' },
       sign: { type: 'string', default: 'ahead' },
       'cpu-prof': { type: 'string' },
+      'server-node-args': { type: 'string' },
     },
   });
   const num = (name: string, v: string | undefined, min: number): number => {
@@ -72,6 +74,7 @@ async function main(): Promise<void> {
       warmConcurrency: Math.floor(num('warm-concurrency', values['warm-concurrency'], 1)),
       floorS: num('floor', values.floor, 1),
       ...(values['cpu-prof'] !== undefined ? { cpuProfDir: values['cpu-prof'] } : {}),
+      ...(values['server-node-args'] !== undefined ? { serverNodeArgs: values['server-node-args'].split(/\s+/).filter((a) => a !== '') } : {}),
       log: (line) => process.stderr.write(`bench:fleet: ${line}\n`),
     });
     if (wire) out['store'] = wire.kind;

@@ -50,6 +50,8 @@ export interface FleetBenchOptions {
   /** First polls in flight at once during warm-up. */
   readonly warmConcurrency: number;
   readonly floorS: number;
+  /** Node.js options for the server process (e.g. V8's `--max-semi-space-size=64`). */
+  readonly serverNodeArgs?: readonly string[];
   /** Directory for the server's --cpu-prof output (profiles the whole run). */
   readonly cpuProfDir?: string;
   readonly log: (line: string) => void;
@@ -122,7 +124,7 @@ export async function runFleetBench(o: FleetBenchOptions): Promise<Record<string
     const seedMs = await seedApprovedAgents(o.store === 'mongo' ? { mongodbUrl: o.mongodbUrl! } : { dataDir }, ids);
     o.log(`seeded ${o.agents} approved agents into the store in ${Math.round(seedMs)} ms`);
     t = performance.now();
-    server = await startFleetServer({ mainJs: o.mainJs, dataDir, repoDir, ...(o.store === 'mongo' ? { mongodbUrl: o.mongodbUrl! } : {}), ...(o.cpuProfDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] } : {}) });
+    server = await startFleetServer({ mainJs: o.mainJs, dataDir, repoDir, ...(o.store === 'mongo' ? { mongodbUrl: o.mongodbUrl! } : {}), nodeArgs: [...(o.serverNodeArgs ?? []), ...(o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : [])] });
     const startS = (performance.now() - t) / 1000;
     o.log(`server started and published ${o.agents} hosts in ${startS.toFixed(1)} s`);
     const pid = server.pid;
