@@ -15,8 +15,7 @@
  */
 import net from 'node:net';
 import { newNonce, signRequest } from '../../agent/identity/request-signature.js';
-import type { RunReport } from '../../schemas/index.js';
-import { stampReport, type ReportExemplars } from './fleet-reports.js';
+import { nextReport, type ReportExemplars } from './fleet-reports.js';
 import type { RouteStats, SimAgent } from './fleet-sim.js';
 
 /** The longest steady window signed ahead: with the signing time it stays well inside the 300 s clock window. */
@@ -60,11 +59,14 @@ export function signRun(a: SimAgent, origin: URL, reportsFor: ((host: string) =>
   const host = encodeURIComponent(a.id.host);
   const get = wireRequest(a, origin, 'GET', `/api/v1/hosts/${host}/catalog`, a.catalogId !== undefined ? { 'if-none-match': `"${a.catalogId}"` } : {});
   if (!reportsFor || a.catalogId === undefined) return { get, drift: false };
-  a.runs++;
-  const drift = Math.random() < driftShare;
-  const ex = reportsFor(a.id.host);
-  const report: RunReport = stampReport(drift ? ex.drift : ex.inSync, a.id.host, `fleet-${a.id.host}-${a.runs}-${Date.now().toString(36)}`, a.catalogId, a.revision, Date.now());
+  const { report, drift } = nextReport(a, a.catalogId, reportsFor(a.id.host), driftShare);
   return { get, report: wireRequest(a, origin, 'POST', `/api/v1/hosts/${host}/reports`, {}, Buffer.from(JSON.stringify(report), 'utf8')), drift };
+}
+
+/** A phase's runs signed ahead, and the connections that send them. */
+export interface AheadRuns {
+  readonly pool: RawPool;
+  readonly runs: readonly SignedRun[];
 }
 
 /** An answer: status and body. */

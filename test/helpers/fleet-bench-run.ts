@@ -24,7 +24,7 @@ import { cpuSeconds, makeIdentities, mongoBytes, rssMiB, seedApprovedAgents, sta
 import { engineReports, type ReportExemplars } from './fleet-reports.js';
 import { firstPolls, makeAgents, openLoop, RouteStats, type SimAgent } from './fleet-sim.js';
 import { startFloor } from './fleet-floor.js';
-import { eventsWithin, FLEET_AHEAD_MAX_SECONDS, RawPool, signRun, type SignedRun } from './fleet-ahead.js';
+import { eventsWithin, FLEET_AHEAD_MAX_SECONDS, RawPool, signRun, type AheadRuns, type SignedRun } from './fleet-ahead.js';
 
 export interface FleetBenchOptions {
   readonly mainJs: string;
@@ -160,7 +160,7 @@ export async function runFleetBench(o: FleetBenchOptions): Promise<Record<string
     out['reportBytes'] = { inSync: size(web.inSync), drift: size(web.drift), resources: web.inSync.resources.length };
 
     // 3 + 4. steady state, then the publish burst, in one open-loop run.
-    let ahead: { pool: RawPool; runs: readonly SignedRun[] } | undefined;
+    let ahead: AheadRuns | undefined;
     if (o.signAhead) {
       const { runs, ms } = signAll(agents, server.url, o.durationS, reportsFor);
       const pool = new RawPool(server.url, o.sockets);
@@ -275,7 +275,7 @@ export async function runFleetBench(o: FleetBenchOptions): Promise<Record<string
       const { agents: fa, transport: ft } = makeAgents(ids, floor.url, o.sockets);
       transports.push(ft);
       for (const a of fa) a.catalogId = 'floor';
-      let fAhead: { pool: RawPool; runs: readonly SignedRun[] } | undefined;
+      let fAhead: AheadRuns | undefined;
       if (o.signAhead) {
         const pool = new RawPool(new URL(floor.url), o.sockets);
         transports.push(pool);

@@ -50,3 +50,10 @@ export async function engineReports(catalog: Catalog, client: AgentClient, dir: 
 export function stampReport(exemplar: RunReport, host: string, runId: string, catalogId: string, revision: string, nowMs: number): RunReport {
   return { ...exemplar, runId, host, catalogId, revision, startedAt: new Date(nowMs - exemplar.durationMs).toISOString() };
 }
+
+/** A simulated agent's next report (its catalog `catalogId`): its run counter advanced, drift drawn with probability `driftShare`. */
+export function nextReport(a: { readonly id: { readonly host: string }; runs: number; readonly revision: string }, catalogId: string, ex: ReportExemplars, driftShare: number): { report: RunReport; drift: boolean } {
+  a.runs++;
+  const drift = Math.random() < driftShare;
+  return { report: stampReport(drift ? ex.drift : ex.inSync, a.id.host, `fleet-${a.id.host}-${a.runs}-${Date.now().toString(36)}`, catalogId, a.revision, Date.now()), drift };
+}

@@ -12,10 +12,9 @@
  */
 import { AgentClient } from '../../agent/client/agent-client.js';
 import { HttpTransport } from '../../agent/client/http-transport.js';
-import type { RunReport } from '../../schemas/index.js';
-import { aheadCycle, type RawPool, type SignedRun } from './fleet-ahead.js';
+import { aheadCycle, type AheadRuns } from './fleet-ahead.js';
 import type { FleetIdentity } from './fleet-server.js';
-import { stampReport, type ReportExemplars } from './fleet-reports.js';
+import { nextReport, type ReportExemplars } from './fleet-reports.js';
 
 /** One simulated agent. */
 export interface SimAgent {
@@ -98,7 +97,7 @@ export interface CycleOptions {
   /** Called with every catalog download (200): bytes, when, and whether the id changed. */
   readonly onDownload?: (bytes: number, atMs: number, newId: boolean) => void;
   /** Runs signed ahead (fleet-ahead.ts): event k < runs.length sends runs[k] through `pool` instead of signing now. */
-  readonly ahead?: { readonly pool: RawPool; readonly runs: readonly SignedRun[] };
+  readonly ahead?: AheadRuns;
 }
 
 /**
@@ -126,10 +125,7 @@ export async function cycle(a: SimAgent, dueMs: number, o: CycleOptions): Promis
     stats?.error('GET catalog', err);
   }
   if (!ok || !o.reportsFor || a.catalogId === undefined) return;
-  a.runs++;
-  const drift = Math.random() < o.driftShare;
-  const ex = o.reportsFor(a.id.host);
-  const report: RunReport = stampReport(drift ? ex.drift : ex.inSync, a.id.host, `fleet-${a.id.host}-${a.runs}-${Date.now().toString(36)}`, a.catalogId, a.revision, Date.now());
+  const { report, drift } = nextReport(a, a.catalogId, o.reportsFor(a.id.host), o.driftShare);
   const t0 = performance.now();
   try {
     await a.client.sendReport(report, signal);
